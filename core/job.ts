@@ -1,0 +1,213 @@
+/**
+ * The wire format between the bots, the queue, the GPU runner and the dispatcher.
+ *
+ * Every message that crosses a process boundary (SQS body, S3 JSON object) is parsed with these
+ * schemas; strict objects so that a typo or a foreign message is rejected with a readable error
+ * instead of being half-understood. `v` is the wire version: bump it and keep the old parser when
+ * the shape changes, because messages and S3 records outlive deployments.
+ */
+import { z } from 'zod';
+
+export const WIRE_VERSION = 1 as const;
+
+/** Job ids are safe in S3 keys, custom ids (≤ 100 chars with action and index) and file names. */
+export const JobIdSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'job id must be 1–64 chars of a-z, 0-9 and -, starting with a letter or digit');
+export type JobId = z.infer<typeof JobIdSchema>;
+
+export const PlatformSchema = z.enum(['discord', 'slack', 'web']);
+export type Platform = z.infer<typeof PlatformSchema>;
+
+/** Who asked, and where. Ids are the platform's own (Discord snowflakes, Slack U…/C…/T…, web session ids). */
+export const RequesterSchema = z.strictObject({
+  platform: PlatformSchema,
+  userId: z.string().min(1).max(64),
+  channelId: z.string().min(1).max(64),
+  /** Discord guild id or Slack team id; absent in DMs and on the web. */
+  workspaceId: z.string().min(1).max(64).optional(),
+  /** Slack thread timestamp when the request came from a thread. */
+  threadId: z.string().min(1).max(64).optional(),
+});
+export type Requester = z.infer<typeof RequesterSchema>;
+
+/**
+ * Where the dispatcher delivers updates. Kept separate from the requester because it holds
+ * short-lived credentials (a Discord interaction token is valid 15 minutes): never log it.
+ */
+export const DeliverySchema = z.discriminatedUnion('platform', [
+  z.strictObject({
+    platform: z.literal('discord'),
+    applicationId: z.string().min(1).max(32),
+    interactionToken: z.string().min(1).max(512),
+    /** When the token was issued (ms since epoch); after 15 minutes the bot token is used instead. */
+    tokenIssuedAt: z.number().int().nonnegative(),
+    channelId: z.string().min(1).max(32),
+    /** The message the job owns, once known. */
+    messageId: z.string().min(1).max(32).optional(),
+    /** Message to reply to (the parent job's message) for upscales and variations. */
+    replyToMessageId: z.string().min(1).max(32).optional(),
+  }),
+  z.strictObject({
+    platform: z.literal('slack'),
+    teamId: z.string().min(1).max(32).optional(),
+    channelId: z.string().min(1).max(32),
+    /** ts of the placeholder message that chat.update edits. */
+    messageTs: z.string().min(1).max(32).optional(),
+    threadTs: z.string().min(1).max(32).optional(),
+  }),
+  z.strictObject({
+    platform: z.literal('web'),
+    sessionId: z.string().min(1).max(64),
+  }),
+]);
+export type Delivery = z.infer<typeof DeliverySchema>;
+
+export const AspectSchema = z.strictObject({
+  w: z.number().int().min(1).max(21),
+  h: z.number().int().min(1).max(21),
+});
+export type Aspect = z.infer<typeof AspectSchema>;
+
+/** Size classes relative to the model's base resolution (1024² for Stable Cascade). */
+export const SizeClassSchema = z.enum(['small', 'medium', 'large']);
+export type SizeClass = z.infer<typeof SizeClassSchema>;
+
+export const VariationStrengthSchema = z.enum(['subtle', 'strong']);
+export type VariationStrength = z.infer<typeof VariationStrengthSchema>;
+
+/** What the user asked for, after parsing `/imagine` text and slash options and applying defaults. */
+export const GenerationRequestSchema = z.strictObject({
+  prompt: z.string().min(1).max(2000),
+  negativePrompt: z.string().max(2000).default(''),
+  aspect: AspectSchema,
+  size: SizeClassSchema,
+  /** Seed of tile 1; tiles 2–4 derive their seeds from it. uint32. */
+  seed: z.number().int().min(0).max(0xffffffff),
+  /** Stage C steps; absent = the model bundle's default. */
+  steps: z.number().int().min(1).max(100).optional(),
+  /** Stage C guidance; absent = the model bundle's default. */
+  cfg: z.number().min(0).max(30).optional(),
+  /** 0–100: how different the four tiles are from each other. */
+  chaos: z.number().int().min(0).max(100),
+  style: z.string().min(1).max(32).optional(),
+  /** Use the lite Stage C / Stage B variant when the deployment has it. */
+  lite: z.boolean(),
+  /** Number of images in the grid. */
+  count: z.number().int().min(1).max(4),
+});
+export type GenerationRequest = z.infer<typeof GenerationRequestSchema>;
+
+export const TileIndexSchema = z.number().int().min(1).max(4);
+
+export const JobKindSchema = z.enum(['imagine', 'variation', 'upscale']);
+export type JobKind = z.infer<typeof JobKindSchema>;
+
+const JobBase = {
+  v: z.literal(WIRE_VERSION),
+  id: JobIdSchema,
+  createdAt: z.iso.datetime(),
+  requester: RequesterSchema,
+  delivery: DeliverySchema,
+  request: GenerationRequestSchema,
+};
+
+export const ParentRefSchema = z.strictObject({ jobId: JobIdSchema, index: TileIndexSchema });
+export type ParentRef = z.infer<typeof ParentRefSchema>;
+
+/**
+ * A job on the jobs queue. `imagine` makes a grid (a reroll is an `imagine` with a parent and a new seed);
+ * `variation` re-noises one stored Stage C latent of the parent; `upscale` decodes one stored latent at 2×.
+ */
+export const JobSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ ...JobBase, kind: z.literal('imagine'), parent: ParentRefSchema.optional() }),
+  z.strictObject({ ...JobBase, kind: z.literal('variation'), parent: ParentRefSchema, strength: VariationStrengthSchema }),
+  z.strictObject({ ...JobBase, kind: z.literal('upscale'), parent: ParentRefSchema }),
+]);
+export type Job = z.infer<typeof JobSchema>;
+
+/** A Stage C latent as stored next to the images: float32 little-endian, layout [channels, height, width]. */
+export const LatentRefSchema = z.strictObject({
+  key: z.string().min(1),
+  dims: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
+  dtype: z.literal('float32'),
+});
+export type LatentRef = z.infer<typeof LatentRefSchema>;
+
+export const ResultImageSchema = z.strictObject({
+  index: TileIndexSchema,
+  key: z.string().min(1),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  seed: z.number().int().min(0).max(0xffffffff),
+  latent: LatentRefSchema,
+});
+export type ResultImage = z.infer<typeof ResultImageSchema>;
+
+/** `jobs/{id}/result.json`: what the runner produced. Its presence means the job is done. */
+export const ResultSchema = z.strictObject({
+  v: z.literal(WIRE_VERSION),
+  jobId: JobIdSchema,
+  kind: JobKindSchema,
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** The grid image (2×2 for four images); for a single image, the image itself. */
+  grid: z.strictObject({ key: z.string().min(1), width: z.number().int().positive(), height: z.number().int().positive(), contentType: z.string() }),
+  images: z.array(ResultImageSchema).min(1).max(4),
+  model: z.strictObject({ name: z.string(), variant: z.string() }),
+  /** Milliseconds per phase, for /info and benchmarks. */
+  timings: z.record(z.string(), z.number().nonnegative()),
+  finishedAt: z.iso.datetime(),
+  runnerId: z.string(),
+});
+export type Result = z.infer<typeof ResultSchema>;
+
+export const StageNameSchema = z.enum(['text', 'prior', 'decoder', 'vqgan']);
+export type StageName = z.infer<typeof StageNameSchema>;
+
+const EventBase = {
+  v: z.literal(WIRE_VERSION),
+  jobId: JobIdSchema,
+  /** ms since epoch at the producer. */
+  at: z.number().int().nonnegative(),
+};
+
+/** Events on the events queue, from the runner (started/progress/preview/completed/failed) and the bot (queued). */
+export const JobEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...EventBase, type: z.literal('queued'), position: z.number().int().nonnegative().optional() }),
+  z.strictObject({ ...EventBase, type: z.literal('started'), runnerId: z.string(), attempt: z.number().int().positive() }),
+  z.strictObject({
+    ...EventBase,
+    type: z.literal('progress'),
+    stage: StageNameSchema,
+    step: z.number().int().nonnegative(),
+    steps: z.number().int().positive(),
+    /** Whole-job progress in [0, 1]. */
+    fraction: z.number().min(0).max(1),
+  }),
+  z.strictObject({ ...EventBase, type: z.literal('preview'), key: z.string().min(1), fraction: z.number().min(0).max(1) }),
+  z.strictObject({ ...EventBase, type: z.literal('completed'), resultKey: z.string().min(1) }),
+  z.strictObject({
+    ...EventBase,
+    type: z.literal('failed'),
+    /** Stable machine-readable code, e.g. `poison_message`, `model_error`, `parent_missing`, `cancelled`. */
+    code: z.string().min(1).max(64),
+    /** A sentence for the user. Never contains secrets or stack traces. */
+    reason: z.string().min(1).max(500),
+    /** True when the runner released the job for another attempt. */
+    willRetry: z.boolean(),
+  }),
+]);
+export type JobEvent = z.infer<typeof JobEventSchema>;
+
+/** Fixed S3 keys: redelivery and replays land on the same objects. */
+export const jobKeys = {
+  prefix: (id: JobId) => `jobs/${id}/`,
+  job: (id: JobId) => `jobs/${id}/job.json`,
+  result: (id: JobId) => `jobs/${id}/result.json`,
+  grid: (id: JobId, ext: 'png' | 'jpg' | 'webp' = 'png') => `jobs/${id}/grid.${ext}`,
+  image: (id: JobId, index: number) => `jobs/${id}/image-${index}.png`,
+  latent: (id: JobId, index: number) => `jobs/${id}/latent-${index}.f32`,
+  preview: (id: JobId) => `jobs/${id}/preview.jpg`,
+  cancel: (id: JobId) => `jobs/${id}/cancel.json`,
+} as const;

@@ -1,0 +1,118 @@
+/**
+ * `manifest.json` of a model bundle: every constant the TypeScript loop needs, so that the same code
+ * runs the real Stable Cascade on a GPU and the small demo model on a laptop CPU.
+ * Numbers and names follow `shared/docs/cascade-spec.md` (§1.2 geometry, §1.3 I/O contract, §3 sampling).
+ * Written by `tools/export/` (real weights, parity fixture) and `tools/train-demo/` (demo model).
+ */
+import { z } from 'zod';
+
+export const BUNDLE_FORMAT = 'cascade-bundle' as const;
+export const BUNDLE_VERSION = 1 as const;
+
+export const TensorDtypeSchema = z.enum(['float32', 'float16']);
+export type TensorDtype = z.infer<typeof TensorDtypeSchema>;
+
+/** Sampler settings of one diffusion stage, in the gdf formulation of spec §3.5 (diffusers = shift 1, rho 0, rMode raw, final mu). */
+export const SamplerSchema = z.strictObject({
+  steps: z.number().int().min(1).max(200),
+  /** Guidance scale; ≤ 1 disables CFG (no batch doubling). */
+  cfg: z.number().min(0).max(30),
+  shift: z.number().positive(),
+  /** CFG rescale ρ (0.7 official, 0 = off). */
+  rho: z.number().min(0).max(1),
+  rMode: z.enum(['gdf', 'raw']),
+  final: z.enum(['x0', 'mu']),
+});
+export type SamplerSettings = z.infer<typeof SamplerSchema>;
+
+const GraphFile = {
+  /** Path of the .onnx file relative to the bundle root. */
+  file: z.string().min(1),
+  /** External-data files next to it (graphs over 2 GB), relative to the bundle root. */
+  externalData: z.array(z.string().min(1)).default([]),
+  /** dtype of the graph's float inputs and outputs (timestep_ratio is always float32). */
+  dtype: TensorDtypeSchema,
+  /** sha256 of the .onnx file, checked at load when present. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+};
+
+export const ManifestSchema = z.strictObject({
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.literal(BUNDLE_VERSION),
+  name: z.string().min(1),
+  /** e.g. `big`, `lite`, `demo`, `fixture`. */
+  variant: z.string().min(1),
+  description: z.string().default(''),
+  license: z.string().default(''),
+  tokenizer: z.strictObject({
+    vocab: z.string().min(1),
+    merges: z.string().min(1),
+    maxLength: z.number().int().positive(),
+    bosId: z.number().int().nonnegative(),
+    eosId: z.number().int().nonnegative(),
+    padId: z.number().int().nonnegative(),
+  }),
+  resolution: z.strictObject({
+    /** Side of the default square image (1024 for Stable Cascade). */
+    base: z.number().int().positive(),
+    /** Output sides must be multiples of this (64: Stage B's skips line up, spec §1.2). */
+    multiple: z.number().int().positive(),
+    min: z.number().int().positive(),
+    max: z.number().int().positive(),
+  }),
+  geometry: z.strictObject({
+    /** h_c = ceil(H / priorCompression); 42.67 for Stable Cascade. */
+    priorCompression: z.number().positive(),
+    /** h_b = ceil(H / decoderCompression); 4 for Stable Cascade (official rule, not int(h_c × 10.67)). */
+    decoderCompression: z.number().positive(),
+    priorChannels: z.number().int().positive(),
+    decoderChannels: z.number().int().positive(),
+  }),
+  textEncoder: z.strictObject({
+    ...GraphFile,
+    hiddenSize: z.number().int().positive(),
+    /** Width of the pooled (projected) embedding. */
+    pooledSize: z.number().int().positive(),
+    inputs: z.strictObject({ inputIds: z.string().default('input_ids'), attentionMask: z.string().default('attention_mask') }),
+    outputs: z.strictObject({ pooled: z.string().default('text_embeds'), hidden: z.string().default('hidden_state_last') }),
+  }),
+  prior: z.strictObject({
+    ...GraphFile,
+    /** Width of one clip_img token (768), fed as zeros when there is no image. */
+    clipImageSize: z.number().int().positive(),
+    sampler: SamplerSchema,
+    /** Re-noising levels for variations (t_start of the img2img loop, spec §4.2). */
+    variation: z.strictObject({ subtle: z.number().gt(0).lte(1), strong: z.number().gt(0).lte(1) }),
+    inputs: z.strictObject({
+      sample: z.string().default('sample'),
+      timestepRatio: z.string().default('timestep_ratio'),
+      clipTextPooled: z.string().default('clip_text_pooled'),
+      clipText: z.string().default('clip_text'),
+      clipImg: z.string().default('clip_img'),
+    }),
+    output: z.string().default('sample'),
+  }),
+  decoder: z.strictObject({
+    ...GraphFile,
+    sampler: SamplerSchema,
+    inputs: z.strictObject({
+      sample: z.string().default('sample'),
+      timestepRatio: z.string().default('timestep_ratio'),
+      clipTextPooled: z.string().default('clip_text_pooled'),
+      effnet: z.string().default('effnet'),
+    }),
+    output: z.string().default('sample'),
+  }),
+  vqgan: z.strictObject({
+    ...GraphFile,
+    /** Latents are multiplied by this before decoding (0.43 official, 0.3764 diffusers). */
+    scaleFactor: z.number().positive(),
+    input: z.string().default('latents'),
+    output: z.string().default('image'),
+  }),
+  /** Optional fast preview of Stage C latents → small RGB in [0, 1]. */
+  previewer: z
+    .strictObject({ ...GraphFile, input: z.string().default('latents'), output: z.string().default('image') })
+    .optional(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
