@@ -1,0 +1,82 @@
+/**
+ * The one platform-neutral way every front end (Discord, Slack, web) enqueues a job.
+ *
+ * Order matters for "nothing lost": the job record (`jobs/{id}/job.json`) and the per-user pending
+ * marker are written before the queue message, so a runner never receives a job whose record is
+ * missing; the `queued` event goes last. Submitting the same job id twice (a platform retry of the
+ * same interaction) sends nothing new and answers like the first time.
+ *
+ * @example
+ *   const outcome = await submitJob({ queue, events, blobs }, job);
+ *   if (!outcome.accepted) reply(outcome.message);   // "You already have 3 images in progress (the limit is 3). …"
+ *   else reply(`Queued (position ${outcome.position ?? '?'})`);
+ */
+import { JobSchema, jobKeys, WIRE_VERSION, type Job, type JobId } from '../core/job.js';
+import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
+import { listPending, markPending } from '../core/pending.js';
+import { TooManyPendingError } from '../core/errors.js';
+
+export const DEFAULT_MAX_PENDING_PER_USER = 3;
+
+export interface SubmitDeps {
+  queue: JobQueue;
+  events: EventBus;
+  blobs: BlobStore;
+  /** Jobs one user may have waiting or running at once (default 3). */
+  maxPendingPerUser?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+export type SubmitOutcome =
+  | {
+      accepted: true;
+      jobId: JobId;
+      /** 1-based place in the queue when it could be read (approximate, as SQS counts are). */
+      position?: number;
+      /** True when this job id had been submitted before; nothing was sent again. */
+      duplicate: boolean;
+    }
+  | {
+      accepted: false;
+      code: 'too_many_pending';
+      /** A sentence for the user. */
+      message: string;
+      pending: number;
+      limit: number;
+    };
+
+/** Validates and enqueues a job. Refusals the user can act on are returned; infrastructure failures throw. */
+export async function submitJob(deps: SubmitDeps, input: Job): Promise<SubmitOutcome> {
+  const job = JobSchema.parse(input);
+  const now = deps.now ?? Date.now;
+  const limit = deps.maxPendingPerUser ?? DEFAULT_MAX_PENDING_PER_USER;
+
+  if (await deps.blobs.exists(jobKeys.job(job.id))) {
+    return { accepted: true, jobId: job.id, duplicate: true };
+  }
+
+  const pending = await listPending(deps.blobs, job.requester, now());
+  if (pending.length >= limit) {
+    const refusal = new TooManyPendingError(pending.length, limit);
+    return { accepted: false, code: 'too_many_pending', message: refusal.message, pending: pending.length, limit };
+  }
+
+  await deps.blobs.put(jobKeys.job(job.id), JSON.stringify(job), 'application/json');
+  await markPending(deps.blobs, job);
+  await deps.queue.send(job);
+
+  const position = await readPosition(deps.queue);
+  await deps.events.publish({ v: WIRE_VERSION, type: 'queued', jobId: job.id, at: now(), ...(position === undefined ? {} : { position }) });
+  return { accepted: true, jobId: job.id, duplicate: false, ...(position === undefined ? {} : { position }) };
+}
+
+/** Everything waiting plus everything running is ahead of or equal to the new job; a failed read only loses the hint. */
+async function readPosition(queue: JobQueue): Promise<number | undefined> {
+  try {
+    const depth = await queue.depth();
+    return Math.max(1, depth.visible + depth.inFlight);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The small set of coded errors the system throws on purpose. `code` is stable and machine-readable
+ * (it ends up in `failed` events and logs); `message` is a sentence a user or operator can act on.
+ * Messages never carry secrets: callers pass context, not credentials.
+ */
+
+export type ErrorCode =
+  | 'invalid_options'
+  | 'invalid_config'
+  | 'too_many_pending'
+  | 'parent_missing'
+  | 'service_unavailable'
+  | 'port_in_use'
+  | 'cancelled';
+
+export class CodedError extends Error {
+  readonly code: ErrorCode;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.context = context;
+  }
+}
+
+/** One bad option in a `/imagine` request: which option, and what is allowed. */
+export interface OptionProblem {
+  option: string;
+  message: string;
+}
+
+/** Every problem of one `/imagine` request at once, so the user can fix them in one go. */
+export class OptionsError extends CodedError {
+  readonly problems: readonly OptionProblem[];
+
+  constructor(problems: OptionProblem[]) {
+    super('invalid_options', problems.map((p) => p.message).join('\n'), { options: problems.map((p) => p.option) });
+    this.problems = problems;
+  }
+}
+
+/** The environment does not describe a runnable configuration; lists every bad variable (names only, never values). */
+export class ConfigError extends CodedError {
+  readonly issues: readonly string[];
+
+  constructor(issues: string[]) {
+    super('invalid_config', `invalid configuration:\n  ${issues.join('\n  ')}`, {});
+    this.issues = issues;
+  }
+}
+
+/** A user already has the maximum number of jobs waiting or running. */
+export class TooManyPendingError extends CodedError {
+  constructor(readonly pending: number, readonly limit: number) {
+    super(
+      'too_many_pending',
+      `You already have ${pending} image${pending === 1 ? '' : 's'} in progress (the limit is ${limit}). ` +
+        'Wait for one to finish, then try again.',
+      { pending, limit },
+    );
+  }
+}
+
+/** A variation or upscale whose parent job has no stored result (expired or never finished). */
+export class ParentMissingError extends CodedError {
+  constructor(readonly parentJobId: string, detail: string) {
+    super('parent_missing', `The original image (job ${parentJobId}) is no longer available: ${detail}.`, { parentJobId });
+  }
+}
+
+/** The queue or object store could not be reached (emulator down, network, AWS outage). Retryable. */
+export class ServiceUnavailableError extends CodedError {
+  constructor(service: string, endpoint: string | undefined, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'service_unavailable',
+      `${service} is unreachable${endpoint ? ` at ${endpoint}` : ''}: ${why}`,
+      { service, endpoint },
+      { cause },
+    );
+  }
+}
+
+export class PortInUseError extends CodedError {
+  constructor(host: string, port: number) {
+    super('port_in_use', `port ${port} on ${host} is already in use; stop the other process or choose another port`, { host, port });
+  }
+}
+
+/** Network-level failures worth retrying with back-off, as opposed to a request the service rejected. */
+export function isConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  const connectionCodes = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'UND_ERR_SOCKET'];
+  if (typeof code === 'string' && connectionCodes.includes(code)) return true;
+  if (error.name === 'TimeoutError' || error.name === 'RequestTimeout') return true;
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause && cause !== error && isConnectionError(cause)) return true;
+  if (error instanceof ServiceUnavailableError) return true;
+  return /ECONNREFUSED|ECONNRESET|socket hang up/.test(error.message);
+}

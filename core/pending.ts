@@ -1,0 +1,48 @@
+/**
+ * Per-user "pending job" markers in the object store, the source of truth for the per-user cap.
+ *
+ * One empty object per job that was accepted and has not reached a final state:
+ * `pending/{platform}/{userId}/{createdAtMs}-{jobId}`. The submitter counts them with a single
+ * LIST (the creation time is in the key, so no GETs); the runner removes the marker when the job
+ * completes or fails for good. A marker older than `staleAfterMs` (the queue's retention) is
+ * ignored, so a crash between "final state" and "remove marker" can never lock a user out.
+ */
+import type { Job, Requester } from './job.js';
+import type { BlobStore } from './ports.js';
+
+/** Jobs older than this cannot still be on the queue (retention), so their markers no longer count. */
+export const DEFAULT_PENDING_STALE_MS = 60 * 60 * 1000;
+
+function userPrefix(requester: Pick<Requester, 'platform' | 'userId'>): string {
+  return `pending/${requester.platform}/${encodeURIComponent(requester.userId)}/`;
+}
+
+export function pendingMarkerKey(job: Pick<Job, 'id' | 'createdAt' | 'requester'>): string {
+  return `${userPrefix(job.requester)}${Date.parse(job.createdAt)}-${job.id}`;
+}
+
+export async function markPending(blobs: BlobStore, job: Job): Promise<void> {
+  await blobs.put(pendingMarkerKey(job), '', 'application/octet-stream');
+}
+
+export async function clearPending(blobs: BlobStore, job: Job): Promise<void> {
+  await blobs.delete([pendingMarkerKey(job)]);
+}
+
+/** Ids of the user's jobs that are still waiting or running, oldest first. */
+export async function listPending(
+  blobs: BlobStore,
+  requester: Pick<Requester, 'platform' | 'userId'>,
+  now: number,
+  staleAfterMs = DEFAULT_PENDING_STALE_MS,
+): Promise<string[]> {
+  const prefix = userPrefix(requester);
+  const live: Array<{ at: number; id: string }> = [];
+  for (const key of await blobs.list(prefix)) {
+    const match = /^(\d+)-(.+)$/.exec(key.slice(prefix.length));
+    if (!match) continue;
+    const at = Number(match[1]);
+    if (now - at < staleAfterMs) live.push({ at, id: match[2]! });
+  }
+  return live.sort((a, b) => a.at - b.at).map((entry) => entry.id);
+}
