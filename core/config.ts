@@ -1,0 +1,182 @@
+/**
+ * All configuration comes from the environment, here and nowhere else. `loadConfig(process.env)`
+ * validates every variable at once and throws a ConfigError naming each bad variable (never its
+ * value). `redactConfig()` is the only view of the config that may be logged: secrets become
+ * "[set]" so a log shows *that* a token is configured, never the token.
+ *
+ * Queue URLs and the bucket are optional: when absent, `npm start` starts the local emulator and
+ * fills them in (see local/emulator.ts).
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Variables whose values are credentials. Listed once so redaction cannot forget one. */
+export const SECRET_VARIABLES = [
+  'DISCORD_TOKEN',
+  'DISCORD_PUBLIC_KEY',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+] as const;
+
+const optionalText = z.string().trim().min(1).optional();
+const url = z.url({ protocol: /^https?$/ });
+const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((value) => ['1', 'true', 'yes'].includes(value));
+const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0).max(max).default(fallback);
+
+const EnvSchema = z.object({
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** One endpoint for every service (the local emulator), or per service below. */
+  AWS_ENDPOINT_URL: url.optional(),
+  AWS_ENDPOINT_URL_SQS: url.optional(),
+  AWS_ENDPOINT_URL_S3: url.optional(),
+  AWS_ACCESS_KEY_ID: optionalText,
+  AWS_SECRET_ACCESS_KEY: optionalText,
+  AWS_SESSION_TOKEN: optionalText,
+  JOBS_QUEUE_URL: url.optional(),
+  JOBS_DLQ_URL: url.optional(),
+  EVENTS_QUEUE_URL: url.optional(),
+  BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name').optional(),
+
+  MAX_PENDING_PER_USER: z.coerce.number().int().min(1).max(100).default(3),
+  /** Receives before the redrive policy moves a job to the DLQ; must equal the queue's maxReceiveCount. */
+  JOB_MAX_RECEIVES: z.coerce.number().int().min(1).max(1000).default(4),
+  JOB_VISIBILITY_SECONDS: seconds(300, 43_200),
+  HEARTBEAT_SECONDS: seconds(60, 43_200),
+  POLL_WAIT_SECONDS: seconds(20, 20),
+  PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
+  CANCEL_CHECK_MS: z.coerce.number().int().min(100).default(5000),
+  DRAIN_TIMEOUT_SECONDS: seconds(90, 600),
+  /** Instance metadata base URL; set to watch for EC2 spot interruption notices. */
+  SPOT_METADATA_URL: url.optional(),
+  SPOT_POLL_MS: z.coerce.number().int().min(50).default(5000),
+  RUNNER_ID: optionalText,
+
+  LOCAL_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(4566),
+
+  DISCORD_TOKEN: optionalText,
+  DISCORD_PUBLIC_KEY: optionalText,
+  DISCORD_APPLICATION_ID: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Print the log as JSON lines (production) rather than text. */
+  LOG_JSON: flag.default(false),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export interface AwsConfig {
+  region: string;
+  sqsEndpoint?: string;
+  s3Endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export interface RunnerSettings {
+  maxReceives: number;
+  visibilitySeconds: number;
+  heartbeatSeconds: number;
+  pollWaitSeconds: number;
+  progressIntervalMs: number;
+  cancelCheckMs: number;
+  drainTimeoutSeconds: number;
+  spotMetadataUrl?: string;
+  spotPollMs: number;
+  runnerId?: string;
+}
+
+export interface Config {
+  aws: AwsConfig;
+  jobsQueueUrl?: string;
+  jobsDlqUrl?: string;
+  eventsQueueUrl?: string;
+  bucket?: string;
+  maxPendingPerUser: number;
+  runner: RunnerSettings;
+  localEmulatorPort: number;
+  discord: { token?: string; publicKey?: string; applicationId?: string };
+  slack: { botToken?: string; signingSecret?: string; appToken?: string };
+  log: { level: 'debug' | 'info' | 'warn' | 'error'; json: boolean };
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty variables mean "unset" (a common .env habit), not "set to the empty string".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.HEARTBEAT_SECONDS >= e.JOB_VISIBILITY_SECONDS) {
+    problems.push(`HEARTBEAT_SECONDS (${e.HEARTBEAT_SECONDS}) must be less than JOB_VISIBILITY_SECONDS (${e.JOB_VISIBILITY_SECONDS}), or jobs reappear while they run`);
+  }
+  if ((e.AWS_ACCESS_KEY_ID === undefined) !== (e.AWS_SECRET_ACCESS_KEY === undefined)) {
+    problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const credentials =
+    e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, ...(e.AWS_SESSION_TOKEN ? { sessionToken: e.AWS_SESSION_TOKEN } : {}) }
+      : undefined;
+  const sqsEndpoint = e.AWS_ENDPOINT_URL_SQS ?? e.AWS_ENDPOINT_URL;
+  const s3Endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
+  return {
+    aws: { region: e.AWS_REGION, ...(sqsEndpoint ? { sqsEndpoint } : {}), ...(s3Endpoint ? { s3Endpoint } : {}), ...(credentials ? { credentials } : {}) },
+    ...(e.JOBS_QUEUE_URL ? { jobsQueueUrl: e.JOBS_QUEUE_URL } : {}),
+    ...(e.JOBS_DLQ_URL ? { jobsDlqUrl: e.JOBS_DLQ_URL } : {}),
+    ...(e.EVENTS_QUEUE_URL ? { eventsQueueUrl: e.EVENTS_QUEUE_URL } : {}),
+    ...(e.BUCKET ? { bucket: e.BUCKET } : {}),
+    maxPendingPerUser: e.MAX_PENDING_PER_USER,
+    runner: {
+      maxReceives: e.JOB_MAX_RECEIVES,
+      visibilitySeconds: e.JOB_VISIBILITY_SECONDS,
+      heartbeatSeconds: e.HEARTBEAT_SECONDS,
+      pollWaitSeconds: e.POLL_WAIT_SECONDS,
+      progressIntervalMs: e.PROGRESS_INTERVAL_MS,
+      cancelCheckMs: e.CANCEL_CHECK_MS,
+      drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
+      ...(e.SPOT_METADATA_URL ? { spotMetadataUrl: e.SPOT_METADATA_URL } : {}),
+      spotPollMs: e.SPOT_POLL_MS,
+      ...(e.RUNNER_ID ? { runnerId: e.RUNNER_ID } : {}),
+    },
+    localEmulatorPort: e.LOCAL_EMULATOR_PORT,
+    discord: { token: e.DISCORD_TOKEN, publicKey: e.DISCORD_PUBLIC_KEY, applicationId: e.DISCORD_APPLICATION_ID },
+    slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN },
+    log: { level: e.LOG_LEVEL, json: e.LOG_JSON },
+  };
+}
+
+const SECRET_MARK = '[set]';
+
+/** A copy that is safe to log: every credential replaced by "[set]". */
+export function redactConfig(config: Config): Config {
+  const mark = (value: string | undefined) => (value === undefined ? undefined : SECRET_MARK);
+  return {
+    ...config,
+    aws: {
+      ...config.aws,
+      ...(config.aws.credentials
+        ? { credentials: { accessKeyId: SECRET_MARK, secretAccessKey: SECRET_MARK, ...(config.aws.credentials.sessionToken ? { sessionToken: SECRET_MARK } : {}) } }
+        : {}),
+    },
+    discord: { ...config.discord, token: mark(config.discord.token), publicKey: mark(config.discord.publicKey) },
+    slack: { botToken: mark(config.slack.botToken), signingSecret: mark(config.slack.signingSecret), appToken: mark(config.slack.appToken) },
+  };
+}
+
+/** Replaces any secret value from the environment that appears in `text` (error messages from libraries, for one). */
+export function redactSecrets(text: string, env: Record<string, string | undefined> = process.env): string {
+  let safe = text;
+  for (const name of SECRET_VARIABLES) {
+    const value = env[name];
+    if (value && value.length >= 4) safe = safe.split(value).join(`[${name}]`);
+  }
+  return safe;
+}
