@@ -47,6 +47,10 @@ export const DeliverySchema = z.discriminatedUnion('platform', [
     messageId: z.string().min(1).max(32).optional(),
     /** Message to reply to (the parent job's message) for upscales and variations. */
     replyToMessageId: z.string().min(1).max(32).optional(),
+    /** Guild of the channel, for message links (absent in DMs). */
+    guildId: z.string().min(1).max(32).optional(),
+    /** The interaction's `attachment_size_limit` in bytes; 10 MiB when absent. */
+    attachmentLimitBytes: z.number().int().positive().optional(),
   }),
   z.strictObject({
     platform: z.literal('slack'),
