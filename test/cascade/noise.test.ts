@@ -1,0 +1,140 @@
+/**
+ * Noise sources: Philox known-answer vectors, golden normals (cross-checked against an independent Python
+ * implementation of the algorithm documented in noise.ts), stream/chunking invariance, replay and batch helpers.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  createBatchNoise,
+  createReplayNoise,
+  createSeededNoise,
+  deriveSeed,
+  philox4x32,
+} from '../../gpu-runner/cascade/noise.js';
+
+const hex = (words: Uint32Array) => Array.from(words, (w) => w.toString(16).padStart(8, '0')).join(' ');
+
+describe('philox4x32', () => {
+  // Random123 kat_vectors, philox4x32 with 10 rounds.
+  it.each([
+    [[0, 0, 0, 0], [0, 0], '6627e8d5 e169c58d bc57ac4c 9b00dbd8'],
+    [[0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff], '408f276d 41c83b0e a20bc7c6 6d5451fd'],
+    [[0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0], 'd16cfe09 94fdcceb 5001e420 24126ea1'],
+  ])('GIVEN counter %j and key %j THEN the output is the Random123 answer', (counter, key, expected) => {
+    const out = new Uint32Array(4);
+    philox4x32(counter, key, out);
+    expect(hex(out)).toBe(expected);
+  });
+});
+
+describe('createSeededNoise', () => {
+  it('GIVEN seed 42 THEN the first normals are the pinned cross-machine values', () => {
+    const out = new Float32Array(8);
+    createSeededNoise(42).fill(out);
+    expect(Array.from(out)).toEqual([
+      -0.9701898097991943, 0.19401895999908447, -1.2356207370758057, 1.9239267110824585, -0.07318150997161865,
+      0.13913749158382416, -1.106665015220642, 0.3266829550266266,
+    ]);
+  });
+
+  it('GIVEN seed 2^32 − 1 and stream 7 THEN the first normals are the pinned values', () => {
+    const out = new Float32Array(6);
+    createSeededNoise(0xffffffff, 7).fill(out);
+    expect(Array.from(out)).toEqual([
+      1.1412849426269531, 0.4112411439418793, 0.4038500487804413, 0.7326555848121643, 0.9727911949157715,
+      0.17723579704761505,
+    ]);
+  });
+
+  it('GIVEN the same seed twice THEN the bytes are identical; another seed or stream differs', () => {
+    const draw = (seed: number, stream = 0) => {
+      const out = new Float32Array(1000);
+      createSeededNoise(seed, stream).fill(out);
+      return out;
+    };
+    expect(draw(7)).toEqual(draw(7));
+    expect(draw(7)).not.toEqual(draw(8));
+    expect(draw(7, 1)).not.toEqual(draw(7, 0));
+  });
+
+  it('GIVEN fills of odd sizes THEN the sequence equals one big fill (no numbers skipped)', () => {
+    const whole = new Float32Array(103);
+    createSeededNoise(5).fill(whole);
+    const source = createSeededNoise(5);
+    const pieces = [1, 2, 3, 5, 7, 11, 13, 17, 44].map((n) => {
+      const part = new Float32Array(n);
+      source.fill(part);
+      return Array.from(part);
+    });
+    expect(pieces.flat()).toEqual(Array.from(whole));
+  });
+
+  it('GIVEN 2^18 draws THEN mean ≈ 0, variance ≈ 1, tails sane', () => {
+    const out = new Float32Array(1 << 18);
+    createSeededNoise(123).fill(out);
+    let sum = 0;
+    let squares = 0;
+    let beyond3 = 0;
+    for (const v of out) {
+      sum += v;
+      squares += v * v;
+      if (Math.abs(v) > 3) beyond3++;
+    }
+    const mean = sum / out.length;
+    expect(Math.abs(mean)).toBeLessThan(0.01); // 5 standard errors
+    expect(Math.abs(squares / out.length - 1)).toBeLessThan(0.015);
+    expect(beyond3 / out.length).toBeGreaterThan(0.0019); // P(|z|>3) = 0.0027
+    expect(beyond3 / out.length).toBeLessThan(0.0035);
+  });
+
+  it('GIVEN a seed outside uint32 THEN it throws a specific error', () => {
+    expect(() => createSeededNoise(-1)).toThrow(/noise seed/);
+    expect(() => createSeededNoise(2 ** 32)).toThrow(/noise seed/);
+    expect(() => createSeededNoise(1.5)).toThrow(/noise seed/);
+  });
+});
+
+describe('createReplayNoise', () => {
+  it('GIVEN recorded tensors THEN fills replay them in order and count down', () => {
+    const replay = createReplayNoise([Float32Array.of(1, 2), Float32Array.of(3)]);
+    const a = new Float32Array(2);
+    const b = new Float32Array(1);
+    replay.fill(a);
+    expect(replay.remaining).toBe(1);
+    replay.fill(b);
+    expect(Array.from(a)).toEqual([1, 2]);
+    expect(Array.from(b)).toEqual([3]);
+    expect(replay.remaining).toBe(0);
+  });
+  it('GIVEN one request too many THEN it throws "exhausted"', () => {
+    const replay = createReplayNoise([Float32Array.of(1)]);
+    replay.fill(new Float32Array(1));
+    expect(() => replay.fill(new Float32Array(1))).toThrow(/exhausted: request #2/);
+  });
+  it('GIVEN a size mismatch THEN it throws naming both sizes', () => {
+    const replay = createReplayNoise([Float32Array.of(1, 2)]);
+    expect(() => replay.fill(new Float32Array(3))).toThrow(/request #1: recorded 2 values, asked for 3/);
+  });
+});
+
+describe('createBatchNoise and deriveSeed', () => {
+  it('GIVEN per-tile seeds THEN a batched fill equals each tile drawn alone', () => {
+    const seeds = [0, 1, 2, 3].map((i) => deriveSeed(1234, i));
+    const batch = new Float32Array(4 * 10);
+    createBatchNoise(seeds.map((s) => createSeededNoise(s))).fill(batch);
+    seeds.forEach((seed, tile) => {
+      const alone = new Float32Array(10);
+      createSeededNoise(seed).fill(alone);
+      expect(batch.subarray(tile * 10, tile * 10 + 10)).toEqual(alone);
+    });
+  });
+  it('GIVEN index 0 THEN the seed itself; other indexes give distinct uint32 seeds', () => {
+    expect(deriveSeed(1234, 0)).toBe(1234);
+    const derived = [0, 1, 2, 3].map((i) => deriveSeed(0xfffffffe, i));
+    expect(new Set(derived).size).toBe(4);
+    for (const s of derived) expect(s >>> 0).toBe(s);
+    expect(deriveSeed(5, 1)).not.toBe(deriveSeed(6, 0));
+  });
+  it('GIVEN a size that does not split evenly THEN batch noise throws', () => {
+    expect(() => createBatchNoise([createSeededNoise(1), createSeededNoise(2)]).fill(new Float32Array(3))).toThrow(/equal items/);
+  });
+});
