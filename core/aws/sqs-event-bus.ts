@@ -1,0 +1,101 @@
+/**
+ * EventBus over SQS.
+ *
+ * On a FIFO events queue each job is its own message group (its events arrive in order) and the
+ * deduplication id of a final event is `jobId:type`, so when a redelivered job publishes
+ * `completed` again SQS itself drops the copy (5-minute window); consumers should still treat
+ * events as at-least-once beyond that window. On a standard queue the same code simply publishes.
+ */
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { JobEventSchema, type JobEvent } from '../job.js';
+import type { EventBus, ReceivedEvent, ReceiveOptions } from '../ports.js';
+import { isAbort, withServiceErrors } from './service-errors.js';
+
+export interface SqsEventBusOptions {
+  client: SQSClient;
+  queueUrl: string;
+}
+
+export class SqsEventBus implements EventBus {
+  readonly #client: SQSClient;
+  readonly #queueUrl: string;
+  readonly #fifo: boolean;
+
+  constructor(options: SqsEventBusOptions) {
+    this.#client = options.client;
+    this.#queueUrl = options.queueUrl;
+    this.#fifo = options.queueUrl.endsWith('.fifo');
+  }
+
+  async publish(event: JobEvent): Promise<void> {
+    const body = JSON.stringify(JobEventSchema.parse(event));
+    await this.#call(() =>
+      this.#client.send(
+        new SendMessageCommand({
+          QueueUrl: this.#queueUrl,
+          MessageBody: body,
+          ...(this.#fifo ? { MessageGroupId: event.jobId, MessageDeduplicationId: eventDeduplicationId(event) } : {}),
+        }),
+      ),
+    );
+  }
+
+  async receive(options: ReceiveOptions & { max?: number }): Promise<ReceivedEvent[]> {
+    let response;
+    try {
+      response = await this.#call(() =>
+        this.#client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.#queueUrl,
+            MaxNumberOfMessages: Math.min(10, Math.max(1, options.max ?? 10)),
+            WaitTimeSeconds: options.waitSeconds,
+            ...(options.visibilitySeconds === undefined ? {} : { VisibilityTimeout: options.visibilitySeconds }),
+          }),
+          options.signal ? { abortSignal: options.signal } : {},
+        ),
+      );
+    } catch (error) {
+      if (options.signal?.aborted && isAbort(error)) return [];
+      throw error;
+    }
+    return (response.Messages ?? []).flatMap((message) => (message.ReceiptHandle ? [{ receiptHandle: message.ReceiptHandle, ...parseEvent(message.Body ?? '') }] : []));
+  }
+
+  async ack(receiptHandle: string): Promise<void> {
+    await this.#call(() => this.#client.send(new DeleteMessageCommand({ QueueUrl: this.#queueUrl, ReceiptHandle: receiptHandle })));
+  }
+
+  #call<T>(operation: () => Promise<T>): Promise<T> {
+    return withServiceErrors('SQS events queue', this.#queueUrl, operation);
+  }
+}
+
+/**
+ * Final and one-off events dedupe per job (a republished `completed` is dropped); a `started` per
+ * attempt; progress-like events are all distinct.
+ */
+export function eventDeduplicationId(event: JobEvent): string {
+  switch (event.type) {
+    case 'queued':
+    case 'completed':
+      return `${event.jobId}:${event.type}`;
+    case 'failed':
+      return event.willRetry ? `${event.jobId}:failed:${event.at}` : `${event.jobId}:failed`;
+    case 'started':
+      return `${event.jobId}:started:${event.attempt}`;
+    case 'progress':
+      return `${event.jobId}:progress:${event.stage}:${event.step}:${event.at}`;
+    case 'preview':
+      return `${event.jobId}:preview:${event.fraction}:${event.at}`;
+  }
+}
+
+function parseEvent(body: string): { event: JobEvent } | { parseError: string } {
+  try {
+    const parsed = JobEventSchema.safeParse(JSON.parse(body));
+    if (parsed.success) return { event: parsed.data };
+    return { parseError: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ') };
+  } catch (error) {
+    return { parseError: `body is not JSON: ${(error as Error).message}` };
+  }
+}

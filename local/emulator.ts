@@ -1,0 +1,113 @@
+/**
+ * The local stand-in for SQS and S3: fauxqs 1.9.2 served in-process on 127.0.0.1 only, with the
+ * queues and bucket the system needs. fauxqs's CLI and its `startFauxqs()` both bind 0.0.0.0, so
+ * this builds its Fastify app and listens on loopback itself. Everything is created over HTTP
+ * with the AWS SDK, exactly as the system later uses it.
+ *
+ * State lives in memory: stopping the emulator forgets queues, messages and objects.
+ */
+import { buildApp } from 'fauxqs';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
+import { createS3Client, createSqsClient } from '../core/aws/clients.js';
+import { PortInUseError } from '../core/errors.js';
+
+export interface LocalEmulatorOptions {
+  /** 0 = any free port. */
+  port?: number;
+  region?: string;
+  /** Default visibility of the jobs queue; the runner extends it while it works. */
+  visibilitySeconds?: number;
+  /** Receives before a job moves to the DLQ (the redrive policy's maxReceiveCount). */
+  maxReceives?: number;
+  bucket?: string;
+}
+
+export interface LocalEmulator {
+  endpoint: string;
+  port: number;
+  region: string;
+  jobsQueueUrl: string;
+  jobsDlqUrl: string;
+  eventsQueueUrl: string;
+  bucket: string;
+  /** The environment variables that point config (core/config.ts) at this emulator. */
+  env(): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const HOST = '127.0.0.1';
+
+export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Promise<LocalEmulator> {
+  const app = buildApp({ logger: false });
+  let address: string;
+  try {
+    address = await app.listen({ port: options.port ?? 0, host: HOST });
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    if ((error as { code?: string }).code === 'EADDRINUSE') throw new PortInUseError(HOST, options.port ?? 0);
+    throw error;
+  }
+  const port = Number(new URL(address).port);
+  const endpoint = `http://${HOST}:${port}`;
+  const region = options.region ?? 'us-east-1';
+  try {
+    const queues = await provisionResources(endpoint, region, options);
+    const bucket = options.bucket ?? 'cascade-bot-local';
+    return {
+      endpoint,
+      port,
+      region,
+      bucket,
+      ...queues,
+      env: () => ({
+        AWS_REGION: region,
+        AWS_ENDPOINT_URL: endpoint,
+        JOBS_QUEUE_URL: queues.jobsQueueUrl,
+        JOBS_DLQ_URL: queues.jobsDlqUrl,
+        EVENTS_QUEUE_URL: queues.eventsQueueUrl,
+        BUCKET: bucket,
+        JOB_MAX_RECEIVES: String(options.maxReceives ?? 4),
+      }),
+      stop: () => app.close(),
+    };
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
+/** Creates (idempotently) the FIFO jobs queue with its FIFO DLQ, the FIFO events queue and the bucket. */
+export async function provisionResources(
+  endpoint: string,
+  region: string,
+  options: Pick<LocalEmulatorOptions, 'visibilitySeconds' | 'maxReceives' | 'bucket'> = {},
+): Promise<{ jobsQueueUrl: string; jobsDlqUrl: string; eventsQueueUrl: string }> {
+  const aws = { region, sqsEndpoint: endpoint, s3Endpoint: endpoint };
+  const sqs = createSqsClient(aws, { maxAttempts: 1 });
+  const s3 = createS3Client(aws, { maxAttempts: 1 });
+  try {
+    const fifo = { FifoQueue: 'true', ContentBasedDeduplication: 'false' };
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'jobs-dlq.fifo', Attributes: { ...fifo, MessageRetentionPeriod: '1209600' } }));
+    const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn;
+    const jobs = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: 'jobs.fifo',
+        Attributes: {
+          ...fifo,
+          VisibilityTimeout: String(options.visibilitySeconds ?? 300),
+          MessageRetentionPeriod: '3600',
+          RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: options.maxReceives ?? 4 }),
+        },
+      }),
+    );
+    const events = await sqs.send(new CreateQueueCommand({ QueueName: 'events.fifo', Attributes: { ...fifo, VisibilityTimeout: '30' } }));
+    await s3.send(new CreateBucketCommand({ Bucket: options.bucket ?? 'cascade-bot-local' })).catch((error: Error) => {
+      if (error.name !== 'BucketAlreadyOwnedByYou' && error.name !== 'BucketAlreadyExists') throw error;
+    });
+    return { jobsQueueUrl: jobs.QueueUrl!, jobsDlqUrl: dlq.QueueUrl!, eventsQueueUrl: events.QueueUrl! };
+  } finally {
+    sqs.destroy();
+    s3.destroy();
+  }
+}
