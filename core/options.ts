@@ -118,6 +118,21 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
   });
 }
 
+/**
+ * Canonical names of the options the user gave, inline or as slash fields, so that saved defaults
+ * (per user, per channel) fill in only the rest.
+ * @example givenOptionNames('fox --AR 3:2 --negative fog', { seed: 5 }) // → Set { 'ar', 'no', 'seed' }
+ */
+export function givenOptionNames(text: string, slashOptions: SlashOptions = {}): Set<keyof SlashOptions> {
+  const names = new Set<keyof SlashOptions>();
+  const slashGiven = Object.entries(slashOptions).filter(([name, value]) => value !== undefined && value !== null && (name !== 'lite' || value === true));
+  for (const name of [...splitPrompt(text).options.map((option) => option.name), ...slashGiven.map(([name]) => name)]) {
+    const canonical = canonicalName(name);
+    if (canonical) names.add(canonical);
+  }
+  return names;
+}
+
 /** Prompt = text before the first option; each option's value = text up to the next option. */
 function splitPrompt(text: string): { prompt: string; options: RawOption[] } {
   const matches = [...text.matchAll(OPTION_TOKEN)];

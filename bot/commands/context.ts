@@ -1,0 +1,88 @@
+/**
+ * What every platform-neutral command handler receives: the ports (`BotDeps`, built once in main)
+ * and a small per-request `CommandContext` the platform fills from its interaction payload.
+ * Handlers return plain reply values; the platform decides how to show them (Discord ephemeral
+ * reply, Slack respond/chat.postMessage, web JSON). Handlers never throw for user mistakes — those
+ * are `rejected` replies with a short, specific message; they throw only when infrastructure fails.
+ */
+import type { Delivery, JobId, Requester } from '../../core/job.js';
+import type { BlobStore, EventBus, JobQueue } from '../../core/ports.js';
+import type { FleetStatus } from '../fleet.js';
+import type { ChannelFacts, ModerationPolicy } from '../moderation.js';
+import type { JobMessage } from '../message-model.js';
+import type { Attachment } from '../poster.js';
+
+export interface BotDeps {
+  queue: JobQueue;
+  events: EventBus;
+  blobs: BlobStore;
+  moderation: ModerationPolicy;
+  /** Default: always warm. */
+  fleet?: FleetStatus;
+  /** Jobs one user may have waiting or running at once (default: submit.ts's DEFAULT_MAX_PENDING_PER_USER). */
+  maxPendingPerUser?: number;
+  /** Clock (ms since epoch), for tests. */
+  now?: () => number;
+  /** Seed source (uint32), for tests. */
+  randomSeed?: () => number;
+}
+
+export interface CommandContext {
+  /** Who typed the command or pressed the button. For a button this is the presser, not the parent's owner. */
+  requester: Requester;
+  /** Where a job created by this request delivers its message (the platform built it from the interaction). */
+  delivery: Delivery;
+  /**
+   * The platform's id of this interaction (Discord interaction id, Slack trigger/action ts, web request id),
+   * prefixed by platform: job ids derive from it, so a retried interaction names the same job.
+   */
+  sourceId: string;
+  channel: ChannelFacts;
+  /** True when the platform says the actor may manage the channel (Discord Manage Channels, Slack admin/owner): required to change channel settings. */
+  canManageChannel?: boolean;
+}
+
+/** A request refused for a reason the user can act on. Show `message` only to the actor (ephemeral). */
+export interface Rejected {
+  kind: 'rejected';
+  /** Stable code: blocked_prompt, channel_not_allowed, workspace_not_allowed, invalid_options, too_many_pending, not_allowed, not_found, already_finished, invalid_button_id, invalid_settings. */
+  code: string;
+  message: string;
+}
+
+export interface Accepted {
+  kind: 'accepted';
+  jobId: JobId;
+  /** 1-based place in the queue (approximate); absent when it could not be read. */
+  position?: number;
+  /** The same interaction had already created this job; nothing new was enqueued. */
+  duplicate: boolean;
+}
+
+/** Text for the actor only, e.g. ℹ️ info, /info usage, settings. `text` is plain; `code` lines are meant for copyable code blocks. */
+export interface InfoReply {
+  kind: 'info';
+  title: string;
+  lines: string[];
+  /** Values users copy on mobile (prompt, seed, job id); renderers put them in code blocks. */
+  copyable: Array<{ label: string; value: string }>;
+}
+
+/** A job's message to post again (/show): the platform posts it as a new message. */
+export interface ShowReply {
+  kind: 'show';
+  jobId: JobId;
+  message: JobMessage;
+  attachment?: Attachment;
+}
+
+export interface DoneReply {
+  kind: 'done';
+  /** What happened, for an ephemeral confirmation: 'deleted', 'cancelled', 'settings_saved'. */
+  action: 'deleted' | 'cancelled' | 'settings_saved';
+  jobId?: JobId;
+  message: string;
+}
+
+export type ImagineReply = Accepted | Rejected;
+export type ButtonReply = Accepted | Rejected | InfoReply | DoneReply;

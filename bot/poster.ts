@@ -1,0 +1,46 @@
+/**
+ * The seam between the platform-neutral dispatcher and one chat platform.
+ *
+ * Each platform folder implements `Poster`: Discord edits the interaction's original message (and
+ * after 15 minutes uses the bot token on the channel message), Slack uses chat.update on the
+ * placeholder, the web playground pushes to the page. `deliver` is idempotent from the dispatcher's
+ * point of view: it always edits the one message the job owns, so calling it twice with the same
+ * message shows the same thing.
+ *
+ * Errors: throw `DeliveryError` with `retryable: false` when retrying can never help (message deleted,
+ * channel gone, app removed); any other error is retried with back-off by the dispatcher
+ * (`retryAfterMs` honours a platform's Retry-After).
+ */
+import type { Job, Platform } from '../core/job.js';
+import type { JobMessage } from './message-model.js';
+
+/** The grid (or single image) bytes to attach, already converted to fit the platform's size limit. */
+export interface Attachment {
+  bytes: Uint8Array;
+  contentType: string;
+  /** e.g. `grid-j1234.png`; safe characters only. */
+  fileName: string;
+}
+
+export interface Poster {
+  readonly platform: Platform;
+  /** Largest attachment this job's message may carry, in bytes (Discord: the interaction's attachment_size_limit, default 10 MiB). */
+  attachmentLimitBytes(job: Job): number;
+  /** Shows `message` in the message the job owns; attaches `attachment` when given (final result, or a preview). */
+  deliver(job: Job, message: JobMessage, attachment?: Attachment): Promise<void>;
+}
+
+export class DeliveryError extends Error {
+  readonly code = 'delivery_failed' as const;
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DeliveryError';
+  }
+}
+
+export type PosterRegistry = Partial<Record<Platform, Poster>>;
