@@ -1,0 +1,187 @@
+/**
+ * Delivers job messages to Discord over REST (@discordjs/rest: per-route rate-limit queues, Retry-After).
+ *
+ * While the interaction token is fresh the job's message is edited through the interaction webhook
+ * (`PATCH /webhooks/{app}/{token}/messages/@original`, multipart when a file goes with it). Tokens die
+ * after 15 minutes — and sometimes earlier with 401/404 (chat-platforms §5.1) — so from then on the
+ * bot token edits the same channel message, or posts a new one that replies to the parent when the
+ * old one cannot be edited. The message id is remembered (S3, next to the job) so a restarted
+ * dispatcher keeps editing one message instead of posting a new one per update.
+ *
+ * Errors become DeliveryError without the request URL: webhook URLs contain the token.
+ */
+import { DiscordAPIError, HTTPError, RateLimitError, REST, type RawFile } from '@discordjs/rest';
+import { Routes, type APIMessage } from 'discord-api-types/v10';
+import type { Job } from '../../core/job.js';
+import type { BlobStore } from '../../core/ports.js';
+import type { JobMessage } from '../message-model.js';
+import { DeliveryError, type Attachment, type Poster } from '../poster.js';
+import { DISCORD_LIMITS, type DiscordMessage } from './limits.js';
+import { renderDiscordMessage } from './render.js';
+
+/** Interaction tokens live 15 minutes; stop using one a minute early so an edit never races expiry. */
+export const INTERACTION_TOKEN_USABLE_MS = 14 * 60 * 1000;
+
+/** Discord error codes that mean "this interaction token can no longer be used". */
+const DEAD_TOKEN_CODES = new Set([50027 /* Invalid Webhook Token */, 10015 /* Unknown Webhook */]);
+const CANNOT_EDIT_CODES = new Set([50005 /* Cannot edit a message authored by another user */]);
+
+/** Where the message a job owns lives, so edits after a restart land on the same message. */
+export interface DiscordMessageIds {
+  get(jobId: string): Promise<string | undefined>;
+  set(jobId: string, messageId: string): Promise<void>;
+}
+
+export const discordMessageKey = (jobId: string) => `jobs/${jobId}/discord-message.json`;
+
+export function blobMessageIds(blobs: BlobStore): DiscordMessageIds {
+  return {
+    async get(jobId) {
+      const bytes = await blobs.get(discordMessageKey(jobId));
+      if (!bytes) return undefined;
+      const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { messageId?: unknown };
+      return typeof parsed.messageId === 'string' ? parsed.messageId : undefined;
+    },
+    async set(jobId, messageId) {
+      await blobs.put(discordMessageKey(jobId), JSON.stringify({ messageId }), 'application/json');
+    },
+  };
+}
+
+export interface DiscordRestOptions {
+  /** Bot token; without it only interaction-token delivery works (HTTP-only deployments). */
+  token?: string;
+  /** API base, e.g. `http://127.0.0.1:8080/api` in tests; Discord's by default. */
+  api?: string;
+  /** Rate-limit waits up to this long happen inside the client; longer ones are handed back as retryable errors. */
+  maxRateLimitWaitMs?: number;
+}
+
+export function createDiscordRest(options: DiscordRestOptions = {}): REST {
+  const maxWait = options.maxRateLimitWaitMs ?? 5000;
+  const rest = new REST({
+    ...(options.api ? { api: options.api } : {}),
+    rejectOnRateLimit: (data) => data.retryAfter > maxWait,
+  });
+  if (options.token) rest.setToken(options.token);
+  return rest;
+}
+
+export interface DiscordPosterOptions {
+  rest: REST;
+  /** True when `rest` carries a bot token (the fallback after the interaction token expires). */
+  hasBotToken: boolean;
+  messageIds: DiscordMessageIds;
+  now?: () => number;
+  tokenUsableMs?: number;
+}
+
+export class DiscordRestPoster implements Poster {
+  readonly platform = 'discord' as const;
+  private readonly now: () => number;
+  private readonly tokenUsableMs: number;
+  /** Message ids known to this process; saves a read per update. */
+  private readonly known = new Map<string, string>();
+
+  constructor(private readonly options: DiscordPosterOptions) {
+    this.now = options.now ?? Date.now;
+    this.tokenUsableMs = options.tokenUsableMs ?? INTERACTION_TOKEN_USABLE_MS;
+  }
+
+  attachmentLimitBytes(job: Job): number {
+    return job.delivery.platform === 'discord' ? (job.delivery.attachmentLimitBytes ?? DISCORD_LIMITS.defaultAttachmentBytes) : DISCORD_LIMITS.defaultAttachmentBytes;
+  }
+
+  async deliver(job: Job, message: JobMessage, attachment?: Attachment): Promise<void> {
+    const delivery = job.delivery;
+    if (delivery.platform !== 'discord') throw new DeliveryError(`job ${job.id} is not a Discord job`, false);
+    const body = renderDiscordMessage(message, {
+      ...(attachment ? { attachmentName: attachment.fileName } : {}),
+      ...(delivery.guildId ? { guildId: delivery.guildId } : {}),
+      channelId: delivery.channelId,
+      ...(delivery.replyToMessageId ? { parentMessageId: delivery.replyToMessageId } : {}),
+    });
+    const files: RawFile[] | undefined = attachment ? [{ name: attachment.fileName, data: Buffer.from(attachment.bytes), contentType: attachment.contentType }] : undefined;
+    const deleting = message.status === 'deleted';
+
+    if (this.now() - delivery.tokenIssuedAt < this.tokenUsableMs) {
+      const route = Routes.webhookMessage(delivery.applicationId, delivery.interactionToken, '@original');
+      try {
+        if (deleting) {
+          await this.options.rest.delete(route, { auth: false });
+          return;
+        }
+        const edited = (await this.options.rest.patch(route, { auth: false, body, ...(files ? { files } : {}) })) as APIMessage;
+        await this.remember(job.id, edited.id);
+        return;
+      } catch (error) {
+        if (!isDeadToken(error)) throw toDeliveryError(error, 'editing the interaction response');
+        // The token died early: fall through to the bot token.
+      }
+    }
+    await this.deliverWithBotToken(job, delivery.channelId, delivery.replyToMessageId, body, files, deleting, delivery.messageId);
+  }
+
+  private async deliverWithBotToken(
+    job: Job,
+    channelId: string,
+    replyTo: string | undefined,
+    body: DiscordMessage,
+    files: RawFile[] | undefined,
+    deleting: boolean,
+    messageIdFromJob: string | undefined,
+  ): Promise<void> {
+    if (!this.options.hasBotToken) {
+      throw new DeliveryError(`job ${job.id}: the interaction token expired and no bot token (DISCORD_TOKEN) is configured to post the result`, false);
+    }
+    const messageId = messageIdFromJob ?? this.known.get(job.id) ?? (await this.options.messageIds.get(job.id));
+    if (messageId) {
+      try {
+        if (deleting) {
+          await this.options.rest.delete(Routes.channelMessage(channelId, messageId));
+          return;
+        }
+        await this.options.rest.patch(Routes.channelMessage(channelId, messageId), { body, ...(files ? { files } : {}) });
+        return;
+      } catch (error) {
+        if (!(error instanceof DiscordAPIError && CANNOT_EDIT_CODES.has(Number(error.code)))) throw toDeliveryError(error, 'editing the channel message');
+        // Not editable with the bot token: post a fresh message below.
+      }
+    }
+    if (deleting) return;
+    const created = (await this.options.rest
+      .post(Routes.channelMessages(channelId), {
+        body: { ...body, ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}) },
+        ...(files ? { files } : {}),
+      })
+      .catch((error: unknown) => {
+        throw toDeliveryError(error, 'posting to the channel');
+      })) as APIMessage;
+    await this.remember(job.id, created.id);
+  }
+
+  private async remember(jobId: string, messageId: string): Promise<void> {
+    if (this.known.get(jobId) === messageId) return;
+    this.known.set(jobId, messageId);
+    await this.options.messageIds.set(jobId, messageId);
+  }
+}
+
+function isDeadToken(error: unknown): boolean {
+  return error instanceof DiscordAPIError && (error.status === 401 || DEAD_TOKEN_CODES.has(Number(error.code)));
+}
+
+/** Classifies a REST failure; the message names what failed and Discord's code, never the URL (it holds tokens). */
+export function toDeliveryError(error: unknown, what: string): DeliveryError {
+  if (error instanceof DeliveryError) return error;
+  if (error instanceof RateLimitError) {
+    return new DeliveryError(`Discord rate limit while ${what}; retry in ${Math.ceil(error.retryAfter)} ms`, true, error.retryAfter);
+  }
+  if (error instanceof DiscordAPIError) {
+    const retryable = error.status >= 500 || error.status === 429;
+    return new DeliveryError(`Discord answered ${error.status} (code ${error.code}) while ${what}`, retryable);
+  }
+  if (error instanceof HTTPError) return new DeliveryError(`Discord answered HTTP ${error.status} while ${what}`, error.status >= 500);
+  const reason = error instanceof Error ? error.name : 'unknown error';
+  return new DeliveryError(`network failure (${reason}) while ${what}`, true);
+}
