@@ -45,7 +45,8 @@ const EnvSchema = z.object({
   /** Receives before the redrive policy moves a job to the DLQ; must equal the queue's maxReceiveCount. */
   JOB_MAX_RECEIVES: z.coerce.number().int().min(1).max(1000).default(4),
   JOB_VISIBILITY_SECONDS: seconds(300, 43_200),
-  HEARTBEAT_SECONDS: seconds(60, 43_200),
+  HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(43_200).default(60),
+  RETRY_DELAY_SECONDS: seconds(10, 43_200),
   POLL_WAIT_SECONDS: seconds(20, 20),
   PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(2000),
   CANCEL_CHECK_MS: z.coerce.number().int().min(100).default(5000),
@@ -81,6 +82,8 @@ export interface RunnerSettings {
   maxReceives: number;
   visibilitySeconds: number;
   heartbeatSeconds: number;
+  /** Seconds a failed job stays hidden before its next attempt. */
+  retryDelaySeconds: number;
   pollWaitSeconds: number;
   progressIntervalMs: number;
   cancelCheckMs: number;
@@ -138,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxReceives: e.JOB_MAX_RECEIVES,
       visibilitySeconds: e.JOB_VISIBILITY_SECONDS,
       heartbeatSeconds: e.HEARTBEAT_SECONDS,
+      retryDelaySeconds: e.RETRY_DELAY_SECONDS,
       pollWaitSeconds: e.POLL_WAIT_SECONDS,
       progressIntervalMs: e.PROGRESS_INTERVAL_MS,
       cancelCheckMs: e.CANCEL_CHECK_MS,

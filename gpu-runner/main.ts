@@ -1,0 +1,74 @@
+/**
+ * The runner's entry point: config → ports → worker, plus the two ways a machine asks us to leave
+ * (SIGTERM/SIGINT, an EC2 spot interruption notice). The image generator is passed in, so `npm start`
+ * can wire the cascade engine (`createCascadeGenerator` in ./cascade/index.ts) and tests a small one.
+ *
+ * @example
+ *   const runner = await startRunner({ config: loadConfig(), generator });
+ *   await runner.stopped; // after SIGTERM or a spot notice, once the job in flight is finished or released
+ */
+import { hostname } from 'node:os';
+import type { Config } from '../core/config.js';
+import { redactConfig } from '../core/config.js';
+import { createAwsPorts, type Ports } from '../core/aws/index.js';
+import { createLogger, type Logger } from '../core/log.js';
+import type { ImageGenerator } from './generator.js';
+import { Worker } from './worker.js';
+import { SpotWatcher } from './worker-spot.js';
+
+export interface StartRunnerOptions {
+  config: Config;
+  generator: ImageGenerator;
+  log?: Logger;
+  /** Ports to use instead of building AWS ones from config (tests of other areas may pass their own). */
+  ports?: Ports;
+  /** Listen for SIGTERM/SIGINT (default true; off when embedding several runners in one process). */
+  handleSignals?: boolean;
+}
+
+export interface RunnerHandle {
+  worker: Worker;
+  runnerId: string;
+  /** Settles when the worker has stopped and the generator is disposed. */
+  stopped: Promise<void>;
+  stop(reason: string): Promise<void>;
+}
+
+export async function startRunner(options: StartRunnerOptions): Promise<RunnerHandle> {
+  const { config, generator } = options;
+  const runnerId = config.runner.runnerId ?? `${hostname()}-${process.pid}`;
+  const log = options.log ?? createLogger({ level: config.log.level, json: config.log.json, fields: { component: 'runner' } });
+  log.debug('configuration', { config: redactConfig(config) });
+  const ports = options.ports ?? createAwsPorts(config, { maxAttempts: 2, connectionTimeoutMs: 2000 });
+  const worker = new Worker({ ...ports, generator, settings: { ...config.runner, runnerId }, log });
+
+  const stop = async (reason: string) => {
+    await worker.stop(reason);
+  };
+  const spot = config.runner.spotMetadataUrl
+    ? new SpotWatcher({ baseUrl: config.runner.spotMetadataUrl, pollMs: config.runner.spotPollMs, log, onNotice: () => void stop('spot interruption notice') })
+    : undefined;
+  spot?.start();
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    // A second signal while draining: the operator insists; leave at once (the job reappears on its own).
+    if (signal === 'SIGINT' && worker.busy && signalsSeen > 0) process.exit(130);
+    signalsSeen += 1;
+    void stop(signal);
+  };
+  let signalsSeen = 0;
+  if (options.handleSignals !== false) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+
+  const stopped = worker.start().finally(async () => {
+    await spot?.stop();
+    if (options.handleSignals !== false) {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+    await generator.dispose();
+  });
+  return { worker, runnerId, stopped, stop: async (reason) => { await stop(reason); await stopped; } };
+}

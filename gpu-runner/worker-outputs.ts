@@ -1,0 +1,76 @@
+/**
+ * Stores what the generator made at the job's fixed keys: every image, every latent, the grid,
+ * and `result.json` LAST — its presence means "done", so a crash mid-upload leaves a job that is
+ * simply computed again, never a result that points at missing files.
+ */
+import { jobKeys, ResultSchema, WIRE_VERSION, type Job, type Result } from '../core/job.js';
+import type { BlobStore } from '../core/ports.js';
+import type { GenerateOutput, GenerateRequest } from './generator.js';
+import { composeGrid, encodePng } from './imaging.js';
+import { encodeLatent } from './worker-request.js';
+
+export interface StoreOutputsInput {
+  job: Job;
+  request: GenerateRequest;
+  output: GenerateOutput;
+  model: { name: string; variant: string };
+  runnerId: string;
+  /** Timings measured by the worker (ms), merged with the generator's. */
+  timings: Record<string, number>;
+  /** Wraps each store call (the worker retries connection failures). */
+  attempt: <T>(what: string, operation: () => Promise<T>) => Promise<T>;
+}
+
+export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): Promise<Result> {
+  const { job, request, output } = input;
+  checkOutput(request, output);
+  const started = performance.now();
+  const images = [];
+  for (const [offset, image] of output.images.entries()) {
+    const index = offset + 1;
+    const latent = output.latents[offset]!;
+    const imageKey = jobKeys.image(job.id, index);
+    const latentKey = jobKeys.latent(job.id, index);
+    const png = await encodePng(image);
+    await input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png'));
+    await input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream'));
+    images.push({ index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } });
+  }
+  const grid = composeGrid(output.images);
+  const gridKey = jobKeys.grid(job.id, 'png');
+  const gridPng = await encodePng(grid);
+  await input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, gridPng, 'image/png'));
+
+  const result = ResultSchema.parse({
+    v: WIRE_VERSION,
+    jobId: job.id,
+    kind: job.kind,
+    width: request.width,
+    height: request.height,
+    grid: { key: gridKey, width: grid.width, height: grid.height, contentType: 'image/png' },
+    images,
+    model: input.model,
+    timings: { ...output.timings, ...input.timings, upload: performance.now() - started },
+    finishedAt: new Date().toISOString(),
+    runnerId: input.runnerId,
+  });
+  await input.attempt(`upload ${jobKeys.result(job.id)}`, () => blobs.put(jobKeys.result(job.id), JSON.stringify(result), 'application/json'));
+  return result;
+}
+
+/** The generator is another team's code: check its output against the request before storing anything. */
+function checkOutput(request: GenerateRequest, output: GenerateOutput): void {
+  const expected = request.seeds.length;
+  if (output.images.length !== expected || output.latents.length !== expected) {
+    throw new Error(`generator returned ${output.images.length} images and ${output.latents.length} latents, expected ${expected} of each`);
+  }
+  for (const image of output.images) {
+    if (image.width !== request.width || image.height !== request.height) {
+      throw new Error(`generator returned a ${image.width}×${image.height} image, expected ${request.width}×${request.height}`);
+    }
+  }
+  for (const latent of output.latents) {
+    const [c, h, w] = latent.dims;
+    if (latent.data.length !== c * h * w) throw new Error(`latent dims ${latent.dims.join('×')} do not match its ${latent.data.length} values`);
+  }
+}

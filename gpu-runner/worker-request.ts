@@ -1,0 +1,96 @@
+/**
+ * From a Job to the generator's request: output size, one seed per image, the styled prompt, and
+ * for variations and upscales the parent's stored latent. Pure apart from reading the parent.
+ */
+import { jobKeys, ResultSchema, type Job, type Result } from '../core/job.js';
+import type { BlobStore } from '../core/ports.js';
+import { resolveDimensions } from '../core/dimensions.js';
+import { applyStyle } from '../core/styles.js';
+import { ParentMissingError } from '../core/errors.js';
+import { deriveSeed } from './cascade/noise.js';
+import type { GenerateRequest, Latent } from './generator.js';
+
+/** The parent image a variation or upscale starts from. */
+export interface ParentTile {
+  result: Result;
+  width: number;
+  height: number;
+  seed: number;
+  latent: Latent;
+}
+
+export async function loadParentTile(blobs: BlobStore, parent: { jobId: string; index: number }): Promise<ParentTile> {
+  const raw = await blobs.get(jobKeys.result(parent.jobId));
+  if (!raw) throw new ParentMissingError(parent.jobId, 'its result is not stored (expired, or it never finished)');
+  const parsed = ResultSchema.safeParse(safeJson(raw));
+  if (!parsed.success) throw new ParentMissingError(parent.jobId, 'its stored result is unreadable');
+  const image = parsed.data.images.find((candidate) => candidate.index === parent.index);
+  if (!image) throw new ParentMissingError(parent.jobId, `it has no image ${parent.index}`);
+  const bytes = await blobs.get(image.latent.key);
+  if (!bytes) throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} is not stored`);
+  const [c, h, w] = image.latent.dims;
+  if (bytes.byteLength !== c * h * w * 4) {
+    throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} has ${bytes.byteLength} bytes, expected ${c * h * w * 4}`);
+  }
+  return { result: parsed.data, width: image.width, height: image.height, seed: image.seed, latent: { dims: [c, h, w], data: decodeLatent(bytes) } };
+}
+
+/** Upscales decode the stored latent onto a canvas twice as wide and tall. */
+export const UPSCALE_FACTOR = 2;
+
+export function buildGenerateRequest(job: Job, baseResolution: number, parent?: ParentTile): GenerateRequest {
+  const { prompt, negativePrompt } = applyStyle(job.request);
+  const seedsFrom = (seed: number, count: number) => Array.from({ length: count }, (_, index) => deriveSeed(seed, index));
+  switch (job.kind) {
+    case 'imagine': {
+      const { width, height } = resolveDimensions(job.request.aspect, job.request.size, baseResolution);
+      return {
+        kind: 'imagine', width, height, prompt, negativePrompt, chaos: job.request.chaos,
+        seeds: seedsFrom(job.request.seed, job.request.count),
+        ...(job.request.steps === undefined ? {} : { steps: job.request.steps }),
+        ...(job.request.cfg === undefined ? {} : { cfg: job.request.cfg }),
+      };
+    }
+    case 'variation': {
+      const source = requireParent(job, parent);
+      return {
+        kind: 'variation', width: source.width, height: source.height, prompt, negativePrompt, source: source.latent, strength: job.strength,
+        seeds: seedsFrom(job.request.seed, job.request.count),
+        ...(job.request.steps === undefined ? {} : { steps: job.request.steps }),
+        ...(job.request.cfg === undefined ? {} : { cfg: job.request.cfg }),
+      };
+    }
+    case 'upscale': {
+      const source = requireParent(job, parent);
+      return { kind: 'upscale', width: source.width * UPSCALE_FACTOR, height: source.height * UPSCALE_FACTOR, prompt, negativePrompt, source: source.latent, seeds: [source.seed] };
+    }
+  }
+}
+
+function requireParent(job: Job, parent: ParentTile | undefined): ParentTile {
+  if (!parent) throw new Error(`${job.kind} job ${job.id} needs its parent tile loaded first`);
+  return parent;
+}
+
+/** float32 little-endian, whatever the host's byte order. */
+export function encodeLatent(latent: Latent): Uint8Array {
+  const bytes = new Uint8Array(latent.data.length * 4);
+  const view = new DataView(bytes.buffer);
+  latent.data.forEach((value, index) => view.setFloat32(index * 4, value, true));
+  return bytes;
+}
+
+export function decodeLatent(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values = new Float32Array(bytes.byteLength / 4);
+  for (let index = 0; index < values.length; index += 1) values[index] = view.getFloat32(index * 4, true);
+  return values;
+}
+
+function safeJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}

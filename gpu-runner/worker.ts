@@ -1,0 +1,207 @@
+/**
+ * The GPU runner's worker loop (after bbc/sqs-consumer): long-poll one job at a time, hand it to a
+ * JobRun, keep serving whatever happens to one message.
+ *
+ * - Malformed or poison messages: released until their receive count reaches `maxReceives`, then a
+ *   `failed` event (when a job id can be read) and one more release so SQS's redrive policy moves
+ *   them to the DLQ. The runner never deletes a message it could not process.
+ * - Queue or store unreachable: a clear error naming the endpoint, exponential back-off, recovery
+ *   logged when it comes back. Uploads inside a job retry the same way within a budget.
+ * - stop(): no new work; the job in flight may finish until the drain deadline (drainTimeoutSeconds
+ *   minus a margin for releasing), then it is interrupted and released with visibility 0.
+ */
+import { JobIdSchema, WIRE_VERSION, type Job } from '../core/job.js';
+import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.js';
+import { isConnectionError } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/log.js';
+import { pendingMarkerKey } from '../core/pending.js';
+import type { ImageGenerator } from './generator.js';
+import { Backoff, sleep } from './worker-backoff.js';
+import { JobRun, type JobOutcome, type WorkerSettings } from './worker-job.js';
+
+export type { WorkerSettings } from './worker-job.js';
+
+export interface WorkerOptions {
+  queue: JobQueue;
+  events: EventBus;
+  blobs: BlobStore;
+  generator: ImageGenerator;
+  settings: WorkerSettings;
+  log?: Logger;
+  /** How long one store/publish call inside a job keeps retrying through an outage (ms). */
+  outageBudgetMs?: number;
+}
+
+export interface WorkerCounters {
+  received: number;
+  completed: number;
+  skippedDone: number;
+  failed: number;
+  cancelled: number;
+  released: number;
+  malformed: number;
+}
+
+export class Worker {
+  readonly #options: WorkerOptions;
+  readonly #log: Logger;
+  readonly #pollAbort = new AbortController();
+  readonly #counters: WorkerCounters = { received: 0, completed: 0, skippedDone: 0, failed: 0, cancelled: 0, released: 0, malformed: 0 };
+  #current: JobRun | undefined;
+  #loop: Promise<void> | undefined;
+  #stopReason: string | undefined;
+  #drainTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: WorkerOptions) {
+    if (options.settings.heartbeatSeconds >= options.settings.visibilitySeconds) {
+      throw new Error(`heartbeat (${options.settings.heartbeatSeconds} s) must be shorter than the visibility timeout (${options.settings.visibilitySeconds} s), or jobs reappear while they run`);
+    }
+    this.#options = options;
+    this.#log = (options.log ?? silentLogger).child({ runnerId: options.settings.runnerId });
+  }
+
+  get counters(): Readonly<WorkerCounters> {
+    return this.#counters;
+  }
+
+  get busy(): boolean {
+    return this.#current !== undefined;
+  }
+
+  /** Runs until stop(); the promise settles when the loop has ended and nothing is in flight. */
+  start(): Promise<void> {
+    this.#loop ??= this.#run();
+    return this.#loop;
+  }
+
+  /** Stop taking work, finish or release the job in flight, resolve when done. Idempotent. */
+  async stop(reason: string): Promise<void> {
+    if (this.#stopReason === undefined) {
+      this.#stopReason = reason;
+      const { drainTimeoutSeconds } = this.#options.settings;
+      const releaseMarginMs = Math.min(15_000, (drainTimeoutSeconds * 1000) / 4);
+      this.#log.info('draining', { reason, jobInFlight: this.#current?.job.id, drainTimeoutSeconds });
+      this.#pollAbort.abort();
+      this.#drainTimer = setTimeout(() => {
+        if (this.#current) {
+          this.#log.warn('drain deadline reached; releasing the job in flight', { jobId: this.#current.job.id });
+          this.#current.interrupt();
+        }
+      }, drainTimeoutSeconds * 1000 - releaseMarginMs);
+    }
+    await this.#loop;
+    clearTimeout(this.#drainTimer);
+  }
+
+  async #run(): Promise<void> {
+    const { queue, settings } = this.#options;
+    const backoff = new Backoff();
+    let outageStartedAt: number | undefined;
+    this.#log.info('runner ready', { model: this.#options.generator.modelName, baseResolution: this.#options.generator.baseResolution });
+    while (this.#stopReason === undefined) {
+      let received: ReceivedJob | null;
+      try {
+        received = await queue.receive({ waitSeconds: settings.pollWaitSeconds, visibilitySeconds: settings.visibilitySeconds, signal: this.#pollAbort.signal });
+        if (outageStartedAt !== undefined) {
+          this.#log.info('jobs queue reachable again', { afterMs: Date.now() - outageStartedAt });
+          outageStartedAt = undefined;
+        }
+        backoff.reset();
+      } catch (error) {
+        if (this.#stopReason !== undefined) break;
+        const delayMs = backoff.next();
+        outageStartedAt ??= Date.now();
+        const log = backoff.attempts === 1 || !isConnectionError(error) ? this.#log.error : this.#log.warn;
+        log(isConnectionError(error) ? 'jobs queue unreachable; retrying with back-off' : 'receiving from the jobs queue failed; retrying with back-off', {
+          error,
+          attempt: backoff.attempts,
+          retryInMs: delayMs,
+        });
+        await sleep(delayMs, this.#pollAbort.signal);
+        continue;
+      }
+      if (!received) continue;
+      this.#counters.received += 1;
+      try {
+        if (received.job) await this.#process(received as ReceivedJob & { job: Job });
+        else await this.#malformed(received);
+      } catch (error) {
+        // Bookkeeping failed even after retries (store or queue down too long): the message simply
+        // becomes visible again when its visibility timeout ends. Log and keep serving.
+        this.#log.error('could not finish handling a message; it will be delivered again', { messageId: received.messageId, error });
+      }
+    }
+    this.#log.info('runner stopped', { reason: this.#stopReason, ...this.#counters });
+  }
+
+  async #process(received: ReceivedJob & { job: Job }): Promise<void> {
+    const run = new JobRun({ ...this.#options, log: this.#log, attempt: this.#attempt }, received);
+    this.#current = run;
+    const log = this.#log.child({ jobId: received.job.id, attempt: received.receiveCount });
+    log.info('job started', { kind: received.job.kind });
+    // A stop that arrived between receive and here still lets the job run until the deadline.
+    let outcome: JobOutcome;
+    try {
+      outcome = await run.run();
+    } finally {
+      this.#current = undefined;
+    }
+    this.#count(outcome);
+    log.info('job finished', { outcome: outcome.kind, ...(outcome.kind === 'completed' ? { recomputed: outcome.recomputed } : {}) });
+  }
+
+  async #malformed(received: ReceivedJob): Promise<void> {
+    const { queue, events, blobs, settings } = this.#options;
+    this.#counters.malformed += 1;
+    const recovered = recoverJobFields(received.body);
+    const final = received.receiveCount >= settings.maxReceives;
+    this.#log.warn('malformed job message', { messageId: received.messageId, jobId: recovered.id, receiveCount: received.receiveCount, final, problem: received.parseError });
+    if (final && recovered.id) {
+      await this.#attempt('publish failed', () =>
+        events.publish({ v: WIRE_VERSION, type: 'failed', jobId: recovered.id!, at: Date.now(), code: 'poison_message', reason: 'The request could not be read, so no image was made. Please try again.', willRetry: false }),
+      );
+      if (recovered.markerKey) await this.#attempt('clear pending', () => blobs.delete([recovered.markerKey!]));
+    }
+    // Released, not deleted: the redrive policy moves it to the DLQ once its receives run out.
+    await this.#attempt('release malformed message', () => (final ? queue.release(received.receiptHandle) : queue.extendVisibility(received.receiptHandle, settings.retryDelaySeconds)));
+  }
+
+  #count(outcome: JobOutcome): void {
+    const key = ({ completed: outcome.kind === 'completed' && !outcome.recomputed ? 'skippedDone' : 'completed', cancelled: 'cancelled', parent_missing: 'failed', failed: 'failed', released: 'released' } as const)[outcome.kind];
+    this.#counters[key] += 1;
+  }
+
+  /** Retries connection failures with back-off within the outage budget; other errors pass through. */
+  readonly #attempt = async <T>(what: string, operation: () => Promise<T>): Promise<T> => {
+    const budgetMs = this.#options.outageBudgetMs ?? 60_000;
+    const startedAt = Date.now();
+    const backoff = new Backoff();
+    for (;;) {
+      try {
+        return await operation();
+      } catch (error) {
+        if (!isConnectionError(error) || Date.now() - startedAt > budgetMs) throw error;
+        const delayMs = backoff.next();
+        this.#log.warn(`${what}: service unreachable; retrying`, { error, retryInMs: delayMs });
+        await sleep(delayMs);
+      }
+    }
+  };
+}
+
+/** What can still be read from a message that failed the Job schema: its id and pending-marker key. */
+function recoverJobFields(body: string): { id?: string; markerKey?: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return {};
+  }
+  if (typeof json !== 'object' || json === null) return {};
+  const candidate = json as Partial<Job>;
+  const id = JobIdSchema.safeParse(candidate.id);
+  if (!id.success) return {};
+  const requester = candidate.requester;
+  const canMark = typeof candidate.createdAt === 'string' && !Number.isNaN(Date.parse(candidate.createdAt)) && typeof requester?.platform === 'string' && typeof requester.userId === 'string';
+  return { id: id.data, ...(canMark ? { markerKey: pendingMarkerKey({ id: id.data, createdAt: candidate.createdAt!, requester: requester! }) } : {}) };
+}
