@@ -90,7 +90,8 @@ export function eventDeduplicationId(event: JobEvent): string {
   }
 }
 
-function parseEvent(body: string): { event: JobEvent } | { parseError: string } {
+/** Parses one events-queue message body (also used by the Lambda adapter, functions/dispatch.ts). */
+export function parseEvent(body: string): { event: JobEvent } | { parseError: string } {
   try {
     const parsed = JobEventSchema.safeParse(JSON.parse(body));
     if (parsed.success) return { event: parsed.data };
