@@ -25,8 +25,10 @@ export interface JobState {
   waking?: boolean;
   /** Whole-job progress in [0, 1] and the stage it is in. */
   progress?: { fraction: number; stage?: StageName };
-  /** Key of the latest preview image (jobs/{id}/preview.jpg). */
+  /** Key of the latest preview image (jobs/{id}/preview.jpg: the key stays, the bytes change). */
   previewKey?: string;
+  /** Progress at which that preview was taken: a newer preview has a larger fraction. */
+  previewFraction?: number;
   /** Set once result.json has been read (phase 'completed'). */
   result?: Result;
   failure?: JobFailure;
@@ -65,9 +67,12 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
       const { position: _position, waking: _waking, ...rest } = state;
       return { ...rest, phase: 'running', progress: stage === undefined ? { fraction } : { fraction, stage }, updatedAt };
     }
-    case 'preview':
-      if (event.fraction < (state.progress?.fraction ?? 0) && state.previewKey !== undefined) return state;
-      return { ...state, previewKey: event.key, progress: { ...state.progress, fraction: Math.max(state.progress?.fraction ?? 0, event.fraction) }, updatedAt };
+    case 'preview': {
+      if (state.previewFraction !== undefined && event.fraction <= state.previewFraction) return state;
+      const { position: _position, waking: _waking, ...rest } = state;
+      const fraction = Math.max(state.progress?.fraction ?? 0, event.fraction);
+      return { ...rest, phase: 'running', previewKey: event.key, previewFraction: event.fraction, progress: { ...state.progress, fraction }, updatedAt };
+    }
     case 'completed':
       return { ...state, phase: 'completed', progress: { fraction: 1 }, updatedAt };
     case 'failed': {

@@ -26,7 +26,10 @@ export interface Poster {
   readonly platform: Platform;
   /** Largest attachment this job's message may carry, in bytes (Discord: the interaction's attachment_size_limit, default 10 MiB). */
   attachmentLimitBytes(job: Job): number;
-  /** Shows `message` in the message the job owns; attaches `attachment` when given (final result, or a preview). */
+  /**
+   * Shows `message` in the message the job owns. `attachment` is given with the final grid and with each
+   * new preview; when absent, keep the image the message already shows (Discord: omit `attachments` in the PATCH).
+   */
   deliver(job: Job, message: JobMessage, attachment?: Attachment): Promise<void>;
 }
 

@@ -1,0 +1,43 @@
+/**
+ * `/imagine <prompt> --options` on every platform: parse (core/options.ts), fill in the user's and
+ * the channel's saved defaults for options not given, moderate, enqueue.
+ *
+ * @example
+ *   await imagine(deps, ctx, 'a lighthouse in a storm --ar 3:2')  // → { kind: 'accepted', jobId: 'j…', position: 1, duplicate: false }
+ *   await imagine(deps, ctx, 'fox --ar 0:5')                     // → { kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21, e.g. 16:9' }
+ */
+import type { GenerationRequest } from '../../core/job.js';
+import { OptionsError } from '../../core/errors.js';
+import { givenOptionNames, parseImagine, type SlashOptions } from '../../core/options.js';
+import { readEffectiveSettings, type RequestDefaults } from '../settings.js';
+import type { BotDeps, CommandContext, ImagineReply } from './context.js';
+import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
+
+export async function imagine(deps: BotDeps, ctx: CommandContext, text: string, slashOptions: SlashOptions = {}): Promise<ImagineReply> {
+  const placeRefusal = screen(deps, ctx);
+  if (placeRefusal) return placeRefusal;
+  let parsed: GenerationRequest;
+  try {
+    parsed = parseImagine(text, slashOptions, { randomSeed: () => randomSeed(deps) });
+  } catch (error) {
+    if (error instanceof OptionsError) return rejected('invalid_options', error.message);
+    throw error;
+  }
+  const settings = await readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId);
+  const request = applyDefaults(parsed, settings.defaults, givenOptionNames(text, slashOptions));
+  return enqueue(deps, ctx, request, { kind: 'imagine' });
+}
+
+/** Saved defaults fill each option the user did not give; what the user typed always wins. */
+export function applyDefaults(request: GenerationRequest, defaults: RequestDefaults, given: ReadonlySet<keyof SlashOptions>): GenerationRequest {
+  const out = { ...request };
+  if (!given.has('ar') && defaults.aspect) out.aspect = defaults.aspect;
+  if (!given.has('no') && defaults.negativePrompt) out.negativePrompt = defaults.negativePrompt;
+  if (!given.has('size') && defaults.size) out.size = defaults.size;
+  if (!given.has('steps') && defaults.steps !== undefined) out.steps = defaults.steps;
+  if (!given.has('cfg') && defaults.cfg !== undefined) out.cfg = defaults.cfg;
+  if (!given.has('chaos') && defaults.chaos !== undefined) out.chaos = defaults.chaos;
+  if (!given.has('style') && defaults.style) out.style = defaults.style;
+  if (!given.has('lite') && defaults.lite !== undefined) out.lite = defaults.lite;
+  return out;
+}

@@ -1,0 +1,9 @@
+/** The platform-neutral command handlers every front end calls. */
+export type * from './context.js';
+export { imagine, applyDefaults } from './imagine.js';
+export { pressButton } from './press-button.js';
+export { jobInfo } from './job-info.js';
+export { cancel } from './cancel.js';
+export { show } from './show.js';
+export { usage } from './usage.js';
+export { settings, parseDefaults, type SettingsInput } from './settings.js';

@@ -1,0 +1,361 @@
+/**
+ * Events → chat messages. Consumes the EventBus, folds each job's events into a `JobState`, renders it
+ * with the message model and hands it to the job's platform `Poster`.
+ *
+ * Rules users feel (architecture.md, "Delivery rules"):
+ * - Throttled: at most one edit per `minEditIntervalMs` (2 s) per job message; events that arrive in
+ *   between are coalesced and the latest state is sent when the interval ends.
+ * - Final first: completed/failed/cancelled skip the throttle (not a Retry-After back-off) and are
+ *   retried until delivered; a `delivered.json` marker in the store makes duplicate or late events
+ *   after that harmless, across restarts and across dispatcher instances.
+ * - Out of order and duplicates are harmless: `applyEvent` is monotonic and an unchanged message is
+ *   not sent again.
+ * Acks: an intermediate event is acked once folded into the state (on a FIFO events queue an unacked
+ * message would hold back the job's later events, and a lost progress edit is superseded by the next
+ * one); a final event is acked only after its message was delivered, so a crash re-delivers it.
+ * Per-job state in memory is only a cache for throttling; everything needed to deliver is in S3.
+ */
+import type { Job, JobId } from '../core/job.js';
+import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.js';
+import { loadAttachment } from './attachment.js';
+import { alwaysWarm, type FleetStatus } from './fleet.js';
+import { applyEvent, INITIAL_STATE, isFinal, type JobState } from './job-state.js';
+import { isDeleted, loadDelivered, loadJob, loadResult, markDelivered } from './job-records.js';
+import { buildJobMessage } from './message-model.js';
+import { DeliveryError, type Attachment, type PosterRegistry } from './poster.js';
+
+export interface RetryPolicy {
+  /** First back-off after a failed delivery. */
+  baseMs: number;
+  maxMs: number;
+  /** Attempts per state before a non-final edit is dropped; a final one is left unacked for the queue to redeliver. */
+  maxAttempts: number;
+}
+
+export type DispatcherLog = (event: string, fields: Record<string, unknown>) => void;
+
+export interface DispatcherOptions {
+  events: EventBus;
+  blobs: BlobStore;
+  posters: PosterRegistry;
+  fleet?: FleetStatus;
+  /** Default 2000. */
+  minEditIntervalMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Never receives tokens or delivery credentials. Default: silent. */
+  log?: DispatcherLog;
+  /** Long-poll wait of `run` (default 20 s). */
+  receiveWaitSeconds?: number;
+  /** Tracks without an event for this long are forgotten (default 1 h); a later event reloads from S3. */
+  idleTrackMs?: number;
+}
+
+interface Track {
+  job: Job;
+  state: JobState;
+  /** Receipts of final events, acked once their message is delivered. */
+  held: string[];
+  lastSentAt: number;
+  lastEventAt: number;
+  /** Earliest time for the next attempt after a failure. */
+  notBefore: number;
+  attempts: number;
+  lastFingerprint?: string;
+  /** `key@fraction` of the preview last attached. */
+  lastPreviewKey?: string;
+  timer?: ReturnType<typeof setTimeout>;
+  sending: boolean;
+  dirty: boolean;
+  done: boolean;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { baseMs: 1000, maxMs: 60_000, maxAttempts: 8 };
+const RECENTLY_FINISHED_CAP = 5000;
+
+export class Dispatcher {
+  readonly #options: DispatcherOptions;
+  readonly #retry: RetryPolicy;
+  readonly #interval: number;
+  readonly #log: DispatcherLog;
+  readonly #fleet: FleetStatus;
+  readonly #tracks = new Map<JobId, Track>();
+  /** Per-job promise chains: events of one job are handled one at a time, in arrival order. */
+  readonly #chains = new Map<JobId, Promise<void>>();
+  /** Jobs whose final message is out (or that were deleted): later events are acked without an S3 read. */
+  readonly #finished = new Set<JobId>();
+  #outstanding = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: DispatcherOptions) {
+    this.#options = options;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#interval = options.minEditIntervalMs ?? 2000;
+    this.#log = options.log ?? (() => undefined);
+    this.#fleet = options.fleet ?? alwaysWarm;
+  }
+
+  /** Long-polls the bus until `signal` aborts; receive errors back off and retry. */
+  async run(signal: AbortSignal): Promise<void> {
+    let backoff = 0;
+    while (!signal.aborted) {
+      try {
+        const batch = await this.#options.events.receive({ waitSeconds: this.#options.receiveWaitSeconds ?? 20, max: 10, signal });
+        backoff = 0;
+        await this.handleBatch(batch);
+      } catch (error) {
+        if (signal.aborted) break;
+        backoff = Math.min(30_000, backoff === 0 ? 500 : backoff * 2);
+        this.#log('receive_failed', { error: describe(error), retryInMs: backoff });
+        await sleep(backoff, signal);
+      }
+    }
+  }
+
+  /** Folds a batch of received events (in order per job) and schedules deliveries; resolves when all are folded. */
+  async handleBatch(batch: readonly ReceivedEvent[]): Promise<void> {
+    await Promise.all(batch.map((received) => this.handle(received)));
+  }
+
+  /** Folds one received event. Resolves when folded (not when delivered: see `idle`). */
+  handle(received: ReceivedEvent): Promise<void> {
+    const event = received.event;
+    if (!event) {
+      this.#log('event_unreadable', { error: received.parseError ?? 'no event' });
+      return this.#ack(received.receiptHandle);
+    }
+    const previous = this.#chains.get(event.jobId) ?? Promise.resolve();
+    const next = previous.then(() => this.#fold(received)).catch((error: unknown) => {
+      this.#log('event_failed', { jobId: event.jobId, type: event.type, error: describe(error) });
+    });
+    this.#chains.set(event.jobId, next);
+    void next.then(() => {
+      if (this.#chains.get(event.jobId) === next) this.#chains.delete(event.jobId);
+    });
+    return this.#track(next);
+  }
+
+  /** Resolves when no delivery is scheduled or in flight (tests, Lambda handlers, shutdown). */
+  idle(): Promise<void> {
+    if (this.#outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Stops every timer; undelivered final events stay unacked and come back from the queue. */
+  stop(): void {
+    for (const track of this.#tracks.values()) this.#clearTimer(track);
+    this.#tracks.clear();
+  }
+
+  async #fold(received: ReceivedEvent): Promise<void> {
+    const event = received.event!;
+    const track = await this.#trackFor(event.jobId);
+    if (!track || track.done) {
+      await this.#ack(received.receiptHandle);
+      return;
+    }
+    let state = applyEvent(track.state, event);
+    if (state.phase === 'completed' && !state.result) {
+      const result = await loadResult(this.#options.blobs, event.jobId);
+      // The runner writes result.json before publishing `completed`: absence means a store problem; leave the event for redelivery.
+      if (!result) throw new Error(`completed event but jobs/${event.jobId}/result.json is missing`);
+      state = { ...state, result };
+    }
+    track.state = state;
+    track.lastEventAt = Date.now();
+    if (isFinal(state)) track.held.push(received.receiptHandle);
+    else await this.#ack(received.receiptHandle);
+    this.#schedule(track);
+  }
+
+  async #trackFor(jobId: JobId): Promise<Track | undefined> {
+    this.#forgetIdleTracks();
+    const known = this.#tracks.get(jobId);
+    if (known) return known;
+    if (this.#finished.has(jobId)) return undefined;
+    const { blobs } = this.#options;
+    const [job, delivered, deleted] = await Promise.all([loadJob(blobs, jobId), loadDelivered(blobs, jobId), isDeleted(blobs, jobId)]);
+    if (!job || delivered || deleted) {
+      if (!job && !deleted) this.#log('event_for_unknown_job', { jobId });
+      this.#rememberFinished(jobId);
+      return undefined;
+    }
+    const track: Track = { job, state: INITIAL_STATE, held: [], lastSentAt: -Infinity, lastEventAt: Date.now(), notBefore: 0, attempts: 0, sending: false, dirty: false, done: false };
+    this.#tracks.set(jobId, track);
+    return track;
+  }
+
+  #schedule(track: Track): void {
+    if (track.done) return;
+    if (track.sending) {
+      track.dirty = true;
+      return;
+    }
+    const now = Date.now();
+    const throttleUntil = isFinal(track.state) ? 0 : track.lastSentAt + this.#interval;
+    const wait = Math.max(0, throttleUntil - now, track.notBefore - now);
+    if (wait === 0) {
+      this.#clearTimer(track);
+      void this.#track(this.#send(track));
+    } else if (!track.timer || isFinal(track.state)) {
+      this.#clearTimer(track);
+      this.#outstanding++;
+      track.timer = setTimeout(() => {
+        track.timer = undefined;
+        this.#schedule(track);
+        this.#settle();
+      }, wait);
+    }
+  }
+
+  async #send(track: Track): Promise<void> {
+    track.sending = true;
+    const state = track.state;
+    const held = track.held.splice(0);
+    try {
+      await this.#deliver(track, state);
+      track.attempts = 0;
+      track.notBefore = 0;
+      track.lastSentAt = Date.now();
+      if (isFinal(state)) {
+        const phase = state.phase === 'completed' || state.phase === 'failed' || state.phase === 'cancelled' ? state.phase : undefined;
+        if (phase) await markDelivered(this.#options.blobs, track.job.id, { v: 1, phase, at: Date.now() });
+        this.#finish(track);
+      }
+      await Promise.all(held.map((receipt) => this.#ack(receipt)));
+    } catch (error) {
+      this.#onFailure(track, state, held, error);
+    } finally {
+      track.sending = false;
+      if (track.dirty && !track.done) {
+        track.dirty = false;
+        this.#schedule(track);
+      }
+    }
+  }
+
+  #onFailure(track: Track, state: JobState, held: string[], error: unknown): void {
+    const final = isFinal(state);
+    const fields = { jobId: track.job.id, platform: track.job.delivery.platform, phase: state.phase, attempt: track.attempts + 1, error: describe(error) };
+    if (error instanceof DeliveryError && !error.retryable) {
+      this.#log('delivery_abandoned', fields);
+      if (final) this.#finish(track);
+      void Promise.all(held.map((receipt) => this.#ack(receipt)));
+      return;
+    }
+    track.attempts++;
+    if (track.attempts >= this.#retry.maxAttempts) {
+      // A final message stays unacked: the queue redelivers it later (and finally dead-letters it), so it is never silently lost.
+      this.#log(final ? 'final_delivery_deferred_to_queue' : 'edit_dropped', fields);
+      track.attempts = 0;
+      if (final) this.#forget(track);
+      return;
+    }
+    const retryAfter = error instanceof DeliveryError && error.retryAfterMs !== undefined ? error.retryAfterMs : 0;
+    const backoff = Math.min(this.#retry.maxMs, this.#retry.baseMs * 2 ** (track.attempts - 1));
+    track.notBefore = Date.now() + Math.max(backoff, retryAfter);
+    track.held.unshift(...held);
+    this.#log('delivery_retry', { ...fields, retryInMs: track.notBefore - Date.now() });
+    track.dirty = true;
+  }
+
+  async #deliver(track: Track, state: JobState): Promise<void> {
+    const { job } = track;
+    const poster = this.#options.posters[job.delivery.platform];
+    if (!poster) throw new DeliveryError(`no poster configured for ${job.delivery.platform}`, false);
+    if (isFinal(state) && (await isDeleted(this.#options.blobs, job.id))) return;
+    const shown = state.phase === 'queued' ? { ...state, waking: !(await this.#isWarm()) } : state;
+    const message = buildJobMessage(job, shown);
+    let attachment: Attachment | undefined;
+    let previewKey = track.lastPreviewKey;
+    if (message.grid) {
+      const grid = message.grid;
+      attachment = (await loadAttachment(this.#options.blobs, grid.key, grid.contentType, `grid-${job.id}`, poster.attachmentLimitBytes(job))) ?? undefined;
+    } else if (message.previewKey && `${message.previewKey}@${state.previewFraction}` !== track.lastPreviewKey) {
+      attachment = (await loadAttachment(this.#options.blobs, message.previewKey, 'image/jpeg', `preview-${job.id}`, poster.attachmentLimitBytes(job))) ?? undefined;
+      previewKey = `${message.previewKey}@${state.previewFraction}`;
+    }
+    const fingerprint = JSON.stringify(message);
+    if (fingerprint === track.lastFingerprint && !attachment) return;
+    await poster.deliver(job, message, attachment);
+    track.lastFingerprint = fingerprint;
+    track.lastPreviewKey = previewKey;
+  }
+
+  async #isWarm(): Promise<boolean> {
+    try {
+      return await this.#fleet.isWarm();
+    } catch (error) {
+      this.#log('fleet_status_failed', { error: describe(error) });
+      return true;
+    }
+  }
+
+  async #ack(receiptHandle: string): Promise<void> {
+    try {
+      await this.#options.events.ack(receiptHandle);
+    } catch (error) {
+      this.#log('ack_failed', { error: describe(error) });
+    }
+  }
+
+  #finish(track: Track): void {
+    track.done = true;
+    this.#rememberFinished(track.job.id);
+    this.#forget(track);
+  }
+
+  #forget(track: Track): void {
+    this.#clearTimer(track);
+    this.#tracks.delete(track.job.id);
+  }
+
+  #rememberFinished(jobId: JobId): void {
+    if (this.#finished.size >= RECENTLY_FINISHED_CAP) {
+      const oldest = this.#finished.values().next().value;
+      if (oldest !== undefined) this.#finished.delete(oldest);
+    }
+    this.#finished.add(jobId);
+  }
+
+  #forgetIdleTracks(): void {
+    const cutoff = Date.now() - (this.#options.idleTrackMs ?? 3_600_000);
+    for (const track of this.#tracks.values()) {
+      if (track.lastEventAt < cutoff && !track.sending && !track.timer && track.held.length === 0) this.#tracks.delete(track.job.id);
+    }
+  }
+
+  #clearTimer(track: Track): void {
+    if (track.timer) {
+      clearTimeout(track.timer);
+      track.timer = undefined;
+      this.#settle();
+    }
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#outstanding++;
+    return promise.finally(() => this.#settle());
+  }
+
+  #settle(): void {
+    this.#outstanding--;
+    if (this.#outstanding === 0) {
+      const waiters = this.#idleWaiters.splice(0);
+      for (const resolve of waiters) resolve();
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
