@@ -1,0 +1,168 @@
+"""Diffusers-format Stable Cascade (prior, decoder, text_encoder, tokenizer, vqgan; big or lite) → cascade bundle.
+
+    python -m cascade_export.export --prior-repo stable-cascade-prior --decoder-repo stable-cascade \
+        --variant big --dtype float16 --out bundles/stable-cascade-big-fp16
+
+Every graph is run with onnxruntime at two or more shapes and compared with the torch module before
+manifest.json is written (a bundle without manifest.json is incomplete by construction). See tools/export/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from . import bundle, graphs
+
+# Sampler presets (spec §3.4): the official notebooks vs diffusers' pipelines.
+PRESETS: dict[str, dict[str, Any]] = {
+    "official": {
+        "prior": bundle.sampler(20, 4.0, shift=2.0, rho=0.7, r_mode="gdf", final="x0"),
+        "decoder": bundle.sampler(10, 1.1, shift=1.0, rho=0.7, r_mode="gdf", final="x0"),
+        "scaleFactor": 0.43,
+    },
+    "diffusers": {
+        "prior": bundle.sampler(20, 4.0),
+        "decoder": bundle.sampler(10, 0.0),
+        "scaleFactor": 0.3764,
+    },
+}
+
+
+def _sizes_ok(manifest: Mapping[str, Any], sizes: Sequence[tuple[int, int]]) -> None:
+    multiple = manifest["resolution"]["multiple"]
+    for h, w in sizes:
+        if h % multiple or w % multiple:
+            raise SystemExit(f"verification size {h}x{w} is not a multiple of {multiple} (Stage B needs 16-aligned latents)")
+
+
+def export_components(
+    *,
+    text_encoder: nn.Module,
+    prior: nn.Module,
+    decoder: nn.Module,
+    vqgan: nn.Module,
+    tokenizer_dir: Path,
+    out: Path,
+    dtype: str,
+    manifest_base: Mapping[str, Any],
+    verify_sizes: Sequence[tuple[int, int]],
+    verify_batches: Sequence[int] = (1, 2),
+    atol: float = 1e-4,
+    log=print,  # noqa: ANN001
+) -> Path:
+    """Export the four graphs into `out`, verify each against torch at every size × batch, then write manifest.json.
+
+    `manifest_base` holds name, variant, description, license, resolution, geometry, prior.{sampler, variation},
+    decoder.sampler, vqgan.scaleFactor; the rest (files, dtypes, sizes, I/O names, tokenizer) is filled in here.
+    """
+    graphs.clean_dir(out)
+    _sizes_ok(manifest_base, verify_sizes)
+    tok = bundle.copy_tokenizer(tokenizer_dir, out)
+    te_cfg = text_encoder.config
+    manifest: dict[str, Any] = {
+        "format": bundle.FORMAT,
+        "version": bundle.VERSION,
+        **{k: manifest_base[k] for k in ("name", "variant", "description", "license", "resolution", "geometry")},
+        "tokenizer": tok,
+    }
+    cases = [(b, h, w) for (h, w) in verify_sizes for b in verify_batches]
+    draft = {**manifest, "textEncoder": {"dtype": dtype, "hiddenSize": te_cfg.hidden_size,
+                                         "pooledSize": te_cfg.projection_dim, **bundle.IO["textEncoder"]},
+             "prior": {"dtype": dtype, "clipImageSize": prior.config.clip_image_in_channels, **bundle.IO["prior"]},
+             "decoder": {"dtype": dtype, **bundle.IO["decoder"]},
+             "vqgan": {"dtype": dtype, **bundle.IO["vqgan"]}}
+    files = {"textEncoder": "text_encoder.onnx", "prior": "prior.onnx", "decoder": "decoder.onnx",
+             "vqgan": "vqgan_decoder.onnx"}
+    exporters = {"textEncoder": (graphs.export_text_encoder, text_encoder), "prior": (graphs.export_prior, prior),
+                 "decoder": (graphs.export_decoder, decoder), "vqgan": (graphs.export_vqgan_decoder, vqgan)}
+    for stage, file in files.items():
+        export_fn, module = exporters[stage]
+        b0, h0, w0 = cases[0]
+        example = {k: torch.from_numpy(v) for k, v in bundle.stage_feeds(draft, stage, b0, h0, w0).items()}
+        log(f"export {stage} → {file} ({dtype})")
+        wrapped = export_fn(module, out / file, dtype, example)
+        inputs, outputs = bundle._expected_io(draft, stage)
+        order = list(inputs)
+        feeds = [bundle.stage_feeds(draft, stage, b, h, w, seed=i + 1) for i, (b, h, w) in enumerate(cases)]
+        shapes = [bundle._expected_shapes(draft, stage, b, h, w) for (b, h, w) in cases]
+        bundle.verify_graph(out / file, feeds, inputs, outputs, expect_shapes=shapes,
+                            reference=graphs.torch_reference(wrapped, order, list(outputs)),
+                            atol=atol if dtype == "float32" else 2e-2)
+        log(f"  verified at {[(b, h, w) for (b, h, w) in cases]}")
+        draft[stage] = {**draft[stage], **bundle.graph_entry(out, file, dtype)}
+    manifest.update({
+        "textEncoder": draft["textEncoder"],
+        "prior": {**draft["prior"], "sampler": manifest_base["prior"]["sampler"],
+                  "variation": manifest_base["prior"]["variation"]},
+        "decoder": {**draft["decoder"], "sampler": manifest_base["decoder"]["sampler"]},
+        "vqgan": {**draft["vqgan"], "scaleFactor": manifest_base["vqgan"]["scaleFactor"]},
+    })
+    return bundle.write_manifest(out, manifest)
+
+
+def stable_cascade_manifest_base(variant: str, preset: str) -> dict[str, Any]:
+    p = PRESETS[preset]
+    return {
+        "name": "stable-cascade",
+        "variant": variant,
+        "description": f"Stable Cascade ({variant}) exported from diffusers format; sampler preset {preset}",
+        "license": "Stability AI Non-Commercial Research Community License",
+        "resolution": {"base": 1024, "multiple": 64, "min": 512, "max": 2048},
+        "geometry": {"priorCompression": 42.67, "decoderCompression": 4, "priorChannels": 16, "decoderChannels": 4},
+        "prior": {"sampler": p["prior"], "variation": {"subtle": 0.5, "strong": 0.8}},
+        "decoder": {"sampler": p["decoder"]},
+        "vqgan": {"scaleFactor": p["scaleFactor"]},
+    }
+
+
+def load_diffusers(prior_repo: Path, decoder_repo: Path, variant: str, weights: str) -> tuple[nn.Module, ...]:
+    """(prior, decoder, text_encoder, vqgan) from the two diffusers-format folders, in float32 on the CPU."""
+    from diffusers import StableCascadeUNet
+    from diffusers.pipelines.wuerstchen import PaellaVQModel
+    from transformers import CLIPTextModelWithProjection
+
+    suffix = "_lite" if variant == "lite" else ""
+    load: dict[str, Any] = {"torch_dtype": torch.float32}
+    if weights == "bf16":
+        load["variant"] = "bf16"
+    prior = StableCascadeUNet.from_pretrained(prior_repo / f"prior{suffix}", **load)
+    decoder = StableCascadeUNet.from_pretrained(decoder_repo / f"decoder{suffix}", **load)
+    text_encoder = CLIPTextModelWithProjection.from_pretrained(prior_repo / "text_encoder", torch_dtype=torch.float32,
+                                                               attn_implementation="eager")
+    vqgan = PaellaVQModel.from_pretrained(decoder_repo / "vqgan", torch_dtype=torch.float32)
+    return prior.eval(), decoder.eval(), text_encoder.eval(), vqgan.eval()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--prior-repo", type=Path, required=True, help="folder of stabilityai/stable-cascade-prior")
+    parser.add_argument("--decoder-repo", type=Path, required=True, help="folder of stabilityai/stable-cascade")
+    parser.add_argument("--variant", choices=("big", "lite"), default="big")
+    parser.add_argument("--dtype", choices=bundle.FLOAT_DTYPES, default="float16")
+    parser.add_argument("--preset", choices=tuple(PRESETS), default="official", help="sampler defaults (spec §3.4)")
+    parser.add_argument("--weights", choices=("bf16", "fp32"), default="bf16",
+                        help="which safetensors variant to read (bf16 files are half the download)")
+    parser.add_argument("--verify-size", action="append", default=None, metavar="HxW",
+                        help="image sizes for the onnxruntime check (≥ 2; default 512x512 and 512x768)")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    prior, decoder, text_encoder, vqgan = load_diffusers(args.prior_repo, args.decoder_repo, args.variant, args.weights)
+    sizes = [tuple(int(v) for v in s.lower().split("x")) for s in (args.verify_size or ["512x512", "512x768"])]
+    if len(set(sizes)) < 2:
+        parser.error("give at least two different --verify-size values")
+    path = export_components(text_encoder=text_encoder, prior=prior, decoder=decoder, vqgan=vqgan,
+                             tokenizer_dir=args.prior_repo / "tokenizer", out=args.out, dtype=args.dtype,
+                             manifest_base=stable_cascade_manifest_base(args.variant, args.preset),
+                             verify_sizes=sizes)  # type: ignore[arg-type]
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""torch modules (diffusers Stable Cascade classes) → ONNX graphs with the I/O contract of spec §1.3.
+
+Each `export_*` function wraps the module so that its forward takes exactly the bundle's inputs (names in
+`bundle.IO`), exports it with the TorchScript-based exporter (`dynamo=False`, dynamic batch and spatial axes), and
+re-saves it with external data when it is over 2 GB. Shape dynamism is NOT trusted: the caller verifies every graph
+against the torch module at two or more shapes (`check_against_torch`), because traced shape branches get baked in
+(spec §5.3).
+
+fp16 graphs keep fp32 islands (spec §5.4): `timestep_ratio` stays a float32 input and its sinusoidal embedding is
+computed in float32; GlobalResponseNorm's L2 reduction runs in float32; for Stage C the last up level and the output
+head run in float32 (the known overflow region); Stage A runs in fp16 as is.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import bundle
+
+OPSET = 18
+TWO_GB = 2 * 1024**3 - 64 * 1024**2  # stay clear of protobuf's hard limit
+
+
+def _dtype(name: str) -> torch.dtype:
+    return {"float32": torch.float32, "float16": torch.float16}[name]
+
+
+class Fp32Island(nn.Module):
+    """Runs `inner` in float32 whatever dtype its tensor arguments have; returns float32."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner.float()
+
+    def forward(self, *args: Any) -> Any:
+        cast = [a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+        return self.inner(*cast)
+
+
+@contextlib.contextmanager
+def _fp32_grn() -> Iterator[None]:
+    """GlobalResponseNorm with the L2 norm over H·W computed in float32 (overflows fp16 at 1024², spec §5.4)."""
+    from diffusers.models.unets.unet_stable_cascade import GlobalResponseNorm
+
+    original = GlobalResponseNorm.forward
+
+    def forward(self: Any, x: torch.Tensor) -> torch.Tensor:
+        agg_norm = torch.norm(x.float(), p=2, dim=(1, 2), keepdim=True)
+        stand_div_norm = (agg_norm / (agg_norm.mean(dim=-1, keepdim=True) + 1e-6)).to(x.dtype)
+        return self.gamma * (x * stand_div_norm) + self.beta + x
+
+    GlobalResponseNorm.forward = forward
+    try:
+        yield
+    finally:
+        GlobalResponseNorm.forward = original
+
+
+def _prepare_unet(unet: nn.Module, dtype: torch.dtype, fp32_last_up_level: bool) -> nn.Module:
+    unet = unet.eval().to(dtype)
+    if dtype != torch.float32:
+        original = unet.get_timestep_ratio_embedding
+
+        def embedding(timestep_ratio: torch.Tensor, max_positions: int = 10000) -> torch.Tensor:
+            return original(timestep_ratio.float(), max_positions).to(dtype)
+
+        unet.get_timestep_ratio_embedding = embedding  # type: ignore[method-assign]
+        if fp32_last_up_level:
+            last = len(unet.up_blocks) - 1
+            unet.up_blocks[last] = nn.ModuleList([Fp32Island(block) for block in unet.up_blocks[last]])
+            unet.up_repeat_mappers[last] = nn.ModuleList([Fp32Island(m) for m in unet.up_repeat_mappers[last]])
+            unet.up_upscalers[last] = Fp32Island(unet.up_upscalers[last])
+            unet.clf = Fp32Island(unet.clf)
+    return unet
+
+
+class PriorGraph(nn.Module):
+    def __init__(self, unet: nn.Module, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.unet, self.dtype = unet, dtype
+
+    def forward(self, sample, timestep_ratio, clip_text_pooled, clip_text, clip_img):  # noqa: ANN001
+        eps = self.unet(sample, timestep_ratio, clip_text_pooled, clip_text=clip_text, clip_img=clip_img,
+                        return_dict=False)[0]
+        return eps.to(self.dtype)
+
+
+class DecoderGraph(nn.Module):
+    def __init__(self, unet: nn.Module, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.unet, self.dtype = unet, dtype
+
+    def forward(self, sample, timestep_ratio, clip_text_pooled, effnet):  # noqa: ANN001
+        eps = self.unet(sample, timestep_ratio, clip_text_pooled, effnet=effnet, return_dict=False)[0]
+        return eps.to(self.dtype)
+
+
+class TextEncoderGraph(nn.Module):
+    """CLIPTextModelWithProjection → (text_embeds [B, P], hidden_states[-1] [B, 77, H]) (spec §2.2)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):  # noqa: ANN001
+        out = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
+        return out.text_embeds, out.hidden_states[-1]
+
+
+class VqganDecoderGraph(nn.Module):
+    """PaellaVQModel.decode without quantisation (spec §1.6); latents arrive already multiplied by the scale."""
+
+    def __init__(self, vqgan: nn.Module) -> None:
+        super().__init__()
+        self.vqgan = vqgan
+
+    def forward(self, latents):  # noqa: ANN001
+        return self.vqgan.decode(latents, force_not_quantize=True, return_dict=False)[0]
+
+
+def _export(module: nn.Module, args: tuple, path: Path, inputs: Sequence[str], outputs: Sequence[str],
+            dynamic_axes: Mapping[str, Mapping[int, str]]) -> None:
+    """Export into a scratch folder, then save as one .onnx (inline, or + one .onnx.data above 2 GB)."""
+    import onnx
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        scratch_file = Path(scratch) / path.name
+        with torch.no_grad():
+            torch.onnx.export(module, args, str(scratch_file), input_names=list(inputs), output_names=list(outputs),
+                              dynamic_axes={k: dict(v) for k, v in dynamic_axes.items()}, opset_version=OPSET,
+                              dynamo=False, do_constant_folding=True)
+        model = onnx.load(str(scratch_file), load_external_data=True)
+        size = sum(t.ByteSize() for t in model.graph.initializer)
+        data_name = path.name + ".data"
+        for stale in (path, path.parent / data_name):
+            if stale.exists():
+                stale.unlink()
+        if size > TWO_GB:
+            onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                            location=data_name, size_threshold=1024)
+        else:
+            onnx.save_model(model, str(path))
+
+
+def export_prior(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
+    d = _dtype(dtype)
+    with _fp32_grn():
+        graph = PriorGraph(_prepare_unet(unet, d, fp32_last_up_level=True), d).eval()
+        names = bundle.IO["prior"]["inputs"]
+        order = [names[k] for k in ("sample", "timestepRatio", "clipTextPooled", "clipText", "clipImg")]
+        args = tuple(example[n].to(d) if n != "timestep_ratio" else example[n].float() for n in order)
+        axes = {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep_ratio": {0: "batch"},
+                "clip_text_pooled": {0: "batch"}, "clip_text": {0: "batch", 1: "tokens"},
+                "clip_img": {0: "batch", 1: "images"}, "eps": {0: "batch", 2: "height", 3: "width"}}
+        _export(graph, args, path, order, [bundle.IO["prior"]["output"]], axes)
+    return graph
+
+
+def export_decoder(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
+    d = _dtype(dtype)
+    with _fp32_grn():
+        graph = DecoderGraph(_prepare_unet(unet, d, fp32_last_up_level=False), d).eval()
+        names = bundle.IO["decoder"]["inputs"]
+        order = [names[k] for k in ("sample", "timestepRatio", "clipTextPooled", "effnet")]
+        args = tuple(example[n].to(d) if n != "timestep_ratio" else example[n].float() for n in order)
+        axes = {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep_ratio": {0: "batch"},
+                "clip_text_pooled": {0: "batch"}, "effnet": {0: "batch", 2: "effnet_height", 3: "effnet_width"},
+                "eps": {0: "batch", 2: "height", 3: "width"}}
+        _export(graph, args, path, order, [bundle.IO["decoder"]["output"]], axes)
+    return graph
+
+
+def export_text_encoder(model: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
+    graph = TextEncoderGraph(model.eval().to(_dtype(dtype))).eval()
+    io = bundle.IO["textEncoder"]
+    ins = [io["inputs"]["inputIds"], io["inputs"]["attentionMask"]]
+    outs = [io["outputs"]["pooled"], io["outputs"]["hidden"]]
+    axes = {ins[0]: {0: "batch"}, ins[1]: {0: "batch"}, outs[0]: {0: "batch"}, outs[1]: {0: "batch"}}
+    _export(graph, (example[ins[0]], example[ins[1]]), path, ins, outs, axes)
+    return graph
+
+
+def export_vqgan_decoder(vqgan: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
+    d = _dtype(dtype)
+    graph = VqganDecoderGraph(vqgan.eval().to(d)).eval()
+    name_in, name_out = bundle.IO["vqgan"]["input"], bundle.IO["vqgan"]["output"]
+    axes = {name_in: {0: "batch", 2: "height", 3: "width"}, name_out: {0: "batch", 2: "image_height", 3: "image_width"}}
+    _export(graph, (example[name_in].to(d),), path, [name_in], [name_out], axes)
+    return graph
+
+
+def torch_reference(graph: nn.Module, order: Sequence[str], outputs: Sequence[str]) -> Callable[[Mapping[str, np.ndarray]], dict[str, np.ndarray]]:
+    """A `reference` for bundle.verify_graph: runs the wrapped torch module on the same numpy feeds."""
+
+    def run(feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        with torch.no_grad():
+            values = graph(*(torch.from_numpy(np.ascontiguousarray(feeds[name])) for name in order))
+        values = values if isinstance(values, tuple) else (values,)
+        return {name: v.float().numpy() for name, v in zip(outputs, values)}
+
+    return run
+
+
+def clean_dir(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)
+    os.makedirs(path)
