@@ -22,7 +22,7 @@ export function pendingMarkerKey(job: Pick<Job, 'id' | 'createdAt' | 'requester'
 }
 
 export async function markPending(blobs: BlobStore, job: Job): Promise<void> {
-  await blobs.put(pendingMarkerKey(job), '', 'application/octet-stream');
+  await blobs.put(pendingMarkerKey(job), new Uint8Array(0), 'application/octet-stream');
 }
 
 export async function clearPending(blobs: BlobStore, job: Job): Promise<void> {

@@ -42,7 +42,10 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
   const ports = options.ports ?? createAwsPorts(config, { maxAttempts: 2, connectionTimeoutMs: 2000 });
   const worker = new Worker({ ...ports, generator, settings: { ...config.runner, runnerId }, log });
 
+  const ownsProcess = options.handleSignals !== false;
   const stop = async (reason: string) => {
+    // Owning the process: leave within the drain limit even if something hangs.
+    if (ownsProcess) setTimeout(() => process.exit(1), config.runner.drainTimeoutSeconds * 1000).unref();
     await worker.stop(reason);
   };
   const spot = config.runner.spotMetadataUrl
@@ -57,14 +60,14 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
     void stop(signal);
   };
   let signalsSeen = 0;
-  if (options.handleSignals !== false) {
+  if (ownsProcess) {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   }
 
   const stopped = worker.start().finally(async () => {
     await spot?.stop();
-    if (options.handleSignals !== false) {
+    if (ownsProcess) {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
     }

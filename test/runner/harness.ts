@@ -1,0 +1,78 @@
+/** Runners for tests: in-process (startRunner) or as a child process (node --import tsx), both over HTTP to the emulator. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../core/config.js';
+import { createLogger } from '../../core/log.js';
+import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
+import type { ImageGenerator } from '../../gpu-runner/generator.js';
+
+/** Short timings so the suites run in seconds. */
+export const FAST_RUNNER_ENV: Record<string, string> = {
+  JOB_VISIBILITY_SECONDS: '4',
+  HEARTBEAT_SECONDS: '1',
+  POLL_WAIT_SECONDS: '1',
+  PROGRESS_INTERVAL_MS: '0',
+  CANCEL_CHECK_MS: '100',
+  RETRY_DELAY_SECONDS: '0',
+  DRAIN_TIMEOUT_SECONDS: '90',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+};
+
+export async function startTestRunner(env: Record<string, string>, generator: ImageGenerator, runnerId = 'runner-test'): Promise<RunnerHandle> {
+  const config = loadConfig({ ...FAST_RUNNER_ENV, RUNNER_ID: runnerId, ...env });
+  return startRunner({ config, generator, handleSignals: false, log: createLogger({ level: config.log.level }) });
+}
+
+export interface RunnerChild {
+  child: ChildProcess;
+  /** Parsed JSON log lines so far. */
+  lines: Array<Record<string, unknown>>;
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const CHILD_ENTRY = fileURLToPath(new URL('../support/runner-process.ts', import.meta.url));
+
+export function spawnRunner(env: Record<string, string>): RunnerChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
+    env: { ...process.env, ...FAST_RUNNER_ENV, LOG_LEVEL: 'info', LOG_JSON: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  const waiters: Array<() => void> = [];
+  let buffer = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    let newline;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const text = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      try {
+        lines.push(JSON.parse(text) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: text, raw: true });
+      }
+      for (const wake of waiters.splice(0)) wake();
+    }
+  });
+  child.stdout!.resume();
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    lines,
+    exited,
+    waitForLog(predicate, timeoutMs = 20_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`runner log line not seen in ${timeoutMs} ms; last lines: ${JSON.stringify(lines.slice(-5))}`)), timeoutMs);
+        const check = () => {
+          const found = lines.find(predicate);
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          } else waiters.push(check);
+        };
+        check();
+      });
+    },
+  };
+}

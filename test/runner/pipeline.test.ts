@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { submitJob } from '../../bot/submit.js';
+import { decodeToRgb, composeGrid } from '../../gpu-runner/imaging.js';
+import { encodeLatent, UPSCALE_FACTOR } from '../../gpu-runner/worker-request.js';
+import { resolveDimensions } from '../../core/dimensions.js';
+import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
+import type { RunnerHandle } from '../../gpu-runner/main.js';
+import { collectEvents, drainEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { expectedImage, expectedLatent, TestGenerator } from '../support/test-generator.js';
+import { childJob, imagineJob } from './fixtures.js';
+import { startTestRunner } from './harness.js';
+
+const eventsOf = (events: JobEvent[], jobId: string) => events.filter((event) => event.jobId === jobId);
+const finalOf = (events: JobEvent[], jobId: string) => eventsOf(events, jobId).filter((e) => e.type === 'completed' || (e.type === 'failed' && !e.willRetry));
+
+describe('GIVEN the emulator and one runner over HTTP', () => {
+  let emulator: TestEmulator;
+  let runner: RunnerHandle;
+  const generator = new TestGenerator({ baseResolution: 128, steps: 4 });
+  const events: JobEvent[] = [];
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    runner = await startTestRunner(emulator.env(), generator);
+  });
+  afterAll(async () => {
+    await runner?.stop('test over');
+    await emulator?.stop();
+  });
+
+  const first = imagineJob({ prompt: 'a red fox in snow', seed: 4242, aspect: { w: 3, h: 2 } });
+
+  it('WHEN a job is submitted THEN grid, images, latents and result.json land byte for byte, then exactly one completed', async () => {
+    const outcome = await submitJob(emulator.ports, first);
+    expect(outcome).toMatchObject({ accepted: true, duplicate: false });
+    await collectEvents(emulator.ports, (all) => finalOf(all, first.id).length > 0, 20_000, events);
+    const mine = eventsOf(events, first.id);
+    expect(mine.map((e) => e.type)).toEqual(['queued', 'started', 'progress', 'progress', 'progress', 'progress', 'completed']);
+    expect(mine.find((e) => e.type === 'started')).toMatchObject({ runnerId: 'runner-test', attempt: 1 });
+
+    const { blobs } = emulator.ports;
+    const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await blobs.get(jobKeys.result(first.id)))!)));
+    const { width, height } = resolveDimensions({ w: 3, h: 2 }, 'medium', 128);
+    expect(result).toMatchObject({ jobId: first.id, kind: 'imagine', width, height, runnerId: 'runner-test', model: { name: 'test-generator', variant: 'deterministic' } });
+    expect(result.grid).toEqual({ key: jobKeys.grid(first.id), width: width * 2, height: height * 2, contentType: 'image/png' });
+
+    const expectedImages = [0, 1, 2, 3].map((i) => expectedImage(deriveSeed(4242, i), width, height, 'a red fox in snow'));
+    for (const [offset, image] of result.images.entries()) {
+      const seed = deriveSeed(4242, offset);
+      expect(image).toMatchObject({ index: offset + 1, key: jobKeys.image(first.id, offset + 1), width, height, seed });
+      const decoded = await decodeToRgb((await blobs.get(image.key))!);
+      expect(Buffer.from(decoded.data).equals(Buffer.from(expectedImages[offset]!.data))).toBe(true);
+      const latentBytes = (await blobs.get(image.latent.key))!;
+      expect(Buffer.from(latentBytes).equals(Buffer.from(encodeLatent(expectedLatent(seed, width, height))))).toBe(true);
+      expect(image.latent.dims).toEqual(expectedLatent(seed, width, height).dims);
+    }
+    const grid = await decodeToRgb((await blobs.get(result.grid.key))!);
+    expect(Buffer.from(grid.data).equals(Buffer.from(composeGrid(expectedImages).data))).toBe(true);
+    expect(await blobs.list(`pending/web/user-a/`)).toEqual([]);
+    expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('WHEN a variation of tile 2 is submitted THEN the generator gets the stored latent and the parent size', async () => {
+    const variation = childJob(first, 'variation', 2, `${first.id}-v2`);
+    await submitJob(emulator.ports, variation);
+    await collectEvents(emulator.ports, (all) => finalOf(all, variation.id).length > 0, 20_000, events);
+    expect(finalOf(events, variation.id)[0]?.type).toBe('completed');
+    const request = generator.requests.at(-1)!;
+    const { width, height } = resolveDimensions({ w: 3, h: 2 }, 'medium', 128);
+    expect(request).toMatchObject({ kind: 'variation', width, height, seeds: [0, 1, 2, 3].map((i) => deriveSeed(777, i)) });
+    if (request.kind !== 'variation') throw new Error('expected a variation request');
+    expect(Array.from(request.source.data)).toEqual(Array.from(expectedLatent(deriveSeed(4242, 1), width, height).data));
+  });
+
+  it('WHEN an upscale of tile 4 is submitted THEN one image twice the size, seeded like the tile', async () => {
+    const upscale = childJob(first, 'upscale', 4, `${first.id}-u4`);
+    await submitJob(emulator.ports, upscale);
+    await collectEvents(emulator.ports, (all) => finalOf(all, upscale.id).length > 0, 20_000, events);
+    const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.result(upscale.id)))!)));
+    const { width, height } = resolveDimensions({ w: 3, h: 2 }, 'medium', 128);
+    expect(result.images).toHaveLength(1);
+    expect(result).toMatchObject({ width: width * UPSCALE_FACTOR, height: height * UPSCALE_FACTOR, grid: { width: width * UPSCALE_FACTOR } });
+    expect(result.images[0]!.seed).toBe(deriveSeed(4242, 3));
+  });
+
+  it('WHEN a variation names a parent with no result THEN failed parent_missing, no retry, nothing left on the queues', async () => {
+    const orphan = childJob(imagineJob({ id: 'never-ran' }), 'variation', 1, `${first.id}-orphan`);
+    await submitJob(emulator.ports, orphan);
+    await collectEvents(emulator.ports, (all) => finalOf(all, orphan.id).length > 0, 20_000, events);
+    expect(finalOf(events, orphan.id)[0]).toMatchObject({ type: 'failed', code: 'parent_missing', willRetry: false });
+    expect((finalOf(events, orphan.id)[0] as { reason: string }).reason).toContain('never-ran');
+    expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    expect(await emulator.dlqBodies()).toEqual([]);
+  });
+
+  it('WHEN a finished job is delivered again THEN it is not recomputed and no second completed appears', async () => {
+    const callsBefore = generator.requests.length;
+    // A redelivery (runner died after result.json, before deleting) is the same body again; a plain
+    // send of the same job would be dropped by the FIFO queue's deduplication instead.
+    await emulator.sendRaw(JSON.stringify(first), 'web:user-a');
+    await drainEvents(emulator.ports, 3000, events);
+    expect(generator.requests.length).toBe(callsBefore);
+    expect(eventsOf(events, first.id).filter((e) => e.type === 'completed')).toHaveLength(1);
+    expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    expect(runner.worker.counters.skippedDone).toBe(1);
+  });
+
+  it('WHEN cancel.json exists before the job starts THEN failed cancelled and the generator is not called', async () => {
+    const job = imagineJob({ userId: 'user-c' });
+    await emulator.ports.blobs.put(jobKeys.cancel(job.id), '{}', 'application/json');
+    const callsBefore = generator.requests.length;
+    await submitJob(emulator.ports, job);
+    await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0, 20_000, events);
+    expect(finalOf(events, job.id)[0]).toMatchObject({ type: 'failed', code: 'cancelled', willRetry: false });
+    expect(generator.requests.length).toBe(callsBefore);
+    expect(await emulator.ports.blobs.exists(jobKeys.result(job.id))).toBe(false);
+  });
+});

@@ -1,0 +1,17 @@
+/**
+ * A runner as its own process, for tests that kill it (kill -9, SIGTERM) or let it drain: the real
+ * startRunner with the deterministic test generator, configured only through the environment
+ * (TEST_GENERATOR_STEPS, TEST_GENERATOR_STEP_MS on top of core/config.ts).
+ */
+import { loadConfig } from '../../core/config.js';
+import { startRunner } from '../../gpu-runner/main.js';
+import { TestGenerator } from './test-generator.js';
+
+const config = loadConfig();
+const generator = new TestGenerator({
+  steps: Number(process.env.TEST_GENERATOR_STEPS ?? 4),
+  stepDelayMs: Number(process.env.TEST_GENERATOR_STEP_MS ?? 0),
+});
+const runner = await startRunner({ config, generator });
+await runner.stopped;
+process.exit(0);
