@@ -1,0 +1,204 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import sharp from 'sharp';
+import { jobKeys, type JobEvent } from '../../core/job.js';
+import type { ReceivedEvent } from '../../core/ports.js';
+import { Dispatcher, type DispatcherOptions } from '../../bot/dispatcher.js';
+import { botKeys } from '../../bot/job-records.js';
+import { DeliveryError } from '../../bot/poster.js';
+import { MemoryBlobStore, MemoryEventBus } from './support/memory-ports.js';
+import { makeJob, makeResult, storeJob } from './support/fixtures.js';
+import { RecordingPoster } from './support/recording-poster.js';
+
+const job = makeJob();
+let receipt = 0;
+function received(event: Omit<JobEvent, 'v' | 'jobId' | 'at'> & Partial<JobEvent>): ReceivedEvent {
+  receipt++;
+  return { receiptHandle: `r${receipt}`, event: { v: 1, jobId: job.id, at: Date.now(), ...event } as JobEvent };
+}
+const queued = (position: number) => received({ type: 'queued', position });
+const started = () => received({ type: 'started', runnerId: 'r1', attempt: 1 });
+const progress = (fraction: number) => received({ type: 'progress', stage: 'prior', step: 1, steps: 10, fraction });
+const completed = () => received({ type: 'completed', resultKey: jobKeys.result(job.id) });
+
+describe('dispatcher (fake timers, in-memory ports)', () => {
+  let blobs: MemoryBlobStore;
+  let events: MemoryEventBus;
+  let poster: RecordingPoster;
+
+  function dispatcher(options: Partial<DispatcherOptions> = {}): Dispatcher {
+    return new Dispatcher({ events, blobs, posters: { web: poster }, retry: { baseMs: 1000, maxMs: 8000, maxAttempts: 4 }, ...options });
+  }
+
+  beforeEach(async () => {
+    vi.useFakeTimers({ now: new Date('2026-11-26T10:00:00Z') });
+    blobs = new MemoryBlobStore();
+    events = new MemoryEventBus();
+    poster = new RecordingPoster();
+    storeJob(blobs, job);
+    await blobs.put(jobKeys.grid(job.id), new Uint8Array([1, 2, 3]), 'image/png');
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('GIVEN a burst of progress inside 2 s THEN one edit shows the queue, one coalesced edit shows the latest progress', async () => {
+    const d = dispatcher();
+    await d.handleBatch([queued(3)]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.statuses()).toEqual(['Queued · position 3']);
+    await d.handleBatch([started(), progress(0.1), progress(0.2), progress(0.3)]);
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(poster.deliveries).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(poster.statuses()).toEqual(['Queued · position 3', 'Stage C · ▰▰▰▱▱▱▱▱▱▱ 30 %']);
+    expect(poster.deliveries[1]!.at - poster.deliveries[0]!.at).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('GIVEN completed arrives inside the throttle window THEN it is delivered at once with the grid, marked, and its event acked only after', async () => {
+    const d = dispatcher();
+    blobs.putJson(jobKeys.result(job.id), makeResult(job));
+    await d.handleBatch([started(), progress(0.5)]);
+    await vi.advanceTimersByTimeAsync(0);
+    const done = completed();
+    await d.handleBatch([progress(0.7), done]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries.at(-1)!.message.status).toBe('completed');
+    expect(poster.deliveries.at(-1)!.attachment).toMatchObject({ contentType: 'image/png', fileName: `grid-${job.id}.png` });
+    expect(blobs.json(botKeys.delivered(job.id))).toMatchObject({ phase: 'completed' });
+    expect(events.acked).toContain(done.receiptHandle);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(poster.deliveries.filter((d) => d.message.status !== 'completed').length).toBe(1);
+    expect(poster.deliveries.filter((d) => d.message.status === 'completed').length).toBe(1);
+  });
+
+  it('GIVEN a duplicate completed (even in a fresh dispatcher after a restart) THEN nothing is delivered twice and the copy is acked', async () => {
+    blobs.putJson(jobKeys.result(job.id), makeResult(job));
+    await dispatcher().handleBatch([completed()]);
+    await vi.advanceTimersByTimeAsync(0);
+    const again = completed();
+    const late = progress(0.4);
+    const restarted = dispatcher();
+    await restarted.handleBatch([again, late]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(poster.deliveries).toHaveLength(1);
+    expect(events.acked).toEqual(expect.arrayContaining([again.receiptHandle, late.receiptHandle]));
+  });
+
+  it('GIVEN a retryable delivery failure of the final result THEN it retries with back-off and acks only after success', async () => {
+    blobs.putJson(jobKeys.result(job.id), makeResult(job));
+    poster.failures.push(new Error('socket hang up'), new DeliveryError('rate limited', true, 5000));
+    const d = dispatcher();
+    const done = completed();
+    await d.handleBatch([done]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.attempts).toBe(1);
+    expect(events.acked).not.toContain(done.receiptHandle);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(poster.attempts).toBe(2);
+    await vi.advanceTimersByTimeAsync(4999);
+    expect(poster.attempts).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(poster.attempts).toBe(3);
+    expect(poster.deliveries).toHaveLength(1);
+    expect(events.acked).toContain(done.receiptHandle);
+  });
+
+  it('GIVEN a final result that keeps failing THEN it is left unacked for the queue to redeliver (never dropped)', async () => {
+    blobs.putJson(jobKeys.result(job.id), makeResult(job));
+    for (let i = 0; i < 4; i++) poster.failures.push(new Error('down'));
+    const log = vi.fn();
+    const d = dispatcher({ log });
+    const done = completed();
+    await d.handleBatch([done]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(poster.attempts).toBe(4);
+    expect(events.acked).not.toContain(done.receiptHandle);
+    expect(blobs.objects.has(botKeys.delivered(job.id))).toBe(false);
+    expect(log).toHaveBeenCalledWith('final_delivery_deferred_to_queue', expect.objectContaining({ jobId: job.id }));
+    await d.handleBatch([done]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries).toHaveLength(1);
+  });
+
+  it('GIVEN a permanent delivery failure THEN the event is acked and the job abandoned with a log line', async () => {
+    poster.failures.push(new DeliveryError('message was deleted', false));
+    const log = vi.fn();
+    const d = dispatcher({ log });
+    const event = received({ type: 'failed', code: 'model_error', reason: 'boom', willRetry: false });
+    await d.handleBatch([event]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(poster.attempts).toBe(1);
+    expect(events.acked).toContain(event.receiptHandle);
+    expect(log).toHaveBeenCalledWith('delivery_abandoned', expect.objectContaining({ jobId: job.id }));
+  });
+
+  it('GIVEN no GPU runner is up THEN the queued message says the GPU is waking up', async () => {
+    const d = dispatcher({ fleet: { isWarm: async () => false } });
+    await d.handleBatch([queued(1)]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries[0]!.message.status).toBe('waking');
+  });
+
+  it('GIVEN events for an unknown job, a deleted job and an unreadable body THEN they are acked and nothing is delivered', async () => {
+    const d = dispatcher();
+    await blobs.put(botKeys.deleted('jgone'), '{}', 'application/json');
+    const unknown = { receiptHandle: 'ru', event: { v: 1 as const, jobId: 'jnever', at: 1, type: 'queued' as const } };
+    const gone = { receiptHandle: 'rg', event: { v: 1 as const, jobId: 'jgone', at: 1, type: 'queued' as const } };
+    await d.handleBatch([unknown, gone, { receiptHandle: 'rbad', parseError: 'not json' }]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(poster.deliveries).toHaveLength(0);
+    expect(events.acked.sort()).toEqual(['rbad', 'rg', 'ru']);
+  });
+
+  it('GIVEN the same progress event twice THEN the unchanged message is not sent again', async () => {
+    const d = dispatcher();
+    await d.handleBatch([started(), progress(0.5)]);
+    await vi.advanceTimersByTimeAsync(5000);
+    const before = poster.deliveries.length;
+    expect(poster.statuses().at(-1)).toMatch(/50 %/);
+    await d.handleBatch([progress(0.5), progress(0.4)]);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(poster.deliveries).toHaveLength(before);
+  });
+
+  it('GIVEN completed without a stored result THEN the event is left for redelivery', async () => {
+    const log = vi.fn();
+    const d = dispatcher({ log });
+    const done = completed();
+    await d.handleBatch([done]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(poster.deliveries).toHaveLength(0);
+    expect(events.acked).not.toContain(done.receiptHandle);
+    expect(log).toHaveBeenCalledWith('event_failed', expect.objectContaining({ error: expect.stringContaining('result.json is missing') }));
+  });
+
+  it('GIVEN a job with no poster for its platform THEN nothing is posted and the final event is acked with a log line', async () => {
+    const log = vi.fn();
+    const d = new Dispatcher({ events, blobs, posters: {}, log });
+    const event = received({ type: 'failed', code: 'model_error', reason: 'boom', willRetry: false });
+    await d.handleBatch([event]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(events.acked).toContain(event.receiptHandle);
+    expect(log).toHaveBeenCalledWith('delivery_abandoned', expect.objectContaining({ error: expect.stringContaining('no poster configured for web') }));
+  });
+});
+
+describe('dispatcher attachments (real timers, sharp)', () => {
+  it('GIVEN a grid PNG over the platform limit THEN a smaller JPEG or WebP under the limit is attached', async () => {
+    const blobs = new MemoryBlobStore();
+    const events = new MemoryEventBus();
+    storeJob(blobs, job, makeResult(job));
+    const noise = new Uint8Array(256 * 256 * 3).map(() => Math.floor(Math.random() * 256));
+    const png = await sharp(noise, { raw: { width: 256, height: 256, channels: 3 } }).png().toBuffer();
+    await blobs.put(jobKeys.grid(job.id), new Uint8Array(png), 'image/png');
+    const limit = Math.floor(png.byteLength / 2);
+    const poster = new RecordingPoster('web', limit);
+    const d = new Dispatcher({ events, blobs, posters: { web: poster } });
+    await d.handleBatch([{ receiptHandle: 'r', event: { v: 1, jobId: job.id, at: 1, type: 'completed', resultKey: jobKeys.result(job.id) } }]);
+    await d.idle();
+    const attachment = poster.deliveries[0]!.attachment!;
+    expect(['image/jpeg', 'image/webp']).toContain(attachment.contentType);
+    expect(attachment.bytes.byteLength).toBeLessThanOrEqual(limit);
+    const meta = await sharp(attachment.bytes).metadata();
+    expect(meta.format === 'jpeg' || meta.format === 'webp').toBe(true);
+    expect(attachment.fileName).toMatch(/^grid-jparent\.(jpg|webp)$/);
+  });
+});

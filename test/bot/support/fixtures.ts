@@ -1,0 +1,60 @@
+/** Jobs, results and contexts for bot unit tests. */
+import { jobKeys, type Job, type Result } from '../../../core/job.js';
+import type { CommandContext } from '../../../bot/commands/context.js';
+import type { MemoryBlobStore } from './memory-ports.js';
+
+export const alice = { platform: 'discord' as const, userId: 'alice', channelId: 'c1', workspaceId: 'g1' };
+export const bob = { platform: 'discord' as const, userId: 'bob', channelId: 'c1', workspaceId: 'g1' };
+
+export function makeJob(overrides: Partial<Job> = {}): Job {
+  return {
+    v: 1,
+    id: 'jparent',
+    kind: 'imagine',
+    createdAt: '2026-11-26T10:00:00.000Z',
+    requester: alice,
+    delivery: { platform: 'web', sessionId: 's1' },
+    request: { prompt: 'a lighthouse in a storm', negativePrompt: '', aspect: { w: 3, h: 2 }, size: 'medium', seed: 42, chaos: 0, lite: false, count: 4 },
+    ...overrides,
+  } as Job;
+}
+
+export function makeResult(job: Job, tiles = 4): Result {
+  return {
+    v: 1,
+    jobId: job.id,
+    kind: job.kind,
+    width: 96,
+    height: 64,
+    grid: { key: jobKeys.grid(job.id), width: 192, height: 128, contentType: 'image/png' },
+    images: Array.from({ length: tiles }, (_, i) => ({
+      index: i + 1,
+      key: jobKeys.image(job.id, i + 1),
+      width: 96,
+      height: 64,
+      seed: 1000 + i,
+      latent: { key: jobKeys.latent(job.id, i + 1), dims: [16, 24, 24] as [number, number, number], dtype: 'float32' as const },
+    })),
+    model: { name: 'demo', variant: 'tiny' },
+    timings: { total: 10 },
+    finishedAt: '2026-11-26T10:01:00.000Z',
+    runnerId: 'r1',
+  };
+}
+
+export function storeJob(blobs: MemoryBlobStore, job: Job, result?: Result): void {
+  blobs.putJson(jobKeys.job(job.id), job);
+  if (result) blobs.putJson(jobKeys.result(job.id), result);
+}
+
+let counter = 0;
+export function contextFor(requester: CommandContext['requester'], overrides: Partial<CommandContext> = {}): CommandContext {
+  counter++;
+  return {
+    requester,
+    delivery: { platform: 'web', sessionId: 's1' },
+    sourceId: `test:${counter}:${Math.random()}`,
+    channel: { ageRestricted: false },
+    ...overrides,
+  };
+}
