@@ -39,7 +39,7 @@ describe('job state folding', () => {
   it('GIVEN any permutation and duplication of the events THEN a completed job ends completed', () => {
     fc.assert(
       fc.property(fc.shuffledSubarray([started, p30, p60, started, p30], { minLength: 0 }), fc.nat(5), (others, where) => {
-        const events = [...others];
+        const events: JobEvent[] = [...others];
         events.splice(Math.min(where, events.length), 0, completed);
         expect(fold(events).phase).toBe('completed');
       }),

@@ -5,7 +5,7 @@ import type { BlobStore, EventBus, JobQueue, QueueDepth, ReceivedEvent, Received
 export class MemoryBlobStore implements BlobStore {
   readonly objects = new Map<string, Uint8Array>();
 
-  async put(key: string, body: Uint8Array | string): Promise<void> {
+  async put(key: string, body: Uint8Array | string, _contentType?: string): Promise<void> {
     this.objects.set(key, typeof body === 'string' ? new TextEncoder().encode(body) : body);
   }
   async get(key: string): Promise<Uint8Array | null> {
