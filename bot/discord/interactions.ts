@@ -1,0 +1,277 @@
+/**
+ * The one translation layer from a Discord interaction payload to the bot-core commands, shared by
+ * the gateway client and the HTTP endpoint. `routeInteraction` is synchronous and does no I/O: it
+ * answers within the 3-second window with PONG, autocomplete choices, an ephemeral refusal for
+ * input that is wrong on its face (options, blocked prompt, tampered button id), or a deferral
+ * (type 5 / type 6). Everything that touches S3 or SQS runs in `afterAck`, which the transport
+ * starts only once Discord has the acknowledgement.
+ *
+ * Which ack for what:
+ *   /imagine, /show, U/V/🔄   → 5, public "thinking…" that becomes the job's own message
+ *   /info, /settings, /cancel, ℹ️ → 5 ephemeral, then the answer for the actor alone
+ *   🗑️ and ❌                → 6 (no new message), then the parent message is deleted or updated
+ * A refusal found after a public deferral replaces the placeholder with a private message.
+ */
+import type { REST } from '@discordjs/rest';
+import { InteractionResponseType, InteractionType, MessageFlags, Routes, type APIInteractionResponse } from 'discord-api-types/v10';
+import { OptionsError } from '../../core/errors.js';
+import { parseImagine, type SlashOptions } from '../../core/options.js';
+import type { ButtonReply, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected, ShowReply } from '../commands/context.js';
+import { rejected } from '../commands/enqueue.js';
+import { cancel, imagine, pressButton, settings, show, usage, type SettingsInput } from '../commands/index.js';
+import type { BotDeps } from '../commands/context.js';
+import { checkPlace, moderatePrompt, type ModerationPolicy } from '../moderation.js';
+import { ButtonIdError, decodeButtonId, type ButtonId } from '../custom-id.js';
+import { autocompleteChoices, isCommandName } from './commands.js';
+import {
+  commandContextOf,
+  focusedOption,
+  InteractionPayloadSchema,
+  optionValues,
+  type CommandInteraction,
+  type ComponentInteraction,
+} from './interaction-payload.js';
+import { renderDiscordMessage } from './render.js';
+import { DISCORD_LIMITS } from './limits.js';
+import { InteractionWebhook, renderActorReply, type ActorReply } from './replies.js';
+
+/** The bot-core commands this layer calls; `createCommandHandlers` binds the real ones. */
+export interface DiscordCommandHandlers {
+  imagine(ctx: CommandContext, text: string, slash: SlashOptions): Promise<ImagineReply>;
+  pressButton(ctx: CommandContext, customId: string): Promise<ButtonReply>;
+  info(ctx: CommandContext): Promise<InfoReply | Rejected>;
+  settings(ctx: CommandContext, input: SettingsInput): Promise<InfoReply | DoneReply | Rejected>;
+  show(ctx: CommandContext, jobId: string): Promise<ShowReply | Rejected>;
+  cancel(ctx: CommandContext, jobId?: string): Promise<DoneReply | Rejected>;
+}
+
+/** The real bot-core commands over one set of ports. */
+export function createCommandHandlers(deps: BotDeps): DiscordCommandHandlers {
+  return {
+    imagine: (ctx, text, slash) => imagine(deps, ctx, text, slash),
+    pressButton: (ctx, customId) => pressButton(deps, ctx, customId),
+    info: (ctx) => usage(deps, ctx),
+    settings: (ctx, input) => settings(deps, ctx, input),
+    show: (ctx, jobId) => show(deps, ctx, jobId, ctx.delivery.platform === 'discord' ? (ctx.delivery.attachmentLimitBytes ?? DISCORD_LIMITS.defaultAttachmentBytes) : DISCORD_LIMITS.defaultAttachmentBytes),
+    cancel: (ctx, jobId) => cancel(deps, ctx, jobId),
+  };
+}
+
+export type InteractionLog = (event: string, fields: Record<string, unknown>) => void;
+
+export interface InteractionRouterDeps {
+  handlers: DiscordCommandHandlers;
+  /** For the synchronous checks on the ack path (place and prompt); the commands check again. */
+  moderation: ModerationPolicy;
+  /** REST client for follow-ups (webhook calls carry no bot token). */
+  rest: REST;
+  /** Never receives tokens. */
+  log?: InteractionLog;
+}
+
+export type RouteResult =
+  | {
+      ok: true;
+      response: APIInteractionResponse;
+      /** Slow work to start once Discord has `response`; with it, `interaction` names the callback to post to. */
+      afterAck?: () => Promise<void>;
+      interaction?: { id: string; token: string };
+    }
+  | { ok: false; status: 400; error: string };
+
+const EPHEMERAL = MessageFlags.Ephemeral;
+const SORRY = 'Something went wrong on our side. Nothing was lost; please try again in a minute.';
+const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'remix']);
+
+function ephemeral(content: string): APIInteractionResponse {
+  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content, flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
+}
+
+const deferPublic: APIInteractionResponse = { type: InteractionResponseType.DeferredChannelMessageWithSource };
+const deferPrivate: APIInteractionResponse = { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: EPHEMERAL } };
+const deferUpdate: APIInteractionResponse = { type: InteractionResponseType.DeferredMessageUpdate };
+
+export function routeInteraction(payload: unknown, deps: InteractionRouterDeps): RouteResult {
+  const parsed = InteractionPayloadSchema.safeParse(payload);
+  if (!parsed.success) return { ok: false, status: 400, error: 'not an interaction this app understands' };
+  const interaction = parsed.data;
+  switch (interaction.type) {
+    case InteractionType.Ping:
+      return { ok: true, response: { type: InteractionResponseType.Pong } };
+    case InteractionType.ApplicationCommandAutocomplete: {
+      const focused = focusedOption(interaction.data.options);
+      const choices = focused ? autocompleteChoices(focused.name, focused.value) : [];
+      return { ok: true, response: { type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices } } };
+    }
+    case InteractionType.ApplicationCommand:
+      return routeCommand(interaction, deps);
+    case InteractionType.MessageComponent:
+      return routeComponent(interaction, deps);
+    case InteractionType.ModalSubmit:
+      return { ok: true, response: ephemeral('This form is not supported any more. Use /imagine again.') };
+  }
+}
+
+function routeCommand(interaction: CommandInteraction, deps: InteractionRouterDeps): RouteResult {
+  const ctx = commandContextOf(interaction);
+  if (!ctx) return { ok: false, status: 400, error: 'interaction without a user or channel' };
+  const name = interaction.data.name;
+  if (!isCommandName(name)) return { ok: true, response: ephemeral(`/${name} is not a command of this bot any more.`) };
+  const options = optionValues(interaction.data.options);
+  const webhook = new InteractionWebhook(deps.rest, interaction.application_id, interaction.token);
+  const target = { id: interaction.id, token: interaction.token };
+  const text = (key: string) => {
+    const value = options.get(key);
+    return value === undefined ? undefined : String(value);
+  };
+
+  switch (name) {
+    case 'imagine': {
+      const prompt = text('prompt') ?? '';
+      const slash = slashOptionsOf(options);
+      const refusal = precheckImagine(deps, ctx, prompt, slash);
+      if (refusal) return { ok: true, response: ephemeral(refusal.message) };
+      return deferred(deferPublic, deps, webhook, target, 'imagine', () => deps.handlers.imagine(ctx, prompt, slash), (reply) => publicOutcome(webhook, reply));
+    }
+    case 'show': {
+      const jobId = text('job') ?? '';
+      return deferred(deferPublic, deps, webhook, target, 'show', () => deps.handlers.show(ctx, jobId), async (reply) => {
+        if (reply.kind === 'rejected') return webhook.replacePublicWithPrivate(renderActorReply(reply));
+        const body = renderDiscordMessage(reply.message, reply.attachment ? { attachmentName: reply.attachment.fileName, channelId: ctx.requester.channelId } : {});
+        await webhook.editOriginal(body, reply.attachment);
+      });
+    }
+    case 'info':
+      return deferred(deferPrivate, deps, webhook, target, 'info', () => deps.handlers.info(ctx), (reply) => webhook.editOriginal(renderActorReply(reply)));
+    case 'cancel': {
+      const jobId = text('job');
+      return deferred(deferPrivate, deps, webhook, target, 'cancel', () => deps.handlers.cancel(ctx, jobId), (reply) => webhook.editOriginal(renderActorReply(reply)));
+    }
+    case 'settings': {
+      const input: SettingsInput = {
+        scope: text('scope') === 'channel' ? 'channel' : 'user',
+        ...(text('defaults') !== undefined ? { options: text('defaults') } : {}),
+        ...(text('buttons') === 'everyone' || text('buttons') === 'requester' ? { buttons: text('buttons') as 'everyone' | 'requester' } : {}),
+        ...(options.get('reset') === true ? { reset: true } : {}),
+      };
+      return deferred(deferPrivate, deps, webhook, target, 'settings', () => deps.handlers.settings(ctx, input), (reply) => webhook.editOriginal(renderActorReply(reply)));
+    }
+  }
+}
+
+function routeComponent(interaction: ComponentInteraction, deps: InteractionRouterDeps): RouteResult {
+  let button: ButtonId;
+  try {
+    button = decodeButtonId(interaction.data.custom_id);
+  } catch (error) {
+    if (error instanceof ButtonIdError) return { ok: true, response: ephemeral(error.message) };
+    throw error;
+  }
+  const ctx = commandContextOf(interaction, { replyToMessageId: interaction.message.id });
+  if (!ctx) return { ok: false, status: 400, error: 'interaction without a user or channel' };
+  const place = checkPlace(deps.moderation, ctx.requester);
+  if (!place.allowed) return { ok: true, response: ephemeral(place.message) };
+  const webhook = new InteractionWebhook(deps.rest, interaction.application_id, interaction.token);
+  const target = { id: interaction.id, token: interaction.token };
+  const press = () => deps.handlers.pressButton(ctx, interaction.data.custom_id);
+
+  if (PUBLIC_BUTTONS.has(button.action)) {
+    return deferred(deferPublic, deps, webhook, target, button.action, press, (reply) => publicOutcome(webhook, reply));
+  }
+  if (button.action === 'info') {
+    return deferred(deferPrivate, deps, webhook, target, 'info', press, (reply) => webhook.editOriginal(renderActorReply(asActorReply(reply))));
+  }
+  // delete / cancel: nothing new to show in the channel; the actor gets a private confirmation.
+  return deferred(deferUpdate, deps, webhook, target, button.action, press, async (reply) => {
+    if (reply.kind === 'done' && reply.action === 'deleted') await webhook.deleteOriginal();
+    await webhook.followUp(renderActorReply(asActorReply(reply)), true);
+  });
+}
+
+/** The checks of /imagine that need no I/O, so bad input is refused at once and never deferred. */
+function precheckImagine(deps: InteractionRouterDeps, ctx: CommandContext, prompt: string, slash: SlashOptions): Rejected | undefined {
+  try {
+    const place = checkPlace(deps.moderation, ctx.requester);
+    if (!place.allowed) return rejected(place.code, place.message);
+    const request = parseImagine(prompt, slash, { randomSeed: () => 0 });
+    const verdict = moderatePrompt(deps.moderation, request.prompt, ctx.channel);
+    return verdict.allowed ? undefined : rejected(verdict.code, verdict.message);
+  } catch (error) {
+    if (error instanceof OptionsError) return rejected('invalid_options', error.message);
+    throw error;
+  }
+}
+
+function slashOptionsOf(options: Map<string, string | number | boolean>): SlashOptions {
+  const slash: SlashOptions = {};
+  for (const key of ['ar', 'no', 'style', 'size'] as const) {
+    const value = options.get(key);
+    if (value !== undefined) slash[key] = String(value);
+  }
+  for (const key of ['seed', 'steps', 'cfg', 'chaos'] as const) {
+    const value = options.get(key);
+    if (typeof value === 'number' || typeof value === 'string') slash[key] = value;
+  }
+  if (options.get('lite') === true) slash.lite = true;
+  return slash;
+}
+
+/** After a public deferral: an accepted job's message is the dispatcher's to fill; anything else goes private. */
+async function publicOutcome(webhook: InteractionWebhook, reply: ButtonReply): Promise<void> {
+  if (reply.kind === 'accepted') return;
+  await webhook.replacePublicWithPrivate(renderActorReply(reply));
+}
+
+function asActorReply(reply: ButtonReply): ActorReply {
+  if (reply.kind === 'accepted') return { kind: 'done', action: 'settings_saved', jobId: reply.jobId, message: `Started job ${reply.jobId}.` };
+  return reply;
+}
+
+/** Deferral now; the command and its follow-up once acked. Failures tell the actor and are logged without secrets. */
+function deferred<R>(
+  response: APIInteractionResponse,
+  deps: InteractionRouterDeps,
+  webhook: InteractionWebhook,
+  interaction: { id: string; token: string },
+  command: string,
+  run: () => Promise<R>,
+  show: (reply: R) => Promise<void>,
+): RouteResult {
+  return {
+    ok: true,
+    response,
+    interaction,
+    afterAck: async () => {
+      let reply: R;
+      try {
+        reply = await run();
+      } catch (error) {
+        deps.log?.('discord_command_failed', { command, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        await webhook.followUp(renderActorReply({ kind: 'rejected', code: 'internal', message: SORRY }), true).catch(() => undefined);
+        return;
+      }
+      try {
+        await show(reply);
+      } catch (error) {
+        deps.log?.('discord_reply_failed', { command, error: error instanceof Error ? error.name : String(error) });
+      }
+    },
+  };
+}
+
+/**
+ * Posts the acknowledgement to `/interactions/{id}/{token}/callback`, then runs the slow part. Used by
+ * the gateway client and by the Lambda (which is frozen once it returns, so it cannot answer in the
+ * HTTP body first and work afterwards). If the callback fails the interaction is dead: nothing runs.
+ */
+export async function acknowledgeThenRun(rest: REST, result: Extract<RouteResult, { ok: true }>, log?: InteractionLog): Promise<boolean> {
+  if (!result.interaction) return false;
+  try {
+    await rest.post(Routes.interactionCallback(result.interaction.id, result.interaction.token), { auth: false, body: result.response });
+  } catch (error) {
+    log?.('discord_ack_failed', { error: error instanceof Error ? error.name : String(error), status: (error as { status?: unknown }).status });
+    return false;
+  }
+  await result.afterAck?.();
+  return true;
+}

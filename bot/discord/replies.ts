@@ -1,0 +1,63 @@
+/**
+ * Discord JSON for the platform-neutral replies of bot/commands (Rejected, InfoReply, DoneReply, …)
+ * and the follow-up calls that show them through the interaction webhook after the ack.
+ * Replies to the actor alone are ephemeral (flag 64).
+ */
+import type { REST, RawFile } from '@discordjs/rest';
+import { MessageFlags, Routes } from 'discord-api-types/v10';
+import type { DoneReply, InfoReply, Rejected } from '../commands/context.js';
+import type { Attachment } from '../poster.js';
+import { assertDiscordMessage, DISCORD_LIMITS, type DiscordMessage } from './limits.js';
+
+export type ActorReply = Rejected | InfoReply | DoneReply;
+
+/** A message for the actor only: text, plus an embed with code blocks for what they will copy. */
+export function renderActorReply(reply: ActorReply): DiscordMessage {
+  if (reply.kind !== 'info') return assertDiscordMessage({ content: clip(reply.message, DISCORD_LIMITS.contentChars), allowed_mentions: { parse: [] } });
+  const fields = reply.copyable.slice(0, DISCORD_LIMITS.embedFields).map((item) => ({
+    name: clip(item.label, DISCORD_LIMITS.embedFieldName),
+    value: codeBlock(item.value, DISCORD_LIMITS.embedFieldValue),
+  }));
+  return assertDiscordMessage({
+    embeds: [{ title: clip(reply.title, DISCORD_LIMITS.embedTitle), ...(reply.lines.length ? { description: clip(reply.lines.join('\n'), DISCORD_LIMITS.embedDescription) } : {}), ...(fields.length ? { fields } : {}) }],
+    allowed_mentions: { parse: [] },
+  });
+}
+
+/** Code block that survives backticks in user text and fits `max` characters. */
+function codeBlock(value: string, max: number): string {
+  const safe = value.replace(/```/g, '`\u200b`\u200b`');
+  return `\`\`\`\n${clip(safe, max - 8)}\n\`\`\``;
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Calls on one interaction's webhook; all without the bot token (`auth: false`). */
+export class InteractionWebhook {
+  constructor(
+    private readonly rest: REST,
+    private readonly applicationId: string,
+    private readonly token: string,
+  ) {}
+
+  async editOriginal(body: DiscordMessage, attachment?: Attachment): Promise<void> {
+    const files: RawFile[] | undefined = attachment ? [{ name: attachment.fileName, data: Buffer.from(attachment.bytes), contentType: attachment.contentType }] : undefined;
+    await this.rest.patch(Routes.webhookMessage(this.applicationId, this.token, '@original'), { auth: false, body, ...(files ? { files } : {}) });
+  }
+
+  async deleteOriginal(): Promise<void> {
+    await this.rest.delete(Routes.webhookMessage(this.applicationId, this.token, '@original'), { auth: false });
+  }
+
+  async followUp(body: DiscordMessage, ephemeral: boolean): Promise<void> {
+    await this.rest.post(Routes.webhook(this.applicationId, this.token), { auth: false, body: { ...body, ...(ephemeral ? { flags: MessageFlags.Ephemeral } : {}) } });
+  }
+
+  /** Replaces a public "thinking…" placeholder by a private answer: the placeholder goes, the actor alone sees why. */
+  async replacePublicWithPrivate(body: DiscordMessage): Promise<void> {
+    await this.deleteOriginal();
+    await this.followUp(body, true);
+  }
+}
