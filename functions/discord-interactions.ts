@@ -19,7 +19,9 @@ import { acknowledgeThenRun, type InteractionLog } from '../bot/discord/interact
 import { createInteractionVerifier } from '../bot/discord/verify.js';
 import { moderationConfigFromEnv, wireDiscord } from '../bot/discord/wiring.js';
 
-export type DiscordInteractionsHandler = (event: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
+/** Always the structured form (status, headers, body), never a bare string. */
+export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;
+export type DiscordInteractionsHandler = (event: LambdaFunctionURLEvent) => Promise<FunctionUrlResponse>;
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
