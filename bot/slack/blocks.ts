@@ -70,9 +70,11 @@ export function renderSlackMessage(message: JobMessage, options: RenderOptions =
 }
 
 /** A short message with no buttons: the placeholder before the job model exists, and ephemeral refusals. */
-export function renderNotice(text: string, title?: string): SlackMessage {
+export function renderNotice(text: string, options: { title?: string; mentionUserId?: string } = {}): SlackMessage {
+  const { title, mentionUserId } = options;
   const blocks: SlackBlock[] = [];
   if (title) blocks.push({ type: 'section', block_id: 'prompt', text: { type: 'plain_text', text: truncate(title, SLACK_LIMITS.sectionText), emoji: false } });
-  blocks.push({ type: 'context', block_id: 'status', elements: [{ type: 'mrkdwn', text: truncate(escapeMrkdwn(text), SLACK_LIMITS.sectionText) }] });
+  const status = mentionUserId ? `<@${mentionUserId}> · ${escapeMrkdwn(text)}` : escapeMrkdwn(text);
+  blocks.push({ type: 'context', block_id: 'status', elements: [{ type: 'mrkdwn', text: truncate(status, SLACK_LIMITS.sectionText) }] });
   return assertValidSlackMessage({ text: truncate(title ? `${title}\n${text}` : text, SLACK_LIMITS.fallbackText), blocks });
 }

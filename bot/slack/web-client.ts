@@ -27,6 +27,7 @@ export const SLACK_REQUEST_TIMEOUT_MS = 10_000;
 export interface SlackClientOptions {
   /** `https://slack.com/api/` unless given (tests: a recording server on 127.0.0.1). */
   apiUrl?: string;
+  /** Default 'reject' (the poster's behaviour); Bolt's listener client passes 'wait'. */
   onRateLimit?: 'wait' | 'reject';
   /** Tests shorten the back-off; production keeps SLACK_RETRY_POLICY. */
   retryConfig?: RetryOptions;
@@ -37,7 +38,7 @@ export function slackClientOptions(options: SlackClientOptions = {}) {
   return {
     slackApiUrl: options.apiUrl ?? SLACK_API_URL,
     retryConfig: options.retryConfig ?? SLACK_RETRY_POLICY,
-    rejectRateLimitedCalls: options.onRateLimit === 'reject',
+    rejectRateLimitedCalls: (options.onRateLimit ?? 'reject') === 'reject',
     timeout: SLACK_REQUEST_TIMEOUT_MS,
     // The client logs request bodies at debug level; keep it at warn so prompts and tokens stay out of logs.
     logLevel: LogLevel.WARN,

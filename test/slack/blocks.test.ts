@@ -103,8 +103,8 @@ describe('Slack limits', () => {
   });
 
   it('GIVEN a notice THEN it renders a valid message without buttons', () => {
-    const notice = renderNotice('Working on it <soon>', 'a cat');
+    const notice = renderNotice('Working on it <soon>', { title: 'a cat', mentionUserId: 'U0001' });
     expect(notice.blocks.map((b) => b.type)).toEqual(['section', 'context']);
-    expect(JSON.stringify(notice.blocks)).toContain('Working on it &lt;soon&gt;');
+    expect(JSON.stringify(notice.blocks)).toContain('<@U0001> · Working on it &lt;soon&gt;');
   });
 });

@@ -43,6 +43,11 @@ export class RecordingSlackApi {
   private nextFile = 1;
   url = '';
 
+  /** A response_url on this server, as Slack would put in a slash command or action payload. */
+  responseUrl(name: string): string {
+    return this.url.replace(/\/api\/$/, `/respond/${name}`);
+  }
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       this.handle(req)
@@ -98,6 +103,11 @@ export class RecordingSlackApi {
     const path = (req.url ?? '').split('?')[0] ?? '';
     const authorization = req.headers.authorization;
     if (path.startsWith('/upload/')) return this.receiveUpload(path.slice('/upload/'.length), req, raw, authorization);
+    if (path.startsWith('/respond/')) {
+      // A response_url (ephemeral replies): Bolt's respond() posts JSON here.
+      this.calls.push({ method: 'respond', params: { ...parseParams('application/json', raw), responseUrl: path }, at: Date.now() });
+      return { status: 200, body: { ok: true } };
+    }
 
     const method = path.replace(/^\/api\//, '');
     const params = parseParams(req.headers['content-type'] ?? '', raw);
@@ -134,6 +144,8 @@ export class RecordingSlackApi {
         return this.messages.delete(params.ts ?? '') ? { ok: true } : { ok: false, error: 'message_not_found' };
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.newTs() };
+      case 'users.info':
+        return { ok: true, user: { id: params.user, is_admin: params.user === 'UADMIN', is_owner: false } };
       case 'files.getUploadURLExternal': {
         const fileId = `F${String(this.nextFile++).padStart(10, '0')}`;
         this.uploads.set(fileId, { filename: params.filename ?? '', completed: false, ...(params.alt_text ? { altText: params.alt_text } : {}) });

@@ -1,0 +1,52 @@
+/**
+ * Builds the Bolt app in one of its two transports, with the same listeners:
+ * - `lambda`: HTTP through Bolt's AwsLambdaReceiver (signature check over the raw body with the
+ *   signing secret, 5-minute window, constant-time compare; 401 otherwise), used by functions/slack-events.ts;
+ * - `socket`: Socket Mode over a WebSocket opened with the app-level token (xapp-…), used by `npm start`.
+ *
+ * Authorization is static (one workspace install, the bot token from the environment) and does not
+ * call auth.test per cold start: that round trip would sit on the 3-second ack path.
+ *
+ * @example
+ *   const { app, receiver } = createSlackApp({ transport: 'lambda', botToken, signingSecret }, { bot });
+ *   const handle = await receiver!.start();   // (event, context) => Promise<{ statusCode, body }>
+ */
+import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
+import type { RetryOptions } from '@slack/web-api';
+import { registerSlackListeners, type SlackListenerDeps } from './listeners.js';
+import { slackClientOptions } from './web-client.js';
+
+export type SlackAppOptions = {
+  botToken: string;
+  /** Recording server in tests; slack.com otherwise. */
+  apiUrl?: string;
+  retryConfig?: RetryOptions;
+  /** Slack's own log level for Bolt internals (default warn: nothing with request bodies). */
+  logLevel?: LogLevel;
+} & ({ transport: 'lambda'; signingSecret: string } | { transport: 'socket'; appToken: string });
+
+export interface SlackApp {
+  app: App;
+  /** Present for the lambda transport. */
+  receiver?: AwsLambdaReceiver;
+}
+
+export function createSlackApp(options: SlackAppOptions, deps: SlackListenerDeps): SlackApp {
+  const logLevel = options.logLevel ?? LogLevel.WARN;
+  const common = {
+    authorize: async () => ({ botToken: options.botToken }),
+    // Our bot never mentions itself, and without auth.test Bolt cannot know its own ids.
+    ignoreSelf: false,
+    logLevel,
+    clientOptions: slackClientOptions({ onRateLimit: 'wait', ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}), ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}) }),
+  };
+  if (options.transport === 'lambda') {
+    const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel });
+    const app = new App({ ...common, receiver });
+    registerSlackListeners(app, deps);
+    return { app, receiver };
+  }
+  const app = new App({ ...common, socketMode: true, appToken: options.appToken });
+  registerSlackListeners(app, deps);
+  return { app };
+}

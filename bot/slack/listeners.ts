@@ -1,0 +1,233 @@
+/**
+ * Bolt listeners: Slack requests → the platform-neutral handlers in bot/commands. This file only
+ * translates; every decision (options, defaults, moderation, caps, permissions) is made there.
+ *
+ * Every listener acks first (Slack's 3-second rule), then works. A request that makes a job posts a
+ * placeholder message (chat.postMessage, in the thread when the request came from one) and submits
+ * the job with that message's ts, so the dispatcher drives it with chat.update from then on. Cheap
+ * pure checks (allow-lists, option syntax, blocked words) run before the placeholder so a refused
+ * prompt never appears in the channel; if the handler still refuses (cap, permissions), the
+ * placeholder is deleted and the reason goes to the actor only. A redelivered request (Events API
+ * retries carry X-Slack-Retry-Num) names the same job id and posts nothing new.
+ */
+import type { App, RespondFn } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
+import { jobKeys } from '../../core/job.js';
+import { jobIdFrom } from '../../core/ids.js';
+import { OptionsError } from '../../core/errors.js';
+import { parseImagine } from '../../core/options.js';
+import { imagine, jobInfo, pressButton, settings, usage, cancel, type SettingsInput } from '../commands/index.js';
+import type { BotDeps, ButtonReply, CommandContext, DoneReply, InfoReply, Rejected } from '../commands/context.js';
+import { screen } from '../commands/enqueue.js';
+import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
+import { JobIdSchema } from '../../core/job.js';
+import { renderNotice } from './blocks.js';
+import { renderReply } from './replies.js';
+import type { SlackMessage } from './block-limits.js';
+import { platformErrorOf } from './poster.js';
+import {
+  AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
+} from './payloads.js';
+
+export interface SlackCommandNames {
+  imagine: string;
+  settings: string;
+  info: string;
+}
+
+export const DEFAULT_COMMAND_NAMES: SlackCommandNames = Object.freeze({ imagine: '/imagine', settings: '/imagine-settings', info: '/imagine-info' });
+
+export type SlackLog = (event: string, fields: Record<string, unknown>) => void;
+
+export interface SlackListenerDeps {
+  bot: BotDeps;
+  commands?: SlackCommandNames;
+  /** Never receives tokens or request bodies. */
+  log?: SlackLog;
+}
+
+/** Button actions that create a job (and so a message of their own). */
+const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
+const ACTION_ID_PATTERN = /^[a-z_]+:[a-z0-9-]+:\d+$/;
+
+type Tell = (message: SlackMessage) => Promise<unknown>;
+
+export function registerSlackListeners(app: App, deps: SlackListenerDeps): void {
+  const names = deps.commands ?? DEFAULT_COMMAND_NAMES;
+  const log: SlackLog = deps.log ?? (() => undefined);
+  const { bot } = deps;
+
+  app.command(names.imagine, async ({ ack, body, client, respond }) => {
+    await ack();
+    const tell = ephemeralVia(respond);
+    await guarded(log, 'imagine', tell, async () => {
+      const payload = parsePayload(SlashCommandSchema, 'slash command', body);
+      const ctx = slashCommandContext(payload);
+      await startJob(bot, client, ctx, payload.text, tell, (withMessage) => imagine(bot, withMessage, payload.text));
+    });
+  });
+
+  app.command(names.settings, async ({ ack, body, client, respond }) => {
+    await ack();
+    const tell = ephemeralVia(respond);
+    await guarded(log, 'settings', tell, async () => {
+      const payload = parsePayload(SlashCommandSchema, 'slash command', body);
+      const ctx = slashCommandContext(payload);
+      const input = parseSettingsText(payload.text);
+      const wantsChange = input.scope === 'channel' && (input.options !== undefined || input.buttons !== undefined || input.reset === true);
+      const canManageChannel = wantsChange ? await isWorkspaceAdmin(client, payload.user_id) : false;
+      await tell(renderReply(await settings(bot, { ...ctx, canManageChannel }, input)));
+    });
+  });
+
+  app.command(names.info, async ({ ack, body, respond }) => {
+    await ack();
+    const tell = ephemeralVia(respond);
+    await guarded(log, 'info', tell, async () => {
+      const payload = parsePayload(SlashCommandSchema, 'slash command', body);
+      const ctx = slashCommandContext(payload);
+      await tell(renderReply(await infoCommand(bot, ctx, payload.text.trim())));
+    });
+  });
+
+  app.action(ACTION_ID_PATTERN, async ({ ack, body, client, respond }) => {
+    await ack();
+    const tell = ephemeralVia(respond, { replace_original: false });
+    await guarded(log, 'button', tell, async () => {
+      const payload = parsePayload(BlockActionSchema, 'block action', body);
+      const ctx = blockActionContext(payload);
+      const customId = payload.actions[0]!.action_id;
+      let action: ButtonAction;
+      try {
+        action = decodeButtonId(customId).action;
+      } catch (error) {
+        if (error instanceof ButtonIdError) return void (await tell(renderNotice(error.message)));
+        throw error;
+      }
+      if (JOB_CREATING.has(action)) {
+        await startJob(bot, client, ctx, undefined, tell, (withMessage) => pressButton(bot, withMessage, customId));
+        return;
+      }
+      if (action === 'remix') return void (await tell(renderNotice('Remix is not available in Slack yet: use /imagine with a new prompt.')));
+      const reply = await pressButton(bot, ctx, customId);
+      const messageTs = payload.container?.message_ts ?? payload.message?.ts;
+      if (reply.kind === 'done' && reply.action === 'deleted' && messageTs) {
+        await client.chat.delete({ channel: ctx.requester.channelId, ts: messageTs }).catch((error: unknown) => {
+          if (platformErrorOf(error) !== 'message_not_found') throw error;
+        });
+      }
+      if (reply.kind !== 'accepted') await tell(renderReply(reply));
+    });
+  });
+
+  app.event('app_mention', async ({ body, client, context }) => {
+    const payload = parsePayload(AppMentionSchema, 'app_mention event', body);
+    const ctx = appMentionContext(payload);
+    const tell: Tell = (message) =>
+      client.chat.postEphemeral({ channel: payload.event.channel, user: payload.event.user, ...(payload.event.thread_ts ? { thread_ts: payload.event.thread_ts } : {}), ...message });
+    const prompt = mentionPrompt(payload.event.text);
+    if (context.retryNum) log('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
+    await guarded(log, 'mention', tell, () => startJob(bot, client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt)));
+  });
+}
+
+/**
+ * Posts the placeholder, submits with its ts, and cleans up when nothing was enqueued.
+ * `text` is the /imagine text (undefined for buttons: their prompt comes from the parent job).
+ */
+async function startJob(
+  bot: BotDeps,
+  client: WebClient,
+  ctx: CommandContext,
+  text: string | undefined,
+  tell: Tell,
+  submit: (ctx: CommandContext) => Promise<ButtonReply>,
+): Promise<void> {
+  if (await bot.blobs.exists(jobKeys.job(jobIdFrom(ctx.sourceId)))) return;
+  const early = preScreen(bot, ctx, text);
+  if (early) return void (await tell(renderNotice(early.message)));
+
+  const channel = ctx.requester.channelId;
+  const threadTs = ctx.delivery.platform === 'slack' ? ctx.delivery.threadTs : undefined;
+  const placeholder = renderNotice('Queued…', { ...(text ? { title: text.slice(0, 200) } : {}), mentionUserId: ctx.requester.userId });
+  let ts: string;
+  try {
+    const posted = await client.chat.postMessage({ channel, ...(threadTs ? { thread_ts: threadTs } : {}), text: placeholder.text, blocks: placeholder.blocks });
+    if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+    ts = posted.ts;
+  } catch (error) {
+    const code = platformErrorOf(error);
+    if (code === 'not_in_channel' || code === 'channel_not_found') {
+      return void (await tell(renderNotice('I cannot post in this conversation. Invite me with /invite @cascade (private channels and DMs need that), then try again.')));
+    }
+    throw error;
+  }
+  const delivery = ctx.delivery.platform === 'slack' ? { ...ctx.delivery, messageTs: ts } : ctx.delivery;
+  const reply = await submit({ ...ctx, delivery });
+  if (reply.kind === 'accepted' && !reply.duplicate) return;
+  await client.chat.delete({ channel, ts }).catch(() => undefined);
+  if (reply.kind !== 'accepted') await tell(renderReply(reply));
+}
+
+/** The handlers' own pure checks, run before anything is posted; the handlers run them again. */
+function preScreen(bot: BotDeps, ctx: CommandContext, text: string | undefined): Rejected | undefined {
+  if (text === undefined) return screen(bot, ctx);
+  try {
+    return screen(bot, ctx, parseImagine(text, {}, { randomSeed: () => 0 }).prompt);
+  } catch (error) {
+    if (error instanceof OptionsError) return { kind: 'rejected', code: 'invalid_options', message: error.message };
+    throw error;
+  }
+}
+
+async function infoCommand(bot: BotDeps, ctx: CommandContext, text: string): Promise<InfoReply | Rejected | DoneReply> {
+  if (text === '') return usage(bot, ctx);
+  const cancelMatch = /^cancel(?:\s+(\S+))?$/i.exec(text);
+  if (cancelMatch) {
+    const id = cancelMatch[1];
+    if (id !== undefined && !JobIdSchema.safeParse(id).success) return { kind: 'rejected', code: 'not_found', message: `"${id.slice(0, 64)}" is not a job id.` };
+    return cancel(bot, ctx, id);
+  }
+  if (!JobIdSchema.safeParse(text).success) {
+    return { kind: 'rejected', code: 'invalid_options', message: 'Use /imagine-info for your usage, /imagine-info <job id> for a job, or /imagine-info cancel [job id].' };
+  }
+  return jobInfo(bot, text);
+}
+
+/**
+ * `/imagine-settings` text: `[channel] [show | reset | buttons everyone|requester | --options…]`.
+ * @example parseSettingsText('channel --ar 16:9') // → { scope: 'channel', options: '--ar 16:9' }
+ */
+export function parseSettingsText(text: string): SettingsInput {
+  const trimmed = text.trim();
+  const channelScope = /^channel\b/i.test(trimmed);
+  const scope = channelScope ? 'channel' : 'user';
+  const rest = channelScope ? trimmed.slice('channel'.length).trim() : trimmed;
+  if (rest === '' || /^show$/i.test(rest)) return { scope };
+  if (/^reset$/i.test(rest)) return { scope, reset: true };
+  const buttons = /^buttons\s+(everyone|requester)$/i.exec(rest);
+  if (buttons) return { scope, buttons: buttons[1]!.toLowerCase() as 'everyone' | 'requester' };
+  return { scope, options: rest };
+}
+
+/** Slack payloads do not say who may manage a channel; workspace admins and owners may. Needs users:read. */
+async function isWorkspaceAdmin(client: WebClient, userId: string): Promise<boolean> {
+  const info = await client.users.info({ user: userId });
+  return Boolean(info.user?.is_admin || info.user?.is_owner || info.user?.is_primary_owner);
+}
+
+function ephemeralVia(respond: RespondFn, extra: { replace_original?: boolean } = {}): Tell {
+  return (message) => respond({ response_type: 'ephemeral', ...extra, text: message.text, blocks: message.blocks });
+}
+
+/** The one catch-all per request: log the code (never the body), tell the actor in a sentence. */
+async function guarded(log: SlackLog, what: string, tell: Tell, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    log('slack_request_failed', { what, code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
+    const reason = error instanceof Error && (error as { code?: unknown }).code === 'invalid_slack_payload' ? 'the request from Slack was malformed' : 'something went wrong on our side';
+    await tell(renderNotice(`Sorry, ${reason}. Try again in a minute.`)).catch(() => undefined);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Slack's Request URL (slash commands, buttons, events) as a Lambda function URL, through Bolt's
+ * AwsLambdaReceiver. The receiver verifies the signature and answers only after the listener has
+ * finished (a Lambda is frozen once it returns), so each listener acks, posts the placeholder and
+ * enqueues within the invocation: keep the function warm if cold starts approach a second.
+ *
+ * Two fixes around the receiver: a base64 body is decoded as UTF-8 here (the receiver decodes it as
+ * ASCII, which breaks the signature of any non-ASCII JSON body), and a body that is not the JSON or
+ * form encoding it claims is answered 400 instead of crashing the invocation.
+ *
+ * Environment: SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET (required), JOBS_QUEUE_URL, EVENTS_QUEUE_URL,
+ * BUCKET, MAX_PENDING_PER_USER, MODERATION_BLOCKLIST / MODERATION_RESTRICTED, ALLOWED_WORKSPACES /
+ * ALLOWED_CHANNELS (comma-separated Slack team and channel ids); SLACK_API_URL only for tests.
+ * Configuration is read on the first invocation, never at import.
+ */
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import type { AwsLambdaReceiver } from '@slack/bolt';
+import { loadConfig, redactSecrets } from '../core/config.js';
+import { createAwsPorts } from '../core/aws/index.js';
+import { ConfigError } from '../core/errors.js';
+import { createModerationPolicy } from '../bot/moderation.js';
+import { moderationConfigFromEnv } from '../bot/discord/wiring.js';
+import { createSlackApp } from '../bot/slack/app.js';
+import type { SlackListenerDeps } from '../bot/slack/listeners.js';
+
+type AwsHandler = Awaited<ReturnType<AwsLambdaReceiver['start']>>;
+export type SlackLambdaEvent = Parameters<AwsHandler>[0] | LambdaFunctionURLEvent;
+export interface SlackLambdaResult {
+  statusCode: number;
+  headers?: Record<string, boolean | number | string>;
+  body: string;
+}
+export type SlackEventsHandler = (event: SlackLambdaEvent, context?: unknown) => Promise<SlackLambdaResult>;
+
+/** The handler over an already-built receiver (tests build it against the emulator and a recording API). */
+export async function createSlackEventsHandler(receiver: AwsLambdaReceiver): Promise<SlackEventsHandler> {
+  const inner = await receiver.start();
+  return async (event, context) => {
+    const normalised = event.isBase64Encoded && event.body ? { ...event, body: Buffer.from(event.body, 'base64').toString('utf8'), isBase64Encoded: false } : event;
+    try {
+      return await inner(normalised as Parameters<AwsHandler>[0], context);
+    } catch (error) {
+      if (error instanceof SyntaxError) return { statusCode: 400, body: 'malformed request body' };
+      throw error;
+    }
+  };
+}
+
+const log: SlackListenerDeps['log'] = (event, fields) => console.log(redactSecrets(JSON.stringify({ event, ...fields })));
+
+export async function slackEventsHandlerFromEnv(env: Record<string, string | undefined>): Promise<SlackEventsHandler> {
+  const config = loadConfig(env);
+  const { botToken, signingSecret } = config.slack;
+  const missing = [
+    botToken ? undefined : 'SLACK_BOT_TOKEN: required (OAuth & Permissions → Bot User OAuth Token, xoxb-…)',
+    signingSecret ? undefined : 'SLACK_SIGNING_SECRET: required (Basic Information → App Credentials → Signing Secret)',
+  ].filter((issue): issue is string => issue !== undefined);
+  if (missing.length > 0 || !botToken || !signingSecret) throw new ConfigError(missing);
+  const bot = { ...createAwsPorts(config), moderation: createModerationPolicy(moderationConfigFromEnv(env)), maxPendingPerUser: config.maxPendingPerUser };
+  const { receiver } = createSlackApp({ transport: 'lambda', botToken, signingSecret, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) }, { bot, log });
+  return createSlackEventsHandler(receiver!);
+}
+
+let cached: Promise<SlackEventsHandler> | undefined;
+
+export const handler: SlackEventsHandler = async (event, context) => {
+  cached ??= slackEventsHandlerFromEnv(process.env);
+  return (await cached)(event, context);
+};

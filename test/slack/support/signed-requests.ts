@@ -1,0 +1,52 @@
+/**
+ * Slack requests signed the way Slack signs them: X-Slack-Signature = 'v0=' + HMAC-SHA256(secret,
+ * 'v0:' + timestamp + ':' + raw body), wrapped in a Lambda function URL event (payload v2).
+ */
+import { createHmac } from 'node:crypto';
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+
+export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
+
+export interface SignOptions {
+  /** Seconds since epoch; default now. */
+  timestamp?: number;
+  secret?: string;
+  headers?: Record<string, string>;
+  base64?: boolean;
+  /** Replace the computed signature. */
+  signature?: string;
+}
+
+export function slackSignature(secret: string, timestamp: number, body: string): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+export function signedEvent(body: string, contentType: string, options: SignOptions = {}): LambdaFunctionURLEvent {
+  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
+    headers: {
+      'content-type': contentType,
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': options.signature ?? slackSignature(options.secret ?? SIGNING_SECRET, timestamp, body),
+      ...options.headers,
+    },
+    requestContext: {} as LambdaFunctionURLEvent['requestContext'],
+    body: options.base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
+    isBase64Encoded: options.base64 === true,
+  };
+}
+
+export function slashCommandBody(fields: Record<string, string>): string {
+  return new URLSearchParams(fields).toString();
+}
+
+export function interactionBody(payload: unknown): string {
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+export const FORM = 'application/x-www-form-urlencoded';
+export const JSON_TYPE = 'application/json';
