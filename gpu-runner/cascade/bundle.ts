@@ -1,0 +1,181 @@
+/**
+ * Loading a model bundle (a folder with manifest.json and the files it names) and rejecting a bad one at load time,
+ * with a message that says what is wrong, instead of a crash in the middle of a job:
+ * - manifest.json missing, not JSON, or not matching `ManifestSchema` (each problem with its path);
+ * - a named file missing (graphs, external data, tokenizer files) or, when the manifest gives one, a wrong sha256;
+ * - a graph whose input/output names or element types differ from what the manifest promises (`checkGraphIo`,
+ *   expected vs actual for each).
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ManifestSchema, type Manifest } from './manifest.js';
+import type { ValueInfo } from './runtime.js';
+
+export class BundleError extends Error {
+  override readonly name = 'BundleError';
+  constructor(
+    readonly bundleDir: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`model bundle ${bundleDir} is not usable:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export type GraphStage = 'textEncoder' | 'prior' | 'decoder' | 'vqgan' | 'previewer';
+export const GRAPH_STAGES: readonly GraphStage[] = ['textEncoder', 'prior', 'decoder', 'vqgan', 'previewer'];
+
+export interface LoadedBundle {
+  readonly dir: string;
+  readonly manifest: Manifest;
+  /** Absolute path of a file named in the manifest. */
+  path(relative: string): string;
+}
+
+export interface LoadOptions {
+  /** Hash every graph that has a sha256 in the manifest (reads whole files: seconds for GB-sized graphs). Default true. */
+  checkHashes?: boolean;
+}
+
+export async function loadBundle(dir: string, options: LoadOptions = {}): Promise<LoadedBundle> {
+  const manifestPath = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch {
+    throw new BundleError(dir, [`manifest.json not found (looked for ${manifestPath})`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new BundleError(dir, [`manifest.json is not valid JSON: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new BundleError(
+      dir,
+      parsed.error.issues.map((issue) => `manifest.json ${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`),
+    );
+  }
+  const manifest = parsed.data;
+  const problems = [...checkConsistency(manifest), ...(await checkFiles(dir, manifest, options.checkHashes ?? true))];
+  if (problems.length) throw new BundleError(dir, problems);
+  return { dir, manifest, path: (relative) => join(dir, relative) };
+}
+
+function checkConsistency(m: Manifest): string[] {
+  const problems: string[] = [];
+  const { resolution: r, geometry: g } = m;
+  if (r.min > r.max) problems.push(`resolution.min ${r.min} is above resolution.max ${r.max}`);
+  if (r.base < r.min || r.base > r.max) problems.push(`resolution.base ${r.base} is outside [${r.min}, ${r.max}]`);
+  if (r.base % r.multiple) problems.push(`resolution.base ${r.base} is not a multiple of resolution.multiple ${r.multiple}`);
+  // Stage B's skips need latents that are multiples of 16 (spec §1.2 / §5.3).
+  if ((r.multiple / g.decoderCompression) % 16) {
+    problems.push(`resolution.multiple ${r.multiple} / decoderCompression ${g.decoderCompression} must be a multiple of 16 (Stage B latent alignment)`);
+  }
+  return problems;
+}
+
+function namedFiles(m: Manifest): { what: string; file: string; sha256?: string }[] {
+  const files: { what: string; file: string; sha256?: string }[] = [
+    { what: 'tokenizer.vocab', file: m.tokenizer.vocab },
+    { what: 'tokenizer.merges', file: m.tokenizer.merges },
+  ];
+  for (const stage of GRAPH_STAGES) {
+    const graph = m[stage];
+    if (!graph) continue;
+    files.push({ what: `${stage}.file`, file: graph.file, ...(graph.sha256 ? { sha256: graph.sha256 } : {}) });
+    graph.externalData.forEach((file, i) => files.push({ what: `${stage}.externalData[${i}]`, file }));
+  }
+  return files;
+}
+
+async function checkFiles(dir: string, m: Manifest, checkHashes: boolean): Promise<string[]> {
+  const problems: string[] = [];
+  for (const { what, file, sha256 } of namedFiles(m)) {
+    const full = join(dir, file);
+    const info = await stat(full).catch(() => undefined);
+    if (!info?.isFile()) {
+      problems.push(`${what}: file ${file} is missing`);
+      continue;
+    }
+    if (sha256 && checkHashes) {
+      const actual = await sha256File(full);
+      if (actual !== sha256) problems.push(`${what}: ${file} has sha256 ${actual}, the manifest expects ${sha256}`);
+    }
+  }
+  return problems;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Names and element types a stage's graph must have, per the manifest (timestep_ratio is always float32). */
+export function expectedGraphIo(m: Manifest, stage: GraphStage): { inputs: Map<string, string>; outputs: Map<string, string> } {
+  const inputs = new Map<string, string>();
+  const outputs = new Map<string, string>();
+  switch (stage) {
+    case 'textEncoder': {
+      const te = m.textEncoder;
+      inputs.set(te.inputs.inputIds, 'int64').set(te.inputs.attentionMask, 'int64');
+      outputs.set(te.outputs.pooled, te.dtype).set(te.outputs.hidden, te.dtype);
+      break;
+    }
+    case 'prior': {
+      const p = m.prior;
+      for (const name of [p.inputs.sample, p.inputs.clipTextPooled, p.inputs.clipText, p.inputs.clipImg]) inputs.set(name, p.dtype);
+      inputs.set(p.inputs.timestepRatio, 'float32');
+      outputs.set(p.output, p.dtype);
+      break;
+    }
+    case 'decoder': {
+      const d = m.decoder;
+      for (const name of [d.inputs.sample, d.inputs.clipTextPooled, d.inputs.effnet]) inputs.set(name, d.dtype);
+      inputs.set(d.inputs.timestepRatio, 'float32');
+      outputs.set(d.output, d.dtype);
+      break;
+    }
+    case 'vqgan':
+      inputs.set(m.vqgan.input, m.vqgan.dtype);
+      outputs.set(m.vqgan.output, m.vqgan.dtype);
+      break;
+    case 'previewer': {
+      const pv = m.previewer;
+      if (!pv) throw new Error('expectedGraphIo: this bundle has no previewer');
+      inputs.set(pv.input, pv.dtype);
+      outputs.set(pv.output, pv.dtype);
+      break;
+    }
+  }
+  return { inputs, outputs };
+}
+
+/** Problems (empty when fine) between a graph's actual I/O and the manifest's promise for `stage`. */
+export function graphIoProblems(m: Manifest, stage: GraphStage, actual: { inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[] }): string[] {
+  const expected = expectedGraphIo(m, stage);
+  const problems: string[] = [];
+  const compare = (kind: 'input' | 'output', want: Map<string, string>, got: readonly ValueInfo[]) => {
+    const gotByName = new Map(got.map((v) => [v.name, v.type]));
+    for (const [name, type] of want) {
+      const actualType = gotByName.get(name);
+      if (actualType === undefined) problems.push(`${stage}: ${kind} ${name} (${type}) expected, the graph has ${kind}s ${[...gotByName.keys()].join(', ') || 'none'}`);
+      else if (actualType !== type) problems.push(`${stage}: ${kind} ${name} expected ${type}, the graph has ${actualType}`);
+    }
+    for (const name of gotByName.keys()) {
+      if (!want.has(name)) problems.push(`${stage}: the graph has an unexpected ${kind} ${name} (${gotByName.get(name)})`);
+    }
+  };
+  compare('input', expected.inputs, actual.inputs);
+  compare('output', expected.outputs, actual.outputs);
+  return problems;
+}
+
+export function checkGraphIo(bundle: LoadedBundle, stage: GraphStage, actual: { inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[] }): void {
+  const problems = graphIoProblems(bundle.manifest, stage, actual);
+  if (problems.length) throw new BundleError(bundle.dir, problems);
+}

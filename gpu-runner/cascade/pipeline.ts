@@ -1,0 +1,214 @@
+/**
+ * The Stable Cascade engine behind `ImageGenerator`: prompts → Stage C → Stage B → Stage A, all images of a request in
+ * one batch (one graph call per denoising step, doubled for guidance).
+ * - imagine: text-to-image, one image per seed, `chaos` spread (stages/conditioning.ts).
+ * - variation: Stage C img2img from a stored latent. The latent is noised to t_start = manifest prior.variation[strength]
+ *   with the SAME shift the sampler uses, so the loop's first step sees the noise level it assumes (a self-consistent
+ *   choice; the official notebook noises unshifted and samples shifted, spec §4.2). Steps = round(steps · t_start) ≥ 1.
+ * - upscale: Stage B + A from a stored latent onto the (larger) requested canvas (spec §4.4); the latent is returned as is.
+ * Each image's noise comes from its own seed (stages/seeds.ts), so a tile can be regenerated alone.
+ */
+import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, Latent, RgbImage } from '../generator.js';
+import type { StageName } from '../../core/job.js';
+import type { LoadedBundle } from './bundle.js';
+import type { Manifest, SamplerSettings } from './manifest.js';
+import { addNoise, GdfSampler } from './scheduler.js';
+import type { SessionPool } from './sessions.js';
+import type { ClipTokenizer } from './tokenizer.js';
+import { encodeConditioning, type Conditioning } from './stages/conditioning.js';
+import { runDecoder } from './stages/decoder.js';
+import { checkImageSize, latentGeometry, type LatentGeometry } from './stages/geometry.js';
+import { runPrior } from './stages/prior.js';
+import { draw, seededStageNoise, type StageNoise } from './stages/seeds.js';
+import { decodeLatents, previewLatents, toRgbImages } from './stages/vqgan.js';
+
+/** Test and benchmark hooks: replayed noise, explicit time grids, intermediate tensors. */
+export interface DebugOptions {
+  noise?: Partial<StageNoise>;
+  timesteps?: { prior?: readonly number[]; decoder?: readonly number[] };
+  trace?: (name: 'text/cond/hidden' | 'text/cond/pooled' | 'text/uncond/hidden' | 'text/uncond/pooled' | 'prior/out' | 'decoder/out' | 'image', data: Float32Array) => void;
+}
+
+class Progress {
+  private done = 0;
+  constructor(
+    private readonly hooks: GenerateHooks,
+    private readonly total: number,
+  ) {}
+  step(stage: StageName, step: number, steps: number): void {
+    this.done++;
+    this.hooks.onProgress?.({ stage, step, steps, fraction: Math.min(1, this.done / this.total) });
+  }
+  get fraction(): number {
+    return this.done / this.total;
+  }
+}
+
+export class CascadePipeline implements ImageGenerator {
+  readonly baseResolution: number;
+  readonly modelName: string;
+  readonly modelVariant: string;
+  private readonly manifest: Manifest;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly bundle: LoadedBundle,
+    private readonly pool: SessionPool,
+    private readonly tokenizer: ClipTokenizer,
+  ) {
+    this.manifest = bundle.manifest;
+    this.baseResolution = bundle.manifest.resolution.base;
+    this.modelName = bundle.manifest.name;
+    this.modelVariant = bundle.manifest.variant;
+  }
+
+  /** Requests run one at a time (sessions are shared); a second call waits for the first. */
+  generate(request: GenerateRequest, hooks: GenerateHooks = {}, debug: DebugOptions = {}): Promise<GenerateOutput> {
+    const run = this.queue.then(() => this.run(request, hooks, debug));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue;
+    await this.pool.releaseAll();
+  }
+
+  private async run(request: GenerateRequest, hooks: GenerateHooks, debug: DebugOptions): Promise<GenerateOutput> {
+    hooks.signal?.throwIfAborted();
+    checkSeeds(request.seeds);
+    const m = this.manifest;
+    const upscale = request.kind === 'upscale';
+    checkImageSize(m, request.width, request.height, upscale ? 'upscale' : 'image', upscale ? 2 * m.resolution.max : m.resolution.max);
+    const geometry = latentGeometry(m, request.width, request.height);
+    const noise: StageNoise = { ...seededStageNoise(request.seeds), ...debug.noise };
+    const timings: Record<string, number> = {};
+    const started = performance.now();
+    const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      const value = await work();
+      timings[phase] = performance.now() - t0;
+      return value;
+    };
+    const chaos = request.kind === 'imagine' ? request.chaos : 0;
+    const conditioning = await timed('text', () => encodeConditioning(this.pool, m, this.tokenizer, request.prompt, request.negativePrompt, request.seeds, chaos));
+    debug.trace?.('text/cond/hidden', conditioning.cond.hidden);
+    debug.trace?.('text/cond/pooled', conditioning.cond.pooled);
+    debug.trace?.('text/uncond/hidden', conditioning.uncond.hidden);
+    debug.trace?.('text/uncond/pooled', conditioning.uncond.pooled);
+
+    let priorLatents: Float32Array;
+    let effnetDims: [number, number];
+    let progress: Progress;
+    if (request.kind === 'upscale') {
+      const [c, h, w] = request.source.dims;
+      checkLatent(request.source, c === m.geometry.priorChannels, `${m.geometry.priorChannels} channels`);
+      priorLatents = repeat(request.source.data, request.seeds.length);
+      effnetDims = [h, w];
+      progress = new Progress(hooks, m.decoder.sampler.steps + 1);
+    } else {
+      const prior = this.priorPlan(request, debug);
+      progress = new Progress(hooks, prior.sampler.steps + m.decoder.sampler.steps + 1);
+      const init = await this.priorInit(request, geometry, prior.sampler, noise);
+      priorLatents = await timed('prior', () =>
+        runPrior(this.pool, m, {
+          geometry, ...conditioning, sampler: prior.sampler, cfg: prior.cfg, rho: m.prior.sampler.rho, init, noise: noise.priorSteps, signal: hooks.signal,
+          onStep: async (i, x0) => {
+            progress.step('prior', i + 1, prior.sampler.steps);
+            if (this.wantsPreview(hooks, i, prior.sampler.steps)) {
+              hooks.onPreview?.(await previewLatents(this.pool, m, x0, [request.seeds.length, m.geometry.priorChannels, geometry.hC, geometry.wC]), progress.fraction);
+            }
+          },
+        }),
+      );
+      effnetDims = [geometry.hC, geometry.wC];
+    }
+    debug.trace?.('prior/out', priorLatents);
+    hooks.signal?.throwIfAborted();
+    const images = await this.decode(priorLatents, effnetDims, geometry, conditioning, noise, hooks, progress, timings, debug);
+    timings.total = performance.now() - started;
+    const latents = request.kind === 'upscale' ? request.seeds.map(() => copyLatent(request.source)) : splitLatents(priorLatents, request.seeds.length, [m.geometry.priorChannels, geometry.hC, geometry.wC]);
+    return { images, latents, timings };
+  }
+
+  private priorPlan(request: Exclude<GenerateRequest, { kind: 'upscale' }>, debug: DebugOptions): { sampler: GdfSampler; cfg: number } {
+    const s = this.manifest.prior.sampler;
+    const fullSteps = request.steps ?? s.steps;
+    const tStart = request.kind === 'variation' ? this.manifest.prior.variation[request.strength] : 1;
+    const steps = request.kind === 'variation' ? Math.max(1, Math.round(fullSteps * tStart)) : fullSteps;
+    return { sampler: makeSampler(s, steps, tStart, debug.timesteps?.prior), cfg: request.cfg ?? s.cfg };
+  }
+
+  private async priorInit(request: Exclude<GenerateRequest, { kind: 'upscale' }>, geometry: LatentGeometry, sampler: GdfSampler, noise: StageNoise): Promise<Float32Array> {
+    const m = this.manifest;
+    const size = request.seeds.length * m.geometry.priorChannels * geometry.hC * geometry.wC;
+    if (request.kind === 'imagine') return draw(noise.priorInit, size);
+    const [c, h, w] = request.source.dims;
+    checkLatent(request.source, c === m.geometry.priorChannels && h === geometry.hC && w === geometry.wC, `[${m.geometry.priorChannels}, ${geometry.hC}, ${geometry.wC}] for ${request.width}×${request.height}`);
+    return addNoise(repeat(request.source.data, request.seeds.length), draw(noise.variation, size), sampler.grid[0]!, m.prior.sampler.shift);
+  }
+
+  private async decode(
+    priorLatents: Float32Array, effnetDims: [number, number], geometry: LatentGeometry, conditioning: Conditioning,
+    noise: StageNoise, hooks: GenerateHooks, progress: Progress, timings: Record<string, number>, debug: DebugOptions,
+  ): Promise<RgbImage[]> {
+    const m = this.manifest;
+    const n = conditioning.cond.count;
+    const sampler = makeSampler(m.decoder.sampler, m.decoder.sampler.steps, 1, debug.timesteps?.decoder);
+    const t0 = performance.now();
+    const latents = await runDecoder(this.pool, m, {
+      geometry, effnet: priorLatents, effnetDims, ...conditioning, sampler, cfg: m.decoder.sampler.cfg, rho: m.decoder.sampler.rho,
+      init: draw(noise.decoderInit, n * m.geometry.decoderChannels * geometry.hB * geometry.wB), noise: noise.decoderSteps, signal: hooks.signal,
+      onStep: (i) => progress.step('decoder', i + 1, sampler.steps),
+    });
+    timings.decoder = performance.now() - t0;
+    debug.trace?.('decoder/out', latents);
+    hooks.signal?.throwIfAborted();
+    const t1 = performance.now();
+    const floats = await decodeLatents(this.pool, m, latents, [n, m.geometry.decoderChannels, geometry.hB, geometry.wB]);
+    timings.vqgan = performance.now() - t1;
+    debug.trace?.('image', floats.data);
+    progress.step('vqgan', 1, 1);
+    return toRgbImages(floats, geometry.width, geometry.height);
+  }
+
+  private wantsPreview(hooks: GenerateHooks, step: number, steps: number): boolean {
+    // Low-memory mode holds one stage at a time: swapping in the previewer mid-loop would drop Stage C.
+    if (!hooks.onPreview || !this.manifest.previewer || this.pool.lowMemory) return false;
+    const every = Math.max(1, Math.floor(steps / 4));
+    return (step + 1) % every === 0 && step + 1 < steps;
+  }
+}
+
+function makeSampler(s: SamplerSettings, steps: number, tStart: number, timesteps: readonly number[] | undefined): GdfSampler {
+  return new GdfSampler({ steps, tStart, shift: s.shift, rho: s.rho, rMode: s.rMode, final: s.final, ...(timesteps ? { timesteps } : {}) });
+}
+
+function checkSeeds(seeds: readonly number[]): void {
+  if (seeds.length === 0) throw new RangeError('a request needs at least one seed (one image per seed)');
+  for (const seed of seeds) {
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new RangeError(`seed ${seed} is not an integer in [0, 2^32 − 1]`);
+  }
+}
+
+function checkLatent(latent: Latent, ok: boolean, expected: string): void {
+  const count = latent.dims.reduce((a, b) => a * b, 1);
+  if (!ok || count !== latent.data.length) {
+    throw new RangeError(`stored latent [${latent.dims.join(', ')}] (${latent.data.length} values) does not fit this model: expected ${expected}`);
+  }
+}
+
+function repeat(item: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(item.length * times);
+  for (let k = 0; k < times; k++) out.set(item, k * item.length);
+  return out;
+}
+
+function splitLatents(all: Float32Array, count: number, dims: [number, number, number]): Latent[] {
+  const per = all.length / count;
+  return Array.from({ length: count }, (_, i) => ({ dims: [...dims] as [number, number, number], data: all.slice(i * per, (i + 1) * per) }));
+}
+
+function copyLatent(latent: Latent): Latent {
+  return { dims: [...latent.dims] as [number, number, number], data: Float32Array.from(latent.data) };
+}

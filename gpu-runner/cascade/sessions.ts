@@ -1,0 +1,62 @@
+/**
+ * One ModelSession per graph of a bundle, opened on demand and checked against the manifest when opened.
+ * Normal mode keeps every session open for the generator's lifetime; low-memory mode keeps at most one stage's
+ * session and releases it before the next stage opens (the real Stage C is 7–14 GB, Stage B 3–6 GB: spec §6.3).
+ */
+import { checkGraphIo, GRAPH_STAGES, type GraphStage, type LoadedBundle } from './bundle.js';
+import { ModelSession, type Provider } from './runtime.js';
+
+export class SessionPool {
+  private readonly open = new Map<GraphStage, ModelSession>();
+
+  constructor(
+    readonly bundle: LoadedBundle,
+    readonly provider: Provider,
+    readonly lowMemory: boolean,
+  ) {}
+
+  /** Opens every graph once to check its I/O against the manifest; keeps them open unless low-memory. */
+  async validateAll(): Promise<void> {
+    for (const stage of GRAPH_STAGES) {
+      if (stage === 'previewer' && !this.bundle.manifest.previewer) continue;
+      await this.get(stage);
+    }
+    if (this.lowMemory) await this.releaseAll();
+  }
+
+  async get(stage: GraphStage): Promise<ModelSession> {
+    const existing = this.open.get(stage);
+    if (existing) return existing;
+    if (this.lowMemory) await this.releaseAll();
+    const graph = this.bundle.manifest[stage];
+    if (!graph) throw new Error(`this bundle has no ${stage} graph`);
+    const session = await ModelSession.open(this.bundle.path(graph.file), { provider: this.provider, label: stage });
+    try {
+      checkGraphIo(this.bundle, stage, session);
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
+    this.open.set(stage, session);
+    return session;
+  }
+
+  /** In low-memory mode, drop a stage's session once it is done; otherwise a no-op. */
+  async done(stage: GraphStage): Promise<void> {
+    if (!this.lowMemory) return;
+    const session = this.open.get(stage);
+    this.open.delete(stage);
+    await session?.release();
+  }
+
+  async releaseAll(): Promise<void> {
+    const sessions = [...this.open.values()];
+    this.open.clear();
+    for (const session of sessions) await session.release();
+  }
+
+  /** Stages whose sessions are open now (for tests of low-memory mode). */
+  openStages(): GraphStage[] {
+    return [...this.open.keys()];
+  }
+}

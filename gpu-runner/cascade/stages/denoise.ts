@@ -1,0 +1,57 @@
+/**
+ * The denoising loop shared by Stage C and Stage B: one graph call per step over the whole batch, doubled for
+ * classifier-free guidance as [cond; uncond] (spec §3.6), guidance (guidance.ts), then the sampler's update
+ * (scheduler.ts) in place. Cancellation is checked before every step. After the first step nothing large is allocated.
+ */
+import { applyCfgBatch } from '../guidance.js';
+import type { NoiseSource } from '../noise.js';
+import type { GdfSampler } from '../scheduler.js';
+
+export interface DenoiseOptions {
+  sampler: GdfSampler;
+  /** Initial latents of `batch` images, back to back. Not modified. */
+  init: Float32Array;
+  batch: number;
+  /** Guidance scale; ≤ 1 runs the conditional half only (no batch doubling). */
+  cfg: number;
+  /** CFG rescale ρ (0 = plain lerp). */
+  rho: number;
+  /** Per-step noise for the whole batch (the sampler draws one tensor per step). */
+  noise: NoiseSource;
+  /**
+   * Runs the graph on `rows` stacked samples (batch, or 2·batch when guided: conditional rows first) at time ratio `r`;
+   * returns ε for those rows in a buffer that stays valid until the next call.
+   */
+  predict: (samples: Float32Array, rows: number, r: number) => Promise<Float32Array>;
+  signal?: AbortSignal | undefined;
+  /** After each step, with the sampler's x̂0 estimate (sampler-owned: copy to keep). */
+  onStep?: ((step: number, predictedX0: Float32Array) => void | Promise<void>) | undefined;
+}
+
+export function isGuided(cfg: number): boolean {
+  return cfg > 1;
+}
+
+export async function denoise(o: DenoiseOptions): Promise<Float32Array> {
+  const n = o.init.length;
+  const guided = isGuided(o.cfg);
+  const x = Float32Array.from(o.init);
+  const stacked = guided ? new Float32Array(2 * n) : x;
+  const guidedEps = guided ? new Float32Array(n) : undefined;
+  for (let i = 0; i < o.sampler.steps; i++) {
+    o.signal?.throwIfAborted();
+    if (guided) {
+      stacked.set(x, 0);
+      stacked.set(x, n);
+    }
+    const eps = await o.predict(stacked, guided ? 2 * o.batch : o.batch, o.sampler.timestepRatio(i));
+    if (eps.length !== (guided ? 2 * n : n)) {
+      throw new Error(`denoise: the model returned ${eps.length} values for ${guided ? 2 * n : n} expected`);
+    }
+    // Per-image std for the rescale: a tile's result does not depend on which other tiles share its batch.
+    const e = guidedEps ? applyCfgBatch(eps.subarray(0, n), eps.subarray(n), o.batch, o.cfg, o.rho, 'per-image', guidedEps) : eps;
+    o.sampler.step(i, x, e, o.noise, x);
+    await o.onStep?.(i, o.sampler.predictedX0);
+  }
+  return x;
+}

@@ -1,0 +1,66 @@
+/**
+ * Stage C (prior): text-conditional denoising of the 16-channel latent [B, 16, hC, wC] (spec §1.3, §3.6).
+ * Conditional rows take each image's text embedding and zero clip_img; unconditional rows the negative prompt's
+ * embedding and zero clip_img. Static feeds (text, clip_img) are built once per request, not per step.
+ */
+import type { Manifest } from '../manifest.js';
+import { tensor } from '../runtime.js';
+import type { SessionPool } from '../sessions.js';
+import { denoise, isGuided, type DenoiseOptions } from './denoise.js';
+import type { LatentGeometry } from './geometry.js';
+import { FloatFeed, FloatFetch } from './io.js';
+import type { TextEmbeddings } from './text.js';
+
+export interface PriorInputs extends Omit<DenoiseOptions, 'predict' | 'batch'> {
+  geometry: LatentGeometry;
+  /** One row per image (rows may differ, e.g. with chaos). */
+  cond: TextEmbeddings;
+  /** One row: the negative prompt. */
+  uncond: TextEmbeddings;
+}
+
+/** Repeats `row` (one item) `times` times after `head` into one buffer. */
+export function stackRows(head: Float32Array, row: Float32Array, times: number): Float32Array {
+  const out = new Float32Array(head.length + row.length * times);
+  out.set(head, 0);
+  for (let k = 0; k < times; k++) out.set(row, head.length + k * row.length);
+  return out;
+}
+
+export async function runPrior(pool: SessionPool, m: Manifest, p: PriorInputs): Promise<Float32Array> {
+  const batch = p.cond.count;
+  const { hC, wC } = p.geometry;
+  const channels = m.geometry.priorChannels;
+  const guided = isGuided(p.cfg);
+  const rows = guided ? 2 * batch : batch;
+  const names = m.prior.inputs;
+  const session = await pool.get('prior');
+  const feed = (dtype = m.prior.dtype) => new FloatFeed(dtype);
+  const clipText = feed().tensor(guided ? stackRows(p.cond.hidden, p.uncond.hidden, batch) : p.cond.hidden, [rows, p.cond.tokens, p.cond.hiddenSize]);
+  const pooled = feed().tensor(guided ? stackRows(p.cond.pooled, p.uncond.pooled, batch) : p.cond.pooled, [rows, 1, p.cond.pooledSize]);
+  const clipImg = feed().tensor(new Float32Array(rows * m.prior.clipImageSize), [rows, 1, m.prior.clipImageSize]);
+  const sampleFeed = feed();
+  const timestep = new Float32Array(rows);
+  const fetch = new FloatFetch(m.prior.dtype);
+  const result = await denoise({
+    ...p,
+    batch,
+    predict: async (samples, n, r) => {
+      timestep.fill(r);
+      const dims = [n, channels, hC, wC];
+      await session.run(
+        {
+          [names.sample]: sampleFeed.tensor(samples, dims),
+          [names.timestepRatio]: tensor(timestep, [n]),
+          [names.clipTextPooled]: pooled,
+          [names.clipText]: clipText,
+          [names.clipImg]: clipImg,
+        },
+        { [m.prior.output]: fetch.tensor(dims) },
+      );
+      return fetch.read();
+    },
+  });
+  await pool.done('prior');
+  return result;
+}

@@ -1,0 +1,48 @@
+/**
+ * Which noise each image draws: one seeded source per image (its seed from the request) and per purpose (stream),
+ * so tile i of a grid gets the same numbers whether it is generated with others or alone, and changing one stage's
+ * step count never shifts another stage's noise.
+ */
+import { createBatchNoise, createSeededNoise, type NoiseSource } from '../noise.js';
+
+export const NOISE_STREAM = {
+  priorInit: 0,
+  priorSteps: 1,
+  decoderInit: 2,
+  decoderSteps: 3,
+  /** Re-noising of a stored latent for variations. */
+  variation: 4,
+  chaos: 5,
+  chaosPooled: 6,
+} as const;
+
+/** One source per image; `fill` splits the batch buffer into equal per-image chunks. */
+export function tileNoise(seeds: readonly number[], stream: number): NoiseSource {
+  return createBatchNoise(seeds.map((seed) => createSeededNoise(seed, stream)));
+}
+
+/** The noise sources of one generation; tests replace them with recorded tensors. */
+export interface StageNoise {
+  priorInit: NoiseSource;
+  priorSteps: NoiseSource;
+  decoderInit: NoiseSource;
+  decoderSteps: NoiseSource;
+  variation: NoiseSource;
+}
+
+export function seededStageNoise(seeds: readonly number[]): StageNoise {
+  return {
+    priorInit: tileNoise(seeds, NOISE_STREAM.priorInit),
+    priorSteps: tileNoise(seeds, NOISE_STREAM.priorSteps),
+    decoderInit: tileNoise(seeds, NOISE_STREAM.decoderInit),
+    decoderSteps: tileNoise(seeds, NOISE_STREAM.decoderSteps),
+    variation: tileNoise(seeds, NOISE_STREAM.variation),
+  };
+}
+
+/** `count` values of N(0, 1) from `source`. */
+export function draw(source: NoiseSource, count: number): Float32Array {
+  const out = new Float32Array(count);
+  source.fill(out);
+  return out;
+}
