@@ -1,0 +1,133 @@
+/**
+ * Deploy-time settings of the AWS app, read from the environment of `npx sst deploy` (all optional,
+ * prefixed `CASCADE_`). Every problem is reported at once, naming the variable and what is allowed,
+ * before any resource is planned, so a typo never becomes a half-deployed fleet.
+ *
+ * @example
+ *   CASCADE_FLEET_MAX_INSTANCES=4 CASCADE_FLEET_INSTANCE_TYPES=g6.xlarge,g5.xlarge npx sst deploy --stage prod
+ */
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { DEFAULT_INSTANCE_TYPES, instanceTypeProblems } from './instance-types.js';
+
+export type ChatPlatform = 'discord' | 'slack';
+
+export interface InfraConfig {
+  /** Front ends to deploy; each needs only its own secrets. */
+  platforms: ChatPlatform[];
+  fleet: {
+    instanceTypes: string[];
+    minInstances: number;
+    maxInstances: number;
+    /** Jobs waiting or running per GPU instance that the scaler aims for. */
+    jobsPerInstance: number;
+    /** How long demand must stay lower before instances are released. */
+    scaleInDelayMinutes: number;
+    rootVolumeGiB: number;
+    /** Attach AmazonSSMManagedInstanceCore so operators can open a shell (its statements use `*`). */
+    ssmAccess: boolean;
+  };
+  model: { name: string };
+  runnerImageTag: string;
+  jobs: {
+    /** Receives before a job is moved to the DLQ; also the runner's JOB_MAX_RECEIVES. */
+    maxReceives: number;
+    visibilitySeconds: number;
+  };
+  storage: { jobRetentionDays: number };
+  alarms: {
+    email?: string;
+    oldestJobMinutes: number;
+    /** Desired > 0 but nothing in service for this long = the fleet fails to start. */
+    fleetStartMinutes: number;
+  };
+}
+
+/** The runner extends visibility every 60 s (core/config HEARTBEAT_SECONDS); anything shorter loses jobs mid-run. */
+const MIN_VISIBILITY_SECONDS = 120;
+
+const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
+const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((value) => ['1', 'true', 'yes'].includes(value));
+
+const EnvSchema = z.object({
+  CASCADE_PLATFORMS: z.string().default('discord,slack'),
+  CASCADE_FLEET_INSTANCE_TYPES: z.string().default(DEFAULT_INSTANCE_TYPES.join(',')),
+  CASCADE_FLEET_MIN_INSTANCES: int(0, 0, 100),
+  CASCADE_FLEET_MAX_INSTANCES: int(2, 1, 100),
+  CASCADE_JOBS_PER_INSTANCE: int(3, 1, 50),
+  CASCADE_SCALE_IN_DELAY_MINUTES: int(10, 0, 240),
+  CASCADE_ROOT_VOLUME_GIB: int(100, 60, 2000),
+  CASCADE_MIN_GPU_MEMORY_GIB: int(20, 8, 192),
+  CASCADE_FLEET_SSM_ACCESS: flag.default(false),
+  CASCADE_MODEL_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 chars of a-z, 0-9, ".", "_" and "-" (it becomes the S3 prefix models/<name>/)')
+    .default('stable-cascade'),
+  CASCADE_RUNNER_IMAGE_TAG: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag: up to 128 chars of letters, digits, "_", "." and "-"')
+    .default('latest'),
+  CASCADE_JOB_MAX_RECEIVES: int(4, 1, 1000),
+  CASCADE_JOB_VISIBILITY_SECONDS: int(300, MIN_VISIBILITY_SECONDS, 43_200),
+  CASCADE_JOB_RETENTION_DAYS: int(30, 1, 3650),
+  CASCADE_ALARM_EMAIL: z.email('must be an e-mail address').optional(),
+  CASCADE_OLDEST_JOB_ALARM_MINUTES: int(10, 1, 59),
+  CASCADE_FLEET_START_ALARM_MINUTES: int(15, 5, 60),
+});
+
+/** Validates the deploy environment; throws ConfigError listing every bad variable (names and rules, never values). */
+export function loadInfraConfig(env: Record<string, string | undefined>): InfraConfig {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => name.startsWith('CASCADE_') && value !== undefined && value.trim() !== ''),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const e = parsed.data;
+  const instanceTypes = e.CASCADE_FLEET_INSTANCE_TYPES.split(',')
+    .map((type) => type.trim())
+    .filter((type) => type !== '');
+
+  const problems: string[] = [];
+  const platformNames = e.CASCADE_PLATFORMS.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const platforms = [...new Set(platformNames)].filter((name): name is ChatPlatform => name === 'discord' || name === 'slack');
+  const unknownPlatforms = platformNames.filter((name) => name !== 'discord' && name !== 'slack');
+  if (unknownPlatforms.length > 0) problems.push(`CASCADE_PLATFORMS: ${unknownPlatforms.join(', ')} unknown (use discord, slack or both, comma-separated)`);
+  else if (platforms.length === 0) problems.push('CASCADE_PLATFORMS: name at least one of discord, slack');
+  if (instanceTypes.length === 0) problems.push('CASCADE_FLEET_INSTANCE_TYPES: name at least one GPU instance type');
+  for (const type of instanceTypes) {
+    for (const problem of instanceTypeProblems(type, e.CASCADE_MIN_GPU_MEMORY_GIB)) problems.push(`CASCADE_FLEET_INSTANCE_TYPES: ${problem}`);
+  }
+  const duplicates = instanceTypes.filter((type, index) => instanceTypes.indexOf(type) !== index);
+  if (duplicates.length > 0) problems.push(`CASCADE_FLEET_INSTANCE_TYPES: ${[...new Set(duplicates)].join(', ')} listed twice`);
+  if (instanceTypes.length > 20) problems.push(`CASCADE_FLEET_INSTANCE_TYPES: ${instanceTypes.length} types; an auto-scaling group takes at most 20`);
+  if (e.CASCADE_FLEET_MIN_INSTANCES > e.CASCADE_FLEET_MAX_INSTANCES) {
+    problems.push(
+      `CASCADE_FLEET_MIN_INSTANCES (${e.CASCADE_FLEET_MIN_INSTANCES}) must not exceed CASCADE_FLEET_MAX_INSTANCES (${e.CASCADE_FLEET_MAX_INSTANCES})`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    platforms,
+    fleet: {
+      instanceTypes,
+      minInstances: e.CASCADE_FLEET_MIN_INSTANCES,
+      maxInstances: e.CASCADE_FLEET_MAX_INSTANCES,
+      jobsPerInstance: e.CASCADE_JOBS_PER_INSTANCE,
+      scaleInDelayMinutes: e.CASCADE_SCALE_IN_DELAY_MINUTES,
+      rootVolumeGiB: e.CASCADE_ROOT_VOLUME_GIB,
+      ssmAccess: e.CASCADE_FLEET_SSM_ACCESS,
+    },
+    model: { name: e.CASCADE_MODEL_NAME },
+    runnerImageTag: e.CASCADE_RUNNER_IMAGE_TAG,
+    jobs: { maxReceives: e.CASCADE_JOB_MAX_RECEIVES, visibilitySeconds: e.CASCADE_JOB_VISIBILITY_SECONDS },
+    storage: { jobRetentionDays: e.CASCADE_JOB_RETENTION_DAYS },
+    alarms: {
+      ...(e.CASCADE_ALARM_EMAIL ? { email: e.CASCADE_ALARM_EMAIL } : {}),
+      oldestJobMinutes: e.CASCADE_OLDEST_JOB_ALARM_MINUTES,
+      fleetStartMinutes: e.CASCADE_FLEET_START_ALARM_MINUTES,
+    },
+  };
+}

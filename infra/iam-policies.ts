@@ -1,0 +1,157 @@
+/**
+ * Least-privilege IAM statements for each role of the app, as plain data built from resource ARNs,
+ * so they can be unit-tested without AWS. Each role touches only its own queues and key prefixes:
+ *
+ * | role        | jobs queue            | events queue   | bucket prefixes                              | fleet              |
+ * |-------------|-----------------------|----------------|----------------------------------------------|--------------------|
+ * | front end   | send, read depth      | send           | jobs/, pending/, settings/ (read/write)      | describe (warm?)   |
+ * | dispatcher  | read depth            | (SQS trigger)  | jobs/ (read/write), pending/ (delete)        | describe, grow     |
+ * | scaler      | read depth            | —              | —                                            | describe, resize   |
+ * | GPU runner  | receive/extend/delete | send           | jobs/ (read/write), pending/ (delete), models/ (read) | own lifecycle |
+ *
+ * Roles that read the bucket may also list its key names (see listBucket).
+ *
+ * A few AWS actions cannot be scoped to a resource at all (`Describe*`, the ECR login token); they are
+ * listed in WILDCARD_ONLY_ACTIONS and are the only ones ever granted on `*`.
+ */
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+export interface AppArns {
+  jobsQueue: string;
+  eventsQueue: string;
+  bucket: string;
+  fleetGroup: string;
+  runnerRepository: string;
+  runnerLogGroup: string;
+}
+
+/** Actions that AWS authorizes only against Resource "*" (service authorization reference). */
+export const WILDCARD_ONLY_ACTIONS = ['autoscaling:DescribeAutoScalingGroups', 'ecr:GetAuthorizationToken'] as const;
+
+const objects = (bucketArn: string, prefixes: string[]) => prefixes.map((prefix) => `${bucketArn}/${prefix}*`);
+
+/**
+ * Listing is granted on the whole (own) bucket, not per prefix: without s3:ListBucket S3 answers a GET or
+ * HEAD of a missing key with 403 instead of 404, and an `s3:prefix` condition does not apply to those
+ * requests, so "does result.json exist yet?" would fail instead of answering no. Listing shows key names only.
+ */
+function listBucket(bucketArn: string): PolicyStatement {
+  return { Sid: 'ListBucket', Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [bucketArn] };
+}
+
+const describeFleet: PolicyStatement = {
+  Sid: 'DescribeFleet',
+  Effect: 'Allow',
+  Action: ['autoscaling:DescribeAutoScalingGroups'],
+  Resource: ['*'],
+};
+
+function resizeFleet(arns: AppArns): PolicyStatement[] {
+  return [
+    describeFleet,
+    // The scale-in clock is kept as a tag on the group itself (see core/aws/auto-scaling-fleet.ts).
+    { Sid: 'ResizeFleet', Effect: 'Allow', Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:CreateOrUpdateTags'], Resource: [arns.fleetGroup] },
+    { Sid: 'ReadJobsDepth', Effect: 'Allow', Action: ['sqs:GetQueueAttributes'], Resource: [arns.jobsQueue] },
+  ];
+}
+
+/** Discord interactions and Slack events functions: validate, enqueue, answer buttons from stored records. */
+export function frontEndStatements(arns: AppArns): PolicyStatement[] {
+  const prefixes = ['jobs/', 'pending/', 'settings/'];
+  return [
+    { Sid: 'EnqueueJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: [arns.jobsQueue] },
+    { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, prefixes) },
+    listBucket(arns.bucket),
+    describeFleet,
+  ];
+}
+
+/** Events dispatcher: delivers events to chats, reads results, and wakes the fleet when a job is queued. */
+export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
+  return [
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['jobs/']) },
+    { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
+    listBucket(arns.bucket),
+    ...resizeFleet(arns),
+  ];
+}
+
+/** The scheduled scaler: reads the backlog, resizes the group. */
+export function scalerStatements(arns: AppArns): PolicyStatement[] {
+  return resizeFleet(arns);
+}
+
+/** The GPU instances (runner container and host drain agent). */
+export function runnerStatements(arns: AppArns): PolicyStatement[] {
+  return [
+    {
+      Sid: 'ConsumeJobs',
+      Effect: 'Allow',
+      Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+      Resource: [arns.jobsQueue],
+    },
+    { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
+    { Sid: 'JobOutputs', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['jobs/']) },
+    { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
+    { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, ['models/']) },
+    listBucket(arns.bucket),
+    {
+      Sid: 'OwnLifecycle',
+      Effect: 'Allow',
+      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat', 'autoscaling:SetInstanceProtection'],
+      Resource: [arns.fleetGroup],
+    },
+    {
+      Sid: 'RunnerLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: [`${arns.runnerLogGroup}:*`],
+    },
+    { Sid: 'EcrLogin', Effect: 'Allow', Action: ['ecr:GetAuthorizationToken'], Resource: ['*'] },
+    {
+      Sid: 'PullRunnerImage',
+      Effect: 'Allow',
+      Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+      Resource: [arns.runnerRepository],
+    },
+  ];
+}
+
+export function policyDocument(statements: PolicyStatement[]): PolicyDocument {
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * Statements that reach beyond the app: a `*` resource holding any action not in WILDCARD_ONLY_ACTIONS,
+ * or a resource wildcard that is not under one of the app's own ARNs. Empty means the policy is scoped.
+ */
+export function scopeViolations(statements: PolicyStatement[], appArns: AppArns): string[] {
+  const own = Object.values(appArns);
+  const wildcardOnly: readonly string[] = WILDCARD_ONLY_ACTIONS;
+  const violations: string[] = [];
+  for (const statement of statements) {
+    for (const resource of statement.Resource) {
+      if (resource === '*') {
+        const broad = statement.Action.filter((action) => !wildcardOnly.includes(action));
+        if (broad.length > 0) violations.push(`${statement.Sid}: ${broad.join(', ')} on *`);
+      } else if (!own.some((arn) => resource === arn || resource.startsWith(`${arn}/`) || resource.startsWith(`${arn}:`))) {
+        violations.push(`${statement.Sid}: ${resource} is not one of the app's resources`);
+      }
+    }
+    const wildActions = statement.Action.filter((action) => action.includes('*'));
+    if (wildActions.length > 0) violations.push(`${statement.Sid}: wildcard actions ${wildActions.join(', ')}`);
+  }
+  return violations;
+}

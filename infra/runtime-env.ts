@@ -1,0 +1,72 @@
+/**
+ * The environment each deployed process gets, by role, with the variable names core/config.ts reads
+ * (plus FLEET_GROUP_NAME, read by the fleet adapters). Generic over the value type so the same
+ * function serves plain strings in tests and Pulumi outputs in infra/resources/.
+ */
+
+/** Instance metadata, where the runner watches for spot interruption notices. */
+export const EC2_METADATA_URL = 'http://169.254.169.254';
+/** The runner's own drain budget (core/config DRAIN_TIMEOUT_SECONDS); docker stop waits a little longer. */
+export const RUNNER_DRAIN_SECONDS = 90;
+export const DOCKER_STOP_SECONDS = RUNNER_DRAIN_SECONDS + 20;
+
+export interface SharedValues<V> {
+  region: V;
+  jobsQueueUrl: V;
+  eventsQueueUrl: V;
+  bucket: V;
+  maxReceives: number;
+  visibilitySeconds: number;
+}
+
+export interface FrontEndSecrets<V> {
+  discordApplicationId?: V;
+  discordPublicKey?: V;
+  discordToken?: V;
+  slackSigningSecret?: V;
+  slackBotToken?: V;
+}
+
+function shared<V>(v: SharedValues<V>): Record<string, V | string> {
+  return {
+    JOBS_QUEUE_URL: v.jobsQueueUrl,
+    EVENTS_QUEUE_URL: v.eventsQueueUrl,
+    BUCKET: v.bucket,
+    JOB_MAX_RECEIVES: String(v.maxReceives),
+    JOB_VISIBILITY_SECONDS: String(v.visibilitySeconds),
+    LOG_JSON: 'true',
+  };
+}
+
+function secrets<V>(s: FrontEndSecrets<V>): Record<string, V> {
+  const env: Record<string, V> = {};
+  if (s.discordApplicationId !== undefined) env.DISCORD_APPLICATION_ID = s.discordApplicationId;
+  if (s.discordPublicKey !== undefined) env.DISCORD_PUBLIC_KEY = s.discordPublicKey;
+  if (s.discordToken !== undefined) env.DISCORD_TOKEN = s.discordToken;
+  if (s.slackSigningSecret !== undefined) env.SLACK_SIGNING_SECRET = s.slackSigningSecret;
+  if (s.slackBotToken !== undefined) env.SLACK_BOT_TOKEN = s.slackBotToken;
+  return env;
+}
+
+/** Lambda functions (the region comes from the Lambda runtime itself). */
+export function functionEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V }, s: FrontEndSecrets<V> = {}): Record<string, V | string> {
+  return { ...shared(v), FLEET_GROUP_NAME: v.fleetGroupName, ...secrets(s) };
+}
+
+/** The runner container on a GPU instance. RUNNER_ID (the instance id) and MODEL_DIR are added at boot. */
+export function runnerEnvironment<V>(v: SharedValues<V>): Record<string, V | string> {
+  return {
+    AWS_REGION: v.region,
+    ...shared(v),
+    SPOT_METADATA_URL: EC2_METADATA_URL,
+    DRAIN_TIMEOUT_SECONDS: String(RUNNER_DRAIN_SECONDS),
+  };
+}
+
+/** Fleet-control settings for the scaler and the dispatcher (read by functions/fleet-reconcile.ts). */
+export function fleetControlEnvironment(settings: { jobsPerInstance: number; scaleInDelayMinutes: number }): Record<string, string> {
+  return {
+    FLEET_JOBS_PER_INSTANCE: String(settings.jobsPerInstance),
+    FLEET_SCALE_IN_DELAY_SECONDS: String(settings.scaleInDelayMinutes * 60),
+  };
+}
