@@ -1,0 +1,75 @@
+/**
+ * The committed parity fixture (test/fixtures/cascade-tiny, written by tools/export/make_fixture.py): a tiny
+ * random-weight bundle plus the reference diffusers run's goldens (float32 tensors in goldens.bin, indexed by goldens.json).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
+
+export interface GoldenCase {
+  name: string;
+  prompt: string;
+  negative: string;
+  images: number;
+  height: number;
+  width: number;
+  seed: number;
+  cond_ids: number[];
+  uncond_ids: number[];
+  cond_mask: number[];
+  uncond_mask: number[];
+  prior_noise: number;
+  decoder_noise: number;
+}
+
+interface GoldenIndex {
+  reference: Record<string, string>;
+  priorSteps: number;
+  decoderSteps: number;
+  cases: GoldenCase[];
+  tensors: Record<string, { offset: number; dims: number[] }>;
+}
+
+export class Goldens {
+  readonly index: GoldenIndex;
+  private readonly values: Float32Array;
+
+  constructor(dir = FIXTURE_DIR) {
+    this.index = JSON.parse(readFileSync(`${dir}/goldens.json`, 'utf8')) as GoldenIndex;
+    const bytes = readFileSync(`${dir}/goldens.bin`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.values = new Float32Array(bytes.byteLength / 4);
+    for (let i = 0; i < this.values.length; i++) this.values[i] = view.getFloat32(i * 4, true);
+  }
+
+  get cases(): GoldenCase[] {
+    return this.index.cases;
+  }
+
+  tensor(name: string): { data: Float32Array; dims: number[] } {
+    const entry = this.index.tensors[name];
+    if (!entry) throw new Error(`golden tensor ${name} is not in goldens.json`);
+    const count = entry.dims.reduce((a, b) => a * b, 1);
+    return { data: this.values.subarray(entry.offset, entry.offset + count), dims: entry.dims };
+  }
+
+  list(prefix: string): Float32Array[] {
+    const out: Float32Array[] = [];
+    for (let i = 0; this.index.tensors[`${prefix}/${i}`]; i++) out.push(this.tensor(`${prefix}/${i}`).data);
+    return out;
+  }
+}
+
+export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) throw new Error(`compared tensors differ in size: ${a.length} vs ${b.length}`);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+export function maxAbs(a: Float32Array): number {
+  let max = 0;
+  for (const v of a) max = Math.max(max, Math.abs(v));
+  return max;
+}
