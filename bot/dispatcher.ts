@@ -212,6 +212,12 @@ export class Dispatcher {
     const state = track.state;
     const held = track.held.splice(0);
     try {
+      if (await isDeleted(this.#options.blobs, track.job.id)) {
+        // The owner deleted the job (and its message): nothing more to show, ever.
+        this.#finish(track);
+        await Promise.all(held.map((receipt) => this.#ack(receipt)));
+        return;
+      }
       await this.#deliver(track, state);
       track.attempts = 0;
       track.notBefore = 0;
@@ -262,7 +268,6 @@ export class Dispatcher {
     const { job } = track;
     const poster = this.#options.posters[job.delivery.platform];
     if (!poster) throw new DeliveryError(`no poster configured for ${job.delivery.platform}`, false);
-    if (isFinal(state) && (await isDeleted(this.#options.blobs, job.id))) return;
     const shown = state.phase === 'queued' ? { ...state, waking: !(await this.#isWarm()) } : state;
     const message = buildJobMessage(job, shown);
     let attachment: Attachment | undefined;

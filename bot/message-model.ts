@@ -11,7 +11,7 @@
  *   row 'vary_subtle': V1 V2 V3 V4 ℹ️
  *   row 'vary_strong': V1+ V2+ V3+ V4+ 🗑️     (strong variations)
  * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️.
- * While queued or running: one row with ❌ Cancel. Failed: 🔄 (try again), ℹ️, 🗑️.
+ * While queued or running: one row with ❌ Cancel. Failed or cancelled: 🔄 (try again), ℹ️, 🗑️.
  *
  * @example
  *   buildJobMessage(job, { phase: 'queued', position: 2, updatedAt: 0 }).statusLine // → 'Queued · position 2'
@@ -174,7 +174,7 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
   if (status === 'queued' || status === 'waking' || status === 'running') {
     return [{ kind: 'pending', buttons: [button(id, 'cancel', 0, 'Cancel', 'secondary', '❌')] }];
   }
-  if (status === 'failed') {
+  if (status === 'failed' || status === 'cancelled') {
     return [{ kind: 'failed', buttons: [button(id, 'reroll', 0, 'Try again', 'primary', '🔄'), button(id, 'info', 0, '', 'secondary', 'ℹ️'), button(id, 'delete', 0, '', 'danger', '🗑️')] }];
   }
   if (status !== 'completed' || !result) return [];

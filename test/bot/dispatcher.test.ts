@@ -202,3 +202,24 @@ describe('dispatcher attachments (real timers, sharp)', () => {
     expect(attachment.fileName).toMatch(/^grid-jparent\.(jpg|webp)$/);
   });
 });
+
+describe('dispatcher and deleted jobs', () => {
+  it('GIVEN the owner deletes a running job THEN later events edit nothing and the final event is acked', async () => {
+    const blobs = new MemoryBlobStore();
+    const events = new MemoryEventBus();
+    const poster = new RecordingPoster();
+    storeJob(blobs, job);
+    const d = new Dispatcher({ events, blobs, posters: { web: poster }, minEditIntervalMs: 0 });
+    await d.handleBatch([{ receiptHandle: 'a', event: { v: 1, jobId: job.id, at: 1, type: 'started', runnerId: 'r', attempt: 1 } }]);
+    await d.idle();
+    expect(poster.deliveries).toHaveLength(1);
+    await blobs.put(botKeys.deleted(job.id), '{}', 'application/json');
+    await d.handleBatch([
+      { receiptHandle: 'b', event: { v: 1, jobId: job.id, at: 2, type: 'progress', stage: 'prior', step: 1, steps: 2, fraction: 0.5 } },
+      { receiptHandle: 'c', event: { v: 1, jobId: job.id, at: 3, type: 'failed', code: 'cancelled', reason: 'Cancelled.', willRetry: false } },
+    ]);
+    await d.idle();
+    expect(poster.deliveries).toHaveLength(1);
+    expect(events.acked).toEqual(['a', 'b', 'c']);
+  });
+});
