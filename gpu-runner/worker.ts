@@ -46,6 +46,8 @@ export class Worker {
   readonly #options: WorkerOptions;
   readonly #log: Logger;
   readonly #pollAbort = new AbortController();
+  /** Fires at the drain deadline: retries inside a job give up so the runner can leave in time. */
+  readonly #deadline = new AbortController();
   readonly #counters: WorkerCounters = { received: 0, completed: 0, skippedDone: 0, failed: 0, cancelled: 0, released: 0, malformed: 0 };
   #current: JobRun | undefined;
   #loop: Promise<void> | undefined;
@@ -83,6 +85,7 @@ export class Worker {
       this.#log.info('draining', { reason, jobInFlight: this.#current?.job.id, drainTimeoutSeconds });
       this.#pollAbort.abort();
       this.#drainTimer = setTimeout(() => {
+        this.#deadline.abort();
         if (this.#current) {
           this.#log.warn('drain deadline reached; releasing the job in flight', { jobId: this.#current.job.id });
           this.#current.interrupt();
@@ -180,10 +183,10 @@ export class Worker {
       try {
         return await operation();
       } catch (error) {
-        if (!isConnectionError(error) || Date.now() - startedAt > budgetMs) throw error;
+        if (!isConnectionError(error) || Date.now() - startedAt > budgetMs || this.#deadline.signal.aborted) throw error;
         const delayMs = backoff.next();
         this.#log.warn(`${what}: service unreachable; retrying`, { error, retryInMs: delayMs });
-        await sleep(delayMs);
+        await sleep(delayMs, this.#deadline.signal);
       }
     }
   };
