@@ -9,7 +9,8 @@
  * 3. Normals: Doornik's ZIGNOR ziggurat ("An Improved Ziggurat Method to Generate Normal Random Samples", 2005),
  *    128 layers, R = 3.442619855899, V = 9.91256303526217e-3, tables built in float64 as in the paper:
  *    X[0] = V/f(R), X[1] = R, X[i] = sqrt(−2·ln(V/X[i−1] + f(X[i−1]))) for i = 2..127, X[128] = 0, f(x) = exp(−x²/2),
- *    ratio[i] = X[i+1]/X[i]. Each attempt takes two words w1, w2: u = (w1 + 0.5)·2^−31 − 1 ∈ (−1, 1), layer i = w2 & 127.
+ *    ratio[i] = X[i+1]/X[i]. Each attempt takes one word w: layer i = w & 127 (low 7 bits) and, from the disjoint top
+ *    25 bits, u = ((w >>> 7) + 0.5)·2^−24 − 1 ∈ (−1, 1) (disjoint bits avoid Marsaglia–Tsang's index/value coupling).
  *    |u| < ratio[i] → u·X[i]. Else i = 0 → tail: repeat { x = ln(U)/R, y = ln(U) } until −2y ≥ x², each U = (w + 0.5)·2^−32
  *    of the next word, result (R − x) with the sign of u. Else wedge: x = u·X[i], f0 = exp(−(X[i]² − x²)/2),
  *    f1 = exp(−(X[i+1]² − x²)/2), U from the next word, accept x if f1 + U·(f0 − f1) < 1, otherwise a new attempt.
@@ -92,7 +93,7 @@ function checkUint32(name: string, value: number): void {
 const ZIG_LAYERS = 128;
 const ZIG_R = 3.442619855899;
 const ZIG_V = 9.91256303526217e-3;
-const INV_TWO_POW_31 = 1 / 2147483648;
+const INV_TWO_POW_24 = 1 / 16777216;
 
 /** ZIGNOR tables: layer right edges X[0..128] and inner ratios X[i+1]/X[i] (file header, step 3). */
 function ziggurat(): { edge: Float64Array; ratio: Float64Array } {
@@ -151,24 +152,16 @@ class ZigguratNormalSource implements NoiseSource {
     let s3 = this.s3;
     for (let k = 0; k < out.length; k++) {
       for (;;) {
-        let t = s1 << 9;
-        const w1 = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+        const t = s1 << 9;
+        const word = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
         s2 ^= s0;
         s3 ^= s1;
         s1 ^= s2;
         s0 ^= s3;
         s2 ^= t;
         s3 = rotl(s3, 11);
-        t = s1 << 9;
-        const w2 = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = rotl(s3, 11);
-        const u = (w1 + 0.5) * INV_TWO_POW_31 - 1;
-        const layer = w2 & (ZIG_LAYERS - 1);
+        const u = ((word >>> 7) + 0.5) * INV_TWO_POW_24 - 1;
+        const layer = word & (ZIG_LAYERS - 1);
         if (Math.abs(u) < ratio[layer]!) {
           out[k] = u * edge[layer]!;
           break;
