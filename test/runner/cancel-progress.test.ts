@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobKeys, type JobEvent } from '../../core/job.js';
+import { submitJob } from '../../bot/submit.js';
+import type { RunnerHandle } from '../../gpu-runner/main.js';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { TestGenerator } from '../support/test-generator.js';
+import { imagineJob } from './fixtures.js';
+import { startTestRunner } from './harness.js';
+
+const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));
+
+describe('GIVEN a runner with slow steps and a long progress interval', () => {
+  let emulator: TestEmulator;
+  let runner: RunnerHandle;
+  const generator = new TestGenerator({ steps: 12, stepDelayMs: 100 });
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    runner = await startTestRunner({ ...emulator.env(), PROGRESS_INTERVAL_MS: '60000' }, generator);
+  });
+  afterAll(async () => {
+    await runner?.stop('test over');
+    await emulator?.stop();
+  });
+
+  it('WHEN a job reports 12 steps THEN progress is throttled to one event before completed', async () => {
+    const job = imagineJob({ userId: 'progress' });
+    await submitJob(emulator.ports, job);
+    const events = await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0);
+    expect(events.filter((e) => e.jobId === job.id).map((e) => e.type)).toEqual(['queued', 'started', 'progress', 'completed']);
+  });
+
+  it('WHEN cancel.json appears while the job runs THEN generation stops, failed cancelled, no result, nothing left queued', async () => {
+    const job = imagineJob({ userId: 'canceller' });
+    await submitJob(emulator.ports, job);
+    const events = await collectEvents(emulator.ports, (all) => all.some((e) => e.jobId === job.id && e.type === 'started'));
+    await emulator.ports.blobs.put(jobKeys.cancel(job.id), JSON.stringify({ by: 'user' }), 'application/json');
+    await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0, 20_000, events);
+    expect(finalOf(events, job.id)).toEqual([expect.objectContaining({ type: 'failed', code: 'cancelled', willRetry: false })]);
+    expect(await emulator.ports.blobs.exists(jobKeys.result(job.id))).toBe(false);
+    expect(await emulator.ports.blobs.list(`jobs/${job.id}/image`)).toEqual([]);
+    expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    expect(runner.worker.counters.cancelled).toBe(1);
+  });
+});
