@@ -57,8 +57,8 @@ function registryOf(imageUri: string): string {
   return imageUri.slice(0, slash);
 }
 
-/** A quoted heredoc: the body is written byte for byte, with no expansion. */
-function heredoc(path: string, body: string, marker: string): string {
+/** Shell that writes `body` to `path` through a quoted heredoc: byte for byte, with no expansion. */
+export function heredoc(path: string, body: string, marker: string): string {
   if (body.split('\n').includes(marker)) throw new Error(`heredoc body for ${path} contains its end marker ${marker}`);
   return `cat > ${path} <<'${marker}'\n${body}${body.endsWith('\n') ? '' : '\n'}${marker}\n`;
 }

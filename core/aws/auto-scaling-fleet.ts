@@ -1,0 +1,87 @@
+/**
+ * The GPU fleet's auto-scaling group, seen from the bot and the scaler.
+ *
+ * - `isWarm()` implements the bot's FleetStatus port (bot/fleet.ts): false while no instance is in
+ *   service, which together with waiting jobs is the "GPU waking up" state users see.
+ * - `snapshot()` / `resize()` serve the scaler (functions/fleet-reconcile.ts). The one piece of
+ *   scaler state, "demand has been below the current size since …", lives as a tag on the group
+ *   itself, so every scaler invocation (scheduled or nudged) sees the same clock without a database.
+ */
+import {
+  CreateOrUpdateTagsCommand,
+  DescribeAutoScalingGroupsCommand,
+  SetDesiredCapacityCommand,
+  type AutoScalingClient,
+} from '@aws-sdk/client-auto-scaling';
+
+export const SCALE_IN_TAG = 'cascade-bot:scale-in-pending-since';
+
+export interface FleetSnapshot {
+  desired: number;
+  min: number;
+  max: number;
+  /** Instances in service (running the runner, past warm-up). */
+  inService: number;
+  /** Instances launching (Pending, Pending:Wait, Pending:Proceed). */
+  launching: number;
+  /** From SCALE_IN_TAG; undefined when absent, empty or unreadable. */
+  scaleInPendingSince: number | undefined;
+}
+
+export interface AutoScalingFleetOptions {
+  client: AutoScalingClient;
+  groupName: string;
+}
+
+export class AutoScalingFleet {
+  readonly #client: AutoScalingClient;
+  readonly #groupName: string;
+
+  constructor(options: AutoScalingFleetOptions) {
+    this.#client = options.client;
+    this.#groupName = options.groupName;
+  }
+
+  async snapshot(): Promise<FleetSnapshot> {
+    const response = await this.#client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [this.#groupName] }));
+    const group = response.AutoScalingGroups?.[0];
+    if (!group) throw new Error(`auto-scaling group ${this.#groupName} not found (FLEET_GROUP_NAME wrong, or the stack was removed)`);
+    const instances = group.Instances ?? [];
+    const tagValue = group.Tags?.find((tag) => tag.Key === SCALE_IN_TAG)?.Value;
+    const since = tagValue ? Number(tagValue) : Number.NaN;
+    return {
+      desired: group.DesiredCapacity ?? 0,
+      min: group.MinSize ?? 0,
+      max: group.MaxSize ?? 0,
+      inService: instances.filter((instance) => instance.LifecycleState === 'InService').length,
+      launching: instances.filter((instance) => instance.LifecycleState?.startsWith('Pending') ?? false).length,
+      scaleInPendingSince: Number.isFinite(since) ? since : undefined,
+    };
+  }
+
+  /** FleetStatus (bot/fleet.ts): at least one runner is in service. */
+  async isWarm(): Promise<boolean> {
+    return (await this.snapshot()).inService > 0;
+  }
+
+  async setDesired(desired: number): Promise<void> {
+    // HonorCooldown false: the scaler's own scale-in delay is the only damping wanted here.
+    await this.#client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: this.#groupName, DesiredCapacity: desired, HonorCooldown: false }));
+  }
+
+  async setScaleInPendingSince(since: number | undefined): Promise<void> {
+    await this.#client.send(
+      new CreateOrUpdateTagsCommand({
+        Tags: [
+          {
+            ResourceId: this.#groupName,
+            ResourceType: 'auto-scaling-group',
+            Key: SCALE_IN_TAG,
+            Value: since === undefined ? '' : String(since),
+            PropagateAtLaunch: false,
+          },
+        ],
+      }),
+    );
+  }
+}

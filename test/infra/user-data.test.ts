@@ -1,0 +1,160 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { heredoc, renderDrainAgent, renderEnvFile, renderUserData, shellQuote, type UserDataParams } from '../../infra/user-data.js';
+import { DOCKER_STOP_SECONDS, runnerEnvironment } from '../../infra/runtime-env.js';
+
+const params: UserDataParams = {
+  region: 'eu-west-1',
+  bucket: 'cascade-bot-prod-imagesbucket-abc123',
+  modelName: 'stable-cascade',
+  imageUri: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/cascade-bot-prod-runner:v7',
+  fleetGroupName: 'cascade-bot-prod-gpu-fleet',
+  lifecycleHookName: 'drain-runner',
+  logGroupName: '/cascade-bot/prod/runner',
+  drainStopSeconds: DOCKER_STOP_SECONDS,
+  runnerEnv: runnerEnvironment({
+    region: 'eu-west-1',
+    jobsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo',
+    eventsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo',
+    bucket: 'cascade-bot-prod-imagesbucket-abc123',
+    maxReceives: 4,
+    visibilitySeconds: 300,
+  }),
+};
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'cascade-userdata-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('user data', () => {
+  it('GIVEN the fleet parameters THEN the boot script is valid bash', () => {
+    const script = renderUserData(params);
+    writeFileSync(join(dir, 'boot.sh'), script);
+    const check = spawnSync('bash', ['-n', join(dir, 'boot.sh')], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('GIVEN the fleet parameters THEN the runner starts with the GPU, its env file, the read-only model cache and the drain budget', () => {
+    const script = renderUserData(params);
+    expect(script).toContain("aws s3 sync 's3://cascade-bot-prod-imagesbucket-abc123/models/stable-cascade/' '/opt/cascade/models/stable-cascade'");
+    expect(script).toContain("docker login --username AWS --password-stdin '123456789012.dkr.ecr.eu-west-1.amazonaws.com'");
+    expect(script).toMatch(/docker run -d --name cascade-runner --gpus all --restart unless-stopped/);
+    expect(script).toContain(`--stop-timeout ${DOCKER_STOP_SECONDS}`);
+    expect(script).toContain('--env-file /etc/cascade/runner.env -e RUNNER_ID="$instance_id"');
+    expect(script).toContain('-v /opt/cascade/models:/models:ro');
+    expect(script).toContain("'123456789012.dkr.ecr.eu-west-1.amazonaws.com/cascade-bot-prod-runner:v7'");
+    expect(script).toContain('systemctl enable --now cascade-drain.service');
+  });
+
+  it('GIVEN the boot script is run up to its env files THEN the runner and drain env files hold exactly the values core/config reads', () => {
+    const script = renderUserData(params).replaceAll('/etc/cascade', join(dir, 'etc'));
+    const upToEnv = script.slice(0, script.indexOf('cat > /usr/local/bin/cascade-drain-agent'));
+    execFileSync('bash', ['-c', upToEnv.replace(/^systemctl .*$/m, ':').replace(/^exec > .*$/m, ':')]);
+    const runnerEnv = readFileSync(join(dir, 'etc/runner.env'), 'utf8').trim().split('\n');
+    expect(runnerEnv).toEqual([
+      'AWS_REGION=eu-west-1',
+      'JOBS_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo',
+      'EVENTS_QUEUE_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo',
+      'BUCKET=cascade-bot-prod-imagesbucket-abc123',
+      'JOB_MAX_RECEIVES=4',
+      'JOB_VISIBILITY_SECONDS=300',
+      'LOG_JSON=true',
+      'SPOT_METADATA_URL=http://169.254.169.254',
+      'DRAIN_TIMEOUT_SECONDS=90',
+      'MODEL_DIR=/models/stable-cascade',
+    ]);
+    expect(readFileSync(join(dir, 'etc/drain.env'), 'utf8')).toBe(
+      'REGION=eu-west-1\nASG_NAME=cascade-bot-prod-gpu-fleet\nHOOK_NAME=drain-runner\nSTOP_SECONDS=110\n',
+    );
+  });
+
+  it('GIVEN hostile characters THEN quoting and heredocs write them literally, nothing is executed', () => {
+    const hostile = `a'b "$(touch ${dir}/pwned)" \`touch ${dir}/pwned2\` $HOME`;
+    execFileSync('bash', ['-c', `${heredoc(join(dir, 'out'), `${hostile}\n`, 'END_MARK')}printf %s ${shellQuote(hostile)} > ${join(dir, 'quoted')}`]);
+    expect(readFileSync(join(dir, 'out'), 'utf8')).toBe(`${hostile}\n`);
+    expect(readFileSync(join(dir, 'quoted'), 'utf8')).toBe(hostile);
+    expect(existsSync(join(dir, 'pwned'))).toBe(false);
+    expect(existsSync(join(dir, 'pwned2'))).toBe(false);
+  });
+
+  it('GIVEN values an env file cannot hold THEN rendering refuses with the variable name', () => {
+    expect(() => renderEnvFile({ TOKEN: 'a\nB=c' })).toThrow(/value of TOKEN contains a line break/);
+    expect(() => renderEnvFile({ 'bad-name': 'x' })).toThrow(/"bad-name" is not a valid variable name/);
+    expect(() => renderUserData({ ...params, imageUri: 'runner:latest' })).toThrow(/has no registry host/);
+    expect(() => heredoc('/x', 'line\nEND\n', 'END')).toThrow(/contains its end marker END/);
+  });
+});
+
+/** Runs the drain agent with curl, docker, aws and sleep replaced by scripts that log and read a fake IMDS from files. */
+function runDrainAgent(events: Record<number, Record<string, string>>, options: { awsFailures?: number } = {}) {
+  const bin = join(dir, 'bin');
+  const imds = join(dir, 'imds');
+  mkdirSync(bin);
+  mkdirSync(join(imds, 'meta-data/spot'), { recursive: true });
+  mkdirSync(join(imds, 'meta-data/autoscaling'), { recursive: true });
+  writeFileSync(join(imds, 'meta-data/instance-id'), 'i-0abc123');
+  writeFileSync(join(dir, 'events.json'), JSON.stringify(events));
+  const stub = (name: string, body: string) => {
+    writeFileSync(join(bin, name), `#!/bin/bash\n${body}\n`);
+    chmodSync(join(bin, name), 0o755);
+  };
+  stub('curl', `
+if [[ " $* " == *" -X PUT "* ]]; then echo token-1; exit 0; fi
+url="\${@: -1}"; path="\${url#*/latest/}"
+[ -f "${imds}/$path" ] && cat "${imds}/$path" && exit 0
+exit 22`);
+  stub('docker', `echo "docker $*" >> "${dir}/calls"`);
+  stub('aws', `echo "aws $*" >> "${dir}/calls"
+n=$(cat "${dir}/aws-count" 2>/dev/null || echo 0); echo $((n+1)) > "${dir}/aws-count"
+[ "$n" -lt ${options.awsFailures ?? 0} ] && exit 1
+exit 0`);
+  // Each sleep is one poll; the fake IMDS changes at the poll numbers given in `events`.
+  stub('sleep', `
+n=$(cat "${dir}/sleeps" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "${dir}/sleeps"
+[ "$n" -gt 50 ] && { echo "agent never finished" >&2; exit 1; }
+node -e 'const e=require("${dir}/events.json")[process.argv[1]]||{};for(const[p,v]of Object.entries(e))require("fs").writeFileSync("${imds}/"+p,v)' $n`);
+  writeFileSync(join(dir, 'agent.sh'), renderDrainAgent());
+  const result = spawnSync('bash', [join(dir, 'agent.sh')], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { PATH: `${bin}:${process.env.PATH}`, IMDS_URL: 'http://imds.test', STOP_SECONDS: '110', ASG_NAME: 'grp', HOOK_NAME: 'drain-runner', REGION: 'eu-west-1' },
+  });
+  const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') : [];
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, calls };
+}
+
+const COMPLETE =
+  'aws autoscaling complete-lifecycle-action --region eu-west-1 --auto-scaling-group-name grp --lifecycle-hook-name drain-runner --instance-id i-0abc123 --lifecycle-action-result CONTINUE';
+
+describe('drain agent', () => {
+  it('GIVEN a spot notice, then the lifecycle hook THEN the runner is stopped once, then the hook is completed with CONTINUE', () => {
+    const run = runDrainAgent({
+      2: { 'meta-data/spot/instance-action': '{"action":"terminate","time":"2026-11-26T10:02:00Z"}' },
+      4: { 'meta-data/autoscaling/target-lifecycle-state': 'Terminated' },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual(['docker stop --time 110 cascade-runner', COMPLETE]);
+    expect(run.stdout).toMatch(/spot interruption notice: stopping cascade-runner/);
+  });
+
+  it('GIVEN a scale-in (no spot notice) THEN it drains then completes the hook', () => {
+    const run = runDrainAgent({ 1: { 'meta-data/autoscaling/target-lifecycle-state': 'InService' }, 3: { 'meta-data/autoscaling/target-lifecycle-state': 'Terminated' } });
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual(['docker stop --time 110 cascade-runner', COMPLETE]);
+    expect(run.stdout).toMatch(/auto scaling is terminating this instance/);
+  });
+
+  it('GIVEN completing the hook fails twice THEN it retries until it succeeds', () => {
+    const run = runDrainAgent({ 1: { 'meta-data/autoscaling/target-lifecycle-state': 'Terminated' } }, { awsFailures: 2 });
+    expect(run.status).toBe(0);
+    expect(run.calls).toEqual(['docker stop --time 110 cascade-runner', COMPLETE, COMPLETE, COMPLETE]);
+    expect(run.stdout.match(/complete-lifecycle-action failed; retrying/g)).toHaveLength(2);
+  });
+});
