@@ -3,8 +3,10 @@
  * with the message model and hands it to the job's platform `Poster`.
  *
  * Rules users feel (architecture.md, "Delivery rules"):
- * - Throttled: at most one edit per `minEditIntervalMs` (2 s) per job message; events that arrive in
- *   between are coalesced and the latest state is sent when the interval ends.
+ * - Throttled: at most one edit per `minEditIntervalMs` (2 s) per job message, and at most one
+ *   progress edit per `minChannelEditIntervalMs` (1 s) per channel, because platforms limit edits per
+ *   channel (Discord: ~5 per 5 s) and several jobs often share one; events that arrive in between
+ *   are coalesced and the latest state is sent when the interval ends.
  * - Final first: completed/failed/cancelled skip the throttle (not a Retry-After back-off) and are
  *   retried until delivered; a `delivered.json` marker in the store makes duplicate or late events
  *   after that harmless, across restarts and across dispatcher instances.
@@ -41,6 +43,8 @@ export interface DispatcherOptions {
   fleet?: FleetStatus;
   /** Default 2000. */
   minEditIntervalMs?: number;
+  /** Spacing of non-final edits across all jobs of one channel. Default 1000. */
+  minChannelEditIntervalMs?: number;
   retry?: Partial<RetryPolicy>;
   /** Never receives tokens or delivery credentials. Default: silent. */
   log?: DispatcherLog;
@@ -83,6 +87,8 @@ export class Dispatcher {
   readonly #chains = new Map<JobId, Promise<void>>();
   /** Jobs whose final message is out (or that were deleted): later events are acked without an S3 read. */
   readonly #finished = new Set<JobId>();
+  /** Earliest time of the next non-final edit per `platform:channelId`. */
+  readonly #channelFreeAt = new Map<string, number>();
   #outstanding = 0;
   #idleWaiters: Array<() => void> = [];
 
@@ -191,12 +197,15 @@ export class Dispatcher {
       return;
     }
     const now = Date.now();
-    const throttleUntil = isFinal(track.state) ? 0 : track.lastSentAt + this.#interval;
+    const final = isFinal(track.state);
+    const throttleUntil = final ? 0 : Math.max(track.lastSentAt + this.#interval, this.#channelFreeAt.get(channelKey(track.job)) ?? 0);
     const wait = Math.max(0, throttleUntil - now, track.notBefore - now);
     if (wait === 0) {
       this.#clearTimer(track);
+      // Reserved before the first await so that jobs scheduled in the same tick see the slot taken.
+      if (!final) this.#reserveChannelSlot(track.job);
       void this.#track(this.#send(track));
-    } else if (!track.timer || isFinal(track.state)) {
+    } else if (!track.timer || final) {
       this.#clearTimer(track);
       this.#outstanding++;
       track.timer = setTimeout(() => {
@@ -286,6 +295,12 @@ export class Dispatcher {
     track.lastPreviewKey = previewKey;
   }
 
+  #reserveChannelSlot(job: Job): void {
+    const now = Date.now();
+    for (const [key, freeAt] of this.#channelFreeAt) if (freeAt <= now) this.#channelFreeAt.delete(key);
+    this.#channelFreeAt.set(channelKey(job), now + (this.#options.minChannelEditIntervalMs ?? 1000));
+  }
+
   async #isWarm(): Promise<boolean> {
     try {
       return await this.#fleet.isWarm();
@@ -349,6 +364,10 @@ export class Dispatcher {
       for (const resolve of waiters) resolve();
     }
   }
+}
+
+function channelKey(job: Job): string {
+  return `${job.delivery.platform}:${job.requester.channelId}`;
 }
 
 function describe(error: unknown): string {

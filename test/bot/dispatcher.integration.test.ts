@@ -40,9 +40,9 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
 
   beforeAll(async () => {
     emulator = await startTestEmulator();
-    runner = await startTestRunner(emulator.env(), new TestGenerator({ baseResolution: 128, steps: 6, stepDelayMs: 150 }));
+    runner = await startTestRunner(emulator.env(), new TestGenerator({ baseResolution: 128, steps: 6, stepDelayMs: 250 }));
     deps = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }) };
-    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { web: poster }, minEditIntervalMs: 300, receiveWaitSeconds: 1, log: (event) => logs.push(event) });
+    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { web: poster }, minEditIntervalMs: 200, minChannelEditIntervalMs: 100, receiveWaitSeconds: 1, log: (event) => logs.push(event) });
     running = dispatcher.run(stop.signal);
   });
   afterAll(async () => {

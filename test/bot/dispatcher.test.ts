@@ -223,3 +223,32 @@ describe('dispatcher and deleted jobs', () => {
     expect(events.acked).toEqual(['a', 'b', 'c']);
   });
 });
+
+describe('dispatcher channel budget', () => {
+  beforeEach(() => vi.useFakeTimers({ now: new Date('2026-11-26T10:00:00Z') }));
+  afterEach(() => vi.useRealTimers());
+
+  it('GIVEN two jobs in one channel progressing together THEN their progress edits are spaced by the channel interval, finals are not', async () => {
+    const blobs = new MemoryBlobStore();
+    const events = new MemoryEventBus();
+    const poster = new RecordingPoster();
+    const second = makeJob({ id: 'jsecond' });
+    storeJob(blobs, job);
+    storeJob(blobs, second, makeResult(second));
+    await blobs.put(jobKeys.grid(second.id), new Uint8Array([1]), 'image/png');
+    const d = new Dispatcher({ events, blobs, posters: { web: poster }, minEditIntervalMs: 2000, minChannelEditIntervalMs: 1000 });
+    const at = Date.now();
+    const start = (jobId: string, r: string): ReceivedEvent => ({ receiptHandle: r, event: { v: 1, jobId, at, type: 'started', runnerId: 'r', attempt: 1 } });
+    await d.handleBatch([start(job.id, 'a'), start(second.id, 'b')]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries.map((x) => x.jobId)).toEqual([job.id]);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(poster.deliveries).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(poster.deliveries.map((x) => x.jobId)).toEqual([job.id, second.id]);
+    await d.handleBatch([{ receiptHandle: 'c', event: { v: 1, jobId: second.id, at, type: 'completed', resultKey: jobKeys.result(second.id) } }]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries.at(-1)).toMatchObject({ jobId: second.id, message: { status: 'completed' } });
+    expect(poster.deliveries.at(-1)!.at - poster.deliveries.at(-2)!.at).toBe(0);
+  });
+});
