@@ -51,11 +51,17 @@ const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle
 const ACTION_ID_PATTERN = /^[a-z_]+:[a-z0-9-]+:\d+$/;
 
 type Tell = (message: SlackMessage) => Promise<unknown>;
+type Submit = (ctx: CommandContext) => Promise<ButtonReply>;
 
 export function registerSlackListeners(app: App, deps: SlackListenerDeps): void {
   const names = deps.commands ?? DEFAULT_COMMAND_NAMES;
   const log: SlackLog = deps.log ?? (() => undefined);
   const { bot } = deps;
+  // Requests being turned into jobs by this process, by job id: a redelivery that arrives while the
+  // first delivery is still working (Socket Mode acks at once) must not post a second placeholder.
+  const inFlight = new Set<string>();
+  const startJob = (client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit) =>
+    startJobOnce(inFlight, bot, client, ctx, text, tell, submit);
 
   app.command(names.imagine, async ({ ack, body, client, respond }) => {
     await ack();
@@ -63,7 +69,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
     await guarded(log, 'imagine', tell, async () => {
       const payload = parsePayload(SlashCommandSchema, 'slash command', body);
       const ctx = slashCommandContext(payload);
-      await startJob(bot, client, ctx, payload.text, tell, (withMessage) => imagine(bot, withMessage, payload.text));
+      await startJob(client, ctx, payload.text, tell, (withMessage) => imagine(bot, withMessage, payload.text));
     });
   });
 
@@ -105,7 +111,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
         throw error;
       }
       if (JOB_CREATING.has(action)) {
-        await startJob(bot, client, ctx, undefined, tell, (withMessage) => pressButton(bot, withMessage, customId));
+        await startJob(client, ctx, undefined, tell, (withMessage) => pressButton(bot, withMessage, customId));
         return;
       }
       if (action === 'remix') return void (await tell(renderNotice('Remix is not available in Slack yet: use /imagine with a new prompt.')));
@@ -127,23 +133,28 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       client.chat.postEphemeral({ channel: payload.event.channel, user: payload.event.user, ...(payload.event.thread_ts ? { thread_ts: payload.event.thread_ts } : {}), ...message });
     const prompt = mentionPrompt(payload.event.text);
     if (context.retryNum) log('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
-    await guarded(log, 'mention', tell, () => startJob(bot, client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt)));
+    await guarded(log, 'mention', tell, () => startJob(client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt)));
   });
+}
+
+/** At most one start per job id at a time in this process; the job record in S3 covers other processes. */
+async function startJobOnce(inFlight: Set<string>, bot: BotDeps, client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit): Promise<void> {
+  const jobId = jobIdFrom(ctx.sourceId);
+  if (inFlight.has(jobId)) return;
+  inFlight.add(jobId);
+  try {
+    if (await bot.blobs.exists(jobKeys.job(jobId))) return;
+    await startJob(bot, client, ctx, text, tell, submit);
+  } finally {
+    inFlight.delete(jobId);
+  }
 }
 
 /**
  * Posts the placeholder, submits with its ts, and cleans up when nothing was enqueued.
  * `text` is the /imagine text (undefined for buttons: their prompt comes from the parent job).
  */
-async function startJob(
-  bot: BotDeps,
-  client: WebClient,
-  ctx: CommandContext,
-  text: string | undefined,
-  tell: Tell,
-  submit: (ctx: CommandContext) => Promise<ButtonReply>,
-): Promise<void> {
-  if (await bot.blobs.exists(jobKeys.job(jobIdFrom(ctx.sourceId)))) return;
+async function startJob(bot: BotDeps, client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit): Promise<void> {
   const early = preScreen(bot, ctx, text);
   if (early) return void (await tell(renderNotice(early.message)));
 

@@ -67,7 +67,14 @@ export class RecordingSlackApi {
     return this;
   }
 
+  /** The HTTP server, for attaching a Socket Mode link (socket-mode-link.ts). */
+  get httpServer(): Server {
+    if (!this.server) throw new Error('recording Slack API not started');
+    return this.server;
+  }
+
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
@@ -123,6 +130,8 @@ export class RecordingSlackApi {
 
   private answer(method: string, params: Record<string, string>): unknown {
     switch (method) {
+      case 'apps.connections.open':
+        return { ok: true, url: this.url.replace(/^http/, 'ws').replace(/\/api\/$/, '/link') };
       case 'auth.test':
         return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0001', user: 'cascade' };
       case 'chat.postMessage': {
