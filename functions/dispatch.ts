@@ -1,0 +1,97 @@
+/**
+ * Events dispatcher Lambda, subscribed to the events queue: a thin adapter around bot/dispatcher.ts.
+ *
+ * Per invocation: if the batch holds a `queued` event, nudge the GPU fleet first (the fast path from
+ * zero: the fleet starts growing seconds after the first job, not at the next scheduled scaler run);
+ * then fold the batch into a fresh Dispatcher (its memory is only a throttling cache, everything else
+ * is in S3), wait until it is idle or the invocation is about to time out, and report what it did not
+ * ack as batch item failures so SQS redelivers exactly those.
+ */
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { loadConfig, type Config } from '../core/config.js';
+import { createS3Client, createSqsClient, S3BlobStore, SqsJobQueue } from '../core/aws/index.js';
+import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.js';
+import { createLogger, type Logger } from '../core/log.js';
+import type { BlobStore } from '../core/ports.js';
+import { Dispatcher } from '../bot/dispatcher.js';
+import type { FleetStatus } from '../bot/fleet.js';
+import type { PosterRegistry } from '../bot/poster.js';
+import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.js';
+import { SlackPoster } from '../bot/slack/poster.js';
+import { createSlackClient } from '../bot/slack/web-client.js';
+import { loadFleetControlSettings, reconcileFleet, type ReconcileDeps } from './fleet-reconcile.js';
+import { batchItemFailures, InvocationAcks, toReceivedEvent } from './sqs-event-batch.js';
+
+/** Stop waiting for deliveries this long before the Lambda timeout; what is undelivered is redelivered. */
+const DEADLINE_MARGIN_MS = 3000;
+
+export interface DispatchDeps {
+  blobs: BlobStore;
+  posters: PosterRegistry;
+  fleet?: FleetStatus;
+  /** Grows the fleet when jobs were queued; never shrinks it. */
+  nudgeFleet?: () => Promise<unknown>;
+  log: Logger;
+}
+
+export function createDispatchHandler(deps: DispatchDeps) {
+  return async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
+    const records = event.Records;
+    const received = records.map(toReceivedEvent);
+    if (deps.nudgeFleet && received.some((item) => item.event?.type === 'queued')) {
+      // A failed nudge only delays scaling until the scheduled scaler runs; deliveries go on.
+      await deps.nudgeFleet().catch((error: unknown) => deps.log.warn('fleet_nudge_failed', { error }));
+    }
+    const acks = new InvocationAcks();
+    const dispatcher = new Dispatcher({
+      events: acks,
+      blobs: deps.blobs,
+      posters: deps.posters,
+      ...(deps.fleet ? { fleet: deps.fleet } : {}),
+      log: (name, fields) => deps.log.info(name, fields),
+    });
+    await dispatcher.handleBatch(received);
+    const budgetMs = (context?.getRemainingTimeInMillis() ?? 60_000) - DEADLINE_MARGIN_MS;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([dispatcher.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, budgetMs))))]);
+    clearTimeout(timer);
+    dispatcher.stop();
+    const failures = batchItemFailures(records, acks.acked);
+    if (failures.length > 0) deps.log.warn('events_redelivered', { count: failures.length, of: records.length });
+    return { batchItemFailures: failures };
+  };
+}
+
+function postersFrom(config: Config, blobs: BlobStore): PosterRegistry {
+  const posters: PosterRegistry = {};
+  if (config.discord.applicationId) {
+    const rest = createDiscordRest(config.discord.token ? { token: config.discord.token } : {});
+    posters.discord = new DiscordRestPoster({ rest, hasBotToken: config.discord.token !== undefined, messageIds: blobMessageIds(blobs) });
+  }
+  if (config.slack.botToken) posters.slack = new SlackPoster({ client: createSlackClient(config.slack.botToken) });
+  return posters;
+}
+
+function fromEnvironment(env: Record<string, string | undefined>) {
+  const config = loadConfig(env);
+  const settings = loadFleetControlSettings(env);
+  if (!config.jobsQueueUrl || !config.bucket) throw new Error('JOBS_QUEUE_URL and BUCKET: required by the events dispatcher');
+  const blobs = new S3BlobStore({ client: createS3Client(config.aws), bucket: config.bucket });
+  const fleet = new AutoScalingFleet({ client: new AutoScalingClient({ region: config.aws.region }), groupName: settings.groupName });
+  const control: ReconcileDeps = { fleet, backlog: new SqsJobQueue({ client: createSqsClient(config.aws), queueUrl: config.jobsQueueUrl }), settings };
+  return createDispatchHandler({
+    blobs,
+    posters: postersFrom(config, blobs),
+    fleet,
+    nudgeFleet: () => reconcileFleet(control, 'nudge'),
+    log: createLogger({ json: true, level: config.log.level }),
+  });
+}
+
+let handle: ReturnType<typeof createDispatchHandler> | undefined;
+
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  handle ??= fromEnvironment(process.env);
+  return handle(event, context);
+}
