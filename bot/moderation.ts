@@ -109,3 +109,21 @@ export function checkPlace(policy: ModerationPolicy, requester: Requester): Mode
   }
   return { allowed: true };
 }
+
+/**
+ * Moderation settings from the environment, for every front end (comma-separated lists):
+ * MODERATION_BLOCKLIST, MODERATION_RESTRICTED (allowed only in age-restricted channels),
+ * ALLOWED_WORKSPACES (Discord guild ids / Slack team ids), ALLOWED_CHANNELS.
+ * @example moderationConfigFromEnv({ MODERATION_BLOCKLIST: 'gore, blood bath' }).blocklist // → ['gore', 'blood bath']
+ */
+export function moderationConfigFromEnv(env: Record<string, string | undefined>): ModerationConfig {
+  const list = (name: string) => (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+  const allowedWorkspaces = list('ALLOWED_WORKSPACES');
+  const allowedChannels = list('ALLOWED_CHANNELS');
+  return {
+    blocklist: list('MODERATION_BLOCKLIST'),
+    restrictedOnly: list('MODERATION_RESTRICTED'),
+    ...(allowedWorkspaces.length > 0 ? { allowedWorkspaces } : {}),
+    ...(allowedChannels.length > 0 ? { allowedChannels } : {}),
+  };
+}

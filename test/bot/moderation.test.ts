@@ -73,3 +73,15 @@ describe('allow-lists', () => {
     expect(checkPlace(createModerationPolicy({ blocklist: [] }), { platform: 'slack', userId: 'u', channelId: 'x' })).toEqual({ allowed: true });
   });
 });
+
+describe('moderation config from the environment', () => {
+  it('GIVEN comma-separated lists THEN they are trimmed and empty lists leave the allow-lists off', async () => {
+    const { moderationConfigFromEnv } = await import('../../bot/moderation.js');
+    expect(moderationConfigFromEnv({ MODERATION_BLOCKLIST: ' gore, blood bath ,', MODERATION_RESTRICTED: 'nude', ALLOWED_CHANNELS: 'c1,c2' })).toEqual({
+      blocklist: ['gore', 'blood bath'],
+      restrictedOnly: ['nude'],
+      allowedChannels: ['c1', 'c2'],
+    });
+    expect(moderationConfigFromEnv({})).toEqual({ blocklist: [], restrictedOnly: [] });
+  });
+});
