@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPlace, createModerationPolicy, moderatePrompt, normaliseText, promptWords } from '../../bot/moderation.js';
+import { checkPlace, createModerationPolicy, moderatePrompt, moderationConfigFromEnv, normaliseText, promptWords } from '../../bot/moderation.js';
 
 const policy = createModerationPolicy({ blocklist: ['gore', 'blood bath'], restrictedOnly: ['nude'] });
 const sfw = { ageRestricted: false };
@@ -75,8 +75,7 @@ describe('allow-lists', () => {
 });
 
 describe('moderation config from the environment', () => {
-  it('GIVEN comma-separated lists THEN they are trimmed and empty lists leave the allow-lists off', async () => {
-    const { moderationConfigFromEnv } = await import('../../bot/moderation.js');
+  it('GIVEN comma-separated lists THEN they are trimmed and empty lists leave the allow-lists off', () => {
     expect(moderationConfigFromEnv({ MODERATION_BLOCKLIST: ' gore, blood bath ,', MODERATION_RESTRICTED: 'nude', ALLOWED_CHANNELS: 'c1,c2' })).toEqual({
       blocklist: ['gore', 'blood bath'],
       restrictedOnly: ['nude'],
