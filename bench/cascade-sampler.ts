@@ -88,6 +88,9 @@ function benchLoop(label: string, elements: number, modelMsReference: number, mo
   const sampler = new GdfSampler({ steps: 20, tStart: 1, shift: 2, rho: 0.7, rMode: 'gdf', final: 'x0' });
   const out = new Float32Array(elements);
 
+  const copyMs = medianMs(() => {
+    for (let k = 0; k < elements; k++) out[k] = sample[k]! + eps[k]!;
+  }, runs);
   const noiseMs = medianMs(() => noise.fill(out), runs);
   const stepMs = medianMs(() => sampler.step(5, sample, eps, zeroNoise, out), runs);
   const cfgMs = medianMs(() => applyCfg(cond, uncond, 4, 0.7, guided), runs);
@@ -95,7 +98,7 @@ function benchLoop(label: string, elements: number, modelMsReference: number, mo
   const ns = (ms: number) => ((ms * 1e6) / elements).toFixed(2);
   console.log(
     `${label} (${elements} elements): noise ${ns(noiseMs)} ns/el, step arithmetic ${ns(stepMs)} ns/el, CFG+rescale ${ns(cfgMs)} ns/el; ` +
-      `per step ${total.toFixed(2)} ms = ${((100 * total) / modelMsReference).toFixed(1)} % of ${modelLabel} ` +
+      `(baseline: a plain out = a + b loop ${ns(copyMs)} ns/el); per step ${total.toFixed(2)} ms = ${((100 * total) / modelMsReference).toFixed(1)} % of ${modelLabel} ` +
       `(${((100 * (stepMs + cfgMs)) / modelMsReference).toFixed(1)} % without noise; onnxruntime-node runs sessions on the JS thread, so nothing overlaps)`,
   );
 }

@@ -102,6 +102,12 @@ describe('ClipTokenizer with a tiny custom vocabulary', () => {
     expect(tok.encode('z').inputIds.slice(0, 3)).toEqual([7, 8, 8]);
     expect(tok.encode('z').attentionMask.slice(0, 3)).toEqual([1, 1, 1]);
   });
+  it('GIVEN literal special-token text THEN it maps to the special id, unnormalised (HF added-token matching)', () => {
+    expect(tok.encode('a<|endoftext|>c').inputIds).toEqual([7, 3, 8, 4, 8, 8]);
+    expect(tok.encode('a<|endoftext|>c').attentionMask).toEqual([1, 1, 1, 1, 1, 0]);
+    expect(tok.tokenize('<|endoftext|>')).toEqual([8]);
+    expect(tok.tokenize('<|ENDOFTEXT|>').length).toBeGreaterThan(1); // matched before lower-casing, so not special
+  });
   it('GIVEN a pad id different from eos THEN padding uses it while the first eos stays in the mask', () => {
     const padded = ClipTokenizer.fromData(vocab, merges, { maxLength: 5, bosId: 7, eosId: 8, padId: 0 });
     expect(padded.encode('c!')).toEqual({ inputIds: [7, 4, 9, 8, 0], attentionMask: [1, 1, 1, 1, 0] });
