@@ -25,21 +25,25 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
   const { job, request, output } = input;
   checkOutput(request, output);
   const started = performance.now();
-  const images = [];
-  for (const [offset, image] of output.images.entries()) {
-    const index = offset + 1;
-    const latent = output.latents[offset]!;
-    const imageKey = jobKeys.image(job.id, index);
-    const latentKey = jobKeys.latent(job.id, index);
-    const png = await encodePng(image);
-    await input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png'));
-    await input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream'));
-    images.push({ index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } });
-  }
-  const grid = composeGrid(output.images);
+  // Encode and upload concurrently (sharp works on libuv's thread pool); only result.json waits for all.
   const gridKey = jobKeys.grid(job.id, 'png');
-  const gridPng = await encodePng(grid);
-  await input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, gridPng, 'image/png'));
+  const grid = composeGrid(output.images);
+  const storeGrid = encodePng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
+  const images = await Promise.all(
+    output.images.map(async (image, offset) => {
+      const index = offset + 1;
+      const latent = output.latents[offset]!;
+      const imageKey = jobKeys.image(job.id, index);
+      const latentKey = jobKeys.latent(job.id, index);
+      const png = await encodePng(image);
+      await Promise.all([
+        input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')),
+        input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream')),
+      ]);
+      return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } };
+    }),
+  );
+  await storeGrid;
 
   const result = ResultSchema.parse({
     v: WIRE_VERSION,
