@@ -42,7 +42,7 @@ describe('GIVEN the fixture engine on the CPU provider', () => {
     expect(maxAbsDiff(alone.latents[0]!.data, batch.latents[2]!.data)).toBeLessThan(1e-3);
   });
 
-  it('WHEN chaos is raised THEN every tile's latent changes, deterministically (chaos 0 is covered by the parity test)', async () => {
+  it('WHEN chaos is raised THEN every tile latent changes, deterministically (chaos 0 is covered by the parity test)', async () => {
     const calm = await generator.generate(imagine({ seeds: [1, 2, 3, 4] }));
     const wild = await generator.generate(imagine({ seeds: [1, 2, 3, 4], chaos: 100 }));
     const wildAgain = await generator.generate(imagine({ seeds: [1, 2, 3, 4], chaos: 100 }));
