@@ -1,0 +1,83 @@
+/**
+ * The Lambda functions: the Discord interactions endpoint and the Slack events endpoint (function URLs
+ * to register with each platform), and the events dispatcher subscribed to the events queue.
+ * Handlers live in functions/; each role gets only the statements infra/iam-policies.ts gives it.
+ */
+import type { InfraConfig } from '../config.js';
+import { dispatcherStatements, frontEndStatements, type AppArns } from '../iam-policies.js';
+import { fleetControlEnvironment, functionEnvironment } from '../runtime-env.js';
+import { functionPermissions } from './permissions.js';
+import { DISPATCHER_TIMEOUT_SECONDS, type Queues } from './queues.js';
+import type { Secrets } from './secrets.js';
+
+/** Lambda's Node 20 runtime is deprecated; the code targets Node ≥ 20.19 and runs unchanged on 22. */
+const RUNTIME = 'nodejs22.x' as const;
+
+export interface BotFunctionInputs {
+  config: InfraConfig;
+  queues: Queues;
+  bucket: sst.aws.Bucket;
+  secrets: Secrets;
+  fleetGroupName: string;
+  arns: $util.Output<AppArns>;
+}
+
+export function createBotFunctions({ config, queues, bucket, secrets, fleetGroupName, arns }: BotFunctionInputs) {
+  const shared = {
+    region: aws.getRegionOutput().region,
+    jobsQueueUrl: queues.jobs.url,
+    eventsQueueUrl: queues.events.url,
+    bucket: bucket.name,
+    maxReceives: config.jobs.maxReceives,
+    visibilitySeconds: config.jobs.visibilitySeconds,
+    fleetGroupName,
+  };
+  const discordSecrets = secrets.discord
+    ? { discordApplicationId: secrets.discord.applicationId.value, discordPublicKey: secrets.discord.publicKey.value, discordToken: secrets.discord.botToken.value }
+    : {};
+  const slackSecrets = secrets.slack ? { slackSigningSecret: secrets.slack.signingSecret.value, slackBotToken: secrets.slack.botToken.value } : {};
+
+  const discord = secrets.discord
+    ? new sst.aws.Function('DiscordInteractions', {
+        handler: 'functions/discord-interactions.handler',
+        runtime: RUNTIME,
+        url: true,
+        timeout: '10 seconds',
+        memory: '512 MB',
+        environment: functionEnvironment<$util.Input<string>>(shared, discordSecrets),
+        permissions: functionPermissions(arns, frontEndStatements),
+      })
+    : undefined;
+
+  const slack = secrets.slack
+    ? new sst.aws.Function('SlackEvents', {
+        handler: 'functions/slack-events.handler',
+        runtime: RUNTIME,
+        url: true,
+        timeout: '10 seconds',
+        memory: '512 MB',
+        environment: functionEnvironment<$util.Input<string>>(shared, slackSecrets),
+        permissions: functionPermissions(arns, frontEndStatements),
+      })
+    : undefined;
+
+  queues.events.subscribe(
+    {
+      handler: 'functions/dispatch.handler',
+      runtime: RUNTIME,
+      timeout: `${DISPATCHER_TIMEOUT_SECONDS} seconds`,
+      memory: '1024 MB',
+      // sharp is a native addon: installed for the Lambda's platform instead of bundled.
+      nodejs: { install: ['sharp'] },
+      environment: {
+        ...functionEnvironment<$util.Input<string>>(shared, { ...discordSecrets, ...slackSecrets }),
+        ...fleetControlEnvironment(config.fleet),
+      },
+      permissions: functionPermissions(arns, dispatcherStatements),
+    },
+    // FIFO: no batching window; partial responses so only undelivered events come back.
+    { batch: { size: 10, partialResponses: true } },
+  );
+
+  return { discord, slack };
+}

@@ -1,0 +1,56 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+/**
+ * cascade-bot on AWS: `npx sst deploy --stage <stage>` (see infra/README.md).
+ * Resources live in infra/resources/ (one file per group); pure logic in infra/*.ts.
+ * SST evaluates this file itself, so modules are imported inside run(), not at the top.
+ */
+export default $config({
+  app(input) {
+    return {
+      name: 'cascade-bot',
+      removal: input?.stage === 'production' ? 'retain' : 'remove',
+      protect: input?.stage === 'production',
+      home: 'aws',
+    };
+  },
+  async run() {
+    const { loadInfraConfig } = await import('./infra/config.js');
+    const { createSecrets } = await import('./infra/resources/secrets.js');
+    const { createStorage } = await import('./infra/resources/storage.js');
+    const { createQueues } = await import('./infra/resources/queues.js');
+    const { createNetwork } = await import('./infra/resources/network.js');
+    const { createFleet, attachRunnerPolicy } = await import('./infra/resources/fleet.js');
+    const { createBotFunctions } = await import('./infra/resources/bot-functions.js');
+    const { createScaler } = await import('./infra/resources/scaler.js');
+    const { createAlarms } = await import('./infra/resources/alarms.js');
+
+    const config = loadInfraConfig(process.env);
+    const secrets = createSecrets(config.platforms);
+    const { bucket } = createStorage(config);
+    const queues = createQueues(config);
+    const network = createNetwork();
+    const fleet = createFleet({ config, network, queues, bucket });
+    const arns = $resolve({
+      jobsQueue: queues.jobs.arn,
+      eventsQueue: queues.events.arn,
+      bucket: bucket.arn,
+      fleetGroup: fleet.group.arn,
+      runnerRepository: fleet.repository.arn,
+      runnerLogGroup: fleet.logGroup.arn,
+    });
+    attachRunnerPolicy(fleet.role, arns);
+    const functions = createBotFunctions({ config, queues, bucket, secrets, fleetGroupName: fleet.groupName, arns });
+    createScaler({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
+    createAlarms(config, queues, fleet.groupName);
+
+    return {
+      discordInteractionsUrl: functions.discord?.url,
+      slackEventsUrl: functions.slack?.url,
+      bucket: bucket.name,
+      modelPrefix: $interpolate`s3://${bucket.name}/models/${config.model.name}/`,
+      runnerRepository: fleet.repository.repositoryUrl,
+      fleetGroup: fleet.groupName,
+      jobsQueue: queues.jobs.url,
+    };
+  },
+});
