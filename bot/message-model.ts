@@ -68,14 +68,9 @@ export interface JobMessage {
   text: string;
 }
 
-export interface MessageModelOptions {
-  /** Per-channel policy, shown as a hint under the buttons (not enforced here). */
-  buttonsForEveryone?: boolean;
-}
-
 const STAGE_LABEL: Record<StageName, string> = { text: 'Reading the prompt', prior: 'Stage C', decoder: 'Stage B', vqgan: 'Stage A' };
 
-export function buildJobMessage(job: Job, state: JobState, _options: MessageModelOptions = {}): JobMessage {
+export function buildJobMessage(job: Job, state: JobState): JobMessage {
   const status: MessageStatus = state.phase === 'queued' && state.waking ? 'waking' : state.phase;
   const final = status === 'completed' || status === 'failed' || status === 'cancelled' || status === 'deleted';
   const parent = job.parent ? { ...job.parent, label: lineageLabel(job) } : undefined;
