@@ -60,6 +60,7 @@ export function runnerEnvironment<V>(v: SharedValues<V>): Record<string, V | str
     ...shared(v),
     SPOT_METADATA_URL: EC2_METADATA_URL,
     DRAIN_TIMEOUT_SECONDS: String(RUNNER_DRAIN_SECONDS),
+    ORT_PROVIDER: 'cuda',
   };
 }
 

@@ -67,6 +67,7 @@ describe('user data', () => {
       'LOG_JSON=true',
       'SPOT_METADATA_URL=http://169.254.169.254',
       'DRAIN_TIMEOUT_SECONDS=90',
+      'ORT_PROVIDER=cuda',
       'MODEL_DIR=/models/stable-cascade',
     ]);
     expect(readFileSync(join(dir, 'etc/drain.env'), 'utf8')).toBe(
