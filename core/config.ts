@@ -55,6 +55,13 @@ const EnvSchema = z.object({
   SPOT_METADATA_URL: url.optional(),
   SPOT_POLL_MS: z.coerce.number().int().min(50).default(5000),
   RUNNER_ID: optionalText,
+  /** The model bundle: a local folder or an s3:// prefix (synced into MODEL_CACHE_DIR). */
+  MODEL_DIR: optionalText,
+  MODEL_CACHE_DIR: z.string().min(1).default('.cache/models'),
+  /** onnxruntime execution provider for the cascade engine. */
+  ORT_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
+  /** Hold one model stage in memory at a time (small GPUs). */
+  LOW_MEMORY: flag.default(false),
 
   LOCAL_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(4566),
 
@@ -101,6 +108,7 @@ export interface Config {
   bucket?: string;
   maxPendingPerUser: number;
   runner: RunnerSettings;
+  model: { dir?: string; cacheDir: string; provider: 'cpu' | 'cuda' | 'webgpu'; lowMemory: boolean };
   localEmulatorPort: number;
   discord: { token?: string; publicKey?: string; applicationId?: string };
   slack: { botToken?: string; signingSecret?: string; appToken?: string };
@@ -150,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       spotPollMs: e.SPOT_POLL_MS,
       ...(e.RUNNER_ID ? { runnerId: e.RUNNER_ID } : {}),
     },
+    model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY },
     localEmulatorPort: e.LOCAL_EMULATOR_PORT,
     discord: { token: e.DISCORD_TOKEN, publicKey: e.DISCORD_PUBLIC_KEY, applicationId: e.DISCORD_APPLICATION_ID },
     slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN },

@@ -8,9 +8,11 @@
  *   await runner.stopped; // after SIGTERM or a spot notice, once the job in flight is finished or released
  */
 import { hostname } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import type { Config } from '../core/config.js';
-import { redactConfig } from '../core/config.js';
-import { createAwsPorts, type Ports } from '../core/aws/index.js';
+import { loadConfig, redactConfig, redactSecrets } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { createAwsPorts, createS3Client, type Ports } from '../core/aws/index.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { ImageGenerator } from './generator.js';
 import { Worker } from './worker.js';
@@ -74,4 +76,34 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
     await generator.dispose();
   });
   return { worker, runnerId, stopped, stop: async (reason) => { await stop(reason); await stopped; } };
+}
+
+/**
+ * `node --import tsx gpu-runner/main.ts`: the production runner (the container's command). Reads
+ * MODEL_DIR (a folder or an s3:// prefix), builds the cascade engine and serves until told to leave.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ level: config.log.level, json: config.log.json, fields: { component: 'runner' } });
+  if (!config.model.dir) throw new ConfigError(['MODEL_DIR: required (a model bundle folder or an s3:// prefix)']);
+  const { resolveModelSource } = await import('./model-source.js');
+  const { createCascadeGenerator } = await import('./cascade/index.js');
+  const bundleDir = await resolveModelSource(config.model.dir, {
+    cacheDir: config.model.cacheDir,
+    s3: createS3Client(config.aws),
+    log: (message) => log.info(message),
+  });
+  const generator = await createCascadeGenerator({ bundleDir, provider: config.model.provider, lowMemory: config.model.lowMemory });
+  const runner = await startRunner({ config, generator, log });
+  await runner.stopped;
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${redactSecrets(error instanceof Error ? `${error.name}: ${error.message}` : String(error))}\n`);
+      process.exit(1);
+    },
+  );
 }

@@ -1,0 +1,61 @@
+/**
+ * The whole back end on one machine, without any account: the SQS/S3 emulator on 127.0.0.1 (unless
+ * the environment already names real queues) and a runner with the given image generator.
+ * `npm start` (bin/start.ts) calls this and then starts the front ends with `stack.env`.
+ *
+ * @example
+ *   const stack = await startLocalStack({ generator: await createCascadeGenerator({ bundleDir, provider: 'cpu' }) });
+ *   // stack.env → { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', JOBS_QUEUE_URL: …, EVENTS_QUEUE_URL: …, BUCKET: … }
+ *   await stack.stop();
+ */
+import { loadConfig, type Config } from '../core/config.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { startRunner, type RunnerHandle } from '../gpu-runner/main.js';
+import type { ImageGenerator } from '../gpu-runner/generator.js';
+import { startLocalEmulator, type LocalEmulator } from './emulator.js';
+
+export interface LocalStackOptions {
+  generator: ImageGenerator;
+  /** The environment to read config from (default process.env). */
+  env?: Record<string, string | undefined>;
+  log?: Logger;
+}
+
+export interface LocalStack {
+  /** Environment with the emulator's endpoints and queue URLs filled in, for the front ends. */
+  env: Record<string, string | undefined>;
+  config: Config;
+  emulator?: LocalEmulator;
+  runner: RunnerHandle;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const baseEnv = options.env ?? process.env;
+  const baseConfig = loadConfig(baseEnv);
+  const log = options.log ?? createLogger({ level: baseConfig.log.level, json: baseConfig.log.json });
+  let emulator: LocalEmulator | undefined;
+  let env = baseEnv;
+  if (!baseConfig.jobsQueueUrl) {
+    emulator = await startLocalEmulator({ port: baseConfig.localEmulatorPort, maxReceives: baseConfig.runner.maxReceives, visibilitySeconds: baseConfig.runner.visibilitySeconds });
+    env = { ...baseEnv, ...emulator.env() };
+    log.info('local SQS/S3 emulator listening', { endpoint: emulator.endpoint, bucket: emulator.bucket });
+  }
+  const config = loadConfig(env);
+  try {
+    const runner = await startRunner({ config, generator: options.generator, log: log.child({ component: 'runner' }), handleSignals: false });
+    return {
+      env,
+      config,
+      ...(emulator ? { emulator } : {}),
+      runner,
+      async stop() {
+        await runner.stop('local stack stopping');
+        await emulator?.stop();
+      },
+    };
+  } catch (error) {
+    await emulator?.stop();
+    throw error;
+  }
+}

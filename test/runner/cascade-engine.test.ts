@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { submitJob } from '../../bot/submit.js';
+import { resolveDimensions } from '../../core/dimensions.js';
+import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
+import { decodeToRgb } from '../../gpu-runner/imaging.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { collectEvents } from '../support/emulator.js';
+import { createAwsPorts } from '../../core/aws/index.js';
+import { childJob, imagineJob } from './fixtures.js';
+import { FAST_RUNNER_ENV } from './harness.js';
+
+const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
+const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));
+
+describe.skipIf(!existsSync(`${BUNDLE}/manifest.json`))('GIVEN the local stack with the real cascade engine on the tiny ONNX bundle', () => {
+  let stack: LocalStack;
+  let baseResolution = 0;
+  beforeAll(async () => {
+    const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
+    baseResolution = generator.baseResolution;
+    stack = await startLocalStack({ generator, env: { ...FAST_RUNNER_ENV, LOCAL_EMULATOR_PORT: '0' } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('WHEN an imagine and then an upscale of its tile 1 are submitted THEN both complete with images of the resolved sizes', async () => {
+    const ports = createAwsPorts(stack.config, { maxAttempts: 1 });
+    const job = imagineJob({ prompt: 'a small red house', aspect: { w: 2, h: 1 }, userId: 'engine' });
+    await submitJob(ports, job);
+    const events = await collectEvents(ports, (all) => finalOf(all, job.id).length > 0, 50_000);
+    expect(finalOf(events, job.id)[0]?.type).toBe('completed');
+    const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await ports.blobs.get(jobKeys.result(job.id)))!)));
+    expect({ width: result.width, height: result.height }).toEqual(resolveDimensions({ w: 2, h: 1 }, 'medium', baseResolution));
+    expect(result.width % 64).toBe(0);
+    expect(result.height % 64).toBe(0);
+    const first = await decodeToRgb((await ports.blobs.get(result.images[0]!.key))!);
+    expect([first.width, first.height]).toEqual([result.width, result.height]);
+
+    const upscale = childJob(job, 'upscale', 1, `${job.id}-u1`);
+    await submitJob(ports, upscale);
+    await collectEvents(ports, (all) => finalOf(all, upscale.id).length > 0, 50_000, events);
+    expect(finalOf(events, upscale.id)[0]?.type).toBe('completed');
+    const upscaled = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await ports.blobs.get(jobKeys.result(upscale.id)))!)));
+    expect([upscaled.width, upscaled.height]).toEqual([result.width * 2, result.height * 2]);
+  });
+});
