@@ -12,6 +12,7 @@
  *   after that harmless, across restarts and across dispatcher instances.
  * - Out of order and duplicates are harmless: `applyEvent` is monotonic and an unchanged message is
  *   not sent again.
+ * - Live queue position: when a job finishes, the waiting jobs created after it move up by one.
  * Acks: an intermediate event is acked once folded into the state (on a FIFO events queue an unacked
  * message would hold back the job's later events, and a lost progress edit is superseded by the next
  * one); a final event is acked only after its message was delivered, so a crash re-delivers it.
@@ -166,11 +167,29 @@ export class Dispatcher {
       if (!result) throw new Error(`completed event but jobs/${event.jobId}/result.json is missing`);
       state = { ...state, result };
     }
+    const finishedNow = isFinal(state) && !isFinal(track.state);
     track.state = state;
     track.lastEventAt = Date.now();
+    if (finishedNow) this.#advanceQueuePositions(track);
     if (isFinal(state)) track.held.push(received.receiptHandle);
     else await this.#ack(received.receiptHandle);
     this.#schedule(track);
+  }
+
+  /**
+   * Live queue positions: a position counts every job waiting or running that was created earlier
+   * (submit.ts), so each job that finishes moves the later ones up by one. Only jobs this process
+   * is tracking are counted; the next `queued` snapshot or `started` corrects any drift.
+   */
+  #advanceQueuePositions(finished: Track): void {
+    const finishedAt = Date.parse(finished.job.createdAt);
+    for (const other of this.#tracks.values()) {
+      const position = other.state.position;
+      if (other === finished || other.state.phase !== 'queued' || position === undefined || position <= 1) continue;
+      if (Date.parse(other.job.createdAt) <= finishedAt) continue;
+      other.state = { ...other.state, position: position - 1 };
+      this.#schedule(other);
+    }
   }
 
   async #trackFor(jobId: JobId): Promise<Track | undefined> {

@@ -252,3 +252,30 @@ describe('dispatcher channel budget', () => {
     expect(poster.deliveries.at(-1)!.at - poster.deliveries.at(-2)!.at).toBe(0);
   });
 });
+
+describe('dispatcher live queue positions', () => {
+  beforeEach(() => vi.useFakeTimers({ now: new Date('2026-11-26T10:00:00Z') }));
+  afterEach(() => vi.useRealTimers());
+
+  it('GIVEN a job finishes THEN the waiting jobs created after it move up by one, earlier ones do not', async () => {
+    const blobs = new MemoryBlobStore();
+    const events = new MemoryEventBus();
+    const poster = new RecordingPoster();
+    const first = makeJob({ id: 'jfirst', createdAt: '2026-11-26T09:59:00.000Z' });
+    const earlier = makeJob({ id: 'jearlier', createdAt: '2026-11-26T09:58:00.000Z', requester: { ...first.requester, channelId: 'c-other' } });
+    const later = makeJob({ id: 'jlater', createdAt: '2026-11-26T09:59:30.000Z', requester: { ...first.requester, channelId: 'c-third' } });
+    storeJob(blobs, first);
+    storeJob(blobs, earlier);
+    storeJob(blobs, later);
+    const d = new Dispatcher({ events, blobs, posters: { web: poster } });
+    const ev = (jobId: string, r: string, body: Record<string, unknown>): ReceivedEvent => ({ receiptHandle: r, event: { v: 1, jobId, at: Date.now(), ...body } as JobEvent });
+    await d.handleBatch([ev('jfirst', 'a', { type: 'started', runnerId: 'r', attempt: 1 }), ev('jearlier', 'b', { type: 'queued', position: 2 }), ev('jlater', 'c', { type: 'queued', position: 3 })]);
+    await vi.advanceTimersByTimeAsync(0);
+    await vi.advanceTimersByTimeAsync(5000);
+    await d.handleBatch([ev('jfirst', 'd', { type: 'failed', code: 'model_error', reason: 'boom', willRetry: false })]);
+    await vi.advanceTimersByTimeAsync(5000);
+    const last = (jobId: string) => poster.deliveries.filter((x) => x.jobId === jobId).at(-1)!.message.statusLine;
+    expect(last('jlater')).toBe('Queued · position 2');
+    expect(last('jearlier')).toBe('Queued · position 2');
+  });
+});
