@@ -10,6 +10,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type S
 import { JobEventSchema, type JobEvent } from '../job.js';
 import type { EventBus, ReceivedEvent, ReceiveOptions } from '../ports.js';
 import { isAbort, withServiceErrors } from './service-errors.js';
+import { parseBody } from './parse-body.js';
 
 export interface SqsEventBusOptions {
   client: SQSClient;
@@ -92,11 +93,6 @@ export function eventDeduplicationId(event: JobEvent): string {
 
 /** Parses one events-queue message body (also used by the Lambda adapter, functions/dispatch.ts). */
 export function parseEvent(body: string): { event: JobEvent } | { parseError: string } {
-  try {
-    const parsed = JobEventSchema.safeParse(JSON.parse(body));
-    if (parsed.success) return { event: parsed.data };
-    return { parseError: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ') };
-  } catch (error) {
-    return { parseError: `body is not JSON: ${(error as Error).message}` };
-  }
+  const parsed = parseBody(JobEventSchema, body);
+  return 'value' in parsed ? { event: parsed.value } : parsed;
 }

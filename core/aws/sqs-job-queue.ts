@@ -19,6 +19,7 @@ import {
 import { JobSchema, type Job } from '../job.js';
 import type { JobQueue, QueueDepth, ReceivedJob, ReceiveOptions } from '../ports.js';
 import { isAbort, withServiceErrors } from './service-errors.js';
+import { parseBody } from './parse-body.js';
 
 export interface SqsJobQueueOptions {
   client: SQSClient;
@@ -116,13 +117,6 @@ export function userGroupId(job: Pick<Job, 'requester'>): string {
 }
 
 function parseJob(body: string): { job: Job } | { parseError: string } {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (error) {
-    return { parseError: `body is not JSON: ${(error as Error).message}` };
-  }
-  const parsed = JobSchema.safeParse(json);
-  if (parsed.success) return { job: parsed.data };
-  return { parseError: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ') };
+  const parsed = parseBody(JobSchema, body);
+  return 'value' in parsed ? { job: parsed.value } : parsed;
 }
