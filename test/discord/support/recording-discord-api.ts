@@ -22,6 +22,7 @@ export interface RecordedRequest {
   /** JSON body, or the parsed `payload_json` part of a multipart body. */
   json: unknown;
   files: RecordedFile[];
+  /** ms since epoch when the whole body had arrived (before parsing it). */
   at: number;
 }
 
@@ -83,10 +84,11 @@ export class RecordingDiscordApi {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks);
+    const receivedAt = Date.now();
     const contentType = req.headers['content-type'] ?? '';
     const path = decodeURIComponent((req.url ?? '').replace(/^\/api\/v\d+/, '').split('?')[0]!);
     const { json, files } = await parseBody(raw, contentType);
-    const request: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, contentType, json, files, at: Date.now() };
+    const request: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, contentType, json, files, at: receivedAt };
     this.requests.push(request);
     this.waiters = this.waiters.filter((w) => (w.predicate(request) ? (w.resolve(request), false) : true));
 
