@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
+import { composeGrid } from '../../gpu-runner/imaging.js';
+import { buildGenerateRequest, decodeLatent, encodeLatent } from '../../gpu-runner/worker-request.js';
+import { Worker } from '../../gpu-runner/worker.js';
+import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
+import { loadConfig } from '../../core/config.js';
+import type { BlobStore, EventBus, JobQueue } from '../../core/ports.js';
+import { TestGenerator } from '../support/test-generator.js';
+import { childJob, imagineJob } from './fixtures.js';
+
+describe('Backoff', () => {
+  it('GIVEN repeated failures THEN delays double up to the cap and reset after a success', () => {
+    const backoff = new Backoff({ initialMs: 100, maxMs: 1000, random: () => 1 });
+    expect([1, 2, 3, 4, 5, 6].map(() => backoff.next())).toEqual([100, 200, 400, 800, 1000, 1000]);
+    backoff.reset();
+    expect(backoff.next()).toBe(100);
+  });
+
+  it('GIVEN any random draw THEN a delay stays between half the ceiling and the ceiling', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 0.999999, noNaN: true }), fc.integer({ min: 1, max: 12 }), (draw, attempts) => {
+        const backoff = new Backoff({ initialMs: 250, maxMs: 15_000, random: () => draw });
+        let delay = 0;
+        for (let i = 0; i < attempts; i += 1) delay = backoff.next();
+        const ceiling = Math.min(15_000, 250 * 2 ** (attempts - 1));
+        expect(delay).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
+        expect(delay).toBeLessThanOrEqual(ceiling);
+      }),
+    );
+  });
+
+  it('GIVEN an aborted signal THEN sleep returns without waiting out the delay', async () => {
+    const controller = new AbortController();
+    const sleeping = sleep(60_000, controller.signal);
+    controller.abort();
+    await expect(sleeping).resolves.toBeUndefined();
+  });
+});
+
+describe('composeGrid', () => {
+  const solid = (value: number, width = 2, height = 1) => ({ width, height, data: new Uint8Array(width * height * 3).fill(value) });
+
+  it('GIVEN four tiles THEN they sit left to right, top to bottom', () => {
+    const grid = composeGrid([solid(1), solid(2), solid(3), solid(4)]);
+    expect([grid.width, grid.height]).toEqual([4, 2]);
+    expect(Array.from(grid.data.filter((_, i) => i % 3 === 0))).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
+  });
+
+  it('GIVEN two tiles THEN the empty cells are black; one tile is returned as it is', () => {
+    expect(Array.from(composeGrid([solid(9), solid(8)]).data.filter((_, i) => i % 3 === 0))).toEqual([9, 9, 8, 8, 0, 0, 0, 0]);
+    const single = solid(5);
+    expect(composeGrid([single])).toBe(single);
+  });
+
+  it('GIVEN bad input THEN the error says what was expected', () => {
+    expect(() => composeGrid([])).toThrow('composeGrid needs at least one image');
+    expect(() => composeGrid([solid(1), solid(1, 4, 4)])).toThrow('grid images must share one size: expected 2×1, got 4×4');
+    expect(() => composeGrid([1, 2, 3, 4, 5].map((v) => solid(v)))).toThrow('at most 4 images, got 5');
+    expect(() => composeGrid([{ width: 2, height: 2, data: new Uint8Array(3) }])).toThrow('RGB image 2×2 needs 12 bytes, got 3');
+  });
+});
+
+describe('buildGenerateRequest', () => {
+  it('GIVEN an imagine job with a style THEN size from the base, four derived seeds and the styled prompt', () => {
+    const job = imagineJob({ seed: 99, aspect: { w: 16, h: 9 }, prompt: 'fox' });
+    const styled = { ...job, request: { ...job.request, style: 'anime', steps: 12 } };
+    const request = buildGenerateRequest(styled, 1024);
+    expect(request).toMatchObject({ kind: 'imagine', width: 1344, height: 768, steps: 12, seeds: [0, 1, 2, 3].map((i) => deriveSeed(99, i)) });
+    expect(request.prompt).toBe('fox, anime key visual, vibrant colors, clean line art');
+  });
+
+  it('GIVEN a variation or upscale without its parent loaded THEN it refuses', () => {
+    const parent = imagineJob();
+    expect(() => buildGenerateRequest(childJob(parent, 'upscale', 1, 'u-1'), 1024)).toThrow('upscale job u-1 needs its parent tile loaded first');
+  });
+
+  it('GIVEN any float32 values THEN the little-endian latent encoding round-trips exactly', () => {
+    fc.assert(
+      fc.property(fc.float32Array({ maxLength: 64, noDefaultInfinity: false }), (values) => {
+        const bytes = encodeLatent({ dims: [1, 1, values.length || 1], data: values });
+        expect(bytes.byteLength).toBe(values.length * 4);
+        expect(Array.from(decodeLatent(bytes)).map((v) => Object.is(v, -0) ? 0 : v)).toEqual(Array.from(values).map((v) => Object.is(v, -0) ? 0 : v));
+      }),
+    );
+    expect(Array.from(encodeLatent({ dims: [1, 1, 1], data: new Float32Array([1]) }))).toEqual([0, 0, 0x80, 0x3f]);
+  });
+});
+
+describe('Worker settings', () => {
+  it('GIVEN a heartbeat not shorter than the visibility timeout THEN the worker refuses to start', () => {
+    const unused = {} as JobQueue & EventBus & BlobStore;
+    const settings = { ...loadConfig({}).runner, heartbeatSeconds: 30, visibilitySeconds: 30, runnerId: 'r' };
+    expect(() => new Worker({ queue: unused, events: unused, blobs: unused, generator: new TestGenerator(), settings })).toThrow(
+      'heartbeat (30 s) must be shorter than the visibility timeout (30 s)',
+    );
+  });
+});
