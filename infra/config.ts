@@ -43,6 +43,10 @@ export interface InfraConfig {
   };
 }
 
+/** A model name is a path segment of the bucket: models/<name>/. */
+export const MODEL_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const DEFAULT_MODEL_NAME = 'stable-cascade';
+
 /** The runner extends visibility every 60 s (core/config HEARTBEAT_SECONDS); anything shorter loses jobs mid-run. */
 const MIN_VISIBILITY_SECONDS = 120;
 
@@ -61,8 +65,8 @@ const EnvSchema = z.object({
   CASCADE_FLEET_SSM_ACCESS: flag.default(false),
   CASCADE_MODEL_NAME: z
     .string()
-    .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'must be 1–63 chars of a-z, 0-9, ".", "_" and "-" (it becomes the S3 prefix models/<name>/)')
-    .default('stable-cascade'),
+    .regex(MODEL_NAME_PATTERN, 'must be 1–63 chars of a-z, 0-9, ".", "_" and "-" (it becomes the S3 prefix models/<name>/)')
+    .default(DEFAULT_MODEL_NAME),
   CASCADE_RUNNER_IMAGE_TAG: z
     .string()
     .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a Docker tag: up to 128 chars of letters, digits, "_", "." and "-"')
