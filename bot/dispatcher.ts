@@ -20,12 +20,13 @@
  */
 import type { Job, JobId } from '../core/job.js';
 import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.js';
-import { loadAttachment } from './attachment.js';
+import { prepareDelivery } from './delivery-content.js';
+import { ChannelPacer } from './edit-pacing.js';
+import { WorkGate } from './work-gate.js';
 import { alwaysWarm, type FleetStatus } from './fleet.js';
 import { applyEvent, INITIAL_STATE, isFinal, type JobState } from './job-state.js';
 import { isDeleted, loadDelivered, loadJob, loadResult, markDelivered } from './job-records.js';
-import { buildJobMessage } from './message-model.js';
-import { DeliveryError, type Attachment, type PosterRegistry } from './poster.js';
+import { DeliveryError, type PosterRegistry } from './poster.js';
 
 export interface RetryPolicy {
   /** First back-off after a failed delivery. */
@@ -88,10 +89,8 @@ export class Dispatcher {
   readonly #chains = new Map<JobId, Promise<void>>();
   /** Jobs whose final message is out (or that were deleted): later events are acked without an S3 read. */
   readonly #finished = new Set<JobId>();
-  /** Earliest time of the next non-final edit per `platform:channelId`. */
-  readonly #channelFreeAt = new Map<string, number>();
-  #outstanding = 0;
-  #idleWaiters: Array<() => void> = [];
+  readonly #pacer: ChannelPacer;
+  readonly #work = new WorkGate();
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -99,6 +98,7 @@ export class Dispatcher {
     this.#interval = options.minEditIntervalMs ?? 2000;
     this.#log = options.log ?? (() => undefined);
     this.#fleet = options.fleet ?? alwaysWarm;
+    this.#pacer = new ChannelPacer(options.minChannelEditIntervalMs ?? 1000);
   }
 
   /** Long-polls the bus until `signal` aborts; receive errors back off and retry. */
@@ -138,13 +138,12 @@ export class Dispatcher {
     void next.then(() => {
       if (this.#chains.get(event.jobId) === next) this.#chains.delete(event.jobId);
     });
-    return this.#track(next);
+    return this.#work.track(next);
   }
 
   /** Resolves when no delivery is scheduled or in flight (tests, Lambda handlers, shutdown). */
   idle(): Promise<void> {
-    if (this.#outstanding === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#work.idle();
   }
 
   /** Stops every timer; undelivered final events stay unacked and come back from the queue. */
@@ -217,20 +216,20 @@ export class Dispatcher {
     }
     const now = Date.now();
     const final = isFinal(track.state);
-    const throttleUntil = final ? 0 : Math.max(track.lastSentAt + this.#interval, this.#channelFreeAt.get(channelKey(track.job)) ?? 0);
+    const throttleUntil = final ? 0 : Math.max(track.lastSentAt + this.#interval, this.#pacer.freeAt(track.job));
     const wait = Math.max(0, throttleUntil - now, track.notBefore - now);
     if (wait === 0) {
       this.#clearTimer(track);
       // Reserved before the first await so that jobs scheduled in the same tick see the slot taken.
-      if (!final) this.#reserveChannelSlot(track.job);
-      void this.#track(this.#send(track));
+      if (!final) this.#pacer.reserve(track.job);
+      void this.#work.track(this.#send(track));
     } else if (!track.timer || final) {
       this.#clearTimer(track);
-      this.#outstanding++;
+      this.#work.hold();
       track.timer = setTimeout(() => {
         track.timer = undefined;
         this.#schedule(track);
-        this.#settle();
+        this.#work.release();
       }, wait);
     }
   }
@@ -297,27 +296,12 @@ export class Dispatcher {
     const poster = this.#options.posters[job.delivery.platform];
     if (!poster) throw new DeliveryError(`no poster configured for ${job.delivery.platform}`, false);
     const shown = state.phase === 'queued' ? { ...state, waking: !(await this.#isWarm()) } : state;
-    const message = buildJobMessage(job, shown);
-    let attachment: Attachment | undefined;
-    let previewKey = track.lastPreviewKey;
-    if (message.grid) {
-      const grid = message.grid;
-      attachment = (await loadAttachment(this.#options.blobs, grid.key, grid.contentType, `grid-${job.id}`, poster.attachmentLimitBytes(job))) ?? undefined;
-    } else if (message.previewKey && `${message.previewKey}@${state.previewFraction}` !== track.lastPreviewKey) {
-      attachment = (await loadAttachment(this.#options.blobs, message.previewKey, 'image/jpeg', `preview-${job.id}`, poster.attachmentLimitBytes(job))) ?? undefined;
-      previewKey = `${message.previewKey}@${state.previewFraction}`;
-    }
-    const fingerprint = JSON.stringify(message);
-    if (fingerprint === track.lastFingerprint && !attachment) return;
-    await poster.deliver(job, message, attachment);
+    const content = await prepareDelivery(this.#options.blobs, poster, job, shown, track.lastPreviewKey);
+    const fingerprint = JSON.stringify(content.message);
+    if (fingerprint === track.lastFingerprint && !content.attachment) return;
+    await poster.deliver(job, content.message, content.attachment);
     track.lastFingerprint = fingerprint;
-    track.lastPreviewKey = previewKey;
-  }
-
-  #reserveChannelSlot(job: Job): void {
-    const now = Date.now();
-    for (const [key, freeAt] of this.#channelFreeAt) if (freeAt <= now) this.#channelFreeAt.delete(key);
-    this.#channelFreeAt.set(channelKey(job), now + (this.#options.minChannelEditIntervalMs ?? 1000));
+    track.lastPreviewKey = content.previewVersion;
   }
 
   async #isWarm(): Promise<boolean> {
@@ -367,26 +351,9 @@ export class Dispatcher {
     if (track.timer) {
       clearTimeout(track.timer);
       track.timer = undefined;
-      this.#settle();
+      this.#work.release();
     }
   }
-
-  #track<T>(promise: Promise<T>): Promise<T> {
-    this.#outstanding++;
-    return promise.finally(() => this.#settle());
-  }
-
-  #settle(): void {
-    this.#outstanding--;
-    if (this.#outstanding === 0) {
-      const waiters = this.#idleWaiters.splice(0);
-      for (const resolve of waiters) resolve();
-    }
-  }
-}
-
-function channelKey(job: Job): string {
-  return `${job.delivery.platform}:${job.requester.channelId}`;
 }
 
 function describe(error: unknown): string {
