@@ -1,0 +1,81 @@
+/** The gateway entry point runs the same router; answers without slow work still reach the callback endpoint. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
+import { handleGatewayInteraction } from '../../bot/discord/gateway.js';
+import type { DiscordCommandHandlers, InteractionRouterDeps } from '../../bot/discord/interactions.js';
+import { createDiscordRest } from '../../bot/discord/rest-poster.js';
+import { createModerationPolicy } from '../../bot/moderation.js';
+import { RecordingDiscordApi } from './support/recording-discord-api.js';
+import { autocomplete, buttonPress, slashCommand } from './support/signed-interactions.js';
+
+const api = new RecordingDiscordApi();
+const calls: string[] = [];
+// A unit test of the transport: the handlers only record that they ran.
+const handlers: DiscordCommandHandlers = {
+  imagine: async () => (calls.push('imagine'), { kind: 'accepted', jobId: 'j1', duplicate: false }),
+  pressButton: async () => (calls.push('press'), { kind: 'accepted', jobId: 'j2', duplicate: false }),
+  info: async () => (calls.push('info'), { kind: 'info', title: 'Your usage', lines: ['In progress: 0 of 3'], copyable: [] }),
+  settings: async () => (calls.push('settings'), { kind: 'done', action: 'settings_saved', message: 'Saved' }),
+  show: async () => (calls.push('show'), { kind: 'rejected', code: 'not_found', message: 'There is no job j9' }),
+  cancel: async () => (calls.push('cancel'), { kind: 'done', action: 'cancelled', message: 'Cancelled' }),
+};
+let router: InteractionRouterDeps;
+
+beforeAll(async () => {
+  await api.start();
+  router = { handlers, moderation: createModerationPolicy({ blocklist: [] }), rest: createDiscordRest({ api: api.api }) };
+});
+afterAll(async () => api.stop());
+afterEach(() => {
+  api.clear();
+  calls.length = 0;
+});
+
+describe('handleGatewayInteraction', () => {
+  it('GIVEN autocomplete THEN the choices are posted to the callback and no command runs', async () => {
+    const payload = autocomplete('style', 'photo');
+    await handleGatewayInteraction(payload, router);
+    expect(api.requests).toHaveLength(1);
+    expect(api.requests[0]!.path).toBe(`/interactions/${payload.id}/${payload.token}/callback`);
+    expect(api.requests[0]!.json).toMatchObject({ type: InteractionResponseType.ApplicationCommandAutocompleteResult, data: { choices: [{ value: 'photo' }] } });
+    expect(calls).toEqual([]);
+  });
+
+  it('GIVEN a tampered button THEN an ephemeral refusal is posted and no command runs', async () => {
+    await handleGatewayInteraction(buttonPress('upscale:j1:7', '1'), router);
+    expect(api.requests[0]!.json).toMatchObject({ type: InteractionResponseType.ChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    expect(calls).toEqual([]);
+  });
+
+  it('GIVEN /info THEN a private deferral, the command, then the answer edited into the deferral', async () => {
+    const payload = slashCommand('info', []);
+    await handleGatewayInteraction(payload, router);
+    expect(calls).toEqual(['info']);
+    expect(api.requests.map((r) => r.method)).toEqual(['POST', 'PATCH']);
+    expect(api.requests[0]!.json).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: MessageFlags.Ephemeral } });
+    expect(JSON.stringify(api.requests[1]!.json)).toContain('In progress: 0 of 3');
+  });
+
+  it('GIVEN /show of a missing job THEN the public placeholder is replaced by a private refusal', async () => {
+    await handleGatewayInteraction(slashCommand('show', [{ name: 'job', type: 3, value: 'j9' }]), router);
+    expect(api.requests.map((r) => r.method)).toEqual(['POST', 'DELETE', 'POST']);
+    expect(api.requests[2]!.json).toMatchObject({ content: 'There is no job j9', flags: MessageFlags.Ephemeral });
+  });
+
+  it('GIVEN the callback fails (interaction already expired) THEN the command never runs', async () => {
+    api.failNext((r) => r.path.endsWith('/callback'), { status: 404, body: { message: 'Unknown interaction', code: 10062 } });
+    await handleGatewayInteraction(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a fox' }]), router);
+    expect(calls).toEqual([]);
+  });
+
+  it('GIVEN a command handler that throws THEN the actor gets a private "try again" and the error is logged without the token', async () => {
+    const logged: string[] = [];
+    const failing = { ...router, handlers: { ...handlers, imagine: async () => { throw new Error('S3 unreachable'); } }, log: (event: string, fields: Record<string, unknown>) => void logged.push(JSON.stringify({ event, ...fields })) };
+    const payload = slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a fox' }]);
+    await handleGatewayInteraction(payload, failing);
+    expect(api.requests.map((r) => r.method)).toEqual(['POST', 'POST']);
+    expect(api.requests[1]!.json).toMatchObject({ flags: MessageFlags.Ephemeral });
+    expect(logged.join('\n')).toContain('S3 unreachable');
+    expect(logged.join('\n')).not.toContain(payload.token);
+  });
+});
