@@ -5,7 +5,10 @@
  * An application uses either the gateway or an Interactions Endpoint URL, never both.
  */
 import { Client, GatewayDispatchEvents, GatewayIntentBits } from 'discord.js';
+import type { Config } from '../../core/config.js';
+import type { BotDeps } from '../commands/context.js';
 import { routeInteraction, acknowledgeThenRun, type InteractionLog, type InteractionRouterDeps } from './interactions.js';
+import { wireDiscord, type DiscordWiring } from './wiring.js';
 
 export interface GatewayOptions {
   token: string;
@@ -59,4 +62,16 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<Disc
       await client.destroy();
     },
   };
+}
+
+/**
+ * What `npm start` calls when DISCORD_TOKEN is set: the gateway client plus the poster the
+ * dispatcher needs (`posters: { discord: started.poster }`). Undefined without a token.
+ */
+export async function startDiscordFromConfig(config: Config, bot: BotDeps, log?: InteractionLog): Promise<(DiscordWiring & { gateway: DiscordGateway }) | undefined> {
+  const token = config.discord.token;
+  if (!token) return undefined;
+  const wiring = wireDiscord(config, bot, log ? { log } : {});
+  const gateway = await startDiscordGateway({ token, router: wiring.router, ...(log ? { log } : {}) });
+  return { ...wiring, gateway };
 }
