@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   /** Instance metadata base URL; set to watch for EC2 spot interruption notices. */
   SPOT_METADATA_URL: url.optional(),
   SPOT_POLL_MS: z.coerce.number().int().min(50).default(5000),
+  /** How often an idle runner looks for dead-lettered jobs nobody was told about. */
+  DLQ_CHECK_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   RUNNER_ID: optionalText,
   /** The model bundle: a local folder or an s3:// prefix (synced into MODEL_CACHE_DIR). */
   MODEL_DIR: optionalText,
@@ -64,6 +66,10 @@ const EnvSchema = z.object({
   LOW_MEMORY: flag.default(false),
 
   LOCAL_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(4566),
+  /** `npm start`: port of the web playground on 127.0.0.1 (0 = any free port). */
+  WEB_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** `npm start`: folder that keeps the local store's objects across restarts. */
+  DATA_DIR: z.string().min(1).default('.data'),
 
   DISCORD_TOKEN: optionalText,
   DISCORD_PUBLIC_KEY: optionalText,
@@ -97,6 +103,7 @@ export interface RunnerSettings {
   drainTimeoutSeconds: number;
   spotMetadataUrl?: string;
   spotPollMs: number;
+  deadLetterCheckSeconds: number;
   runnerId?: string;
 }
 
@@ -110,6 +117,8 @@ export interface Config {
   runner: RunnerSettings;
   model: { dir?: string; cacheDir: string; provider: 'cpu' | 'cuda' | 'webgpu'; lowMemory: boolean };
   localEmulatorPort: number;
+  /** The local playground (`npm start`): web port and the folder that keeps local S3 objects. */
+  local: { webPort: number; dataDir: string };
   discord: { token?: string; publicKey?: string; applicationId?: string };
   slack: { botToken?: string; signingSecret?: string; appToken?: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; json: boolean };
@@ -156,10 +165,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       drainTimeoutSeconds: e.DRAIN_TIMEOUT_SECONDS,
       ...(e.SPOT_METADATA_URL ? { spotMetadataUrl: e.SPOT_METADATA_URL } : {}),
       spotPollMs: e.SPOT_POLL_MS,
+      deadLetterCheckSeconds: e.DLQ_CHECK_SECONDS,
       ...(e.RUNNER_ID ? { runnerId: e.RUNNER_ID } : {}),
     },
     model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY },
     localEmulatorPort: e.LOCAL_EMULATOR_PORT,
+    local: { webPort: e.WEB_PORT, dataDir: e.DATA_DIR },
     discord: { token: e.DISCORD_TOKEN, publicKey: e.DISCORD_PUBLIC_KEY, applicationId: e.DISCORD_APPLICATION_ID },
     slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN },
     log: { level: e.LOG_LEVEL, json: e.LOG_JSON },

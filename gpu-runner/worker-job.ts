@@ -13,6 +13,7 @@ import type { GenerateProgress, ImageGenerator, RgbImage } from './generator.js'
 import { buildGenerateRequest, loadParentTile } from './worker-request.js';
 import { storeOutputs } from './worker-outputs.js';
 import { composeGrid, encodeJpeg } from './imaging.js';
+import { markDeadLetterNotified } from './worker-dead-letters.js';
 
 export interface WorkerSettings extends RunnerSettings {
   runnerId: string;
@@ -123,6 +124,7 @@ export class JobRun {
     if (final) {
       await this.#publishFailed(code, `The image could not be made after ${attempt} attempts. The job was set aside for the operators to look at.`, false);
       await this.#ctx.attempt('clear pending', () => clearPending(this.#ctx.blobs, this.job));
+      await this.#ctx.attempt('mark notified', () => markDeadLetterNotified(this.#ctx.blobs, this.job.id));
       // Visible again at once: the next receive exceeds maxReceiveCount and SQS moves it to the DLQ.
       await this.#ctx.attempt('release job', () => queue.release(handle));
     } else {

@@ -18,6 +18,7 @@ import { pendingMarkerKey } from '../core/pending.js';
 import type { ImageGenerator } from './generator.js';
 import { Backoff, sleep } from './worker-backoff.js';
 import { JobRun, type JobOutcome, type WorkerSettings } from './worker-job.js';
+import { markDeadLetterNotified, notifyDeadLetters } from './worker-dead-letters.js';
 
 export type { WorkerSettings } from './worker-job.js';
 
@@ -25,6 +26,8 @@ export interface WorkerOptions {
   queue: JobQueue;
   events: EventBus;
   blobs: BlobStore;
+  /** The jobs DLQ; when given, the idle runner tells users about jobs that died there unannounced. */
+  deadLetters?: JobQueue;
   generator: ImageGenerator;
   settings: WorkerSettings;
   log?: Logger;
@@ -123,7 +126,10 @@ export class Worker {
         await sleep(delayMs, this.#pollAbort.signal);
         continue;
       }
-      if (!received) continue;
+      if (!received) {
+        await this.#checkDeadLetters();
+        continue;
+      }
       this.#counters.received += 1;
       try {
         if (received.job) await this.#process(received as ReceivedJob & { job: Job });
@@ -164,9 +170,24 @@ export class Worker {
         events.publish({ v: WIRE_VERSION, type: 'failed', jobId: recovered.id!, at: Date.now(), code: 'poison_message', reason: 'The request could not be read, so no image was made. Please try again.', willRetry: false }),
       );
       if (recovered.markerKey) await this.#attempt('clear pending', () => blobs.delete([recovered.markerKey!]));
+      await this.#attempt('mark notified', () => markDeadLetterNotified(blobs, recovered.id!));
     }
     // Released, not deleted: the redrive policy moves it to the DLQ once its receives run out.
     await this.#attempt('release malformed message', () => (final ? queue.release(received.receiptHandle) : queue.extendVisibility(received.receiptHandle, settings.retryDelaySeconds)));
+  }
+
+  #lastDeadLetterCheck = Number.NEGATIVE_INFINITY;
+
+  /** Idle time only, at most once per DLQ_CHECK_SECONDS; a failure here never stops the loop. */
+  async #checkDeadLetters(): Promise<void> {
+    const { deadLetters, events, blobs, settings } = this.#options;
+    if (!deadLetters || Date.now() - this.#lastDeadLetterCheck < settings.deadLetterCheckSeconds * 1000) return;
+    this.#lastDeadLetterCheck = Date.now();
+    try {
+      await notifyDeadLetters({ deadLetters, events, blobs, log: this.#log });
+    } catch (error) {
+      this.#log.warn('dead-letter check failed', { error });
+    }
   }
 
   #count(outcome: JobOutcome): void {

@@ -16,6 +16,8 @@ export interface Ports {
   queue: JobQueue;
   events: EventBus;
   blobs: BlobStore;
+  /** The jobs DLQ, when JOBS_DLQ_URL is set (the runner tells users about jobs that died there). */
+  deadLetters?: JobQueue;
 }
 
 /** Needs JOBS_QUEUE_URL, EVENTS_QUEUE_URL and BUCKET (set by the emulator launcher locally). */
@@ -31,5 +33,6 @@ export function createAwsPorts(config: Config, tuning: ClientTuning = {}): Ports
     queue: new SqsJobQueue({ client: sqs, queueUrl: config.jobsQueueUrl! }),
     events: new SqsEventBus({ client: sqs, queueUrl: config.eventsQueueUrl! }),
     blobs: new S3BlobStore({ client: createS3Client(config.aws, tuning), bucket: config.bucket! }),
+    ...(config.jobsDlqUrl ? { deadLetters: new SqsJobQueue({ client: sqs, queueUrl: config.jobsDlqUrl }) } : {}),
   };
 }

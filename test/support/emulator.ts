@@ -2,7 +2,7 @@
  * The SQS/S3 emulator for tests: fauxqs in-process on 127.0.0.1, port 0, with the jobs queue (+ DLQ
  * via redrive), the events queue and the bucket, plus AWS-SDK ports pointed at it over HTTP.
  */
-import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalEmulator, type LocalEmulator, type LocalEmulatorOptions } from '../../local/emulator.js';
 import { loadConfig, type Config } from '../../core/config.js';
 import { createAwsPorts, createSqsClient, type Ports } from '../../core/aws/index.js';
@@ -14,8 +14,10 @@ export interface TestEmulator extends LocalEmulator {
   sqs: SQSClient;
   /** Sends a raw body to the jobs queue (malformed-message tests). */
   sendRaw(body: string, groupId: string): Promise<void>;
-  /** Bodies currently in the DLQ (received with visibility 0 so they stay there). */
+  /** Bodies currently visible in the DLQ (received with visibility 0 so they stay there). */
   dlqBodies(): Promise<string[]>;
+  /** Messages in the DLQ, visible or not. */
+  inspectDlqCount(): Promise<number>;
 }
 
 export async function startTestEmulator(options: LocalEmulatorOptions & { env?: Record<string, string> } = {}): Promise<TestEmulator> {
@@ -34,6 +36,10 @@ export async function startTestEmulator(options: LocalEmulatorOptions & { env?: 
     async dlqBodies() {
       const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: emulator.jobsDlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
       return (response.Messages ?? []).map((message) => message.Body ?? '');
+    },
+    async inspectDlqCount() {
+      const response = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: emulator.jobsDlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     },
     async stop() {
       sqs.destroy();
