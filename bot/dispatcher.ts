@@ -251,7 +251,8 @@ export class Dispatcher {
       track.lastSentAt = Date.now();
       if (isFinal(state)) {
         const phase = state.phase === 'completed' || state.phase === 'failed' || state.phase === 'cancelled' ? state.phase : undefined;
-        if (phase) await markDelivered(this.#options.blobs, track.job.id, { v: 1, phase, at: Date.now() });
+        const failure = state.failure ? { failure: { code: state.failure.code, reason: state.failure.reason } } : {};
+        if (phase) await markDelivered(this.#options.blobs, track.job.id, { v: 1, phase, at: Date.now(), ...failure });
         this.#finish(track);
       }
       await Promise.all(held.map((receipt) => this.#ack(receipt)));

@@ -20,6 +20,8 @@ export const DeliveredMarkerSchema = z.strictObject({
   v: z.literal(1),
   phase: z.enum(['completed', 'failed', 'cancelled']),
   at: z.number().int().nonnegative(),
+  /** Why it failed or stopped, as shown to the user, so a page reload or /show can say it again. */
+  failure: z.strictObject({ code: z.string().min(1).max(64), reason: z.string().min(1).max(500) }).optional(),
 });
 export type DeliveredMarker = z.infer<typeof DeliveredMarkerSchema>;
 

@@ -6,7 +6,8 @@ import type { MemoryBlobStore } from './memory-ports.js';
 export const alice = { platform: 'discord' as const, userId: 'alice', channelId: 'c1', workspaceId: 'g1' };
 export const bob = { platform: 'discord' as const, userId: 'bob', channelId: 'c1', workspaceId: 'g1' };
 
-export function makeJob(overrides: Partial<Job> = {}): Job {
+/** Overrides may set any field of any job kind (e.g. `strength` of a variation); the result is not schema-checked. */
+export function makeJob(overrides: Partial<Job> & { strength?: 'subtle' | 'strong' } = {}): Job {
   return {
     v: 1,
     id: 'jparent',
