@@ -71,3 +71,15 @@ export function fleetControlEnvironment(settings: { jobsPerInstance: number; sca
     FLEET_SCALE_IN_DELAY_SECONDS: String(settings.scaleInDelayMinutes * 60),
   };
 }
+
+/** Bot policy read by the front ends (core/config, bot/moderation): forwarded from the deploy environment when set. */
+export const BOT_POLICY_VARIABLES = ['MAX_PENDING_PER_USER', 'MODERATION_BLOCKLIST', 'MODERATION_RESTRICTED', 'ALLOWED_WORKSPACES', 'ALLOWED_CHANNELS'] as const;
+
+export function botPolicyEnvironment(deployEnv: Record<string, string | undefined>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of BOT_POLICY_VARIABLES) {
+    const value = deployEnv[name]?.trim();
+    if (value) env[name] = value;
+  }
+  return env;
+}

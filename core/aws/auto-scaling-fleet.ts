@@ -31,15 +31,23 @@ export interface FleetSnapshot {
 export interface AutoScalingFleetOptions {
   client: AutoScalingClient;
   groupName: string;
+  /** How long an `isWarm()` answer is reused (default 10 s): every status edit asks, the API is rate-limited. */
+  warmCacheMs?: number;
+  now?: () => number;
 }
 
 export class AutoScalingFleet {
   readonly #client: AutoScalingClient;
   readonly #groupName: string;
+  readonly #warmCacheMs: number;
+  readonly #now: () => number;
+  #warm: { value: boolean; at: number } | undefined;
 
   constructor(options: AutoScalingFleetOptions) {
     this.#client = options.client;
     this.#groupName = options.groupName;
+    this.#warmCacheMs = options.warmCacheMs ?? 10_000;
+    this.#now = options.now ?? Date.now;
   }
 
   async snapshot(): Promise<FleetSnapshot> {
@@ -61,7 +69,11 @@ export class AutoScalingFleet {
 
   /** FleetStatus (bot/fleet.ts): at least one runner is in service. */
   async isWarm(): Promise<boolean> {
-    return (await this.snapshot()).inService > 0;
+    const now = this.#now();
+    if (this.#warm && now - this.#warm.at < this.#warmCacheMs) return this.#warm.value;
+    const value = (await this.snapshot()).inService > 0;
+    this.#warm = { value, at: now };
+    return value;
   }
 
   async setDesired(desired: number): Promise<void> {

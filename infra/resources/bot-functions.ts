@@ -5,7 +5,7 @@
  */
 import type { InfraConfig } from '../config.js';
 import { dispatcherStatements, frontEndStatements, type AppArns } from '../iam-policies.js';
-import { fleetControlEnvironment, functionEnvironment } from '../runtime-env.js';
+import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } from '../runtime-env.js';
 import { functionPermissions } from './permissions.js';
 import { DISPATCHER_TIMEOUT_SECONDS, type Queues } from './queues.js';
 import type { Secrets } from './secrets.js';
@@ -35,6 +35,7 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
   const discordSecrets = secrets.discord
     ? { discordApplicationId: secrets.discord.applicationId.value, discordPublicKey: secrets.discord.publicKey.value, discordToken: secrets.discord.botToken.value }
     : {};
+  const policy = botPolicyEnvironment(process.env);
   const slackSecrets = secrets.slack ? { slackSigningSecret: secrets.slack.signingSecret.value, slackBotToken: secrets.slack.botToken.value } : {};
 
   const discord = secrets.discord
@@ -44,7 +45,7 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
         url: true,
         timeout: '10 seconds',
         memory: '512 MB',
-        environment: functionEnvironment<$util.Input<string>>(shared, discordSecrets),
+        environment: { ...functionEnvironment<$util.Input<string>>(shared, discordSecrets), ...policy },
         permissions: functionPermissions(arns, frontEndStatements),
       })
     : undefined;
@@ -56,7 +57,7 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
         url: true,
         timeout: '10 seconds',
         memory: '512 MB',
-        environment: functionEnvironment<$util.Input<string>>(shared, slackSecrets),
+        environment: { ...functionEnvironment<$util.Input<string>>(shared, slackSecrets), ...policy },
         permissions: functionPermissions(arns, frontEndStatements),
       })
     : undefined;
@@ -72,6 +73,7 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
       environment: {
         ...functionEnvironment<$util.Input<string>>(shared, { ...discordSecrets, ...slackSecrets }),
         ...fleetControlEnvironment(config.fleet),
+        ...policy,
       },
       permissions: functionPermissions(arns, dispatcherStatements),
     },

@@ -7,7 +7,8 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { ConfigError } from '../../core/errors.js';
 import { AutoScalingFleet, SCALE_IN_TAG, type FleetSnapshot } from '../../core/aws/auto-scaling-fleet.js';
-import type { FleetStatus } from '../../bot/fleet.js';
+import { alwaysWarm, type FleetStatus } from '../../bot/fleet.js';
+import { fleetStatusFromEnvironment } from '../../functions/fleet-status.js';
 import { loadFleetControlSettings, reconcileFleet, type ControllableFleet } from '../../functions/fleet-reconcile.js';
 import { fleetControlEnvironment } from '../../infra/runtime-env.js';
 
@@ -100,6 +101,27 @@ class FakeFleet implements ControllableFleet {
 }
 
 const snapshot = (desired: number, since?: number): FleetSnapshot => ({ desired, min: 0, max: 4, inService: desired, launching: 0, scaleInPendingSince: since });
+
+describe('FleetStatus for the front ends', () => {
+  it('GIVEN repeated isWarm calls THEN the group is described once per cache period', async () => {
+    const { client, sent } = stubClient(group());
+    let now = 0;
+    const fleet = new AutoScalingFleet({ client, groupName: 'grp', warmCacheMs: 10_000, now: () => now });
+    await fleet.isWarm();
+    now = 9_999;
+    await fleet.isWarm();
+    expect(sent).toHaveLength(1);
+    now = 10_000;
+    await fleet.isWarm();
+    expect(sent).toHaveLength(2);
+  });
+
+  it('GIVEN FLEET_GROUP_NAME THEN the Lambda front ends get the group-backed status, otherwise always warm', async () => {
+    expect(fleetStatusFromEnvironment({ FLEET_GROUP_NAME: 'grp', AWS_REGION: 'eu-west-1' })).toBeInstanceOf(AutoScalingFleet);
+    expect(fleetStatusFromEnvironment({})).toBe(alwaysWarm);
+    expect(fleetStatusFromEnvironment({ FLEET_GROUP_NAME: '  ' })).toBe(alwaysWarm);
+  });
+});
 
 describe('reconcileFleet', () => {
   const settings = { jobsPerInstance: 3, scaleInDelayMs: 600_000 };
