@@ -248,6 +248,29 @@ describe('GIVEN a finished grid and its buttons', () => {
     expect(await takeJobs()).toHaveLength(0);
   });
 
+  it('WHEN /show names the job THEN its grid is posted again as a new message with its buttons', async () => {
+    const payload = slashCommand('show', [{ name: 'job', type: 3, value: parentId }], { userId: '1999000000000000004' });
+    expect((await send(payload)).statusCode).toBe(202);
+    expect(callbacks()[0]!.json).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource });
+    const edit = await api.waitFor((r) => r.method === 'PATCH' && r.path === `/webhooks/${APP_ID}/${payload.token}/messages/@original`);
+    expect(edit.files).toHaveLength(1);
+    expect([...edit.files[0]!.bytes]).toEqual([1, 2, 3]);
+    expect((edit.json as { components: unknown[] }).components).toHaveLength(3);
+  });
+
+  it('WHEN a manager opens the buttons to everyone THEN another user may upscale; a non-manager may not change it', async () => {
+    const stranger = { userId: '1999000000000000005', permissions: '0' };
+    await send(slashCommand('settings', [{ name: 'scope', type: 3, value: 'channel' }, { name: 'buttons', type: 3, value: 'everyone' }], stranger));
+    expect(JSON.stringify((await api.waitFor((r) => r.method === 'PATCH')).json)).toContain('Only people who can manage this channel');
+    api.clear();
+    await send(slashCommand('settings', [{ name: 'scope', type: 3, value: 'channel' }, { name: 'buttons', type: 3, value: 'everyone' }]));
+    expect(JSON.stringify((await api.waitFor((r) => r.method === 'PATCH')).json)).toContain('Saved channel defaults');
+    api.clear();
+    expect((await send(buttonPress(`upscale:${parentId}:1`, messageId, stranger))).statusCode).toBe(202);
+    expect(await takeJobs()).toHaveLength(1);
+    await send(slashCommand('settings', [{ name: 'scope', type: 3, value: 'channel' }, { name: 'reset', type: 5, value: true }]));
+  });
+
   it('WHEN the owner presses 🗑️ THEN the message and the stored objects are deleted (last: it removes the parent)', async () => {
     const payload = buttonPress(`delete:${parentId}:0`, messageId);
     await send(payload);
