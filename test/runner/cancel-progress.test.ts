@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { decodeToRgb } from '../../gpu-runner/imaging.js';
 import { submitJob } from '../../bot/submit.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -41,5 +42,27 @@ describe('GIVEN a runner with slow steps and a long progress interval', () => {
     expect(await emulator.ports.blobs.list(`jobs/${job.id}/image`)).toEqual([]);
     expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
     expect(runner.worker.counters.cancelled).toBe(1);
+  });
+});
+
+describe('GIVEN a generator that offers previews', () => {
+  it('WHEN a job runs THEN a JPEG preview grid is stored at the preview key and announced before completed', async () => {
+    const emulator = await startTestEmulator();
+    const runner = await startTestRunner(emulator.env(), new TestGenerator({ steps: 4, previews: true }));
+    try {
+      const job = imagineJob({ userId: 'preview' });
+      await submitJob(emulator.ports, job);
+      const events = await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0);
+      const types = events.filter((e) => e.jobId === job.id).map((e) => e.type);
+      expect(types.indexOf('preview')).toBeGreaterThan(types.indexOf('started'));
+      expect(types.indexOf('preview')).toBeLessThan(types.indexOf('completed'));
+      expect(events.find((e) => e.jobId === job.id && e.type === 'preview')).toMatchObject({ key: jobKeys.preview(job.id), fraction: 0.5 });
+      const preview = await decodeToRgb((await emulator.ports.blobs.get(jobKeys.preview(job.id)))!);
+      const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.result(job.id)))!)));
+      expect([preview.width, preview.height]).toEqual([result.grid.width, result.grid.height]);
+    } finally {
+      await runner.stop('test over');
+      await emulator.stop();
+    }
   });
 });

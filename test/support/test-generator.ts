@@ -12,6 +12,8 @@ export interface TestGeneratorOptions {
   stepDelayMs?: number;
   /** Throw on every call (a poison job) with this message. */
   alwaysFailWith?: string;
+  /** Offer a preview (the final images, early) half-way through. */
+  previews?: boolean;
 }
 
 export const LATENT_CHANNELS = 4;
@@ -37,6 +39,9 @@ export class TestGenerator implements ImageGenerator {
       if (hooks.signal?.aborted) throw Object.assign(new Error('generation aborted'), { name: 'AbortError' });
       if (this.#options.stepDelayMs) await new Promise((resolve) => setTimeout(resolve, this.#options.stepDelayMs));
       hooks.onProgress?.({ stage: 'prior', step, steps, fraction: step / steps });
+      if (this.#options.previews && step === Math.ceil(steps / 2)) {
+        hooks.onPreview?.(request.seeds.map((seed) => expectedImage(seed, request.width, request.height, request.prompt)), step / steps);
+      }
     }
     if (hooks.signal?.aborted) throw Object.assign(new Error('generation aborted'), { name: 'AbortError' });
     if (this.#options.alwaysFailWith) throw new Error(this.#options.alwaysFailWith);
