@@ -7,6 +7,7 @@
  *
  *   npx tsx bench/discord-ack.ts [count]
  */
+import { latencySummary, quantile } from './percentiles.js';
 import { createModerationPolicy } from '../bot/moderation.js';
 import { createCommandHandlers } from '../bot/discord/interactions.js';
 import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
@@ -18,12 +19,6 @@ import { RecordingDiscordApi } from '../test/discord/support/recording-discord-a
 import { functionUrlEvent, makeSigningKeys, slashCommand } from '../test/discord/support/signed-interactions.js';
 
 const COUNT = Number(process.argv[2] ?? 1000);
-
-function summary(label: string, samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return `${label.padEnd(44)} n=${sorted.length}  p50 ${at(0.5).toFixed(3)} ms  p99 ${at(0.99).toFixed(3)} ms  max ${sorted[sorted.length - 1]!.toFixed(3)} ms`;
-}
 
 async function main(): Promise<void> {
   const keys = makeSigningKeys();
@@ -71,12 +66,10 @@ async function main(): Promise<void> {
   }
 
   console.log(`Discord ack path (${process.version}, ${COUNT} signed /imagine requests each)`);
-  console.log(summary('ack decision (verify + parse + route)', decision));
-  console.log(summary('deferral received at callback (ms, wall)', ackSeen));
-  console.log(summary('whole Lambda invocation incl. enqueue', invocation));
-  const sortedDecision = [...decision].sort((a, b) => a - b);
-  const sortedInvocation = [...invocation].sort((a, b) => a - b);
-  console.log(`enqueue share of the invocation at p50: ${(100 * (1 - sortedDecision[Math.floor(sortedDecision.length / 2)]! / sortedInvocation[Math.floor(sortedInvocation.length / 2)]!)).toFixed(1)} %`);
+  console.log(latencySummary('ack decision (verify + parse + route)', decision, 3));
+  console.log(latencySummary('deferral received at callback (ms, wall)', ackSeen, 0));
+  console.log(latencySummary('whole Lambda invocation incl. enqueue', invocation, 1));
+  console.log(`enqueue share of the invocation at p50: ${(100 * (1 - quantile(decision, 0.5) / quantile(invocation, 0.5))).toFixed(1)} %`);
 
   await api.stop();
   await emulator.stop();

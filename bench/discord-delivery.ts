@@ -8,6 +8,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import sharp from 'sharp';
+import { latencySummary } from './percentiles.js';
 import { jobKeys, WIRE_VERSION } from '../core/job.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.js';
@@ -17,12 +18,6 @@ import { RecordingDiscordApi } from '../test/discord/support/recording-discord-a
 import { APP_ID, completedMessage, discordJob, gridResult } from '../test/discord/support/fixtures.js';
 
 const COUNT = Number(process.argv[2] ?? 30);
-
-function summary(label: string, samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return `${label.padEnd(40)} n=${sorted.length}  p50 ${at(0.5).toFixed(2)} ms  p99 ${at(0.99).toFixed(2)} ms  max ${sorted[sorted.length - 1]!.toFixed(2)} ms`;
-}
 
 async function main(): Promise<void> {
   const emulator = await startTestEmulator();
@@ -75,9 +70,9 @@ async function main(): Promise<void> {
   }
 
   console.log(`Discord delivery (${process.version}, grid PNG ${(grid.byteLength / 1024 / 1024).toFixed(2)} MiB)`);
-  console.log(summary('completed event → recorded edit (wall)', latency));
-  console.log(summary('of which: S3 GET of the grid (emulator)', s3Get));
-  console.log(summary('renderDiscordMessage (incl. limit check)', render));
+  console.log(latencySummary('completed event → recorded edit (wall)', latency));
+  console.log(latencySummary('of which: S3 GET of the grid (emulator)', s3Get));
+  console.log(latencySummary('renderDiscordMessage (incl. limit check)', render));
 
   stop.abort();
   dispatcher.stop();

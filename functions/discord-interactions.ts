@@ -13,11 +13,11 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { loadConfig, redactSecrets } from '../core/config.js';
 import { createAwsPorts } from '../core/aws/index.js';
 import { ConfigError } from '../core/errors.js';
-import { createModerationPolicy } from '../bot/moderation.js';
+import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
 import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
 import { acknowledgeThenRun, type InteractionLog } from '../bot/discord/interactions.js';
 import { createInteractionVerifier } from '../bot/discord/verify.js';
-import { moderationConfigFromEnv, wireDiscord } from '../bot/discord/wiring.js';
+import { wireDiscord } from '../bot/discord/wiring.js';
 
 /** Always the structured form (status, headers, body), never a bare string. */
 export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;

@@ -5,26 +5,8 @@
 import type { REST } from '@discordjs/rest';
 import type { Config } from '../../core/config.js';
 import type { BotDeps } from '../commands/context.js';
-import type { ModerationConfig } from '../moderation.js';
 import { createCommandHandlers, type InteractionLog, type InteractionRouterDeps } from './interactions.js';
 import { blobMessageIds, createDiscordRest, DiscordRestPoster } from './rest-poster.js';
-
-/**
- * Moderation settings from the environment (comma-separated lists):
- * MODERATION_BLOCKLIST, MODERATION_RESTRICTED (allowed only in age-restricted channels),
- * ALLOWED_WORKSPACES (Discord guild ids / Slack team ids), ALLOWED_CHANNELS.
- */
-export function moderationConfigFromEnv(env: Record<string, string | undefined>): ModerationConfig {
-  const list = (name: string) => (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
-  const allowedWorkspaces = list('ALLOWED_WORKSPACES');
-  const allowedChannels = list('ALLOWED_CHANNELS');
-  return {
-    blocklist: list('MODERATION_BLOCKLIST'),
-    restrictedOnly: list('MODERATION_RESTRICTED'),
-    ...(allowedWorkspaces.length ? { allowedWorkspaces } : {}),
-    ...(allowedChannels.length ? { allowedChannels } : {}),
-  };
-}
 
 export interface DiscordWiring {
   rest: REST;
@@ -42,3 +24,6 @@ export function wireDiscord(config: Config, bot: BotDeps, options: { api?: strin
   };
 }
 
+
+/** Kept for importers from before it moved to bot/moderation.ts; import it from there. */
+export { moderationConfigFromEnv } from '../moderation.js';

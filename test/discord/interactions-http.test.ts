@@ -12,6 +12,7 @@ import { createDiscordRest } from '../../bot/discord/rest-poster.js';
 import { createInteractionVerifier } from '../../bot/discord/verify.js';
 import { createDiscordInteractionsHandler, type DiscordInteractionsHandler } from '../../functions/discord-interactions.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { takeJobs } from '../support/drain-jobs.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
 import { APP_ID, CHANNEL_ID, USER_ID, discordJob, gridResult } from './support/fixtures.js';
 import { autocomplete, buttonPress, functionUrlEvent, makeSigningKeys, nowSeconds, ping, signBody, slashCommand } from './support/signed-interactions.js';
@@ -29,17 +30,6 @@ function makeHandler(overrides: Partial<BotDeps> = {}): DiscordInteractionsHandl
 
 let handler: DiscordInteractionsHandler;
 const send = (payload: unknown, options = {}) => handler(functionUrlEvent(keys, JSON.stringify(payload), options));
-
-/** Every job now on the queue (received and deleted, so the next test starts empty). */
-async function takeJobs(): Promise<Job[]> {
-  const jobs: Job[] = [];
-  for (;;) {
-    const received = await emulator.ports.queue.receive({ waitSeconds: 0 });
-    if (!received) return jobs;
-    if (received.job) jobs.push(received.job);
-    await emulator.ports.queue.delete(received.receiptHandle);
-  }
-}
 
 function callbacks() {
   return api.requests.filter((r) => r.path.startsWith('/interactions/'));
@@ -63,7 +53,7 @@ afterAll(async () => {
   await emulator.stop();
 });
 afterEach(async () => {
-  await takeJobs();
+  await takeJobs(emulator.ports.queue);
   api.clear();
 });
 
@@ -73,7 +63,7 @@ describe('GIVEN a PING', () => {
     expect(response.statusCode).toBe(200);
     expect(JSON.parse(response.body!)).toEqual({ type: InteractionResponseType.Pong });
     expect(api.requests).toHaveLength(0);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 });
 
@@ -91,7 +81,7 @@ describe('GIVEN /imagine', () => {
     expect(callbacks()[0]!.json).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource });
     expect(callbacks()[0]!.headers.authorization).toBeUndefined();
 
-    const jobs = await takeJobs();
+    const jobs = await takeJobs(emulator.ports.queue);
     expect(jobs).toHaveLength(1);
     const job = jobs[0]!;
     expect(job.kind).toBe('imagine');
@@ -106,7 +96,7 @@ describe('GIVEN /imagine', () => {
   it('WITH a base64 body (as function URLs may send) THEN it is verified on the decoded bytes', async () => {
     const response = await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a red fox' }]), { base64: true });
     expect(response.statusCode).toBe(202);
-    expect(await takeJobs()).toHaveLength(1);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(1);
   });
 
   it('WITH a bad option THEN the parser message comes back ephemeral at once and nothing is deferred or enqueued', async () => {
@@ -117,7 +107,7 @@ describe('GIVEN /imagine', () => {
     expect(body.data.flags).toBe(MessageFlags.Ephemeral);
     expect(body.data.content).toContain('--ar 0:5');
     expect(callbacks()).toHaveLength(0);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WITH an oversized prompt THEN it is refused with the limit and nothing is enqueued', async () => {
@@ -125,22 +115,22 @@ describe('GIVEN /imagine', () => {
     const body = JSON.parse(response.body!);
     expect(body.data.content).toContain('at most 2000');
     expect(body.data.flags).toBe(MessageFlags.Ephemeral);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WITH a blocklisted word THEN it is refused, saying which word', async () => {
     const body = JSON.parse((await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a scene full of G0RE' }]))).body!);
     expect(body.data.content).toContain('"gore"');
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WITH a word allowed only in age-restricted channels THEN it depends on the channel nsfw flag', async () => {
     const sfw = JSON.parse((await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a nude marble statue' }]))).body!);
     expect(sfw.data.content).toContain('age-restricted');
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
     const nsfw = await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a nude marble statue' }], { nsfw: true }));
     expect(nsfw.statusCode).toBe(202);
-    expect(await takeJobs()).toHaveLength(1);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(1);
   });
 
   it('WHEN the user is over the pending cap THEN the public placeholder is replaced by a private refusal', async () => {
@@ -159,7 +149,7 @@ describe('GIVEN /imagine', () => {
     const followUp = api.requests[2]!.json as { content: string; flags: number };
     expect(followUp.flags).toBe(MessageFlags.Ephemeral);
     expect(followUp.content).toContain('the limit is 1');
-    expect(await takeJobs()).toHaveLength(1);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(1);
   });
 });
 
@@ -170,7 +160,7 @@ describe('GIVEN autocomplete', () => {
     expect(ratios.data.choices.map((c: { value: string }) => c.value)).toContain('16:9');
     const styles = JSON.parse((await send(autocomplete('style', 'anim'))).body!);
     expect(styles.data.choices.map((c: { value: string }) => c.value)).toEqual(['anime']);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 });
 
@@ -194,7 +184,7 @@ describe('GIVEN a finished grid and its buttons', () => {
     const payload = buttonPress(`${action}:${parentId}:${index}`, messageId);
     expect((await send(payload)).statusCode).toBe(202);
     expect(callbacks()[0]!.json).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource });
-    const jobs = await takeJobs();
+    const jobs = await takeJobs(emulator.ports.queue);
     expect(jobs).toHaveLength(1);
     const child = jobs[0]!;
     expect(child.kind).toBe(kind);
@@ -212,7 +202,7 @@ describe('GIVEN a finished grid and its buttons', () => {
     const text = JSON.stringify(edit.json);
     expect(text).toContain('```\\n42\\n```');
     expect(text).toContain(parentId);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WHEN someone else presses U1 in a requester-only channel THEN the placeholder goes, they are told privately, nothing is enqueued', async () => {
@@ -220,7 +210,7 @@ describe('GIVEN a finished grid and its buttons', () => {
     expect((await send(payload)).statusCode).toBe(202);
     expect(api.requests.map((r) => r.method)).toEqual(['POST', 'DELETE', 'POST']);
     expect((api.requests[2]!.json as { content: string }).content).toContain('Only the person who asked');
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WHEN someone else presses 🗑️ THEN nothing is deleted', async () => {
@@ -245,7 +235,7 @@ describe('GIVEN a finished grid and its buttons', () => {
     expect(body.data.flags).toBe(MessageFlags.Ephemeral);
     expect(body.data.content).toContain('not valid');
     expect(api.requests).toHaveLength(0);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WHEN /show names the job THEN its grid is posted again as a new message with its buttons', async () => {
@@ -267,7 +257,7 @@ describe('GIVEN a finished grid and its buttons', () => {
     expect(JSON.stringify((await api.waitFor((r) => r.method === 'PATCH')).json)).toContain('Saved channel defaults');
     api.clear();
     expect((await send(buttonPress(`upscale:${parentId}:1`, messageId, stranger))).statusCode).toBe(202);
-    expect(await takeJobs()).toHaveLength(1);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(1);
     await send(slashCommand('settings', [{ name: 'scope', type: 3, value: 'channel' }, { name: 'reset', type: 5, value: true }]));
   });
 
@@ -296,14 +286,14 @@ describe('GIVEN requests that are not from Discord', () => {
     const response = await handler(build(imagine()));
     expect(response.statusCode).toBe(401);
     expect(api.requests).toHaveLength(0);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WHEN a signed request is replayed THEN the replay gets 401 and only one job exists', async () => {
     const event = functionUrlEvent(keys, imagine());
     expect((await handler(event)).statusCode).toBe(202);
     expect((await handler(event)).statusCode).toBe(401);
-    expect(await takeJobs()).toHaveLength(1);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(1);
   });
 
   it.each([
@@ -314,12 +304,12 @@ describe('GIVEN requests that are not from Discord', () => {
     const response = await handler(functionUrlEvent(keys, body));
     expect(response.statusCode).toBe(400);
     expect(api.requests).toHaveLength(0);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WITH a body over 256 KiB THEN 413 before anything else', async () => {
     const response = await handler(functionUrlEvent(keys, JSON.stringify({ type: 2, padding: 'x'.repeat(300_000) })));
     expect(response.statusCode).toBe(413);
-    expect(await takeJobs()).toHaveLength(0);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 });
