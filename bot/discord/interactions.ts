@@ -83,8 +83,11 @@ const EPHEMERAL = MessageFlags.Ephemeral;
 const SORRY = 'Something went wrong on our side. Nothing was lost; please try again in a minute.';
 const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'remix']);
 
+/** An immediate answer for the actor alone; long refusals (many bad options) are cut to Discord's 2000 characters. */
 function ephemeral(content: string): APIInteractionResponse {
-  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content, flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
+  const max = DISCORD_LIMITS.contentChars;
+  const text = content.length <= max ? content : `${content.slice(0, max - 1)}…`;
+  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content: text, flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
 }
 
 const deferPublic: APIInteractionResponse = { type: InteractionResponseType.DeferredChannelMessageWithSource };

@@ -118,6 +118,14 @@ describe('GIVEN /imagine', () => {
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
+  it('WITH hundreds of unknown inline options THEN the refusal still fits one Discord message', async () => {
+    const prompt = `a fox ${Array.from({ length: 300 }, (_, i) => `--bogus${i} x`).join(' ')}`;
+    const body = JSON.parse((await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: prompt }]))).body!);
+    expect(body.data.content).toContain('--bogus0: unknown option');
+    expect(body.data.content.length).toBeLessThanOrEqual(2000);
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
+  });
+
   it('WITH a blocklisted word THEN it is refused, saying which word', async () => {
     const body = JSON.parse((await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a scene full of G0RE' }]))).body!);
     expect(body.data.content).toContain('"gore"');
