@@ -4,13 +4,15 @@
  * this builds its Fastify app and listens on loopback itself. Everything is created over HTTP
  * with the AWS SDK, exactly as the system later uses it.
  *
- * State lives in memory: stopping the emulator forgets queues, messages and objects.
+ * State lives in memory: stopping the emulator forgets queues and messages. Objects too, unless
+ * `dataDir` is given: then S3 writes are mirrored to disk and restored at start (local/s3-disk-mirror.ts).
  */
 import { buildApp } from 'fauxqs';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client, createSqsClient } from '../core/aws/clients.js';
 import { PortInUseError } from '../core/errors.js';
+import { S3DiskMirror } from './s3-disk-mirror.js';
 
 export interface LocalEmulatorOptions {
   /** 0 = any free port. */
@@ -21,6 +23,8 @@ export interface LocalEmulatorOptions {
   /** Receives before a job moves to the DLQ (the redrive policy's maxReceiveCount). */
   maxReceives?: number;
   bucket?: string;
+  /** Keep S3 objects in this folder across restarts (queues stay in memory). */
+  dataDir?: string;
 }
 
 export interface LocalEmulator {
@@ -31,6 +35,8 @@ export interface LocalEmulator {
   jobsDlqUrl: string;
   eventsQueueUrl: string;
   bucket: string;
+  /** Objects put back from `dataDir` at start (0 without one). */
+  restoredObjects: number;
   /** The environment variables that point config (core/config.ts) at this emulator. */
   env(): Record<string, string>;
   stop(): Promise<void>;
@@ -40,6 +46,8 @@ const HOST = '127.0.0.1';
 
 export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Promise<LocalEmulator> {
   const app = buildApp({ logger: false });
+  const mirror = options.dataDir ? new S3DiskMirror(options.dataDir) : undefined;
+  mirror?.attach(app);
   let address: string;
   try {
     address = await app.listen({ port: options.port ?? 0, host: HOST });
@@ -54,11 +62,13 @@ export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Pr
   try {
     const queues = await provisionResources(endpoint, region, options);
     const bucket = options.bucket ?? 'cascade-bot-local';
+    const restoredObjects = mirror ? await restoreObjects(mirror, endpoint, region) : 0;
     return {
       endpoint,
       port,
       region,
       bucket,
+      restoredObjects,
       ...queues,
       env: () => ({
         AWS_REGION: region,
@@ -74,6 +84,15 @@ export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Pr
   } catch (error) {
     await app.close();
     throw error;
+  }
+}
+
+async function restoreObjects(mirror: S3DiskMirror, endpoint: string, region: string): Promise<number> {
+  const s3 = createS3Client({ region, s3Endpoint: endpoint }, { maxAttempts: 1 });
+  try {
+    return await mirror.restore(s3);
+  } finally {
+    s3.destroy();
   }
 }
 

@@ -19,6 +19,8 @@ export interface LocalStackOptions {
   /** The environment to read config from (default process.env). */
   env?: Record<string, string | undefined>;
   log?: Logger;
+  /** Keep S3 objects in this folder across restarts (local/s3-disk-mirror.ts); in memory only when absent. */
+  dataDir?: string;
 }
 
 export interface LocalStack {
@@ -37,7 +39,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let emulator: LocalEmulator | undefined;
   let env = baseEnv;
   if (!baseConfig.jobsQueueUrl) {
-    emulator = await startLocalEmulator({ port: baseConfig.localEmulatorPort, maxReceives: baseConfig.runner.maxReceives, visibilitySeconds: baseConfig.runner.visibilitySeconds });
+    emulator = await startLocalEmulator({ port: baseConfig.localEmulatorPort, maxReceives: baseConfig.runner.maxReceives, visibilitySeconds: baseConfig.runner.visibilitySeconds, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
     env = { ...baseEnv, ...emulator.env() };
     log.info('local SQS/S3 emulator listening', { endpoint: emulator.endpoint, bucket: emulator.bucket });
   }

@@ -1,0 +1,57 @@
+/**
+ * What the playground page receives for one job: the platform-neutral `JobMessage` (the same one
+ * Discord and Slack render) plus what a browser needs to draw it: the four tiles' image keys and
+ * seeds, lineage, and a sequence number so the page keeps the newest of two copies of a message
+ * (one from the history request, one from the live stream).
+ */
+import type { Job, Result } from '../../core/job.js';
+import type { JobMessage } from '../message-model.js';
+
+export interface WebTile {
+  index: number;
+  key: string;
+  width: number;
+  height: number;
+  seed: number;
+}
+
+export interface WebMessage {
+  /** Increases with every delivery in this process; 0 for messages rebuilt from the store. */
+  seq: number;
+  jobId: string;
+  kind: Job['kind'];
+  createdAt: string;
+  /** The web session that asked (other platforms' jobs never reach the playground). */
+  ownerId: string;
+  prompt: string;
+  /** Stage C seed of tile 1 (tiles 2–4 derive theirs). */
+  seed: number;
+  message: JobMessage;
+  tiles?: WebTile[];
+  /** Changes whenever the preview image changes, so the page can re-fetch the same key. */
+  previewVersion?: number;
+}
+
+/** Server → page over server-sent events. */
+export type WebEvent = { type: 'message'; message: WebMessage } | { type: 'removed'; jobId: string };
+
+export function tilesOf(result: Result): WebTile[] {
+  return result.images
+    .map((image) => ({ index: image.index, key: image.key, width: image.width, height: image.height, seed: image.seed }))
+    .sort((a, b) => a.index - b.index);
+}
+
+export function webMessageOf(job: Job, message: JobMessage, seq: number, result?: Result | null, previewVersion?: number): WebMessage {
+  return {
+    seq,
+    jobId: job.id,
+    kind: job.kind,
+    createdAt: job.createdAt,
+    ownerId: job.requester.userId,
+    prompt: job.request.prompt,
+    seed: job.request.seed,
+    message,
+    ...(result && message.grid ? { tiles: tilesOf(result) } : {}),
+    ...(previewVersion === undefined ? {} : { previewVersion }),
+  };
+}

@@ -1,0 +1,30 @@
+/**
+ * Jobs that were waiting or running when `npm start` last stopped. The local queues live in memory
+ * (only S3 objects are kept on disk), so without this a restart would silently drop them. Every
+ * job record (`jobs/{id}/job.json`) without a result, a delivered final message, a cancel request
+ * or a delete marker is sent to the jobs queue again; the job id is the dedup id, and a runner
+ * that finds result.json already written skips the work, so sending twice is harmless.
+ */
+import { jobKeys, type Job } from '../core/job.js';
+import type { BlobStore, JobQueue } from '../core/ports.js';
+import { botKeys, loadJob } from '../bot/job-records.js';
+
+/** Keys whose presence means the job needs no more work. */
+const FINISHED_MARKERS = (id: string) => [jobKeys.result(id), jobKeys.cancel(id), botKeys.delivered(id), botKeys.deleted(id)];
+
+/** Re-enqueues unfinished jobs, oldest first; returns their ids. */
+export async function requeueUnfinished(ports: { blobs: BlobStore; queue: JobQueue }): Promise<string[]> {
+  const keys = new Set(await ports.blobs.list('jobs/'));
+  const unfinished: Job[] = [];
+  for (const key of keys) {
+    const match = /^jobs\/([^/]+)\/job\.json$/.exec(key);
+    if (!match) continue;
+    const id = match[1]!;
+    if (FINISHED_MARKERS(id).some((marker) => keys.has(marker))) continue;
+    const job = await loadJob(ports.blobs, id);
+    if (job) unfinished.push(job);
+  }
+  unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  for (const job of unfinished) await ports.queue.send(job);
+  return unfinished.map((job) => job.id);
+}

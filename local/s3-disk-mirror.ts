@@ -1,0 +1,156 @@
+/**
+ * Disk persistence for the local emulator's S3, without changing how anything talks to it.
+ *
+ * fauxqs keeps objects in memory. Rather than a BlobStore decorator (which would give the runner and
+ * the bot a code path production never takes), the S3 *server* becomes durable: a Fastify `onSend`
+ * hook on the emulator app sees every successful mutating S3 request (PutObject, CopyObject,
+ * CompleteMultipartUpload, DeleteObject, DeleteObjects) and, before the response leaves, writes the
+ * object as the S3 API now serves it (an in-process GET through the same routes) to
+ * `{dir}/objects/`, or removes it. At start, `restore` PUTs every saved object back over HTTP.
+ * So clients still speak S3 over HTTP to 127.0.0.1, and a 200 means the bytes are on disk.
+ *
+ * Layout: `{dir}/objects/{name}` holds the bytes and `{dir}/meta/{name}.json` the bucket, key and
+ * content type; `name` is the URL-encoded `bucket/key`, or its sha256 when that is too long for a
+ * file name. Writes go to a temporary file and are renamed, so a crash leaves old or new, never half.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { buildApp } from 'fauxqs';
+
+/** fauxqs's Fastify app (its types come through fauxqs, not a direct fastify dependency). */
+type FastifyInstance = ReturnType<typeof buildApp>;
+/** What the mirror reads of a request. */
+interface S3Request {
+  url: string;
+  method: string;
+  body: unknown;
+}
+
+interface ObjectMeta {
+  bucket: string;
+  key: string;
+  contentType: string;
+}
+
+type Mutation = { kind: 'write'; bucket: string; key: string } | { kind: 'remove'; bucket: string; keys: string[] };
+
+const MAX_NAME = 200;
+
+export class S3DiskMirror {
+  readonly #dir: string;
+  /** Per-object chains, so two quick PUTs of one key land on disk in the order the server applied them. */
+  readonly #chains = new Map<string, Promise<void>>();
+  #restoring = false;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  /** Installs the hook; call before the app listens. */
+  attach(app: FastifyInstance): void {
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (this.#restoring || reply.statusCode >= 300) return payload;
+      const mutation = mutationOf(request);
+      if (mutation) await this.#apply(app, mutation);
+      return payload;
+    });
+  }
+
+  /** PUTs every saved object back through the S3 API; returns how many. The bucket must exist. */
+  async restore(s3: S3Client): Promise<number> {
+    await mkdir(join(this.#dir, 'meta'), { recursive: true });
+    const metas = (await readdir(join(this.#dir, 'meta'))).filter((name) => name.endsWith('.json'));
+    this.#restoring = true;
+    let restored = 0;
+    try {
+      for (const metaName of metas) {
+        const name = metaName.slice(0, -'.json'.length);
+        const meta = JSON.parse(await readFile(join(this.#dir, 'meta', metaName), 'utf8')) as ObjectMeta;
+        const body = await readFile(join(this.#dir, 'objects', name)).catch(() => null);
+        if (!body) continue;
+        await s3.send(new PutObjectCommand({ Bucket: meta.bucket, Key: meta.key, Body: body, ContentType: meta.contentType }));
+        restored++;
+      }
+    } finally {
+      this.#restoring = false;
+    }
+    return restored;
+  }
+
+  async #apply(app: FastifyInstance, mutation: Mutation): Promise<void> {
+    const keys = mutation.kind === 'write' ? [mutation.key] : mutation.keys;
+    await Promise.all(keys.map((key) => this.#chain(`${mutation.bucket}/${key}`, () => (mutation.kind === 'write' ? this.#save(app, mutation.bucket, key) : this.#remove(mutation.bucket, key)))));
+  }
+
+  #chain(id: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.#chains.get(id) ?? Promise.resolve()).then(work);
+    const settled = next.catch(() => undefined);
+    this.#chains.set(id, settled);
+    void settled.then(() => {
+      if (this.#chains.get(id) === settled) this.#chains.delete(id);
+    });
+    return next;
+  }
+
+  async #save(app: FastifyInstance, bucket: string, key: string): Promise<void> {
+    const response = await app.inject({ method: 'GET', url: `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` });
+    if (response.statusCode !== 200) return this.#remove(bucket, key);
+    const name = fileNameOf(bucket, key);
+    const contentType = String(response.headers['content-type'] ?? 'application/octet-stream');
+    await writeAtomically(join(this.#dir, 'objects', name), response.rawPayload);
+    await writeAtomically(join(this.#dir, 'meta', `${name}.json`), JSON.stringify({ bucket, key, contentType } satisfies ObjectMeta));
+  }
+
+  async #remove(bucket: string, key: string): Promise<void> {
+    const name = fileNameOf(bucket, key);
+    await rm(join(this.#dir, 'meta', `${name}.json`), { force: true });
+    await rm(join(this.#dir, 'objects', name), { force: true });
+  }
+}
+
+/** Which objects a successful S3 request changed, from its method, path and query. */
+function mutationOf(request: S3Request): Mutation | undefined {
+  const url = new URL(request.url, 'http://local');
+  const [bucket, ...rest] = url.pathname.slice(1).split('/');
+  if (!bucket) return undefined;
+  const key = rest.map(decodeURIComponent).join('/');
+  const query = url.searchParams;
+  switch (request.method) {
+    case 'PUT':
+      // UploadPart (partNumber) changes nothing visible; PUT /bucket is CreateBucket.
+      return key && !query.has('partNumber') && !query.has('tagging') && !query.has('acl') ? { kind: 'write', bucket, key } : undefined;
+    case 'POST':
+      if (key && query.has('uploadId')) return { kind: 'write', bucket, key };
+      if (!key && query.has('delete')) return { kind: 'remove', bucket, keys: keysOfDeleteRequest(request.body) };
+      return undefined;
+    case 'DELETE':
+      return key && !query.has('uploadId') ? { kind: 'remove', bucket, keys: [key] } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Keys of a DeleteObjects XML body (`<Object><Key>…</Key></Object>…`). */
+function keysOfDeleteRequest(body: unknown): string[] {
+  const xml = Buffer.isBuffer(body) ? body.toString('utf8') : typeof body === 'string' ? body : '';
+  return [...xml.matchAll(/<Key>([\s\S]*?)<\/Key>/g)].map((match) => unescapeXml(match[1]!));
+}
+
+function unescapeXml(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+}
+
+function fileNameOf(bucket: string, key: string): string {
+  const encoded = encodeURIComponent(`${bucket}/${key}`);
+  return encoded.length <= MAX_NAME ? encoded : `sha256-${createHash('sha256').update(`${bucket}/${key}`).digest('hex')}`;
+}
+
+async function writeAtomically(path: string, data: Uint8Array | string): Promise<void> {
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  await mkdir(dir, { recursive: true });
+  const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(temporary, data);
+  await rename(temporary, path);
+}
