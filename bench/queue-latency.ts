@@ -39,28 +39,37 @@ async function enqueueToReceive(emulator: TestEmulator, samples: number): Promis
   return latencies;
 }
 
-async function pipelineOverhead(baseResolution: number, jobs: number): Promise<{ total: number[]; outside: number[] }> {
+async function pipelineOverhead(baseResolution: number, jobs: number): Promise<{ total: number[]; outside: number[]; submit: number[]; store: number[] }> {
   const emulator = await startTestEmulator();
   const generator = new TestGenerator({ baseResolution, steps: 1 });
   const runner = await startTestRunner({ ...emulator.env(), POLL_WAIT_SECONDS: '20' }, generator);
   const total: number[] = [];
   const outside: number[] = [];
+  const submit: number[] = [];
+  const store: number[] = [];
   try {
     for (let i = 0; i < jobs; i += 1) {
       const job = imagineJob({ userId: `bench-${i}` });
       const startedAt = performance.now();
       await submitJob(emulator.ports, job);
+      submit.push(performance.now() - startedAt);
       await collectEvents(emulator.ports, (all: JobEvent[]) => all.some((e) => e.jobId === job.id && e.type === 'completed'), 60_000, []);
       const elapsed = performance.now() - startedAt;
       const result = JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(`jobs/${job.id}/result.json`))!)) as { timings: Record<string, number> };
       total.push(elapsed);
       outside.push(elapsed - (result.timings.generate ?? 0));
+      store.push(result.timings.upload ?? 0);
     }
   } finally {
     await runner.stop('bench over');
     await emulator.stop();
   }
-  return { total, outside };
+  return { total, outside, submit, store };
+}
+
+function fillRandom(bytes: Uint8Array): Uint8Array {
+  for (let offset = 0; offset < bytes.length; offset += 65536) crypto.getRandomValues(bytes.subarray(offset, offset + 65536));
+  return bytes;
 }
 
 function procStats(pid: number): { cpuMs: number; rssMiB: number } {
@@ -95,9 +104,22 @@ console.log(`enqueue → receive (consumer long-polling, loopback): ${fmt(latenc
 
 for (const base of process.argv.includes("--only-1024") ? [1024] : [128, 1024]) {
   const jobs = base === 1024 ? Math.max(5, Math.round(JOBS / 3)) : JOBS;
-  const { total, outside } = await pipelineOverhead(base, jobs);
-  console.log(`pipeline per job at ${base}² tiles (submit → completed event, 4 PNGs + grid + latents + result.json): total ${fmt(total)}; outside the generator ${fmt(outside)}`);
+  const { total, outside, submit, store } = await pipelineOverhead(base, jobs);
+  console.log(`pipeline per job at ${base}² tiles (submit → completed event, 4 PNGs + grid + latents + result.json):`);
+  console.log(`  total ${fmt(total)}\n  outside the generator ${fmt(outside)}\n  of which submitJob ${fmt(submit)}\n  of which encode + upload outputs ${fmt(store)}`);
 }
 
-const idle = await idleRunner(10);
-console.log(`idle runner process (long-polling an empty queue, 10 s): CPU ${idle.cpuPercent.toFixed(2)} % of one core, RSS ${idle.rssMiB.toFixed(0)} MiB`);
+// The test generator's tiles are regular patterns that compress easily; noise is the worst case for PNG.
+const { encodePng, composeGrid } = await import('../gpu-runner/imaging.js');
+const noise = () => ({ width: 1024, height: 1024, data: fillRandom(new Uint8Array(1024 * 1024 * 3)) });
+const tiles = [noise(), noise(), noise(), noise()];
+const encodeTimes: number[] = [];
+for (let i = 0; i < 5; i += 1) {
+  const started = performance.now();
+  await Promise.all([...tiles.map((tile) => encodePng(tile)), encodePng(composeGrid(tiles))]);
+  encodeTimes.push(performance.now() - started);
+}
+console.log(`PNG encoding of 4 noise tiles at 1024² + their 2048² grid, concurrently (worst case for PNG): ${fmt(encodeTimes)}`);
+
+const idle = await idleRunner(30);
+console.log(`idle runner process (long-polling an empty queue with 20 s waits, 30 s): CPU ${idle.cpuPercent.toFixed(2)} % of one core, RSS ${idle.rssMiB.toFixed(0)} MiB`);
