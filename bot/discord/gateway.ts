@@ -5,13 +5,12 @@
  * An application uses either the gateway or an Interactions Endpoint URL, never both.
  */
 import { Client, GatewayDispatchEvents, GatewayIntentBits } from 'discord.js';
-import type { Config } from '../../core/config.js';
-import type { BotDeps } from '../commands/context.js';
 import { routeInteraction, acknowledgeThenRun, type InteractionLog, type InteractionRouterDeps } from './interactions.js';
-import { wireDiscord, type DiscordWiring } from './wiring.js';
 
 export interface GatewayOptions {
   token: string;
+  /** REST base URL (tests point it at a recording server on 127.0.0.1). */
+  api?: string;
   router: InteractionRouterDeps;
   log?: InteractionLog;
 }
@@ -43,7 +42,7 @@ export async function handleGatewayInteraction(payload: unknown, router: Interac
 
 export async function startDiscordGateway(options: GatewayOptions): Promise<DiscordGateway> {
   // Interactions need no privileged intents; Guilds keeps channel data (nsfw flags) in the payloads.
-  const client = new Client({ intents: [GatewayIntentBits.Guilds] });
+  const client = new Client({ intents: [GatewayIntentBits.Guilds], ...(options.api ? { rest: { api: options.api } } : {}) });
   const inFlight = new Set<Promise<void>>();
   client.ws.on(GatewayDispatchEvents.InteractionCreate, (data: unknown) => {
     const work = handleGatewayInteraction(data, options.router, options.log).catch((error: unknown) => {
@@ -53,7 +52,14 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<Disc
     void work.finally(() => inFlight.delete(work));
   });
   client.on('error', (error) => options.log?.('discord_gateway_error', { error: error.name }));
-  await client.login(options.token);
+  try {
+    await client.login(options.token);
+  } catch (error) {
+    await client.destroy();
+    // discord.js says "An invalid token was provided" or names the network error; neither holds the token.
+    const why = error instanceof Error ? error.message : String(error);
+    throw new Error(`Discord refused to connect with DISCORD_TOKEN (${why}). Check the token under Bot in the developer portal.`, { cause: error });
+  }
   options.log?.('discord_gateway_ready', { user: client.user?.tag ?? 'unknown' });
   return {
     client,
@@ -64,14 +70,3 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<Disc
   };
 }
 
-/**
- * What `npm start` calls when DISCORD_TOKEN is set: the gateway client plus the poster the
- * dispatcher needs (`posters: { discord: started.poster }`). Undefined without a token.
- */
-export async function startDiscordFromConfig(config: Config, bot: BotDeps, log?: InteractionLog): Promise<(DiscordWiring & { gateway: DiscordGateway }) | undefined> {
-  const token = config.discord.token;
-  if (!token) return undefined;
-  const wiring = wireDiscord(config, bot, log ? { log } : {});
-  const gateway = await startDiscordGateway({ token, router: wiring.router, ...(log ? { log } : {}) });
-  return { ...wiring, gateway };
-}

@@ -1,5 +1,5 @@
 /** Discord front end: what main, the Lambdas and the dispatcher wiring import. */
-export { startDiscordFromConfig, startDiscordGateway, handleGatewayInteraction, type DiscordGateway } from './gateway.js';
+export { startDiscordGateway, handleGatewayInteraction, type DiscordGateway } from './gateway.js';
 export { wireDiscord, type DiscordWiring } from './wiring.js';
 export { DiscordRestPoster, createDiscordRest, blobMessageIds, INTERACTION_TOKEN_USABLE_MS } from './rest-poster.js';
 export { createCommandHandlers, routeInteraction, acknowledgeThenRun } from './interactions.js';

@@ -1,7 +1,7 @@
 /** The gateway entry point runs the same router; answers without slow work still reach the callback endpoint. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
-import { handleGatewayInteraction } from '../../bot/discord/gateway.js';
+import { handleGatewayInteraction, startDiscordGateway } from '../../bot/discord/gateway.js';
 import type { DiscordCommandHandlers, InteractionRouterDeps } from '../../bot/discord/interactions.js';
 import { createDiscordRest } from '../../bot/discord/rest-poster.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
@@ -77,5 +77,17 @@ describe('handleGatewayInteraction', () => {
     expect(api.requests[1]!.json).toMatchObject({ flags: MessageFlags.Ephemeral });
     expect(logged.join('\n')).toContain('S3 unreachable');
     expect(logged.join('\n')).not.toContain(payload.token);
+  });
+});
+
+describe('startDiscordGateway', () => {
+  it('GIVEN a token Discord rejects THEN it fails with a sentence naming DISCORD_TOKEN and never the token', async () => {
+    const token = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.rejected.token-value';
+    api.failNext((r) => r.path === '/gateway/bot', { status: 401, body: { message: '401: Unauthorized', code: 0 } });
+    const error = (await startDiscordGateway({ token, router, api: api.api }).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toContain('DISCORD_TOKEN');
+    expect(error.message).not.toContain(token);
+    expect(api.requests.some((r) => r.path === '/gateway/bot' && r.headers.authorization === `Bot ${token}`)).toBe(true);
   });
 });
