@@ -1,0 +1,204 @@
+/**
+ * Runs infra/resources/fleet.ts and alarms.ts for real under Pulumi's mock runtime (no AWS): the resource definitions,
+ * not only their pure helpers, must give a 100 % spot group over the configured types with capacity
+ * rebalancing and the drain hook, a launch template with IMDSv2 (hop limit 2) and the rendered boot
+ * script, a runner role policy with the tested statements, and the four alarms wired to the topic.
+ * Needs .sst/platform (infra/scripts/sst-types.sh); skipped with that reason otherwise.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadInfraConfig } from '../../infra/config.js';
+import { runnerStatements, type AppArns } from '../../infra/iam-policies.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const platform = join(root, '.sst/platform/node_modules/@pulumi');
+const hasPlatform = existsSync(join(platform, 'aws/package.json')) && existsSync(join(platform, 'pulumi/package.json'));
+
+/** The slice of Pulumi's mock API used here (its package lives in .sst/platform, not in the project's node_modules). */
+interface PulumiOutput<T> {
+  apply<U>(fn: (value: T) => U): PulumiOutput<U>;
+}
+interface PulumiModule {
+  runtime: {
+    setMocks(
+      mocks: {
+        newResource(args: { type: string; name: string; inputs: Record<string, unknown> }): { id: string; state: Record<string, unknown> };
+        call(args: { token: string; inputs: Record<string, unknown> }): Record<string, unknown>;
+      },
+      project: string,
+      stack: string,
+      preview: boolean,
+    ): Promise<void>;
+  };
+  output<T>(value: T): PulumiOutput<T>;
+  all<T>(values: T): PulumiOutput<unknown>;
+}
+interface GroupInputs {
+  desiredCapacity?: number;
+  mixedInstancesPolicy: { instancesDistribution: Record<string, unknown>; launchTemplate: { overrides: unknown[] } };
+  initialLifecycleHooks: unknown[];
+  enabledMetrics: string[];
+}
+interface LaunchTemplateInputs {
+  imageId: string;
+  metadataOptions: Record<string, unknown>;
+  blockDeviceMappings: Array<{ ebs: Record<string, unknown> }>;
+  userData: string;
+}
+
+/** infra/resources/fleet.ts, loaded by path: it uses SST's globals, so the root typecheck must not follow it (the infra typecheck does). */
+interface FleetModule {
+  createFleet(inputs: { config: ReturnType<typeof loadInfraConfig>; network: unknown; queues: unknown; bucket: unknown }): {
+    group: { arn: PulumiOutput<string> };
+    repository: { arn: PulumiOutput<string> };
+    logGroup: { arn: PulumiOutput<string> };
+    role: unknown;
+  };
+  attachRunnerPolicy(role: unknown, arns: PulumiOutput<unknown>): unknown;
+}
+
+interface AlarmsModule {
+  createAlarms(config: ReturnType<typeof loadInfraConfig>, queues: unknown, fleetGroupName: string): unknown;
+}
+interface AlarmInputs {
+  namespace?: string;
+  metricName?: string;
+  dimensions?: Record<string, string>;
+  threshold: number;
+  evaluationPeriods: number;
+  metricQueries?: Array<{ id: string; expression?: string }>;
+  alarmActions: string[];
+}
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
+  const registered: Registered[] = [];
+  const byType = (type: string) => registered.filter((r) => r.type === type);
+
+  beforeAll(async () => {
+    const pulumi = (await import(join(platform, 'pulumi/index.js'))) as PulumiModule;
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+          const arn = `arn:aws:mock:eu-west-1:123456789012:${args.type}/${args.name}`;
+          return { id: `${args.name}-id`, state: { ...args.inputs, arn, name: args.inputs.name ?? args.name, repositoryUrl: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${String(args.inputs.name)}`, latestVersion: 1 } };
+        },
+        call: (args) => {
+          if (args.token === 'aws:ssm/getParameter:getParameter') return { value: 'ami-0gpu', name: args.inputs.name };
+          if (args.token === 'aws:index/getRegion:getRegion') return { region: 'eu-west-1', name: 'eu-west-1', id: 'eu-west-1' };
+          return args.inputs;
+        },
+      },
+      'cascade-bot',
+      'test',
+      false,
+    );
+    const aws = await import(join(platform, 'aws/index.js'));
+    Object.assign(globalThis, {
+      aws,
+      $app: { name: 'cascade-bot', stage: 'test', removal: 'remove' },
+      $resolve: pulumi.all,
+      $util: pulumi,
+    });
+    const fleetModulePath = join(root, 'infra/resources/fleet.ts');
+    const { createFleet, attachRunnerPolicy } = (await import(fleetModulePath)) as FleetModule;
+    const out = (value: string) => pulumi.output(value);
+    const config = loadInfraConfig({
+      CASCADE_FLEET_MAX_INSTANCES: '3',
+      CASCADE_FLEET_INSTANCE_TYPES: 'g6.xlarge,g5.xlarge',
+      CASCADE_ALARM_EMAIL: 'ops@example.com',
+    });
+    const fleet = createFleet({
+      config,
+      network: { vpc: { publicSubnets: pulumi.output(['subnet-a', 'subnet-b']) }, fleetSecurityGroup: { id: out('sg-1') } },
+      queues: { jobs: { url: out('https://sqs/jobs.fifo') }, events: { url: out('https://sqs/events.fifo') } },
+      bucket: { name: out('bucket-1') },
+    });
+    const arns = pulumi.all({
+      jobsQueue: out('arn:aws:sqs:eu-west-1:1:jobs.fifo'),
+      eventsQueue: out('arn:aws:sqs:eu-west-1:1:events.fifo'),
+      bucket: out('arn:aws:s3:::bucket-1'),
+      fleetGroup: fleet.group.arn,
+      runnerRepository: fleet.repository.arn,
+      runnerLogGroup: fleet.logGroup.arn,
+    });
+    attachRunnerPolicy(fleet.role, arns);
+    const { createAlarms } = (await import(join(root, 'infra/resources/alarms.ts'))) as AlarmsModule;
+    const queue = (name: string) => ({ nodes: { queue: { name: out(name) } } });
+    createAlarms(config, { jobs: queue('jobs.fifo'), jobsDlq: queue('jobs-dlq.fifo'), eventsDlq: queue('events-dlq.fifo') }, 'cascade-bot-test-gpu-fleet');
+    // Let every resource register and every apply run.
+    await new Promise<void>((done) => pulumi.all([fleet.group.arn, arns] as const).apply(() => setTimeout(done, 50)));
+    await new Promise((done) => setTimeout(done, 200));
+  }, 120_000);
+
+  it('GIVEN the config THEN the group is 100 % spot over the configured types, rebalancing, 0..max, with the drain hook', () => {
+    const [group] = byType('aws:autoscaling/group:Group');
+    expect(group).toBeDefined();
+    const inputs = group!.inputs as unknown as GroupInputs;
+    expect(group!.inputs).toMatchObject({ name: 'cascade-bot-test-gpu-fleet', minSize: 0, maxSize: 3, capacityRebalance: true, vpcZoneIdentifiers: ['subnet-a', 'subnet-b'] });
+    expect(inputs.desiredCapacity).toBeUndefined();
+    expect(inputs.mixedInstancesPolicy.instancesDistribution).toMatchObject({
+      onDemandBaseCapacity: 0,
+      onDemandPercentageAboveBaseCapacity: 0,
+      spotAllocationStrategy: 'price-capacity-optimized',
+    });
+    expect(inputs.mixedInstancesPolicy.launchTemplate.overrides).toEqual([{ instanceType: 'g6.xlarge' }, { instanceType: 'g5.xlarge' }]);
+    expect(inputs.initialLifecycleHooks).toEqual([
+      expect.objectContaining({ name: 'drain-runner', lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE' }),
+    ]);
+    expect(inputs.enabledMetrics).toEqual(expect.arrayContaining(['GroupDesiredCapacity', 'GroupInServiceInstances']));
+  });
+
+  it('GIVEN the launch template THEN it uses the GPU AMI, IMDSv2 with hop limit 2 and a boot script that is valid bash for this group', () => {
+    const [template] = byType('aws:ec2/launchTemplate:LaunchTemplate');
+    const inputs = template!.inputs as unknown as LaunchTemplateInputs;
+    expect(inputs.imageId).toBe('ami-0gpu');
+    expect(inputs.metadataOptions).toMatchObject({ httpTokens: 'required', httpPutResponseHopLimit: 2 });
+    expect(inputs.blockDeviceMappings[0]!.ebs).toMatchObject({ volumeType: 'gp3', encrypted: 'true', volumeSize: 100 });
+    const script = Buffer.from(inputs.userData, 'base64').toString('utf8');
+    expect(script).toContain('ASG_NAME=cascade-bot-test-gpu-fleet');
+    expect(script).toContain('JOBS_QUEUE_URL=https://sqs/jobs.fifo');
+    expect(script).toContain("'s3://bucket-1/models/stable-cascade/'");
+    const file = join(mkdtempSync(join(tmpdir(), 'cascade-lt-')), 'boot.sh');
+    writeFileSync(file, script);
+    expect(spawnSync('bash', ['-n', file]).status).toBe(0);
+  });
+
+  it('GIVEN the runner role THEN its inline policy is exactly the tested runner statements for this app', () => {
+    const [policy] = byType('aws:iam/rolePolicy:RolePolicy');
+    const document = JSON.parse(policy!.inputs.policy as string) as { Statement: unknown[] };
+    const group = byType('aws:autoscaling/group:Group')[0]!;
+    const arns: AppArns = {
+      jobsQueue: 'arn:aws:sqs:eu-west-1:1:jobs.fifo',
+      eventsQueue: 'arn:aws:sqs:eu-west-1:1:events.fifo',
+      bucket: 'arn:aws:s3:::bucket-1',
+      fleetGroup: `arn:aws:mock:eu-west-1:123456789012:aws:autoscaling/group:Group/${group.name}`,
+      runnerRepository: 'arn:aws:mock:eu-west-1:123456789012:aws:ecr/repository:Repository/RunnerRepository',
+      runnerLogGroup: 'arn:aws:mock:eu-west-1:123456789012:aws:cloudwatch/logGroup:LogGroup/RunnerLogs',
+    };
+    expect(document.Statement).toEqual(runnerStatements(arns));
+    expect(byType('aws:iam/rolePolicyAttachment:RolePolicyAttachment')).toEqual([]);
+  });
+
+  it('GIVEN the alarms THEN both DLQs, the oldest job and a fleet that does not start each alarm to the topic, which mails the operator', () => {
+    const alarms = new Map(byType('aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => [r.name, r.inputs as unknown as AlarmInputs]));
+    expect([...alarms.keys()].sort()).toEqual(['EventsDlqNotEmpty', 'FleetNotStarting', 'JobsDlqNotEmpty', 'OldestJobWaiting']);
+    expect(alarms.get('JobsDlqNotEmpty')).toMatchObject({ metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'jobs-dlq.fifo' }, threshold: 1 });
+    expect(alarms.get('OldestJobWaiting')).toMatchObject({ metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: 'jobs.fifo' }, threshold: 600 });
+    const fleet = alarms.get('FleetNotStarting')!;
+    expect(fleet.evaluationPeriods).toBe(15);
+    expect(fleet.metricQueries?.find((q) => q.id === 'stuck')?.expression).toBe('IF(desired > 0 AND inservice == 0, 1, 0)');
+    const [topic] = byType('aws:sns/topic:Topic');
+    for (const alarm of alarms.values()) expect(alarm.alarmActions).toEqual([`arn:aws:mock:eu-west-1:123456789012:aws:sns/topic:Topic/${topic!.name}`]);
+    expect(byType('aws:sns/topicSubscription:TopicSubscription')[0]?.inputs).toMatchObject({ protocol: 'email', endpoint: 'ops@example.com' });
+  });
+});
