@@ -114,6 +114,10 @@ export interface OpenOptions {
   provider: Provider;
   /** Shown in errors ("prior", "decoder", …). */
   label?: string;
+  /** 'gpu-buffer' keeps outputs on the device (benchmarks: use `runDiscardingOutputs`). Default 'cpu'. */
+  outputLocation?: 'cpu' | 'gpu-buffer';
+  /** Write onnxruntime's per-node profile (JSON) with this file prefix; it is flushed when the session is released. */
+  profileFilePrefix?: string;
 }
 
 function valueInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
@@ -138,6 +142,8 @@ export class ModelSession {
         executionProviders: [options.provider],
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        ...(options.outputLocation ? { preferredOutputLocation: options.outputLocation } : {}),
+        ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
       });
     } catch (err) {
       throw new Error(`${label}: cannot open ${path} with the ${options.provider} execution provider: ${errorText(err)}`);
@@ -183,6 +189,17 @@ export class ModelSession {
       out[info.name] = tensor(value.data as TensorData, value.dims);
     }
     return out;
+  }
+
+  /** Runs the graph and drops its outputs without reading them (benchmarks with outputs kept on the device). */
+  async runDiscardingOutputs(feeds: Readonly<Record<string, Tensor>>): Promise<void> {
+    const session = this.session;
+    if (!session) throw new Error(`${this.label}: session was released`);
+    this.checkFeeds(feeds);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+    const results = await session.run(ortFeeds);
+    for (const value of Object.values(results)) value.dispose();
   }
 
   private checkFeeds(feeds: Readonly<Record<string, Tensor>>): void {

@@ -45,6 +45,26 @@ class Fp32Island(nn.Module):
         return self.inner(*cast)
 
 
+_ISLAND_CLASSES: dict[type, type] = {}
+
+
+def _to_fp32_island(block: nn.Module) -> nn.Module:
+    """Make `block` compute in float32 IN PLACE, keeping its class identity: the diffusers UNet dispatches on
+    isinstance(block, SDCascadeResBlock/AttnBlock/TimestepBlock), so a wrapper module would change the call."""
+    base = type(block)
+    island = _ISLAND_CLASSES.get(base)
+    if island is None:
+        def forward(self: nn.Module, *args: Any) -> Any:
+            cast = [a.float() if torch.is_tensor(a) and a.is_floating_point() else a for a in args]
+            return base.forward(self, *cast)
+
+        island = type(f"Fp32{base.__name__}", (base,), {"forward": forward})
+        _ISLAND_CLASSES[base] = island
+    block.float()
+    block.__class__ = island
+    return block
+
+
 @contextlib.contextmanager
 def _fp32_grn() -> Iterator[None]:
     """GlobalResponseNorm with the L2 norm over H·W computed in float32 (overflows fp16 at 1024², spec §5.4)."""
@@ -75,7 +95,8 @@ def _prepare_unet(unet: nn.Module, dtype: torch.dtype, fp32_last_up_level: bool)
         unet.get_timestep_ratio_embedding = embedding  # type: ignore[method-assign]
         if fp32_last_up_level:
             last = len(unet.up_blocks) - 1
-            unet.up_blocks[last] = nn.ModuleList([Fp32Island(block) for block in unet.up_blocks[last]])
+            for block in unet.up_blocks[last]:
+                _to_fp32_island(block)
             unet.up_repeat_mappers[last] = nn.ModuleList([Fp32Island(m) for m in unet.up_repeat_mappers[last]])
             unet.up_upscalers[last] = Fp32Island(unet.up_upscalers[last])
             unet.clf = Fp32Island(unet.clf)
@@ -127,10 +148,13 @@ class VqganDecoderGraph(nn.Module):
 
 
 def _export(module: nn.Module, args: tuple, path: Path, inputs: Sequence[str], outputs: Sequence[str],
-            dynamic_axes: Mapping[str, Mapping[int, str]]) -> None:
-    """Export into a scratch folder, then save as one .onnx (inline, or + one .onnx.data above 2 GB)."""
+            dynamic_axes: Mapping[str, Mapping[int, str]], external_threshold: int | None = None) -> None:
+    """Export into a scratch folder, then save as one .onnx: inline, or above 2 GB (`external_threshold`) the graph
+    plus ONE `<name>.data` file, streamed tensor by tensor so a 14 GB graph never sits in one protobuf in memory."""
     import onnx
+    from onnx.external_data_helper import load_external_data_for_model
 
+    threshold = TWO_GB if external_threshold is None else external_threshold
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
         scratch_file = Path(scratch) / path.name
@@ -138,17 +162,54 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: Sequence[str], o
             torch.onnx.export(module, args, str(scratch_file), input_names=list(inputs), output_names=list(outputs),
                               dynamic_axes={k: dict(v) for k, v in dynamic_axes.items()}, opset_version=OPSET,
                               dynamo=False, do_constant_folding=True)
-        model = onnx.load(str(scratch_file), load_external_data=True)
-        size = sum(t.ByteSize() for t in model.graph.initializer)
+        model = onnx.load(str(scratch_file), load_external_data=False)
         data_name = path.name + ".data"
         for stale in (path, path.parent / data_name):
             if stale.exists():
                 stale.unlink()
-        if size > TWO_GB:
-            onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
-                            location=data_name, size_threshold=1024)
-        else:
+        tensors = _all_tensors(model)
+        size = sum(_tensor_bytes(t) for t in tensors)
+        if size <= threshold:
+            load_external_data_for_model(model, scratch)
             onnx.save_model(model, str(path))
+            return
+        offset = 0
+        with open(path.parent / data_name, "wb") as sink:
+            for t in tensors:
+                if t.data_location == onnx.TensorProto.EXTERNAL:
+                    info = {e.key: e.value for e in t.external_data}
+                    with open(Path(scratch) / info["location"], "rb") as source:
+                        source.seek(int(info.get("offset", 0)))
+                        blob = source.read(int(info["length"])) if "length" in info else source.read()
+                elif len(t.raw_data) >= 1024:
+                    blob = t.raw_data
+                    t.ClearField("raw_data")
+                    t.data_location = onnx.TensorProto.EXTERNAL
+                else:
+                    continue
+                sink.write(blob)
+                del t.external_data[:]
+                for key, value in (("location", data_name), ("offset", str(offset)), ("length", str(len(blob)))):
+                    entry = t.external_data.add()
+                    entry.key, entry.value = key, value
+                offset += len(blob)
+        onnx.save_model(model, str(path))
+
+
+def _all_tensors(model) -> list:  # noqa: ANN001
+    tensors = list(model.graph.initializer)
+    for node in model.graph.node:
+        tensors += [a.t for a in node.attribute if a.HasField("t")]
+    return tensors
+
+
+def _tensor_bytes(t) -> int:  # noqa: ANN001
+    import onnx
+
+    if t.data_location == onnx.TensorProto.EXTERNAL:
+        info = {e.key: e.value for e in t.external_data}
+        return int(info.get("length", 0)) or 1  # unknown length: count it as present
+    return len(t.raw_data)
 
 
 def export_prior(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
