@@ -1,18 +1,19 @@
 /** Slack-flavoured jobs and results for the Slack tests. */
 import { jobKeys, WIRE_VERSION, type Job, type Result } from '../../../core/job.js';
 
-export function slackJob(overrides: Partial<Pick<Job, 'id' | 'requester'>> & { messageTs?: string; threadTs?: string; prompt?: string } = {}): Job {
+export function slackJob(overrides: Partial<Pick<Job, 'id' | 'requester'>> & { messageTs?: string; threadTs?: string; prompt?: string; channelId?: string } = {}): Job {
   const id = overrides.id ?? 'jslack0001';
+  const channelId = overrides.channelId ?? 'C0001';
   return {
     v: WIRE_VERSION,
     kind: 'imagine',
     id,
     createdAt: '2026-11-26T10:00:00.000Z',
-    requester: overrides.requester ?? { platform: 'slack', userId: 'U0001', channelId: 'C0001', workspaceId: 'T0001' },
+    requester: overrides.requester ?? { platform: 'slack', userId: 'U0001', channelId, workspaceId: 'T0001' },
     delivery: {
       platform: 'slack',
       teamId: 'T0001',
-      channelId: 'C0001',
+      channelId,
       ...(overrides.messageTs ? { messageTs: overrides.messageTs } : {}),
       ...(overrides.threadTs ? { threadTs: overrides.threadTs } : {}),
     },
