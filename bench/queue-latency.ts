@@ -42,7 +42,7 @@ async function enqueueToReceive(emulator: TestEmulator, samples: number): Promis
 async function pipelineOverhead(baseResolution: number, jobs: number): Promise<{ total: number[]; outside: number[]; submit: number[]; store: number[] }> {
   const emulator = await startTestEmulator();
   const generator = new TestGenerator({ baseResolution, steps: 1 });
-  const runner = await startTestRunner({ ...emulator.env(), POLL_WAIT_SECONDS: '20' }, generator);
+  const runner = await startTestRunner({ ...emulator.env(), POLL_WAIT_SECONDS: '2' }, generator);
   const total: number[] = [];
   const outside: number[] = [];
   const submit: number[] = [];

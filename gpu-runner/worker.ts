@@ -7,7 +7,8 @@
  *   them to the DLQ. The runner never deletes a message it could not process.
  * - Queue or store unreachable: a clear error naming the endpoint, exponential back-off, recovery
  *   logged when it comes back. Uploads inside a job retry the same way within a budget.
- * - stop(): no new work; the job in flight may finish until the drain deadline (drainTimeoutSeconds
+ * - stop(): no new work (a long poll already under way is waited out and whatever it brings is
+ *   released at once); the job in flight may finish until the drain deadline (drainTimeoutSeconds
  *   minus a margin for releasing), then it is interrupted and released with visibility 0.
  */
 import { JobIdSchema, WIRE_VERSION, type Job } from '../core/job.js';
@@ -48,7 +49,8 @@ export interface WorkerCounters {
 export class Worker {
   readonly #options: WorkerOptions;
   readonly #log: Logger;
-  readonly #pollAbort = new AbortController();
+  /** Aborted by stop(): ends back-off sleeps early. The long poll itself is left to finish (see #run). */
+  readonly #stopping = new AbortController();
   /** Fires at the drain deadline: retries inside a job give up so the runner can leave in time. */
   readonly #deadline = new AbortController();
   readonly #counters: WorkerCounters = { received: 0, completed: 0, skippedDone: 0, failed: 0, cancelled: 0, released: 0, malformed: 0 };
@@ -86,7 +88,7 @@ export class Worker {
       const { drainTimeoutSeconds } = this.#options.settings;
       const releaseMarginMs = Math.min(15_000, (drainTimeoutSeconds * 1000) / 4);
       this.#log.info('draining', { reason, jobInFlight: this.#current?.job.id, drainTimeoutSeconds });
-      this.#pollAbort.abort();
+      this.#stopping.abort();
       this.#drainTimer = setTimeout(() => {
         this.#deadline.abort();
         if (this.#current) {
@@ -107,7 +109,10 @@ export class Worker {
     while (this.#stopReason === undefined) {
       let received: ReceivedJob | null;
       try {
-        received = await queue.receive({ waitSeconds: settings.pollWaitSeconds, visibilitySeconds: settings.visibilitySeconds, signal: this.#pollAbort.signal });
+        // Not aborted on stop: a cancelled HTTP request can still have taken a message off the queue,
+        // which would then sit invisible for a whole visibility timeout. Waiting out the poll
+        // (≤ POLL_WAIT_SECONDS) and giving back what it brings loses nothing.
+        received = await queue.receive({ waitSeconds: settings.pollWaitSeconds, visibilitySeconds: settings.visibilitySeconds });
         if (outageStartedAt !== undefined) {
           this.#log.info('jobs queue reachable again', { afterMs: Date.now() - outageStartedAt });
           outageStartedAt = undefined;
@@ -123,12 +128,18 @@ export class Worker {
           attempt: backoff.attempts,
           retryInMs: delayMs,
         });
-        await sleep(delayMs, this.#pollAbort.signal);
+        await sleep(delayMs, this.#stopping.signal);
         continue;
       }
       if (!received) {
-        await this.#checkDeadLetters();
+        if (this.#stopReason === undefined) await this.#checkDeadLetters();
         continue;
+      }
+      if (this.#stopReason !== undefined) {
+        await this.#attempt('give back a job received while stopping', () => queue.release(received.receiptHandle)).catch((error: unknown) =>
+          this.#log.warn('could not give back a job received while stopping; it returns after its visibility timeout', { error }),
+        );
+        break;
       }
       this.#counters.received += 1;
       try {

@@ -66,3 +66,23 @@ describe('GIVEN a generator that offers previews', () => {
     }
   });
 });
+
+describe('GIVEN an idle runner in the middle of a long poll', () => {
+  it('WHEN it is stopped and a job arrives during that poll THEN the job is given back untouched', async () => {
+    const emulator = await startTestEmulator({ visibilitySeconds: 30 });
+    const generator = new TestGenerator();
+    const runner = await startTestRunner({ ...emulator.env(), POLL_WAIT_SECONDS: '3', JOB_VISIBILITY_SECONDS: '30' }, generator);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the runner is parked in its long poll
+      const stopping = runner.stop('test: stop while polling');
+      const job = imagineJob({ userId: 'late-arrival' });
+      await emulator.ports.queue.send(job);
+      await stopping;
+      expect(await emulator.ports.queue.depth()).toEqual({ visible: 1, inFlight: 0 });
+      expect(generator.requests).toHaveLength(0);
+      expect(runner.worker.counters.completed).toBe(0);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
