@@ -6,6 +6,7 @@ import type { DiscordCommandHandlers, InteractionRouterDeps } from '../../bot/di
 import { createDiscordRest } from '../../bot/discord/rest-poster.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
+import { FakeGateway } from './support/fake-gateway.js';
 import { autocomplete, buttonPress, slashCommand } from './support/signed-interactions.js';
 
 const api = new RecordingDiscordApi();
@@ -63,7 +64,7 @@ describe('handleGatewayInteraction', () => {
   });
 
   it('GIVEN the callback fails (interaction already expired) THEN the command never runs', async () => {
-    api.failNext((r) => r.path.endsWith('/callback'), { status: 404, body: { message: 'Unknown interaction', code: 10062 } });
+    api.scriptNext((r) => r.path.endsWith('/callback'), { status: 404, body: { message: 'Unknown interaction', code: 10062 } });
     await handleGatewayInteraction(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a fox' }]), router);
     expect(calls).toEqual([]);
   });
@@ -83,11 +84,32 @@ describe('handleGatewayInteraction', () => {
 describe('startDiscordGateway', () => {
   it('GIVEN a token Discord rejects THEN it fails with a sentence naming DISCORD_TOKEN and never the token', async () => {
     const token = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.rejected.token-value';
-    api.failNext((r) => r.path === '/gateway/bot', { status: 401, body: { message: '401: Unauthorized', code: 0 } });
+    api.scriptNext((r) => r.path === '/gateway/bot', { status: 401, body: { message: '401: Unauthorized', code: 0 } });
     const error = (await startDiscordGateway({ token, router, api: api.api }).catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(Error);
     expect(error.message).toContain('DISCORD_TOKEN');
     expect(error.message).not.toContain(token);
     expect(api.requests.some((r) => r.path === '/gateway/bot' && r.headers.authorization === `Bot ${token}`)).toBe(true);
+  });
+});
+
+describe('GIVEN the discord.js client logged in to a gateway on loopback', () => {
+  it('WHEN Discord dispatches INTERACTION_CREATE THEN the shared router acks through the callback and runs the command', async () => {
+    const gatewayServer = await new FakeGateway().start();
+    api.scriptNext((r) => r.path === '/gateway/bot', { status: 200, body: gatewayServer.gatewayBot() });
+    const gateway = await startDiscordGateway({ token: 'MTIz.fake.bot-token', router, api: api.api });
+    try {
+      await gatewayServer.whenReady();
+      expect(gatewayServer.identifies).toEqual([{ token: 'MTIz.fake.bot-token', intents: 1 }]);
+      const payload = slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a lighthouse' }]);
+      gatewayServer.dispatch('INTERACTION_CREATE', payload);
+      const callback = await api.waitFor((r) => r.path === `/interactions/${payload.id}/${payload.token}/callback`);
+      expect(callback.json).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource });
+      await gateway.stop();
+      expect(calls).toEqual(['imagine']);
+    } finally {
+      await gateway.stop().catch(() => undefined);
+      await gatewayServer.stop();
+    }
   });
 });

@@ -98,14 +98,14 @@ describe('DiscordRestPoster', () => {
 
   it('GIVEN Discord answers 401 Invalid Webhook Token inside the window THEN it falls back to the bot token', async () => {
     const job = discordJob();
-    api.failNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } });
+    api.scriptNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 401, body: { message: 'Invalid Webhook Token', code: 50027 } });
     await poster({ botToken: BOT_TOKEN }).deliver(job, completedMessage(job));
     expect(api.requests.map((r) => `${r.method} ${r.path.startsWith('/webhooks') ? 'webhook' : r.path}`)).toEqual(['PATCH webhook', `POST /channels/${CHANNEL_ID}/messages`]);
   });
 
   it('GIVEN the bot cannot edit the old message (403 50005) THEN it posts a new one', async () => {
     const job = discordJob({ tokenIssuedAt: 0, messageId: '1700000000000000007' });
-    api.failNext((r) => r.method === 'PATCH', { status: 403, body: { message: 'Cannot edit a message authored by another user', code: 50005 } });
+    api.scriptNext((r) => r.method === 'PATCH', { status: 403, body: { message: 'Cannot edit a message authored by another user', code: 50005 } });
     await poster({ botToken: BOT_TOKEN }).deliver(job, completedMessage(job));
     expect(api.requests.map((r) => r.method)).toEqual(['PATCH', 'POST']);
   });
@@ -122,7 +122,7 @@ describe('DiscordRestPoster', () => {
 
   it('GIVEN a 429 with a short Retry-After THEN the client waits at least that long and retries the same edit', async () => {
     const job = discordJob();
-    api.failNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 429, headers: { 'retry-after': '0.3', 'x-ratelimit-scope': 'user' }, body: { message: 'You are being rate limited.', retry_after: 0.3, global: false } });
+    api.scriptNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 429, headers: { 'retry-after': '0.3', 'x-ratelimit-scope': 'user' }, body: { message: 'You are being rate limited.', retry_after: 0.3, global: false } });
     await poster().deliver(job, queuedMessage(job));
     expect(api.requests).toHaveLength(2);
     expect(api.requests[1]!.path).toBe(WEBHOOK_ORIGINAL);
@@ -131,7 +131,7 @@ describe('DiscordRestPoster', () => {
 
   it('GIVEN a 429 with a long Retry-After THEN it hands back a retryable error carrying the wait, without the token', async () => {
     const job = discordJob();
-    api.failNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 429, headers: { 'retry-after': '30', 'x-ratelimit-scope': 'shared' }, body: { message: 'rate limited', retry_after: 30, global: false } });
+    api.scriptNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 429, headers: { 'retry-after': '30', 'x-ratelimit-scope': 'shared' }, body: { message: 'rate limited', retry_after: 30, global: false } });
     const error = (await poster({ maxWaitMs: 1000 }).deliver(job, queuedMessage(job)).catch((e: unknown) => e)) as DeliveryError;
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.retryable).toBe(true);
@@ -142,7 +142,7 @@ describe('DiscordRestPoster', () => {
 
   it('GIVEN a 5xx that persists THEN the error is retryable', async () => {
     const job = discordJob();
-    for (let i = 0; i < 4; i++) api.failNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 502, body: { message: 'bad gateway' } });
+    for (let i = 0; i < 4; i++) api.scriptNext((r) => r.path === WEBHOOK_ORIGINAL, { status: 502, body: { message: 'bad gateway' } });
     const error = (await poster().deliver(job, queuedMessage(job)).catch((e: unknown) => e)) as DeliveryError;
     expect(error).toBeInstanceOf(DeliveryError);
     expect(error.retryable).toBe(true);

@@ -1,7 +1,7 @@
 /**
  * A Discord REST API stand-in on 127.0.0.1 that records every request (method, path, headers,
  * JSON body or multipart parts) and answers like Discord does for the routes the bot uses.
- * Tests script failures (401 token expired, 403, 429 with Retry-After, 5xx) with `failNext`.
+ * Tests script failures (401 token expired, 403, 429 with Retry-After, 5xx) with `scriptNext`.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,8 +61,8 @@ export class RecordingDiscordApi {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** The next request matching `matches` gets `reply` instead of the default answer. */
-  failNext(matches: (request: RecordedRequest) => boolean, reply: ScriptedReply): void {
+  /** The next request matching `matches` gets `reply` instead of the default answer (a failure, or a route the default does not know). */
+  scriptNext(matches: (request: RecordedRequest) => boolean, reply: ScriptedReply): void {
     this.scripts.push({ matches, reply });
   }
 

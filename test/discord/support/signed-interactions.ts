@@ -87,6 +87,11 @@ function base(actor: Actor = {}) {
     channel: { id: CHANNEL_ID, type: 0, nsfw: actor.nsfw ?? false },
     member: { user: { id: actor.userId ?? USER_ID, username: 'tester' }, permissions: actor.permissions ?? '2147483647' },
     locale: 'en-US',
+    guild_locale: 'en-US',
+    app_permissions: '117760',
+    entitlements: [],
+    authorizing_integration_owners: { '0': GUILD_ID },
+    context: 0,
     attachment_size_limit: 10_485_760,
   };
 }
