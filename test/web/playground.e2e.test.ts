@@ -1,0 +1,170 @@
+/**
+ * The playground end to end, in headless Chromium against the whole `npm start` system (emulator
+ * over HTTP, runner with the tiny ONNX bundle on the CPU, dispatcher, web server): a prompt goes
+ * through queued → running → done, four tiles decode to real images, U2 / V3 / 🔄 make child jobs
+ * linked to their parent, a bad option gets its specific error, and after a restart of the whole
+ * stack the channel and the gallery are still there. Screenshots go to test-artifacts/ (and to
+ * docs/playground.png when UPDATE_DOCS_SCREENSHOT=1).
+ */
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import sharp from 'sharp';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadJob, loadResult } from '../../bot/job-records.js';
+import type { System } from '../../local/system.js';
+import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.js';
+import { makeDataDir, startTestSystem } from './support/system.js';
+
+const ARTIFACTS = 'test-artifacts';
+const TIMEOUT = 60_000;
+
+describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ''}`, () => {
+  let dataDir: string;
+  let system: System;
+  let browser: TestBrowser;
+  let page: Page;
+  let parentId = '';
+  const childIds: Record<string, string> = {};
+
+  beforeAll(async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    dataDir = await makeDataDir();
+    system = await startTestSystem(dataDir);
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    await page.goto(system.webUrl);
+    await page.waitForSelector('body[data-ready="true"]');
+    await recordStatuses(page);
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close();
+    await system?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('WHEN a prompt is sent THEN its message goes queued → running with progress → done with four tiles that decode to non-blank images', async () => {
+    await page.fill('#prompt', '/imagine a lighthouse at dusk --seed 42 --steps 20');
+    await page.press('#prompt', 'Enter');
+    const article = page.locator('article.msg').last();
+    parentId = (await article.getAttribute('data-job', { timeout: 10_000 })) ?? '';
+    expect(parentId).toMatch(/^j[0-9a-f]{31}$/);
+    await page.waitForSelector(`article[data-job="${parentId}"][data-status="running"]`, { timeout: 30_000 }).catch(() => undefined);
+    await page.screenshot({ path: `${ARTIFACTS}/playground-running.png` });
+    const done = page.locator(`article[data-job="${parentId}"][data-status="completed"]`);
+    await done.waitFor({ timeout: 45_000 });
+    const seen = await page.evaluate((id) => (window as unknown as { seenStatuses: Record<string, string[]> }).seenStatuses[id] ?? [], parentId);
+    expect(seen[0]).toBe('queued');
+    expect(seen).toContain('running');
+    expect(seen.at(-1)).toBe('completed');
+    const progressLines = await page.evaluate((id) => (window as unknown as { seenStatusLines: Record<string, string[]> }).seenStatusLines[id] ?? [], parentId);
+    expect(progressLines.some((line) => /^Queued · position \d+/.test(line))).toBe(true);
+    expect(progressLines.some((line) => /\d+ %/.test(line))).toBe(true);
+
+    const tiles = done.locator('.tiles img');
+    await expect.poll(() => tiles.count()).toBe(4);
+    await expect.poll(() => tiles.evaluateAll((imgs) => imgs.every((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0))).toBe(true);
+    const result = await loadResult(system.ports.blobs, parentId);
+    expect(result?.images).toHaveLength(4);
+    for (const [position, src] of (await tiles.evaluateAll((imgs) => imgs.map((img) => img.getAttribute('src') ?? ''))).entries()) {
+      const response = await page.request.get(new URL(src, system.webUrl).href);
+      expect(response.status()).toBe(200);
+      const bytes = await response.body();
+      const meta = await sharp(bytes).metadata();
+      const expected = result!.images[position]!;
+      expect([meta.width, meta.height]).toEqual([expected.width, expected.height]);
+      const stats = await sharp(bytes).stats();
+      expect(Math.max(...stats.channels.slice(0, 3).map((channel) => channel.stdev))).toBeGreaterThan(2);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}/playground-grid.png` });
+  }, TIMEOUT);
+
+  it('WHEN U2, V3 and 🔄 are pressed THEN three child jobs appear, each linked to the parent and its tile, and finish', async () => {
+    const parent = page.locator(`article[data-job="${parentId}"]`);
+    for (const customId of [`upscale:${parentId}:2`, `vary_subtle:${parentId}:3`, `reroll:${parentId}:0`]) {
+      await parent.locator(`button[data-custom-id="${customId}"]`).click();
+    }
+    const children = page.locator(`article.msg[data-parent="${parentId}"]`);
+    await expect.poll(() => children.count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => page.locator(`article.msg[data-parent="${parentId}"][data-status="completed"]`).count(), { timeout: 50_000, interval: 250 }).toBe(3);
+
+    for (const kind of ['upscale', 'variation', 'imagine'] as const) {
+      const child = page.locator(`article.msg[data-parent="${parentId}"][data-kind="${kind}"]`);
+      childIds[kind] = (await child.getAttribute('data-job')) ?? '';
+      const job = await loadJob(system.ports.blobs, childIds[kind]!);
+      expect(job?.kind).toBe(kind);
+      expect(job?.parent).toEqual({ jobId: parentId, index: kind === 'upscale' ? 2 : kind === 'variation' ? 3 : 1 });
+      const label = await child.locator('.lineage').textContent();
+      expect(label).toContain({ upscale: 'Upscale of tile 2', variation: 'Subtle variation of tile 3', imagine: 'Reroll' }[kind]);
+      expect(await child.locator('.tiles img').count()).toBe(kind === 'upscale' ? 1 : 4);
+    }
+    // An upscale is one larger image decoded from the stored latent of tile 2.
+    const upscale = await loadResult(system.ports.blobs, childIds.upscale!);
+    const tile2 = (await loadResult(system.ports.blobs, parentId))!.images[1]!;
+    expect(upscale!.images[0]!.width).toBeGreaterThan(tile2.width);
+    await page.screenshot({ path: `${ARTIFACTS}/playground-children.png`, fullPage: false });
+  }, TIMEOUT);
+
+  it('WHEN a prompt has a bad option THEN only the sender sees the specific error, the text stays to fix, and no job is made', async () => {
+    const before = await page.locator('article.msg').count();
+    await page.fill('#prompt', 'a fox --ar 0:5');
+    await page.press('#prompt', 'Enter');
+    const error = page.locator('.ephemeral.error[data-code="invalid_options"]').last();
+    await error.waitFor({ timeout: 10_000 });
+    expect(await error.textContent()).toContain('--ar 0:5: both sides must be 1–21, e.g. 16:9');
+    expect(await page.inputValue('#prompt')).toBe('a fox --ar 0:5');
+    expect(await page.locator('article.msg').count()).toBe(before);
+    await page.screenshot({ path: `${ARTIFACTS}/playground-error.png` });
+    await page.locator('.ephemeral.error').last().click();
+  }, TIMEOUT);
+
+  it('WHEN the whole stack restarts THEN the channel, its grids and the gallery with prompts, seeds and lineage are still there', async () => {
+    await page.locator(`article[data-job="${parentId}"]`).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${ARTIFACTS}/playground.png` });
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await copyFile(`${ARTIFACTS}/playground.png`, 'docs/playground.png');
+
+    await system.stop();
+    system = await startTestSystem(dataDir);
+    await page.goto(system.webUrl);
+    await page.waitForSelector('body[data-ready="true"]');
+
+    const ids = [parentId, ...Object.values(childIds)];
+    for (const id of ids) {
+      await page.locator(`article[data-job="${id}"][data-status="completed"]`).waitFor({ timeout: 10_000 });
+      expect(await page.locator(`#gallery [data-job="${id}"]`).count()).toBe(1);
+    }
+    const card = page.locator(`#gallery [data-job="${childIds.upscale}"]`);
+    expect(await card.locator('b').textContent()).toBe('a lighthouse at dusk');
+    expect(await card.locator('.lineage-text').textContent()).toContain('Upscale of tile 2');
+    const parentResult = await loadResult(system.ports.blobs, parentId);
+    expect(await page.locator(`#gallery [data-job="${parentId}"] .seed`).textContent()).toBe(`seed ${parentResult!.images.map((image) => image.seed).join(', ')}`);
+    expect(await page.locator(`article[data-job="${parentId}"] .tiles img`).count()).toBe(4);
+    // Old buttons still work after the restart: ℹ️ reads the job back from the store.
+    await page.locator(`article[data-job="${parentId}"] button[data-custom-id="info:${parentId}:0"]`).click();
+    const info = page.locator(`article[data-job="${parentId}"] .ephemeral`).last();
+    await info.waitFor({ timeout: 10_000 });
+    expect(await info.textContent()).toContain('Prompt: a lighthouse at dusk');
+    await page.screenshot({ path: `${ARTIFACTS}/playground-after-restart.png` });
+  }, TIMEOUT);
+});
+
+/** Records every status (and status line) each job message shows, as the DOM changes. */
+async function recordStatuses(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { seenStatuses: Record<string, string[]>; seenStatusLines: Record<string, string[]> };
+    w.seenStatuses = {};
+    w.seenStatusLines = {};
+    const note = () => {
+      for (const article of Array.from(document.querySelectorAll<HTMLElement>('article.msg'))) {
+        const id = article.dataset.job ?? '';
+        const status = article.dataset.status ?? '';
+        const line = article.querySelector('.status')?.textContent ?? '';
+        const statuses = (w.seenStatuses[id] ??= []);
+        if (statuses.at(-1) !== status) statuses.push(status);
+        const lines = (w.seenStatusLines[id] ??= []);
+        if (lines.at(-1) !== line) lines.push(line);
+      }
+    };
+    new MutationObserver(note).observe(document.getElementById('messages')!, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}

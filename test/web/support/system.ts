@@ -1,0 +1,19 @@
+/** Starts the whole `npm start` system in-process on free ports, with its data in a temporary folder. */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '../../../core/log.js';
+import { FIXTURE_BUNDLE, startSystem, type System } from '../../../local/system.js';
+
+export async function makeDataDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'cascade-data-'));
+}
+
+/** Only the variables the system reads, never the developer's tokens: tests must not connect to Discord or Slack. */
+export function testEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { WEB_PORT: '0', LOCAL_EMULATOR_PORT: '0', DATA_DIR: dataDir, MODEL_DIR: FIXTURE_BUNDLE, LOG_LEVEL: 'error', POLL_WAIT_SECONDS: '1', ...extra };
+}
+
+export function startTestSystem(dataDir: string, extra: Record<string, string> = {}): Promise<System> {
+  return startSystem({ env: testEnv(dataDir, extra), log: silentLogger });
+}
