@@ -39,8 +39,13 @@ export function blobMessageIds(blobs: BlobStore): DiscordMessageIds {
     async get(jobId) {
       const bytes = await blobs.get(discordMessageKey(jobId));
       if (!bytes) return undefined;
-      const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { messageId?: unknown };
-      return typeof parsed.messageId === 'string' ? parsed.messageId : undefined;
+      // A damaged record only costs a new message instead of an edit; it must not block delivery.
+      try {
+        const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { messageId?: unknown };
+        return typeof parsed.messageId === 'string' && /^\d{1,25}$/.test(parsed.messageId) ? parsed.messageId : undefined;
+      } catch {
+        return undefined;
+      }
     },
     async set(jobId, messageId) {
       await blobs.put(discordMessageKey(jobId), JSON.stringify({ messageId }), 'application/json');

@@ -2,7 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeButtonId } from '../../bot/custom-id.js';
 import { DeliveryError } from '../../bot/poster.js';
 import { buildJobMessage } from '../../bot/message-model.js';
-import { createDiscordRest, DiscordRestPoster, INTERACTION_TOKEN_USABLE_MS, type DiscordMessageIds } from '../../bot/discord/rest-poster.js';
+import { blobMessageIds, createDiscordRest, discordMessageKey, DiscordRestPoster, INTERACTION_TOKEN_USABLE_MS, type DiscordMessageIds } from '../../bot/discord/rest-poster.js';
+import type { BlobStore } from '../../core/ports.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
 import { APP_ID, CHANNEL_ID, GUILD_ID, INTERACTION_TOKEN, completedMessage, discordJob, queuedMessage } from './support/fixtures.js';
 
@@ -159,5 +160,34 @@ describe('DiscordRestPoster', () => {
     expect(poster().attachmentLimitBytes(job)).toBe(10 * 1024 * 1024);
     const limited = { ...job, delivery: { ...job.delivery, attachmentLimitBytes: 26_214_400 } } as typeof job;
     expect(poster().attachmentLimitBytes(limited)).toBe(26_214_400);
+  });
+});
+
+describe('blobMessageIds', () => {
+  // Unit level: an in-memory store stands in for S3.
+  const objects = new Map<string, Uint8Array>();
+  const blobs: BlobStore = {
+    put: async (key, body) => void objects.set(key, typeof body === 'string' ? new TextEncoder().encode(body) : body),
+    get: async (key) => objects.get(key) ?? null,
+    exists: async (key) => objects.has(key),
+    list: async (prefix) => [...objects.keys()].filter((key) => key.startsWith(prefix)),
+    delete: async (keys) => keys.forEach((key) => objects.delete(key)),
+    presignedUrl: async (key) => `memory://${key}`,
+  };
+
+  it('GIVEN a stored id THEN it reads back under jobs/{id}/ (deleted with the job)', async () => {
+    const ids = blobMessageIds(blobs);
+    await ids.set('j1', '1234567890123456789');
+    expect(await ids.get('j1')).toBe('1234567890123456789');
+    expect(discordMessageKey('j1')).toBe('jobs/j1/discord-message.json');
+  });
+
+  it('GIVEN a damaged or foreign record THEN it reads as unknown instead of failing delivery', async () => {
+    const ids = blobMessageIds(blobs);
+    objects.set(discordMessageKey('j2'), new TextEncoder().encode('{not json'));
+    objects.set(discordMessageKey('j3'), new TextEncoder().encode('{"messageId":"../../x"}'));
+    expect(await ids.get('j2')).toBeUndefined();
+    expect(await ids.get('j3')).toBeUndefined();
+    expect(await ids.get('j4')).toBeUndefined();
   });
 });
