@@ -53,11 +53,15 @@ export function functionEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V 
   return { ...shared(v), FLEET_GROUP_NAME: v.fleetGroupName, ...secrets(s) };
 }
 
-/** The runner container on a GPU instance. RUNNER_ID (the instance id) and MODEL_DIR are added at boot. */
-export function runnerEnvironment<V>(v: SharedValues<V>): Record<string, V | string> {
+/**
+ * The runner container on a GPU instance. RUNNER_ID (the instance id) and MODEL_DIR are added at boot.
+ * FLEET_GROUP_NAME lets the runner protect its instance from scale-in while busy (SetInstanceProtection is allowed).
+ */
+export function runnerEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V }): Record<string, V | string> {
   return {
     AWS_REGION: v.region,
     ...shared(v),
+    FLEET_GROUP_NAME: v.fleetGroupName,
     SPOT_METADATA_URL: EC2_METADATA_URL,
     DRAIN_TIMEOUT_SECONDS: String(RUNNER_DRAIN_SECONDS),
     ORT_PROVIDER: 'cuda',

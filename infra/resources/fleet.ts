@@ -75,6 +75,7 @@ export function createFleet({ config, network, queues, bucket }: FleetInputs) {
             bucket: bucketName,
             maxReceives: config.jobs.maxReceives,
             visibilitySeconds: config.jobs.visibilitySeconds,
+            fleetGroupName: groupName,
           }),
         }),
       ).toString('base64'),

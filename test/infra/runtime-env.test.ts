@@ -14,7 +14,7 @@ const shared = {
 
 describe('runtime environment by role', () => {
   it('GIVEN the runner environment infra renders THEN core/config reads it as a CUDA runner watching for spot notices', () => {
-    const config = loadConfig({ ...runnerEnvironment(shared), MODEL_DIR: '/models/stable-cascade', RUNNER_ID: 'i-0abc' });
+    const config = loadConfig({ ...runnerEnvironment({ ...shared, fleetGroupName: 'grp' }), MODEL_DIR: '/models/stable-cascade', RUNNER_ID: 'i-0abc' });
     expect(config.aws.region).toBe('eu-west-1');
     expect(config.aws.sqsEndpoint).toBeUndefined();
     expect(config.jobsQueueUrl).toBe(shared.jobsQueueUrl);

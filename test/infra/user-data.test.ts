@@ -22,6 +22,7 @@ const params: UserDataParams = {
     bucket: 'cascade-bot-prod-imagesbucket-abc123',
     maxReceives: 4,
     visibilitySeconds: 300,
+    fleetGroupName: 'cascade-bot-prod-gpu-fleet',
   }),
 };
 
@@ -65,6 +66,7 @@ describe('user data', () => {
       'JOB_MAX_RECEIVES=4',
       'JOB_VISIBILITY_SECONDS=300',
       'LOG_JSON=true',
+      'FLEET_GROUP_NAME=cascade-bot-prod-gpu-fleet',
       'SPOT_METADATA_URL=http://169.254.169.254',
       'DRAIN_TIMEOUT_SECONDS=90',
       'ORT_PROVIDER=cuda',
