@@ -51,7 +51,15 @@ export const InteractionPayloadSchema = z.discriminatedUnion('type', [
     data: z.looseObject({ custom_id: z.string().max(200), component_type: z.number().int(), values: z.array(z.string().max(100)).max(25).optional() }),
     message: z.looseObject({ id: snowflake }),
   }),
-  z.looseObject({ ...BaseSchema, type: z.literal(InteractionType.ModalSubmit), data: z.looseObject({ custom_id: z.string().max(200) }) }),
+  z.looseObject({
+    ...BaseSchema,
+    type: z.literal(InteractionType.ModalSubmit),
+    data: z.looseObject({
+      custom_id: z.string().max(200),
+      components: z.array(z.looseObject({ components: z.array(z.looseObject({ custom_id: z.string().max(100), value: z.string().max(4000).optional() })).max(5).optional() })).max(5).optional(),
+    }),
+    message: z.looseObject({ id: snowflake }).optional(),
+  }),
 ]);
 
 export type InteractionPayload = z.infer<typeof InteractionPayloadSchema>;
@@ -59,6 +67,15 @@ export type UserInteraction = Exclude<InteractionPayload, { type: InteractionTyp
 export type CommandInteraction = Extract<InteractionPayload, { type: InteractionType.ApplicationCommand }>;
 export type AutocompleteInteraction = Extract<InteractionPayload, { type: InteractionType.ApplicationCommandAutocomplete }>;
 export type ComponentInteraction = Extract<InteractionPayload, { type: InteractionType.MessageComponent }>;
+export type ModalInteraction = Extract<InteractionPayload, { type: InteractionType.ModalSubmit }>;
+
+/** The value of one text input of a submitted modal. */
+export function modalValue(interaction: ModalInteraction, customId: string): string | undefined {
+  for (const row of interaction.data.components ?? []) {
+    for (const input of row.components ?? []) if (input.custom_id === customId) return input.value;
+  }
+  return undefined;
+}
 
 /** Discord's epoch: snowflakes carry their creation time in ms since 2015-01-01. */
 const DISCORD_EPOCH_MS = 1_420_070_400_000n;

@@ -10,10 +10,11 @@
  *   /imagine, /show, U/V/🔄   → 5, public "thinking…" that becomes the job's own message
  *   /info, /settings, /cancel, ℹ️ → 5 ephemeral, then the answer for the actor alone
  *   🗑️ and ❌                → 6 (no new message), then the parent message is deleted or updated
+ *   Remix                    → 9, a dialog for the new prompt; its submit → 5 like U/V
  * A refusal found after a public deferral replaces the placeholder with a private message.
  */
 import type { REST } from '@discordjs/rest';
-import { InteractionResponseType, InteractionType, MessageFlags, Routes, type APIInteractionResponse } from 'discord-api-types/v10';
+import { ComponentType, InteractionResponseType, InteractionType, MessageFlags, Routes, TextInputStyle, type APIInteractionResponse } from 'discord-api-types/v10';
 import { OptionsError } from '../../core/errors.js';
 import { parseImagine, type SlashOptions } from '../../core/options.js';
 import type { ButtonReply, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected, ShowReply } from '../commands/context.js';
@@ -28,8 +29,10 @@ import {
   focusedOption,
   InteractionPayloadSchema,
   optionValues,
+  modalValue,
   type CommandInteraction,
   type ComponentInteraction,
+  type ModalInteraction,
 } from './interaction-payload.js';
 import { renderDiscordMessage } from './render.js';
 import { DISCORD_LIMITS } from './limits.js';
@@ -38,7 +41,7 @@ import { InteractionWebhook, renderActorReply, type ActorReply } from './replies
 /** The bot-core commands this layer calls; `createCommandHandlers` binds the real ones. */
 export interface DiscordCommandHandlers {
   imagine(ctx: CommandContext, text: string, slash: SlashOptions): Promise<ImagineReply>;
-  pressButton(ctx: CommandContext, customId: string): Promise<ButtonReply>;
+  pressButton(ctx: CommandContext, customId: string, remixText?: string): Promise<ButtonReply>;
   info(ctx: CommandContext): Promise<InfoReply | Rejected>;
   settings(ctx: CommandContext, input: SettingsInput): Promise<InfoReply | DoneReply | Rejected>;
   show(ctx: CommandContext, jobId: string): Promise<ShowReply | Rejected>;
@@ -49,7 +52,7 @@ export interface DiscordCommandHandlers {
 export function createCommandHandlers(deps: BotDeps): DiscordCommandHandlers {
   return {
     imagine: (ctx, text, slash) => imagine(deps, ctx, text, slash),
-    pressButton: (ctx, customId) => pressButton(deps, ctx, customId),
+    pressButton: (ctx, customId, remixText) => pressButton(deps, ctx, customId, remixText),
     info: (ctx) => usage(deps, ctx),
     settings: (ctx, input) => settings(deps, ctx, input),
     show: (ctx, jobId) => show(deps, ctx, jobId, ctx.delivery.platform === 'discord' ? (ctx.delivery.attachmentLimitBytes ?? DISCORD_LIMITS.defaultAttachmentBytes) : DISCORD_LIMITS.defaultAttachmentBytes),
@@ -81,7 +84,8 @@ export type RouteResult =
 
 const EPHEMERAL = MessageFlags.Ephemeral;
 const SORRY = 'Something went wrong on our side. Nothing was lost; please try again in a minute.';
-const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'remix']);
+const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
+const REMIX_INPUT = 'prompt';
 
 /** An immediate answer for the actor alone; long refusals (many bad options) are cut to Discord's 2000 characters. */
 function ephemeral(content: string): APIInteractionResponse {
@@ -111,7 +115,7 @@ export function routeInteraction(payload: unknown, deps: InteractionRouterDeps):
     case InteractionType.MessageComponent:
       return routeComponent(interaction, deps);
     case InteractionType.ModalSubmit:
-      return { ok: true, response: ephemeral('This form is not supported any more. Use /imagine again.') };
+      return routeModal(interaction, deps);
   }
 }
 
@@ -178,6 +182,7 @@ function routeComponent(interaction: ComponentInteraction, deps: InteractionRout
   const target = { id: interaction.id, token: interaction.token };
   const press = () => deps.handlers.pressButton(ctx, interaction.data.custom_id);
 
+  if (button.action === 'remix') return { ok: true, response: remixModal(interaction.data.custom_id, button.index) };
   if (PUBLIC_BUTTONS.has(button.action)) {
     return deferred(deferPublic, deps, webhook, target, button.action, press, (reply) => publicOutcome(webhook, reply));
   }
@@ -189,6 +194,45 @@ function routeComponent(interaction: ComponentInteraction, deps: InteractionRout
     if (reply.kind === 'done' && reply.action === 'deleted') await webhook.deleteOriginal();
     await webhook.followUp(renderActorReply(asActorReply(reply)), true);
   });
+}
+
+/**
+ * Remix opens a dialog for the new prompt. It starts empty: filling in the old prompt would need an S3
+ * read on the ack path. The modal's custom id is the button's, so the submit names the same job and tile.
+ */
+function remixModal(customId: string, index: number): APIInteractionResponse {
+  return {
+    type: InteractionResponseType.Modal,
+    data: {
+      custom_id: customId,
+      title: `Remix image ${index}`,
+      components: [
+        {
+          type: ComponentType.ActionRow,
+          components: [{ type: ComponentType.TextInput, custom_id: REMIX_INPUT, style: TextInputStyle.Paragraph, label: 'New prompt (--options allowed)', placeholder: 'a lighthouse at dawn --ar 16:9', required: true, max_length: 2000 }],
+        },
+      ],
+    },
+  };
+}
+
+function routeModal(interaction: ModalInteraction, deps: InteractionRouterDeps): RouteResult {
+  let button: ButtonId;
+  try {
+    button = decodeButtonId(interaction.data.custom_id);
+  } catch (error) {
+    if (error instanceof ButtonIdError) return { ok: true, response: ephemeral(error.message) };
+    throw error;
+  }
+  if (button.action !== 'remix') return { ok: true, response: ephemeral('This form is not supported any more. Use /imagine again.') };
+  const text = modalValue(interaction, REMIX_INPUT)?.trim() ?? '';
+  const ctx = commandContextOf(interaction, interaction.message ? { replyToMessageId: interaction.message.id } : {});
+  if (!ctx) return { ok: false, status: 400, error: 'interaction without a user or channel' };
+  const refusal = precheckImagine(deps, ctx, text, {});
+  if (refusal) return { ok: true, response: ephemeral(refusal.message) };
+  const webhook = new InteractionWebhook(deps.rest, interaction.application_id, interaction.token);
+  const target = { id: interaction.id, token: interaction.token };
+  return deferred(deferPublic, deps, webhook, target, 'remix', () => deps.handlers.pressButton(ctx, interaction.data.custom_id, text), (reply) => publicOutcome(webhook, reply));
 }
 
 /** The checks of /imagine that need no I/O, so bad input is refused at once and never deferred. */

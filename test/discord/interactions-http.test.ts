@@ -15,7 +15,7 @@ import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { takeJobs } from '../support/drain-jobs.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
 import { APP_ID, CHANNEL_ID, USER_ID, discordJob, gridResult } from './support/fixtures.js';
-import { autocomplete, buttonPress, functionUrlEvent, makeSigningKeys, nowSeconds, ping, signBody, slashCommand } from './support/signed-interactions.js';
+import { autocomplete, buttonPress, functionUrlEvent, makeSigningKeys, modalSubmit, nowSeconds, ping, signBody, slashCommand } from './support/signed-interactions.js';
 
 const keys = makeSigningKeys();
 const api = new RecordingDiscordApi();
@@ -199,6 +199,29 @@ describe('GIVEN a finished grid and its buttons', () => {
     expect(child.parent).toEqual({ jobId: parentId, index: index === 0 ? 1 : index });
     if (child.kind === 'variation') expect(child.strength).toBe(action === 'vary_strong' ? 'strong' : 'subtle');
     expect(child.delivery).toMatchObject({ interactionToken: payload.token, replyToMessageId: messageId });
+  });
+
+  it('WHEN Remix is pressed THEN a dialog opens at once; its submit enqueues a strong variation with the new prompt', async () => {
+    const opened = JSON.parse((await send(buttonPress(`remix:${parentId}:2`, messageId))).body!);
+    expect(opened.type).toBe(InteractionResponseType.Modal);
+    expect(opened.data.custom_id).toBe(`remix:${parentId}:2`);
+    expect(opened.data.components[0].components[0]).toMatchObject({ type: 4, custom_id: 'prompt', required: true });
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
+
+    const submit = modalSubmit(`remix:${parentId}:2`, { prompt: 'a lighthouse at dawn --ar 16:9' }, messageId);
+    expect((await send(submit)).statusCode).toBe(202);
+    expect(callbacks()[0]!.json).toEqual({ type: InteractionResponseType.DeferredChannelMessageWithSource });
+    const jobs = await takeJobs(emulator.ports.queue);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]).toMatchObject({ kind: 'variation', strength: 'strong', parent: { jobId: parentId, index: 2 }, request: { prompt: 'a lighthouse at dawn', aspect: { w: 16, h: 9 } } });
+  });
+
+  it('WHEN a remix dialog is submitted with a blocked prompt or a forged id THEN an ephemeral refusal and nothing enqueued', async () => {
+    const blocked = JSON.parse((await send(modalSubmit(`remix:${parentId}:2`, { prompt: 'gore' }, messageId))).body!);
+    expect(blocked.data.content).toContain('"gore"');
+    const forged = JSON.parse((await send(modalSubmit(`remix:${parentId}:8`, { prompt: 'a fox' }, messageId))).body!);
+    expect(forged.data.content).toContain('not valid');
+    expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WHEN ℹ️ is pressed THEN the actor alone gets prompt, seed and job id as copyable code blocks', async () => {

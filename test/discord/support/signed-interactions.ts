@@ -111,3 +111,12 @@ export function autocomplete(option: string, typed: string) {
 export function buttonPress(customId: string, messageId: string, actor?: Actor) {
   return { ...base(actor), type: 3, data: { custom_id: customId, component_type: 2 }, message: { id: messageId, channel_id: CHANNEL_ID } };
 }
+
+export function modalSubmit(customId: string, fields: Record<string, string>, messageId?: string, actor?: Actor) {
+  return {
+    ...base(actor),
+    type: 5,
+    data: { custom_id: customId, components: Object.entries(fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] })) },
+    ...(messageId ? { message: { id: messageId, channel_id: CHANNEL_ID } } : {}),
+  };
+}
