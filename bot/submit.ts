@@ -2,7 +2,7 @@
  * The one platform-neutral way every front end (Discord, Slack, web) enqueues a job.
  *
  * Order matters for "nothing lost": the job record (`jobs/{id}/job.json`) and the per-user pending
- * marker are written before the queue message, so a runner never receives a job whose record is
+ * marker are written (and the cap checked again, for concurrent submits) before the queue message, so a runner never receives a job whose record is
  * missing; the `queued` event goes last. Submitting the same job id twice (a platform retry of the
  * same interaction) sends nothing new and answers like the first time.
  *
@@ -13,7 +13,7 @@
  */
 import { JobSchema, jobKeys, WIRE_VERSION, type Job, type JobId } from '../core/job.js';
 import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
-import { listPending, markPending } from '../core/pending.js';
+import { listPending, markPending, pendingMarkerKey } from '../core/pending.js';
 import { TooManyPendingError } from '../core/errors.js';
 
 export const DEFAULT_MAX_PENDING_PER_USER = 3;
@@ -64,6 +64,15 @@ export async function submitJob(deps: SubmitDeps, input: Job): Promise<SubmitOut
 
   await deps.blobs.put(jobKeys.job(job.id), JSON.stringify(job), 'application/json');
   await markPending(deps.blobs, job);
+  // Two submits from one user at the same moment both pass the first check; after both markers are
+  // written, each sees the other, and only the oldest `limit` jobs go ahead.
+  const ahead = await listPending(deps.blobs, job.requester, now());
+  const place = ahead.indexOf(job.id);
+  if (place >= limit) {
+    await deps.blobs.delete([pendingMarkerKey(job), jobKeys.job(job.id)]);
+    const refusal = new TooManyPendingError(ahead.length - 1, limit);
+    return { accepted: false, code: 'too_many_pending', message: refusal.message, pending: ahead.length - 1, limit };
+  }
   await deps.queue.send(job);
 
   const position = await readPosition(deps.queue);

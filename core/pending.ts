@@ -44,5 +44,5 @@ export async function listPending(
     const at = Number(match[1]);
     if (now - at < staleAfterMs) live.push({ at, id: match[2]! });
   }
-  return live.sort((a, b) => a.at - b.at).map((entry) => entry.id);
+  return live.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((entry) => entry.id);
 }

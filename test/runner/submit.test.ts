@@ -63,3 +63,23 @@ describe('GIVEN submitJob over the emulator (no runner)', () => {
     expect(queued?.type === 'queued' && queued.position).toBe(outcome.accepted ? outcome.position : -1);
   });
 });
+
+describe('GIVEN one user submitting many jobs at the same moment', () => {
+  it('THEN no more than the cap are accepted, and every refused job leaves nothing behind', async () => {
+    const emulator = await startTestEmulator();
+    try {
+      const jobs = Array.from({ length: 6 }, () => imagineJob({ userId: 'burst' }));
+      const outcomes = await Promise.all(jobs.map((job) => submitJob(emulator.ports, job)));
+      const accepted = outcomes.filter((o) => o.accepted);
+      expect(accepted.length).toBeGreaterThan(0);
+      expect(accepted.length).toBeLessThanOrEqual(3);
+      expect((await emulator.ports.queue.depth()).visible).toBe(accepted.length);
+      expect(await emulator.ports.blobs.list('pending/web/burst/')).toHaveLength(accepted.length);
+      for (const [i, outcome] of outcomes.entries()) {
+        expect(await emulator.ports.blobs.exists(jobKeys.job(jobs[i]!.id))).toBe(outcome.accepted);
+      }
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
