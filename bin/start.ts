@@ -53,6 +53,8 @@ async function main(): Promise<void> {
   const flags = Object.fromEntries(Object.entries(FLAG_TO_ENV).flatMap(([flag, name]) => (values[flag as keyof typeof FLAG_TO_ENV] === undefined ? [] : [[name, values[flag as keyof typeof FLAG_TO_ENV]]])));
   // The real environment beats .env (as with every dotenv user); flags beat both.
   const env = { ...readDotenv(), ...process.env, ...flags };
+  // The SDK warns that its releases after January 2027 need Node 22; package-lock pins one that runs on 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say('cascade-bot: starting…');
   const system = await startSystem({ env, say });

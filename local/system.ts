@@ -58,7 +58,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   const log = options.log ?? createLogger({ level: base.log.level, json: base.log.json });
   const chatConfigured = Boolean(base.discord.token || base.slack.botToken || base.slack.appToken);
   // Locally nobody else shares the platforms' edit limits: show progress often unless chat bots are on.
-  const env = { PROGRESS_INTERVAL_MS: chatConfigured ? undefined : '400', ...options.env };
+  // Short runner polls: the emulator answers them cheaply, and Ctrl-C waits out the one in flight.
+  const env = { PROGRESS_INTERVAL_MS: chatConfigured ? undefined : '400', POLL_WAIT_SECONDS: '2', ...options.env };
 
   const cleanups: Array<() => Promise<void>> = [];
   const stopAll = async () => {

@@ -1,0 +1,84 @@
+/**
+ * Local persistence behind `npm start`: the emulator's S3 keeps objects on disk (written through on
+ * every PUT/DELETE, restored over the S3 API at start), and jobs that were still waiting when the
+ * stack stopped are put back on the queue and finished by the next run. All over HTTP on 127.0.0.1.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAwsPorts, createS3Client } from '../../core/aws/index.js';
+import { loadConfig } from '../../core/config.js';
+import { jobKeys } from '../../core/job.js';
+import { requestCancel } from '../../bot/job-records.js';
+import { createModerationPolicy } from '../../bot/moderation.js';
+import { runCommand } from '../../bot/web/commands.js';
+import { startLocalEmulator, type LocalEmulator } from '../../local/emulator.js';
+import type { System } from '../../local/system.js';
+import { makeDataDir, startTestSystem } from './support/system.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function emulatorWithDisk(dir: string): Promise<LocalEmulator> {
+  const emulator = await startLocalEmulator({ port: 0, dataDir: dir });
+  cleanups.push(() => emulator.stop());
+  return emulator;
+}
+
+describe('GIVEN the local emulator with a data folder', () => {
+  it('WHEN objects are put, overwritten and deleted (DeleteObject and DeleteObjects) THEN a new emulator on the same folder serves exactly what was left', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cascade-s3-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const first = await emulatorWithDisk(dir);
+    const config = loadConfig(first.env());
+    const { blobs } = createAwsPorts(config, { maxAttempts: 1 });
+    const png = new Uint8Array([137, 80, 78, 71, 1, 2, 3]);
+    await blobs.put('jobs/j1/grid.png', new Uint8Array([0]), 'image/png');
+    await blobs.put('jobs/j1/grid.png', png, 'image/png');
+    await blobs.put('jobs/j1/job.json', '{"a":"ü"}', 'application/json');
+    await blobs.put('pending/web/u/1-j1', new Uint8Array(0), 'application/octet-stream');
+    await blobs.put('odd key/with spaces+plus.txt', 'x', 'text/plain');
+    await blobs.delete(['pending/web/u/1-j1']);
+    const s3 = createS3Client(config.aws, { maxAttempts: 1 });
+    await s3.send(new DeleteObjectCommand({ Bucket: first.bucket, Key: 'jobs/j1/job.json' }));
+    s3.destroy();
+    await first.stop();
+
+    const second = await emulatorWithDisk(dir);
+    expect(second.restoredObjects).toBe(2);
+    const restored = createAwsPorts(loadConfig(second.env()), { maxAttempts: 1 }).blobs;
+    expect(await restored.get('jobs/j1/grid.png')).toEqual(png);
+    expect(new TextDecoder().decode((await restored.get('odd key/with spaces+plus.txt'))!)).toBe('x');
+    expect(await restored.exists('jobs/j1/job.json')).toBe(false);
+    expect(await restored.list('pending/')).toEqual([]);
+    const s3b = createS3Client(loadConfig(second.env()).aws, { maxAttempts: 1 });
+    const head = await s3b.send(new HeadObjectCommand({ Bucket: second.bucket, Key: 'jobs/j1/grid.png' }));
+    s3b.destroy();
+    expect(head.ContentType).toBe('image/png');
+  });
+});
+
+describe('GIVEN jobs still waiting when the stack stopped', () => {
+  it('WHEN the system starts again THEN the waiting job is requeued and finished, and the cancelled one is not', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const emulator = await emulatorWithDisk(join(dataDir, 's3'));
+    const ports = createAwsPorts(loadConfig(emulator.env()), { maxAttempts: 1 });
+    const bot = { ...ports, moderation: createModerationPolicy({ blocklist: [] }) };
+    const waiting = await runCommand(bot, 'aaaaaaaaaaaaaaaa', 'a quiet harbour --seed 3');
+    const cancelled = await runCommand(bot, 'aaaaaaaaaaaaaaaa', 'a loud harbour --seed 4');
+    if (waiting.kind !== 'accepted' || cancelled.kind !== 'accepted') throw new Error(`not accepted: ${JSON.stringify([waiting, cancelled])}`);
+    await requestCancel(ports.blobs, cancelled.jobId, { v: 1, by: 'web:aaaaaaaaaaaaaaaa', at: Date.now() });
+    await emulator.stop();
+
+    const system: System = await startTestSystem(dataDir);
+    cleanups.push(() => system.stop());
+    expect(system.requeued).toEqual([waiting.jobId]);
+    await expect.poll(() => system.ports.blobs.exists(jobKeys.result(waiting.jobId)), { timeout: 30_000, interval: 200 }).toBe(true);
+    expect(await system.ports.blobs.exists(jobKeys.result(cancelled.jobId))).toBe(false);
+  });
+});
