@@ -18,6 +18,7 @@ import { createSlackApp } from '../bot/slack/app.js';
 import { renderSlackMessage } from '../bot/slack/blocks.js';
 import { startSlackSocketMode } from '../bot/slack/socket-mode.js';
 import { createSlackEventsHandler } from '../functions/slack-events.js';
+import { latencySummary } from './percentiles.js';
 import { startTestEmulator } from '../test/support/emulator.js';
 import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.js';
 import { SocketModeLink } from '../test/slack/support/socket-mode-link.js';
@@ -27,11 +28,6 @@ import { resultOf, slackJob } from '../test/slack/support/fixtures.js';
 const COUNT = Number(process.argv[2] ?? 300);
 const WARMUP = 30;
 
-function summary(label: string, samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return `${label.padEnd(48)} n=${sorted.length}  p50 ${at(0.5).toFixed(3)} ms  p99 ${at(0.99).toFixed(3)} ms  max ${sorted[sorted.length - 1]!.toFixed(3)} ms`;
-}
 
 function command(i: number, prefix: string) {
   return {
@@ -87,10 +83,10 @@ async function main(): Promise<void> {
     if (i >= 500) render.push(performance.now() - start);
   }
 
-  console.log(summary('Socket Mode envelope → ack (idle process)', socketAck));
-  console.log(summary('Socket Mode envelope → ack (back to back)', socketBusy));
-  console.log(summary('HTTP (Lambda handler) request → response/ack', lambdaAck));
-  console.log(summary('renderSlackMessage (finished grid)', render));
+  console.log(latencySummary('Socket Mode envelope → ack (idle process)', socketAck, 3, 48));
+  console.log(latencySummary('Socket Mode envelope → ack (back to back)', socketBusy, 3, 48));
+  console.log(latencySummary('HTTP (Lambda handler) request → response/ack', lambdaAck, 3, 48));
+  console.log(latencySummary('renderSlackMessage (finished grid)', render, 3, 48));
   await Promise.all([api.stop(), emulator.stop()]);
 }
 

@@ -14,17 +14,13 @@ import { jobKeys, WIRE_VERSION } from '../core/job.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { SlackPoster } from '../bot/slack/poster.js';
 import { createSlackClient } from '../bot/slack/web-client.js';
+import { latencySummary } from './percentiles.js';
 import { startTestEmulator } from '../test/support/emulator.js';
 import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.js';
 import { resultOf, slackJob } from '../test/slack/support/fixtures.js';
 
 const COUNT = Number(process.argv[2] ?? 30);
 
-function summary(label: string, samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return `${label.padEnd(48)} n=${sorted.length}  p50 ${at(0.5).toFixed(2)} ms  p99 ${at(0.99).toFixed(2)} ms  max ${sorted[sorted.length - 1]!.toFixed(2)} ms`;
-}
 
 async function main(): Promise<void> {
   const [emulator, api] = await Promise.all([startTestEmulator(), new RecordingSlackApi().start()]);
@@ -99,10 +95,10 @@ async function main(): Promise<void> {
   direct.stop();
 
   console.log(`grid PNG: ${(grid.byteLength / 1024 / 1024).toFixed(2)} MiB`);
-  console.log(summary('direct: progress event → chat.update', directProgress));
-  console.log(summary('direct: completed → upload + final chat.update', directFinal));
-  console.log(summary('via events queue: progress → chat.update', progress));
-  console.log(summary('via events queue: completed → final update', final));
+  console.log(latencySummary('direct: progress event → chat.update', directProgress, 2, 48));
+  console.log(latencySummary('direct: completed → upload + final chat.update', directFinal, 2, 48));
+  console.log(latencySummary('via events queue: progress → chat.update', progress, 2, 48));
+  console.log(latencySummary('via events queue: completed → final update', final, 2, 48));
   await Promise.all([api.stop(), emulator.stop()]);
 }
 

@@ -1,5 +1,5 @@
 /** Slack-flavoured jobs and results for the Slack tests. */
-import { jobKeys, WIRE_VERSION, type Job, type Result } from '../../../core/job.js';
+import { WIRE_VERSION, type Job } from '../../../core/job.js';
 
 export function slackJob(overrides: Partial<Pick<Job, 'id' | 'requester'>> & { messageTs?: string; threadTs?: string; prompt?: string; channelId?: string } = {}): Job {
   const id = overrides.id ?? 'jslack0001';
@@ -30,25 +30,5 @@ export function slackJob(overrides: Partial<Pick<Job, 'id' | 'requester'>> & { m
   };
 }
 
-export function resultOf(job: Job, tiles = 4): Result {
-  return {
-    v: WIRE_VERSION,
-    jobId: job.id,
-    kind: job.kind,
-    width: 256,
-    height: 256,
-    grid: { key: jobKeys.grid(job.id), width: 512, height: 512, contentType: 'image/png' },
-    images: Array.from({ length: tiles }, (_, i) => ({
-      index: i + 1,
-      key: jobKeys.image(job.id, i + 1),
-      width: 256,
-      height: 256,
-      seed: 42 + i,
-      latent: { key: jobKeys.latent(job.id, i + 1), dims: [16, 6, 6] as [number, number, number], dtype: 'float32' as const },
-    })),
-    model: { name: 'demo', variant: 'tiny' },
-    timings: { total: 10 },
-    finishedAt: '2026-11-26T10:00:05.000Z',
-    runnerId: 'runner-1',
-  };
-}
+/** Results come from the shared bot fixtures. */
+export { makeResult as resultOf } from '../../bot/support/fixtures.js';
