@@ -65,7 +65,8 @@ export async function submitJob(deps: SubmitDeps, input: Job): Promise<SubmitOut
   await deps.blobs.put(jobKeys.job(job.id), JSON.stringify(job), 'application/json');
   await markPending(deps.blobs, job);
   // Two submits from one user at the same moment both pass the first check; after both markers are
-  // written, each sees the other, and only the oldest `limit` jobs go ahead.
+  // written, each sees the other, and only the oldest `limit` jobs go ahead. (Narrows the race rather
+  // than closing it: an exact cap needs a conditional put, which the emulator does not enforce.)
   const ahead = await listPending(deps.blobs, job.requester, now());
   const place = ahead.indexOf(job.id);
   if (place >= limit) {
