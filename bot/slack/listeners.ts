@@ -26,7 +26,7 @@ import { renderReply } from './replies.js';
 import type { SlackMessage } from './block-limits.js';
 import { platformErrorOf } from './poster.js';
 import {
-  AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
+  AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext, type SlashCommandPayload,
 } from './payloads.js';
 
 export interface SlackCommandNames {
@@ -63,37 +63,30 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
   const startJob = (client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit) =>
     startJobOnce(inFlight, bot, client, ctx, text, tell, submit);
 
-  app.command(names.imagine, async ({ ack, body, client, respond }) => {
-    await ack();
-    const tell = ephemeralVia(respond);
-    await guarded(log, 'imagine', tell, async () => {
-      const payload = parsePayload(SlashCommandSchema, 'slash command', body);
-      const ctx = slashCommandContext(payload);
-      await startJob(client, ctx, payload.text, tell, (withMessage) => imagine(bot, withMessage, payload.text));
+  /** A slash command: ack, parse, run; failures end in one ephemeral sentence. */
+  const onSlashCommand = (name: string, what: string, run: (payload: SlashCommandPayload, ctx: CommandContext, client: WebClient, tell: Tell) => Promise<void>) =>
+    app.command(name, async ({ ack, body, client, respond }) => {
+      await ack();
+      const tell = ephemeralVia(respond);
+      await guarded(log, what, tell, async () => {
+        const payload = parsePayload(SlashCommandSchema, 'slash command', body);
+        await run(payload, slashCommandContext(payload), client, tell);
+      });
     });
+
+  onSlashCommand(names.imagine, 'imagine', (payload, ctx, client, tell) =>
+    startJob(client, ctx, payload.text, tell, (withMessage) => imagine(bot, withMessage, payload.text)),
+  );
+
+  onSlashCommand(names.settings, 'settings', async (payload, ctx, client, tell) => {
+    const input = parseSettingsText(payload.text);
+    const wantsChange = input.scope === 'channel' && (input.options !== undefined || input.buttons !== undefined || input.reset === true);
+    const canManageChannel = wantsChange ? await isWorkspaceAdmin(client, payload.user_id) : false;
+    await tell(renderReply(await settings(bot, { ...ctx, canManageChannel }, input)));
   });
 
-  app.command(names.settings, async ({ ack, body, client, respond }) => {
-    await ack();
-    const tell = ephemeralVia(respond);
-    await guarded(log, 'settings', tell, async () => {
-      const payload = parsePayload(SlashCommandSchema, 'slash command', body);
-      const ctx = slashCommandContext(payload);
-      const input = parseSettingsText(payload.text);
-      const wantsChange = input.scope === 'channel' && (input.options !== undefined || input.buttons !== undefined || input.reset === true);
-      const canManageChannel = wantsChange ? await isWorkspaceAdmin(client, payload.user_id) : false;
-      await tell(renderReply(await settings(bot, { ...ctx, canManageChannel }, input)));
-    });
-  });
-
-  app.command(names.info, async ({ ack, body, respond }) => {
-    await ack();
-    const tell = ephemeralVia(respond);
-    await guarded(log, 'info', tell, async () => {
-      const payload = parsePayload(SlashCommandSchema, 'slash command', body);
-      const ctx = slashCommandContext(payload);
-      await tell(renderReply(await infoCommand(bot, ctx, payload.text.trim())));
-    });
+  onSlashCommand(names.info, 'info', async (payload, ctx, _client, tell) => {
+    await tell(renderReply(await infoCommand(bot, ctx, payload.text.trim())));
   });
 
   app.action(ACTION_ID_PATTERN, async ({ ack, body, client, respond }) => {
