@@ -33,12 +33,15 @@ export interface SlackApp {
 
 export function createSlackApp(options: SlackAppOptions, deps: SlackListenerDeps): SlackApp {
   const logLevel = options.logLevel ?? LogLevel.WARN;
+  // Over HTTP the response (the ack) waits for the listener, so a 429 must not make it wait out
+  // Retry-After past Slack's 3 seconds: the listener tells the user instead. Socket Mode has acked already.
+  const onRateLimit = options.transport === 'lambda' ? 'reject' : 'wait';
   const common = {
     authorize: async () => ({ botToken: options.botToken }),
     // Our bot never mentions itself, and without auth.test Bolt cannot know its own ids.
     ignoreSelf: false,
     logLevel,
-    clientOptions: slackClientOptions({ onRateLimit: 'wait', ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}), ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}) }),
+    clientOptions: slackClientOptions({ onRateLimit, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}), ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}) }),
   };
   if (options.transport === 'lambda') {
     const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel });

@@ -11,7 +11,7 @@
  * retries carry X-Slack-Retry-Num) names the same job id and posts nothing new.
  */
 import type { App, RespondFn } from '@slack/bolt';
-import type { WebClient } from '@slack/web-api';
+import { ErrorCode, type WebClient } from '@slack/web-api';
 import { jobKeys } from '../../core/job.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { OptionsError } from '../../core/errors.js';
@@ -160,6 +160,10 @@ async function startJob(bot: BotDeps, client: WebClient, ctx: CommandContext, te
     if (!posted.ts) throw new Error('chat.postMessage returned no ts');
     ts = posted.ts;
   } catch (error) {
+    const retryAfter = rateLimitedFor(error);
+    if (retryAfter !== undefined) {
+      return void (await tell(renderNotice(`Slack is rate-limiting messages in this channel right now. Nothing was queued; try again in ${retryAfter} s.`)));
+    }
     const code = platformErrorOf(error);
     if (code === 'not_in_channel' || code === 'channel_not_found') {
       return void (await tell(renderNotice('I cannot post in this conversation. Invite me with /invite @cascade (private channels and DMs need that), then try again.')));
@@ -171,6 +175,13 @@ async function startJob(bot: BotDeps, client: WebClient, ctx: CommandContext, te
   if (reply.kind === 'accepted' && !reply.duplicate) return;
   await client.chat.delete({ channel, ts }).catch(() => undefined);
   if (reply.kind !== 'accepted') await tell(renderReply(reply));
+}
+
+/** Seconds Slack asked us to wait, when the error is a rejected rate-limited call. */
+function rateLimitedFor(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null || (error as { code?: unknown }).code !== ErrorCode.RateLimitedError) return undefined;
+  const seconds = (error as { retryAfter?: unknown }).retryAfter;
+  return typeof seconds === 'number' ? seconds : 1;
 }
 
 /** The handlers' own pure checks, run before anything is posted; the handlers run them again. */

@@ -161,6 +161,15 @@ describe('Slack HTTP endpoint (AwsLambdaReceiver)', () => {
     expect(replies[2]!.text).toContain('not enabled for this server or workspace');
   });
 
+  it('GIVEN Slack rate-limits the placeholder post THEN the response does not wait out Retry-After, nothing is enqueued and the actor is told', async () => {
+    api.script('chat.postMessage', { status: 429, retryAfterSeconds: 30 });
+    const response = await handle(signedEvent(imagineCommand('a busy channel'), FORM));
+    expect(response.statusCode).toBe(200);
+    expect(api.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(await drainQueue()).toEqual([]);
+    expect(api.callsOf('respond')[0]!.params.text).toContain('rate-limiting messages in this channel right now. Nothing was queued; try again in 30 s.');
+  });
+
   it('GIVEN a user over the pending cap THEN the placeholder is removed and the actor is told the limit', async () => {
     const user = { user_id: 'UCAPPED' };
     await handle(signedEvent(imagineCommand('one', user), FORM));
