@@ -9,7 +9,7 @@
  */
 import { latencySummary, quantile } from './percentiles.js';
 import { createModerationPolicy } from '../bot/moderation.js';
-import { createCommandHandlers } from '../bot/discord/interactions.js';
+import { createCommandHandlers } from '../bot/discord/command-handlers.js';
 import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
 import { createDiscordRest } from '../bot/discord/rest-poster.js';
 import { createInteractionVerifier } from '../bot/discord/verify.js';

@@ -15,7 +15,7 @@ import { createAwsPorts } from '../core/aws/index.js';
 import { ConfigError } from '../core/errors.js';
 import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
 import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
-import { acknowledgeThenRun, type InteractionLog } from '../bot/discord/interactions.js';
+import { acknowledgeThenRun, type InteractionLog } from '../bot/discord/acks.js';
 import { createInteractionVerifier } from '../bot/discord/verify.js';
 import { wireDiscord } from '../bot/discord/wiring.js';
 

@@ -5,7 +5,8 @@
  * An application uses either the gateway or an Interactions Endpoint URL, never both.
  */
 import { Client, GatewayDispatchEvents, GatewayIntentBits } from 'discord.js';
-import { routeInteraction, acknowledgeThenRun, type InteractionLog, type InteractionRouterDeps } from './interactions.js';
+import { acknowledgeThenRun, type InteractionLog, type InteractionRouterDeps } from './acks.js';
+import { routeInteraction } from './interactions.js';
 
 export interface GatewayOptions {
   token: string;

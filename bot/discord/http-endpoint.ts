@@ -3,7 +3,8 @@
  * Order matters: size, then signature (on the raw bytes, before any parsing), then JSON, then the
  * shared router. Anything that fails before the router gets an error status and enqueues nothing.
  */
-import { routeInteraction, type InteractionRouterDeps, type RouteResult } from './interactions.js';
+import type { InteractionRouterDeps, RouteResult } from './acks.js';
+import { routeInteraction } from './interactions.js';
 import type { InteractionVerifier } from './verify.js';
 
 /** Interaction payloads are a few KiB; anything this large is not from Discord. */

@@ -2,5 +2,7 @@
 export { startDiscordGateway, handleGatewayInteraction, type DiscordGateway } from './gateway.js';
 export { wireDiscord, type DiscordWiring } from './wiring.js';
 export { DiscordRestPoster, createDiscordRest, blobMessageIds, INTERACTION_TOKEN_USABLE_MS } from './rest-poster.js';
-export { createCommandHandlers, routeInteraction, acknowledgeThenRun } from './interactions.js';
+export { createCommandHandlers } from './command-handlers.js';
+export { routeInteraction } from './interactions.js';
+export { acknowledgeThenRun } from './acks.js';
 export { COMMAND_DEFINITIONS } from './commands.js';

@@ -13,15 +13,13 @@
  *   Remix                    → 9, a dialog for the new prompt; its submit → 5 like U/V
  * A refusal found after a public deferral replaces the placeholder with a private message.
  */
-import type { REST } from '@discordjs/rest';
-import { ComponentType, InteractionResponseType, InteractionType, MessageFlags, Routes, TextInputStyle, type APIInteractionResponse } from 'discord-api-types/v10';
+import { ComponentType, InteractionResponseType, InteractionType, TextInputStyle, type APIInteractionResponse } from 'discord-api-types/v10';
 import { OptionsError } from '../../core/errors.js';
 import { parseImagine, type SlashOptions } from '../../core/options.js';
-import type { ButtonReply, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected, ShowReply } from '../commands/context.js';
+import type { CommandContext, Rejected } from '../commands/context.js';
 import { rejected } from '../commands/enqueue.js';
-import { cancel, imagine, pressButton, settings, show, usage, type SettingsInput } from '../commands/index.js';
-import type { BotDeps } from '../commands/context.js';
-import { checkPlace, moderatePrompt, type ModerationPolicy } from '../moderation.js';
+import type { SettingsInput } from '../commands/index.js';
+import { checkPlace, moderatePrompt } from '../moderation.js';
 import { ButtonIdError, decodeButtonId, type ButtonId } from '../custom-id.js';
 import { autocompleteChoices, isCommandName } from './commands.js';
 import {
@@ -35,68 +33,21 @@ import {
   type ModalInteraction,
 } from './interaction-payload.js';
 import { renderDiscordMessage } from './render.js';
-import { DISCORD_LIMITS } from './limits.js';
-import { InteractionWebhook, renderActorReply, type ActorReply } from './replies.js';
-
-/** The bot-core commands this layer calls; `createCommandHandlers` binds the real ones. */
-export interface DiscordCommandHandlers {
-  imagine(ctx: CommandContext, text: string, slash: SlashOptions): Promise<ImagineReply>;
-  pressButton(ctx: CommandContext, customId: string, remixText?: string): Promise<ButtonReply>;
-  info(ctx: CommandContext): Promise<InfoReply | Rejected>;
-  settings(ctx: CommandContext, input: SettingsInput): Promise<InfoReply | DoneReply | Rejected>;
-  show(ctx: CommandContext, jobId: string): Promise<ShowReply | Rejected>;
-  cancel(ctx: CommandContext, jobId?: string): Promise<DoneReply | Rejected>;
-}
-
-/** The real bot-core commands over one set of ports. */
-export function createCommandHandlers(deps: BotDeps): DiscordCommandHandlers {
-  return {
-    imagine: (ctx, text, slash) => imagine(deps, ctx, text, slash),
-    pressButton: (ctx, customId, remixText) => pressButton(deps, ctx, customId, remixText),
-    info: (ctx) => usage(deps, ctx),
-    settings: (ctx, input) => settings(deps, ctx, input),
-    show: (ctx, jobId) => show(deps, ctx, jobId, ctx.delivery.platform === 'discord' ? (ctx.delivery.attachmentLimitBytes ?? DISCORD_LIMITS.defaultAttachmentBytes) : DISCORD_LIMITS.defaultAttachmentBytes),
-    cancel: (ctx, jobId) => cancel(deps, ctx, jobId),
-  };
-}
-
-export type InteractionLog = (event: string, fields: Record<string, unknown>) => void;
-
-export interface InteractionRouterDeps {
-  handlers: DiscordCommandHandlers;
-  /** For the synchronous checks on the ack path (place and prompt); the commands check again. */
-  moderation: ModerationPolicy;
-  /** REST client for follow-ups (webhook calls carry no bot token). */
-  rest: REST;
-  /** Never receives tokens. */
-  log?: InteractionLog;
-}
-
-export type RouteResult =
-  | {
-      ok: true;
-      response: APIInteractionResponse;
-      /** Slow work to start once Discord has `response`; with it, `interaction` names the callback to post to. */
-      afterAck?: () => Promise<void>;
-      interaction?: { id: string; token: string };
-    }
-  | { ok: false; status: 400; error: string };
-
-const EPHEMERAL = MessageFlags.Ephemeral;
-const SORRY = 'Something went wrong on our side. Nothing was lost; please try again in a minute.';
+import { InteractionWebhook, renderActorReply } from './replies.js';
+import {
+  asActorReply,
+  deferPrivate,
+  deferPublic,
+  deferred,
+  deferUpdate,
+  ephemeral,
+  publicOutcome,
+  type InteractionRouterDeps,
+  type RouteResult,
+} from './acks.js';
+/** Buttons whose result is a new public message (the child job's). */
 const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
 const REMIX_INPUT = 'prompt';
-
-/** An immediate answer for the actor alone; long refusals (many bad options) are cut to Discord's 2000 characters. */
-function ephemeral(content: string): APIInteractionResponse {
-  const max = DISCORD_LIMITS.contentChars;
-  const text = content.length <= max ? content : `${content.slice(0, max - 1)}…`;
-  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content: text, flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
-}
-
-const deferPublic: APIInteractionResponse = { type: InteractionResponseType.DeferredChannelMessageWithSource };
-const deferPrivate: APIInteractionResponse = { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: EPHEMERAL } };
-const deferUpdate: APIInteractionResponse = { type: InteractionResponseType.DeferredMessageUpdate };
 
 export function routeInteraction(payload: unknown, deps: InteractionRouterDeps): RouteResult {
   const parsed = InteractionPayloadSchema.safeParse(payload);
@@ -263,62 +214,3 @@ function slashOptionsOf(options: Map<string, string | number | boolean>): SlashO
   return slash;
 }
 
-/** After a public deferral: an accepted job's message is the dispatcher's to fill; anything else goes private. */
-async function publicOutcome(webhook: InteractionWebhook, reply: ButtonReply): Promise<void> {
-  if (reply.kind === 'accepted') return;
-  await webhook.replacePublicWithPrivate(renderActorReply(reply));
-}
-
-function asActorReply(reply: ButtonReply): ActorReply {
-  if (reply.kind === 'accepted') return { kind: 'done', action: 'settings_saved', jobId: reply.jobId, message: `Started job ${reply.jobId}.` };
-  return reply;
-}
-
-/** Deferral now; the command and its follow-up once acked. Failures tell the actor and are logged without secrets. */
-function deferred<R>(
-  response: APIInteractionResponse,
-  deps: InteractionRouterDeps,
-  webhook: InteractionWebhook,
-  interaction: { id: string; token: string },
-  command: string,
-  run: () => Promise<R>,
-  show: (reply: R) => Promise<void>,
-): RouteResult {
-  return {
-    ok: true,
-    response,
-    interaction,
-    afterAck: async () => {
-      let reply: R;
-      try {
-        reply = await run();
-      } catch (error) {
-        deps.log?.('discord_command_failed', { command, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-        await webhook.followUp(renderActorReply({ kind: 'rejected', code: 'internal', message: SORRY }), true).catch(() => undefined);
-        return;
-      }
-      try {
-        await show(reply);
-      } catch (error) {
-        deps.log?.('discord_reply_failed', { command, error: error instanceof Error ? error.name : String(error) });
-      }
-    },
-  };
-}
-
-/**
- * Posts the acknowledgement to `/interactions/{id}/{token}/callback`, then runs the slow part. Used by
- * the gateway client and by the Lambda (which is frozen once it returns, so it cannot answer in the
- * HTTP body first and work afterwards). If the callback fails the interaction is dead: nothing runs.
- */
-export async function acknowledgeThenRun(rest: REST, result: Extract<RouteResult, { ok: true }>, log?: InteractionLog): Promise<boolean> {
-  if (!result.interaction) return false;
-  try {
-    await rest.post(Routes.interactionCallback(result.interaction.id, result.interaction.token), { auth: false, body: result.response });
-  } catch (error) {
-    log?.('discord_ack_failed', { error: error instanceof Error ? error.name : String(error), status: (error as { status?: unknown }).status });
-    return false;
-  }
-  await result.afterAck?.();
-  return true;
-}

@@ -5,7 +5,8 @@
 import type { REST } from '@discordjs/rest';
 import type { Config } from '../../core/config.js';
 import type { BotDeps } from '../commands/context.js';
-import { createCommandHandlers, type InteractionLog, type InteractionRouterDeps } from './interactions.js';
+import { createCommandHandlers } from './command-handlers.js';
+import type { InteractionLog, InteractionRouterDeps } from './acks.js';
 import { blobMessageIds, createDiscordRest, DiscordRestPoster } from './rest-poster.js';
 
 export interface DiscordWiring {

@@ -2,7 +2,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
 import { handleGatewayInteraction, startDiscordGateway } from '../../bot/discord/gateway.js';
-import type { DiscordCommandHandlers, InteractionRouterDeps } from '../../bot/discord/interactions.js';
+import type { DiscordCommandHandlers } from '../../bot/discord/command-handlers.js';
+import type { InteractionRouterDeps } from '../../bot/discord/acks.js';
 import { createDiscordRest } from '../../bot/discord/rest-poster.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';

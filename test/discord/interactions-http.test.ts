@@ -7,7 +7,7 @@ import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
 import { jobKeys, type Job } from '../../core/job.js';
 import type { BotDeps } from '../../bot/commands/context.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
-import { createCommandHandlers } from '../../bot/discord/interactions.js';
+import { createCommandHandlers } from '../../bot/discord/command-handlers.js';
 import { createDiscordRest } from '../../bot/discord/rest-poster.js';
 import { createInteractionVerifier } from '../../bot/discord/verify.js';
 import { createDiscordInteractionsHandler, type DiscordInteractionsHandler } from '../../functions/discord-interactions.js';
