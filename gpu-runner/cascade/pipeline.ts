@@ -69,6 +69,11 @@ export class CascadePipeline implements ImageGenerator {
     return run;
   }
 
+  /** onnxruntime calls and ms per stage since the generator was created (benchmarks). */
+  sessionStats(): Record<string, { runs: number; runMs: number }> {
+    return this.pool.sessionStats();
+  }
+
   async dispose(): Promise<void> {
     await this.queue;
     await this.pool.releaseAll();

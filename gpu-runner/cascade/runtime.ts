@@ -44,12 +44,8 @@ export function describeTensor(name: string, t: Pick<Tensor, 'type' | 'dims'>): 
 }
 
 // ---- float16 <-> float32 (IEEE 754 binary16, round to nearest even) ----
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function halfBits(value: number): number {
-  f32[0] = value;
-  const x = u32[0]!;
+/** binary16 bits of the float32 with bits `x` (integer work only: no float round trip per value). */
+function halfBits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exponent = (x >>> 23) & 0xff;
   let mantissa = x & 0x7fffff;
@@ -91,7 +87,8 @@ const HALF_TO_FLOAT = (() => {
 
 export function toFloat16(src: Float32Array, out: Uint16Array = new Uint16Array(src.length)): Uint16Array {
   if (out.length !== src.length) throw new Error(`toFloat16: ${src.length} values into ${out.length}`);
-  for (let i = 0; i < src.length; i++) out[i] = halfBits(src[i]!);
+  const bits = new Uint32Array(src.buffer, src.byteOffset, src.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfBits(bits[i]!);
   return out;
 }
 
@@ -125,6 +122,9 @@ function valueInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueIn
 }
 
 export class ModelSession {
+  /** Calls to onnxruntime and the time spent awaiting them (for the TS-overhead benchmark). */
+  readonly stats = { runs: 0, runMs: 0 };
+
   private constructor(
     private session: ort.InferenceSession | undefined,
     readonly label: string,
@@ -171,8 +171,11 @@ export class ModelSession {
       fetches[out.name] = lent ? new ort.Tensor(lent.type, lent.data, lent.dims) : null;
     }
     let results: ort.InferenceSession.ReturnType;
+    const started = performance.now();
     try {
       results = await session.run(ortFeeds, fetches);
+      this.stats.runs++;
+      this.stats.runMs += performance.now() - started;
     } catch (err) {
       const described = Object.entries(feeds).map(([name, t]) => describeTensor(name, t));
       throw new Error(`${this.label}: onnxruntime failed (${errorText(err)}); inputs were ${described.join('; ')}`);

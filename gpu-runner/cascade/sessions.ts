@@ -43,16 +43,37 @@ export class SessionPool {
 
   /** In low-memory mode, drop a stage's session once it is done; otherwise a no-op. */
   async done(stage: GraphStage): Promise<void> {
-    if (!this.lowMemory) return;
-    const session = this.open.get(stage);
-    this.open.delete(stage);
-    await session?.release();
+    if (this.lowMemory) await this.close(stage);
   }
 
   async releaseAll(): Promise<void> {
-    const sessions = [...this.open.values()];
-    this.open.clear();
-    for (const session of sessions) await session.release();
+    for (const stage of [...this.open.keys()]) await this.close(stage);
+  }
+
+  /** Releases a stage's session, keeping its onnxruntime counters in the stage totals. */
+  private async close(stage: GraphStage): Promise<void> {
+    const session = this.open.get(stage);
+    if (!session) return;
+    this.open.delete(stage);
+    const totals = this.runStats.get(stage) ?? { runs: 0, runMs: 0 };
+    totals.runs += session.stats.runs;
+    totals.runMs += session.stats.runMs;
+    this.runStats.set(stage, totals);
+    await session.release();
+  }
+
+  /** Per stage: onnxruntime calls and ms spent in them, over every session opened so far. */
+  readonly runStats = new Map<GraphStage, { runs: number; runMs: number }>();
+
+  /** Calls and ms in onnxruntime per stage, open sessions included. */
+  sessionStats(): Record<string, { runs: number; runMs: number }> {
+    const out: Record<string, { runs: number; runMs: number }> = {};
+    for (const stage of new Set([...this.runStats.keys(), ...this.open.keys()])) {
+      const closed = this.runStats.get(stage) ?? { runs: 0, runMs: 0 };
+      const live = this.open.get(stage)?.stats ?? { runs: 0, runMs: 0 };
+      out[stage] = { runs: closed.runs + live.runs, runMs: closed.runMs + live.runMs };
+    }
+    return out;
   }
 
   /** Stages whose sessions are open now (for tests of low-memory mode). */

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cascade_export import bundle, export
+from cascade_export import bundle, export, graphs
 
 SHARED_TOKENIZER = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "clip-tokenizer"
 MERGES_KEPT = 2000  # a prefix of the CLIP merges keeps ids 0..511+MERGES_KEPT identical to the real vocabulary
@@ -256,6 +256,10 @@ def main() -> None:
                 "priorSteps": PRIOR_STEPS, "decoderSteps": DECODER_STEPS, "priorCfg": 4.0, "decoderCfg": 0.0,
                 "cases": cases}
         goldens.save(args.out, meta)
+        # The same Stage A with fp16 weights and fp16 I/O (not in the manifest): tests swap it in to exercise the
+        # engine's float16 feed/fetch path.
+        example = {"latents": torch.randn(1, 4, 32, 32)}
+        graphs.export_vqgan_decoder(vqgan, args.out / "vqgan_decoder.fp16.onnx", "float16", example, "float16")
     print(f"fixture written to {args.out}")
 
 

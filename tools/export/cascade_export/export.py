@@ -50,6 +50,7 @@ def export_components(
     out: Path,
     dtype: str,
     manifest_base: Mapping[str, Any],
+    io_dtype: str | None = None,
     verify_sizes: Sequence[tuple[int, int]],
     verify_batches: Sequence[int] = (1, 2),
     atol: float = 1e-4,
@@ -57,9 +58,12 @@ def export_components(
 ) -> Path:
     """Export the four graphs into `out`, verify each against torch at every size × batch, then write manifest.json.
 
+    `dtype` is the weights' precision; `io_dtype` (default: dtype) the graphs' float inputs/outputs and so the
+    manifest's dtype. fp16 weights with float32 I/O keep the fp32↔fp16 conversion on the device, off the JS thread.
     `manifest_base` holds name, variant, description, license, resolution, geometry, prior.{sampler, variation},
     decoder.sampler, vqgan.scaleFactor; the rest (files, dtypes, sizes, I/O names, tokenizer) is filled in here.
     """
+    io_dtype = io_dtype or dtype
     graphs.clean_dir(out)
     _sizes_ok(manifest_base, verify_sizes)
     tok = bundle.copy_tokenizer(tokenizer_dir, out)
@@ -71,11 +75,11 @@ def export_components(
         "tokenizer": tok,
     }
     cases = [(b, h, w) for (h, w) in verify_sizes for b in verify_batches]
-    draft = {**manifest, "textEncoder": {"dtype": dtype, "hiddenSize": te_cfg.hidden_size,
+    draft = {**manifest, "textEncoder": {"dtype": io_dtype, "hiddenSize": te_cfg.hidden_size,
                                          "pooledSize": te_cfg.projection_dim, **bundle.IO["textEncoder"]},
-             "prior": {"dtype": dtype, "clipImageSize": prior.config.clip_image_in_channels, **bundle.IO["prior"]},
-             "decoder": {"dtype": dtype, **bundle.IO["decoder"]},
-             "vqgan": {"dtype": dtype, **bundle.IO["vqgan"]}}
+             "prior": {"dtype": io_dtype, "clipImageSize": prior.config.clip_image_in_channels, **bundle.IO["prior"]},
+             "decoder": {"dtype": io_dtype, **bundle.IO["decoder"]},
+             "vqgan": {"dtype": io_dtype, **bundle.IO["vqgan"]}}
     files = {"textEncoder": "text_encoder.onnx", "prior": "prior.onnx", "decoder": "decoder.onnx",
              "vqgan": "vqgan_decoder.onnx"}
     exporters = {"textEncoder": (graphs.export_text_encoder, text_encoder), "prior": (graphs.export_prior, prior),
@@ -84,8 +88,8 @@ def export_components(
         export_fn, module = exporters[stage]
         b0, h0, w0 = cases[0]
         example = {k: torch.from_numpy(v) for k, v in bundle.stage_feeds(draft, stage, b0, h0, w0).items()}
-        log(f"export {stage} → {file} ({dtype})")
-        wrapped = export_fn(module, out / file, dtype, example)
+        log(f"export {stage} → {file} (weights {dtype}, I/O {io_dtype})")
+        wrapped = export_fn(module, out / file, dtype, example, io_dtype)
         inputs, outputs = bundle._expected_io(draft, stage)
         order = list(inputs)
         feeds = [bundle.stage_feeds(draft, stage, b, h, w, seed=i + 1) for i, (b, h, w) in enumerate(cases)]
@@ -94,7 +98,7 @@ def export_components(
                             reference=graphs.torch_reference(wrapped, order, list(outputs)),
                             atol=atol if dtype == "float32" else 2e-2)
         log(f"  verified at {[(b, h, w) for (b, h, w) in cases]}")
-        draft[stage] = {**draft[stage], **bundle.graph_entry(out, file, dtype)}
+        draft[stage] = {**draft[stage], **bundle.graph_entry(out, file, io_dtype)}
     manifest.update({
         "textEncoder": draft["textEncoder"],
         "prior": {**draft["prior"], "sampler": manifest_base["prior"]["sampler"],
@@ -143,7 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prior-repo", type=Path, required=True, help="folder of stabilityai/stable-cascade-prior")
     parser.add_argument("--decoder-repo", type=Path, required=True, help="folder of stabilityai/stable-cascade")
     parser.add_argument("--variant", choices=("big", "lite"), default="big")
-    parser.add_argument("--dtype", choices=bundle.FLOAT_DTYPES, default="float16")
+    parser.add_argument("--dtype", choices=bundle.FLOAT_DTYPES, default="float16", help="weights (fp32 islands kept, spec §5.4)")
+    parser.add_argument("--io-dtype", choices=bundle.FLOAT_DTYPES, default="float32",
+                        help="graph inputs/outputs; float32 moves the fp16 conversion onto the device (default)")
     parser.add_argument("--preset", choices=tuple(PRESETS), default="official", help="sampler defaults (spec §3.4)")
     parser.add_argument("--weights", choices=("bf16", "fp32"), default="bf16",
                         help="which safetensors variant to read (bf16 files are half the download)")
@@ -157,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(set(sizes)) < 2:
         parser.error("give at least two different --verify-size values")
     path = export_components(text_encoder=text_encoder, prior=prior, decoder=decoder, vqgan=vqgan,
-                             tokenizer_dir=args.prior_repo / "tokenizer", out=args.out, dtype=args.dtype,
+                             tokenizer_dir=args.prior_repo / "tokenizer", out=args.out, dtype=args.dtype, io_dtype=args.io_dtype,
                              manifest_base=stable_cascade_manifest_base(args.variant, args.preset),
                              verify_sizes=sizes)  # type: ignore[arg-type]
     print(f"wrote {path}")

@@ -104,47 +104,53 @@ def _prepare_unet(unet: nn.Module, dtype: torch.dtype, fp32_last_up_level: bool)
 
 
 class PriorGraph(nn.Module):
-    def __init__(self, unet: nn.Module, dtype: torch.dtype) -> None:
+    """`dtype`: the weights' dtype; `io_dtype`: the graph's float inputs/outputs (casts happen inside the graph)."""
+
+    def __init__(self, unet: nn.Module, dtype: torch.dtype, io_dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.unet, self.dtype = unet, dtype
+        self.unet, self.dtype, self.io_dtype = unet, dtype, io_dtype or dtype
 
     def forward(self, sample, timestep_ratio, clip_text_pooled, clip_text, clip_img):  # noqa: ANN001
-        eps = self.unet(sample, timestep_ratio, clip_text_pooled, clip_text=clip_text, clip_img=clip_img,
-                        return_dict=False)[0]
-        return eps.to(self.dtype)
+        d = self.dtype
+        eps = self.unet(sample.to(d), timestep_ratio, clip_text_pooled.to(d), clip_text=clip_text.to(d),
+                        clip_img=clip_img.to(d), return_dict=False)[0]
+        return eps.to(self.io_dtype)
 
 
 class DecoderGraph(nn.Module):
-    def __init__(self, unet: nn.Module, dtype: torch.dtype) -> None:
+    def __init__(self, unet: nn.Module, dtype: torch.dtype, io_dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.unet, self.dtype = unet, dtype
+        self.unet, self.dtype, self.io_dtype = unet, dtype, io_dtype or dtype
 
     def forward(self, sample, timestep_ratio, clip_text_pooled, effnet):  # noqa: ANN001
-        eps = self.unet(sample, timestep_ratio, clip_text_pooled, effnet=effnet, return_dict=False)[0]
-        return eps.to(self.dtype)
+        d = self.dtype
+        eps = self.unet(sample.to(d), timestep_ratio, clip_text_pooled.to(d), effnet=effnet.to(d), return_dict=False)[0]
+        return eps.to(self.io_dtype)
 
 
 class TextEncoderGraph(nn.Module):
     """CLIPTextModelWithProjection → (text_embeds [B, P], hidden_states[-1] [B, 77, H]) (spec §2.2)."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, io_dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.model = model
+        self.model, self.io_dtype = model, io_dtype
 
     def forward(self, input_ids, attention_mask):  # noqa: ANN001
         out = self.model(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True)
-        return out.text_embeds, out.hidden_states[-1]
+        if self.io_dtype is None:
+            return out.text_embeds, out.hidden_states[-1]
+        return out.text_embeds.to(self.io_dtype), out.hidden_states[-1].to(self.io_dtype)
 
 
 class VqganDecoderGraph(nn.Module):
     """PaellaVQModel.decode without quantisation (spec §1.6); latents arrive already multiplied by the scale."""
 
-    def __init__(self, vqgan: nn.Module) -> None:
+    def __init__(self, vqgan: nn.Module, dtype: torch.dtype = torch.float32, io_dtype: torch.dtype | None = None) -> None:
         super().__init__()
-        self.vqgan = vqgan
+        self.vqgan, self.dtype, self.io_dtype = vqgan, dtype, io_dtype or dtype
 
     def forward(self, latents):  # noqa: ANN001
-        return self.vqgan.decode(latents, force_not_quantize=True, return_dict=False)[0]
+        return self.vqgan.decode(latents.to(self.dtype), force_not_quantize=True, return_dict=False)[0].to(self.io_dtype)
 
 
 def _export(module: nn.Module, args: tuple, path: Path, inputs: Sequence[str], outputs: Sequence[str],
@@ -168,7 +174,7 @@ def _export(module: nn.Module, args: tuple, path: Path, inputs: Sequence[str], o
             if stale.exists():
                 stale.unlink()
         tensors = _all_tensors(model)
-        size = sum(_tensor_bytes(t) for t in tensors)
+        size = sum(_tensor_bytes(t, Path(scratch)) for t in tensors)
         if size <= threshold:
             load_external_data_for_model(model, scratch)
             onnx.save_model(model, str(path))
@@ -203,22 +209,25 @@ def _all_tensors(model) -> list:  # noqa: ANN001
     return tensors
 
 
-def _tensor_bytes(t) -> int:  # noqa: ANN001
+def _tensor_bytes(t, folder: Path) -> int:  # noqa: ANN001
     import onnx
 
     if t.data_location == onnx.TensorProto.EXTERNAL:
         info = {e.key: e.value for e in t.external_data}
-        return int(info.get("length", 0)) or 1  # unknown length: count it as present
+        if "length" in info:
+            return int(info["length"])
+        return (folder / info["location"]).stat().st_size - int(info.get("offset", 0))
     return len(t.raw_data)
 
 
-def export_prior(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
-    d = _dtype(dtype)
+def export_prior(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor],
+                 io_dtype: str | None = None) -> nn.Module:
+    d, io = _dtype(dtype), _dtype(io_dtype or dtype)
     with _fp32_grn():
-        graph = PriorGraph(_prepare_unet(unet, d, fp32_last_up_level=True), d).eval()
+        graph = PriorGraph(_prepare_unet(unet, d, fp32_last_up_level=True), d, io).eval()
         names = bundle.IO["prior"]["inputs"]
         order = [names[k] for k in ("sample", "timestepRatio", "clipTextPooled", "clipText", "clipImg")]
-        args = tuple(example[n].to(d) if n != "timestep_ratio" else example[n].float() for n in order)
+        args = tuple(example[n].to(io) if n != "timestep_ratio" else example[n].float() for n in order)
         axes = {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep_ratio": {0: "batch"},
                 "clip_text_pooled": {0: "batch"}, "clip_text": {0: "batch", 1: "tokens"},
                 "clip_img": {0: "batch", 1: "images"}, "eps": {0: "batch", 2: "height", 3: "width"}}
@@ -226,13 +235,14 @@ def export_prior(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, 
     return graph
 
 
-def export_decoder(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
-    d = _dtype(dtype)
+def export_decoder(unet: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor],
+                   io_dtype: str | None = None) -> nn.Module:
+    d, io = _dtype(dtype), _dtype(io_dtype or dtype)
     with _fp32_grn():
-        graph = DecoderGraph(_prepare_unet(unet, d, fp32_last_up_level=False), d).eval()
+        graph = DecoderGraph(_prepare_unet(unet, d, fp32_last_up_level=False), d, io).eval()
         names = bundle.IO["decoder"]["inputs"]
         order = [names[k] for k in ("sample", "timestepRatio", "clipTextPooled", "effnet")]
-        args = tuple(example[n].to(d) if n != "timestep_ratio" else example[n].float() for n in order)
+        args = tuple(example[n].to(io) if n != "timestep_ratio" else example[n].float() for n in order)
         axes = {"sample": {0: "batch", 2: "height", 3: "width"}, "timestep_ratio": {0: "batch"},
                 "clip_text_pooled": {0: "batch"}, "effnet": {0: "batch", 2: "effnet_height", 3: "effnet_width"},
                 "eps": {0: "batch", 2: "height", 3: "width"}}
@@ -240,8 +250,9 @@ def export_decoder(unet: nn.Module, path: Path, dtype: str, example: Mapping[str
     return graph
 
 
-def export_text_encoder(model: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
-    graph = TextEncoderGraph(model.eval().to(_dtype(dtype))).eval()
+def export_text_encoder(model: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor],
+                        io_dtype: str | None = None) -> nn.Module:
+    graph = TextEncoderGraph(model.eval().to(_dtype(dtype)), _dtype(io_dtype) if io_dtype else None).eval()
     io = bundle.IO["textEncoder"]
     ins = [io["inputs"]["inputIds"], io["inputs"]["attentionMask"]]
     outs = [io["outputs"]["pooled"], io["outputs"]["hidden"]]
@@ -250,12 +261,13 @@ def export_text_encoder(model: nn.Module, path: Path, dtype: str, example: Mappi
     return graph
 
 
-def export_vqgan_decoder(vqgan: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor]) -> nn.Module:
-    d = _dtype(dtype)
-    graph = VqganDecoderGraph(vqgan.eval().to(d)).eval()
+def export_vqgan_decoder(vqgan: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor],
+                         io_dtype: str | None = None) -> nn.Module:
+    d, io = _dtype(dtype), _dtype(io_dtype or dtype)
+    graph = VqganDecoderGraph(vqgan.eval().to(d), d, io).eval()
     name_in, name_out = bundle.IO["vqgan"]["input"], bundle.IO["vqgan"]["output"]
     axes = {name_in: {0: "batch", 2: "height", 3: "width"}, name_out: {0: "batch", 2: "image_height", 3: "image_width"}}
-    _export(graph, (example[name_in].to(d),), path, [name_in], [name_out], axes)
+    _export(graph, (example[name_in].to(io),), path, [name_in], [name_out], axes)
     return graph
 
 
