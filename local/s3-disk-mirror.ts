@@ -4,10 +4,14 @@
  * fauxqs keeps objects in memory. Rather than a BlobStore decorator (which would give the runner and
  * the bot a code path production never takes), the S3 *server* becomes durable: a Fastify `onSend`
  * hook on the emulator app sees every successful mutating S3 request (PutObject, CopyObject,
- * CompleteMultipartUpload, DeleteObject, DeleteObjects) and, before the response leaves, writes the
- * object as the S3 API now serves it (an in-process GET through the same routes) to
- * `{dir}/objects/`, or removes it. At start, `restore` PUTs every saved object back over HTTP.
- * So clients still speak S3 over HTTP to 127.0.0.1, and a 200 means the bytes are on disk.
+ * CompleteMultipartUpload, DeleteObject, DeleteObjects) and queues a write of the object as the S3
+ * API then serves it (an in-process GET through the same routes) to `{dir}/objects/`, or its removal.
+ * At start, `restore` PUTs every saved object back over HTTP. So clients still speak S3 over HTTP to
+ * 127.0.0.1, and nothing in the runner or the bot knows about the disk.
+ *
+ * Write-behind, not write-through: the response does not wait for the disk (waiting cost ~80 ms of a
+ * job's ~0.5 s on the tiny model: bench/e2e-latency.ts). Writes of one key stay in order, and closing
+ * the app (Ctrl-C, SIGTERM) waits for every queued write; only a kill -9 can lose the last few ms.
  *
  * Layout: `{dir}/objects/{name}` holds the bytes and `{dir}/meta/{name}.json` the bucket, key and
  * content type; `name` is the URL-encoded `bucket/key`, or its sha256 when that is too long for a
@@ -43,19 +47,34 @@ export class S3DiskMirror {
   /** Per-object chains, so two quick PUTs of one key land on disk in the order the server applied them. */
   readonly #chains = new Map<string, Promise<void>>();
   #restoring = false;
+  readonly #inFlight = new Set<Promise<void>>();
 
   constructor(dir: string) {
     this.#dir = dir;
   }
 
-  /** Installs the hook; call before the app listens. */
+  /** Installs the hooks; call before the app listens. */
   attach(app: FastifyInstance): void {
     app.addHook('onSend', async (request, reply, payload) => {
       if (this.#restoring || reply.statusCode >= 300) return payload;
       const mutation = mutationOf(request);
-      if (mutation) await this.#apply(app, mutation);
+      if (mutation) {
+        const write = this.#apply(app, mutation).catch((error: unknown) => {
+          process.stderr.write(`local S3 disk mirror: could not save ${mutation.bucket}: ${error instanceof Error ? error.message : String(error)}\n`);
+        });
+        this.#inFlight.add(write);
+        void write.finally(() => this.#inFlight.delete(write));
+      }
       return payload;
     });
+    app.addHook('onClose', async () => {
+      await this.flush();
+    });
+  }
+
+  /** Resolves when every write queued so far is on disk. */
+  async flush(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }
 
   /** PUTs every saved object back through the S3 API; returns how many. The bucket must exist. */

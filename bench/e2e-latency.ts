@@ -1,0 +1,120 @@
+/**
+ * Submit → grid on screen, through the whole local system (`npm start`'s startSystem: emulator over
+ * HTTP, runner on the CPU with the bundled model, dispatcher, web server), driven the way the page
+ * drives it: POST /api/command, wait on /api/events for the completed message, then GET the four
+ * tiles through /api/image. Reports total time and the share that is not model compute
+ * (result.json's `generate` phase: text encoder, Stage C, Stage B, Stage A). Target: under 10 %.
+ *
+ *   npx tsx bench/e2e-latency.ts [--jobs 8] [--steps N] [--model <bundle folder>]
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadResult } from '../bot/job-records.js';
+import type { WebEvent } from '../bot/web/web-message.js';
+import { silentLogger } from '../core/log.js';
+import { startSystem } from '../local/system.js';
+
+const { values } = parseArgs({ options: { jobs: { type: 'string', default: '8' }, steps: { type: 'string' }, model: { type: 'string' } } });
+const JOBS = Number(values.jobs);
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const dataDir = await mkdtemp(join(tmpdir(), 'cascade-bench-'));
+const system = await startSystem({
+  env: { WEB_PORT: '0', LOCAL_EMULATOR_PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'error', ...(values.model ? { MODEL_DIR: values.model } : {}) },
+  log: silentLogger,
+});
+const base = system.webUrl;
+const cookie = (await fetch(base)).headers.get('set-cookie')!.split(';')[0]!;
+const stream = await openEvents();
+
+interface Sample {
+  ackMs: number;
+  gridMs: number;
+  tilesMs: number;
+  totalMs: number;
+  generateMs: number;
+  uploadMs: number;
+  size: string;
+}
+
+try {
+  console.log(`model: ${system.bundle.name} (${system.bundle.dir}), CPU; ${JOBS} jobs after 1 warm-up, one at a time`);
+  await runJob(-1);
+  const samples: Sample[] = [];
+  for (let i = 0; i < JOBS; i++) samples.push(await runJob(i));
+  report(samples);
+} finally {
+  stream.close();
+  await system.stop();
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+async function runJob(i: number): Promise<Sample> {
+  const steps = values.steps ? ` --steps ${values.steps}` : '';
+  const started = performance.now();
+  const response = await fetch(`${base}api/command`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ text: `/imagine a lighthouse at dusk, bench ${i} --seed ${1000 + i}${steps}` }) });
+  const reply = (await response.json()) as { kind: string; jobId?: string; message?: string };
+  const ackMs = performance.now() - started;
+  if (reply.kind !== 'accepted' || !reply.jobId) throw new Error(`not accepted: ${JSON.stringify(reply)}`);
+  const done = await stream.completed(reply.jobId);
+  const gridMs = performance.now() - started;
+  await Promise.all(done.map(async (key) => {
+    const image = await fetch(`${base}api/image?key=${encodeURIComponent(key)}`, { headers: { cookie } });
+    await image.arrayBuffer();
+  }));
+  const totalMs = performance.now() - started;
+  const result = await loadResult(system.ports.blobs, reply.jobId);
+  return { ackMs, gridMs, tilesMs: totalMs - gridMs, totalMs, generateMs: result!.timings.generate ?? 0, uploadMs: result!.timings.upload ?? 0, size: `${result!.width}×${result!.height}` };
+}
+
+/** A tiny SSE client on fetch: resolves the tile keys of a job's completed message. */
+async function openEvents() {
+  const controller = new AbortController();
+  const response = await fetch(`${base}api/events`, { headers: { cookie }, signal: controller.signal });
+  const waiters = new Map<string, (keys: string[]) => void>();
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  void (async () => {
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffer += value;
+      let cut: number;
+      while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        const data = frame.split('\n').filter((line) => line.startsWith('data: ')).map((line) => line.slice(6)).join('\n');
+        if (!data) continue;
+        const event = JSON.parse(data) as WebEvent;
+        if (event.type === 'message' && event.message.message.status === 'completed' && event.message.tiles) {
+          waiters.get(event.message.jobId)?.(event.message.tiles.map((tile) => tile.key));
+        }
+      }
+    }
+  })();
+  return {
+    completed: (jobId: string) => new Promise<string[]>((resolve) => waiters.set(jobId, resolve)),
+    close: () => controller.abort(),
+  };
+}
+
+function report(samples: Sample[]): void {
+  const median = (pick: (s: Sample) => number) => {
+    const sorted = samples.map(pick).sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  };
+  const sum = (pick: (s: Sample) => number) => samples.reduce((total, s) => total + pick(s), 0);
+  const share = 1 - sum((s) => s.generateMs) / sum((s) => s.totalMs);
+  const row = (label: string, pick: (s: Sample) => number) => console.log(`${label.padEnd(44)} ${median(pick).toFixed(1).padStart(8)} ms`);
+  console.log(`image size ${samples[0]!.size} per tile, grid of 4`);
+  row('submit → ack (POST /api/command)', (s) => s.ackMs);
+  row('submit → completed message on the SSE stream', (s) => s.gridMs);
+  row('  of which model compute (generate)', (s) => s.generateMs);
+  row('  of which encode + upload (runner)', (s) => s.uploadMs);
+  row('  of which queue, events, dispatch, SSE', (s) => s.gridMs - s.generateMs - s.uploadMs);
+  row('four tiles fetched through /api/image', (s) => s.tilesMs);
+  row('submit → grid on screen (total)', (s) => s.totalMs);
+  console.log(`not model compute: ${(share * 100).toFixed(1)} % of the total (sum over ${samples.length} jobs; target < 10 %)`);
+}
