@@ -7,6 +7,8 @@
 import {
   ApplicationCommandOptionType,
   ApplicationCommandType,
+  ApplicationIntegrationType,
+  InteractionContextType,
   type APIApplicationCommandOptionChoice,
   type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
@@ -16,8 +18,16 @@ import { STYLE_PRESETS } from '../../core/styles.js';
 /** Discord caps autocomplete answers at 25 choices. */
 const MAX_CHOICES = 25;
 
+/**
+ * Server installs only, usable in servers and in DMs with the bot: both places let the bot token post
+ * a result after the 15-minute interaction token expires. A user install used in someone else's server
+ * has no such fallback, so it is not offered.
+ */
+const WHERE = { integration_types: [ApplicationIntegrationType.GuildInstall], contexts: [InteractionContextType.Guild, InteractionContextType.BotDM] };
+
 export const COMMAND_DEFINITIONS: RESTPutAPIApplicationCommandsJSONBody = [
   {
+    ...WHERE,
     type: ApplicationCommandType.ChatInput,
     name: 'imagine',
     description: 'Make four images from a prompt (inline --ar, --seed, --no … work too)',
@@ -44,6 +54,7 @@ export const COMMAND_DEFINITIONS: RESTPutAPIApplicationCommandsJSONBody = [
     ],
   },
   {
+    ...WHERE,
     type: ApplicationCommandType.ChatInput,
     name: 'settings',
     description: 'Your defaults, or this channel\'s (managers only)',
@@ -70,14 +81,16 @@ export const COMMAND_DEFINITIONS: RESTPutAPIApplicationCommandsJSONBody = [
       { type: ApplicationCommandOptionType.Boolean, name: 'reset', description: 'Forget these defaults' },
     ],
   },
-  { type: ApplicationCommandType.ChatInput, name: 'info', description: 'Your queue, your usage and the limits' },
+  { ...WHERE, type: ApplicationCommandType.ChatInput, name: 'info', description: 'Your queue, your usage and the limits' },
   {
+    ...WHERE,
     type: ApplicationCommandType.ChatInput,
     name: 'show',
     description: 'Post a past job again',
     options: [{ type: ApplicationCommandOptionType.String, name: 'job', description: 'Job id (from ℹ️)', required: true, max_length: 64 }],
   },
   {
+    ...WHERE,
     type: ApplicationCommandType.ChatInput,
     name: 'cancel',
     description: 'Cancel a queued or running job',

@@ -29,6 +29,8 @@ describe('COMMAND_DEFINITIONS', () => {
       }
     }
     expect([...names].sort()).toEqual(['cancel', 'imagine', 'info', 'settings', 'show']);
+    // Server installs only: a user install in a foreign server could not post results after 15 minutes.
+    for (const command of COMMAND_DEFINITIONS) expect(command).toMatchObject({ integration_types: [0], contexts: [0, 1] });
   });
 
   it('GIVEN each /imagine slash option THEN the option parser accepts it under the same name', () => {
