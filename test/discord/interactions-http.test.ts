@@ -15,7 +15,7 @@ import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { takeJobs } from '../support/drain-jobs.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
 import { APP_ID, CHANNEL_ID, USER_ID, discordJob, gridResult } from './support/fixtures.js';
-import { autocomplete, buttonPress, functionUrlEvent, makeSigningKeys, modalSubmit, nowSeconds, ping, signBody, slashCommand } from './support/signed-interactions.js';
+import { autocomplete, buttonPress, DM_CHANNEL_ID, functionUrlEvent, makeSigningKeys, modalSubmit, nowSeconds, ping, signBody, slashCommand } from './support/signed-interactions.js';
 
 const keys = makeSigningKeys();
 const api = new RecordingDiscordApi();
@@ -91,6 +91,16 @@ describe('GIVEN /imagine', () => {
     if (job.delivery.platform !== 'discord') throw new Error('not a discord delivery');
     expect(Math.abs(job.delivery.tokenIssuedAt - Date.now())).toBeLessThan(60_000);
     expect(await emulator.ports.blobs.exists(jobKeys.job(job.id))).toBe(true);
+  });
+
+  it('IN a DM with the bot THEN the job has the DM channel, no workspace, and is delivered there', async () => {
+    const payload = slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a red fox' }], { dm: true });
+    expect((await send(payload)).statusCode).toBe(202);
+    const jobs = await takeJobs(emulator.ports.queue);
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.requester).toEqual({ platform: 'discord', userId: USER_ID, channelId: DM_CHANNEL_ID });
+    expect(jobs[0]!.delivery).toMatchObject({ channelId: DM_CHANNEL_ID });
+    expect(jobs[0]!.delivery).not.toHaveProperty('guildId');
   });
 
   it('WITH a base64 body (as function URLs may send) THEN it is verified on the decoded bytes', async () => {

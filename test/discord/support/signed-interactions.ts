@@ -64,6 +64,8 @@ export function functionUrlEvent(keys: SigningKeys, body: string, options: Event
   };
 }
 
+export const DM_CHANNEL_ID = '1210000000000000021';
+
 /** A snowflake created now (so the interaction token counts as fresh). */
 let sequence = 0;
 export function freshSnowflake(): string {
@@ -74,9 +76,28 @@ interface Actor {
   userId?: string;
   nsfw?: boolean;
   permissions?: string;
+  /** A DM with the bot: no guild, `user` instead of `member`. */
+  dm?: boolean;
 }
 
 function base(actor: Actor = {}) {
+  if (actor.dm) {
+    return {
+      id: freshSnowflake(),
+      application_id: APP_ID,
+      token: `itoken-${freshSnowflake()}-secret`,
+      version: 1,
+      channel_id: DM_CHANNEL_ID,
+      channel: { id: DM_CHANNEL_ID, type: 1 },
+      user: { id: actor.userId ?? USER_ID, username: 'tester' },
+      locale: 'en-US',
+      app_permissions: '117760',
+      entitlements: [],
+      authorizing_integration_owners: { '0': GUILD_ID },
+      context: 1,
+      attachment_size_limit: 10_485_760,
+    };
+  }
   return {
     id: freshSnowflake(),
     application_id: APP_ID,
