@@ -22,6 +22,12 @@ import { renderDiscordMessage } from './render.js';
 /** Interaction tokens live 15 minutes; stop using one a minute early so an edit never races expiry. */
 export const INTERACTION_TOKEN_USABLE_MS = 14 * 60 * 1000;
 
+/**
+ * A 404 Unknown Webhook this soon after the interaction is Discord catching up (discord-api-docs#6851),
+ * not a dead token; falling back then would leave the "thinking…" message behind next to a new one.
+ */
+export const UNKNOWN_WEBHOOK_GRACE_MS = 60 * 1000;
+
 /** Discord error codes that mean "this interaction token can no longer be used". */
 const DEAD_TOKEN_CODES = new Set([50027 /* Invalid Webhook Token */, 10015 /* Unknown Webhook */]);
 const CANNOT_EDIT_CODES = new Set([50005 /* Cannot edit a message authored by another user */]);
@@ -120,6 +126,11 @@ export class DiscordRestPoster implements Poster {
         await this.remember(job.id, edited.id);
         return;
       } catch (error) {
+        const age = this.now() - delivery.tokenIssuedAt;
+        if (isUnknownWebhook(error) && age < UNKNOWN_WEBHOOK_GRACE_MS) {
+          // Discord sometimes answers 404 for a webhook it has just created: retry rather than post a second message.
+          throw new DeliveryError(`Discord does not know the interaction webhook yet (${Math.round(age / 1000)} s old); retrying`, true, 1000);
+        }
         if (!isDeadToken(error)) throw toDeliveryError(error, 'editing the interaction response');
         // The token died early: fall through to the bot token.
       }
@@ -170,6 +181,10 @@ export class DiscordRestPoster implements Poster {
     this.known.set(jobId, messageId);
     await this.options.messageIds.set(jobId, messageId);
   }
+}
+
+function isUnknownWebhook(error: unknown): boolean {
+  return error instanceof DiscordAPIError && Number(error.code) === 10015;
 }
 
 function isDeadToken(error: unknown): boolean {

@@ -104,6 +104,22 @@ describe('DiscordRestPoster', () => {
     expect(api.requests.map((r) => `${r.method} ${r.path.startsWith('/webhooks') ? 'webhook' : r.path}`)).toEqual(['PATCH webhook', `POST /channels/${CHANNEL_ID}/messages`]);
   });
 
+  it('GIVEN 404 Unknown Webhook within a minute of the interaction THEN a retryable error, no second message; later THEN the bot token', async () => {
+    const unknownWebhook = { status: 404, body: { message: 'Unknown Webhook', code: 10015 } };
+    api.scriptNext((r) => r.path === WEBHOOK_ORIGINAL, unknownWebhook);
+    const fresh = discordJob({ tokenIssuedAt: Date.now() - 5000 });
+    const error = (await poster({ botToken: BOT_TOKEN }).deliver(fresh, completedMessage(fresh)).catch((e: unknown) => e)) as DeliveryError;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect(error.retryable).toBe(true);
+    expect(api.requests.map((r) => r.method)).toEqual(['PATCH']);
+
+    api.clear();
+    api.scriptNext((r) => r.path === WEBHOOK_ORIGINAL, unknownWebhook);
+    const older = discordJob({ tokenIssuedAt: Date.now() - 5 * 60 * 1000 });
+    await poster({ botToken: BOT_TOKEN }).deliver(older, completedMessage(older));
+    expect(api.requests.map((r) => `${r.method} ${r.path.startsWith('/webhooks') ? 'webhook' : r.path}`)).toEqual(['PATCH webhook', `POST /channels/${CHANNEL_ID}/messages`]);
+  });
+
   it('GIVEN the bot cannot edit the old message (403 50005) THEN it posts a new one', async () => {
     const job = discordJob({ tokenIssuedAt: 0, messageId: '1700000000000000007' });
     api.scriptNext((r) => r.method === 'PATCH', { status: 403, body: { message: 'Cannot edit a message authored by another user', code: 50005 } });
