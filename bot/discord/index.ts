@@ -6,3 +6,4 @@ export { createCommandHandlers } from './command-handlers.js';
 export { routeInteraction } from './interactions.js';
 export { acknowledgeThenRun } from './acks.js';
 export { COMMAND_DEFINITIONS } from './commands.js';
+export { startInteractionsServer, type InteractionsServer } from './http-server.js';
