@@ -171,9 +171,17 @@ async function startJob(bot: BotDeps, client: WebClient, ctx: CommandContext, te
     throw error;
   }
   const delivery = ctx.delivery.platform === 'slack' ? { ...ctx.delivery, messageTs: ts } : ctx.delivery;
-  const reply = await submit({ ...ctx, delivery });
+  const removePlaceholder = () => client.chat.delete({ channel, ts }).catch(() => undefined);
+  let reply: ButtonReply;
+  try {
+    reply = await submit({ ...ctx, delivery });
+  } catch (error) {
+    // The queue or store failed: no "Queued…" message may stay behind for a job that will never run.
+    await removePlaceholder();
+    throw error;
+  }
   if (reply.kind === 'accepted' && !reply.duplicate) return;
-  await client.chat.delete({ channel, ts }).catch(() => undefined);
+  await removePlaceholder();
   if (reply.kind !== 'accepted') await tell(renderReply(reply));
 }
 

@@ -5,6 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { jobKeys, type Job } from '../../core/job.js';
+import { loadConfig } from '../../core/config.js';
+import { createAwsPorts } from '../../core/aws/index.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { createSlackApp } from '../../bot/slack/app.js';
 import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
@@ -168,6 +170,19 @@ describe('Slack HTTP endpoint (AwsLambdaReceiver)', () => {
     expect(api.callsOf('chat.postMessage')).toHaveLength(1);
     expect(await drainQueue()).toEqual([]);
     expect(api.callsOf('respond')[0]!.params.text).toContain('rate-limiting messages in this channel right now. Nothing was queued; try again in 30 s.');
+  });
+
+  it('GIVEN the queue is unreachable THEN the placeholder is removed and the actor is told to try again', async () => {
+    const deadQueue = createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }), { maxAttempts: 1 });
+    const bot = { ...emulator.ports, queue: deadQueue.queue, events: deadQueue.events, moderation: createModerationPolicy({ blocklist: [] }) };
+    const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url, retryConfig: { retries: 0 } }, { bot });
+    const broken = await createSlackEventsHandler(receiver!);
+    expect((await broken(signedEvent(imagineCommand('a storm'), FORM))).statusCode).toBe(200);
+    expect(api.callsOf('chat.postMessage')).toHaveLength(1);
+    expect(api.callsOf('chat.delete')).toHaveLength(1);
+    expect([...api.messages.values()].some((m) => m.text.startsWith('a storm'))).toBe(false);
+    expect(api.callsOf('respond')[0]!.params.text).toContain('something went wrong on our side');
+    expect(await drainQueue()).toEqual([]);
   });
 
   it('GIVEN a user over the pending cap THEN the placeholder is removed and the actor is told the limit', async () => {
