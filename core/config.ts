@@ -33,6 +33,8 @@ const EnvSchema = z.object({
   AWS_ENDPOINT_URL: url.optional(),
   AWS_ENDPOINT_URL_SQS: url.optional(),
   AWS_ENDPOINT_URL_S3: url.optional(),
+  /** The Auto Scaling API (the SDK's own variable name); only tests point it elsewhere. */
+  AWS_ENDPOINT_URL_AUTO_SCALING: url.optional(),
   AWS_ACCESS_KEY_ID: optionalText,
   AWS_SECRET_ACCESS_KEY: optionalText,
   AWS_SESSION_TOKEN: optionalText,
@@ -57,6 +59,10 @@ const EnvSchema = z.object({
   /** How often an idle runner looks for dead-lettered jobs nobody was told about. */
   DLQ_CHECK_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   RUNNER_ID: optionalText,
+  /** The GPU fleet's auto-scaling group: the runner protects its own instance from scale-in while busy. */
+  FLEET_GROUP_NAME: optionalText,
+  /** Idle seconds before the runner drops its scale-in protection (no flapping in a busy queue). */
+  SCALE_IN_PROTECTION_HOLD_SECONDS: seconds(30, 3600),
   /** The model bundle: a local folder or an s3:// prefix (synced into MODEL_CACHE_DIR). */
   MODEL_DIR: optionalText,
   MODEL_CACHE_DIR: z.string().min(1).default('.cache/models'),
@@ -84,10 +90,14 @@ const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** Every variable loadConfig reads (a deployment can check it sets no name that would be silently ignored). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(EnvSchema.shape);
+
 export interface AwsConfig {
   region: string;
   sqsEndpoint?: string;
   s3Endpoint?: string;
+  autoScalingEndpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
@@ -105,6 +115,8 @@ export interface RunnerSettings {
   spotPollMs: number;
   deadLetterCheckSeconds: number;
   runnerId?: string;
+  fleetGroupName?: string;
+  scaleInProtectionHoldSeconds: number;
 }
 
 export interface Config {
@@ -148,7 +160,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const sqsEndpoint = e.AWS_ENDPOINT_URL_SQS ?? e.AWS_ENDPOINT_URL;
   const s3Endpoint = e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL;
   return {
-    aws: { region: e.AWS_REGION, ...(sqsEndpoint ? { sqsEndpoint } : {}), ...(s3Endpoint ? { s3Endpoint } : {}), ...(credentials ? { credentials } : {}) },
+    aws: { region: e.AWS_REGION, ...(sqsEndpoint ? { sqsEndpoint } : {}), ...(s3Endpoint ? { s3Endpoint } : {}),
+      ...(e.AWS_ENDPOINT_URL_AUTO_SCALING ? { autoScalingEndpoint: e.AWS_ENDPOINT_URL_AUTO_SCALING } : {}),
+      ...(credentials ? { credentials } : {}) },
     ...(e.JOBS_QUEUE_URL ? { jobsQueueUrl: e.JOBS_QUEUE_URL } : {}),
     ...(e.JOBS_DLQ_URL ? { jobsDlqUrl: e.JOBS_DLQ_URL } : {}),
     ...(e.EVENTS_QUEUE_URL ? { eventsQueueUrl: e.EVENTS_QUEUE_URL } : {}),
@@ -167,6 +181,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       spotPollMs: e.SPOT_POLL_MS,
       deadLetterCheckSeconds: e.DLQ_CHECK_SECONDS,
       ...(e.RUNNER_ID ? { runnerId: e.RUNNER_ID } : {}),
+      ...(e.FLEET_GROUP_NAME ? { fleetGroupName: e.FLEET_GROUP_NAME } : {}),
+      scaleInProtectionHoldSeconds: e.SCALE_IN_PROTECTION_HOLD_SECONDS,
     },
     model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY },
     localEmulatorPort: e.LOCAL_EMULATOR_PORT,

@@ -17,6 +17,8 @@ import { createLogger, type Logger } from '../core/log.js';
 import type { ImageGenerator } from './generator.js';
 import { Worker } from './worker.js';
 import { SpotWatcher } from './worker-spot.js';
+import { InstanceMetadata } from './worker-imds.js';
+import { AutoScalingInstanceProtection, createAutoScalingClient, ScaleInGuard } from './worker-protection.js';
 
 export interface StartRunnerOptions {
   config: Config;
@@ -26,6 +28,36 @@ export interface StartRunnerOptions {
   ports?: Ports;
   /** Listen for SIGTERM/SIGINT (default true; off when embedding several runners in one process). */
   handleSignals?: boolean;
+}
+
+/**
+ * What a runner on the GPU fleet needs beyond what loadConfig checks: without these it still runs,
+ * but loses a feature (or cannot start). infra/user-data.ts must set them all (test/infra checks it).
+ */
+export function fleetRunnerGaps(config: Config): string[] {
+  const gaps: Array<string | false> = [
+    !config.model.dir && 'MODEL_DIR: required (a model bundle folder or an s3:// prefix)',
+    !config.jobsQueueUrl && 'JOBS_QUEUE_URL: required',
+    !config.eventsQueueUrl && 'EVENTS_QUEUE_URL: required',
+    !config.bucket && 'BUCKET: required',
+    !config.jobsDlqUrl && 'JOBS_DLQ_URL: unset, so jobs that crash the runner every time are never announced to their users',
+    !config.runner.spotMetadataUrl && 'SPOT_METADATA_URL: unset, so spot interruption notices and the instance id are unknown',
+    !config.runner.fleetGroupName && 'FLEET_GROUP_NAME: unset, so a busy instance is not protected from scale-in',
+    !config.runner.runnerId && 'RUNNER_ID: unset, so logs and events name the container, not the instance',
+  ];
+  return gaps.filter((gap): gap is string => gap !== false);
+}
+
+/** Scale-in protection while busy: only on the fleet (group name and instance metadata both known). */
+function scaleInGuardFor(config: Config, log: Logger): ScaleInGuard | undefined {
+  const { fleetGroupName, spotMetadataUrl, scaleInProtectionHoldSeconds } = config.runner;
+  if (!fleetGroupName || !spotMetadataUrl) return undefined;
+  const protection = new AutoScalingInstanceProtection({
+    client: createAutoScalingClient(config.aws),
+    groupName: fleetGroupName,
+    metadata: new InstanceMetadata(spotMetadataUrl),
+  });
+  return new ScaleInGuard({ protection, holdMs: scaleInProtectionHoldSeconds * 1000, log });
 }
 
 export interface RunnerHandle {
@@ -42,7 +74,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
   const log = options.log ?? createLogger({ level: config.log.level, json: config.log.json, fields: { component: 'runner' } });
   log.debug('configuration', { config: redactConfig(config) });
   const ports = options.ports ?? createAwsPorts(config, { maxAttempts: 2, connectionTimeoutMs: 2000 });
-  const worker = new Worker({ ...ports, generator, settings: { ...config.runner, runnerId }, log });
+  const scaleIn = scaleInGuardFor(config, log);
+  const worker = new Worker({ ...ports, generator, settings: { ...config.runner, runnerId }, log, ...(scaleIn ? { busySignal: scaleIn } : {}) });
 
   const ownsProcess = options.handleSignals !== false;
   const stop = async (reason: string) => {
@@ -69,6 +102,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
 
   const stopped = worker.start().finally(async () => {
     await spot?.stop();
+    await scaleIn?.close();
     if (ownsProcess) {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
@@ -86,6 +120,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.log.level, json: config.log.json, fields: { component: 'runner' } });
   if (!config.model.dir) throw new ConfigError(['MODEL_DIR: required (a model bundle folder or an s3:// prefix)']);
+  const gaps = fleetRunnerGaps(config);
+  if (gaps.length > 0) log.warn('runner started without some fleet settings', { gaps });
   const { resolveModelSource } = await import('./model-source.js');
   const { createCascadeGenerator } = await import('./cascade/index.js');
   const bundleDir = await resolveModelSource(config.model.dir, {

@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../core/log.js';
 import { sleep } from './worker-backoff.js';
+import { InstanceMetadata } from './worker-imds.js';
 
 export interface SpotNotice {
   action: string;
@@ -18,17 +19,16 @@ export interface SpotWatcherOptions {
   onNotice: (notice: SpotNotice) => void;
 }
 
-const TOKEN_TTL_SECONDS = 21_600;
-
 /** Polls until a notice arrives (calls onNotice once) or `stop()`; never throws. */
 export class SpotWatcher {
   readonly #options: SpotWatcherOptions;
   readonly #stop = new AbortController();
-  #token: { value: string; expiresAt: number } | undefined;
+  readonly #metadata: InstanceMetadata;
   #loop: Promise<void> | undefined;
 
   constructor(options: SpotWatcherOptions) {
     this.#options = options;
+    this.#metadata = new InstanceMetadata(options.baseUrl);
   }
 
   start(): void {
@@ -58,35 +58,9 @@ export class SpotWatcher {
   }
 
   async #check(signal: AbortSignal): Promise<SpotNotice | undefined> {
-    const token = await this.#sessionToken(signal);
-    const response = await fetch(new URL('latest/meta-data/spot/instance-action', withSlash(this.#options.baseUrl)), {
-      headers: { 'X-aws-ec2-metadata-token': token },
-      signal,
-    });
-    if (response.status === 404) return undefined;
-    if (response.status === 401) {
-      this.#token = undefined;
-      return undefined;
-    }
-    if (!response.ok) throw new Error(`instance metadata answered ${response.status}`);
-    const body = (await response.json()) as { action?: unknown; time?: unknown };
+    const text = await this.#metadata.get('spot/instance-action', signal);
+    if (text === undefined) return undefined;
+    const body = JSON.parse(text) as { action?: unknown; time?: unknown };
     return { action: typeof body.action === 'string' ? body.action : 'unknown', ...(typeof body.time === 'string' ? { time: body.time } : {}) };
   }
-
-  async #sessionToken(signal: AbortSignal): Promise<string> {
-    if (this.#token && this.#token.expiresAt > Date.now()) return this.#token.value;
-    const response = await fetch(new URL('latest/api/token', withSlash(this.#options.baseUrl)), {
-      method: 'PUT',
-      headers: { 'X-aws-ec2-metadata-token-ttl-seconds': String(TOKEN_TTL_SECONDS) },
-      signal,
-    });
-    if (!response.ok) throw new Error(`instance metadata token request answered ${response.status}`);
-    const value = await response.text();
-    this.#token = { value, expiresAt: Date.now() + (TOKEN_TTL_SECONDS - 60) * 1000 };
-    return value;
-  }
-}
-
-function withSlash(url: string): string {
-  return url.endsWith('/') ? url : `${url}/`;
 }

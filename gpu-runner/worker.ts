@@ -34,6 +34,8 @@ export interface WorkerOptions {
   log?: Logger;
   /** How long one store/publish call inside a job keeps retrying through an outage (ms). */
   outageBudgetMs?: number;
+  /** Told when a job starts and ends (scale-in protection of the runner's instance); never blocks the job. */
+  busySignal?: { jobStarted(): void; jobFinished(): void };
 }
 
 export interface WorkerCounters {
@@ -161,10 +163,12 @@ export class Worker {
     log.info('job started', { kind: received.job.kind });
     // A stop that arrived between receive and here still lets the job run until the deadline.
     let outcome: JobOutcome;
+    this.#options.busySignal?.jobStarted();
     try {
       outcome = await run.run();
     } finally {
       this.#current = undefined;
+      this.#options.busySignal?.jobFinished();
     }
     this.#count(outcome);
     log.info('job finished', { outcome: outcome.kind, ...(outcome.kind === 'completed' ? { recomputed: outcome.recomputed } : {}) });
