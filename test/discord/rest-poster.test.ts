@@ -71,8 +71,16 @@ describe('DiscordRestPoster', () => {
     expect(JSON.stringify(body.embeds)).toContain('Queued · position 3');
   });
 
+  it('GIVEN a 13-minute-old token THEN the interaction webhook is still used', async () => {
+    const job = discordJob({ tokenIssuedAt: Date.now() - 13 * 60 * 1000 });
+    await poster({ botToken: BOT_TOKEN }).deliver(job, completedMessage(job));
+    expect(api.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`PATCH ${WEBHOOK_ORIGINAL}`]);
+  });
+
   it('GIVEN a token older than 14 minutes and a known message THEN the bot token edits the channel message instead', async () => {
-    const job = discordJob({ tokenIssuedAt: Date.now() - INTERACTION_TOKEN_USABLE_MS - 1000 });
+    // 14 minutes written out: the test pins the rule, not whatever the constant says.
+    expect(INTERACTION_TOKEN_USABLE_MS).toBe(14 * 60 * 1000);
+    const job = discordJob({ tokenIssuedAt: Date.now() - 14 * 60 * 1000 - 1000 });
     const ids = memoryIds();
     ids.map.set(job.id, '1500000000000000005');
     await poster({ botToken: BOT_TOKEN, ids }).deliver(job, completedMessage(job), { bytes: png, contentType: 'image/png', fileName: 'grid.png' });
