@@ -253,6 +253,19 @@ describe('Slack HTTP endpoint (AwsLambdaReceiver)', () => {
     expect(await drainQueue()).toEqual([]);
   });
 
+  it('GIVEN ❌ pressed by the owner on a job in progress THEN the runner is asked to stop it and the owner is told', async () => {
+    await handle(signedEvent(imagineCommand('a slow one', { user_id: 'UCANCEL' }), FORM));
+    const [job] = await drainQueue();
+    const press = {
+      type: 'block_actions', trigger_id: '3000.1.x', user: { id: 'UCANCEL' }, team: { id: 'T0001' }, channel: { id: 'C0001' },
+      container: { message_ts: '1700000000.000700' }, response_url: api.responseUrl('cancel'), actions: [{ action_id: `cancel:${job!.id}:0` }],
+    };
+    await handle(signedEvent(interactionBody(press), FORM));
+    expect(await emulator.ports.blobs.exists(jobKeys.cancel(job!.id))).toBe(true);
+    expect(api.callsOf('respond').at(-1)!.params.text).toBe(`Cancelling job ${job!.id}. Its message will say when it stopped.`);
+    expect(api.callsOf('chat.delete')).toEqual([]);
+  });
+
   it('GIVEN /imagine-settings --ar 3:2 THEN the next /imagine without --ar uses 3:2, and /imagine-info reports usage', async () => {
     const settingsBody = imagineCommand('--ar 3:2', { command: '/imagine-settings', user_id: 'USETTINGS' });
     await handle(signedEvent(settingsBody, FORM));
