@@ -94,6 +94,15 @@ describe('GIVEN the fixture engine on the CPU provider', () => {
     expect(sameBytes(up, await generator.generate(request))).toBe(true);
   });
 
+  it('WHEN previews are asked THEN the previewer shows each image of the batch during Stage C', async () => {
+    const previews: { count: number; width: number; height: number; fraction: number }[] = [];
+    await generator.generate(imagine({ seeds: [1, 2, 3] }), {
+      onPreview: (images, fraction) => previews.push({ count: images.length, width: images[0]!.width, height: images[0]!.height, fraction }),
+    });
+    expect(previews.length).toBe(5); // after prior steps 1..5 of 6 (not after the last: the final image follows)
+    expect(previews.every((p) => p.count === 3 && p.width === 12 && p.height === 12 && p.fraction > 0 && p.fraction < 1)).toBe(true);
+  });
+
   it('WHEN the signal aborts between steps THEN generate rejects with AbortError and the engine keeps working', async () => {
     const controller = new AbortController();
     const seen: GenerateProgress[] = [];
@@ -118,10 +127,12 @@ describe('GIVEN the fixture engine on the CPU provider', () => {
 });
 
 describe('GIVEN the engine in low-memory mode', () => {
-  it('THEN it produces the same bytes as the normal mode', async () => {
+  it('THEN it produces the same bytes as the normal mode (and skips previews, which would evict Stage C)', async () => {
     const low = await createCascadeGenerator({ bundleDir: FIXTURE_DIR, provider: 'cpu', lowMemory: true });
     try {
-      const a = await low.generate(imagine({ seeds: [4, 5] }));
+      let previews = 0;
+      const a = await low.generate(imagine({ seeds: [4, 5] }), { onPreview: () => previews++ });
+      expect(previews).toBe(0);
       const b = await generator.generate(imagine({ seeds: [4, 5] }));
       expect(sameBytes(a, b)).toBe(true);
     } finally {

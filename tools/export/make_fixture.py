@@ -234,6 +234,29 @@ def run_reference(prior_repo: Path, decoder_repo: Path, goldens: Goldens) -> lis
     return cases
 
 
+class TinyPreviewer(torch.nn.Module):
+    """Stand-in for the official Previewer (16-ch latent → RGB, spec §1.1): conv, GELU, 4× transposed conv, sigmoid."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Conv2d(16, 32, 1), torch.nn.GELU(),
+                                        torch.nn.ConvTranspose2d(32, 3, kernel_size=4, stride=4), torch.nn.Sigmoid())
+
+    def forward(self, latents: torch.Tensor) -> torch.Tensor:
+        return self.body(latents / 100.0)  # the fixture's latents are ~1e2 (see calibrate_head)
+
+
+def add_previewer(out: Path) -> None:
+    torch.manual_seed(5)
+    io = bundle.IO["previewer"]
+    graphs._export(TinyPreviewer().eval(), (torch.randn(1, 16, 3, 3),), out / "previewer.onnx", [io["input"]],
+                   [io["output"]], {io["input"]: {0: "batch", 2: "height", 3: "width"},
+                                    io["output"]: {0: "batch", 2: "image_height", 3: "image_width"}})
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["previewer"] = {**bundle.graph_entry(out, "previewer.onnx", "float32"), **io}
+    bundle.write_manifest(out, manifest)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
@@ -260,6 +283,7 @@ def main() -> None:
         # engine's float16 feed/fetch path.
         example = {"latents": torch.randn(1, 4, 32, 32)}
         graphs.export_vqgan_decoder(vqgan, args.out / "vqgan_decoder.fp16.onnx", "float16", example, "float16")
+        add_previewer(args.out)
     print(f"fixture written to {args.out}")
 
 
