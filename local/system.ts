@@ -85,7 +85,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     say(`runner     ${stack.runner.runnerId} polling the jobs queue`);
 
     const ports = createAwsPorts(stack.config);
-    const requeued = await requeueUnfinished(ports);
+    // Only the local emulator forgets its queues; real SQS keeps waiting jobs on its own.
+    const requeued = emulator ? await requeueUnfinished(ports) : [];
     if (requeued.length > 0) say(`requeued   ${requeued.length} unfinished job${requeued.length === 1 ? '' : 's'} from the last run`);
 
     const bot: BotDeps = { ...ports, moderation: createModerationPolicy(moderationConfigFromEnv(env)), maxPendingPerUser: stack.config.maxPendingPerUser };

@@ -6,7 +6,7 @@
  * stack the channel and the gallery are still there. Screenshots go to test-artifacts/ (and to
  * docs/playground.png when UPDATE_DOCS_SCREENSHOT=1).
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,13 +44,13 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   });
 
   it('WHEN a prompt is sent THEN its message goes queued → running with progress → done with four tiles that decode to non-blank images', async () => {
-    await page.fill('#prompt', '/imagine a lighthouse at dusk --seed 42 --steps 20');
+    await page.fill('#prompt', '/imagine a lighthouse at dusk --seed 42 --steps 100 --size large');
     await page.press('#prompt', 'Enter');
     const article = page.locator('article.msg').last();
     parentId = (await article.getAttribute('data-job', { timeout: 10_000 })) ?? '';
     expect(parentId).toMatch(/^j[0-9a-f]{31}$/);
-    await page.waitForSelector(`article[data-job="${parentId}"][data-status="running"]`, { timeout: 30_000 }).catch(() => undefined);
-    await page.screenshot({ path: `${ARTIFACTS}/playground-running.png` });
+    const running = await page.waitForSelector(`article[data-job="${parentId}"]:is([data-status="running"], [data-status="completed"])`, { timeout: 30_000 });
+    if ((await running.getAttribute('data-status')) === 'running') await page.screenshot({ path: `${ARTIFACTS}/playground-running.png` });
     const done = page.locator(`article[data-job="${parentId}"][data-status="completed"]`);
     await done.waitFor({ timeout: 45_000 });
     const seen = await page.evaluate((id) => (window as unknown as { seenStatuses: Record<string, string[]> }).seenStatuses[id] ?? [], parentId);
@@ -121,7 +121,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   it('WHEN the whole stack restarts THEN the channel, its grids and the gallery with prompts, seeds and lineage are still there', async () => {
     await page.locator(`article[data-job="${parentId}"]`).scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${ARTIFACTS}/playground.png` });
-    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await copyFile(`${ARTIFACTS}/playground.png`, 'docs/playground.png');
+    if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await sharp(`${ARTIFACTS}/playground.png`).png({ palette: true, compressionLevel: 9 }).toFile('docs/playground.png');
 
     await system.stop();
     system = await startTestSystem(dataDir);

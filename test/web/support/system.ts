@@ -11,7 +11,9 @@ export async function makeDataDir(): Promise<string> {
 
 /** Only the variables the system reads, never the developer's tokens: tests must not connect to Discord or Slack. */
 export function testEnv(dataDir: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { WEB_PORT: '0', LOCAL_EMULATOR_PORT: '0', DATA_DIR: dataDir, MODEL_DIR: FIXTURE_BUNDLE, LOG_LEVEL: 'error', POLL_WAIT_SECONDS: '1', ...extra };
+  // The README's screenshot is taken with the bundle `npm start` would use (the demo model once it is in models/demo).
+  const model: Record<string, string> = process.env.UPDATE_DOCS_SCREENSHOT === '1' ? {} : { MODEL_DIR: FIXTURE_BUNDLE };
+  return { WEB_PORT: '0', LOCAL_EMULATOR_PORT: '0', DATA_DIR: dataDir, ...model, LOG_LEVEL: 'error', POLL_WAIT_SECONDS: '1', PROGRESS_INTERVAL_MS: '100', ...extra };
 }
 
 export function startTestSystem(dataDir: string, extra: Record<string, string> = {}): Promise<System> {
