@@ -26,6 +26,8 @@ export const SLACK_ATTACHMENT_LIMIT_BYTES = 10 * 1024 * 1024;
 /** Waits before retrying an update whose fresh file Slack has not finished processing. */
 export const FILE_READY_RETRY_DELAYS_MS: readonly number[] = Object.freeze([500, 1_000, 2_000, 4_000]);
 
+const MAX_REMEMBERED_PREVIEWS = 2000;
+
 /** Slack errors that no retry can fix: the message, channel, app or permission is gone. */
 const PERMANENT_ERRORS: ReadonlySet<string> = new Set([
   'message_not_found', 'cant_update_message', 'edit_window_closed', 'channel_not_found', 'not_in_channel', 'is_archived',
@@ -53,6 +55,12 @@ export class SlackPoster implements Poster {
   private readonly limit: number;
   private readonly delays: readonly number[];
   private readonly sleep: (ms: number) => Promise<void>;
+  /**
+   * The preview file each running job's message shows. An edit without a new attachment keeps showing
+   * it, and a newer preview or the final message deletes the old file so previews do not pile up in the
+   * workspace. Memory only: after a restart the next preview or the result replaces it.
+   */
+  private readonly previews = new Map<string, string>();
 
   constructor(options: SlackPosterOptions) {
     this.client = options.client;
@@ -72,8 +80,13 @@ export class SlackPoster implements Poster {
       if (attachment && attachment.bytes.byteLength > this.limit) {
         throw new DeliveryError(`attachment of ${attachment.bytes.byteLength} bytes exceeds the Slack limit of ${this.limit}`, false);
       }
-      const fileId = attachment ? await uploadImage(this.client, attachment, message.title) : undefined;
+      const uploaded = attachment ? await uploadImage(this.client, attachment, message.title) : undefined;
+      const previous = this.previews.get(job.id);
+      const keepPreview = uploaded === undefined && !message.final && message.previewKey !== undefined ? previous : undefined;
+      const fileId = uploaded ?? keepPreview;
       await this.showWithImage(target, message, fileId, attachment);
+      this.remember(job.id, message.final ? undefined : fileId);
+      if (previous !== undefined && previous !== fileId) await this.deleteFile(previous);
     } catch (error) {
       throw toDeliveryError(error, job.id);
     }
@@ -103,6 +116,18 @@ export class SlackPoster implements Poster {
         alt_text: message.title.slice(0, 1000),
       });
     }
+  }
+
+  private remember(jobId: string, fileId: string | undefined): void {
+    this.previews.delete(jobId);
+    if (fileId === undefined) return;
+    this.previews.set(jobId, fileId);
+    if (this.previews.size > MAX_REMEMBERED_PREVIEWS) this.previews.delete(this.previews.keys().next().value!);
+  }
+
+  /** Best effort: a preview file left behind costs storage, never correctness. */
+  private async deleteFile(fileId: string): Promise<void> {
+    await this.client.files.delete({ file: fileId }).catch(() => undefined);
   }
 
   private async update(target: SlackTarget, message: JobMessage, options: RenderOptions): Promise<void> {

@@ -6,7 +6,7 @@ import { SlackPoster } from '../../bot/slack/poster.js';
 import { createSlackClient } from '../../bot/slack/web-client.js';
 import { RecordingSlackApi } from './support/recording-slack-api.js';
 import { resultOf, slackJob } from './support/fixtures.js';
-import type { Job } from '../../core/job.js';
+import { jobKeys, type Job } from '../../core/job.js';
 
 const fastRetries = { retries: 2, minTimeout: 0, maxTimeout: 1 };
 let api: RecordingSlackApi;
@@ -109,6 +109,22 @@ describe('SlackPoster', () => {
     const client = createSlackClient('xoxb-test', { apiUrl: 'http://127.0.0.1:9/api/', onRateLimit: 'reject', retryConfig: { retries: 0 } });
     const error = await new SlackPoster({ client }).deliver(job, buildJobMessage(job, { phase: 'queued', updatedAt: 1 })).catch((e: unknown) => e);
     expect(error).toMatchObject({ retryable: true });
+  });
+
+  it('GIVEN previews THEN progress edits keep the shown preview, a newer preview or the result replaces it and the old file is deleted', async () => {
+    const poster = posterWith('reject');
+    const preview = (fraction: number) => buildJobMessage(job, { phase: 'running', progress: { fraction }, previewKey: jobKeys.preview(job.id), updatedAt: 1 });
+    const imageOf = (i: number) => (JSON.parse(api.callsOf('chat.update')[i]!.params.blocks!) as Array<{ type: string; slack_file?: { id: string } }>).find((b) => b.type === 'image')?.slack_file?.id;
+
+    await poster.deliver(job, preview(0.3), { ...png, fileName: 'preview-1.jpg' });
+    await poster.deliver(job, preview(0.4));
+    await poster.deliver(job, preview(0.6), { ...png, fileName: 'preview-2.jpg' });
+    await poster.deliver(job, buildJobMessage(job, { phase: 'completed', result: resultOf(job), updatedAt: 2 }), png);
+
+    const [first, second, final] = api.callsOf('upload').map((call) => call.params.fileId!);
+    expect([imageOf(0), imageOf(1), imageOf(2), imageOf(3)]).toEqual([first, first, second, final]);
+    expect(api.callsOf('files.delete').map((call) => call.params.file)).toEqual([first, second]);
+    expect([first, second, final].map((id) => api.uploads.has(id!))).toEqual([false, false, true]);
   });
 
   it('GIVEN the owner deleted the job THEN the Slack message is deleted, and deleting again is harmless', async () => {

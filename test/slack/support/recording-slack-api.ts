@@ -160,6 +160,8 @@ export class RecordingSlackApi {
         this.uploads.set(fileId, { filename: params.filename ?? '', completed: false, ...(params.alt_text ? { altText: params.alt_text } : {}) });
         return { ok: true, file_id: fileId, upload_url: this.url.replace(/\/api\/$/, `/upload/${fileId}`) };
       }
+      case 'files.delete':
+        return this.uploads.delete(params.file ?? '') ? { ok: true } : { ok: false, error: 'file_not_found' };
       case 'files.completeUploadExternal': {
         const files = JSON.parse(params.files ?? '[]') as Array<{ id: string; title?: string }>;
         for (const file of files) {
