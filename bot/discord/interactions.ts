@@ -117,14 +117,20 @@ function routeCommand(interaction: CommandInteraction, deps: InteractionRouterDe
   }
 }
 
-function routeComponent(interaction: ComponentInteraction, deps: InteractionRouterDeps): RouteResult {
-  let button: ButtonId;
+/** A custom id sent back by a client, decoded, or the ephemeral refusal for a tampered one. */
+function decodeOrRefuse(customId: string): { button: ButtonId } | { refusal: RouteResult } {
   try {
-    button = decodeButtonId(interaction.data.custom_id);
+    return { button: decodeButtonId(customId) };
   } catch (error) {
-    if (error instanceof ButtonIdError) return { ok: true, response: ephemeral(error.message) };
+    if (error instanceof ButtonIdError) return { refusal: { ok: true, response: ephemeral(error.message) } };
     throw error;
   }
+}
+
+function routeComponent(interaction: ComponentInteraction, deps: InteractionRouterDeps): RouteResult {
+  const decoded = decodeOrRefuse(interaction.data.custom_id);
+  if ('refusal' in decoded) return decoded.refusal;
+  const { button } = decoded;
   const ctx = commandContextOf(interaction, { replyToMessageId: interaction.message.id });
   if (!ctx) return { ok: false, status: 400, error: 'interaction without a user or channel' };
   const place = checkPlace(deps.moderation, ctx.requester);
@@ -168,14 +174,9 @@ function remixModal(customId: string, index: number): APIInteractionResponse {
 }
 
 function routeModal(interaction: ModalInteraction, deps: InteractionRouterDeps): RouteResult {
-  let button: ButtonId;
-  try {
-    button = decodeButtonId(interaction.data.custom_id);
-  } catch (error) {
-    if (error instanceof ButtonIdError) return { ok: true, response: ephemeral(error.message) };
-    throw error;
-  }
-  if (button.action !== 'remix') return { ok: true, response: ephemeral('This form is not supported any more. Use /imagine again.') };
+  const decoded = decodeOrRefuse(interaction.data.custom_id);
+  if ('refusal' in decoded) return decoded.refusal;
+  if (decoded.button.action !== 'remix') return { ok: true, response: ephemeral('This form is not supported any more. Use /imagine again.') };
   const text = modalValue(interaction, REMIX_INPUT)?.trim() ?? '';
   const ctx = commandContextOf(interaction, interaction.message ? { replyToMessageId: interaction.message.id } : {});
   if (!ctx) return { ok: false, status: 400, error: 'interaction without a user or channel' };
