@@ -79,6 +79,11 @@ describe('Slack HTTP endpoint (AwsLambdaReceiver)', () => {
     expect(await emulator.ports.blobs.exists(jobKeys.job(job!.id))).toBe(true);
   });
 
+  it('GIVEN Slack verifies the events URL THEN the signed challenge is echoed', async () => {
+    const response = await handle(signedEvent(JSON.stringify({ type: 'url_verification', token: 'legacy', challenge: 'c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }), JSON_TYPE));
+    expect(response).toMatchObject({ statusCode: 200, body: JSON.stringify({ challenge: 'c-3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' }) });
+  });
+
   it('GIVEN a bad signature THEN 401, no Slack call and nothing enqueued', async () => {
     const response = await handle(signedEvent(imagineCommand('a cat'), FORM, { secret: 'not-the-secret' }));
     expect(response.statusCode).toBe(401);
