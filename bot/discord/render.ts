@@ -1,14 +1,15 @@
 /**
  * JobMessage → Discord message JSON (embed + action rows), a pure function validated against
- * Discord's limits before it leaves. The grid or preview is an attachment the embed shows through
- * `attachment://name`; we never store or reuse Discord CDN URLs (they expire).
+ * Discord's limits before it leaves. We never store or reuse Discord CDN URLs (they expire).
  *
- * On edits without a new file, `attachments` is left out so Discord keeps what the message has;
- * with a file, `attachments` lists only it, which drops the earlier preview.
+ * The grid or preview is a plain image attachment of the message, not an embed image: an edit
+ * replaces the embed wholesale, so an embed that pointed at `attachment://…` would lose its picture on
+ * every progress edit that carries no new file. On such edits `attachments` is left out and Discord
+ * keeps the file; with a new file, `attachments` lists only it, which drops the earlier preview.
  *
  * @example
  *   renderDiscordMessage(message, { attachmentName: 'grid-j1.png' })
- *   // → { content: '<@42>', embeds: [{ title, description, image: { url: 'attachment://grid-j1.png' }, … }],
+ *   // → { content: '<@42>', embeds: [{ title, description, color, footer }],
  *   //     components: [{ type: 1, components: [U1 U2 U3 U4 🔄] }, { … V1–V4 ℹ️ }, { … V1+–V4+ 🗑️ }],
  *   //     attachments: [{ id: 0, filename: 'grid-j1.png' }], allowed_mentions: { parse: [] } }
  */
@@ -54,7 +55,6 @@ export function renderDiscordMessage(message: JobMessage, options: RenderOptions
     if (at >= 0) description[at] = rendered;
     else description.push(rendered);
   }
-  const image = options.attachmentName ? { image: { url: `attachment://${options.attachmentName}` } } : {};
   const body = {
     content: `<@${message.requester.userId}>`,
     // Mentions render but never ping on edits; keep it that way for new bot-token posts too.
@@ -65,7 +65,6 @@ export function renderDiscordMessage(message: JobMessage, options: RenderOptions
         description: truncate(description.join('\n'), DISCORD_LIMITS.embedDescription),
         color: STATUS_COLOR[message.status],
         footer: { text: `job ${message.jobId}` },
-        ...image,
       },
     ],
     components: message.buttonRows.map((row) => ({ type: ComponentType.ActionRow as const, components: row.buttons.map(renderButton) })),

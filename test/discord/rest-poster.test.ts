@@ -47,7 +47,8 @@ describe('DiscordRestPoster', () => {
     const body = edit.json as { content: string; embeds: Array<{ image?: { url: string }; title: string }>; attachments: unknown[]; components: Array<{ components: Array<{ custom_id: string; label?: string; emoji?: { name: string } }> }> };
     expect(body.content).toBe('<@1400000000000000004>');
     expect(body.embeds[0]!.title).toBe('a lighthouse in a storm');
-    expect(body.embeds[0]!.image?.url).toBe(`attachment://grid-${job.id}.png`);
+    // A plain attachment, not an embed image: later edits without a file must not lose the picture.
+    expect(body.embeds[0]!.image).toBeUndefined();
     expect(body.attachments).toEqual([{ id: 0, filename: `grid-${job.id}.png` }]);
     const rows = body.components.map((row) => row.components.map((b) => b.label ?? b.emoji?.name));
     expect(rows).toEqual([
@@ -69,6 +70,7 @@ describe('DiscordRestPoster', () => {
     const body = edit.json as Record<string, unknown>;
     expect(body).not.toHaveProperty('attachments');
     expect(JSON.stringify(body.embeds)).toContain('Queued · position 3');
+    expect(JSON.stringify(body.embeds)).not.toContain('attachment://');
   });
 
   it('GIVEN a 13-minute-old token THEN the interaction webhook is still used', async () => {
