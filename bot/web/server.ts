@@ -52,6 +52,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   const assets = new Map<string, Buffer>();
   for (const [path, { file }] of Object.entries(STATIC)) assets.set(path, await readFile(PUBLIC_DIR + file));
   const streams = new Set<ServerResponse>();
+  const bootId = randomBytes(6).toString('hex');
   const log = options.log ?? (() => undefined);
 
   const server = createServer((request, response) => {
@@ -71,7 +72,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
       response.end(assets.get(url.pathname));
       return;
     }
-    if (request.method === 'GET' && url.pathname === '/api/messages') return sendJson(response, 200, { sessionId: session, messages: await channelMessages() });
+    if (request.method === 'GET' && url.pathname === '/api/messages') return sendJson(response, 200, { sessionId: session, bootId, messages: await channelMessages() });
     if (request.method === 'GET' && url.pathname === '/api/events') return openStream(response);
     if (request.method === 'GET' && url.pathname === '/api/image') return sendImage(response, url.searchParams.get('key') ?? '');
     if (request.method === 'POST' && (url.pathname === '/api/command' || url.pathname === '/api/button')) {
@@ -102,6 +103,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     response.write('retry: 1000\n\n');
     const send = (event: WebEvent) => response.write(`data: ${JSON.stringify(event)}\n\n`);
+    send({ type: 'hello', bootId });
     const unsubscribe = options.poster.subscribe(send);
     const ping = setInterval(() => response.write(': ping\n\n'), 15_000);
     streams.add(response);

@@ -32,8 +32,12 @@ export interface WebMessage {
   previewVersion?: number;
 }
 
-/** Server → page over server-sent events. */
-export type WebEvent = { type: 'message'; message: WebMessage } | { type: 'removed'; jobId: string };
+/**
+ * Server → page over server-sent events. `hello` opens every connection: a page that reconnects
+ * reads the channel again (it may have missed deliveries), and a new `bootId` (the server restarted,
+ * its sequence numbers started over) makes it forget the old ones.
+ */
+export type WebEvent = { type: 'hello'; bootId: string } | { type: 'message'; message: WebMessage } | { type: 'removed'; jobId: string };
 
 export function tilesOf(result: Result): WebTile[] {
   return result.images

@@ -25,6 +25,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   let page: Page;
   let parentId = '';
   const childIds: Record<string, string> = {};
+  const deletedIds: string[] = [];
 
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
@@ -105,6 +106,32 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await page.screenshot({ path: `${ARTIFACTS}/playground-children.png`, fullPage: false });
   }, TIMEOUT);
 
+  it('WHEN another person presses U1 THEN only they see the refusal; WHEN the owner presses 🗑️ on the reroll THEN its message, card and files are gone for everyone', async () => {
+    const guest = await launchBrowser();
+    try {
+      const other = await guest.context.newPage();
+      await other.goto(system.webUrl);
+      await other.waitForSelector('body[data-ready="true"]');
+      await other.locator(`article[data-job="${parentId}"] button[data-custom-id="upscale:${parentId}:1"]`).click();
+      const refusal = other.locator(`article[data-job="${parentId}"] .ephemeral.error[data-code="not_allowed"]`);
+      await refusal.waitFor({ timeout: 10_000 });
+      expect(await refusal.textContent()).toContain('Only the person who asked for this image can use its buttons');
+      expect(await page.locator(`article[data-job="${parentId}"] .ephemeral`).count()).toBe(0);
+
+      const rerollId = childIds.imagine!;
+      await page.locator(`article[data-job="${rerollId}"] button[data-custom-id="delete:${rerollId}:0"]`).click();
+      for (const view of [page, other]) {
+        await expect.poll(() => view.locator(`[data-job="${rerollId}"]`).count(), { timeout: 10_000 }).toBe(0);
+      }
+      expect(await system.ports.blobs.exists(`jobs/${rerollId}/job.json`)).toBe(false);
+      expect(await system.ports.blobs.exists(`jobs/${rerollId}/grid.png`)).toBe(false);
+      delete childIds.imagine;
+      deletedIds.push(rerollId);
+    } finally {
+      await guest.close();
+    }
+  }, TIMEOUT);
+
   it('WHEN a prompt has a bad option THEN only the sender sees the specific error, the text stays to fix, and no job is made', async () => {
     const before = await page.locator('article.msg').count();
     await page.fill('#prompt', 'a fox --ar 0:5');
@@ -123,9 +150,17 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await page.screenshot({ path: `${ARTIFACTS}/playground.png` });
     if (process.env.UPDATE_DOCS_SCREENSHOT === '1') await sharp(`${ARTIFACTS}/playground.png`).png({ palette: true, compressionLevel: 9 }).toFile('docs/playground.png');
 
+    const port = new URL(system.webUrl).port;
     await system.stop();
-    system = await startTestSystem(dataDir);
-    await page.goto(system.webUrl);
+    await page.locator('#connection[data-state="lost"]').waitFor({ timeout: 10_000 });
+    system = await startTestSystem(dataDir, { WEB_PORT: port });
+    // The open page reconnects by itself and gets new deliveries without a reload.
+    await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
+    const reply = await (await page.request.post(new URL('/api/command', system.webUrl).href, { data: { text: 'a harbour after the restart --seed 9' } })).json() as { kind: string; jobId: string };
+    expect(reply.kind).toBe('accepted');
+    await page.locator(`article[data-job="${reply.jobId}"][data-status="completed"]`).waitFor({ timeout: 30_000 });
+
+    await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
 
     const ids = [parentId, ...Object.values(childIds)];
@@ -133,6 +168,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
       await page.locator(`article[data-job="${id}"][data-status="completed"]`).waitFor({ timeout: 10_000 });
       expect(await page.locator(`#gallery [data-job="${id}"]`).count()).toBe(1);
     }
+    for (const id of deletedIds) expect(await page.locator(`[data-job="${id}"]`).count()).toBe(0);
     const card = page.locator(`#gallery [data-job="${childIds.upscale}"]`);
     expect(await card.locator('b').textContent()).toBe('a lighthouse at dusk');
     expect(await card.locator('.lineage-text').textContent()).toContain('Upscale of tile 2');

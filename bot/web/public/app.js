@@ -3,7 +3,7 @@
 // Discord and Slack render). The prompt box and the buttons call the same handlers as the bots.
 'use strict';
 
-const state = { sessionId: '', messages: new Map() };
+const state = { sessionId: '', bootId: '', messages: new Map() };
 const $ = (id) => document.getElementById(id);
 const list = $('messages');
 
@@ -170,25 +170,39 @@ $('composer').addEventListener('submit', async (event) => {
 function connect() {
   const pending = [];
   let ready = false;
+  let connections = 0;
   const events = new EventSource('/api/events');
   const connection = $('connection');
   events.onopen = () => { connection.dataset.state = 'live'; connection.textContent = 'live'; };
   events.onerror = () => { connection.dataset.state = 'lost'; connection.textContent = 'reconnecting…'; };
+  const apply = (data) => {
+    if (data.type === 'removed') removeMessage(data.jobId);
+    else if (data.type === 'message') renderMessage(data.message);
+  };
   events.onmessage = (event) => {
     const data = JSON.parse(event.data);
-    if (!ready) pending.push(data);
+    if (data.type === 'hello') {
+      // After a reconnect, read the channel again: deliveries made while away were not streamed to us.
+      if (connections++ > 0) readChannel(data.bootId);
+    } else if (!ready) pending.push(data);
     else apply(data);
   };
-  const apply = (data) => (data.type === 'removed' ? removeMessage(data.jobId) : renderMessage(data.message));
   // Subscribe first, then read the past, so nothing delivered in between is missed.
-  fetch('/api/messages').then((response) => response.json()).then((body) => {
-    state.sessionId = body.sessionId;
-    for (const message of body.messages) renderMessage(message);
+  readChannel().then(() => {
     ready = true;
     pending.splice(0).forEach(apply);
     list.scrollTop = list.scrollHeight;
     document.body.dataset.ready = 'true';
   });
+}
+
+async function readChannel(bootId) {
+  const body = await (await fetch('/api/messages')).json();
+  // A restarted server numbers its deliveries from 1 again: forget the old numbers.
+  if (bootId !== undefined || (state.bootId && body.bootId !== state.bootId)) for (const message of state.messages.values()) message.seq = 0;
+  state.bootId = body.bootId;
+  state.sessionId = body.sessionId;
+  for (const message of body.messages) renderMessage(message);
 }
 
 connect();
