@@ -32,6 +32,7 @@ export default $config({
     const fleet = createFleet({ config, network, queues, bucket });
     const arns = $resolve({
       jobsQueue: queues.jobs.arn,
+      jobsDlq: queues.jobsDlq.arn,
       eventsQueue: queues.events.arn,
       bucket: bucket.arn,
       fleetGroup: fleet.group.arn,

@@ -2,13 +2,16 @@
  * Least-privilege IAM statements for each role of the app, as plain data built from resource ARNs,
  * so they can be unit-tested without AWS. Each role touches only its own queues and key prefixes:
  *
- * | role        | jobs queue            | events queue   | bucket prefixes                              | fleet              |
- * |-------------|-----------------------|----------------|----------------------------------------------|--------------------|
- * | front end   | send, read depth      | send           | jobs/, pending/, settings/ (read/write)      | describe (warm?)   |
- * | dispatcher  | read depth            | (SQS trigger)  | jobs/ (read/write), pending/ (delete)        | describe, grow     |
- * | scaler      | read depth            | —              | —                                            | describe, resize   |
- * | GPU runner  | receive/extend/delete | send           | jobs/ (read/write), pending/ (delete), models/ (read) | own lifecycle |
+ * Derived from the calls each process's code makes (test/infra/runner-permissions.test.ts records the
+ * runner's real SQS/S3 requests and checks each against these statements):
  *
+ * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
+ * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
+ * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write) | —       |
+ * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write)                                     | describe, resize            |
+ * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
+ * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
+
  * Roles that read the bucket may also list its key names (see listBucket).
  *
  * A few AWS actions cannot be scoped to a resource at all (`Describe*`, the ECR login token); they are
@@ -29,6 +32,8 @@ export interface PolicyDocument {
 
 export interface AppArns {
   jobsQueue: string;
+  /** The jobs dead-letter queue: the idle runner reads it to announce jobs that crashed it every time. */
+  jobsDlq: string;
   eventsQueue: string;
   bucket: string;
   fleetGroup: string;
@@ -68,21 +73,25 @@ function resizeFleet(arns: AppArns): PolicyStatement[] {
 
 /** Discord interactions and Slack events functions: validate, enqueue, answer buttons from stored records. */
 export function frontEndStatements(arns: AppArns): PolicyStatement[] {
-  const prefixes = ['jobs/', 'pending/', 'settings/'];
   return [
+    // bot/submit.ts: send, then depth() for the queue position; bot/commands/usage.ts: depth().
     { Sid: 'EnqueueJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: [arns.jobsQueue] },
     { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
-    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, prefixes) },
+    // job.json, cancel.json, deleted.json; a refused submit and "delete my job" remove objects.
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['jobs/']) },
+    // core/pending.ts: markers are written, listed (ListBucket) and removed, never read.
+    { Sid: 'PendingMarkers', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
+    { Sid: 'UserSettings', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['settings/']) },
     listBucket(arns.bucket),
-    describeFleet,
   ];
 }
 
 /** Events dispatcher: delivers events to chats, reads results, and wakes the fleet when a job is queued. */
 export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
   return [
-    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['jobs/']) },
-    { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
+    // Reads job.json, result.json, grid/preview, delivered.json, deleted.json; writes delivered.json and
+    // discord-message.json. It deletes nothing (the runner clears pending markers on every final state).
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['jobs/']) },
     listBucket(arns.bucket),
     ...resizeFleet(arns),
   ];
@@ -96,21 +105,23 @@ export function scalerStatements(arns: AppArns): PolicyStatement[] {
 /** The GPU instances (runner container and host drain agent). */
 export function runnerStatements(arns: AppArns): PolicyStatement[] {
   return [
-    {
-      Sid: 'ConsumeJobs',
-      Effect: 'Allow',
-      Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
-      Resource: [arns.jobsQueue],
-    },
+    { Sid: 'ConsumeJobs', Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'], Resource: [arns.jobsQueue] },
+    // gpu-runner/worker-dead-letters.ts only looks: ReceiveMessage with its own VisibilityTimeout, the
+    // message stays in the DLQ for the operators (no delete, no visibility change).
+    { Sid: 'ReadDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage'], Resource: [arns.jobsDlq] },
     { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
     { Sid: 'JobOutputs', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['jobs/']) },
     { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
+    // dead-letters/{jobId}.json: "this user was told"; checked (HEAD) and written.
+    { Sid: 'DeadLetterNotices', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['dead-letters/']) },
+    // The host's `aws s3 sync` of the bundle at boot (infra/user-data.ts).
     { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, ['models/']) },
     listBucket(arns.bucket),
     {
+      // The drain agent completes the termination hook; the runner protects its instance while busy.
       Sid: 'OwnLifecycle',
       Effect: 'Allow',
-      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat', 'autoscaling:SetInstanceProtection'],
+      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceProtection'],
       Resource: [arns.fleetGroup],
     },
     {

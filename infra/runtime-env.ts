@@ -54,13 +54,17 @@ export function functionEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V 
 }
 
 /**
- * The runner container on a GPU instance. RUNNER_ID (the instance id) and MODEL_DIR are added at boot.
- * FLEET_GROUP_NAME lets the runner protect its instance from scale-in while busy (SetInstanceProtection is allowed).
+ * The runner container on a GPU instance. RUNNER_ID (the instance id) and MODEL_DIR are added at boot
+ * (infra/user-data.ts); gpu-runner/main.ts `fleetRunnerGaps` lists what the runner needs, and
+ * test/infra checks the rendered boot script leaves none of it out.
+ * - JOBS_DLQ_URL: the idle runner announces jobs that crashed it on every attempt.
+ * - FLEET_GROUP_NAME + SPOT_METADATA_URL (instance metadata, for the instance id): scale-in protection while busy.
  */
-export function runnerEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V }): Record<string, V | string> {
+export function runnerEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V; jobsDlqUrl: V }): Record<string, V | string> {
   return {
     AWS_REGION: v.region,
     ...shared(v),
+    JOBS_DLQ_URL: v.jobsDlqUrl,
     FLEET_GROUP_NAME: v.fleetGroupName,
     SPOT_METADATA_URL: EC2_METADATA_URL,
     DRAIN_TIMEOUT_SECONDS: String(RUNNER_DRAIN_SECONDS),

@@ -56,8 +56,8 @@ export function createFleet({ config, network, queues, bucket }: FleetInputs) {
   }
   const instanceProfile = new aws.iam.InstanceProfile('RunnerInstanceProfile', { role: role.name });
 
-  const userData = $resolve([region, queues.jobs.url, queues.events.url, bucket.name, repository.repositoryUrl, logGroup.name]).apply(
-    ([regionName, jobsQueueUrl, eventsQueueUrl, bucketName, repositoryUrl, logGroupName]) =>
+  const userData = $resolve([region, queues.jobs.url, queues.jobsDlq.url, queues.events.url, bucket.name, repository.repositoryUrl, logGroup.name]).apply(
+    ([regionName, jobsQueueUrl, jobsDlqUrl, eventsQueueUrl, bucketName, repositoryUrl, logGroupName]) =>
       Buffer.from(
         renderUserData({
           region: regionName,
@@ -71,6 +71,7 @@ export function createFleet({ config, network, queues, bucket }: FleetInputs) {
           runnerEnv: runnerEnvironment({
             region: regionName,
             jobsQueueUrl,
+            jobsDlqUrl,
             eventsQueueUrl,
             bucket: bucketName,
             maxReceives: config.jobs.maxReceives,

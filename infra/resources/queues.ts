@@ -8,7 +8,7 @@ import type { InfraConfig } from '../config.js';
 
 /** Jobs older than the pending markers' staleness cannot count against a user, so they must not outlive it. */
 const JOB_RETENTION_SECONDS = DEFAULT_PENDING_STALE_MS / 1000;
-const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
+export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** Lambda wants the queue's visibility timeout at least 6× the consumer's timeout. */
 export const DISPATCHER_TIMEOUT_SECONDS = 60;
 const EVENT_MAX_RECEIVES = 10;

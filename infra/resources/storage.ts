@@ -1,9 +1,14 @@
 /**
  * The private bucket: job records and outputs under jobs/ (expire after the retention), per-user
- * pending markers under pending/ (stale after an hour, removed after a day), settings/ and the model
+ * pending markers under pending/ (stale after an hour, removed after a day), dead-letter notice markers
+ * under dead-letters/ (kept past the DLQ's retention), settings/ and the model
  * bundles under models/ (kept). SST blocks all public access and enforces HTTPS by default.
  */
 import type { InfraConfig } from '../config.js';
+import { DLQ_RETENTION_SECONDS } from './queues.js';
+
+/** Twice the DLQ retention: a notice marker always outlives the message it stands for. */
+const DEAD_LETTER_NOTICE_DAYS = 2 * Math.ceil(DLQ_RETENTION_SECONDS / 86_400);
 
 export function createStorage(config: InfraConfig) {
   const bucket = new sst.aws.Bucket('Images', {
@@ -11,6 +16,8 @@ export function createStorage(config: InfraConfig) {
     lifecycle: [
       { id: 'expire-job-outputs', prefix: 'jobs/', expiresIn: `${config.storage.jobRetentionDays} days` },
       { id: 'expire-pending-markers', prefix: 'pending/', expiresIn: '1 day' },
+      // A notice marker that expired before its DLQ message would make the runner announce the job again.
+      { id: 'expire-dead-letter-notices', prefix: 'dead-letters/', expiresIn: `${DEAD_LETTER_NOTICE_DAYS} days` },
     ],
   });
   return { bucket };

@@ -120,11 +120,12 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     const fleet = createFleet({
       config,
       network: { vpc: { publicSubnets: pulumi.output(['subnet-a', 'subnet-b']) }, fleetSecurityGroup: { id: out('sg-1') } },
-      queues: { jobs: { url: out('https://sqs/jobs.fifo') }, events: { url: out('https://sqs/events.fifo') } },
+      queues: { jobs: { url: out('https://sqs/jobs.fifo') }, jobsDlq: { url: out('https://sqs/jobs-dlq.fifo') }, events: { url: out('https://sqs/events.fifo') } },
       bucket: { name: out('bucket-1') },
     });
     const arns = pulumi.all({
       jobsQueue: out('arn:aws:sqs:eu-west-1:1:jobs.fifo'),
+      jobsDlq: out('arn:aws:sqs:eu-west-1:1:jobs-dlq.fifo'),
       eventsQueue: out('arn:aws:sqs:eu-west-1:1:events.fifo'),
       bucket: out('arn:aws:s3:::bucket-1'),
       fleetGroup: fleet.group.arn,
@@ -167,6 +168,7 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     const script = Buffer.from(inputs.userData, 'base64').toString('utf8');
     expect(script).toContain('ASG_NAME=cascade-bot-test-gpu-fleet');
     expect(script).toContain('JOBS_QUEUE_URL=https://sqs/jobs.fifo');
+    expect(script).toContain('JOBS_DLQ_URL=https://sqs/jobs-dlq.fifo\nFLEET_GROUP_NAME=cascade-bot-test-gpu-fleet\nSPOT_METADATA_URL=http://169.254.169.254\n');
     expect(script).toContain("'s3://bucket-1/models/stable-cascade/'");
     const file = join(mkdtempSync(join(tmpdir(), 'cascade-lt-')), 'boot.sh');
     writeFileSync(file, script);
@@ -179,6 +181,7 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     const group = byType('aws:autoscaling/group:Group')[0]!;
     const arns: AppArns = {
       jobsQueue: 'arn:aws:sqs:eu-west-1:1:jobs.fifo',
+      jobsDlq: 'arn:aws:sqs:eu-west-1:1:jobs-dlq.fifo',
       eventsQueue: 'arn:aws:sqs:eu-west-1:1:events.fifo',
       bucket: 'arn:aws:s3:::bucket-1',
       fleetGroup: `arn:aws:mock:eu-west-1:123456789012:aws:autoscaling/group:Group/${group.name}`,

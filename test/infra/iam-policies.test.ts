@@ -13,6 +13,7 @@ import {
 
 const arns: AppArns = {
   jobsQueue: 'arn:aws:sqs:eu-west-1:123456789012:cascade-bot-prod-JobsQueue.fifo',
+  jobsDlq: 'arn:aws:sqs:eu-west-1:123456789012:cascade-bot-prod-JobsDlqQueue.fifo',
   eventsQueue: 'arn:aws:sqs:eu-west-1:123456789012:cascade-bot-prod-EventsQueue.fifo',
   bucket: 'arn:aws:s3:::cascade-bot-prod-imagesbucket-abc123',
   fleetGroup: 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:0b1c:autoScalingGroupName/cascade-bot-prod-gpu-fleet',
@@ -58,7 +59,25 @@ describe('IAM statements', () => {
     expect(can('frontEnd', 's3:PutObject', `${arns.bucket}/pending/*`)).toBe(true);
     expect(can('frontEnd', 's3:PutObject', `${arns.bucket}/settings/*`)).toBe(true);
     expect([...grants(roles.frontEnd!)].some((grant) => grant.includes('/models/'))).toBe(false);
-    expect([...grants(roles.frontEnd!)].some((grant) => grant.startsWith('autoscaling:Set'))).toBe(false);
+    expect([...grants(roles.frontEnd!)].some((grant) => grant.startsWith('autoscaling:'))).toBe(false);
+    // Pending markers are listed, never read; settings are never deleted.
+    expect(can('frontEnd', 's3:GetObject', `${arns.bucket}/pending/*`)).toBe(false);
+    expect(can('frontEnd', 's3:DeleteObject', `${arns.bucket}/settings/*`)).toBe(false);
+    expect(can('frontEnd', 's3:DeleteObject', `${arns.bucket}/jobs/*`)).toBe(true);
+  });
+
+  it('GIVEN the runner and the jobs DLQ THEN it may only look (receive), never delete or redrive, and may keep its notice markers', () => {
+    expect(can('runner', 'sqs:ReceiveMessage', arns.jobsDlq)).toBe(true);
+    expect(can('runner', 'sqs:DeleteMessage', arns.jobsDlq)).toBe(false);
+    expect(can('runner', 'sqs:ChangeMessageVisibility', arns.jobsDlq)).toBe(false);
+    expect(can('runner', 's3:PutObject', `${arns.bucket}/dead-letters/*`)).toBe(true);
+    expect(can('runner', 's3:GetObject', `${arns.bucket}/dead-letters/*`)).toBe(true);
+    expect(can('runner', 's3:DeleteObject', `${arns.bucket}/pending/*`)).toBe(true);
+    expect(can('runner', 'autoscaling:SetInstanceProtection', arns.fleetGroup)).toBe(true);
+    // No role but the runner touches the DLQ; nothing the runner never calls is granted.
+    for (const role of ['frontEnd', 'dispatcher', 'scaler']) expect([...grants(roles[role]!)].some((grant) => grant.endsWith(arns.jobsDlq))).toBe(false);
+    expect(can('runner', 'sqs:GetQueueAttributes', arns.jobsQueue)).toBe(false);
+    expect(can('runner', 'autoscaling:RecordLifecycleActionHeartbeat', arns.fleetGroup)).toBe(false);
   });
 
   it('GIVEN the runner THEN it consumes jobs, writes outputs, reads models and completes only its own group\'s lifecycle', () => {
@@ -88,6 +107,7 @@ describe('IAM statements', () => {
     expect(can('dispatcher', 's3:GetObject', `${arns.bucket}/jobs/*`)).toBe(true);
     expect(can('dispatcher', 'sqs:ReceiveMessage', arns.jobsQueue)).toBe(false);
     expect(can('dispatcher', 'sqs:SendMessage', arns.jobsQueue)).toBe(false);
+    expect([...grants(roles.dispatcher!)].some((grant) => grant.startsWith('s3:DeleteObject'))).toBe(false);
   });
 
   it('GIVEN any role THEN the document is valid IAM JSON with unique statement ids', () => {

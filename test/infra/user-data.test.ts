@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { heredoc, renderDrainAgent, renderEnvFile, renderUserData, shellQuote, type UserDataParams } from '../../infra/user-data.js';
 import { DOCKER_STOP_SECONDS, runnerEnvironment } from '../../infra/runtime-env.js';
+import { CONFIG_VARIABLES, loadConfig } from '../../core/config.js';
+import { fleetRunnerGaps } from '../../gpu-runner/main.js';
 
 const params: UserDataParams = {
   region: 'eu-west-1',
@@ -18,6 +20,7 @@ const params: UserDataParams = {
   runnerEnv: runnerEnvironment({
     region: 'eu-west-1',
     jobsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo',
+    jobsDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq.fifo',
     eventsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/events.fifo',
     bucket: 'cascade-bot-prod-imagesbucket-abc123',
     maxReceives: 4,
@@ -66,6 +69,7 @@ describe('user data', () => {
       'JOB_MAX_RECEIVES=4',
       'JOB_VISIBILITY_SECONDS=300',
       'LOG_JSON=true',
+      'JOBS_DLQ_URL=https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq.fifo',
       'FLEET_GROUP_NAME=cascade-bot-prod-gpu-fleet',
       'SPOT_METADATA_URL=http://169.254.169.254',
       'DRAIN_TIMEOUT_SECONDS=90',
@@ -75,6 +79,21 @@ describe('user data', () => {
     expect(readFileSync(join(dir, 'etc/drain.env'), 'utf8')).toBe(
       'REGION=eu-west-1\nASG_NAME=cascade-bot-prod-gpu-fleet\nHOOK_NAME=drain-runner\nSTOP_SECONDS=110\n',
     );
+  });
+
+  it('GIVEN the env file the boot script writes (plus RUNNER_ID from docker run) THEN the runner lacks nothing it needs and no name is one it ignores', () => {
+    const script = renderUserData(params).replaceAll('/etc/cascade', join(dir, 'etc'));
+    const upToEnv = script.slice(0, script.indexOf('cat > /usr/local/bin/cascade-drain-agent'));
+    execFileSync('bash', ['-c', upToEnv.replace(/^systemctl .*$/m, ':').replace(/^exec > .*$/m, ':')]);
+    const lines = readFileSync(join(dir, 'etc/runner.env'), 'utf8').trim().split('\n');
+    const env = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+    expect(script).toContain('-e RUNNER_ID="$instance_id"');
+    const deployed = { ...env, RUNNER_ID: 'i-0abc123' };
+    expect(Object.keys(deployed).filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
+    expect(fleetRunnerGaps(loadConfig(deployed))).toEqual([]);
+    // The check can fail: without the DLQ URL or the group name the runner silently loses a feature.
+    const { JOBS_DLQ_URL: _dlq, FLEET_GROUP_NAME: _group, ...partial } = deployed;
+    expect(fleetRunnerGaps(loadConfig(partial)).map((gap) => gap.split(':')[0])).toEqual(['JOBS_DLQ_URL', 'FLEET_GROUP_NAME']);
   });
 
   it('GIVEN hostile characters THEN quoting and heredocs write them literally, nothing is executed', () => {
