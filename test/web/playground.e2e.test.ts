@@ -181,6 +181,9 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await info.waitFor({ timeout: 10_000 });
     expect(await info.textContent()).toContain('Prompt: a lighthouse at dusk');
     await page.screenshot({ path: `${ARTIFACTS}/playground-after-restart.png` });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${ARTIFACTS}/playground-phone.png` });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   }, TIMEOUT);
 });
 
