@@ -88,7 +88,7 @@ describe('user data', () => {
     const lines = readFileSync(join(dir, 'etc/runner.env'), 'utf8').trim().split('\n');
     const env = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
     expect(script).toContain('-e RUNNER_ID="$instance_id"');
-    const deployed = { ...env, RUNNER_ID: 'i-0abc123' };
+    const deployed: Record<string, string> = { ...env, RUNNER_ID: 'i-0abc123' };
     expect(Object.keys(deployed).filter((name) => !CONFIG_VARIABLES.includes(name))).toEqual([]);
     expect(fleetRunnerGaps(loadConfig(deployed))).toEqual([]);
     // The check can fail: without the DLQ URL or the group name the runner silently loses a feature.
