@@ -13,6 +13,7 @@
  *   moderatePrompt(policy, 'a nude statue', { ageRestricted: true })    // → { allowed: true }
  */
 import type { Requester } from '../core/job.js';
+import { moderationSettingsFromEnv } from '../core/config.js';
 
 export interface ModerationConfig {
   /** Words or phrases refused everywhere. */
@@ -111,19 +112,11 @@ export function checkPlace(policy: ModerationPolicy, requester: Requester): Mode
 }
 
 /**
- * Moderation settings from the environment, for every front end (comma-separated lists):
- * MODERATION_BLOCKLIST, MODERATION_RESTRICTED (allowed only in age-restricted channels),
- * ALLOWED_WORKSPACES (Discord guild ids / Slack team ids), ALLOWED_CHANNELS.
+ * Moderation settings from the environment (MODERATION_BLOCKLIST, MODERATION_RESTRICTED,
+ * ALLOWED_WORKSPACES, ALLOWED_CHANNELS; comma-separated). core/config.ts reads them, like every other
+ * variable; a caller that already has a `Config` can use `config.moderation` instead.
  * @example moderationConfigFromEnv({ MODERATION_BLOCKLIST: 'gore, blood bath' }).blocklist // → ['gore', 'blood bath']
  */
 export function moderationConfigFromEnv(env: Record<string, string | undefined>): ModerationConfig {
-  const list = (name: string) => (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
-  const allowedWorkspaces = list('ALLOWED_WORKSPACES');
-  const allowedChannels = list('ALLOWED_CHANNELS');
-  return {
-    blocklist: list('MODERATION_BLOCKLIST'),
-    restrictedOnly: list('MODERATION_RESTRICTED'),
-    ...(allowedWorkspaces.length > 0 ? { allowedWorkspaces } : {}),
-    ...(allowedChannels.length > 0 ? { allowedChannels } : {}),
-  };
+  return moderationSettingsFromEnv(env);
 }

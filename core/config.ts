@@ -26,6 +26,19 @@ const optionalText = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/ });
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((value) => ['1', 'true', 'yes'].includes(value));
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0).max(max).default(fallback);
+/** "a, b ,," → ['a', 'b']: blank items are dropped, so an all-blank value means "no list". */
+const commaList = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+/** Moderation and allow-lists, shared by every front end (comma-separated). */
+const ModerationEnvSchema = z.object({
+  MODERATION_BLOCKLIST: commaList.default([]),
+  /** Words allowed only in age-restricted channels. */
+  MODERATION_RESTRICTED: commaList.default([]),
+  /** Discord guild ids / Slack team ids; empty = every workspace. */
+  ALLOWED_WORKSPACES: commaList.default([]),
+  /** Channel ids; empty = every channel. */
+  ALLOWED_CHANNELS: commaList.default([]),
+});
 
 const EnvSchema = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
@@ -86,6 +99,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Print the log as JSON lines (production) rather than text. */
   LOG_JSON: flag.default(false),
+  ...ModerationEnvSchema.shape,
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -119,6 +133,14 @@ export interface RunnerSettings {
   scaleInProtectionHoldSeconds: number;
 }
 
+/** What bot/moderation.ts's policy is built from; an absent allow-list allows everything. */
+export interface ModerationSettings {
+  blocklist: string[];
+  restrictedOnly: string[];
+  allowedWorkspaces?: string[];
+  allowedChannels?: string[];
+}
+
 export interface Config {
   aws: AwsConfig;
   jobsQueueUrl?: string;
@@ -134,12 +156,34 @@ export interface Config {
   discord: { token?: string; publicKey?: string; applicationId?: string };
   slack: { botToken?: string; signingSecret?: string; appToken?: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; json: boolean };
+  moderation: ModerationSettings;
+}
+
+/** Empty variables mean "unset" (a common .env habit), not "set to the empty string". */
+function presentVariables(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''));
+}
+
+function moderationSettings(lists: z.infer<typeof ModerationEnvSchema>): ModerationSettings {
+  return {
+    blocklist: lists.MODERATION_BLOCKLIST,
+    restrictedOnly: lists.MODERATION_RESTRICTED,
+    ...(lists.ALLOWED_WORKSPACES.length > 0 ? { allowedWorkspaces: lists.ALLOWED_WORKSPACES } : {}),
+    ...(lists.ALLOWED_CHANNELS.length > 0 ? { allowedChannels: lists.ALLOWED_CHANNELS } : {}),
+  };
+}
+
+/**
+ * Only the moderation lists, for callers that do not need (or cannot yet validate) the rest; they
+ * cannot be invalid, so this never throws. `loadConfig(env).moderation` is the same value.
+ * @example moderationSettingsFromEnv({ MODERATION_BLOCKLIST: 'gore, blood bath' }).blocklist // → ['gore', 'blood bath']
+ */
+export function moderationSettingsFromEnv(env: Record<string, string | undefined>): ModerationSettings {
+  return moderationSettings(ModerationEnvSchema.parse(presentVariables(env)));
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  // Empty variables mean "unset" (a common .env habit), not "set to the empty string".
-  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
-  const parsed = EnvSchema.safeParse(present);
+  const parsed = EnvSchema.safeParse(presentVariables(env));
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
   }
@@ -190,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     discord: { token: e.DISCORD_TOKEN, publicKey: e.DISCORD_PUBLIC_KEY, applicationId: e.DISCORD_APPLICATION_ID },
     slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN },
     log: { level: e.LOG_LEVEL, json: e.LOG_JSON },
+    moderation: moderationSettings(e),
   };
 }
 

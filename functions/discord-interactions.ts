@@ -13,7 +13,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import { loadConfig, redactSecrets } from '../core/config.js';
 import { createAwsPorts } from '../core/aws/index.js';
 import { ConfigError } from '../core/errors.js';
-import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
+import { createModerationPolicy } from '../bot/moderation.js';
 import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
 import { acknowledgeThenRun, type InteractionLog } from '../bot/discord/acks.js';
 import { createInteractionVerifier } from '../bot/discord/verify.js';
@@ -47,7 +47,7 @@ function fromEnvironment(env: Record<string, string | undefined>): DiscordIntera
   const config = loadConfig(env);
   if (!config.discord.publicKey) throw new ConfigError(['DISCORD_PUBLIC_KEY: required (the application\'s public key from the developer portal)']);
   const ports = createAwsPorts(config);
-  const moderation = createModerationPolicy(moderationConfigFromEnv(env));
+  const moderation = createModerationPolicy(config.moderation);
   const bot = { ...ports, moderation, maxPendingPerUser: config.maxPendingPerUser };
   const discord = wireDiscord(config, bot, { ...(env.DISCORD_API_URL ? { api: env.DISCORD_API_URL } : {}), log });
   return createDiscordInteractionsHandler({ ...discord.router, verify: createInteractionVerifier({ publicKeyHex: config.discord.publicKey }) });

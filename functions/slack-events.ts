@@ -19,7 +19,6 @@ import { loadConfig, redactSecrets } from '../core/config.js';
 import { createAwsPorts } from '../core/aws/index.js';
 import { ConfigError } from '../core/errors.js';
 import { createModerationPolicy } from '../bot/moderation.js';
-import { moderationConfigFromEnv } from '../bot/discord/wiring.js';
 import { createSlackApp } from '../bot/slack/app.js';
 import type { SlackListenerDeps } from '../bot/slack/listeners.js';
 
@@ -56,7 +55,7 @@ export async function slackEventsHandlerFromEnv(env: Record<string, string | und
     signingSecret ? undefined : 'SLACK_SIGNING_SECRET: required (Basic Information → App Credentials → Signing Secret)',
   ].filter((issue): issue is string => issue !== undefined);
   if (missing.length > 0 || !botToken || !signingSecret) throw new ConfigError(missing);
-  const bot = { ...createAwsPorts(config), moderation: createModerationPolicy(moderationConfigFromEnv(env)), maxPendingPerUser: config.maxPendingPerUser };
+  const bot = { ...createAwsPorts(config), moderation: createModerationPolicy(config.moderation), maxPendingPerUser: config.maxPendingPerUser };
   const { receiver } = createSlackApp({ transport: 'lambda', botToken, signingSecret, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) }, { bot, log });
   return createSlackEventsHandler(receiver!);
 }

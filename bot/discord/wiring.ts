@@ -25,6 +25,3 @@ export function wireDiscord(config: Config, bot: BotDeps, options: { api?: strin
   };
 }
 
-
-/** Kept for importers from before it moved to bot/moderation.ts; import it from there. */
-export { moderationConfigFromEnv } from '../moderation.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactConfig, redactSecrets } from '../../core/config.js';
+import { CONFIG_VARIABLES, loadConfig, moderationSettingsFromEnv, redactConfig, redactSecrets } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { JobIdSchema } from '../../core/job.js';
@@ -55,6 +55,15 @@ describe('loadConfig', () => {
     for (const value of Object.values(secrets)) expect(logged).not.toContain(value);
     expect(logged).toContain('[set]');
     expect(config.discord.token).toBe(secrets.DISCORD_TOKEN);
+  });
+
+  it('GIVEN moderation lists THEN they are read here like every other variable, blank items and blank lists dropped', () => {
+    const env = { MODERATION_BLOCKLIST: ' gore, blood bath ,', MODERATION_RESTRICTED: 'nude', ALLOWED_WORKSPACES: ' , ', ALLOWED_CHANNELS: 'c1,c2' };
+    const expected = { blocklist: ['gore', 'blood bath'], restrictedOnly: ['nude'], allowedChannels: ['c1', 'c2'] };
+    expect(loadConfig(env).moderation).toEqual(expected);
+    expect(moderationSettingsFromEnv(env)).toEqual(expected);
+    expect(loadConfig({}).moderation).toEqual({ blocklist: [], restrictedOnly: [] });
+    expect(CONFIG_VARIABLES).toEqual(expect.arrayContaining(['MODERATION_BLOCKLIST', 'MODERATION_RESTRICTED', 'ALLOWED_WORKSPACES', 'ALLOWED_CHANNELS']));
   });
 
   it('GIVEN a library error that quotes a secret THEN redactSecrets hides it', () => {
