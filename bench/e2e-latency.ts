@@ -5,7 +5,7 @@
  * tiles through /api/image. Reports total time and the share that is not model compute
  * (result.json's `generate` phase: text encoder, Stage C, Stage B, Stage A). Target: under 10 %.
  *
- *   npx tsx bench/e2e-latency.ts [--jobs 8] [--steps N] [--model <bundle folder>]
+ *   npx tsx bench/e2e-latency.ts [--jobs 8] [--options='--size large --steps 20'] [--model <bundle folder>]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import type { WebEvent } from '../bot/web/web-message.js';
 import { silentLogger } from '../core/log.js';
 import { startSystem } from '../local/system.js';
 
-const { values } = parseArgs({ options: { jobs: { type: 'string', default: '8' }, steps: { type: 'string' }, model: { type: 'string' } } });
+const { values } = parseArgs({ options: { jobs: { type: 'string', default: '8' }, options: { type: 'string', default: '' }, model: { type: 'string' } } });
 const JOBS = Number(values.jobs);
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -31,6 +31,8 @@ const stream = await openEvents();
 
 interface Sample {
   ackMs: number;
+  /** result.json's finishedAt → the completed message on the stream (events queue, dispatcher, poster, SSE). */
+  deliverMs: number;
   gridMs: number;
   tilesMs: number;
   totalMs: number;
@@ -40,7 +42,7 @@ interface Sample {
 }
 
 try {
-  console.log(`model: ${system.bundle.name} (${system.bundle.dir}), CPU; ${JOBS} jobs after 1 warm-up, one at a time`);
+  console.log(`model: ${system.bundle.name} (${system.bundle.dir}), CPU; ${JOBS} jobs after 1 warm-up, one at a time${values.options ? `; options ${values.options}` : ''}`);
   await runJob(-1);
   const samples: Sample[] = [];
   for (let i = 0; i < JOBS; i++) samples.push(await runJob(i));
@@ -52,13 +54,14 @@ try {
 }
 
 async function runJob(i: number): Promise<Sample> {
-  const steps = values.steps ? ` --steps ${values.steps}` : '';
+  const extra = values.options ? ` ${values.options}` : '';
   const started = performance.now();
-  const response = await fetch(`${base}api/command`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ text: `/imagine a lighthouse at dusk, bench ${i} --seed ${1000 + i}${steps}` }) });
+  const response = await fetch(`${base}api/command`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ text: `/imagine a lighthouse at dusk, bench ${i} --seed ${1000 + i}${extra}` }) });
   const reply = (await response.json()) as { kind: string; jobId?: string; message?: string };
   const ackMs = performance.now() - started;
   if (reply.kind !== 'accepted' || !reply.jobId) throw new Error(`not accepted: ${JSON.stringify(reply)}`);
   const done = await stream.completed(reply.jobId);
+  const deliveredAt = Date.now();
   const gridMs = performance.now() - started;
   await Promise.all(done.map(async (key) => {
     const image = await fetch(`${base}api/image?key=${encodeURIComponent(key)}`, { headers: { cookie } });
@@ -66,7 +69,8 @@ async function runJob(i: number): Promise<Sample> {
   }));
   const totalMs = performance.now() - started;
   const result = await loadResult(system.ports.blobs, reply.jobId);
-  return { ackMs, gridMs, tilesMs: totalMs - gridMs, totalMs, generateMs: result!.timings.generate ?? 0, uploadMs: result!.timings.upload ?? 0, size: `${result!.width}×${result!.height}` };
+  const deliverMs = deliveredAt - Date.parse(result!.finishedAt);
+  return { ackMs, deliverMs, gridMs, tilesMs: totalMs - gridMs, totalMs, generateMs: result!.timings.generate ?? 0, uploadMs: result!.timings.upload ?? 0, size: `${result!.width}×${result!.height}` };
 }
 
 /** A tiny SSE client on fetch: resolves the tile keys of a job's completed message. */
@@ -114,6 +118,7 @@ function report(samples: Sample[]): void {
   row('  of which model compute (generate)', (s) => s.generateMs);
   row('  of which encode + upload (runner)', (s) => s.uploadMs);
   row('  of which queue, events, dispatch, SSE', (s) => s.gridMs - s.generateMs - s.uploadMs);
+  row('    result written → completed message', (s) => s.deliverMs);
   row('four tiles fetched through /api/image', (s) => s.tilesMs);
   row('submit → grid on screen (total)', (s) => s.totalMs);
   console.log(`not model compute: ${(share * 100).toFixed(1)} % of the total (sum over ${samples.length} jobs; target < 10 %)`);

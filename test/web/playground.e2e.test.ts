@@ -16,6 +16,10 @@ import { chromiumMissing, launchBrowser, type TestBrowser } from './support/brow
 import { makeDataDir, startTestSystem } from './support/system.js';
 
 const ARTIFACTS = 'test-artifacts';
+/** The demo model draws coloured shapes; the tiny test bundle draws noise whatever the prompt. */
+const PROMPT = 'a red circle on a blue background';
+/** Long enough that the job is seen running (the dispatcher spaces edits 300 ms apart) even on a fast machine. */
+const FIRST_OPTIONS = process.env.UPDATE_DOCS_SCREENSHOT === '1' ? '--seed 42 --size large' : '--seed 42 --steps 100 --size large';
 const TIMEOUT = 60_000;
 
 describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ''}`, () => {
@@ -45,7 +49,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   });
 
   it('WHEN a prompt is sent THEN its message goes queued → running with progress → done with four tiles that decode to non-blank images', async () => {
-    await page.fill('#prompt', '/imagine a lighthouse at dusk --seed 42 --steps 100 --size large');
+    await page.fill('#prompt', `/imagine ${PROMPT} ${FIRST_OPTIONS}`);
     await page.press('#prompt', 'Enter');
     const article = page.locator('article.msg').last();
     parentId = (await article.getAttribute('data-job', { timeout: 10_000 })) ?? '';
@@ -156,7 +160,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     system = await startTestSystem(dataDir, { WEB_PORT: port });
     // The open page reconnects by itself and gets new deliveries without a reload.
     await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
-    const reply = await (await page.request.post(new URL('/api/command', system.webUrl).href, { data: { text: 'a harbour after the restart --seed 9' } })).json() as { kind: string; jobId: string };
+    const reply = await (await page.request.post(new URL('/api/command', system.webUrl).href, { data: { text: 'a green square on a white background --seed 9' } })).json() as { kind: string; jobId: string };
     expect(reply.kind).toBe('accepted');
     await page.locator(`article[data-job="${reply.jobId}"][data-status="completed"]`).waitFor({ timeout: 30_000 });
 
@@ -170,7 +174,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     }
     for (const id of deletedIds) expect(await page.locator(`[data-job="${id}"]`).count()).toBe(0);
     const card = page.locator(`#gallery [data-job="${childIds.upscale}"]`);
-    expect(await card.locator('b').textContent()).toBe('a lighthouse at dusk');
+    expect(await card.locator('b').textContent()).toBe(PROMPT);
     expect(await card.locator('.lineage-text').textContent()).toContain('Upscale of tile 2');
     const parentResult = await loadResult(system.ports.blobs, parentId);
     expect(await page.locator(`#gallery [data-job="${parentId}"] .seed`).textContent()).toBe(`seed ${parentResult!.images.map((image) => image.seed).join(', ')}`);
@@ -179,7 +183,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await page.locator(`article[data-job="${parentId}"] button[data-custom-id="info:${parentId}:0"]`).click();
     const info = page.locator(`article[data-job="${parentId}"] .ephemeral`).last();
     await info.waitFor({ timeout: 10_000 });
-    expect(await info.textContent()).toContain('Prompt: a lighthouse at dusk');
+    expect(await info.textContent()).toContain(`Prompt: ${PROMPT}`);
     await page.screenshot({ path: `${ARTIFACTS}/playground-after-restart.png` });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}/playground-phone.png` });
