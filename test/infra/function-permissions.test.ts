@@ -1,0 +1,135 @@
+/**
+ * The Lambda roles' IAM statements, derived from what the bot code really calls: the front-end commands
+ * (settings, /imagine accepted and refused at the cap, usage, U2, cancel, info, show, delete) and the
+ * events dispatcher's Lambda handler run over the emulator through a recording proxy; every SQS/S3
+ * request must be allowed by frontEndStatements / dispatcherStatements, and every SQS/S3 right granted
+ * must be used. (Auto Scaling calls of the dispatcher and scaler are fixed commands, see fleet-control.test.ts.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SQSRecord } from 'aws-lambda';
+import { loadConfig } from '../../core/config.js';
+import { createAwsPorts } from '../../core/aws/index.js';
+import { jobKeys, type Job, type JobEvent, type Result } from '../../core/job.js';
+import { silentLogger } from '../../core/log.js';
+import { cancel, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type CommandContext } from '../../bot/commands/index.js';
+import { createModerationPolicy } from '../../bot/moderation.js';
+import { createDispatchHandler } from '../../functions/dispatch.js';
+import { dispatcherStatements, frontEndStatements, type AppArns, type PolicyStatement } from '../../infra/iam-policies.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { RecordingPoster } from '../bot/support/recording-poster.js';
+import { allowingStatement, authorizationsOf, queueArn, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.js';
+
+const requester = { platform: 'web' as const, userId: 'perm-user', channelId: 'playground' };
+let source = 0;
+const ctx = (): CommandContext => ({ requester, delivery: { platform: 'web', sessionId: 's1' }, sourceId: `web:perm-${++source}`, channel: { ageRestricted: false } });
+
+function resultFor(job: Job): Result {
+  return {
+    v: 1, jobId: job.id, kind: job.kind, width: 64, height: 64,
+    grid: { key: jobKeys.grid(job.id), width: 128, height: 128, contentType: 'image/png' },
+    images: [1, 2, 3, 4].map((index) => ({ index, key: jobKeys.image(job.id, index), width: 64, height: 64, seed: index, latent: { key: jobKeys.latent(job.id, index), dims: [16, 2, 2] as [number, number, number], dtype: 'float32' as const } })),
+    model: { name: 'test', variant: 'x' }, timings: { total: 1 }, finishedAt: new Date().toISOString(), runnerId: 'r1',
+  };
+}
+
+function sqsRecord(event: JobEvent, n: number): SQSRecord {
+  return {
+    messageId: `m${n}`, receiptHandle: `rh${n}`, body: JSON.stringify(event),
+    attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: event.jobId },
+    messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:events.fifo', awsRegion: 'us-east-1',
+  };
+}
+
+function check(statements: PolicyStatement[], authorizations: Authorization[]) {
+  const denied = [...new Set(authorizations.filter((a) => !allowingStatement(statements, a)).map((a) => `${a.action} ${a.resource}`))];
+  const unused: string[] = [];
+  for (const statement of statements.filter((s) => /^(sqs|s3):/.test(s.Action[0]!))) {
+    for (const action of statement.Action) {
+      if (!authorizations.some((a) => a.action === action && allowingStatement([{ ...statement, Action: [action] }], a))) unused.push(`${statement.Sid}: ${action}`);
+    }
+  }
+  return { denied, unused };
+}
+
+describe('GIVEN the front-end commands and the dispatcher Lambda over a recording proxy', () => {
+  let emulator: TestEmulator;
+  let frontProxy: RecordingProxy;
+  let dispatchProxy: RecordingProxy;
+  let arns: AppArns;
+  const replies: string[] = [];
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    frontProxy = await startRecordingProxy(emulator.env().AWS_ENDPOINT_URL!);
+    dispatchProxy = await startRecordingProxy(emulator.env().AWS_ENDPOINT_URL!);
+    const region = emulator.config.aws.region;
+    arns = {
+      jobsQueue: queueArn(emulator.jobsQueueUrl, region), jobsDlq: queueArn(emulator.jobsDlqUrl, region), eventsQueue: queueArn(emulator.eventsQueueUrl, region),
+      bucket: `arn:aws:s3:::${emulator.bucket}`, fleetGroup: 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g',
+      runnerRepository: 'arn:aws:ecr:us-east-1:1:repository/r', runnerLogGroup: 'arn:aws:logs:us-east-1:1:log-group:/l',
+    };
+    const viaProxy = (proxy: RecordingProxy) => createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL: proxy.url }), { maxAttempts: 1 });
+
+    // Front end: the commands a Discord/Slack function runs.
+    const deps: BotDeps = { ...viaProxy(frontProxy), moderation: createModerationPolicy({ blocklist: [] }), maxPendingPerUser: 1 };
+    const note = (reply: { kind: string; code?: string }) => replies.push(reply.code ? `${reply.kind}:${reply.code}` : reply.kind);
+    note(await settings(deps, ctx(), { scope: 'user', options: '--ar 3:2' }));
+    const accepted = await imagine(deps, ctx(), 'a fox in the snow');
+    note(accepted);
+    note(await imagine(deps, ctx(), 'a second fox'));
+    note(await usage(deps, ctx()));
+    if (accepted.kind !== 'accepted') throw new Error(`imagine was not accepted: ${JSON.stringify(accepted)}`);
+    const job = JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.job(accepted.jobId)))!)) as Job;
+    // The runner's part, written directly (not recorded): the result and the grid, and the user's slot freed.
+    await emulator.ports.blobs.put(jobKeys.result(job.id), JSON.stringify(resultFor(job)), 'application/json');
+    await emulator.ports.blobs.put(jobKeys.grid(job.id), new Uint8Array([137, 80, 78, 71]), 'image/png');
+    await emulator.ports.blobs.delete(await emulator.ports.blobs.list('pending/'));
+    const upscale = await pressButton(deps, ctx(), `upscale:${job.id}:2`);
+    note(upscale);
+    const childId = 'jobId' in upscale ? String(upscale.jobId) : '';
+    note(await cancel(deps, ctx(), childId));
+    note(await jobInfo(deps, job.id));
+    note(await show(deps, ctx(), job.id, 8 * 1024 * 1024));
+    note(await pressButton(deps, ctx(), `delete:${job.id}:0`));
+
+    // Dispatcher: a fresh job's events through the Lambda handler.
+    const other = { ...job, id: `${job.id}-d`, createdAt: new Date().toISOString() } as Job;
+    await emulator.ports.blobs.put(jobKeys.job(other.id), JSON.stringify(other), 'application/json');
+    await emulator.ports.blobs.put(jobKeys.result(other.id), JSON.stringify(resultFor(other)), 'application/json');
+    await emulator.ports.blobs.put(jobKeys.grid(other.id), new Uint8Array([137, 80, 78, 71]), 'image/png');
+    const handle = createDispatchHandler({ blobs: viaProxy(dispatchProxy).blobs, posters: { web: new RecordingPoster('web') }, log: silentLogger });
+    const at = Date.now();
+    const events: JobEvent[] = [
+      { v: 1, type: 'queued', jobId: other.id, at, position: 1 },
+      { v: 1, type: 'started', jobId: other.id, at: at + 1, runnerId: 'r1', attempt: 1 },
+      { v: 1, type: 'completed', jobId: other.id, at: at + 2, resultKey: jobKeys.result(other.id) },
+    ];
+    const response = await handle({ Records: events.map(sqsRecord) }, { getRemainingTimeInMillis: () => 8000 });
+    replies.push(`dispatch:${response.batchItemFailures.length}`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await frontProxy?.stop();
+    await dispatchProxy?.stop();
+    await emulator?.stop();
+  });
+
+  it('THEN each command did its real work (so its code path was recorded)', () => {
+    expect(replies).toEqual(['done', 'accepted', 'rejected:too_many_pending', 'info', 'accepted', 'done', 'info', 'show', 'done', 'dispatch:0']);
+  });
+
+  it('THEN every front-end request is allowed by the front-end statements, and every SQS/S3 right granted is used', () => {
+    const authorizations = frontProxy.requests.flatMap((r) => authorizationsOf(r, emulator.config.aws.region));
+    expect(check(frontEndStatements(arns), authorizations)).toEqual({ denied: [], unused: [] });
+  });
+
+  it('THEN every dispatcher request is allowed by the dispatcher statements, and it deletes nothing', () => {
+    const authorizations = dispatchProxy.requests.flatMap((r) => authorizationsOf(r, emulator.config.aws.region));
+    expect(authorizations.some((a) => a.action === 's3:PutObject')).toBe(true);
+    expect(authorizations.filter((a) => a.action === 's3:DeleteObject')).toEqual([]);
+    const { denied, unused } = check(dispatcherStatements(arns), authorizations);
+    expect(denied).toEqual([]);
+    // Its only SQS right (GetQueueAttributes, for the fleet nudge) is exercised by the reconcile, not by deliveries.
+    expect(unused).toEqual(['ReadJobsDepth: sqs:GetQueueAttributes']);
+  });
+});
