@@ -4,7 +4,9 @@
  * Order matters for "nothing lost": the job record (`jobs/{id}/job.json`) and the per-user pending
  * marker are written (and the cap checked again, for concurrent submits) before the queue message, so a runner never receives a job whose record is
  * missing; the `queued` event goes last. Submitting the same job id twice (a platform retry of the
- * same interaction) sends nothing new and answers like the first time.
+ * same interaction) sends nothing new and answers like the first time. If the queue send throws, the
+ * record and the marker are removed again (best effort, logged), so the failure costs the user no cap slot
+ * and the same request may be tried again at once.
  *
  * @example
  *   const outcome = await submitJob({ queue, events, blobs }, job);
@@ -15,6 +17,7 @@ import { JobSchema, jobKeys, WIRE_VERSION, type Job, type JobId } from '../core/
 import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
 import { listPending, markPending, pendingMarkerKey } from '../core/pending.js';
 import { TooManyPendingError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/log.js';
 
 export const DEFAULT_MAX_PENDING_PER_USER = 3;
 
@@ -26,7 +29,11 @@ export interface SubmitDeps {
   maxPendingPerUser?: number;
   /** Clock, for tests. */
   now?: () => number;
+  /** Where a failed send and its clean-up are reported (default: stderr). */
+  log?: Logger;
 }
+
+const defaultLog = createLogger({ fields: { part: 'submit' } });
 
 export type SubmitOutcome =
   | {
@@ -74,11 +81,33 @@ export async function submitJob(deps: SubmitDeps, input: Job): Promise<SubmitOut
     const refusal = new TooManyPendingError(ahead.length - 1, limit);
     return { accepted: false, code: 'too_many_pending', message: refusal.message, pending: ahead.length - 1, limit };
   }
-  await deps.queue.send(job);
+  try {
+    await deps.queue.send(job);
+  } catch (error) {
+    await releaseUnsentJob(deps, job, error);
+    throw error;
+  }
 
   const position = await readPosition(deps.queue);
   await deps.events.publish({ v: WIRE_VERSION, type: 'queued', jobId: job.id, at: now(), ...(position === undefined ? {} : { position }) });
   return { accepted: true, jobId: job.id, duplicate: false, ...(position === undefined ? {} : { position }) };
+}
+
+/**
+ * Gives back what was written for a job whose queue send threw: the pending marker (the user's cap
+ * slot) and job.json (which would make a retry of the same request look like a duplicate). Best
+ * effort: a failed clean-up is logged, and the marker still stops counting after the queue retention.
+ * If the send did reach the queue despite the error (a timed-out response), the job still runs but is
+ * not delivered (no job.json); the user was told it failed and a retry makes a new job.
+ */
+async function releaseUnsentJob(deps: SubmitDeps, job: Job, sendError: unknown): Promise<void> {
+  const log = deps.log ?? defaultLog;
+  try {
+    await deps.blobs.delete([pendingMarkerKey(job), jobKeys.job(job.id)]);
+    log.warn('job_not_enqueued', { jobId: job.id, error: sendError, released: true });
+  } catch (cleanupError) {
+    log.error('job_not_enqueued', { jobId: job.id, error: sendError, released: false, cleanupError });
+  }
 }
 
 /** Everything waiting plus everything running is ahead of or equal to the new job; a failed read only loses the hint. */

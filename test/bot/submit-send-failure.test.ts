@@ -1,0 +1,86 @@
+/**
+ * A job whose queue send fails must not keep the user's cap slot: submitJob writes job.json and the
+ * pending marker before the send, so it has to take them back. Real S3 (emulator) with an SQS endpoint
+ * on a closed loopback port.
+ */
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsPorts } from '../../core/aws/index.js';
+import { loadConfig } from '../../core/config.js';
+import { ServiceUnavailableError } from '../../core/errors.js';
+import { jobIdFrom } from '../../core/ids.js';
+import { jobKeys } from '../../core/job.js';
+import { createLogger, type LogFields } from '../../core/log.js';
+import { listPending } from '../../core/pending.js';
+import type { BlobStore } from '../../core/ports.js';
+import { submitJob } from '../../bot/submit.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { alice, makeJob } from './support/fixtures.js';
+
+/** A loopback port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+describe('GIVEN a user with a cap of 1 and a queue that cannot be reached', () => {
+  let emulator: TestEmulator;
+  let deadQueue: ReturnType<typeof createAwsPorts>;
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    const port = await closedPort();
+    deadQueue = createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${port}` }), { maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it('WHEN the send fails THEN it throws, job.json and the marker are gone (logged), and the slot is free for the next job', async () => {
+    const requester = { ...alice, userId: `send-fails-${Date.now()}` };
+    const job = makeJob({ id: jobIdFrom(), requester, createdAt: new Date().toISOString() });
+    const lines: string[] = [];
+    const log = createLogger({ write: (line) => lines.push(line) });
+    const unreachable = { ...emulator.ports, queue: deadQueue.queue, maxPendingPerUser: 1, log };
+
+    await expect(submitJob(unreachable, job)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(await emulator.ports.blobs.exists(jobKeys.job(job.id))).toBe(false);
+    expect(await listPending(emulator.ports.blobs, requester, Date.now())).toEqual([]);
+    const logged: LogFields[] = lines.map((line) => JSON.parse(line.slice(line.indexOf('{'))) as LogFields);
+    expect(logged).toEqual([expect.objectContaining({ jobId: job.id, released: true })]);
+    expect(lines[0]).toContain('job_not_enqueued');
+
+    const live = { ...emulator.ports, maxPendingPerUser: 1 };
+    // The same request again is a fresh submission (not a "duplicate" of a job that never left)…
+    expect(await submitJob(live, job)).toMatchObject({ accepted: true, duplicate: false });
+    // …and with the slot now taken by it, a second job is refused: the cap itself still holds.
+    const another = makeJob({ id: jobIdFrom(), requester, createdAt: new Date().toISOString() });
+    expect(await submitJob(live, another)).toMatchObject({ accepted: false, code: 'too_many_pending', pending: 1, limit: 1 });
+  });
+
+  it('WHEN the clean-up fails as well THEN the send error is what the caller sees and the failed clean-up is logged as an error', async () => {
+    const requester = { ...alice, userId: `cleanup-fails-${Date.now()}` };
+    const job = makeJob({ id: jobIdFrom(), requester, createdAt: new Date().toISOString() });
+    const lines: string[] = [];
+    const log = createLogger({ write: (line) => lines.push(line) });
+    const real = emulator.ports.blobs;
+    const deleteFails: BlobStore = {
+      put: (key, body, contentType) => real.put(key, body, contentType),
+      get: (key) => real.get(key),
+      exists: (key) => real.exists(key),
+      list: (prefix) => real.list(prefix),
+      delete: () => Promise.reject(new Error('store down')),
+      presignedUrl: (key, seconds) => real.presignedUrl(key, seconds),
+    };
+    const deps = { ...emulator.ports, blobs: deleteFails, queue: deadQueue.queue, log };
+
+    await expect(submitJob(deps, job)).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/ERROR\s+job_not_enqueued/);
+    expect(lines[0]).toContain('"released":false');
+    expect(lines[0]).toContain('store down');
+  });
+});
