@@ -27,7 +27,7 @@ Other variables (see README.md, "Configuration"):
   ORT_PROVIDER=cpu|cuda|webgpu          onnxruntime execution provider               default cpu
   MAX_PENDING_PER_USER                  jobs one user may have waiting at once       default 3
   MODERATION_BLOCKLIST, MODERATION_RESTRICTED, ALLOWED_CHANNELS, ALLOWED_WORKSPACES   comma-separated lists
-  LOG_LEVEL=debug|info|warn|error       default info;  LOG_JSON=1 for JSON lines
+  LOG_LEVEL=debug|info|warn|error       default warn (npm start prints its own summary);  LOG_JSON=1 for JSON lines
 `;
 
 const FLAG_TO_ENV = { port: 'WEB_PORT', 'emulator-port': 'LOCAL_EMULATOR_PORT', 'data-dir': 'DATA_DIR', model: 'MODEL_DIR' } as const;
@@ -52,7 +52,8 @@ async function main(): Promise<void> {
   }
   const flags = Object.fromEntries(Object.entries(FLAG_TO_ENV).flatMap(([flag, name]) => (values[flag as keyof typeof FLAG_TO_ENV] === undefined ? [] : [[name, values[flag as keyof typeof FLAG_TO_ENV]]])));
   // The real environment beats .env (as with every dotenv user); flags beat both.
-  const env = { ...readDotenv(), ...process.env, ...flags };
+  // npm start prints one line per part itself; the parts' own info lines would repeat them (LOG_LEVEL=info shows them).
+  const env = { LOG_LEVEL: 'warn', ...readDotenv(), ...process.env, ...flags };
   // The SDK warns that its releases after January 2027 need Node 22; package-lock pins one that runs on 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const say = (line: string) => process.stdout.write(`${line}\n`);
