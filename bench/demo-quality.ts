@@ -1,0 +1,126 @@
+/**
+ * Quality and speed of the bundled demo model (models/demo) through the TypeScript cascade engine on the CPU.
+ * Prints figures; asserts nothing (the CI subset with thresholds is test/demo-model/quality.test.ts).
+ *
+ *   npx tsx bench/demo-quality.ts                       # 200 held-out prompts + 2×2 grid timing + V / U checks
+ *   npx tsx bench/demo-quality.ts --count 40            # first 40 held-out prompts only
+ *   npx tsx bench/demo-quality.ts --sheets eval-dir     # judge PNG contact sheets written by tools/train-demo/export.py
+ *   npx tsx bench/demo-quality.ts --json out.json       # also write the figures as JSON
+ *
+ * Quality = test/support/shape-checker.ts (classical pixel statistics, blind to the prompt) against the held-out
+ * prompts' ground truth (models/demo/heldout-prompts.json; combinations never seen in training).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
+import type { ImageGenerator, RgbImage } from '../gpu-runner/generator.js';
+import { decodeToRgb } from '../gpu-runner/imaging.js';
+import { ATTRIBUTES, judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../test/support/shape-checker.js';
+
+const BUNDLE = path.resolve(import.meta.dirname, '../models/demo');
+const DEMO_PROMPT = 'a red circle at the top left on a blue background';
+
+function crop(image: RgbImage, left: number, top: number, size: number): RgbImage {
+  const data = new Uint8Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    const from = ((top + y) * image.width + left) * 3;
+    data.set(image.data.subarray(from, from + size * 3), y * size * 3);
+  }
+  return { width: size, height: size, data };
+}
+
+function printScore(label: string, s: Score): void {
+  const cells = ATTRIBUTES.map((a) => `${a} ${(100 * s.accuracy[a]).toFixed(1)} % (≥ ${100 * THRESHOLDS[a]})`);
+  console.log(`${label}: n=${s.count} | ${cells.join(' | ')} | all four ${(100 * s.allCorrect).toFixed(1)} %`);
+}
+
+async function judgeSheets(dir: string, doc: HeldoutDocument): Promise<Record<string, Score>> {
+  const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
+    tile: number; cols: number; prompts: string[]; sheets: Record<string, { prior: unknown; decoder: unknown; count: number }>;
+  };
+  const out: Record<string, Score> = {};
+  for (const [file, info] of Object.entries(index.sheets)) {
+    const sheet = await decodeToRgb(readFileSync(path.join(dir, file)));
+    const pairs = doc.prompts.slice(0, info.count).map((expected, i) => {
+      const tile = crop(sheet, (i % index.cols) * index.tile, Math.floor(i / index.cols) * index.tile, index.tile);
+      return { expected, judged: judgeImage(tile, doc) };
+    });
+    out[file] = score(pairs);
+    printScore(`${file} prior ${JSON.stringify(info.prior)} decoder ${JSON.stringify(info.decoder)}`, out[file]);
+  }
+  return out;
+}
+
+async function heldoutQuality(generator: ImageGenerator, doc: HeldoutDocument, count: number): Promise<Score> {
+  const pairs = [];
+  for (const expected of doc.prompts.slice(0, count)) {
+    const out = await generator.generate({ kind: 'imagine', prompt: expected.prompt, negativePrompt: '', width: 256, height: 256, seeds: [expected.seed], chaos: 0 });
+    pairs.push({ expected, judged: judgeImage(out.images[0]!, doc) });
+  }
+  return score(pairs);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function gridSpeed(generator: ImageGenerator, runs: number): Promise<{ medianMs: number; runsMs: number[]; phases: Record<string, number> }> {
+  const runsMs: number[] = [];
+  let phases: Record<string, number> = {};
+  for (let i = 0; i < runs + 1; i++) {
+    const t0 = performance.now();
+    const out = await generator.generate({ kind: 'imagine', prompt: DEMO_PROMPT, negativePrompt: '', width: 256, height: 256, seeds: [11, 12, 13, 14], chaos: 0 });
+    if (i > 0) runsMs.push(performance.now() - t0); // the first call warms the sessions up
+    phases = out.timings;
+  }
+  return { medianMs: median(runsMs), runsMs, phases };
+}
+
+/** Variation and upscale of the demo prompt's tiles: does the checker still see the same picture? */
+async function variationAndUpscale(generator: ImageGenerator, doc: HeldoutDocument): Promise<Record<string, string>> {
+  const expected = { shape: 'circle', colour: 'red', background: 'blue', position: 'top-left' };
+  const base = await generator.generate({ kind: 'imagine', prompt: DEMO_PROMPT, negativePrompt: '', width: 256, height: 256, seeds: [21, 22, 23, 24], chaos: 0 });
+  const report: Record<string, string> = {};
+  const kept = (images: RgbImage[]): string =>
+    `${images.filter((im) => { const j = judgeImage(im, doc); return ATTRIBUTES.every((a) => j[a] === expected[a]); }).length}/${images.length}`;
+  report.imagine = kept(base.images);
+  for (const strength of ['subtle', 'strong'] as const) {
+    const v = await generator.generate({ kind: 'variation', prompt: DEMO_PROMPT, negativePrompt: '', width: 256, height: 256, seeds: [31, 32, 33, 34], source: base.latents[0]!, strength });
+    report[`variation-${strength}`] = kept(v.images);
+  }
+  const u = await generator.generate({ kind: 'upscale', prompt: DEMO_PROMPT, negativePrompt: '', width: 512, height: 512, seeds: [41], source: base.latents[0]! });
+  report.upscale = `${kept(u.images)} at ${u.images[0]!.width}×${u.images[0]!.height}`;
+  return report;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' } } });
+  const doc = await loadHeldout();
+  const figures: Record<string, unknown> = {};
+  if (values.sheets) {
+    figures.sheets = await judgeSheets(values.sheets, doc);
+  } else {
+    const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
+    try {
+      const speed = await gridSpeed(generator, Number(values.runs ?? 5));
+      console.log(`2×2 grid of 256×256 (onnxruntime-node CPU): median ${(speed.medianMs / 1000).toFixed(2)} s over ${speed.runsMs.length} runs ` +
+        `[${speed.runsMs.map((t) => (t / 1000).toFixed(2)).join(', ')}]; phases of the last (ms): ${JSON.stringify(speed.phases)}`);
+      figures.grid = speed;
+      figures.variationUpscale = await variationAndUpscale(generator, doc);
+      console.log(`demo prompt, attributes kept (all four): ${JSON.stringify(figures.variationUpscale)}`);
+      const count = Number(values.count ?? doc.prompts.length);
+      const t0 = performance.now();
+      const s = await heldoutQuality(generator, doc, count);
+      printScore(`held-out prompts through the engine (${((performance.now() - t0) / 1000).toFixed(0)} s)`, s);
+      for (const miss of s.misses.slice(0, 40)) console.log(`  miss ${miss.attribute}: expected ${miss.expected}, got ${miss.got} — "${miss.prompt}"`);
+      figures.heldout = s;
+    } finally {
+      await generator.dispose();
+    }
+  }
+  if (values.json) writeFileSync(values.json, JSON.stringify(figures, null, 1));
+}
+
+await main();

@@ -1,0 +1,217 @@
+/**
+ * Judges a generated demo-model image with classical pixel statistics, blind to the prompt: background colour
+ * (median of the border ring), the main shape (largest connected region whose nearest palette colour is not the
+ * background's), its colour (median of its interior), its class (fill ratio of its bounding box; triangle vs diamond
+ * from the widths at 1/4 and 3/4 of its height) and its position (centroid on a 3 × 3 grid).
+ * The palette, shapes and positions come from models/demo/heldout-prompts.json (written by tools/train-demo/dataset.py).
+ *
+ * @example
+ *   const doc = await loadHeldout();
+ *   judgeImage(image, doc); // → { background: 'blue', colour: 'red', shape: 'circle', position: 'top-left', ... }
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { RgbImage } from '../../gpu-runner/generator.js';
+
+export const HELDOUT_PATH = path.resolve(import.meta.dirname, '../../models/demo/heldout-prompts.json');
+
+const HeldoutSchema = z.object({
+  palette: z.record(z.string(), z.tuple([z.number(), z.number(), z.number()])),
+  shapes: z.array(z.string()),
+  positions: z.record(z.string(), z.tuple([z.number(), z.number()])),
+  prompts: z.array(
+    z.object({
+      prompt: z.string(),
+      shape: z.string(),
+      colour: z.string(),
+      background: z.string(),
+      position: z.string(),
+      size: z.string().nullable(),
+      seed: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type HeldoutDocument = z.infer<typeof HeldoutSchema>;
+export type HeldoutPrompt = HeldoutDocument['prompts'][number];
+
+export async function loadHeldout(file = HELDOUT_PATH): Promise<HeldoutDocument> {
+  return HeldoutSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+}
+
+export interface Judgement {
+  background: string;
+  /** null when no shape stands out from the background. */
+  colour: string | null;
+  shape: string | null;
+  position: string | null;
+  /** Diagnostics: share of the image covered by the main shape, bounding-box fill ratio, width ratio top/bottom. */
+  area: number;
+  fill: number;
+  taper: number;
+}
+
+type Rgb = readonly [number, number, number];
+
+function nearest(palette: ReadonlyArray<[string, Rgb]>, r: number, g: number, b: number): number {
+  let best = 0;
+  let bestDistance = Infinity;
+  palette.forEach(([, c], i) => {
+    const d = (r - c[0]) ** 2 + (g - c[1]) ** 2 + (b - c[2]) ** 2;
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = i;
+    }
+  });
+  return best;
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)] ?? 0;
+}
+
+function medianColour(image: RgbImage, pixels: Iterable<number>): Rgb {
+  const channels: [number[], number[], number[]] = [[], [], []];
+  for (const p of pixels) for (let c = 0; c < 3; c++) channels[c]!.push(image.data[p * 3 + c]!);
+  return [median(channels[0]), median(channels[1]), median(channels[2])];
+}
+
+/** Largest 4-connected region of `mask` (pixel indices), by an explicit-stack flood fill. */
+function largestRegion(mask: Uint8Array, width: number, height: number): number[] {
+  const seen = new Uint8Array(mask.length);
+  let best: number[] = [];
+  const stack: number[] = [];
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || seen[start]) continue;
+    const region: number[] = [];
+    seen[start] = 1;
+    stack.push(start);
+    while (stack.length > 0) {
+      const p = stack.pop()!;
+      region.push(p);
+      const x = p % width;
+      const y = (p - x) / width;
+      const next = [x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, y > 0 ? p - width : -1, y < height - 1 ? p + width : -1];
+      for (const q of next) {
+        if (q >= 0 && mask[q] && !seen[q]) {
+          seen[q] = 1;
+          stack.push(q);
+        }
+      }
+    }
+    if (region.length > best.length) best = region;
+  }
+  return best;
+}
+
+function classifyShape(fill: number, taper: number): string {
+  if (fill >= 0.9) return 'square';
+  if (fill >= 0.67) return 'circle';
+  return taper < 0.7 ? 'triangle' : 'diamond';
+}
+
+function classifyPosition(cx: number, cy: number): string {
+  const column = cx < 0.36 ? 'left' : cx > 0.64 ? 'right' : '';
+  const row = cy < 0.36 ? 'top' : cy > 0.64 ? 'bottom' : '';
+  if (row && column) return `${row}-${column}`;
+  return row || column || 'center';
+}
+
+export function judgeImage(image: RgbImage, doc: Pick<HeldoutDocument, 'palette'>): Judgement {
+  const { width, height, data } = image;
+  const palette = Object.entries(doc.palette) as Array<[string, Rgb]>;
+  const ring = Math.max(2, Math.round(width / 64));
+  const border: number[] = [];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (x < ring || y < ring || x >= width - ring || y >= height - ring) border.push(y * width + x);
+    }
+  }
+  const bg = medianColour(image, border);
+  const bgClass = nearest(palette, ...bg);
+  const mask = new Uint8Array(width * height);
+  for (let p = 0; p < mask.length; p++) {
+    const r = data[p * 3]!;
+    const g = data[p * 3 + 1]!;
+    const b = data[p * 3 + 2]!;
+    const distance = Math.hypot(r - bg[0], g - bg[1], b - bg[2]);
+    mask[p] = distance > 30 && nearest(palette, r, g, b) !== bgClass ? 1 : 0;
+  }
+  const region = largestRegion(mask, width, height);
+  const background = palette[bgClass]![0];
+  if (region.length < width * height * 0.002) {
+    return { background, colour: null, shape: null, position: null, area: region.length / (width * height), fill: 0, taper: 0 };
+  }
+  let x0 = width;
+  let x1 = 0;
+  let y0 = height;
+  let y1 = 0;
+  let sx = 0;
+  let sy = 0;
+  const inRegion = new Uint8Array(width * height);
+  for (const p of region) {
+    const x = p % width;
+    const y = (p - x) / width;
+    inRegion[p] = 1;
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+    sx += x + 0.5;
+    sy += y + 0.5;
+  }
+  // Interior = region pixels whose four neighbours are in the region too (edges are blends with the background).
+  const interior = region.filter((p) => inRegion[p - 1] && inRegion[p + 1] && inRegion[p - width] && inRegion[p + width]);
+  const colourRgb = medianColour(image, interior.length > 0 ? interior : region);
+  const rowWidth = (y: number): number => {
+    let count = 0;
+    for (let x = x0; x <= x1; x++) count += inRegion[y * width + x]!;
+    return count;
+  };
+  const boxH = y1 - y0 + 1;
+  const fill = region.length / ((x1 - x0 + 1) * boxH);
+  const taper = rowWidth(y0 + Math.floor(boxH / 4)) / Math.max(1, rowWidth(y0 + Math.floor((3 * boxH) / 4)));
+  return {
+    background,
+    colour: palette[nearest(palette, ...colourRgb)]![0],
+    shape: classifyShape(fill, taper),
+    position: classifyPosition(sx / region.length / width, sy / region.length / height),
+    area: region.length / (width * height),
+    fill,
+    taper,
+  };
+}
+
+export const ATTRIBUTES = ['colour', 'background', 'shape', 'position'] as const;
+export type Attribute = (typeof ATTRIBUTES)[number];
+/** The issue's bar: colour ≥ 90 %, background ≥ 90 %, shape ≥ 80 %, position ≥ 80 %. */
+export const THRESHOLDS: Record<Attribute, number> = { colour: 0.9, background: 0.9, shape: 0.8, position: 0.8 };
+
+export interface Score {
+  count: number;
+  accuracy: Record<Attribute, number>;
+  /** Share of images with all four attributes right. */
+  allCorrect: number;
+  misses: Array<{ prompt: string; attribute: Attribute; expected: string; got: string | null }>;
+}
+
+export function score(pairs: ReadonlyArray<{ expected: HeldoutPrompt; judged: Judgement }>): Score {
+  const hits: Record<Attribute, number> = { colour: 0, background: 0, shape: 0, position: 0 };
+  const misses: Score['misses'] = [];
+  let allCorrect = 0;
+  for (const { expected, judged } of pairs) {
+    let all = true;
+    for (const attribute of ATTRIBUTES) {
+      if (judged[attribute] === expected[attribute]) hits[attribute]++;
+      else {
+        all = false;
+        misses.push({ prompt: expected.prompt, attribute, expected: expected[attribute], got: judged[attribute] });
+      }
+    }
+    if (all) allCorrect++;
+  }
+  const n = Math.max(1, pairs.length);
+  const accuracy = Object.fromEntries(ATTRIBUTES.map((a) => [a, hits[a] / n])) as Record<Attribute, number>;
+  return { count: pairs.length, accuracy, allCorrect: allCorrect / n, misses };
+}

@@ -1,0 +1,218 @@
+"""Procedural captioned scenes for the demo model: coloured shapes on flat backgrounds.
+
+Pure Python (no torch): the scene/caption generator, the palette and geometry constants, and the
+held-out prompt set. `render.py` turns scenes into pixels on the GPU; the TypeScript checker
+(`bench/demo-quality.ts`) reads the same constants from `models/demo/heldout-prompts.json`.
+
+    python tools/train-demo/dataset.py --heldout models/demo/heldout-prompts.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from dataclasses import dataclass
+
+# Palette: well separated in RGB so that the nearest-colour rule of the checker is unambiguous.
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "red": (220, 40, 40),
+    "orange": (245, 140, 25),
+    "yellow": (245, 215, 35),
+    "green": (40, 165, 65),
+    "blue": (35, 80, 215),
+    "purple": (140, 60, 185),
+    "pink": (245, 135, 190),
+    "brown": (130, 80, 40),
+    "white": (242, 242, 242),
+    "black": (25, 25, 25),
+    "gray": (128, 128, 128),
+}
+COLOUR_NAMES = list(COLOURS)
+COLOUR_WORDS = {"gray": ["gray", "grey"], "purple": ["purple", "violet"]}
+
+SHAPES = ["circle", "square", "triangle", "diamond"]
+SHAPE_WORDS = {
+    "circle": [("circle", "circles"), ("circle", "circles"), ("disc", "discs"), ("dot", "dots")],
+    "square": [("square", "squares"), ("square", "squares"), ("box", "boxes")],
+    "triangle": [("triangle", "triangles")],
+    "diamond": [("diamond", "diamonds"), ("diamond", "diamonds"), ("rhombus", "rhombuses")],
+}
+
+SIZES = {"small": 0.075, "medium": 0.115, "large": 0.16}  # half-extent as a fraction of the canvas side
+SIZE_WORDS = {"small": ["small", "tiny", "little"], "medium": ["", "", "medium", "medium-sized"], "large": ["large", "big", "huge"]}
+
+# Nine anchors on a 3 × 3 grid (x, y as fractions of the canvas, y down); the checker splits at the midpoints.
+ANCHOR_COORDS = (0.22, 0.5, 0.78)
+POSITIONS = ["top-left", "top", "top-right", "left", "center", "right", "bottom-left", "bottom", "bottom-right"]
+POSITION_XY = {p: (ANCHOR_COORDS[i % 3], ANCHOR_COORDS[i // 3]) for i, p in enumerate(POSITIONS)}
+POSITION_JITTER = 0.03
+
+_V = {"top": ["top", "upper"], "bottom": ["bottom", "lower"]}
+POSITION_BARE = {
+    "top-left": [f"{v} left" for v in _V["top"]] + ["top-left"],
+    "top-right": [f"{v} right" for v in _V["top"]] + ["top-right"],
+    "bottom-left": [f"{v} left" for v in _V["bottom"]] + ["bottom-left"],
+    "bottom-right": [f"{v} right" for v in _V["bottom"]] + ["bottom-right"],
+    "top": ["top", "top center", "top middle", "top centre"],
+    "bottom": ["bottom", "bottom center", "bottom middle", "bottom centre"],
+    "left": ["left", "middle left", "center left"],
+    "right": ["right", "middle right", "center right"],
+    "center": ["center", "middle", "centre"],
+}
+
+
+def position_phrase(rng: random.Random, pos: str) -> str:
+    """A prepositional phrase: 'at the top left', 'in the upper left corner', 'on the left', 'in the middle'."""
+    bare = rng.choice(POSITION_BARE[pos])
+    if pos in ("top-left", "top-right", "bottom-left", "bottom-right"):
+        return rng.choice([f"at the {bare}", f"in the {bare}", f"in the {bare} corner", f"at the {bare} corner"])
+    if pos in ("left", "right"):
+        return rng.choice([f"on the {bare}", f"at the {bare}", f"on the {bare} side", f"at the {bare} side"])
+    if pos == "center":
+        return rng.choice([f"in the {bare}", f"at the {bare}", "centered", "in the center of the image"])
+    return rng.choice([f"at the {bare}", f"near the {bare}", f"along the {bare}"])
+
+
+def background_phrase(rng: random.Random, bg: str) -> str:
+    w = rng.choice(COLOUR_WORDS.get(bg, [bg]))
+    return rng.choice([f"on a {w} background", f"on a {w} background", f"against a {w} background",
+                       f"with a {w} background", f"on {w}", f"over a {w} backdrop", f"on a plain {w} background"])
+
+
+@dataclass(frozen=True)
+class Shape:
+    kind: str
+    colour: str
+    position: str
+    size: str
+
+
+@dataclass(frozen=True)
+class Scene:
+    background: str
+    shapes: tuple[Shape, ...]
+    caption: str
+
+
+def _article_fix(text: str) -> str:
+    words = text.split()
+    for i in range(len(words) - 1):
+        if words[i] in ("a", "an"):
+            words[i] = "an" if words[i + 1][0] in "aeiou" else "a"
+    return " ".join(words)
+
+
+def _noun_phrase(rng: random.Random, s: Shape, say_colour: bool, say_size: bool) -> str:
+    size = rng.choice(SIZE_WORDS[s.size]) if say_size else ""
+    colour = rng.choice(COLOUR_WORDS.get(s.colour, [s.colour])) if say_colour else ""
+    noun = rng.choice(SHAPE_WORDS[s.kind])[0]
+    return f"a {size} {colour} {noun}"
+
+
+def single_caption(rng: random.Random, s: Shape, bg: str, *, say_colour=True, say_pos=True, say_bg=True,
+                   say_size=True) -> str:
+    np_ = _noun_phrase(rng, s, say_colour, say_size)
+    pos = position_phrase(rng, s.position) if say_pos else ""
+    bgp = background_phrase(rng, bg) if say_bg else ""
+    bgw = rng.choice(COLOUR_WORDS.get(bg, [bg]))
+    templates = [f"{np_} {pos} {bgp}", f"there is {np_} {pos} {bgp}", f"an image of {np_} {pos} {bgp}",
+                 f"{np_} {bgp} {pos}"]
+    if say_pos:
+        templates.append(f"{pos}, {np_} {bgp}")
+    if say_bg:
+        templates.append(f"a {bgw} background with {np_} {pos}")
+    if say_pos and say_bg:
+        templates.append(f"{np_[2:]}, {rng.choice(POSITION_BARE[s.position])}, {bgw} background")
+    text = rng.choice(templates).replace(" ,", ",")
+    return _article_fix(" ".join(text.split()))
+
+
+def random_scene(rng: random.Random, excluded: frozenset[tuple[str, str, str, str]] = frozenset()) -> Scene:
+    """One training scene: mostly a single shape, sometimes two different shapes or a count of equal ones."""
+    bg = rng.choice(COLOUR_NAMES)
+    others = [c for c in COLOUR_NAMES if c != bg]
+    u = rng.random()
+    if u < 0.75:
+        while True:
+            s = Shape(rng.choice(SHAPES), rng.choice(others), rng.choice(POSITIONS), rng.choice(list(SIZES)))
+            if (s.kind, s.colour, bg, s.position) not in excluded:
+                break
+        flags = {k: rng.random() > p for k, p in
+                 (("say_colour", 0.08), ("say_pos", 0.12), ("say_bg", 0.12), ("say_size", 0.4))}
+        return Scene(bg, (s,), single_caption(rng, s, bg, **flags))
+    positions = rng.sample(POSITIONS, 3)
+    if u < 0.88:  # two different shapes, each with its own colour and (usually) position
+        a = Shape(rng.choice(SHAPES), rng.choice(others), positions[0], rng.choice(list(SIZES)))
+        b = Shape(rng.choice([k for k in SHAPES if k != a.kind]), rng.choice(others), positions[1],
+                  rng.choice(list(SIZES)))
+        say_pos = rng.random() < 0.7
+        pa = position_phrase(rng, a.position) if say_pos else ""
+        pb = position_phrase(rng, b.position) if say_pos else ""
+        text = f"{_noun_phrase(rng, a, True, False)} {pa} and {_noun_phrase(rng, b, True, False)} {pb} {background_phrase(rng, bg)}"
+        return Scene(bg, (a, b), _article_fix(" ".join(text.split())))
+    count = rng.choice([2, 3])
+    kind, colour, size = rng.choice(SHAPES), rng.choice(others), rng.choice(["small", "medium"])
+    shapes = tuple(Shape(kind, colour, positions[i], size) for i in range(count))
+    plural = rng.choice(SHAPE_WORDS[kind])[1]
+    cw = rng.choice(COLOUR_WORDS.get(colour, [colour]))
+    text = f"{['two', 'three'][count - 2]} {cw} {plural} {background_phrase(rng, bg)}"
+    return Scene(bg, shapes, _article_fix(" ".join(text.split())))
+
+
+DEMO_TUPLE = ("circle", "red", "blue", "top-left")
+
+
+def heldout_set(n: int = 200, seed: int = 7) -> list[dict]:
+    """n single-shape prompts whose (shape, colour, background, position) never occur in training."""
+    rng = random.Random(seed)
+    seen: set[tuple[str, str, str, str]] = {DEMO_TUPLE}
+    items = []
+    while len(items) < n:
+        kind, bg = rng.choice(SHAPES), rng.choice(COLOUR_NAMES)
+        colour = rng.choice([c for c in COLOUR_NAMES if c != bg])
+        pos, size = rng.choice(POSITIONS), rng.choice(list(SIZES))
+        key = (kind, colour, bg, pos)
+        if key in seen:
+            continue
+        seen.add(key)
+        s = Shape(kind, colour, pos, size)
+        say_size = rng.random() < 0.5
+        prompt = single_caption(rng, s, bg, say_size=say_size)
+        items.append({"prompt": prompt, "shape": kind, "colour": colour, "background": bg, "position": pos,
+                      "size": size if say_size else None, "seed": rng.randrange(2**31)})
+    return items
+
+
+def excluded_tuples(heldout: list[dict]) -> frozenset[tuple[str, str, str, str]]:
+    return frozenset((h["shape"], h["colour"], h["background"], h["position"]) for h in heldout)
+
+
+def heldout_document() -> dict:
+    return {
+        "about": "Held-out prompts of the demo model (tools/train-demo/dataset.py). Their (shape, colour, background, "
+                 "position) combinations never occur in training. Geometry is in fractions of the canvas, y down.",
+        "palette": {k: list(v) for k, v in COLOURS.items()},
+        "shapes": SHAPES,
+        "positions": {p: list(xy) for p, xy in POSITION_XY.items()},
+        "sizes": SIZES,
+        "prompts": heldout_set(),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--heldout", help="write the held-out prompt document (JSON) here")
+    ap.add_argument("--samples", type=int, default=0, help="print this many training captions")
+    args = ap.parse_args()
+    if args.heldout:
+        with open(args.heldout, "w") as f:
+            json.dump(heldout_document(), f, indent=1)
+            f.write("\n")
+    rng = random.Random(0)
+    excl = excluded_tuples(heldout_set())
+    for _ in range(args.samples):
+        print(random_scene(rng, excl).caption)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,251 @@
+"""Export the trained demo model to a cascade bundle through the project's bundle writer, verify every graph with
+onnxruntime against PyTorch at two shapes, and render the held-out prompts with candidate sampler settings.
+
+Writes into OUT: bundle-prior.tar (prior.onnx), bundle-rest.tar (the other graphs, tokenizer, manifest.json),
+eval.tar (PNG contact sheets + index.json for bench/demo-quality.ts).
+"""
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import sys
+import tarfile
+import tempfile
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "export"))
+from cascade_export import bundle as cb  # noqa: E402
+
+import dataset  # noqa: E402
+import models  # noqa: E402
+import sampling  # noqa: E402
+
+PRIOR_COMPRESSION = 16
+SCALE_FACTOR = 1.0  # Stage A's encoder ends in a non-affine BatchNorm: its latents are already unit-variance
+DEFAULT_PRIOR = sampling.Settings(steps=12, cfg=4.0, shift=1.0, rho=0.0, final="x0")
+DEFAULT_DECODER = sampling.Settings(steps=4, cfg=0.0, shift=1.0, rho=0.0, final="x0")
+CANDIDATES = [  # in order of interest; evaluation stops adding sheets after EVAL_SECONDS
+    ("c12-cfg4", DEFAULT_PRIOR, DEFAULT_DECODER),
+    ("c8-cfg4", sampling.Settings(8, 4.0), DEFAULT_DECODER),
+    ("c12-cfg2", sampling.Settings(12, 2.0), DEFAULT_DECODER),
+    ("c12-cfg6-rho07", sampling.Settings(12, 6.0, rho=0.7), DEFAULT_DECODER),
+    ("c12-cfg4-shift2", sampling.Settings(12, 4.0, shift=2.0), DEFAULT_DECODER),
+    ("c16-cfg4", sampling.Settings(16, 4.0), DEFAULT_DECODER),
+    ("c12-cfg4-b8", DEFAULT_PRIOR, sampling.Settings(8, 0.0)),
+]
+EVAL_SECONDS = 150
+
+
+def _export(module: torch.nn.Module, args: tuple, path: str, inputs: list[str], outputs: list[str],
+            dynamic: dict[str, dict[int, str]]) -> None:
+    from torch.export import Dim
+
+    shapes = {name: {axis: Dim.AUTO for axis in dynamic.get(name, {})} for name in inputs}
+    try:
+        torch.onnx.export(module, args, path, dynamo=True, opset_version=18, input_names=inputs, output_names=outputs,
+                          dynamic_shapes=shapes, external_data=False)
+    except Exception as error:  # fall back to the TorchScript exporter; verify_graph below checks it at 2 shapes
+        print(f"dynamo export of {os.path.basename(path)} failed ({type(error).__name__}: {error}); using legacy")
+        torch.onnx.export(module, args, path, dynamo=False, opset_version=18, input_names=inputs,
+                          output_names=outputs, dynamic_axes=dynamic)
+
+
+def _ref(module: torch.nn.Module, names: list[str]):
+    def run(feeds):
+        with torch.no_grad():
+            out = module(*[torch.from_numpy(np.asarray(feeds[n])) for n in names])
+        out = out if isinstance(out, tuple) else (out,)
+        return out
+    return run
+
+
+def export_graphs(bundle: str, graphs: dict[str, torch.nn.Module], length: int, vocab: int) -> None:
+    models.EXPORTING = True
+    b, L = 2, length
+    specs = {
+        "text_encoder.onnx": (graphs["text_encoder"], (torch.randint(0, vocab, (b, L)), torch.ones(b, L, dtype=torch.long)),
+                              ["input_ids", "attention_mask"], ["text_embeds", "hidden_state_last"],
+                              {"input_ids": {0: "batch"}, "attention_mask": {0: "batch"}}),
+        "prior.onnx": (graphs["prior"], (torch.randn(b, 16, 16, 16), torch.rand(b), torch.randn(b, 1, 128),
+                                         torch.randn(b, L, 128), torch.zeros(b, 1, 16)),
+                       ["sample", "timestep_ratio", "clip_text_pooled", "clip_text", "clip_img"], ["eps"],
+                       {"sample": {0: "batch", 2: "h", 3: "w"}, "timestep_ratio": {0: "batch"},
+                        "clip_text_pooled": {0: "batch"}, "clip_text": {0: "batch"}, "clip_img": {0: "batch"}}),
+        "decoder.onnx": (graphs["decoder"], (torch.randn(b, 4, 64, 64), torch.rand(b), torch.randn(b, 1, 128),
+                                             torch.randn(b, 16, 16, 16)),
+                         ["sample", "timestep_ratio", "clip_text_pooled", "effnet"], ["eps"],
+                         {"sample": {0: "batch", 2: "hb", 3: "wb"}, "timestep_ratio": {0: "batch"},
+                          "clip_text_pooled": {0: "batch"}, "effnet": {0: "batch", 2: "hc", 3: "wc"}}),
+        "vqgan_decoder.onnx": (graphs["vqgan"], (torch.randn(b, 4, 64, 64),), ["latents"], ["image"],
+                               {"latents": {0: "batch", 2: "h", 3: "w"}}),
+        "previewer.onnx": (graphs["previewer"], (torch.randn(b, 16, 16, 16),), ["latents"], ["image"],
+                           {"latents": {0: "batch", 2: "h", 3: "w"}}),
+    }
+    for file, (module, args, inputs, outputs, dynamic) in specs.items():
+        module.eval().float().cpu()
+        _export(module, args, os.path.join(bundle, file), inputs, outputs, dynamic)
+        # Parity with PyTorch at the traced shape and at a different batch / aspect ratio.
+        other = tuple(torch.cat([a, a[:1]]) for a in args)
+        if file != "text_encoder.onnx":
+            other = tuple(_resize(a, n) for a, n in zip(other, inputs))
+        feeds = [dict(zip(inputs, (a.numpy() for a in args))), dict(zip(inputs, (a.numpy() for a in other)))]
+        expect_in = {n: ("int64" if n in ("input_ids", "attention_mask") else "float32") for n in inputs}
+        cb.verify_graph(os.path.join(bundle, file), feeds, expect_in, {o: "float32" for o in outputs},
+                        reference=lambda f, m=module, n=inputs, o=outputs: dict(zip(o, (t.numpy() for t in _ref(m, n)(f)))),
+                        atol=2e-3)
+        print(f"exported {file}: {os.path.getsize(os.path.join(bundle, file)) / 1e6:.2f} MB, ORT == torch at 2 shapes")
+    models.EXPORTING = False
+
+
+def _resize(a: torch.Tensor, name: str) -> torch.Tensor:
+    """A second shape for the spatial inputs: 1.5× wider (landscape), like a 256×384 canvas."""
+    if a.dim() == 4:
+        return torch.randn(a.shape[0], a.shape[1], a.shape[2], a.shape[3] * 3 // 2)
+    return a
+
+
+def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder: sampling.Settings) -> str:
+    bundle = os.path.join(out, "bundle")
+    os.makedirs(bundle, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tokenizer.save(os.path.join(tmp, "vocab.json"), os.path.join(tmp, "merges.txt"))
+        tok = cb.copy_tokenizer(tmp, bundle, max_length=tokenizer.max_length)
+    export_graphs(bundle, graphs, tokenizer.max_length, len(tokenizer.vocab))
+    manifest = {
+        "format": "cascade-bundle", "version": 1, "name": "demo-shapes", "variant": "demo",
+        "description": "Small Stable-Cascade-shaped demo model trained by the project on procedural shapes "
+                       "(tools/train-demo). Knows circles, squares, triangles, diamonds; 11 colours; 9 positions.",
+        "license": "MIT",
+        "tokenizer": tok,
+        "resolution": {"base": 256, "multiple": 64, "min": 128, "max": 512},
+        "geometry": {"priorCompression": PRIOR_COMPRESSION, "decoderCompression": 4, "priorChannels": 16,
+                     "decoderChannels": 4},
+        "textEncoder": {**cb.graph_entry(bundle, "text_encoder.onnx", "float32"), "hiddenSize": 128, "pooledSize": 128},
+        "prior": {**cb.graph_entry(bundle, "prior.onnx", "float32"), "clipImageSize": 16,
+                  "sampler": priors.manifest(), "variation": {"subtle": 0.45, "strong": 0.7}},
+        "decoder": {**cb.graph_entry(bundle, "decoder.onnx", "float32"), "sampler": decoder.manifest()},
+        "vqgan": {**cb.graph_entry(bundle, "vqgan_decoder.onnx", "float32"), "scaleFactor": SCALE_FACTOR},
+        "previewer": cb.graph_entry(bundle, "previewer.onnx", "float32"),
+    }
+    cb.write_manifest(bundle, manifest)
+    cb.verify_bundle(bundle, sizes=((256, 256), (256, 384), (512, 512)), batches=(1, 2))
+    print("verify_bundle: every graph at 256², 256×384, 512² × batch 1, 2 — ok")
+    return bundle
+
+
+@torch.no_grad()
+def generate(nets, tokenizer, prompts: list[str], seed: int, prior_s: sampling.Settings,
+             decoder_s: sampling.Settings, side: int = 256, latents: torch.Tensor | None = None):
+    """The engine's recipe in torch: text → Stage C (CFG, zero clip_img) → Stage B (zero effnet as null) → Stage A."""
+    dev = next(nets["prior"].parameters()).device
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    enc = [tokenizer.encode(p) for p in prompts] + [tokenizer.encode("")]
+    ids = torch.tensor([e[0] for e in enc], device=dev)
+    mask = torch.tensor([e[1] for e in enc], device=dev)
+    pooled, hidden = nets["text_encoder"](ids, mask)
+    n = len(prompts)
+    cond_p, cond_h = pooled[:n, None], hidden[:n]
+    both_p = torch.cat([cond_p, pooled[n:].expand(n, -1)[:, None]])
+    both_h = torch.cat([cond_h, hidden[n:].expand(n, -1, -1)])
+    if latents is None:
+        def prior_fn(x, r, doubled):
+            p, h = (both_p, both_h) if doubled else (cond_p, cond_h)
+            return nets["prior"](x, r, p, h, torch.zeros(x.shape[0], 1, 16, device=dev))
+        hc = side // PRIOR_COMPRESSION
+        latents = sampling.sample(prior_fn, torch.randn(n, 16, hc, hc, generator=gen, device=dev), prior_s, gen)
+
+    def decoder_fn(x, r, doubled):
+        eff = torch.cat([latents, torch.zeros_like(latents)]) if doubled else latents
+        return nets["decoder"](x, r, both_p if doubled else cond_p, eff)
+    lat_b = sampling.sample(decoder_fn, torch.randn(n, 4, side // 4, side // 4, generator=gen, device=dev), decoder_s, gen)
+    return nets["vqgan"](lat_b * SCALE_FACTOR), latents
+
+
+def sheet(images: torch.Tensor, cols: int) -> bytes:
+    arr = (images.clamp(0, 1) * 255).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+    n, h, w, _ = arr.shape
+    rows = (n + cols - 1) // cols
+    canvas = np.zeros((rows * h, cols * w, 3), np.uint8)
+    for i in range(n):
+        canvas[(i // cols) * h:(i // cols + 1) * h, (i % cols) * w:(i % cols + 1) * w] = arr[i]
+    buf = io.BytesIO()
+    Image.fromarray(canvas).save(buf, format="PNG", compress_level=3)
+    return buf.getvalue()
+
+
+def evaluate(out: str, nets, tokenizer, smoke: bool) -> None:
+    held = dataset.heldout_set()
+    prompts = [h["prompt"] for h in held][: 20 if smoke else 200]
+    files: dict[str, bytes] = {}
+    index = {"tile": 128, "cols": 10, "prompts": prompts, "sheets": {}}
+    started = time.time()
+    for name, ps, ds in (CANDIDATES[:2] if smoke else CANDIDATES):
+        if time.time() - started > EVAL_SECONDS:
+            break
+        imgs = torch.cat([generate(nets, tokenizer, prompts[i:i + 50], 1000 + i, ps, ds)[0]
+                          for i in range(0, len(prompts), 50)])
+        files[f"{name}.png"] = sheet(torch.nn.functional.avg_pool2d(imgs, 2), 10)
+        print(f"[{time.strftime('%H:%M:%S')}] sheet {name}: {len(files[f'{name}.png']) / 1e6:.1f} MB", flush=True)
+        index["sheets"][f"{name}.png"] = {"prior": ps.manifest(), "decoder": ds.manifest(), "count": len(prompts)}
+    demo = ["a red circle at the top left on a blue background"] * 4 + prompts[: 4 if smoke else 12]
+    imgs, lat = generate(nets, tokenizer, demo, 7, DEFAULT_PRIOR, DEFAULT_DECODER)
+    files["demo.png"] = sheet(imgs, 4)
+    files["demo-upscale.png"] = sheet(generate(nets, tokenizer, demo, 8, DEFAULT_PRIOR, DEFAULT_DECODER, side=512,
+                                               latents=lat)[0], 4)
+    var = sampling.Settings(DEFAULT_PRIOR.steps, DEFAULT_PRIOR.cfg, t_start=0.45)
+    gen = torch.Generator(device=lat.device).manual_seed(9)
+    renoised, _ = sampling.noisy(lat, torch.full((lat.shape[0],), 0.45, device=lat.device),
+                                 torch.randn(lat.shape, generator=gen, device=lat.device))
+    files["demo-variation.png"] = sheet(generate(nets, tokenizer, demo, 9, var, DEFAULT_DECODER,
+                                                 latents=_vary(nets, tokenizer, demo, renoised, var, gen))[0], 4)
+    files["index.json"] = json.dumps(index, indent=1).encode()
+    while sum(len(v) for v in files.values()) > 15 * 2**20 and index["sheets"]:  # $OUT files are ≤ 16 MiB
+        dropped = list(index["sheets"])[-1]
+        del index["sheets"][dropped], files[dropped]
+        files["index.json"] = json.dumps(index, indent=1).encode()
+    with tarfile.open(os.path.join(out, "eval.tar"), "w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def _vary(nets, tokenizer, prompts, x, settings, gen):
+    dev = x.device
+    enc = [tokenizer.encode(p) for p in prompts] + [tokenizer.encode("")]
+    ids = torch.tensor([e[0] for e in enc], device=dev)
+    mask = torch.tensor([e[1] for e in enc], device=dev)
+    pooled, hidden = nets["text_encoder"](ids, mask)
+    n = len(prompts)
+    p2 = torch.cat([pooled[:n], pooled[n:].expand(n, -1)])[:, None]
+    h2 = torch.cat([hidden[:n], hidden[n:].expand(n, -1, -1)])
+    return sampling.sample(lambda xx, r, d: nets["prior"](xx, r, p2 if d else p2[:n], h2 if d else h2[:n],
+                                                          torch.zeros(xx.shape[0], 1, 16, device=dev)), x, settings, gen)
+
+
+def export_all(out: str, nets, emas, corpus, smoke: bool, write: bool = True) -> None:
+    final = {"text_encoder": emas["text_encoder"], "prior": emas["prior"], "decoder": emas["decoder"],
+             "vqgan": models.VqganDecoderGraph(nets["stage_a"]), "previewer": nets["previewer"]}
+    for m in final.values():
+        m.eval()
+    cpu = {k: copy.deepcopy(v).cpu().float().eval() for k, v in final.items()}
+    if write:
+        bundle = write_bundle(out, cpu, corpus.tokenizer, DEFAULT_PRIOR, DEFAULT_DECODER)
+        with tarfile.open(os.path.join(out, "bundle-prior.tar"), "w") as tar:
+            tar.add(os.path.join(bundle, "prior.onnx"), arcname="prior.onnx")
+        with tarfile.open(os.path.join(out, "bundle-rest.tar"), "w") as tar:
+            for name in sorted(os.listdir(bundle)):
+                if name != "prior.onnx":
+                    tar.add(os.path.join(bundle, name), arcname=name)
+        import shutil
+        shutil.rmtree(bundle)
+        print(f"[{time.strftime('%H:%M:%S')}] bundle tars written", flush=True)
+    evaluate(out, final, corpus.tokenizer, smoke)
+    print(f"[{time.strftime('%H:%M:%S')}] evaluation sheets written", flush=True)

@@ -1,0 +1,80 @@
+"""Render scenes of dataset.py into RGB tensors on the GPU (anti-aliased signed distances, no PIL).
+
+The discrete attributes come from the caption pool; the continuous ones (exact centre, size, colour jitter) are
+drawn here per render, so one caption covers many images. `sample_params` then `render(params, side)` lets the same
+scene be drawn at 256 and at 512 pixels (Stage B learns to decode a Stage C latent onto a 2× canvas).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+import dataset
+
+MAX_SHAPES = 3
+SHAPE_ID = {k: i for i, k in enumerate(dataset.SHAPES)}
+COLOUR_ID = {k: i for i, k in enumerate(dataset.COLOUR_NAMES)}
+POSITION_ID = {k: i for i, k in enumerate(dataset.POSITIONS)}
+SIZE_ID = {k: i for i, k in enumerate(dataset.SIZES)}
+PALETTE = torch.tensor([dataset.COLOURS[c] for c in dataset.COLOUR_NAMES], dtype=torch.float32) / 255.0
+ANCHORS = torch.tensor([dataset.POSITION_XY[p] for p in dataset.POSITIONS], dtype=torch.float32)
+SIZE_VALUES = torch.tensor(list(dataset.SIZES.values()), dtype=torch.float32)
+
+
+def encode_scenes(scenes: list[dataset.Scene]) -> dict[str, torch.Tensor]:
+    """Integer attribute tables: kind/colour/position/size [N, MAX_SHAPES] (kind -1 = empty slot), background [N]."""
+    n = len(scenes)
+    kind = torch.full((n, MAX_SHAPES), -1, dtype=torch.long)
+    colour, position, size = (torch.zeros((n, MAX_SHAPES), dtype=torch.long) for _ in range(3))
+    for i, sc in enumerate(scenes):
+        for k, s in enumerate(sc.shapes):
+            kind[i, k], colour[i, k] = SHAPE_ID[s.kind], COLOUR_ID[s.colour]
+            position[i, k], size[i, k] = POSITION_ID[s.position], SIZE_ID[s.size]
+    background = torch.tensor([COLOUR_ID[sc.background] for sc in scenes], dtype=torch.long)
+    return {"kind": kind, "colour": colour, "position": position, "size": size, "background": background}
+
+
+def sample_params(table: dict[str, torch.Tensor], gen: torch.Generator) -> dict[str, torch.Tensor]:
+    """Continuous parameters for a batch of encoded scenes (all tensors on the generator's device)."""
+    dev = table["kind"].device
+    n = table["kind"].shape[0]
+
+    def u(*shape: int) -> torch.Tensor:
+        return torch.rand(*shape, generator=gen, device=dev) * 2 - 1
+
+    centre = ANCHORS.to(dev)[table["position"]] + dataset.POSITION_JITTER * u(n, MAX_SHAPES, 2)
+    size = SIZE_VALUES.to(dev)[table["size"]] * (1 + 0.08 * u(n, MAX_SHAPES))
+    colour = (PALETTE.to(dev)[table["colour"]] + 10 / 255 * u(n, MAX_SHAPES, 3)).clamp(0, 1)
+    background = (PALETTE.to(dev)[table["background"]] + 10 / 255 * u(n, 3)).clamp(0, 1)
+    return {"kind": table["kind"], "centre": centre, "size": size, "colour": colour, "background": background}
+
+
+def signed_distance(kind: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """Distance to the shape outline in canvas units (negative inside); kind, s: [N,1,1]; dx, dy: [N,H,W]."""
+    ax, ay = dx.abs(), dy.abs()
+    circle = torch.sqrt(dx * dx + dy * dy) - s
+    square = torch.maximum(ax, ay) - 0.9 * s
+    diamond = (ax + ay - 1.1 * s) / math.sqrt(2)
+    a = 1.1 * s  # triangle: apex (0, -a), base corners (±a, a/2); its centroid is the centre
+    slope = math.sqrt(1.5**2 + 1)
+    triangle = torch.maximum(dy - a / 2, (1.5 * ax - (dy + a)) / slope)
+    out = torch.where(kind == 0, circle, square)
+    out = torch.where(kind == 2, triangle, out)
+    return torch.where(kind == 3, diamond, out)
+
+
+def render(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
+    """[N, 3, side, side] in [0, 1]; shapes drawn in slot order over the background."""
+    dev = params["centre"].device
+    n = params["centre"].shape[0]
+    coords = (torch.arange(side, device=dev, dtype=torch.float32) + 0.5) / side
+    ys, xs = coords.view(1, side, 1), coords.view(1, 1, side)
+    img = params["background"].view(n, 3, 1, 1).expand(n, 3, side, side).clone()
+    for k in range(MAX_SHAPES):
+        kind = params["kind"][:, k].view(n, 1, 1)
+        d = signed_distance(kind, xs - params["centre"][:, k, 0].view(n, 1, 1),
+                            ys - params["centre"][:, k, 1].view(n, 1, 1), params["size"][:, k].view(n, 1, 1))
+        cover = ((0.5 - d * side).clamp(0, 1) * (kind >= 0)).unsqueeze(1)
+        img = img * (1 - cover) + params["colour"][:, k].view(n, 3, 1, 1) * cover
+    return img

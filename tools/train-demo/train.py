@@ -1,0 +1,247 @@
+"""Train the demo model on one GPU, export the bundle and judge sampler settings.
+
+    python tools/train-demo/train.py --out $OUT            # full run (README: ~8 min on one H100)
+    python tools/train-demo/train.py --out $OUT --smoke    # tiny steps, same code path (~1 min)
+
+Phases: (1) Stage A autoencoder + semantic encoder + previewer; (2) text encoder + Stage C + Stage B jointly
+(Stage B sees the text encoder's pooled output detached); then export.py writes and verifies the bundle and
+renders the held-out prompts. After each phase a checkpoint goes to OUT/ckpt.pt (fp16) so that a later call can
+resume with --resume.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpe  # noqa: E402
+import dataset  # noqa: E402
+import models  # noqa: E402
+import render  # noqa: E402
+import sampling  # noqa: E402
+
+MAX_LENGTH = 32
+CFG_DROPOUT = 0.1
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+class Corpus:
+    """A fixed pool of scenes with tokenized captions; images are rendered per batch with fresh jitter."""
+
+    def __init__(self, size: int, device: torch.device, seed: int = 0):
+        rng = random.Random(seed)
+        excluded = dataset.excluded_tuples(dataset.heldout_set())
+        self.scenes = [dataset.random_scene(rng, excluded) for _ in range(size)]
+        self.tokenizer = bpe.Tokenizer(bpe.learn([s.caption for s in self.scenes[:30000]]), MAX_LENGTH)
+        enc = [self.tokenizer.encode(s.caption) for s in self.scenes]
+        self.ids = torch.tensor([e[0] for e in enc], device=device)
+        self.mask = torch.tensor([e[1] for e in enc], device=device)
+        empty = self.tokenizer.encode("")
+        self.empty_ids, self.empty_mask = torch.tensor(empty[0], device=device), torch.tensor(empty[1], device=device)
+        self.table = {k: v.to(device) for k, v in render.encode_scenes(self.scenes).items()}
+        single = self.table["kind"][:, 1] < 0
+        ignore = torch.full_like(self.table["background"], -100)
+        self.targets = {"background": self.table["background"]}
+        for name in ("kind", "colour", "position", "size"):
+            self.targets[name] = torch.where(single, self.table[name][:, 0], ignore)
+        self.device = device
+
+    def batch(self, n: int, gen: torch.Generator, dropout: float = CFG_DROPOUT):
+        idx = torch.randint(0, len(self.scenes), (n,), generator=gen, device=self.device)
+        drop = torch.rand(n, generator=gen, device=self.device) < dropout
+        ids = torch.where(drop[:, None], self.empty_ids[None], self.ids[idx])
+        mask = torch.where(drop[:, None], self.empty_mask[None], self.mask[idx])
+        targets = {k: torch.where(drop, torch.full_like(v[idx], -100), v[idx]) for k, v in self.targets.items()}
+        params = render.sample_params({k: v[idx] for k, v in self.table.items()}, gen)
+        return ids, mask, targets, params
+
+
+def lr_at(step: int, total: int, peak: float, warmup: int = 200) -> float:
+    if step < warmup:
+        return peak * (step + 1) / warmup
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))))
+
+
+def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.Generator) -> None:
+    stage_a, encoder, previewer = nets["stage_a"], nets["encoder"], nets["previewer"]
+    params = [p for m in (stage_a, encoder, previewer) for p in m.parameters()]
+    opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.0)
+    t0 = time.time()
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, 2e-3, warmup=100)
+        _, _, _, p = corpus.batch(batch, gen, dropout=0.0)
+        img = render.render(p, 256)
+        with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
+            lat = stage_a.encode(img)
+            rec = stage_a.decode(lat + 0.05 * torch.randn_like(lat))
+            sem = encoder(img)
+            prev = previewer(sem + 0.1 * torch.randn_like(sem))
+        loss_a = F.mse_loss(rec.float(), img)
+        loss_p = F.mse_loss(prev.float(), F.avg_pool2d(img, 2))
+        opt.zero_grad(set_to_none=True)
+        (loss_a + loss_p).backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 200 == 0 or step == steps - 1:
+            log(f"phase1 step {step}/{steps} stageA {loss_a.item():.5f} previewer {loss_p.item():.5f} "
+                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+
+
+def ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for e, p in zip(ema.parameters(), live.parameters()):
+            e.lerp_(p, 1 - decay)
+
+
+def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: torch.Generator) -> None:
+    te, prior, decoder = nets["text_encoder"], nets["prior"], nets["decoder"]
+    heads = nets["heads"]
+    stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
+    groups = [{"params": [*te.parameters(), *heads.parameters(), *prior.parameters()], "peak": 6e-4},
+              {"params": list(decoder.parameters()), "peak": 1e-3}]
+    opt = torch.optim.AdamW(groups, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
+    clip_img = torch.zeros(batch, 1, prior.clip_img_mapper.in_features, device=corpus.device)
+    half, big = batch // 2, max(4, batch // 16)
+    t0 = time.time()
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, g["peak"])
+        ids, mask, targets, p = corpus.batch(batch, gen)
+        img = render.render(p, 256)
+        with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
+            sem = encoder(img).float()
+            lat = stage_a.encode(img).float()
+            lat_big = stage_a.encode(render.render({k: v[:big] for k, v in p.items()}, 512)).float()
+        with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
+            pooled, hidden = te(ids, mask)
+            aux = sum(F.cross_entropy(heads[k](pooled.float()), targets[k], ignore_index=-100)
+                      for k in targets if (targets[k] >= 0).any())
+            t = torch.rand(batch, generator=gen, device=corpus.device)
+            noise = torch.randn(sem.shape, generator=gen, device=corpus.device)
+            xt, r = sampling.noisy(sem, t, noise)
+            loss_c = F.mse_loss(prior.predict_v(xt, r, pooled[:, None], hidden, clip_img).float(),
+                                sampling.v_target(sem, t, noise))
+            # Stage B: its conditioning latent is jittered (Stage C's samples are not exact) and dropped 5% (CFG null).
+            eff = sem[:half] + torch.rand(half, 1, 1, 1, device=sem.device, generator=gen) * 0.2 * torch.randn(
+                sem[:half].shape, generator=gen, device=sem.device)
+            eff = eff * (torch.rand(half, 1, 1, 1, generator=gen, device=sem.device) > 0.05)
+            loss_b = 0.0
+            for x0, e in ((lat[:half], eff), (lat_big, eff[:big])):  # 256 px canvas, then the 2× canvas
+                tb = torch.rand(x0.shape[0], generator=gen, device=x0.device)
+                nb = torch.randn(x0.shape, generator=gen, device=x0.device)
+                xbt, rb = sampling.noisy(x0, tb, nb)
+                v_b = decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None].detach(), e).float()
+                loss_b = loss_b + F.mse_loss(v_b, sampling.v_target(x0, tb, nb))
+        loss = loss_c + loss_b + 0.05 * aux
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
+        opt.step()
+        decay = min(0.999, (1 + step) / (10 + step))
+        for name in ("text_encoder", "prior", "decoder"):
+            ema_update(emas[name], nets[name], decay)
+        if step % 250 == 0 or step == steps - 1:
+            log(f"phase2 step {step}/{steps} C {loss_c.item():.4f} B {float(loss_b):.4f} aux {float(aux):.3f} "
+                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+
+
+def build(vocab: int, device: torch.device):
+    nets = {
+        "stage_a": models.StageA(), "encoder": models.SemanticEncoder(), "previewer": models.Previewer(),
+        "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(), "decoder": models.StageB(),
+        "heads": torch.nn.ModuleDict({"kind": torch.nn.Linear(128, len(dataset.SHAPES)),
+                                      "colour": torch.nn.Linear(128, len(dataset.COLOURS)),
+                                      "background": torch.nn.Linear(128, len(dataset.COLOURS)),
+                                      "position": torch.nn.Linear(128, len(dataset.POSITIONS)),
+                                      "size": torch.nn.Linear(128, len(dataset.SIZES))}),
+    }
+    return {k: v.to(device) for k, v in nets.items()}
+
+
+def save_checkpoint(path: str, nets, emas, phases_done: list[str]) -> None:
+    """fp16 weights; once diffusion is trained, its EMA weights stand in for the live ones (keeps the file small)."""
+    final = "diffusion" in phases_done
+    state = {"phases": phases_done, "nets": {}}
+    for k, v in nets.items():
+        src = emas[k] if final and k in emas else v
+        state["nets"][k] = {n: t.half() if t.is_floating_point() else t for n, t in src.state_dict().items()}
+    torch.save(state, path)
+
+
+def load_checkpoint(path: str, nets, emas) -> list[str]:
+    state = torch.load(path, map_location="cpu")
+    for k, v in state["nets"].items():
+        nets[k].load_state_dict({n: t.float() if t.is_floating_point() else t for n, t in v.items()})
+    for k in emas:
+        emas[k].load_state_dict(nets[k].state_dict())
+    return list(state["phases"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--resume", help="checkpoint written by an earlier run")
+    ap.add_argument("--steps1", type=int, default=1500)
+    ap.add_argument("--steps2", type=int, default=4000)
+    ap.add_argument("--batch1", type=int, default=64)
+    ap.add_argument("--batch2", type=int, default=256)
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--retrain-diffusion", action="store_true", help="with --resume: keep the autoencoders only")
+    ap.add_argument("--no-export", action="store_true", help="train and render only (local checks without onnx)")
+    args = ap.parse_args()
+    if args.smoke:
+        args.steps1, args.steps2 = min(args.steps1, 60), min(args.steps2, 60)
+    torch.manual_seed(0)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    device = torch.device(args.device)
+    os.makedirs(args.out, exist_ok=True)
+    corpus = Corpus(20000 if args.smoke else 100000, device)
+    vocab = len(corpus.tokenizer.vocab)
+    log(f"corpus ready: {len(corpus.scenes)} scenes, vocab {vocab}, merges {len(corpus.tokenizer.ranks)}")
+    nets = build(vocab, device)
+    emas = {k: build(vocab, device)[k] for k in ("text_encoder", "prior", "decoder")}
+    for k in emas:
+        emas[k].load_state_dict(nets[k].state_dict())
+        emas[k].requires_grad_(False)
+    for k, v in nets.items():
+        log(f"{k}: {sum(p.numel() for p in v.parameters()) / 1e6:.3f} M params")
+    done = load_checkpoint(args.resume, nets, emas) if args.resume else []
+    if args.retrain_diffusion and "diffusion" in done:
+        fresh = build(vocab, device)
+        for k in ("text_encoder", "prior", "decoder", "heads"):
+            nets[k] = fresh[k]
+            if k in emas:
+                emas[k].load_state_dict(fresh[k].state_dict())
+        done.remove("diffusion")
+    ckpt = os.path.join(args.out, "ckpt.pt")
+    gen = torch.Generator(device=device)
+    gen.manual_seed(1234)
+    if "autoencoders" not in done:
+        train_autoencoders(nets, corpus, args.steps1, args.batch1, gen)
+        done.append("autoencoders")
+        save_checkpoint(ckpt, nets, emas, done)
+    if "diffusion" not in done:
+        train_diffusion(nets, emas, corpus, args.steps2, args.batch2, gen)
+        done.append("diffusion")
+        save_checkpoint(ckpt, nets, emas, done)
+    import export  # noqa: E402  (onnx / onnxruntime only needed from here on)
+
+    export.export_all(args.out, nets, emas, corpus, smoke=args.smoke, write=not args.no_export)
+    log("bundle written")
+
+
+if __name__ == "__main__":
+    main()
