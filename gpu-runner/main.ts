@@ -75,6 +75,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
   log.debug('configuration', { config: redactConfig(config) });
   const ports = options.ports ?? createAwsPorts(config, { maxAttempts: 2, connectionTimeoutMs: 2000 });
   const scaleIn = scaleInGuardFor(config, log);
+  scaleIn?.start();
   const worker = new Worker({ ...ports, generator, settings: { ...config.runner, runnerId }, log, ...(scaleIn ? { busySignal: scaleIn } : {}) });
 
   const ownsProcess = options.handleSignals !== false;

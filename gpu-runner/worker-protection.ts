@@ -5,7 +5,8 @@
  * - `InstanceProtection` is the port (one call: protect or not). `AutoScalingInstanceProtection` is
  *   the AWS adapter: SetInstanceProtection on FLEET_GROUP_NAME for the instance id read from IMDSv2.
  * - `ScaleInGuard` decides when: protect as soon as a job starts; drop the protection only after the
- *   runner has been idle for `holdMs`, so a busy queue (job after job) costs one call, not two per job.
+ *   runner has been idle for `holdMs`, so a busy queue (job after job) costs one call, not two per job;
+ *   and clear it once at start, in case a crashed predecessor on this instance left it set.
  *   Calls are serialized and coalesced (only the latest wish is sent); a failure is logged (name and
  *   message only) and retried later, never thrown at the job.
  */
@@ -61,8 +62,8 @@ export interface ScaleInGuardOptions {
 export class ScaleInGuard {
   readonly #options: ScaleInGuardOptions;
   #wanted = false;
-  /** What AWS last confirmed; an instance launches unprotected (the group leaves NewInstancesProtectedFromScaleIn off). */
-  #applied = false;
+  /** What AWS last confirmed; unknown until the first call (a restarted runner may find its instance still protected). */
+  #applied: boolean | undefined;
   #busy = false;
   #closed = false;
   #failing = false;
@@ -76,7 +77,15 @@ export class ScaleInGuard {
 
   /** What AWS last confirmed. */
   get isProtected(): boolean {
-    return this.#applied;
+    return this.#applied === true;
+  }
+
+  /**
+   * At runner start: clear any protection a previous runner process on this instance left behind
+   * (crashed mid-job, container restarted), or the idle instance could never be scaled in.
+   */
+  start(): void {
+    if (!this.#closed) this.#want(false);
   }
 
   jobStarted(): void {

@@ -61,20 +61,19 @@ describe('GIVEN a runner on the fleet (FLEET_GROUP_NAME and instance metadata kn
     return runner;
   }
 
-  it('WHEN two jobs run back to back THEN the instance is protected once, unprotected once after the hold, and leaving sends nothing more', async () => {
+  it('WHEN it starts, then two jobs run back to back THEN stale protection is cleared, the instance is protected once, unprotected once after the hold, and leaving sends nothing more', async () => {
     autoScaling.calls.length = 0;
     const runner = await start([]);
+    const call = (protect: boolean) => ({ Action: 'SetInstanceProtection', Version: '2011-01-01', AutoScalingGroupName: GROUP, 'InstanceIds.member.1': INSTANCE_ID, ProtectedFromScaleIn: String(protect) });
+    expect((await autoScaling.waitForCalls(1)).map((c) => c.params)).toEqual([call(false)]);
     const jobs = [imagineJob({ userId: 'protect-a' }), imagineJob({ userId: 'protect-b' })];
     for (const job of jobs) await submitJob(emulator.ports, job);
     await collectEvents(emulator.ports, completed(jobs.map((j) => j.id)));
-    const calls = await autoScaling.waitForCalls(2);
-    expect(calls.map((c) => c.params)).toEqual([
-      { Action: 'SetInstanceProtection', Version: '2011-01-01', AutoScalingGroupName: GROUP, 'InstanceIds.member.1': INSTANCE_ID, ProtectedFromScaleIn: 'true' },
-      { Action: 'SetInstanceProtection', Version: '2011-01-01', AutoScalingGroupName: GROUP, 'InstanceIds.member.1': INSTANCE_ID, ProtectedFromScaleIn: 'false' },
-    ]);
+    const calls = await autoScaling.waitForCalls(3);
+    expect(calls.map((c) => c.params)).toEqual([call(false), call(true), call(false)]);
     await runner.stop('test over');
     expect(runner.worker.counters.completed).toBe(2);
-    expect(autoScaling.calls).toHaveLength(2);
+    expect(autoScaling.calls).toHaveLength(3);
   });
 
   it('WHEN Auto Scaling refuses (AccessDenied) THEN the job still completes and the warning names the error, never the credentials', async () => {
