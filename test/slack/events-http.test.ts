@@ -11,9 +11,9 @@ import { createModerationPolicy } from '../../bot/moderation.js';
 import { createSlackApp } from '../../bot/slack/app.js';
 import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { takeJobs } from '../support/drain-jobs.js';
 import { RecordingSlackApi } from './support/recording-slack-api.js';
-import { FORM, JSON_TYPE, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.js';
-import { SIGNING_SECRET } from './support/signed-requests.js';
+import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.js';
 import { resultOf } from './support/fixtures.js';
 
 let emulator: TestEmulator;
@@ -36,15 +36,7 @@ afterEach(async () => {
   api.calls.length = 0;
 });
 
-async function drainQueue(): Promise<Job[]> {
-  const jobs: Job[] = [];
-  for (;;) {
-    const received = await emulator.ports.queue.receive({ waitSeconds: 0 });
-    if (!received) return jobs;
-    if (received.job) jobs.push(received.job);
-    await emulator.ports.queue.delete(received.receiptHandle);
-  }
-}
+const drainQueue = (): Promise<Job[]> => takeJobs(emulator.ports.queue);
 
 function imagineCommand(text: string, overrides: Record<string, string> = {}) {
   trigger += 1;
