@@ -5,6 +5,7 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { functionUrlPost } from '../../support/function-url-event.js';
 import { APP_ID, CHANNEL_ID, GUILD_ID, USER_ID } from './fixtures.js';
 
 export interface SigningKeys {
@@ -41,27 +42,7 @@ export function functionUrlEvent(keys: SigningKeys, body: string, options: Event
     headers['x-signature-ed25519'] = signature;
     headers['x-signature-timestamp'] = timestamp;
   }
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: '',
-    headers,
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'test',
-      domainName: 'test.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'test',
-      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Discord-Interactions/1.0' },
-      requestId: 'test',
-      routeKey: '$default',
-      stage: '$default',
-      time: new Date().toUTCString(),
-      timeEpoch: Date.now(),
-    },
-    body: options.base64 ? Buffer.from(body).toString('base64') : body,
-    isBase64Encoded: options.base64 === true,
-  };
+  return functionUrlPost(body, headers, { base64: options.base64 });
 }
 
 export const DM_CHANNEL_ID = '1210000000000000021';

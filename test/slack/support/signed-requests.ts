@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { functionUrlPost } from '../../support/function-url-event.js';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 
@@ -23,21 +24,13 @@ export function slackSignature(secret: string, timestamp: number, body: string):
 
 export function signedEvent(body: string, contentType: string, options: SignOptions = {}): LambdaFunctionURLEvent {
   const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: '',
-    headers: {
-      'content-type': contentType,
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': options.signature ?? slackSignature(options.secret ?? SIGNING_SECRET, timestamp, body),
-      ...options.headers,
-    },
-    requestContext: {} as LambdaFunctionURLEvent['requestContext'],
-    body: options.base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
-    isBase64Encoded: options.base64 === true,
+  const headers = {
+    'content-type': contentType,
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': options.signature ?? slackSignature(options.secret ?? SIGNING_SECRET, timestamp, body),
+    ...options.headers,
   };
+  return functionUrlPost(body, headers, { base64: options.base64 });
 }
 
 export function slashCommandBody(fields: Record<string, string>): string {

@@ -1,0 +1,30 @@
+/**
+ * A Lambda function-URL event (payload format 2.0) around a raw POST body, the shape both chat
+ * Lambdas receive. The platform helpers add their own signature headers (Discord: Ed25519 in
+ * test/discord/support/signed-interactions.ts; Slack: HMAC in test/slack/support/signed-requests.ts).
+ */
+import type { LambdaFunctionURLEvent } from 'aws-lambda';
+
+export function functionUrlPost(body: string, headers: Record<string, string>, options: { base64?: boolean } = {}): LambdaFunctionURLEvent {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: '',
+    headers,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'test',
+      domainName: 'test.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'test',
+      http: { method: 'POST', path: '/', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: headers['user-agent'] ?? 'test' },
+      requestId: 'test',
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    body: options.base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
+    isBase64Encoded: options.base64 === true,
+  };
+}
