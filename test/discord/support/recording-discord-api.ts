@@ -3,15 +3,10 @@
  * JSON body or multipart parts) and answers like Discord does for the routes the bot uses.
  * Tests script failures (401 token expired, 403, 429 with Retry-After, 5xx) with `scriptNext`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { multipartParts, RecordingServer, type RecordedFile, type RecordedReply as ScriptedReply } from '../../support/recording-server.js';
 
-export interface RecordedFile {
-  field: string;
-  name: string;
-  contentType: string;
-  bytes: Uint8Array;
-}
+export type { RecordedFile, RecordedReply as ScriptedReply } from '../../support/recording-server.js';
 
 export interface RecordedRequest {
   method: string;
@@ -26,12 +21,6 @@ export interface RecordedRequest {
   at: number;
 }
 
-export interface ScriptedReply {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-
 interface Script {
   matches: (request: RecordedRequest) => boolean;
   reply: ScriptedReply;
@@ -40,25 +29,23 @@ interface Script {
 export class RecordingDiscordApi {
   readonly requests: RecordedRequest[] = [];
   private readonly scripts: Script[] = [];
-  private server: Server | undefined;
+  private readonly server = new RecordingServer((req, raw, receivedAt) => this.handle(req, raw, receivedAt));
+  private port: number | undefined;
   private nextId = 1_100_000_000_000_000_000n;
-  private waiters: Array<{ predicate: (r: RecordedRequest) => boolean; resolve: (r: RecordedRequest) => void }> = [];
 
   /** Base URL for `new REST({ api })`. */
   get api(): string {
-    const address = this.server?.address() as AddressInfo | undefined;
-    if (!address) throw new Error('recording API not started');
-    return `http://127.0.0.1:${address.port}/api`;
+    if (this.port === undefined) throw new Error('recording API not started');
+    return `http://127.0.0.1:${this.port}/api`;
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = await this.server.start();
     return this;
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server.stop();
   }
 
   /** The next request matching `matches` gets `reply` instead of the default answer (a failure, or a route the default does not know). */
@@ -68,34 +55,26 @@ export class RecordingDiscordApi {
 
   /** Resolves with the first (past or future) request matching `predicate`. */
   waitFor(predicate: (request: RecordedRequest) => boolean, timeoutMs = 10_000): Promise<RecordedRequest> {
-    const seen = this.requests.find(predicate);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching Discord request within ${timeoutMs} ms; saw ${this.requests.map((r) => `${r.method} ${r.path}`).join(', ') || 'none'}`)), timeoutMs);
-      this.waiters.push({ predicate, resolve: (r) => (clearTimeout(timer), resolve(r)) });
-    });
+    return this.server.waitUntil(
+      () => this.requests.find(predicate),
+      timeoutMs,
+      () => `no matching Discord request within ${timeoutMs} ms; saw ${this.requests.map((r) => `${r.method} ${r.path}`).join(', ') || 'none'}`,
+    );
   }
 
   clear(): void {
     this.requests.length = 0;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
-    const receivedAt = Date.now();
+  private async handle(req: IncomingMessage, raw: Buffer, receivedAt: number): Promise<ScriptedReply> {
     const contentType = req.headers['content-type'] ?? '';
     const path = decodeURIComponent((req.url ?? '').replace(/^\/api\/v\d+/, '').split('?')[0]!);
     const { json, files } = await parseBody(raw, contentType);
     const request: RecordedRequest = { method: req.method ?? 'GET', path, headers: req.headers, contentType, json, files, at: receivedAt };
     this.requests.push(request);
-    this.waiters = this.waiters.filter((w) => (w.predicate(request) ? (w.resolve(request), false) : true));
 
     const scriptAt = this.scripts.findIndex((s) => s.matches(request));
-    const reply = scriptAt >= 0 ? this.scripts.splice(scriptAt, 1)[0]!.reply : this.defaultReply(request);
-    res.writeHead(reply.status, { ...(reply.body === undefined ? {} : { 'content-type': 'application/json' }), ...reply.headers });
-    res.end(reply.body === undefined ? undefined : JSON.stringify(reply.body));
+    return scriptAt >= 0 ? this.scripts.splice(scriptAt, 1)[0]!.reply : this.defaultReply(request);
   }
 
   private defaultReply(request: RecordedRequest): ScriptedReply {
@@ -128,17 +107,6 @@ function stableDigits(text: string): string {
 async function parseBody(raw: Buffer, contentType: string): Promise<{ json: unknown; files: RecordedFile[] }> {
   if (raw.length === 0) return { json: undefined, files: [] };
   if (!contentType.startsWith('multipart/form-data')) return { json: JSON.parse(raw.toString('utf8')), files: [] };
-  const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
-  const files: RecordedFile[] = [];
-  const pending: Promise<void>[] = [];
-  let json: unknown;
-  form.forEach((value, field) => {
-    if (typeof value === 'string') {
-      if (field === 'payload_json') json = JSON.parse(value);
-      return;
-    }
-    pending.push(value.arrayBuffer().then((buffer) => void files.push({ field, name: value.name, contentType: value.type, bytes: new Uint8Array(buffer) })));
-  });
-  await Promise.all(pending);
-  return { json, files };
+  const { fields, files } = await multipartParts(raw, contentType);
+  return { json: fields.payload_json === undefined ? undefined : JSON.parse(fields.payload_json), files };
 }

@@ -7,8 +7,8 @@
  * message, so tests can assert the message a user would finally see. `script(method, …)` queues
  * canned answers (a 429 with Retry-After, a platform error) for the next calls of one method.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server } from 'node:http';
+import { multipartParts, RecordingServer, type RecordedReply } from '../../support/recording-server.js';
 
 export interface RecordedCall {
   method: string;
@@ -37,8 +37,7 @@ export class RecordingSlackApi {
   readonly messages = new Map<string, RecordedMessage>();
   readonly uploads = new Map<string, { filename: string; altText?: string; bytes?: Uint8Array; completed: boolean }>();
   private readonly scripted = new Map<string, ScriptedAnswer[]>();
-  private readonly waiters: Array<{ predicate: () => boolean; resolve: () => void }> = [];
-  private server: Server | undefined;
+  private readonly server = new RecordingServer((req, raw) => this.handle(req, raw));
   private nextTs = 1_700_000_000_000_100;
   private nextFile = 1;
   url = '';
@@ -49,33 +48,18 @@ export class RecordingSlackApi {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      this.handle(req)
-        .then(({ status, body, headers }) => {
-          res.writeHead(status, { 'content-type': 'application/json', ...headers });
-          res.end(JSON.stringify(body));
-          this.wake();
-        })
-        .catch((error: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(String(error));
-        });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    const { port } = this.server.address() as AddressInfo;
+    const port = await this.server.start();
     this.url = `http://127.0.0.1:${port}/api/`;
     return this;
   }
 
   /** The HTTP server, for attaching a Socket Mode link (socket-mode-link.ts). */
   get httpServer(): Server {
-    if (!this.server) throw new Error('recording Slack API not started');
-    return this.server;
+    return this.server.httpServer;
   }
 
   async stop(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await this.server.stop();
   }
 
   /** The next `answers.length` calls of `method` get these answers instead of success. */
@@ -88,25 +72,11 @@ export class RecordingSlackApi {
   }
 
   /** Resolves once `predicate` holds (checked after every answered request). */
-  waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-    if (predicate()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`recording Slack API: condition not met within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ predicate, resolve: () => (clearTimeout(timer), resolve()) });
-    });
+  async waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+    await this.server.waitUntil(() => (predicate() ? true : undefined), timeoutMs, () => `recording Slack API: condition not met within ${timeoutMs} ms`);
   }
 
-  private wake(): void {
-    for (const waiter of [...this.waiters]) {
-      if (waiter.predicate()) {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    }
-  }
-
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown; headers?: Record<string, string> }> {
-    const raw = await readBody(req);
+  private async handle(req: IncomingMessage, raw: Buffer): Promise<RecordedReply> {
     const path = (req.url ?? '').split('?')[0] ?? '';
     const authorization = req.headers.authorization;
     if (path.startsWith('/upload/')) return this.receiveUpload(path.slice('/upload/'.length), req, raw, authorization);
@@ -179,15 +149,8 @@ export class RecordingSlackApi {
   private async receiveUpload(fileId: string, req: IncomingMessage, raw: Buffer, authorization: string | undefined) {
     const upload = this.uploads.get(fileId);
     const contentType = req.headers['content-type'] ?? '';
-    let bytes = new Uint8Array(raw);
-    if (contentType.startsWith('multipart/form-data')) {
-      const form = await new Request('http://upload.local/', { method: 'POST', headers: { 'content-type': contentType }, body: new Uint8Array(raw) }).formData();
-      let part: Blob | undefined;
-      form.forEach((value) => {
-        if (typeof value !== 'string') part ??= value;
-      });
-      bytes = part ? new Uint8Array(await part.arrayBuffer()) : new Uint8Array();
-    }
+    let bytes: Uint8Array = new Uint8Array(raw);
+    if (contentType.startsWith('multipart/form-data')) bytes = (await multipartParts(raw, contentType)).files[0]?.bytes ?? new Uint8Array();
     this.calls.push({ method: 'upload', params: { fileId }, bytes, at: Date.now(), ...(authorization ? { authorization } : {}) });
     if (!upload) return { status: 404, body: { ok: false } };
     upload.bytes = bytes;
@@ -198,15 +161,6 @@ export class RecordingSlackApi {
     const value = this.nextTs++;
     return `${String(value).slice(0, 10)}.${String(value).slice(10)}`;
   }
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function parseParams(contentType: string, raw: Buffer): Record<string, string> {
