@@ -58,9 +58,9 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say('cascade-bot: starting…');
-  const system = await startSystem({ env, say });
-  say(`ready — open ${system.webUrl} (Ctrl-C to stop)`);
+  const starting = startSystem({ env, say });
 
+  // Listening before anything is up: Ctrl-C during start-up stops whatever has started, too.
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     say(`${signal}: stopping (the job in progress finishes or goes back to the queue)…`);
-    system.stop().then(
+    starting.then((system) => system.stop(), () => undefined).then(
       () => {
         say('stopped');
         process.exit(0);
@@ -82,6 +82,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  const system = await starting;
+  if (!stopping) say(`ready — open ${system.webUrl} (Ctrl-C to stop)`);
 }
 
 main().catch((error: unknown) => {

@@ -23,6 +23,7 @@ interface Run {
   stdout: string;
   stderr: string;
   code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 function start(args: string[], env: Record<string, string>, options: { cwd?: string; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Run> {
@@ -34,7 +35,7 @@ function start(args: string[], env: Record<string, string>, options: { cwd?: str
     options.onStdout?.(stdout, child);
   });
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((done) => child.on('exit', (code) => done({ stdout, stderr, code })));
+  return new Promise((done) => child.on('exit', (code, signal) => done({ stdout, stderr, code, signal })));
 }
 
 async function occupiedPort(): Promise<number> {
@@ -93,7 +94,7 @@ describe('GIVEN npm start', () => {
       },
     });
     expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
+    expect({ code: run.code, signal: run.signal }, run.stdout).toEqual({ code: 0, signal: null });
     for (const part of ['model ', 'queues+S3 ', 'runner ', 'discord    off', 'slack      off', 'dispatcher delivering to web', 'playground http://127.0.0.1:']) expect(run.stdout).toContain(part);
     expect(run.stdout).toMatch(/SIGTERM: stopping[\s\S]*\nstopped\n$/);
   });
