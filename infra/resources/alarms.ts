@@ -17,20 +17,28 @@ export function createAlarms(config: InfraConfig, queues: Queues, fleetGroupName
   }
   const actions = { alarmActions: [topic.arn], okActions: [topic.arn] };
 
-  const deadLetters = (name: string, queue: sst.aws.Queue, what: string) =>
-    new aws.cloudwatch.MetricAlarm(name, {
+  // Visible + in flight: the idle runner reads the jobs DLQ (to tell users) with a 5-minute look-away, so
+  // "visible" alone drops to 0 while a dead letter is still there and the alarm would flap OK/ALARM.
+  const deadLetters = (name: string, queue: sst.aws.Queue, what: string) => {
+    const queueMetric = (id: string, metricName: string) => ({
+      id,
+      returnData: false,
+      metric: { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: queue.nodes.queue.name }, period: MINUTE, stat: 'Maximum' },
+    });
+    return new aws.cloudwatch.MetricAlarm(name, {
       alarmDescription: `${what} in ${name.replace('NotEmpty', '')}: inspect, fix, then redrive (README "Deploy to AWS")`,
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: queue.nodes.queue.name },
-      statistic: 'Maximum',
-      period: MINUTE,
+      metricQueries: [
+        queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+        queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+        { id: 'held', expression: 'visible + inflight', label: 'messages in the dead-letter queue', returnData: true },
+      ],
       evaluationPeriods: 1,
       threshold: 1,
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
       treatMissingData: 'notBreaching',
       ...actions,
     });
+  };
   deadLetters('JobsDlqNotEmpty', queues.jobsDlq, 'Jobs that failed every attempt');
   deadLetters('EventsDlqNotEmpty', queues.eventsDlq, 'Events that could not be delivered');
 

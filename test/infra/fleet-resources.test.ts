@@ -69,7 +69,7 @@ interface AlarmInputs {
   dimensions?: Record<string, string>;
   threshold: number;
   evaluationPeriods: number;
-  metricQueries?: Array<{ id: string; expression?: string }>;
+  metricQueries?: Array<{ id: string; expression?: string; metric?: unknown }>;
   alarmActions: string[];
 }
 
@@ -195,7 +195,14 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
   it('GIVEN the alarms THEN both DLQs, the oldest job and a fleet that does not start each alarm to the topic, which mails the operator', () => {
     const alarms = new Map(byType('aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => [r.name, r.inputs as unknown as AlarmInputs]));
     expect([...alarms.keys()].sort()).toEqual(['EventsDlqNotEmpty', 'FleetNotStarting', 'JobsDlqNotEmpty', 'OldestJobWaiting']);
-    expect(alarms.get('JobsDlqNotEmpty')).toMatchObject({ metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: 'jobs-dlq.fifo' }, threshold: 1 });
+    // Visible + in flight: the runner's DLQ reads hide a dead letter for minutes, which must not clear the alarm.
+    const jobsDlq = alarms.get('JobsDlqNotEmpty')!;
+    expect(jobsDlq).toMatchObject({ threshold: 1, comparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(jobsDlq.metricName).toBeUndefined();
+    expect(jobsDlq.metricQueries?.find((q) => q.id === 'held')?.expression).toBe('visible + inflight');
+    const dlqMetrics = (jobsDlq.metricQueries ?? []).flatMap((q) => ('metric' in q ? [q.metric as { metricName: string; dimensions: Record<string, string> }] : []));
+    expect(dlqMetrics.map((m) => m.metricName).sort()).toEqual(['ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesVisible']);
+    expect(dlqMetrics.every((m) => m.dimensions.QueueName === 'jobs-dlq.fifo')).toBe(true);
     expect(alarms.get('OldestJobWaiting')).toMatchObject({ metricName: 'ApproximateAgeOfOldestMessage', dimensions: { QueueName: 'jobs.fifo' }, threshold: 600 });
     const fleet = alarms.get('FleetNotStarting')!;
     expect(fleet.evaluationPeriods).toBe(15);
