@@ -9,8 +9,8 @@
  * output, reference }] }, raw little-endian tensors beside it. For each graph:
  *  1. a default session (CPU tensors in and out, the engine's path): creation time, first run, `runs` timed runs,
  *     max |output − PyTorch output|;
- *  2. a session with outputs kept on the device and onnxruntime profiling on: timed runs (profiling adds a little)
- *     and the profile file, so the time per operator type can be summed.
+ *  2. a session with every symbolic dim fixed (`staticDims`): timed runs with outputs read back and kept on the device;
+ *  3. with PROFILE_STATIC=prior,decoder (names), three profiled runs of the static session (profile-static-*.json; profiling slows runs).
  * Prints a JSON summary and writes it to <results.json>.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -51,6 +51,20 @@ async function timeRuns(runs: number, run: () => Promise<unknown>): Promise<{ me
   return { meanMs: all.reduce((a, b) => a + b, 0) / all.length, minMs: Math.min(...all), allMs: all };
 }
 
+/** The export's symbolic dims (tools/export/cascade_export/graphs.py) at this graph's input sizes. */
+function staticDimsFor(g: GraphSpec): Record<string, number> {
+  const dims = (name: string) => g.inputs.find((i) => i.name === name)?.dims ?? [];
+  const [batch = 1, , height = 1, width = 1] = dims('sample');
+  const fixed: Record<string, number> = { batch, height, width };
+  const text = dims('clip_text');
+  if (text.length) fixed.tokens = text[1]!;
+  const img = dims('clip_img');
+  if (img.length) fixed.images = img[1]!;
+  const effnet = dims('effnet');
+  if (effnet.length) Object.assign(fixed, { effnet_height: effnet[2]!, effnet_width: effnet[3]! });
+  return fixed;
+}
+
 async function benchGraph(dir: string, g: GraphSpec, provider: Provider, runs: number, log: (line: string) => void): Promise<Record<string, unknown>> {
   const feeds: Record<string, Tensor> = {};
   for (const input of g.inputs) feeds[input.name] = readTensor(dir, input);
@@ -77,13 +91,25 @@ async function benchGraph(dir: string, g: GraphSpec, provider: Provider, runs: n
   await session.release();
   log(`${g.name}: default ${JSON.stringify(result)}`);
 
+  // Static shapes: every symbolic dim fixed to this call's sizes, so the shape arithmetic folds away.
+  const staticDims = staticDimsFor(g);
+  result.staticDims = staticDims;
   t0 = performance.now();
-  const onDevice = await ModelSession.open(join(dir, g.file), { provider, label: `${g.name}-on-device`, outputLocation: 'gpu-buffer', profileFilePrefix: join(dir, `profile-${g.name}`) });
-  result.onDeviceCreateMs = performance.now() - t0;
-  await onDevice.runDiscardingOutputs(feeds);
-  result.outputsOnDeviceProfiled = await timeRuns(Math.min(runs, 3), () => onDevice.runDiscardingOutputs(feeds));
-  await onDevice.release();
-  log(`${g.name}: on-device ${JSON.stringify(result.outputsOnDeviceProfiled)}`);
+  const fixed = await ModelSession.open(join(dir, g.file), { provider, label: `${g.name}-static`, staticDims });
+  result.staticCreateMs = performance.now() - t0;
+  const fixedFirst = asFloat((await fixed.run(feeds))[g.output]!);
+  let staticVsDefault = 0;
+  for (let i = 0; i < out.length; i++) if (Number.isFinite(out[i]!)) staticVsDefault = Math.max(staticVsDefault, Math.abs(fixedFirst[i]! - out[i]!));
+  result.staticMaxAbsDiffVsDefault = staticVsDefault;
+  result.staticSteady = await timeRuns(runs, () => fixed.run(feeds));
+  result.staticOutputsOnDevice = await timeRuns(runs, () => fixed.runDiscardingOutputs(feeds));
+  await fixed.release();
+  log(`${g.name}: static ${JSON.stringify({ steady: result.staticSteady, onDevice: result.staticOutputsOnDevice })}`);
+  if (process.env.PROFILE_STATIC?.split(',').includes(g.name)) {
+    const profiled = await ModelSession.open(join(dir, g.file), { provider, label: `${g.name}-profile`, staticDims, profileFilePrefix: join(dir, `profile-static-${g.name}`) });
+    for (let i = 0; i < 3; i++) await profiled.run(feeds);
+    await profiled.release();
+  }
   return result;
 }
 

@@ -44,9 +44,13 @@ def build(config: dict[str, Any], seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
     with torch.device(DEVICE):
         unet = StableCascadeUNet(**config).eval()
-        with torch.no_grad():  # scaled random weights keep fp16 activations finite through the deep stacks
+        with torch.no_grad():  # scaled random weights; residual branches damped so fp16 stays finite through ~60 blocks
             for p in unet.parameters():
                 p.copy_(torch.randn_like(p) / (p[0].numel() ** 0.5) if p.dim() >= 2 else torch.randn_like(p) * 0.02)
+            for name, p in unet.named_parameters():
+                if name.endswith(("channelwise.4.weight", "to_out.0.weight", "mapper.weight", "mapper_sca.weight",
+                                  "mapper_crp.weight")):
+                    p.mul_(0.05)
     return unet
 
 
