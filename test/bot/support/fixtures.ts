@@ -20,20 +20,21 @@ export function makeJob(overrides: Partial<Job> & { strength?: 'subtle' | 'stron
   } as Job;
 }
 
-export function makeResult(job: Job, tiles = 4): Result {
+/** A result of `tiles` images of `tile` size (seeds from `tile.firstSeed`), its 2×2 grid, and latents; the default is small. */
+export function makeResult(job: Job, tiles = 4, tile: { width: number; height: number; firstSeed: number } = { width: 96, height: 64, firstSeed: 1000 }): Result {
   return {
     v: 1,
     jobId: job.id,
     kind: job.kind,
-    width: 96,
-    height: 64,
-    grid: { key: jobKeys.grid(job.id), width: 192, height: 128, contentType: 'image/png' },
+    width: tile.width,
+    height: tile.height,
+    grid: { key: jobKeys.grid(job.id), width: tile.width * 2, height: tile.height * 2, contentType: 'image/png' },
     images: Array.from({ length: tiles }, (_, i) => ({
       index: i + 1,
       key: jobKeys.image(job.id, i + 1),
-      width: 96,
-      height: 64,
-      seed: 1000 + i,
+      width: tile.width,
+      height: tile.height,
+      seed: tile.firstSeed + i,
       latent: { key: jobKeys.latent(job.id, i + 1), dims: [16, 24, 24] as [number, number, number], dtype: 'float32' as const },
     })),
     model: { name: 'demo', variant: 'tiny' },

@@ -1,5 +1,6 @@
 /** Jobs, results and messages for the Discord tests, built through the real schemas and message model. */
-import { JobSchema, ResultSchema, jobKeys, type Job, type Result } from '../../../core/job.js';
+import { JobSchema, ResultSchema, type Job, type Result } from '../../../core/job.js';
+import { makeResult } from '../../bot/support/fixtures.js';
 import { buildJobMessage, type JobMessage } from '../../../bot/message-model.js';
 import type { JobState } from '../../../bot/job-state.js';
 
@@ -31,27 +32,9 @@ export function discordJob(options: { id?: string; tokenIssuedAt?: number; reply
   });
 }
 
+/** A finished 3:2 grid at full size (1216×832 tiles, seeds 42–45), checked against the wire schema. */
 export function gridResult(job: Job): Result {
-  return ResultSchema.parse({
-    v: 1,
-    jobId: job.id,
-    kind: job.kind,
-    width: 1216,
-    height: 832,
-    grid: { key: jobKeys.grid(job.id), width: 2432, height: 1664, contentType: 'image/png' },
-    images: [1, 2, 3, 4].map((index) => ({
-      index,
-      key: jobKeys.image(job.id, index),
-      width: 1216,
-      height: 832,
-      seed: 42 + index - 1,
-      latent: { key: jobKeys.latent(job.id, index), dims: [16, 24, 36], dtype: 'float32' },
-    })),
-    model: { name: 'demo', variant: 'full' },
-    timings: { total: 1 },
-    finishedAt: new Date().toISOString(),
-    runnerId: 'test-runner',
-  });
+  return ResultSchema.parse(makeResult(job, 4, { width: 1216, height: 832, firstSeed: 42 }));
 }
 
 export function completedMessage(job: Job): JobMessage {
