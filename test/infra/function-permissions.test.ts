@@ -17,6 +17,7 @@ import { createDispatchHandler } from '../../functions/dispatch.js';
 import { dispatcherStatements, frontEndStatements, type AppArns, type PolicyStatement } from '../../infra/iam-policies.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { RecordingPoster } from '../bot/support/recording-poster.js';
+import { importClosure } from './import-closure.js';
 import { allowingStatement, authorizationsOf, queueArn, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.js';
 
 const requester = { platform: 'web' as const, userId: 'perm-user', channelId: 'playground' };
@@ -131,5 +132,24 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
     expect(denied).toEqual([]);
     // Its only SQS right (GetQueueAttributes, for the fleet nudge) is exercised by the reconcile, not by deliveries.
     expect(unused).toEqual(['ReadJobsDepth: sqs:GetQueueAttributes']);
+  });
+});
+
+describe('Auto Scaling rights follow the code', () => {
+  const arns = {
+    jobsQueue: 'arn:aws:sqs:eu-west-1:1:j.fifo', jobsDlq: 'arn:aws:sqs:eu-west-1:1:d.fifo', eventsQueue: 'arn:aws:sqs:eu-west-1:1:e.fifo', bucket: 'arn:aws:s3:::b',
+    fleetGroup: 'arn:aws:autoscaling:eu-west-1:1:autoScalingGroup:x:autoScalingGroupName/g', runnerRepository: 'arn:aws:ecr:eu-west-1:1:repository/r', runnerLogGroup: 'arn:aws:logs:eu-west-1:1:log-group:/l',
+  };
+  const roles = [
+    { handler: 'functions/discord-interactions.ts', statements: frontEndStatements(arns) },
+    { handler: 'functions/slack-events.ts', statements: frontEndStatements(arns) },
+    { handler: 'functions/dispatch.ts', statements: dispatcherStatements(arns) },
+  ];
+  it.each(roles)('GIVEN $handler THEN it may describe the fleet exactly when its code imports the Auto Scaling adapter', ({ handler, statements }) => {
+    const { files } = importClosure(handler);
+    const usesFleet = [...files].some((file) => file.endsWith('core/aws/auto-scaling-fleet.ts'));
+    const mayDescribe = statements.some((s) => s.Action.includes('autoscaling:DescribeAutoScalingGroups'));
+    // A front end that starts passing fleetStatusFromEnvironment() as `fleet` needs describeFleet in frontEndStatements.
+    expect(mayDescribe, `${handler}: imports the fleet adapter = ${usesFleet}, but may describe = ${mayDescribe}`).toBe(usesFleet);
   });
 });

@@ -5,41 +5,16 @@
  * (`npm ci --omit=dev`), so the image cannot crash on a missing module.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
-import { builtinModules } from 'node:module';
-import { dirname, join, relative, resolve } from 'node:path';
-import ts from 'typescript';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { importClosure, root } from './import-closure.js';
 
-const root = resolve(import.meta.dirname, '../..');
 const dockerfile = readFileSync(join(root, 'gpu-runner/Dockerfile'), 'utf8');
 const instructions = dockerfile
   .replace(/\\\n/g, ' ')
   .split('\n')
   .map((line) => line.trim())
   .filter((line) => line !== '' && !line.startsWith('#'));
-
-/** Files and packages reachable through imports (static and dynamic) from an entry point. */
-function importClosure(entry: string): { files: Set<string>; packages: Set<string> } {
-  const files = new Set<string>();
-  const packages = new Set<string>();
-  const visit = (file: string) => {
-    if (files.has(file)) return;
-    files.add(file);
-    const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
-    for (const { fileName } of info.importedFiles) {
-      if (fileName.startsWith('.')) {
-        const target = resolve(dirname(file), fileName.replace(/\.js$/, '.ts'));
-        if (!existsSync(target)) throw new Error(`${relative(root, file)} imports ${fileName}, which does not exist`);
-        visit(target);
-      } else if (!fileName.startsWith('node:') && !builtinModules.includes(fileName)) {
-        const parts = fileName.split('/');
-        packages.add(fileName.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
-      }
-    }
-  };
-  visit(join(root, entry));
-  return { files, packages };
-}
 
 describe('runner image', () => {
   it('GIVEN the Dockerfile THEN it is multi-stage: dependencies built apart from a CUDA 12 + cuDNN 9 runtime', () => {
