@@ -16,7 +16,13 @@ export interface ChatBots {
   stop(): Promise<void>;
 }
 
-export async function startChatBots(config: Config, bot: BotDeps, log: Logger): Promise<ChatBots> {
+/** Where the platform clients send their API calls; tests point them at recording servers on loopback. */
+export interface PlatformApis {
+  discord?: string;
+  slack?: string;
+}
+
+export async function startChatBots(config: Config, bot: BotDeps, log: Logger, apis: PlatformApis = {}): Promise<ChatBots> {
   const posters: PosterRegistry = {};
   const lines: string[] = [];
   const stops: Array<() => Promise<void>> = [];
@@ -29,7 +35,7 @@ export async function startChatBots(config: Config, bot: BotDeps, log: Logger): 
       const { wireDiscord } = await import('../bot/discord/wiring.js');
       const { startDiscordGateway } = await import('../bot/discord/gateway.js');
       const discordLog = (event: string, fields: Record<string, unknown>) => log.info(event, { component: 'discord', ...fields });
-      const wiring = wireDiscord(config, bot, { log: discordLog });
+      const wiring = wireDiscord(config, bot, { log: discordLog, ...(apis.discord ? { api: apis.discord } : {}) });
       const gateway = await startDiscordGateway({ token: config.discord.token, router: wiring.router, log: discordLog });
       stops.push(() => gateway.stop());
       posters.discord = wiring.poster;
@@ -40,7 +46,7 @@ export async function startChatBots(config: Config, bot: BotDeps, log: Logger): 
     const { slackTokensFrom, startSlackSocketMode } = await import('../bot/slack/socket-mode.js');
     const slack = slackTokensFrom(config);
     if (slack) {
-      const running = await startSlackSocketMode({ ...slack, bot, log: (event, fields) => log.info(event, { component: 'slack', ...fields }) });
+      const running = await startSlackSocketMode({ ...slack, bot, log: (event, fields) => log.info(event, { component: 'slack', ...fields }), ...(apis.slack ? { apiUrl: apis.slack } : {}) });
       stops.push(() => running.stop());
       posters.slack = running.poster;
       lines.push('slack      connected (Socket Mode)');

@@ -27,7 +27,7 @@ import { startWebPlayground, type WebPlayground } from '../bot/web/server.js';
 import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
 import { requeueUnfinished } from './requeue.js';
 import { startLocalStack, type LocalStack } from './stack.js';
-import { startChatBots, type ChatBots } from './chat-bots.js';
+import { startChatBots, type ChatBots, type PlatformApis } from './chat-bots.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** The trained demo model when it is there, else the engine's tiny random-weight test bundle (noise-like images). */
@@ -40,6 +40,8 @@ export interface SystemOptions {
   /** One line per part, for people. */
   say?: (line: string) => void;
   log?: Logger;
+  /** API base URLs for the chat clients (tests: recording servers on 127.0.0.1). */
+  platformApis?: PlatformApis;
 }
 
 export interface System {
@@ -92,7 +94,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const bot: BotDeps = { ...ports, moderation: createModerationPolicy(moderationConfigFromEnv(env)), maxPendingPerUser: stack.config.maxPendingPerUser };
     const web = new WebPoster(ports.blobs);
     const posters: PosterRegistry = { web };
-    const chat: ChatBots = await startChatBots(stack.config, bot, log);
+    const chat: ChatBots = await startChatBots(stack.config, bot, log, options.platformApis);
     cleanups.push(() => chat.stop());
     Object.assign(posters, chat.posters);
     for (const line of chat.lines) say(line);
