@@ -1,9 +1,9 @@
 /**
  * Least-privilege IAM statements for each role of the app, as plain data built from resource ARNs,
- * so they can be unit-tested without AWS. Each role touches only its own queues and key prefixes:
- *
- * Derived from the calls each process's code makes (test/infra/runner-permissions.test.ts records the
- * runner's real SQS/S3 requests and checks each against these statements):
+ * so they can be unit-tested without AWS. Each role touches only its own queues and key prefixes, and
+ * only with the calls its code makes: test/infra/runner-permissions.test.ts and function-permissions.test.ts
+ * record the real SQS/S3 requests of the runner, the bot commands and the dispatcher over the emulator and
+ * check that each is allowed and each granted SQS/S3 right is used.
  *
  * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
  * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
@@ -11,7 +11,7 @@
  * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write)                                     | describe, resize            |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
  * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
-
+ *
  * Roles that read the bucket may also list its key names (see listBucket).
  *
  * A few AWS actions cannot be scoped to a resource at all (`Describe*`, the ECR login token); they are
