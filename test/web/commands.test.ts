@@ -1,0 +1,63 @@
+/**
+ * The playground's text commands and the web request context (unit tests over in-memory ports):
+ * which handler each line reaches, the refusals for unknown commands and bad job ids, and that a
+ * retried request (same request id from the page) names the same job instead of making a second one.
+ */
+import { describe, expect, it } from 'vitest';
+import { createModerationPolicy } from '../../bot/moderation.js';
+import { PLAYGROUND_CHANNEL, runButton, runCommand, webContext } from '../../bot/web/commands.js';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.js';
+
+function deps() {
+  return { queue: new MemoryJobQueue(), events: new MemoryEventBus(), blobs: new MemoryBlobStore(), moderation: createModerationPolicy({ blocklist: ['gore'] }), randomSeed: () => 7 };
+}
+const SESSION = '0123456789abcdef';
+
+describe('GIVEN the playground prompt box', () => {
+  it('WHEN a line is bare text or /imagine THEN both make an imagine job for this session in the playground channel', async () => {
+    const bot = deps();
+    const bare = await runCommand(bot, SESSION, 'a red circle --seed 3', 'request-0001');
+    const slash = await runCommand(bot, SESSION, '/imagine a blue square', 'request-0002');
+    expect(bare).toMatchObject({ kind: 'accepted', duplicate: false });
+    expect(slash).toMatchObject({ kind: 'accepted', duplicate: false });
+    expect(bot.queue.sent.map((job) => [job.kind, job.request.prompt, job.requester, job.delivery])).toEqual([
+      ['imagine', 'a red circle', { platform: 'web', userId: SESSION, channelId: PLAYGROUND_CHANNEL }, { platform: 'web', sessionId: SESSION }],
+      ['imagine', 'a blue square', { platform: 'web', userId: SESSION, channelId: PLAYGROUND_CHANNEL }, { platform: 'web', sessionId: SESSION }],
+    ]);
+  });
+
+  it('WHEN the page retries a request with the same id THEN the same job is named and nothing new is queued', async () => {
+    const bot = deps();
+    const first = await runCommand(bot, SESSION, 'a red circle', 'request-0003');
+    const again = await runCommand(bot, SESSION, 'a red circle', 'request-0003');
+    expect(first.kind === 'accepted' && again.kind === 'accepted' && again.jobId === first.jobId && again.duplicate).toBe(true);
+    expect(bot.queue.sent).toHaveLength(1);
+  });
+
+  it('WHEN the request id is missing or malformed THEN each request gets a fresh one', () => {
+    expect(webContext(SESSION, undefined).sourceId).not.toBe(webContext(SESSION, undefined).sourceId);
+    expect(webContext(SESSION, 'x').sourceId).not.toBe(webContext(SESSION, 'x').sourceId);
+    expect(webContext(SESSION, 'request-0004').sourceId).toBe(`web:${SESSION}:request-0004`);
+  });
+
+  it('WHEN a line is a bad option, a blocked word, an unknown command or /info with a bad id THEN the refusal names the problem', async () => {
+    const bot = deps();
+    expect(await runCommand(bot, SESSION, 'a fox --ar 0:5')).toEqual({ kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21, e.g. 16:9' });
+    expect(await runCommand(bot, SESSION, 'so much gore')).toMatchObject({ kind: 'rejected', code: 'blocked_prompt' });
+    expect(await runCommand(bot, SESSION, '/paint a fox')).toEqual({ kind: 'rejected', code: 'unknown_command', message: 'Unknown command /paint. Try /imagine a lighthouse at dusk --ar 3:2, or /info.' });
+    expect(await runCommand(bot, SESSION, '/info ../../etc')).toMatchObject({ kind: 'rejected', code: 'invalid_job_id' });
+    expect(bot.queue.sent).toEqual([]);
+  });
+
+  it('WHEN /info is sent alone or with a job id THEN the usage or the job details come back', async () => {
+    const bot = deps();
+    const made = await runCommand(bot, SESSION, 'a red circle --seed 3', 'request-0005');
+    if (made.kind !== 'accepted') throw new Error('not accepted');
+    expect(await runCommand(bot, SESSION, '/info')).toMatchObject({ kind: 'info', title: 'Your usage', lines: expect.arrayContaining(['In progress: 1 of 3 allowed at once']) });
+    expect(await runCommand(bot, SESSION, `/info ${made.jobId}`)).toMatchObject({ kind: 'info', title: `Job ${made.jobId}` });
+  });
+
+  it('WHEN a button id is tampered with THEN pressButton refuses it', async () => {
+    expect(await runButton(deps(), SESSION, 'upscale:j1:9')).toMatchObject({ kind: 'rejected', code: 'invalid_button_id' });
+  });
+});
