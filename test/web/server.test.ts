@@ -1,0 +1,74 @@
+/**
+ * The playground server's edges, over HTTP against the emulator (no model needed): the session
+ * cookie, what /api/image will and will not serve, refused cross-origin posts, and readable
+ * answers to malformed requests.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createModerationPolicy } from '../../bot/moderation.js';
+import { WebPoster } from '../../bot/web/poster.js';
+import { startWebPlayground, type WebPlayground } from '../../bot/web/server.js';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+
+let emulator: TestEmulator;
+let web: WebPlayground;
+
+beforeAll(async () => {
+  emulator = await startTestEmulator();
+  const bot = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }) };
+  web = await startWebPlayground({ bot, poster: new WebPoster(emulator.ports.blobs), port: 0 });
+});
+
+afterAll(async () => {
+  await web?.stop();
+  await emulator?.stop();
+});
+
+const url = (path: string) => new URL(path, web.url).href;
+
+describe('GIVEN the playground server', () => {
+  it('WHEN the page is opened THEN it is served with a session cookie that later requests keep', async () => {
+    const page = await fetch(url('/'));
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const cookie = page.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/^cascade_session=[a-f0-9]{24}; Path=\/; HttpOnly; SameSite=Strict/);
+    const session = cookie.split(';')[0]!;
+    const messages = (await (await fetch(url('/api/messages'), { headers: { cookie: session } })).json()) as { sessionId: string };
+    expect(`cascade_session=${messages.sessionId}`).toBe(session);
+  });
+
+  it('WHEN an image is asked for THEN only jobs/{id}/ images are served, with their type, and others get a sentence', async () => {
+    const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10]);
+    await emulator.ports.blobs.put('jobs/j1/image-1.png', png, 'image/png');
+    await emulator.ports.blobs.put('pending/web/x/1-j1', 'secret-ish', 'text/plain');
+    const ok = await fetch(url('/api/image?key=jobs/j1/image-1.png'));
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('content-type')).toBe('image/png');
+    expect(new Uint8Array(await ok.arrayBuffer())).toEqual(png);
+    for (const key of ['pending/web/x/1-j1', 'jobs/j1/job.json', 'jobs/../pending/web/x/1-j1', 'jobs/j1/latent-1.f32']) {
+      const refused = await fetch(url(`/api/image?key=${encodeURIComponent(key)}`));
+      expect(refused.status).toBe(400);
+      expect(((await refused.json()) as { error: string }).error).toBe('key must name an image under jobs/{id}/');
+    }
+    const missing = await fetch(url('/api/image?key=jobs/j2/image-1.png'));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toContain('No image at jobs/j2/image-1.png');
+  });
+
+  it('WHEN another site posts a command THEN it is refused and nothing is queued', async () => {
+    const response = await fetch(url('/api/command'), { method: 'POST', headers: { origin: 'http://evil.example', 'content-type': 'application/json' }, body: JSON.stringify({ text: 'a fox' }) });
+    expect(response.status).toBe(403);
+    expect((await emulator.ports.queue.depth()).visible).toBe(0);
+  });
+
+  it('WHEN a request is malformed THEN the answer says what was expected', async () => {
+    const post = (path: string, body: string) => fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(await (await post('/api/command', 'not json')).json()).toEqual({ error: 'The body must be a JSON object.' });
+    expect(await (await post('/api/command', '{"prompt":"a fox"}')).json()).toEqual({ error: 'Send { "text": "/imagine …" }.' });
+    expect(await (await post('/api/button', '{}')).json()).toEqual({ error: 'Send { "customId": "upscale:j…:2" }.' });
+    expect((await post('/api/command', JSON.stringify({ text: 'x'.repeat(20_000) }))).status).toBe(400);
+    const lost = await fetch(url('/nowhere'));
+    expect(lost.status).toBe(404);
+    expect(await lost.json()).toEqual({ error: 'Nothing at GET /nowhere.' });
+  });
+});
