@@ -41,6 +41,7 @@ interface ObjectMeta {
 type Mutation = { kind: 'write'; bucket: string; key: string } | { kind: 'remove'; bucket: string; keys: string[] };
 
 const MAX_NAME = 200;
+const RESTORE_BATCH = 16;
 
 export class S3DiskMirror {
   readonly #dir: string;
@@ -77,21 +78,21 @@ export class S3DiskMirror {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }
 
-  /** PUTs every saved object back through the S3 API; returns how many. The bucket must exist. */
+  /** PUTs every saved object back through the S3 API, 16 at a time; returns how many. The bucket must exist. */
   async restore(s3: S3Client): Promise<number> {
     await mkdir(join(this.#dir, 'meta'), { recursive: true });
-    const metas = (await readdir(join(this.#dir, 'meta'))).filter((name) => name.endsWith('.json'));
+    const names = (await readdir(join(this.#dir, 'meta'))).filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length));
     this.#restoring = true;
     let restored = 0;
+    const restoreOne = async (name: string) => {
+      const meta = JSON.parse(await readFile(join(this.#dir, 'meta', `${name}.json`), 'utf8')) as ObjectMeta;
+      const body = await readFile(join(this.#dir, 'objects', name)).catch(() => null);
+      if (!body) return;
+      await s3.send(new PutObjectCommand({ Bucket: meta.bucket, Key: meta.key, Body: body, ContentType: meta.contentType }));
+      restored++;
+    };
     try {
-      for (const metaName of metas) {
-        const name = metaName.slice(0, -'.json'.length);
-        const meta = JSON.parse(await readFile(join(this.#dir, 'meta', metaName), 'utf8')) as ObjectMeta;
-        const body = await readFile(join(this.#dir, 'objects', name)).catch(() => null);
-        if (!body) continue;
-        await s3.send(new PutObjectCommand({ Bucket: meta.bucket, Key: meta.key, Body: body, ContentType: meta.contentType }));
-        restored++;
-      }
+      for (let i = 0; i < names.length; i += RESTORE_BATCH) await Promise.all(names.slice(i, i + RESTORE_BATCH).map(restoreOne));
     } finally {
       this.#restoring = false;
     }
