@@ -49,11 +49,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   });
 
   it('WHEN a prompt is sent THEN its message goes queued → running with progress → done with four tiles that decode to non-blank images', async () => {
-    await page.fill('#prompt', `/imagine ${PROMPT} ${FIRST_OPTIONS}`);
-    await page.press('#prompt', 'Enter');
-    const article = page.locator('article.msg').last();
-    parentId = (await article.getAttribute('data-job', { timeout: 10_000 })) ?? '';
-    expect(parentId).toMatch(/^j[0-9a-f]{31}$/);
+    parentId = await send(page, `/imagine ${PROMPT} ${FIRST_OPTIONS}`);
     const running = await page.waitForSelector(`article[data-job="${parentId}"]:is([data-status="running"], [data-status="completed"])`, { timeout: 30_000 });
     if ((await running.getAttribute('data-status')) === 'running') await page.screenshot({ path: `${ARTIFACTS}/playground-running.png` });
     const done = page.locator(`article[data-job="${parentId}"][data-status="completed"]`);
@@ -149,6 +145,16 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await page.locator('.ephemeral.error').last().click();
   }, TIMEOUT);
 
+  it('WHEN the owner presses ❌ while the job runs THEN it ends cancelled with 🔄 Try again, ℹ️ and 🗑️', async () => {
+    const jobId = await send(page, `${PROMPT} --seed 5 --steps 100 --size large`);
+    await page.locator(`article[data-job="${jobId}"][data-status="running"] button[data-custom-id="cancel:${jobId}:0"]`).click({ timeout: 20_000 });
+    await page.locator(`article[data-job="${jobId}"][data-status="cancelled"]`).waitFor({ timeout: 20_000 });
+    expect(await page.locator(`article[data-job="${jobId}"] .status`).textContent()).toBe('Cancelled');
+    const buttons = await page.locator(`article[data-job="${jobId}"] button`).evaluateAll((all) => all.map((b) => b.getAttribute('data-custom-id')));
+    expect(buttons).toEqual([`reroll:${jobId}:0`, `info:${jobId}:0`, `delete:${jobId}:0`]);
+    expect(await system.ports.blobs.exists(`jobs/${jobId}/result.json`)).toBe(false);
+  }, TIMEOUT);
+
   it('WHEN the whole stack restarts THEN the channel, its grids and the gallery with prompts, seeds and lineage are still there', async () => {
     await page.locator(`article[data-job="${parentId}"]`).scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${ARTIFACTS}/playground.png` });
@@ -190,6 +196,17 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   }, TIMEOUT);
 });
+
+/** Types a line into the prompt box and returns the id of the message it creates. */
+async function send(page: Page, text: string): Promise<string> {
+  const before = await page.locator('article.msg').count();
+  await page.fill('#prompt', text);
+  await page.press('#prompt', 'Enter');
+  await expect.poll(() => page.locator('article.msg').count(), { timeout: 10_000 }).toBe(before + 1);
+  const jobId = (await page.locator('article.msg').last().getAttribute('data-job')) ?? '';
+  expect(jobId).toMatch(/^j[0-9a-f]{31}$/);
+  return jobId;
+}
 
 /** Records every status (and status line) each job message shows, as the DOM changes. */
 async function recordStatuses(page: Page): Promise<void> {
