@@ -10,13 +10,15 @@
  *   row 'upscale':     U1 U2 U3 U4 🔄
  *   row 'vary_subtle': V1 V2 V3 V4 ℹ️
  *   row 'vary_strong': V1+ V2+ V3+ V4+ 🗑️     (strong variations)
+ *   row 'remix':       R1 R2 R3 R4            (a strong variation with a new prompt; only where the
+ *                                             platform opens a text dialog for it: Discord, Slack)
  * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️.
  * While queued or running: one row with ❌ Cancel. Failed or cancelled: 🔄 (try again), ℹ️, 🗑️.
  *
  * @example
  *   buildJobMessage(job, { phase: 'queued', position: 2, updatedAt: 0 }).statusLine // → 'Queued · position 2'
  */
-import type { GenerationRequest, Job, ParentRef, Requester, Result, StageName } from '../core/job.js';
+import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, StageName } from '../core/job.js';
 import { encodeButtonId, type ButtonAction } from './custom-id.js';
 import type { JobPhase, JobState } from './job-state.js';
 
@@ -34,7 +36,7 @@ export interface MessageButton {
   disabled: boolean;
 }
 
-export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'single' | 'pending' | 'failed';
+export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'single' | 'pending' | 'failed';
 
 export interface ButtonRow {
   kind: ButtonRowKind;
@@ -164,6 +166,12 @@ function button(jobId: string, action: ButtonAction, index: number, label: strin
   return { action, index, customId, label, style, disabled: false, ...(emoji ? { emoji } : {}) };
 }
 
+/**
+ * Where a Remix press opens a dialog for the new prompt (Discord: a modal; Slack: views.open). The web
+ * playground has no such dialog yet, so it shows no Remix buttons rather than buttons that can only refuse.
+ */
+const REMIX_DIALOG_PLATFORMS: ReadonlySet<Platform> = new Set(['discord', 'slack']);
+
 function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefined): ButtonRow[] {
   const id = job.id;
   if (status === 'queued' || status === 'waking' || status === 'running') {
@@ -190,5 +198,6 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
     { kind: 'upscale', buttons: [...tiles.map((t) => button(id, 'upscale', t, `U${t}`, 'secondary')), button(id, 'reroll', 0, '', 'primary', '🔄')] },
     { kind: 'vary_subtle', buttons: [...tiles.map((t) => button(id, 'vary_subtle', t, `V${t}`, 'secondary')), button(id, 'info', 0, '', 'secondary', 'ℹ️')] },
     { kind: 'vary_strong', buttons: [...tiles.map((t) => button(id, 'vary_strong', t, `V${t}+`, 'secondary')), button(id, 'delete', 0, '', 'danger', '🗑️')] },
+    ...(REMIX_DIALOG_PLATFORMS.has(job.delivery.platform) ? [{ kind: 'remix' as const, buttons: tiles.map((t) => button(id, 'remix', t, `R${t}`, 'secondary')) }] : []),
   ];
 }

@@ -8,7 +8,8 @@
  * pure checks (allow-lists, option syntax, blocked words) run before the placeholder so a refused
  * prompt never appears in the channel; if the handler still refuses (cap, permissions), the
  * placeholder is deleted and the reason goes to the actor only. A redelivered request (Events API
- * retries carry X-Slack-Retry-Num) names the same job id and posts nothing new.
+ * retries carry X-Slack-Retry-Num) names the same job id and posts nothing new. A Remix press opens
+ * a dialog (remix.ts); its submission makes the job like any other button press.
  */
 import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
@@ -23,6 +24,7 @@ import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.j
 import { JobIdSchema } from '../../core/job.js';
 import { renderNotice } from './blocks.js';
 import { renderReply } from './replies.js';
+import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.js';
 import type { SlackMessage } from './block-limits.js';
 import { platformErrorOf } from './poster.js';
 import {
@@ -107,7 +109,13 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
         await startJob(client, ctx, undefined, tell, (withMessage) => pressButton(bot, withMessage, customId));
         return;
       }
-      if (action === 'remix') return void (await tell(renderNotice('Remix is not available in Slack yet: use /imagine with a new prompt.')));
+      if (action === 'remix') {
+        // The prompt comes from a dialog; its submission (below) makes the job where this message is.
+        const { index } = decodeButtonId(customId);
+        const origin = { customId, channelId: ctx.requester.channelId, ...(ctx.requester.workspaceId ? { teamId: ctx.requester.workspaceId } : {}), ...(ctx.requester.threadId ? { threadTs: ctx.requester.threadId } : {}) };
+        await client.views.open({ trigger_id: payload.trigger_id, view: remixView(origin, index) });
+        return;
+      }
       const reply = await pressButton(bot, ctx, customId);
       const messageTs = payload.container?.message_ts ?? payload.message?.ts;
       if (reply.kind === 'done' && reply.action === 'deleted' && messageTs) {
@@ -119,11 +127,21 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
     });
   });
 
+  app.view(REMIX_CALLBACK_ID, async ({ ack, body, client }) => {
+    await ack();
+    // Until the submission is read there is no channel to answer in; the failure is still logged.
+    let tell: Tell = async () => undefined;
+    await guarded(log, 'remix', (message) => tell(message), async () => {
+      const { ctx, customId, text } = parseRemixSubmission(body);
+      tell = ephemeralIn(client, ctx.requester.channelId, ctx.requester.userId, ctx.requester.threadId);
+      await startJob(client, ctx, text, tell, (withMessage) => pressButton(bot, withMessage, customId, text));
+    });
+  });
+
   app.event('app_mention', async ({ body, client, context }) => {
     const payload = parsePayload(AppMentionSchema, 'app_mention event', body);
     const ctx = appMentionContext(payload);
-    const tell: Tell = (message) =>
-      client.chat.postEphemeral({ channel: payload.event.channel, user: payload.event.user, ...(payload.event.thread_ts ? { thread_ts: payload.event.thread_ts } : {}), ...message });
+    const tell = ephemeralIn(client, payload.event.channel, payload.event.user, payload.event.thread_ts);
     const prompt = mentionPrompt(payload.event.text);
     if (context.retryNum) log('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
     await guarded(log, 'mention', tell, () => startJob(client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt)));
@@ -237,6 +255,11 @@ export function parseSettingsText(text: string): SettingsInput {
 async function isWorkspaceAdmin(client: WebClient, userId: string): Promise<boolean> {
   const info = await client.users.info({ user: userId });
   return Boolean(info.user?.is_admin || info.user?.is_owner || info.user?.is_primary_owner);
+}
+
+/** An ephemeral message to `user` in the channel (and thread), for requests that carry no response_url. */
+function ephemeralIn(client: WebClient, channel: string, user: string, threadTs: string | undefined): Tell {
+  return (message) => client.chat.postEphemeral({ channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...message });
 }
 
 function ephemeralVia(respond: RespondFn, extra: { replace_original?: boolean } = {}): Tell {

@@ -14,6 +14,15 @@
 import { z } from 'zod';
 import type { Delivery, Requester } from '../../core/job.js';
 import type { CommandContext } from '../commands/context.js';
+import { decodeButtonId } from '../custom-id.js';
+
+function isRemixButtonId(id: string): boolean {
+  try {
+    return decodeButtonId(id).action === 'remix';
+  } catch {
+    return false;
+  }
+}
 
 const SlackId = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,31}$/, 'must be a Slack id such as C0123ABCD');
 const SlackTs = z.string().regex(/^\d{1,12}\.\d{1,9}$/, 'must be a Slack timestamp such as 1700000000.000100');
@@ -41,6 +50,32 @@ export const BlockActionSchema = z.object({
   actions: z.array(z.object({ action_id: z.string().min(1).max(255), action_ts: z.string().max(64).optional() })).min(1),
 });
 export type BlockActionPayload = z.infer<typeof BlockActionSchema>;
+
+/**
+ * A submitted Remix dialog (bot/slack/remix.ts). `private_metadata` is what the bot put there when it
+ * opened the dialog; Slack keeps it server-side and returns it with the signed submission.
+ */
+export const RemixSubmissionSchema = z.object({
+  type: z.literal('view_submission'),
+  user: z.object({ id: SlackId }),
+  team: z.object({ id: SlackId }).nullable().optional(),
+  view: z.object({
+    id: z.string().min(1).max(64),
+    callback_id: z.literal('remix'),
+    private_metadata: z.string().max(3000),
+    state: z.object({ values: z.object({ prompt: z.object({ prompt: z.object({ value: z.string().max(4000).nullable().optional() }) }) }) }),
+  }),
+});
+export type RemixSubmissionPayload = z.infer<typeof RemixSubmissionSchema>;
+
+/** Where a remix's result goes: the channel (and thread) of the message whose R button was pressed. */
+export const RemixOriginSchema = z.object({
+  customId: z.string().min(1).max(255).refine(isRemixButtonId, 'must be the id of a Remix button (remix:<job id>:<tile>)'),
+  channelId: SlackId,
+  teamId: SlackId.optional(),
+  threadTs: SlackTs.optional(),
+});
+export type RemixOrigin = z.infer<typeof RemixOriginSchema>;
 
 export const AppMentionSchema = z.object({
   team_id: SlackId,
@@ -92,6 +127,11 @@ export function slashCommandContext(payload: SlashCommandPayload): CommandContex
 export function blockActionContext(payload: BlockActionPayload): CommandContext {
   const threadTs = payload.container?.thread_ts ?? payload.message?.thread_ts;
   return contextOf(payload.team?.id ?? undefined, payload.channel.id, payload.user.id, `slack:${payload.trigger_id}`, threadTs);
+}
+
+/** One dialog is submitted once: its view id names the job, so a redelivered submission names the same one. */
+export function remixSubmissionContext(payload: RemixSubmissionPayload, origin: RemixOrigin): CommandContext {
+  return contextOf(origin.teamId ?? payload.team?.id ?? undefined, origin.channelId, payload.user.id, `slack:view:${payload.view.id}`, origin.threadTs);
 }
 
 /** A channel message has a unique ts per channel: a retried event (X-Slack-Retry-Num) names the same job. */

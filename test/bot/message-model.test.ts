@@ -98,6 +98,24 @@ describe('message model', () => {
     }
   });
 
+  it.each([
+    ['discord', { platform: 'discord' as const, applicationId: '1', interactionToken: 't', tokenIssuedAt: 0, channelId: 'c1' }],
+    ['slack', { platform: 'slack' as const, channelId: 'C1' }],
+  ])('GIVEN a completed grid delivered to %s (which opens a dialog for the new prompt) THEN a fourth row R1–R4 remixes each tile', (_platform, delivery) => {
+    const chat = makeJob({ delivery });
+    const message = buildJobMessage(chat, { phase: 'completed', result: makeResult(chat), updatedAt: 0 });
+    expect(message.buttonRows.map((row) => row.kind)).toEqual(['upscale', 'vary_subtle', 'vary_strong', 'remix']);
+    expect(message.buttonRows[3]!.buttons.map((b) => [b.label, b.customId])).toEqual([1, 2, 3, 4].map((tile) => [`R${tile}`, `remix:${chat.id}:${tile}`]));
+  });
+
+  it('GIVEN the web playground (no remix dialog) or a single image THEN no remix buttons', () => {
+    expect(job.delivery.platform).toBe('web');
+    const web = buildJobMessage(job, { phase: 'completed', result: makeResult(job), updatedAt: 0 });
+    const upscale = makeJob({ id: 'jup', kind: 'upscale', parent: { jobId: 'jparent', index: 2 }, delivery: { platform: 'slack', channelId: 'C1' } });
+    const single = buildJobMessage(upscale, { phase: 'completed', result: makeResult(upscale, 1), updatedAt: 0 });
+    for (const message of [web, single]) expect(message.buttonRows.flatMap((row) => row.buttons).some((b) => b.action === 'remix')).toBe(false);
+  });
+
   it('GIVEN a single upscaled image THEN vary subtle/strong, ℹ️ and 🗑️ for that tile', () => {
     const upscale = makeJob({ id: 'jup', kind: 'upscale', parent: { jobId: 'jparent', index: 2 } });
     const message = buildJobMessage(upscale, { phase: 'completed', result: { ...makeResult(upscale, 1), images: [{ ...makeResult(upscale, 1).images[0]!, index: 1 }] }, updatedAt: 0 });

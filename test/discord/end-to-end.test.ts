@@ -84,6 +84,7 @@ describe('GIVEN the bot, the queue, a runner and the dispatcher on loopback', ()
       'upscale:1', 'upscale:2', 'upscale:3', 'upscale:4', 'reroll:0',
       'vary_subtle:1', 'vary_subtle:2', 'vary_subtle:3', 'vary_subtle:4', 'info:0',
       'vary_strong:1', 'vary_strong:2', 'vary_strong:3', 'vary_strong:4', 'delete:0',
+      'remix:1', 'remix:2', 'remix:3', 'remix:4',
     ]);
 
     // The attached bytes are the grid the runner stored (or a smaller re-encoding of it).

@@ -286,7 +286,7 @@ describe('GIVEN a finished grid and its buttons', () => {
     const edit = await api.waitFor((r) => r.method === 'PATCH' && r.path === `/webhooks/${APP_ID}/${payload.token}/messages/@original`);
     expect(edit.files).toHaveLength(1);
     expect([...edit.files[0]!.bytes]).toEqual([1, 2, 3]);
-    expect((edit.json as { components: unknown[] }).components).toHaveLength(3);
+    expect((edit.json as { components: unknown[] }).components).toHaveLength(4);
   });
 
   it('WHEN a manager opens the buttons to everyone THEN another user may upscale; a non-manager may not change it', async () => {

@@ -27,6 +27,18 @@ describe('renderDiscordMessage', () => {
     for (const actionRow of message.components!) expect(actionRow.components.length).toBeLessThanOrEqual(5);
   });
 
+  it('GIVEN a finished grid THEN four rows: U1–U4 🔄, V1–V4 ℹ️, V1+–V4+ 🗑️ and R1–R4, whose ids open the remix dialog per tile', () => {
+    const message = renderDiscordMessage(buildJobMessage(job, states[3]![1]));
+    const rows = message.components!.map((actionRow) => actionRow.components.map((b) => ('label' in b && b.label) || ('emoji' in b && b.emoji?.name) || ''));
+    expect(rows).toEqual([
+      ['U1', 'U2', 'U3', 'U4', '🔄'],
+      ['V1', 'V2', 'V3', 'V4', 'ℹ️'],
+      ['V1+', 'V2+', 'V3+', 'V4+', '🗑️'],
+      ['R1', 'R2', 'R3', 'R4'],
+    ]);
+    expect(message.components![3]!.components.map((b) => ('custom_id' in b ? b.custom_id : ''))).toEqual([1, 2, 3, 4].map((tile) => `remix:${job.id}:${tile}`));
+  });
+
   it('GIVEN a 2000-character prompt THEN the title is cut to 256 and the message still validates', () => {
     const long = { ...job, request: { ...job.request, prompt: 'storm '.repeat(333) } };
     const message = renderDiscordMessage(buildJobMessage(long, states[0]![1]));

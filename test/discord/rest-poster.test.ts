@@ -28,7 +28,7 @@ afterAll(async () => api.stop());
 afterEach(() => api.clear());
 
 describe('DiscordRestPoster', () => {
-  it('GIVEN a fresh token and a finished grid THEN it PATCHes @original as multipart with the grid, the embed and U/V/🔄/ℹ️/🗑️ rows, without the bot token', async () => {
+  it('GIVEN a fresh token and a finished grid THEN it PATCHes @original as multipart with the grid, the embed and U/V/🔄/ℹ️/🗑️/R rows, without the bot token', async () => {
     const job = discordJob();
     const ids = memoryIds();
     await poster({ botToken: BOT_TOKEN, ids }).deliver(job, completedMessage(job), { bytes: png, contentType: 'image/png', fileName: `grid-${job.id}.png` });
@@ -55,6 +55,7 @@ describe('DiscordRestPoster', () => {
       ['U1', 'U2', 'U3', 'U4', '🔄'],
       ['V1', 'V2', 'V3', 'V4', 'ℹ️'],
       ['V1+', 'V2+', 'V3+', 'V4+', '🗑️'],
+      ['R1', 'R2', 'R3', 'R4'],
     ]);
     const decoded = body.components.flatMap((row) => row.components.map((b) => decodeButtonId(b.custom_id)));
     expect(decoded.every((id) => id.jobId === job.id)).toBe(true);

@@ -15,17 +15,20 @@ function buttonTexts(blocks: SlackBlock[]): string[][] {
 }
 
 describe('renderSlackMessage', () => {
-  it('GIVEN a finished grid THEN it shows the image and U1–U4 🔄, V1–V4 ℹ️, V1+–V4+ 🗑️ with decodable, unique action ids', () => {
+  it('GIVEN a finished grid THEN it shows the image and U1–U4 🔄, V1–V4 ℹ️, V1+–V4+ 🗑️, R1–R4 with decodable, unique action ids', () => {
     const rendered = renderSlackMessage(buildJobMessage(job, done), { imageFileId: 'F0123ABCDE' });
-    expect(rendered.blocks.map((b) => b.type)).toEqual(['section', 'context', 'context', 'image', 'actions', 'actions', 'actions']);
+    expect(rendered.blocks.map((b) => b.type)).toEqual(['section', 'context', 'context', 'image', 'actions', 'actions', 'actions', 'actions']);
     expect(buttonTexts(rendered.blocks)).toEqual([
       ['U1', 'U2', 'U3', 'U4', '🔄'],
       ['V1', 'V2', 'V3', 'V4', 'ℹ️'],
       ['V1+', 'V2+', 'V3+', 'V4+', '🗑️'],
+      ['R1', 'R2', 'R3', 'R4'],
     ]);
     const ids = rendered.blocks.flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => e.action_id) : []));
-    expect(new Set(ids).size).toBe(15);
-    expect(ids.map((id) => decodeButtonId(id).jobId)).toEqual(Array(15).fill(job.id));
+    expect(new Set(ids).size).toBe(19);
+    expect(ids.map((id) => decodeButtonId(id).jobId)).toEqual(Array(19).fill(job.id));
+    expect(ids.slice(15)).toEqual([1, 2, 3, 4].map((tile) => `remix:${job.id}:${tile}`));
+    expect(rendered.blocks.at(-1)).toMatchObject({ type: 'actions', block_id: 'row:remix' });
     expect(rendered.blocks.find((b) => b.type === 'image')).toMatchObject({ slack_file: { id: 'F0123ABCDE' }, block_id: 'image:F0123ABCDE', alt_text: job.request.prompt });
   });
 

@@ -54,7 +54,7 @@ describe('SlackPoster', () => {
     expect(complete!.params.channel_id).toBeUndefined();
     const blocks = JSON.parse(update!.params.blocks!) as Array<{ type: string; slack_file?: { id: string } }>;
     expect(blocks.find((b) => b.type === 'image')?.slack_file).toEqual({ id: fileId });
-    expect(blocks.filter((b) => b.type === 'actions')).toHaveLength(3);
+    expect(blocks.filter((b) => b.type === 'actions')).toHaveLength(4);
     expect(api.uploads.get(fileId)?.completed).toBe(true);
   });
 

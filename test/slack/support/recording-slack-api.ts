@@ -2,7 +2,7 @@
  * A stand-in for slack.com/api on 127.0.0.1 that records every Web API call and answers like Slack.
  *
  * Point a WebClient at it with `slackApiUrl: api.url`. It answers the methods the bot uses
- * (auth.test, chat.postMessage, chat.update, chat.postEphemeral, chat.delete, files.getUploadURLExternal,
+ * (auth.test, chat.postMessage, chat.update, chat.postEphemeral, chat.delete, views.open, files.getUploadURLExternal,
  * the upload URL itself, files.completeUploadExternal) and keeps the newest text/blocks of each
  * message, so tests can assert the message a user would finally see. `script(method, …)` queues
  * canned answers (a 429 with Retry-After, a platform error) for the next calls of one method.
@@ -123,6 +123,8 @@ export class RecordingSlackApi {
         return this.messages.delete(params.ts ?? '') ? { ok: true } : { ok: false, error: 'message_not_found' };
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.newTs() };
+      case 'views.open':
+        return { ok: true, view: { id: `V${String(this.nextFile++).padStart(10, '0')}`, ...(JSON.parse(params.view ?? '{}') as object) } };
       case 'users.info':
         return { ok: true, user: { id: params.user, is_admin: params.user === 'UADMIN', is_owner: false } };
       case 'files.getUploadURLExternal': {
