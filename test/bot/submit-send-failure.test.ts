@@ -3,7 +3,6 @@
  * pending marker before the send, so it has to take them back. Real S3 (emulator) with an SQS endpoint
  * on a closed loopback port.
  */
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsPorts } from '../../core/aws/index.js';
 import { loadConfig } from '../../core/config.js';
@@ -15,17 +14,8 @@ import { listPending } from '../../core/pending.js';
 import type { BlobStore } from '../../core/ports.js';
 import { submitJob } from '../../bot/submit.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { closedPort } from '../support/closed-port.js';
 import { alice, makeJob } from './support/fixtures.js';
-
-/** A loopback port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 describe('GIVEN a user with a cap of 1 and a queue that cannot be reached', () => {
   let emulator: TestEmulator;

@@ -12,6 +12,7 @@ import { createSlackApp } from '../../bot/slack/app.js';
 import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { takeJobs } from '../support/drain-jobs.js';
+import { closedPort } from '../support/closed-port.js';
 import { RecordingSlackApi } from './support/recording-slack-api.js';
 import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.js';
 import { resultOf } from './support/fixtures.js';
@@ -170,7 +171,7 @@ describe('Slack HTTP endpoint (AwsLambdaReceiver)', () => {
   });
 
   it('GIVEN the queue is unreachable THEN the placeholder is removed and the actor is told to try again', async () => {
-    const deadQueue = createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }), { maxAttempts: 1 });
+    const deadQueue = createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${await closedPort()}` }), { maxAttempts: 1 });
     const bot = { ...emulator.ports, queue: deadQueue.queue, events: deadQueue.events, moderation: createModerationPolicy({ blocklist: [] }) };
     const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url, retryConfig: { retries: 0 } }, { bot });
     const broken = await createSlackEventsHandler(receiver!);
