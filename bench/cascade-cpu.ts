@@ -7,8 +7,9 @@
  *    TS work = (Stage C + Stage B phase time) − (time awaiting onnxruntime in those stages), i.e. CFG, sampler, noise,
  *    stacking, fp16/fp32 conversion and feed building, stage setup included (an upper bound).
  * 2. Real Stable Cascade shapes at 1024², 4 tiles, with a stand-in model that returns a ready ε (no inference): the
- *    TS work of one step of Stage C (CFG 4, ρ 0.7: [8, 16, 24, 24]) and Stage B (CFG 1.1: [8, 4, 256, 256]) with fp16
- *    I/O conversion, to set against the GPU ms per step of bench/cascade-gpu-step.ts (tools/export/README.md).
+ *    TS work of one step of Stage C (CFG 4, ρ 0.7: model batch [8, 16, 24, 24]) and Stage B (official CFG 1.1:
+ *    [8, 4, 256, 256]; diffusers, no CFG: [4, 4, 256, 256]), with float32 graph I/O (the exporter's default) and with
+ *    float16 I/O (conversion on this thread), to set against the GPU ms per step of bench/cascade-gpu-step.ts.
  */
 import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
 import { createBatchNoise, createSeededNoise } from '../gpu-runner/cascade/noise.js';
@@ -47,30 +48,35 @@ async function fixtureRun(): Promise<void> {
   await generator.dispose();
 }
 
-async function realShapeStep(label: string, dims: [number, number, number, number], cfg: number, rho: number, steps: number): Promise<void> {
+async function realShapeStep(label: string, dims: [number, number, number, number], cfg: number, rho: number, steps: number, io: 'float32' | 'float16'): Promise<void> {
   const [batch, c, h, w] = dims;
   const n = batch * c * h * w;
-  const eps = new Float32Array(2 * n).map((_, i) => Math.sin(i)); // stand-in ε for [cond; uncond]
-  const feed = new FloatFeed('float16');
-  const fetch = new FloatFetch('float16');
+  const rows = cfg > 1 ? 2 * batch : batch;
+  const eps = new Float32Array((rows / batch) * n).map((_, i) => Math.sin(i)); // stand-in ε ([cond; uncond] when guided)
+  const feed = new FloatFeed(io);
+  const fetch = new FloatFetch(io);
   const sampler = new GdfSampler({ steps, tStart: 1, shift: 2, rho, rMode: 'gdf', final: 'x0' });
   const init = new Float32Array(n);
   createBatchNoise([1, 2, 3, 4].map((s) => createSeededNoise(s, 0))).fill(init);
   const noise = createBatchNoise([1, 2, 3, 4].map((s) => createSeededNoise(s, 1)));
-  const fetched = fetch.tensor([2 * batch, c, h, w]);
-  (fetched.data as Uint16Array).set(feed.tensor(eps, [2 * batch, c, h, w]).data as Uint16Array); // the "graph output", once
+  const fetched = fetch.tensor([rows, c, h, w]);
+  if (io === 'float16') (fetched.data as Uint16Array).set(feed.tensor(eps, [rows, c, h, w]).data as Uint16Array); // the "graph output", once
+  else (fetched.data as Float32Array).set(eps);
   const t0 = performance.now();
   await denoise({
     sampler, init, batch, cfg, rho, noise,
     predict: async (samples) => {
-      feed.tensor(samples, [2 * batch, c, h, w]); // fp32 → fp16 for the graph
+      feed.tensor(samples, [rows, c, h, w]); // fp32 → fp16 for the graph (float32 I/O: no copy)
       return fetch.read(); // fp16 → fp32
     },
   });
   const perStep = (performance.now() - t0) / steps;
-  console.log(JSON.stringify({ bench: `TS work per step, ${label}`, dims: [2 * batch, c, h, w], tsMsPerStep: +perStep.toFixed(2) }));
+  console.log(JSON.stringify({ bench: `TS work per step, ${label}, ${io} I/O`, modelBatch: [rows, c, h, w], tsMsPerStep: +perStep.toFixed(2) }));
 }
 
 await fixtureRun();
-await realShapeStep('Stage C 1024², 4 tiles, CFG 4 ρ 0.7, fp16 I/O', [4, 16, 24, 24], 4, 0.7, 20);
-await realShapeStep('Stage B 1024², 4 tiles, CFG 1.1 ρ 0.7, fp16 I/O', [4, 4, 256, 256], 1.1, 0.7, 10);
+for (const io of ['float32', 'float16'] as const) {
+  await realShapeStep('Stage C 1024², 4 tiles, CFG 4 ρ 0.7', [4, 16, 24, 24], 4, 0.7, 20, io);
+  await realShapeStep('Stage B 1024², 4 tiles, CFG 1.1 ρ 0.7 (official)', [4, 4, 256, 256], 1.1, 0.7, 10, io);
+  await realShapeStep('Stage B 1024², 4 tiles, no CFG (diffusers)', [4, 4, 256, 256], 0, 0, 10, io);
+}
