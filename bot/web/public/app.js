@@ -49,6 +49,15 @@ function renderMessage(web) {
   const ephemerals = [...article.querySelectorAll(':scope > .ephemeral')];
   const oldImages = new Map([...article.querySelectorAll('img')].map((img) => [img.getAttribute('src'), img]));
   const image = (src, alt) => oldImages.get(src) ?? el('img', { src, alt, loading: 'lazy' });
+  // Progress re-renders the message several times a second: keep the same button nodes so a click in between is not lost.
+  const oldButtons = new Map([...article.querySelectorAll('button[data-custom-id]')].map((b) => [b.dataset.customId, b]));
+  const button = (b) => {
+    const text = [b.emoji, b.label].filter(Boolean).join(' ');
+    const known = oldButtons.get(b.customId);
+    if (known && known.textContent === text && known.className === b.style) return known;
+    return el('button', { type: 'button', class: b.style, 'data-custom-id': b.customId, 'data-label': b.label || b.emoji, disabled: b.disabled, title: b.label || b.action,
+      text, onclick: (event) => press(event.currentTarget, web.jobId) });
+  };
 
   const body = el('div', { class: 'body' },
     el('div', { class: 'head' }, el('span', { class: 'author', text: 'cascade-bot' }), el('span', { class: 'bot-tag', text: 'BOT' }), el('span', { class: 'time', text: timeOf(web.createdAt) })),
@@ -62,8 +71,7 @@ function renderMessage(web) {
         image(imageUrl(tile.key), `tile ${tile.index}`), web.tiles.length > 1 ? el('span', { text: String(tile.index) }) : null))) : null,
     el('div', { class: 'options', text: m.optionsText }),
     m.buttonRows.length ? el('div', { class: 'rows' }, m.buttonRows.map((row) => el('div', { class: 'row', 'data-row': row.kind },
-      row.buttons.map((b) => el('button', { type: 'button', class: b.style, 'data-custom-id': b.customId, 'data-label': b.label || b.emoji, disabled: b.disabled, title: b.label || b.action,
-        text: [b.emoji, b.label].filter(Boolean).join(' '), onclick: (event) => press(event.currentTarget, web.jobId) }))))) : null,
+      row.buttons.map(button)))) : null,
   );
   article.replaceChildren(el('div', { class: 'avatar', text: 'C' }), body, ...ephemerals);
   if (m.status === 'completed') addToGallery(web);
