@@ -279,10 +279,14 @@ def main() -> None:
                 "priorSteps": PRIOR_STEPS, "decoderSteps": DECODER_STEPS, "priorCfg": 4.0, "decoderCfg": 0.0,
                 "cases": cases}
         goldens.save(args.out, meta)
-        # The same Stage A with fp16 weights and fp16 I/O (not in the manifest): tests swap it in to exercise the
-        # engine's float16 feed/fetch path.
+        # Stage A and Stage B again with fp16 weights and fp16 I/O (not in the manifest): tests swap them in to
+        # exercise the engine's float16 feed/fetch paths.
         example = {"latents": torch.randn(1, 4, 32, 32)}
         graphs.export_vqgan_decoder(vqgan, args.out / "vqgan_decoder.fp16.onnx", "float16", example, "float16")
+        # Stage B with fp16 weights and fp16 I/O: exercises the denoising loop's float16 feed/fetch buffers.
+        example = {"sample": torch.randn(1, 4, 32, 32), "timestep_ratio": torch.tensor([0.5]),
+                   "clip_text_pooled": torch.randn(1, 1, 32), "effnet": torch.randn(1, 16, 3, 3)}
+        graphs.export_decoder(decoder, args.out / "decoder.fp16.onnx", "float16", example, "float16")
         add_previewer(args.out)
     print(f"fixture written to {args.out}")
 
