@@ -199,6 +199,8 @@ def main() -> None:
     ap.add_argument("--batch2", type=int, default=256)
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--retrain-diffusion", action="store_true", help="with --resume: keep the autoencoders only")
+    ap.add_argument("--continue-diffusion", action="store_true",
+                    help="with --resume: train the diffusion phase again, starting from the checkpoint's weights")
     ap.add_argument("--no-export", action="store_true", help="train and render only (local checks without onnx)")
     args = ap.parse_args()
     if args.smoke:
@@ -225,6 +227,8 @@ def main() -> None:
             nets[k] = fresh[k]
             if k in emas:
                 emas[k].load_state_dict(fresh[k].state_dict())
+        done.remove("diffusion")
+    if args.continue_diffusion and "diffusion" in done:
         done.remove("diffusion")
     ckpt = os.path.join(args.out, "ckpt.pt")
     gen = torch.Generator(device=device)
