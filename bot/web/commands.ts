@@ -44,7 +44,7 @@ export async function runCommand(deps: BotDeps, sessionId: string, text: string,
       return jobInfo(deps, jobId);
     }
     default:
-      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name!.slice(0, 20)}. Try /imagine a red circle on a blue background --ar 3:2, or /info.` };
+      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name!.slice(0, 20)}. Try /imagine a yellow circle in the center on a purple background, or /info.` };
   }
 }
 

@@ -45,7 +45,7 @@ describe('GIVEN npm start with Slack tokens', () => {
   });
 
   it('WHEN /imagine arrives over Socket Mode THEN the Slack message ends with the grid, and the playground still answers', async () => {
-    const payload = { team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', command: '/imagine', text: 'a red circle on a blue background --seed 3', trigger_id: 'start.1', response_url: api.responseUrl('start') };
+    const payload = { team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', command: '/imagine', text: 'a yellow circle in the center on a purple background --seed 3', trigger_id: 'start.1', response_url: api.responseUrl('start') };
     await link.send({ envelope_id: 'env-start-1', type: 'slash_commands', payload, accepts_response_payload: true });
     const done = () => [...api.messages.values()].find((message) => JSON.stringify(message.blocks).includes('Done') && (message.blocks as Array<{ type: string }>).some((block) => block.type === 'image'));
     await api.waitFor(() => done() !== undefined, 30_000);

@@ -17,9 +17,9 @@ import { makeDataDir, startTestSystem } from './support/system.js';
 
 const ARTIFACTS = 'test-artifacts';
 /** The demo model draws coloured shapes; the tiny test bundle draws noise whatever the prompt. */
-const PROMPT = 'a red circle on a blue background';
+const PROMPT = 'a yellow circle in the center on a purple background';
 /** Long enough that the job is seen running (the dispatcher spaces edits 300 ms apart) even on a fast machine. */
-const FIRST_OPTIONS = process.env.UPDATE_DOCS_SCREENSHOT === '1' ? '--seed 42 --size large' : '--seed 42 --steps 100 --size large';
+const FIRST_OPTIONS = process.env.UPDATE_DOCS_SCREENSHOT === '1' ? '--seed 42 --steps 40' : '--seed 42 --steps 100 --size large';
 const TIMEOUT = 60_000;
 
 describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ''}`, () => {
