@@ -7,6 +7,7 @@
  * Prints figures; asserts nothing. Run: npx tsx bench/queue-latency.ts [--jobs N]
  */
 import { readFileSync } from 'node:fs';
+import { quantile } from './percentiles.js';
 import { submitJob } from '../bot/submit.js';
 import type { JobEvent } from '../core/job.js';
 import { startTestEmulator, collectEvents, type TestEmulator } from '../test/support/emulator.js';
@@ -17,11 +18,7 @@ import { spawnRunner, startTestRunner } from '../test/runner/harness.js';
 const jobsArg = process.argv.indexOf('--jobs');
 const JOBS = jobsArg > 0 ? Number(process.argv[jobsArg + 1]) : 30;
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-const fmt = (values: number[]) => `p50 ${percentile(values, 50).toFixed(1)} ms, p99 ${percentile(values, 99).toFixed(1)} ms, mean ${(values.reduce((a, b) => a + b, 0) / values.length).toFixed(1)} ms (n=${values.length})`;
+const fmt = (values: number[]) => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms, mean ${(values.reduce((a, b) => a + b, 0) / values.length).toFixed(1)} ms (n=${values.length})`;
 
 async function enqueueToReceive(emulator: TestEmulator, samples: number): Promise<number[]> {
   const { queue } = emulator.ports;
