@@ -1,6 +1,6 @@
 """Train the demo model on one GPU, export the bundle and judge sampler settings.
 
-    python tools/train-demo/train.py --out $OUT            # full run (README: ~8 min on one H100)
+    python tools/train-demo/train.py --out $OUT            # phases 1 + 2 and export (~8 min on one H100)
     python tools/train-demo/train.py --out $OUT --smoke    # tiny steps, same code path (~1 min)
 
 Phases: (1) Stage A autoencoder + semantic encoder + previewer; (2) text encoder + Stage C + Stage B jointly
@@ -194,7 +194,7 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--resume", help="checkpoint written by an earlier run")
     ap.add_argument("--steps1", type=int, default=1500)
-    ap.add_argument("--steps2", type=int, default=4000)
+    ap.add_argument("--steps2", type=int, default=4500)
     ap.add_argument("--batch1", type=int, default=64)
     ap.add_argument("--batch2", type=int, default=256)
     ap.add_argument("--device", default="cuda")
