@@ -6,6 +6,7 @@
  *   npx tsx bench/demo-quality.ts --count 40            # first 40 held-out prompts only
  *   npx tsx bench/demo-quality.ts --sheets eval-dir     # judge PNG contact sheets written by tools/train-demo/export.py
  *   npx tsx bench/demo-quality.ts --json out.json       # also write the figures as JSON
+ *   npx tsx bench/demo-quality.ts --bundle dir          # another bundle folder (e.g. a copy with other sampler settings)
  *
  * Quality = test/support/shape-checker.ts (classical pixel statistics, blind to the prompt) against the held-out
  * prompts' ground truth (models/demo/heldout-prompts.json; combinations never seen in training).
@@ -96,13 +97,13 @@ async function variationAndUpscale(generator: ImageGenerator, doc: HeldoutDocume
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' } } });
+  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' }, bundle: { type: 'string' } } });
   const doc = await loadHeldout();
   const figures: Record<string, unknown> = {};
   if (values.sheets) {
     figures.sheets = await judgeSheets(values.sheets, doc);
   } else {
-    const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
+    const generator = await createCascadeGenerator({ bundleDir: values.bundle ?? BUNDLE, provider: 'cpu' });
     try {
       const speed = await gridSpeed(generator, Number(values.runs ?? 5));
       console.log(`2×2 grid of 256×256 (onnxruntime-node CPU): median ${(speed.medianMs / 1000).toFixed(2)} s over ${speed.runsMs.length} runs ` +
