@@ -64,13 +64,18 @@ export class JobRun {
   async run(): Promise<JobOutcome> {
     const { blobs } = this.#ctx;
     const job = this.job;
-    if (await this.#ctx.attempt('check result', () => blobs.exists(jobKeys.result(job.id)))) {
+    // Both checks at once (two loopback round trips become one); a finished result wins over a cancel.
+    const [done, cancelled] = await Promise.all([
+      this.#ctx.attempt('check result', () => blobs.exists(jobKeys.result(job.id))),
+      this.#ctx.attempt('check cancel', () => blobs.exists(jobKeys.cancel(job.id))),
+    ]);
+    if (done) {
       // Done by an earlier attempt that died before deleting the message: announce again (the FIFO
       // events queue drops the copy if the first announcement got through) and finish the bookkeeping.
       await this.#finish(this.#event({ type: 'completed', resultKey: jobKeys.result(job.id) }));
       return { kind: 'completed', recomputed: false };
     }
-    if (await this.#ctx.attempt('check cancel', () => blobs.exists(jobKeys.cancel(job.id)))) return this.#cancelled();
+    if (cancelled) return this.#cancelled();
 
     this.#startTimers();
     try {
