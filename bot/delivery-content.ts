@@ -1,6 +1,6 @@
 /**
  * What one delivery shows: the rendered message plus the image to attach, if any. The grid goes with
- * the final result (fitted to the platform's limit); a preview is attached only when it is newer than
+ * the final result (fitted to the platform's limit), unless the poster shows it by key; a preview is attached only when it is newer than
  * the one the message already shows (the preview key stays the same, the fraction grows).
  */
 import type { Job } from '../core/job.js';
@@ -21,6 +21,7 @@ export async function prepareDelivery(blobs: BlobStore, poster: Poster, job: Job
   const message = buildJobMessage(job, state);
   const limit = () => poster.attachmentLimitBytes(job);
   if (message.grid) {
+    if (poster.showsGridByKey) return { message, ...(shownPreview ? { previewVersion: shownPreview } : {}) };
     const attachment = await loadAttachment(blobs, message.grid.key, message.grid.contentType, `grid-${job.id}`, limit());
     return { message, ...(attachment ? { attachment } : {}), ...(shownPreview ? { previewVersion: shownPreview } : {}) };
   }

@@ -20,13 +20,13 @@
  */
 import type { Job, JobId } from '../core/job.js';
 import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.js';
-import { prepareDelivery } from './delivery-content.js';
+import { prepareDelivery, type DeliveryContent } from './delivery-content.js';
 import { ChannelPacer } from './edit-pacing.js';
 import { WorkGate } from './work-gate.js';
 import { alwaysWarm, type FleetStatus } from './fleet.js';
 import { applyEvent, INITIAL_STATE, isFinal, type JobState } from './job-state.js';
 import { isDeleted, loadDelivered, loadJob, loadResult, markDelivered } from './job-records.js';
-import { DeliveryError, type PosterRegistry } from './poster.js';
+import { DeliveryError, type Poster, type PosterRegistry } from './poster.js';
 
 export interface RetryPolicy {
   /** First back-off after a failed delivery. */
@@ -239,13 +239,17 @@ export class Dispatcher {
     const state = track.state;
     const held = track.held.splice(0);
     try {
-      if (await isDeleted(this.#options.blobs, track.job.id)) {
+      // The content is read while the deletion check is under way (one round trip instead of two); it is shown only if the job still exists.
+      const [deleted, prepared] = await Promise.allSettled([isDeleted(this.#options.blobs, track.job.id), this.#prepare(track, state)]);
+      if (deleted.status === 'rejected') throw deleted.reason;
+      if (deleted.value) {
         // The owner deleted the job (and its message): nothing more to show, ever.
         this.#finish(track);
         await Promise.all(held.map((receipt) => this.#ack(receipt)));
         return;
       }
-      await this.#deliver(track, state);
+      if (prepared.status === 'rejected') throw prepared.reason;
+      await this.#deliver(track, prepared.value);
       track.attempts = 0;
       track.notBefore = 0;
       track.lastSentAt = Date.now();
@@ -292,12 +296,16 @@ export class Dispatcher {
     track.dirty = true;
   }
 
-  async #deliver(track: Track, state: JobState): Promise<void> {
+  async #prepare(track: Track, state: JobState): Promise<{ poster: Poster; content: DeliveryContent }> {
     const { job } = track;
     const poster = this.#options.posters[job.delivery.platform];
     if (!poster) throw new DeliveryError(`no poster configured for ${job.delivery.platform}`, false);
     const shown = state.phase === 'queued' ? { ...state, waking: !(await this.#isWarm()) } : state;
-    const content = await prepareDelivery(this.#options.blobs, poster, job, shown, track.lastPreviewKey);
+    return { poster, content: await prepareDelivery(this.#options.blobs, poster, job, shown, track.lastPreviewKey) };
+  }
+
+  async #deliver(track: Track, { poster, content }: { poster: Poster; content: DeliveryContent }): Promise<void> {
+    const { job } = track;
     const fingerprint = JSON.stringify(content.message);
     if (fingerprint === track.lastFingerprint && !content.attachment) return;
     await poster.deliver(job, content.message, content.attachment);

@@ -27,6 +27,11 @@ export interface Poster {
   /** Largest attachment this job's message may carry, in bytes (Discord: the interaction's attachment_size_limit, default 10 MiB). */
   attachmentLimitBytes(job: Job): number;
   /**
+   * True when the platform shows the final grid by its store key (the web page loads images itself):
+   * the dispatcher then does not download the grid to attach it. Absent = false.
+   */
+  readonly showsGridByKey?: boolean;
+  /**
    * Shows `message` in the message the job owns. `attachment` is given with the final grid and with each
    * new preview; when absent, keep the image the message already shows (Discord: omit `attachments` in the PATCH).
    */

@@ -19,6 +19,8 @@ const KEPT_MESSAGES = 500;
 
 export class WebPoster implements Poster {
   readonly platform = 'web' as const;
+  /** The page loads the grid's tiles through /api/image: the dispatcher need not download the grid. */
+  readonly showsGridByKey = true;
   readonly #blobs: BlobStore;
   readonly #listeners = new Set<WebListener>();
   readonly #latest = new Map<string, WebMessage>();
