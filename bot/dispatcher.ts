@@ -75,6 +75,12 @@ interface Track {
   done: boolean;
 }
 
+interface PreparedDelivery {
+  poster: Poster;
+  content: DeliveryContent;
+  result: JobState['result'];
+}
+
 const DEFAULT_RETRY: RetryPolicy = { baseMs: 1000, maxMs: 60_000, maxAttempts: 8 };
 const RECENTLY_FINISHED_CAP = 5000;
 
@@ -296,19 +302,19 @@ export class Dispatcher {
     track.dirty = true;
   }
 
-  async #prepare(track: Track, state: JobState): Promise<{ poster: Poster; content: DeliveryContent }> {
+  async #prepare(track: Track, state: JobState): Promise<PreparedDelivery> {
     const { job } = track;
     const poster = this.#options.posters[job.delivery.platform];
     if (!poster) throw new DeliveryError(`no poster configured for ${job.delivery.platform}`, false);
     const shown = state.phase === 'queued' ? { ...state, waking: !(await this.#isWarm()) } : state;
-    return { poster, content: await prepareDelivery(this.#options.blobs, poster, job, shown, track.lastPreviewKey) };
+    return { poster, content: await prepareDelivery(this.#options.blobs, poster, job, shown, track.lastPreviewKey), result: state.result };
   }
 
-  async #deliver(track: Track, { poster, content }: { poster: Poster; content: DeliveryContent }): Promise<void> {
+  async #deliver(track: Track, { poster, content, result }: PreparedDelivery): Promise<void> {
     const { job } = track;
     const fingerprint = JSON.stringify(content.message);
     if (fingerprint === track.lastFingerprint && !content.attachment) return;
-    await poster.deliver(job, content.message, content.attachment);
+    await poster.deliver(job, content.message, content.attachment, result ? { result } : undefined);
     track.lastFingerprint = fingerprint;
     track.lastPreviewKey = content.previewVersion;
   }

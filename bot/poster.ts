@@ -11,7 +11,7 @@
  * channel gone, app removed); any other error is retried with back-off by the dispatcher
  * (`retryAfterMs` honours a platform's Retry-After).
  */
-import type { Job, Platform } from '../core/job.js';
+import type { Job, Platform, Result } from '../core/job.js';
 import type { JobMessage } from './message-model.js';
 
 /** The grid (or single image) bytes to attach, already converted to fit the platform's size limit. */
@@ -34,8 +34,14 @@ export interface Poster {
   /**
    * Shows `message` in the message the job owns. `attachment` is given with the final grid and with each
    * new preview; when absent, keep the image the message already shows (Discord: omit `attachments` in the PATCH).
+   * `known` carries what the dispatcher has already read (the final result), so a poster need not read it again.
    */
-  deliver(job: Job, message: JobMessage, attachment?: Attachment): Promise<void>;
+  deliver(job: Job, message: JobMessage, attachment?: Attachment, known?: KnownRecords): Promise<void>;
+}
+
+/** Records the dispatcher read while folding events; optional, posters that need them may read them themselves. */
+export interface KnownRecords {
+  result?: Result;
 }
 
 export class DeliveryError extends Error {

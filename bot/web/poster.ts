@@ -8,7 +8,7 @@ import type { Job } from '../../core/job.js';
 import type { BlobStore } from '../../core/ports.js';
 import { loadResult } from '../job-records.js';
 import type { JobMessage } from '../message-model.js';
-import type { Attachment, Poster } from '../poster.js';
+import type { Attachment, KnownRecords, Poster } from '../poster.js';
 import { webMessageOf, type WebEvent, type WebMessage } from './web-message.js';
 
 export type WebListener = (event: WebEvent) => void;
@@ -34,8 +34,8 @@ export class WebPoster implements Poster {
     return NO_LIMIT_BYTES;
   }
 
-  async deliver(job: Job, message: JobMessage, attachment?: Attachment): Promise<void> {
-    const result = message.grid ? await loadResult(this.#blobs, job.id) : null;
+  async deliver(job: Job, message: JobMessage, attachment?: Attachment, known?: KnownRecords): Promise<void> {
+    const result = message.grid ? (known?.result ?? (await loadResult(this.#blobs, job.id))) : null;
     const seq = ++this.#seq;
     const previewVersion = message.previewKey && attachment ? seq : this.#latest.get(job.id)?.previewVersion;
     const web = webMessageOf(job, message, seq, result, previewVersion);
