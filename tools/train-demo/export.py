@@ -36,7 +36,7 @@ CANDIDATES = [  # in order of interest; evaluation stops adding sheets after EVA
     ("c12-cfg4-bcfg3", DEFAULT_PRIOR, sampling.Settings(4, 3.0)),
 ]
 EVAL_PROMPTS = 100  # the full 200 go through the TypeScript engine (bench/demo-quality.ts)
-EVAL_SECONDS = 150
+EVAL_SECONDS = 60
 
 
 def _export(module: torch.nn.Module, args: tuple, path: str, inputs: list[str], outputs: list[str],
@@ -176,12 +176,34 @@ def sheet(images: torch.Tensor, cols: int) -> bytes:
     return buf.getvalue()
 
 
-def evaluate(out: str, nets, tokenizer, smoke: bool) -> None:
+@torch.no_grad()
+def diagnostic_sheets(nets, encoder, tokenizer, held: list[dict]) -> dict[str, torch.Tensor]:
+    """Where do corners get lost? The held-out scenes drawn exactly (truth), through Stage A alone (stage-a), and
+    decoded by Stage B + A from their exact semantic latent (exact-latent: Stage B's share, no Stage C)."""
+    import render  # noqa: E402  (GPU renderer of the training data)
+
+    dev = next(nets["decoder"].parameters()).device
+    scenes = [dataset.Scene(h["background"], (dataset.Shape(h["shape"], h["colour"], h["position"], h["size"] or "medium"),),
+                            h["prompt"]) for h in held]
+    table = {k: v.to(dev) for k, v in render.encode_scenes(scenes).items()}
+    truth = render.render(render.sample_params(table, torch.Generator(device=dev).manual_seed(5)), 256)
+    stage_a = nets["vqgan"].stage_a
+    recon = nets["vqgan"](stage_a.encode(truth))
+    exact = torch.cat([generate(nets, tokenizer, [h["prompt"] for h in held[i:i + 50]], 2000 + i, DEFAULT_PRIOR,
+                                DEFAULT_DECODER, latents=encoder(truth[i:i + 50]))[0] for i in range(0, len(held), 50)])
+    return {"truth": truth, "stage-a": recon, "exact-latent": exact}
+
+
+def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | None = None) -> None:
     held = dataset.heldout_set()
     prompts = [h["prompt"] for h in held][: 20 if smoke else EVAL_PROMPTS]
     files: dict[str, bytes] = {}
     index = {"tile": 128, "cols": 10, "prompts": prompts, "sheets": {}}
     started = time.time()
+    if encoder is not None:
+        for name, imgs in diagnostic_sheets(nets, encoder.eval(), tokenizer, held[: len(prompts)]).items():
+            files[f"{name}.png"] = sheet(torch.nn.functional.avg_pool2d(imgs, 2), 10)
+            index["sheets"][f"{name}.png"] = {"prior": name, "decoder": DEFAULT_DECODER.manifest(), "count": len(prompts)}
     for name, ps, ds in (CANDIDATES[:2] if smoke else CANDIDATES):
         if time.time() - started > EVAL_SECONDS:
             break
@@ -241,5 +263,5 @@ def export_all(out: str, nets, emas, corpus, smoke: bool, write: bool = True) ->
         import shutil
         shutil.rmtree(bundle)
         print(f"[{time.strftime('%H:%M:%S')}] bundle tars written", flush=True)
-    evaluate(out, final, corpus.tokenizer, smoke)
+    evaluate(out, final, corpus.tokenizer, smoke, encoder=nets["encoder"])
     print(f"[{time.strftime('%H:%M:%S')}] evaluation sheets written", flush=True)

@@ -3,7 +3,7 @@
 StageA (f = 4 autoencoder), SemanticEncoder (plays EfficientNet: image → 16-ch latent at H/16), Previewer,
 TextEncoder (CLIP-like outputs: pooled projection of the EOS token + last hidden state before the final LN),
 StageC (text-conditional ε-prediction on the 16-ch latent), StageB (ε-prediction on Stage A latents,
-conditioned on the Stage C latent, bilinearly resized inside like the real decoder).
+conditioned on the Stage C latent at both U-Net levels, bilinearly resized inside like the real decoder).
 Every graph takes any batch and any latent size whose sides are multiples of 4 (images multiples of 64).
 """
 from __future__ import annotations
@@ -245,18 +245,31 @@ class StageC(nn.Module):
 
 
 class StageB(nn.Module):
-    def __init__(self, latent=4, effnet=16, pooled=128, c0=64, c1=128, c_t=64):
+    """Stage B: v-prediction on Stage A latents (pixel-unshuffled 2×, so level 0 is H/8 and level 1 is H/16),
+    conditioned on the Stage C latent at BOTH levels. The effnet latent is first mapped at its own resolution by a
+    3×3 conv and a ConvBlock (features that know their neighbours, so sub-cell edge geometry survives), then resized
+    bilinearly to each level like the real decoder resizes it: any canvas / latent ratio works (2× upscale).
+    `stage_b_small()` builds the first bundle's Stage B (1×1 effnet mapper, level 0 only) to load its checkpoints."""
+
+    def __init__(self, latent=4, effnet=16, pooled=128, c0=96, c1=192, c_t=64, depth0=3, depth1=4,
+                 effnet_both_levels=True):
         super().__init__()
         self.c_t = c_t
         self.embedding = nn.Conv2d(latent * 4, c0, 1)
-        self.effnet_mapper = nn.Sequential(nn.Conv2d(effnet, c0 * 2, 1), nn.GELU(), nn.Conv2d(c0 * 2, c0, 1))
+        if effnet_both_levels:
+            self.effnet_mapper = nn.Sequential(nn.Conv2d(effnet, c1, 3, padding=1), nn.GELU(), ConvBlock(c1),
+                                               nn.Conv2d(c1, c1, 1))
+            self.effnet_to0, self.effnet_to1 = nn.Conv2d(c1, c0, 1), nn.Conv2d(c1, c1, 1)
+        else:
+            self.effnet_mapper = nn.Sequential(nn.Conv2d(effnet, c0 * 2, 1), nn.GELU(), nn.Conv2d(c0 * 2, c0, 1))
+            self.effnet_to0, self.effnet_to1 = nn.Identity(), None
         self.clip_mapper = nn.Linear(pooled, c_t)
         c_f = 2 * c_t
-        self.down0 = nn.ModuleList([ConvBlock(c0, c_film=c_f), ConvBlock(c0, c_film=c_f)])
+        self.down0 = nn.ModuleList([ConvBlock(c0, c_film=c_f) for _ in range(depth0)])
         self.downscale = nn.Sequential(LayerNorm2d(c0, elementwise_affine=False, eps=1e-6), nn.Conv2d(c0, c1, 2, stride=2))
-        self.mid = nn.ModuleList([ConvBlock(c1, c_film=c_f) for _ in range(3)])
+        self.mid = nn.ModuleList([ConvBlock(c1, c_film=c_f) for _ in range(depth1)])
         self.upscale = nn.Sequential(LayerNorm2d(c1, elementwise_affine=False, eps=1e-6), nn.ConvTranspose2d(c1, c0, 2, stride=2))
-        self.up0 = nn.ModuleList([ConvBlock(c0, c_film=c_f), ConvBlock(c0, c_film=c_f)])
+        self.up0 = nn.ModuleList([ConvBlock(c0, c_film=c_f) for _ in range(depth0)])
         self.clf = nn.Sequential(LayerNorm2d(c0, elementwise_affine=False, eps=1e-6), nn.Conv2d(c0, latent * 4, 1),
                                  nn.PixelShuffle(2))
 
@@ -266,15 +279,23 @@ class StageB(nn.Module):
     def predict_v(self, sample, timestep_ratio, clip_text_pooled, effnet):
         x = self.embedding(F.pixel_unshuffle(sample, 2))
         e = self.effnet_mapper(effnet)
-        x = x + F.interpolate(e, size=(x.shape[-2], x.shape[-1]), mode="bilinear", align_corners=False)
+        x = x + F.interpolate(self.effnet_to0(e), size=(x.shape[-2], x.shape[-1]), mode="bilinear", align_corners=False)
         cond = torch.cat([timestep_embedding(timestep_ratio, self.c_t), self.clip_mapper(clip_text_pooled[:, 0])], dim=1)
         for block in self.down0:
             x = block(x, cond)
         skip = x
         x = self.downscale(x)
+        if self.effnet_to1 is not None:
+            x = x + F.interpolate(self.effnet_to1(e), size=(x.shape[-2], x.shape[-1]), mode="bilinear", align_corners=False)
         for block in self.mid:
             x = block(x, cond)
         x = self.upscale(x) + skip
         for block in self.up0:
             x = block(x, cond)
         return self.clf(x)
+
+
+
+def stage_b_small() -> StageB:
+    """The first demo bundle's Stage B (0.52 M params): it decodes even exact semantic latents into rounded blobs."""
+    return StageB(c0=64, c1=128, depth0=2, depth1=3, effnet_both_levels=False)

@@ -2,6 +2,8 @@
 
     python tools/train-demo/train.py --out $OUT            # phases 1 + 2 and export (~8 min on one H100)
     python tools/train-demo/train.py --out $OUT --smoke    # tiny steps, same code path (~1 min)
+    python tools/train-demo/train.py --out $OUT --resume ckpt.pt --retrain-decoder --steps-a 1000 --decoder-until 350
+                                                           # keep text encoder + Stage C, fresh Stage B (~7 min)
 
 Phases: (1) Stage A autoencoder + semantic encoder + previewer; (2) text encoder + Stage C + Stage B jointly
 (Stage B sees the text encoder's pooled output detached); then export.py writes and verifies the bundle and
@@ -11,6 +13,7 @@ resume with --resume.
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 import random
@@ -29,6 +32,7 @@ import sampling  # noqa: E402
 
 MAX_LENGTH = 32
 CFG_DROPOUT = 0.1
+STARTED = time.time()
 
 
 def log(msg: str) -> None:
@@ -72,6 +76,14 @@ def lr_at(step: int, total: int, peak: float, warmup: int = 200) -> float:
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, total - warmup))))
 
 
+def stage_a_loss(stage_a, img: torch.Tensor) -> torch.Tensor:
+    """Reconstruction MSE with a little latent noise (Stage B's samples are not exact either)."""
+    with torch.autocast(img.device.type, dtype=torch.bfloat16):
+        lat = stage_a.encode(img)
+        rec = stage_a.decode(lat + 0.05 * torch.randn_like(lat))
+    return F.mse_loss(rec.float(), img)
+
+
 def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.Generator) -> None:
     stage_a, encoder, previewer = nets["stage_a"], nets["encoder"], nets["previewer"]
     params = [p for m in (stage_a, encoder, previewer) for p in m.parameters()]
@@ -82,12 +94,10 @@ def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.
             g["lr"] = lr_at(step, steps, 2e-3, warmup=100)
         _, _, _, p = corpus.batch(batch, gen, dropout=0.0)
         img = render.render(p, 256)
+        loss_a = stage_a_loss(stage_a, img)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
-            lat = stage_a.encode(img)
-            rec = stage_a.decode(lat + 0.05 * torch.randn_like(lat))
             sem = encoder(img)
             prev = previewer(sem + 0.1 * torch.randn_like(sem))
-        loss_a = F.mse_loss(rec.float(), img)
         loss_p = F.mse_loss(prev.float(), F.avg_pool2d(img, 2))
         opt.zero_grad(set_to_none=True)
         (loss_a + loss_p).backward()
@@ -156,10 +166,95 @@ def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: tor
                 f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
 
 
-def build(vocab: int, device: torch.device):
+@torch.no_grad()
+def stage_a_error(stage_a, corpus: Corpus, n: int = 256) -> float:
+    """Reconstruction MSE (eval mode, no latent noise) on a fixed batch of training scenes."""
+    stage_a.eval()
+    gen = torch.Generator(device=corpus.device).manual_seed(99)
+    img = render.render(corpus.batch(n, gen, dropout=0.0)[3], 256)
+    return F.mse_loss(stage_a.decode(stage_a.encode(img)).float(), img).item()
+
+
+def finetune_stage_a(stage_a, corpus: Corpus, steps: int, batch: int, gen: torch.Generator) -> None:
+    """Stage A alone (the semantic encoder and previewer stay as Stage C learned them); Stage B is retrained after.
+    Kept only if the reconstruction error on a fixed batch goes down."""
+    before, kept = stage_a_error(stage_a, corpus), copy.deepcopy(stage_a.state_dict())
+    stage_a.train()
+    params = list(stage_a.parameters())
+    opt = torch.optim.AdamW(params, lr=3e-4, weight_decay=0.0)
+    t0 = time.time()
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, steps, 3e-4, warmup=100)
+        _, _, _, p = corpus.batch(batch, gen, dropout=0.0)
+        loss = stage_a_loss(stage_a, render.render(p, 256))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        if step % 250 == 0 or step == steps - 1:
+            log(f"stageA fine-tune step {step}/{steps} mse {loss.item():.5f} "
+                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+    after = stage_a_error(stage_a, corpus)
+    if after >= before:
+        stage_a.load_state_dict(kept)
+    log(f"stageA reconstruction mse {before:.5f} -> {after:.5f}: {'kept' if after < before else 'reverted'}")
+    stage_a.eval()
+
+
+def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator) -> None:
+    """Stage B alone, from scratch, for a wall-clock budget: the cosine schedule's length is set from the step time
+    measured over steps 10-60. Conditioning as in the joint phase (frozen text encoder's pooled output, 10 % empty
+    captions, effnet jittered and dropped 5 %); 256-px canvases plus a few 512-px ones decoded from the same latent."""
+    decoder, te = nets["decoder"].train(), nets["text_encoder"].eval()
+    stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
+    params = list(decoder.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
+    big = max(4, batch // 8)
+    deadline = time.time() + seconds
+    total, step, t0, t10 = 10**9, 0, time.time(), time.time()
+    while step < total and time.time() < deadline:
+        if step == 10:
+            t10 = time.time()
+        if step == 60:
+            total = 60 + max(1, int((deadline - time.time()) / ((time.time() - t10) / 50)))
+            log(f"stageB: {(time.time() - t10) / 50 * 1000:.1f} ms/step, {total} steps fit the budget")
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, total, 1e-3)
+        ids, mask, _, p = corpus.batch(batch, gen)
+        img = render.render(p, 256)
+        with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
+            sem = encoder(img).float()
+            lat = stage_a.encode(img).float()
+            lat_big = stage_a.encode(render.render({k: v[:big] for k, v in p.items()}, 512)).float()
+            pooled = te(ids, mask)[0].float()
+        eff = sem + torch.rand(batch, 1, 1, 1, device=sem.device, generator=gen) * 0.2 * torch.randn(
+            sem.shape, generator=gen, device=sem.device)
+        eff = eff * (torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) > 0.05)
+        loss = 0.0
+        with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
+            for x0, e in ((lat, eff), (lat_big, eff[:big])):  # 256 px canvas, then the 2× canvas
+                tb = torch.rand(x0.shape[0], generator=gen, device=x0.device)
+                nb = torch.randn(x0.shape, generator=gen, device=x0.device)
+                xbt, rb = sampling.noisy(x0, tb, nb)
+                v_b = decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None], e).float()
+                loss = loss + F.mse_loss(v_b, sampling.v_target(x0, tb, nb))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema_update(emas["decoder"], decoder, min(0.999, (1 + step) / (10 + step)))
+        if step % 250 == 0 or step == total - 1:
+            log(f"stageB step {step}/{total if total < 10**9 else '?'} B {loss.item():.4f} "
+                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+        step += 1
+
+
+def build(vocab: int, device: torch.device, decoder: str = "wide"):
     nets = {
         "stage_a": models.StageA(), "encoder": models.SemanticEncoder(), "previewer": models.Previewer(),
-        "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(), "decoder": models.StageB(),
+        "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(),
+        "decoder": models.StageB() if decoder == "wide" else models.stage_b_small(),
         "heads": torch.nn.ModuleDict({"kind": torch.nn.Linear(128, len(dataset.SHAPES)),
                                       "colour": torch.nn.Linear(128, len(dataset.COLOURS)),
                                       "background": torch.nn.Linear(128, len(dataset.COLOURS)),
@@ -179,13 +274,21 @@ def save_checkpoint(path: str, nets, emas, phases_done: list[str]) -> None:
     torch.save(state, path)
 
 
-def load_checkpoint(path: str, nets, emas) -> list[str]:
+def load_checkpoint(path: str, nets, emas, skip: tuple[str, ...] = ()) -> list[str]:
     state = torch.load(path, map_location="cpu")
     for k, v in state["nets"].items():
+        if k in skip:
+            continue
         nets[k].load_state_dict({n: t.float() if t.is_floating_point() else t for n, t in v.items()})
     for k in emas:
         emas[k].load_state_dict(nets[k].state_dict())
     return list(state["phases"])
+
+
+def gen_for(device: torch.device, seed: int = 1234) -> torch.Generator:
+    gen = torch.Generator(device=device)
+    gen.manual_seed(seed)
+    return gen
 
 
 def main() -> None:
@@ -201,6 +304,13 @@ def main() -> None:
     ap.add_argument("--retrain-diffusion", action="store_true", help="with --resume: keep the autoencoders only")
     ap.add_argument("--continue-diffusion", action="store_true",
                     help="with --resume: train the diffusion phase again, starting from the checkpoint's weights")
+    ap.add_argument("--retrain-decoder", action="store_true",
+                    help="with --resume: keep text encoder, Stage C and the semantic encoder; train a fresh Stage B")
+    ap.add_argument("--steps-a", type=int, default=0, help="with --retrain-decoder: fine-tune Stage A first")
+    ap.add_argument("--decoder-until", type=float, default=350.0,
+                    help="with --retrain-decoder: seconds after start at which Stage B training stops")
+    ap.add_argument("--decoder", choices=("wide", "small"), default="wide",
+                    help="Stage B architecture: wide (current) or small (the first bundle's, to load its checkpoints)")
     ap.add_argument("--no-export", action="store_true", help="train and render only (local checks without onnx)")
     args = ap.parse_args()
     if args.smoke:
@@ -208,21 +318,31 @@ def main() -> None:
     torch.manual_seed(0)
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
+    torch.backends.cudnn.benchmark = True
     device = torch.device(args.device)
     os.makedirs(args.out, exist_ok=True)
     corpus = Corpus(20000 if args.smoke else 100000, device)
     vocab = len(corpus.tokenizer.vocab)
     log(f"corpus ready: {len(corpus.scenes)} scenes, vocab {vocab}, merges {len(corpus.tokenizer.ranks)}")
-    nets = build(vocab, device)
-    emas = {k: build(vocab, device)[k] for k in ("text_encoder", "prior", "decoder")}
+    nets = build(vocab, device, args.decoder)
+    emas = {k: build(vocab, device, args.decoder)[k] for k in ("text_encoder", "prior", "decoder")}
     for k in emas:
         emas[k].load_state_dict(nets[k].state_dict())
         emas[k].requires_grad_(False)
     for k, v in nets.items():
         log(f"{k}: {sum(p.numel() for p in v.parameters()) / 1e6:.3f} M params")
-    done = load_checkpoint(args.resume, nets, emas) if args.resume else []
+    skip = ("decoder",) if args.retrain_decoder else ()
+    done = load_checkpoint(args.resume, nets, emas, skip) if args.resume else []
+    if args.retrain_decoder:
+        if "diffusion" not in done:
+            raise SystemExit("--retrain-decoder needs a checkpoint with trained diffusion weights")
+        if args.steps_a:
+            finetune_stage_a(nets["stage_a"], corpus, 60 if args.smoke else args.steps_a, args.batch1, gen_for(device))
+        seconds = 20.0 if args.smoke else args.decoder_until - (time.time() - STARTED)
+        train_decoder(nets, emas, corpus, seconds, args.batch2 // 2, gen_for(device, 4321))
+        save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_diffusion and "diffusion" in done:
-        fresh = build(vocab, device)
+        fresh = build(vocab, device, args.decoder)
         for k in ("text_encoder", "prior", "decoder", "heads"):
             nets[k] = fresh[k]
             if k in emas:
