@@ -1,7 +1,8 @@
 /**
  * The whole back end on one machine, without any account: the SQS/S3 emulator on 127.0.0.1 (unless
  * the environment already names real queues) and a runner with the given image generator.
- * `npm start` (bin/start.ts) calls this and then starts the front ends with `stack.env`.
+ * `npm start` (local/system.ts) uses only `startLocalQueues` and runs the runner as a child process
+ * (local/runner-process.ts); tests of the runner use the whole stack in one process.
  *
  * @example
  *   const stack = await startLocalStack({ generator: await createCascadeGenerator({ bundleDir, provider: 'cpu' }) });
@@ -32,18 +33,28 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+export interface LocalQueues {
+  /** Environment with the emulator's endpoints and queue URLs filled in. */
+  env: Record<string, string | undefined>;
+  config: Config;
+  emulator?: LocalEmulator;
+}
+
+/** The emulator on 127.0.0.1, unless the environment already names real queues (then nothing starts). */
+export async function startLocalQueues(options: Omit<LocalStackOptions, 'generator'>): Promise<LocalQueues> {
   const baseEnv = options.env ?? process.env;
   const baseConfig = loadConfig(baseEnv);
-  const log = options.log ?? createLogger({ level: baseConfig.log.level, json: baseConfig.log.json });
-  let emulator: LocalEmulator | undefined;
-  let env = baseEnv;
-  if (!baseConfig.jobsQueueUrl) {
-    emulator = await startLocalEmulator({ port: baseConfig.localEmulatorPort, maxReceives: baseConfig.runner.maxReceives, visibilitySeconds: baseConfig.runner.visibilitySeconds, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
-    env = { ...baseEnv, ...emulator.env() };
-    log.info('local SQS/S3 emulator listening', { endpoint: emulator.endpoint, bucket: emulator.bucket });
-  }
-  const config = loadConfig(env);
+  if (baseConfig.jobsQueueUrl) return { env: baseEnv, config: baseConfig };
+  const emulator = await startLocalEmulator({ port: baseConfig.localEmulatorPort, maxReceives: baseConfig.runner.maxReceives, visibilitySeconds: baseConfig.runner.visibilitySeconds, ...(options.dataDir ? { dataDir: options.dataDir } : {}) });
+  const env = { ...baseEnv, ...emulator.env() };
+  options.log?.info('local SQS/S3 emulator listening', { endpoint: emulator.endpoint, bucket: emulator.bucket });
+  return { env, config: loadConfig(env), emulator };
+}
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const { log: logSettings } = loadConfig(options.env ?? process.env);
+  const log = options.log ?? createLogger({ level: logSettings.level, json: logSettings.json });
+  const { env, config, emulator } = await startLocalQueues({ ...options, log });
   try {
     const runner = await startRunner({ config, generator: options.generator, log: log.child({ component: 'runner' }), handleSignals: false });
     return {

@@ -1,6 +1,7 @@
 /**
  * The whole system in one process tree, as `npm start` runs it: the SQS/S3 emulator (objects kept
- * on disk), the runner with the bundled model on the CPU, unfinished jobs put back on the queue, the
+ * on disk), the runner with the bundled model on the CPU in a supervised child process
+ * (./runner-process.ts), unfinished jobs put back on the queue, the
  * events dispatcher with the web Poster (and Discord/Slack posters when their tokens are set), the
  * web playground, and the chat bots whose tokens are present. bin/start.ts is only its command line;
  * the end-to-end tests start it in-process on free ports.
@@ -24,9 +25,9 @@ import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderati
 import type { PosterRegistry } from '../bot/poster.js';
 import { WebPoster } from '../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../bot/web/server.js';
-import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
 import { requeueUnfinished } from './requeue.js';
-import { startLocalStack, type LocalStack } from './stack.js';
+import { startLocalQueues } from './stack.js';
+import { startRunnerProcess, type RunnerProcess } from './runner-process.js';
 import { startChatBots, type ChatBots, type PlatformApis } from './chat-bots.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -51,6 +52,8 @@ export interface System {
   bundle: { dir: string; name: string };
   /** Jobs put back on the queue at start (unfinished when the last run stopped). */
   requeued: string[];
+  /** The runner's child process (restarted when it dies). */
+  runner: RunnerProcess;
   stop(): Promise<void>;
 }
 
@@ -71,30 +74,27 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     await assertPortFree(base.local.webPort, 'WEB_PORT / --port');
     const bundle = await chooseBundle(base.model.dir);
     say(`model      ${bundle.name} (${bundle.dir}) on ${base.model.provider.toUpperCase()}`);
-    const generator = await createCascadeGenerator({ bundleDir: bundle.dir, provider: base.model.provider, lowMemory: base.model.lowMemory });
 
     const dataDir = resolve(base.local.dataDir, 's3');
-    let stack: LocalStack;
-    try {
-      stack = await startLocalStack({ generator, env, log: log.child({ component: 'local' }), dataDir });
-    } catch (error) {
-      await generator.dispose();
-      throw error;
-    }
-    cleanups.push(() => stack.stop());
-    const emulator = stack.emulator;
-    say(emulator ? `queues+S3  emulator on ${emulator.endpoint}, ${emulator.restoredObjects} stored objects restored from ${dataDir}` : `queues+S3  ${stack.config.jobsQueueUrl} (configured; no local emulator)`);
-    say(`runner     ${stack.runner.runnerId} polling the jobs queue`);
+    const queues = await startLocalQueues({ env, log: log.child({ component: 'local' }), dataDir });
+    const emulator = queues.emulator;
+    if (emulator) cleanups.push(() => emulator.stop());
+    say(emulator ? `queues+S3  emulator on ${emulator.endpoint}, ${emulator.restoredObjects} stored objects restored from ${dataDir}` : `queues+S3  ${queues.config.jobsQueueUrl} (configured; no local emulator)`);
 
-    const ports = createAwsPorts(stack.config);
+    // Its own process, as in production: onnxruntime blocks the runner's JS thread while it computes.
+    const runner = await startRunnerProcess({ env: { ...queues.env, MODEL_DIR: bundle.dir }, say, stopTimeoutMs: (queues.config.runner.drainTimeoutSeconds + 5) * 1000 });
+    cleanups.push(() => runner.stop());
+    say(`runner     ${runner.runnerId} polling the jobs queue (process ${runner.pid})`);
+
+    const ports = createAwsPorts(queues.config);
     // Only the local emulator forgets its queues; real SQS keeps waiting jobs on its own.
     const requeued = emulator ? await requeueUnfinished(ports) : [];
     if (requeued.length > 0) say(`requeued   ${requeued.length} unfinished job${requeued.length === 1 ? '' : 's'} from the last run`);
 
-    const bot: BotDeps = { ...ports, moderation: createModerationPolicy(moderationConfigFromEnv(env)), maxPendingPerUser: stack.config.maxPendingPerUser };
+    const bot: BotDeps = { ...ports, moderation: createModerationPolicy(moderationConfigFromEnv(env)), maxPendingPerUser: queues.config.maxPendingPerUser };
     const web = new WebPoster(ports.blobs);
     const posters: PosterRegistry = { web };
-    const chat: ChatBots = await startChatBots(stack.config, bot, log, options.platformApis);
+    const chat: ChatBots = await startChatBots(queues.config, bot, log, options.platformApis);
     cleanups.push(() => chat.stop());
     Object.assign(posters, chat.posters);
     for (const line of chat.lines) say(line);
@@ -121,7 +121,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     cleanups.push(() => playground.stop());
     say(`playground ${playground.url}`);
 
-    return { config: stack.config, ports, webUrl: playground.url, bundle, requeued, stop: stopAll };
+    return { config: queues.config, ports, webUrl: playground.url, bundle, requeued, runner, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -4,7 +4,7 @@
  * unknown flag is named, and SIGTERM stops every part and exits 0.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -75,6 +75,20 @@ describe('GIVEN npm start', () => {
     expect(run.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
   });
 
+  it('WHEN the model cannot be loaded THEN it refuses with the runner\'s reason and starts nothing after it', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'cascade-cwd-'));
+    cleanups.push(() => rm(cwd, { recursive: true, force: true }));
+    const model = join(cwd, 'broken-model');
+    await mkdir(model);
+    await writeFile(join(model, 'manifest.json'), '{"format":"cascade-bundle"}');
+    const run = await start(['--port', '0', '--emulator-port', '0', '--data-dir', join(cwd, 'data'), '--model', model], {});
+    expect(run.code).toBe(1);
+    expect(run.stdout).not.toContain('runner ');
+    expect(run.stdout).not.toContain('ready — open');
+    expect(run.stderr).toContain(`cannot start: the runner could not start: the model in ${model} could not be loaded: model bundle ${model} is not usable`);
+    expect(run.stderr).toContain('manifest.json version');
+  });
+
   it('WHEN given an unknown flag THEN it names it', async () => {
     const run = await start(['--prot', '3001'], {});
     expect(run.code).toBe(1);
@@ -97,5 +111,9 @@ describe('GIVEN npm start', () => {
     expect({ code: run.code, signal: run.signal }, run.stdout).toEqual({ code: 0, signal: null });
     for (const part of ['model ', 'queues+S3 ', 'runner ', 'discord    off', 'slack      off', 'dispatcher delivering to web', 'playground http://127.0.0.1:']) expect(run.stdout).toContain(part);
     expect(run.stdout).toMatch(/SIGTERM: stopping[\s\S]*\nstopped\n$/);
+    // The runner runs in its own process; it has left too.
+    const runnerPid = Number(/runner .* \(process (\d+)\)/.exec(run.stdout)?.[1]);
+    expect(runnerPid).toBeGreaterThan(0);
+    expect(() => process.kill(runnerPid, 0)).toThrow(/ESRCH/);
   });
 });
