@@ -1,6 +1,7 @@
 /**
- * Submit → grid on screen, through the whole local system (`npm start`'s startSystem: emulator over
- * HTTP, runner on the CPU with the bundled model, dispatcher, web server), driven the way the page
+ * Submit → grid on screen, through the whole local system (`npm start`'s startSystem, same topology:
+ * emulator over HTTP, dispatcher and web server in this process, the runner on the CPU with the bundled
+ * model in its supervised child process), driven the way the page
  * drives it: POST /api/command, wait on /api/events for the completed message, then GET the four
  * tiles through /api/image. Reports total time and the share that is not model compute
  * (result.json's `generate` phase: text encoder, Stage C, Stage B, Stage A). Target: under 10 %.
@@ -42,7 +43,7 @@ interface Sample {
 }
 
 try {
-  console.log(`model: ${system.bundle.name} (${system.bundle.dir}), CPU; ${JOBS} jobs after 1 warm-up, one at a time${values.options ? `; options ${values.options}` : ''}`);
+  console.log(`model: ${system.bundle.name} (${system.bundle.dir}), CPU, runner in child process ${system.runner.pid}; ${JOBS} jobs after 1 warm-up, one at a time${values.options ? `; options ${values.options}` : ''}`);
   await runJob(-1);
   const samples: Sample[] = [];
   for (let i = 0; i < JOBS; i++) samples.push(await runJob(i));
