@@ -11,6 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadResult } from '../bot/job-records.js';
 import type { WebEvent } from '../bot/web/web-message.js';
@@ -45,9 +46,15 @@ interface Sample {
 try {
   console.log(`model: ${system.bundle.name} (${system.bundle.dir}), CPU, runner in child process ${system.runner.pid}; ${JOBS} jobs after 1 warm-up, one at a time${values.options ? `; options ${values.options}` : ''}`);
   await runJob(-1);
+  // How long this process's callbacks (emulator, dispatcher, web server: all but the runner) wait for the thread.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const samples: Sample[] = [];
   for (let i = 0; i < JOBS; i++) samples.push(await runJob(i));
+  loopDelay.disable();
   report(samples);
+  const ms = (ns: number) => (ns / 1e6).toFixed(1);
+  console.log(`event-loop delay in the npm start process during the jobs: p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms`);
 } finally {
   stream.close();
   await system.stop();
