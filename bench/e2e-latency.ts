@@ -55,6 +55,10 @@ try {
   report(samples);
   const ms = (ns: number) => (ns / 1e6).toFixed(1);
   console.log(`event-loop delay in the npm start process during the jobs: p50 ${ms(loopDelay.percentile(50))} ms, p99 ${ms(loopDelay.percentile(99))} ms, max ${ms(loopDelay.max)} ms`);
+  const busyAcks: number[] = [];
+  for (let i = 0; i < 4; i++) busyAcks.push(await ackWhileGenerating(i));
+  busyAcks.sort((a, b) => a - b);
+  console.log(`submit → ack while another job is generating (4 tries): ${busyAcks.map((a) => a.toFixed(1)).join(', ')} ms`);
 } finally {
   stream.close();
   await system.stop();
@@ -79,6 +83,22 @@ async function runJob(i: number): Promise<Sample> {
   const result = await loadResult(system.ports.blobs, reply.jobId);
   const deliverMs = deliveredAt - Date.parse(result!.finishedAt);
   return { ackMs, deliverMs, gridMs, tilesMs: totalMs - gridMs, totalMs, generateMs: result!.timings.generate ?? 0, uploadMs: result!.timings.upload ?? 0, size: `${result!.width}×${result!.height}` };
+}
+
+/** A second submit 150 ms after a first one's ack (its model is running then): how long the second one's ack takes. */
+async function ackWhileGenerating(i: number): Promise<number> {
+  const submit = async (text: string) => {
+    const started = performance.now();
+    const response = await fetch(`${base}api/command`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+    const reply = (await response.json()) as { kind: string; jobId?: string };
+    if (reply.kind !== 'accepted' || !reply.jobId) throw new Error(`not accepted: ${JSON.stringify(reply)}`);
+    return { ackMs: performance.now() - started, done: stream.completed(reply.jobId) };
+  };
+  const first = await submit(`/imagine a lighthouse at dusk, busy ${i} --seed ${2000 + i}`);
+  await new Promise((wait) => setTimeout(wait, 150));
+  const second = await submit(`/imagine a lighthouse at dawn, busy ${i} --seed ${3000 + i}`);
+  await Promise.all([first.done, second.done]);
+  return second.ackMs;
 }
 
 /** A tiny SSE client on fetch: resolves the tile keys of a job's completed message. */
