@@ -9,9 +9,7 @@ import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } fr
 import { functionPermissions } from './permissions.js';
 import { DISPATCHER_TIMEOUT_SECONDS, type Queues } from './queues.js';
 import type { Secrets } from './secrets.js';
-
-/** Lambda's Node 20 runtime is deprecated; the code targets Node ≥ 20.19 and runs unchanged on 22. */
-const RUNTIME = 'nodejs22.x' as const;
+import { appEnvironmentFields, LAMBDA_RUNTIME as RUNTIME } from './function-defaults.js';
 
 export interface BotFunctionInputs {
   config: InfraConfig;
@@ -23,15 +21,7 @@ export interface BotFunctionInputs {
 }
 
 export function createBotFunctions({ config, queues, bucket, secrets, fleetGroupName, arns }: BotFunctionInputs) {
-  const shared = {
-    region: aws.getRegionOutput().region,
-    jobsQueueUrl: queues.jobs.url,
-    eventsQueueUrl: queues.events.url,
-    bucket: bucket.name,
-    maxReceives: config.jobs.maxReceives,
-    visibilitySeconds: config.jobs.visibilitySeconds,
-    fleetGroupName,
-  };
+  const shared = appEnvironmentFields({ config, queues, bucket, fleetGroupName });
   const discordSecrets = secrets.discord
     ? { discordApplicationId: secrets.discord.applicationId.value, discordPublicKey: secrets.discord.publicKey.value, discordToken: secrets.discord.botToken.value }
     : {};

@@ -2,6 +2,7 @@
 import type { InfraConfig } from '../config.js';
 import { scalerStatements, type AppArns } from '../iam-policies.js';
 import { fleetControlEnvironment, functionEnvironment } from '../runtime-env.js';
+import { appEnvironmentFields, LAMBDA_RUNTIME } from './function-defaults.js';
 import { functionPermissions } from './permissions.js';
 import type { Queues } from './queues.js';
 
@@ -18,19 +19,11 @@ export function createScaler({ config, queues, bucket, fleetGroupName, arns }: S
     schedule: 'rate(1 minute)',
     function: {
       handler: 'functions/scaler.handler',
-      runtime: 'nodejs22.x',
+      runtime: LAMBDA_RUNTIME,
       timeout: '30 seconds',
       memory: '256 MB',
       environment: {
-        ...functionEnvironment<$util.Input<string>>({
-          region: aws.getRegionOutput().region,
-          jobsQueueUrl: queues.jobs.url,
-          eventsQueueUrl: queues.events.url,
-          bucket: bucket.name,
-          maxReceives: config.jobs.maxReceives,
-          visibilitySeconds: config.jobs.visibilitySeconds,
-          fleetGroupName,
-        }),
+        ...functionEnvironment<$util.Input<string>>(appEnvironmentFields({ config, queues, bucket, fleetGroupName })),
         ...fleetControlEnvironment(config.fleet),
       },
       permissions: functionPermissions(arns, scalerStatements),

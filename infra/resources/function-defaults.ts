@@ -1,0 +1,26 @@
+/** What every Lambda of the app shares: the runtime, and the app's own resource names in its environment. */
+import type { InfraConfig } from '../config.js';
+import type { Queues } from './queues.js';
+
+/** Lambda's Node 20 runtime is deprecated; the code targets Node ≥ 20.19 and runs unchanged on 22. */
+export const LAMBDA_RUNTIME = 'nodejs22.x' as const;
+
+export interface AppEnvironmentInputs {
+  config: InfraConfig;
+  queues: Queues;
+  bucket: sst.aws.Bucket;
+  fleetGroupName: string;
+}
+
+/** The runtime-env fields (see runtime-env.ts `functionEnvironment`) every function reads to reach the queues and bucket. */
+export function appEnvironmentFields({ config, queues, bucket, fleetGroupName }: AppEnvironmentInputs) {
+  return {
+    region: aws.getRegionOutput().region,
+    jobsQueueUrl: queues.jobs.url,
+    eventsQueueUrl: queues.events.url,
+    bucket: bucket.name,
+    maxReceives: config.jobs.maxReceives,
+    visibilitySeconds: config.jobs.visibilitySeconds,
+    fleetGroupName,
+  };
+}
