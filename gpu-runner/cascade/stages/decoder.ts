@@ -4,11 +4,10 @@
  * Stage B decodes any Stage C latent onto any canvas whose latent is a multiple of 16 (upscale, spec §4.4).
  */
 import type { Manifest } from '../manifest.js';
-import { tensor } from '../runtime.js';
 import type { SessionPool } from '../sessions.js';
-import { denoise, isGuided, type DenoiseOptions } from './denoise.js';
+import { denoise, epsPredictor, isGuided, type DenoiseOptions } from './denoise.js';
 import type { LatentGeometry } from './geometry.js';
-import { FloatFeed, FloatFetch } from './io.js';
+import { FloatFeed } from './io.js';
 import { stackRows } from './prior.js';
 import type { TextEmbeddings } from './text.js';
 
@@ -35,26 +34,20 @@ export async function runDecoder(pool: SessionPool, m: Manifest, d: DecoderInput
   const effnetRows = guided ? stackRows(d.effnet, new Float32Array(d.effnet.length / batch), batch) : d.effnet;
   const effnet = new FloatFeed(m.decoder.dtype).tensor(effnetRows, [rows, priorChannels, ...d.effnetDims]);
   const pooled = new FloatFeed(m.decoder.dtype).tensor(guided ? stackRows(d.cond.pooled, d.uncond.pooled, batch) : d.cond.pooled, [rows, 1, d.cond.pooledSize]);
-  const sampleFeed = new FloatFeed(m.decoder.dtype);
-  const timestep = new Float32Array(rows);
-  const fetch = new FloatFetch(m.decoder.dtype);
   const result = await denoise({
     ...d,
     batch,
-    predict: async (samples, n, r) => {
-      timestep.fill(r);
-      const dims = [n, m.geometry.decoderChannels, hB, wB];
-      await session.run(
-        {
-          [names.sample]: sampleFeed.tensor(samples, dims),
-          [names.timestepRatio]: tensor(timestep, [n]),
-          [names.clipTextPooled]: pooled,
-          [names.effnet]: effnet,
-        },
-        { [m.decoder.output]: fetch.tensor(dims) },
-      );
-      return fetch.read();
-    },
+    predict: epsPredictor(
+      {
+        session,
+        dtype: m.decoder.dtype,
+        names,
+        output: m.decoder.output,
+        rowDims: [m.geometry.decoderChannels, hB, wB],
+        conditioning: { [names.clipTextPooled]: pooled, [names.effnet]: effnet },
+      },
+      rows,
+    ),
   });
   await pool.done('decoder');
   return result;

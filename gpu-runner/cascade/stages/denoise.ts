@@ -4,8 +4,11 @@
  * (scheduler.ts) in place. Cancellation is checked before every step. After the first step nothing large is allocated.
  */
 import { applyCfgBatch } from '../guidance.js';
+import type { TensorDtype } from '../manifest.js';
 import type { NoiseSource } from '../noise.js';
+import { tensor, type ModelSession, type Tensor } from '../runtime.js';
 import type { GdfSampler } from '../scheduler.js';
+import { FloatFeed, FloatFetch } from './io.js';
 
 export interface DenoiseOptions {
   sampler: GdfSampler;
@@ -26,6 +29,38 @@ export interface DenoiseOptions {
   signal?: AbortSignal | undefined;
   /** After each step, with the sampler's x̂0 estimate (sampler-owned: copy to keep). */
   onStep?: ((step: number, predictedX0: Float32Array) => void | Promise<void>) | undefined;
+}
+
+/** An ε-predicting graph (Stage C or Stage B): its sample/timestep/output names and the feeds that never change. */
+export interface EpsGraph {
+  session: ModelSession;
+  dtype: TensorDtype;
+  names: { sample: string; timestepRatio: string };
+  output: string;
+  /** [channels, height, width] of one latent row. */
+  rowDims: readonly [number, number, number];
+  /** Conditioning feeds built once per request (text, pooled, clip_img, effnet). */
+  conditioning: Readonly<Record<string, Tensor>>;
+}
+
+/** The `predict` step for `denoise` over one graph; its buffers are reused across steps. */
+export function epsPredictor(graph: EpsGraph, rows: number): DenoiseOptions['predict'] {
+  const sampleFeed = new FloatFeed(graph.dtype);
+  const timestep = new Float32Array(rows);
+  const fetch = new FloatFetch(graph.dtype);
+  return async (samples, n, r) => {
+    timestep.fill(r);
+    const dims = [n, ...graph.rowDims];
+    await graph.session.run(
+      {
+        [graph.names.sample]: sampleFeed.tensor(samples, dims),
+        [graph.names.timestepRatio]: tensor(timestep, [n]),
+        ...graph.conditioning,
+      },
+      { [graph.output]: fetch.tensor(dims) },
+    );
+    return fetch.read();
+  };
 }
 
 export function isGuided(cfg: number): boolean {

@@ -4,11 +4,10 @@
  * embedding and zero clip_img. Static feeds (text, clip_img) are built once per request, not per step.
  */
 import type { Manifest } from '../manifest.js';
-import { tensor } from '../runtime.js';
 import type { SessionPool } from '../sessions.js';
-import { denoise, isGuided, type DenoiseOptions } from './denoise.js';
+import { denoise, epsPredictor, isGuided, type DenoiseOptions } from './denoise.js';
 import type { LatentGeometry } from './geometry.js';
-import { FloatFeed, FloatFetch } from './io.js';
+import { FloatFeed } from './io.js';
 import type { TextEmbeddings } from './text.js';
 
 export interface PriorInputs extends Omit<DenoiseOptions, 'predict' | 'batch'> {
@@ -39,27 +38,20 @@ export async function runPrior(pool: SessionPool, m: Manifest, p: PriorInputs): 
   const clipText = feed().tensor(guided ? stackRows(p.cond.hidden, p.uncond.hidden, batch) : p.cond.hidden, [rows, p.cond.tokens, p.cond.hiddenSize]);
   const pooled = feed().tensor(guided ? stackRows(p.cond.pooled, p.uncond.pooled, batch) : p.cond.pooled, [rows, 1, p.cond.pooledSize]);
   const clipImg = feed().tensor(new Float32Array(rows * m.prior.clipImageSize), [rows, 1, m.prior.clipImageSize]);
-  const sampleFeed = feed();
-  const timestep = new Float32Array(rows);
-  const fetch = new FloatFetch(m.prior.dtype);
   const result = await denoise({
     ...p,
     batch,
-    predict: async (samples, n, r) => {
-      timestep.fill(r);
-      const dims = [n, channels, hC, wC];
-      await session.run(
-        {
-          [names.sample]: sampleFeed.tensor(samples, dims),
-          [names.timestepRatio]: tensor(timestep, [n]),
-          [names.clipTextPooled]: pooled,
-          [names.clipText]: clipText,
-          [names.clipImg]: clipImg,
-        },
-        { [m.prior.output]: fetch.tensor(dims) },
-      );
-      return fetch.read();
-    },
+    predict: epsPredictor(
+      {
+        session,
+        dtype: m.prior.dtype,
+        names,
+        output: m.prior.output,
+        rowDims: [channels, hC, wC],
+        conditioning: { [names.clipTextPooled]: pooled, [names.clipText]: clipText, [names.clipImg]: clipImg },
+      },
+      rows,
+    ),
   });
   await pool.done('prior');
   return result;
