@@ -1,12 +1,12 @@
 /**
  * The one platform-neutral way every front end (Discord, Slack, web) enqueues a job.
  *
- * Order matters for "nothing lost": the job record (`jobs/{id}/job.json`) and the per-user pending
- * marker are written (and the cap checked again, for concurrent submits) before the queue message, so a runner never receives a job whose record is
+ * Order matters for "nothing lost": the per-user pending marker, then the job record (`jobs/{id}/job.json`,
+ * written while the cap is checked again, for concurrent submits) land before the queue message, so a runner never receives a job whose record is
  * missing; the `queued` event goes last. Submitting the same job id twice (a platform retry of the
  * same interaction) sends nothing new and answers like the first time. If the queue send throws, the
  * record and the marker are removed again (best effort, logged), so the failure costs the user no cap slot
- * and the same request may be tried again at once.
+ * and the same request may be tried again at once; the same when job.json cannot be written.
  *
  * @example
  *   const outcome = await submitJob({ queue, events, blobs }, job);
@@ -59,22 +59,26 @@ export async function submitJob(deps: SubmitDeps, input: Job): Promise<SubmitOut
   const now = deps.now ?? Date.now;
   const limit = deps.maxPendingPerUser ?? DEFAULT_MAX_PENDING_PER_USER;
 
-  if (await deps.blobs.exists(jobKeys.job(job.id))) {
-    return { accepted: true, jobId: job.id, duplicate: true };
-  }
-
-  const pending = await listPending(deps.blobs, job.requester, now());
+  // The duplicate check and the cap check do not depend on each other: one round trip instead of two.
+  const [duplicate, pending] = await Promise.all([deps.blobs.exists(jobKeys.job(job.id)), listPending(deps.blobs, job.requester, now())]);
+  if (duplicate) return { accepted: true, jobId: job.id, duplicate: true };
   if (pending.length >= limit) {
     const refusal = new TooManyPendingError(pending.length, limit);
     return { accepted: false, code: 'too_many_pending', message: refusal.message, pending: pending.length, limit };
   }
 
-  await deps.blobs.put(jobKeys.job(job.id), JSON.stringify(job), 'application/json');
-  await markPending(deps.blobs, job);
   // Two submits from one user at the same moment both pass the first check; after both markers are
   // written, each sees the other, and only the oldest `limit` jobs go ahead. (Narrows the race rather
   // than closing it: an exact cap needs a conditional put, which the emulator does not enforce.)
-  const ahead = await listPending(deps.blobs, job.requester, now());
+  await markPending(deps.blobs, job);
+  // job.json is written while the cap is checked again; both are done before the queue message.
+  const [recorded, listed] = await Promise.allSettled([deps.blobs.put(jobKeys.job(job.id), JSON.stringify(job), 'application/json'), listPending(deps.blobs, job.requester, now())]);
+  if (recorded.status === 'rejected' || listed.status === 'rejected') {
+    const error: unknown = recorded.status === 'rejected' ? recorded.reason : (listed as PromiseRejectedResult).reason;
+    await releaseUnsentJob(deps, job, error);
+    throw error;
+  }
+  const ahead = listed.value;
   const place = ahead.indexOf(job.id);
   if (place >= limit) {
     await deps.blobs.delete([pendingMarkerKey(job), jobKeys.job(job.id)]);
@@ -94,19 +98,19 @@ export async function submitJob(deps: SubmitDeps, input: Job): Promise<SubmitOut
 }
 
 /**
- * Gives back what was written for a job whose queue send threw: the pending marker (the user's cap
+ * Gives back what was written for a job whose queue send threw (or whose job.json write or second cap check failed): the pending marker (the user's cap
  * slot) and job.json (which would make a retry of the same request look like a duplicate). Best
  * effort: a failed clean-up is logged, and the marker still stops counting after the queue retention.
  * If the send did reach the queue despite the error (a timed-out response), the job still runs but is
  * not delivered (no job.json); the user was told it failed and a retry makes a new job.
  */
-async function releaseUnsentJob(deps: SubmitDeps, job: Job, sendError: unknown): Promise<void> {
+async function releaseUnsentJob(deps: SubmitDeps, job: Job, cause: unknown): Promise<void> {
   const log = deps.log ?? defaultLog;
   try {
     await deps.blobs.delete([pendingMarkerKey(job), jobKeys.job(job.id)]);
-    log.warn('job_not_enqueued', { jobId: job.id, error: sendError, released: true });
+    log.warn('job_not_enqueued', { jobId: job.id, error: cause, released: true });
   } catch (cleanupError) {
-    log.error('job_not_enqueued', { jobId: job.id, error: sendError, released: false, cleanupError });
+    log.error('job_not_enqueued', { jobId: job.id, error: cause, released: false, cleanupError });
   }
 }
 

@@ -17,7 +17,7 @@ import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { closedPort } from '../support/closed-port.js';
 import { alice, makeJob } from './support/fixtures.js';
 
-describe('GIVEN a user with a cap of 1 and a queue that cannot be reached', () => {
+describe('GIVEN a user with a cap of 1 and a queue that cannot be reached (or a store that refuses a write)', () => {
   let emulator: TestEmulator;
   let deadQueue: ReturnType<typeof createAwsPorts>;
   beforeAll(async () => {
@@ -49,6 +49,31 @@ describe('GIVEN a user with a cap of 1 and a queue that cannot be reached', () =
     // …and with the slot now taken by it, a second job is refused: the cap itself still holds.
     const another = makeJob({ id: jobIdFrom(), requester, createdAt: new Date().toISOString() });
     expect(await submitJob(live, another)).toMatchObject({ accepted: false, code: 'too_many_pending', pending: 1, limit: 1 });
+  });
+
+  it('WHEN job.json cannot be written THEN it throws that error and the pending marker written before it is removed again (logged)', async () => {
+    const requester = { ...alice, userId: `record-fails-${Date.now()}` };
+    const job = makeJob({ id: jobIdFrom(), requester, createdAt: new Date().toISOString() });
+    const lines: string[] = [];
+    const log = createLogger({ write: (line) => lines.push(line) });
+    const real = emulator.ports.blobs;
+    const recordFails: BlobStore = {
+      put: (key, body, contentType) => (key === jobKeys.job(job.id) ? Promise.reject(new Error('record write refused')) : real.put(key, body, contentType)),
+      get: (key) => real.get(key),
+      exists: (key) => real.exists(key),
+      list: (prefix) => real.list(prefix),
+      delete: (keys) => real.delete(keys),
+      presignedUrl: (key, seconds) => real.presignedUrl(key, seconds),
+    };
+
+    await expect(submitJob({ ...emulator.ports, blobs: recordFails, log }, job)).rejects.toThrow('record write refused');
+    expect(await real.exists(jobKeys.job(job.id))).toBe(false);
+    expect(await listPending(real, requester, Date.now())).toEqual([]);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('job_not_enqueued');
+    expect(lines[0]).toContain('"released":true');
+    // Nothing reached the queue: the same request is a fresh submission, not a duplicate.
+    expect(await submitJob(emulator.ports, job)).toMatchObject({ accepted: true, duplicate: false });
   });
 
   it('WHEN the clean-up fails as well THEN the send error is what the caller sees and the failed clean-up is logged as an error', async () => {
