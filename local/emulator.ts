@@ -79,7 +79,11 @@ export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Pr
         BUCKET: bucket,
         JOB_MAX_RECEIVES: String(options.maxReceives ?? 4),
       }),
-      stop: () => app.close(),
+      // Delayed disk writes read the object back through the app: run them while it still answers.
+      stop: async () => {
+        await mirror?.flush();
+        await app.close();
+      },
     };
   } catch (error) {
     await app.close();

@@ -10,8 +10,10 @@
  * 127.0.0.1, and nothing in the runner or the bot knows about the disk.
  *
  * Write-behind, not write-through: the response does not wait for the disk (waiting cost ~80 ms of a
- * job's ~0.5 s on the tiny model: bench/e2e-latency.ts). Writes of one key stay in order, and closing
- * the app (Ctrl-C, SIGTERM) waits for every queued write; only a kill -9 can lose the last few ms.
+ * job's ~0.5 s on the tiny model: bench/e2e-latency.ts), and a write starts WRITE_DELAY_MS after its
+ * request. Writes of one key stay in order, and closing the app (Ctrl-C, SIGTERM) waits for every queued
+ * write; only a kill -9 can lose the last WRITE_DELAY_MS (a job lost that way is one submitted or
+ * finished in that moment: its record or result was not on disk yet).
  *
  * Layout: `{dir}/objects/{name}` holds the bytes and `{dir}/meta/{name}.json` the bucket, key and
  * content type; `name` is the URL-encoded `bucket/key`, or its sha256 when that is too long for a
@@ -41,6 +43,13 @@ interface ObjectMeta {
 
 type Mutation = { kind: 'write'; bucket: string; key: string } | { kind: 'remove'; bucket: string; keys: string[] };
 
+/**
+ * A job's nine uploads arrive in one burst, and the completed message, the dispatcher's reads and the
+ * page's four tile downloads follow on this same event loop within tens of ms; the disk copies (an
+ * in-process GET and two file writes each) wait until after them. bench/e2e-latency.ts, demo model 256²,
+ * 3 interleaved runs: not model compute per job 109–127 ms without the delay, 100–114 ms with it.
+ */
+const WRITE_DELAY_MS = 150;
 const MAX_NAME = 200;
 const RESTORE_BATCH = 16;
 
@@ -50,6 +59,9 @@ export class S3DiskMirror {
   readonly #chains = new Map<string, Promise<void>>();
   #restoring = false;
   readonly #inFlight = new Set<Promise<void>>();
+  /** Writes waiting out WRITE_DELAY_MS; `flush` starts them at once. */
+  readonly #waiting = new Set<() => void>();
+  #flushing = false;
   /** objects/ and meta/, created on the first write (not before every one: each mkdir costs the event loop too). */
   #folders: Promise<unknown> | undefined;
 
@@ -76,9 +88,15 @@ export class S3DiskMirror {
     });
   }
 
-  /** Resolves when every write queued so far is on disk. */
+  /** Resolves when every write queued so far is on disk (those still waiting out their delay start now). */
   async flush(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    this.#flushing = true;
+    try {
+      for (const start of [...this.#waiting]) start();
+      while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    } finally {
+      this.#flushing = false;
+    }
   }
 
   /** PUTs every saved object back through the S3 API, 16 at a time; returns how many. The bucket must exist. */
@@ -104,7 +122,27 @@ export class S3DiskMirror {
 
   async #apply(app: FastifyInstance, mutation: Mutation): Promise<void> {
     const keys = mutation.kind === 'write' ? [mutation.key] : mutation.keys;
-    await Promise.all(keys.map((key) => this.#chain(`${mutation.bucket}/${key}`, () => (mutation.kind === 'write' ? this.#save(app, mutation.bucket, key) : this.#remove(mutation.bucket, key)))));
+    await Promise.all(
+      keys.map((key) =>
+        this.#chain(`${mutation.bucket}/${key}`, async () => {
+          await this.#delay();
+          await (mutation.kind === 'write' ? this.#save(app, mutation.bucket, key) : this.#remove(mutation.bucket, key));
+        }),
+      ),
+    );
+  }
+
+  #delay(): Promise<void> {
+    if (this.#flushing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const start = () => {
+        clearTimeout(timer);
+        this.#waiting.delete(start);
+        resolve();
+      };
+      const timer = setTimeout(start, WRITE_DELAY_MS);
+      this.#waiting.add(start);
+    });
   }
 
   #chain(id: string, work: () => Promise<void>): Promise<void> {
