@@ -3,7 +3,7 @@
  * emulator over HTTP, dispatcher and web server in this process, the runner on the CPU with the bundled
  * model in its supervised child process), driven the way the page
  * drives it: POST /api/command, wait on /api/events for the completed message, then GET the four
- * tiles through /api/image. Reports total time and the share that is not model compute
+ * tiles as the page does (their direct URLs when the message carries them, else /api/image). Reports total time and the share that is not model compute
  * (result.json's `generate` phase: text encoder, Stage C, Stage B, Stage A). Target: under 10 %.
  *
  *   npx tsx bench/e2e-latency.ts [--jobs 8] [--options='--size large --steps 20'] [--model <bundle folder>]
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadResult } from '../bot/job-records.js';
-import type { WebEvent } from '../bot/web/web-message.js';
+import type { WebEvent, WebTile } from '../bot/web/web-message.js';
 import { silentLogger } from '../core/log.js';
 import { startSystem } from '../local/system.js';
 
@@ -75,8 +75,9 @@ async function runJob(i: number): Promise<Sample> {
   const done = await stream.completed(reply.jobId);
   const deliveredAt = Date.now();
   const gridMs = performance.now() - started;
-  await Promise.all(done.map(async (key) => {
-    const image = await fetch(`${base}api/image?key=${encodeURIComponent(key)}`, { headers: { cookie } });
+  await Promise.all(done.map(async (tile) => {
+    const image = await fetch(tile.url ?? `${base}api/image?key=${encodeURIComponent(tile.key)}`, { headers: { cookie } });
+    if (!image.ok) throw new Error(`tile ${tile.key}: HTTP ${image.status}`);
     await image.arrayBuffer();
   }));
   const totalMs = performance.now() - started;
@@ -101,11 +102,11 @@ async function ackWhileGenerating(i: number): Promise<number> {
   return second.ackMs;
 }
 
-/** A tiny SSE client on fetch: resolves the tile keys of a job's completed message. */
+/** A tiny SSE client on fetch: resolves the tiles of a job's completed message. */
 async function openEvents() {
   const controller = new AbortController();
   const response = await fetch(`${base}api/events`, { headers: { cookie }, signal: controller.signal });
-  const waiters = new Map<string, (keys: string[]) => void>();
+  const waiters = new Map<string, (tiles: WebTile[]) => void>();
   const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   void (async () => {
     let buffer = '';
@@ -121,13 +122,13 @@ async function openEvents() {
         if (!data) continue;
         const event = JSON.parse(data) as WebEvent;
         if (event.type === 'message' && event.message.message.status === 'completed' && event.message.tiles) {
-          waiters.get(event.message.jobId)?.(event.message.tiles.map((tile) => tile.key));
+          waiters.get(event.message.jobId)?.(event.message.tiles);
         }
       }
     }
   })();
   return {
-    completed: (jobId: string) => new Promise<string[]>((resolve) => waiters.set(jobId, resolve)),
+    completed: (jobId: string) => new Promise<WebTile[]>((resolve) => waiters.set(jobId, resolve)),
     close: () => controller.abort(),
   };
 }
@@ -147,7 +148,7 @@ function report(samples: Sample[]): void {
   row('  of which encode + upload (runner)', (s) => s.uploadMs);
   row('  of which queue, events, dispatch, SSE', (s) => s.gridMs - s.generateMs - s.uploadMs);
   row('    result written → completed message', (s) => s.deliverMs);
-  row('four tiles fetched through /api/image', (s) => s.tilesMs);
+  row('four tiles fetched (as the page does)', (s) => s.tilesMs);
   row('submit → grid on screen (total)', (s) => s.totalMs);
   // The share swings with the model's speed on a busy machine; the absolute overhead is steadier.
   row('not model compute per job (total − generate)', (s) => s.totalMs - s.generateMs);

@@ -13,6 +13,8 @@ export interface WebTile {
   width: number;
   height: number;
   seed: number;
+  /** A time-limited direct link to the image in the object store (live completed messages); the page falls back to /api/image. */
+  url?: string;
 }
 
 export interface WebMessage {

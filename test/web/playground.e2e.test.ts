@@ -68,6 +68,8 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     const result = await loadResult(system.ports.blobs, parentId);
     expect(result?.images).toHaveLength(4);
     for (const [position, src] of (await tiles.evaluateAll((imgs) => imgs.map((img) => img.getAttribute('src') ?? ''))).entries()) {
+      // A live completed message links its tiles straight to the object store (presigned), not through /api/image.
+      expect(src).toMatch(/X-Amz-Signature=/);
       const response = await page.request.get(new URL(src, system.webUrl).href);
       expect(response.status()).toBe(200);
       const bytes = await response.body();

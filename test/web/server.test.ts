@@ -5,9 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModerationPolicy } from '../../bot/moderation.js';
+import { applyEvent, INITIAL_STATE } from '../../bot/job-state.js';
+import { buildJobMessage } from '../../bot/message-model.js';
 import { WebPoster } from '../../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../../bot/web/server.js';
+import type { WebEvent } from '../../bot/web/web-message.js';
+import { jobKeys } from '../../core/job.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { makeJob, makeResult } from '../bot/support/fixtures.js';
 
 let emulator: TestEmulator;
 let web: WebPlayground;
@@ -53,6 +58,33 @@ describe('GIVEN the playground server', () => {
     const missing = await fetch(url('/api/image?key=jobs/j2/image-1.png'));
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: string }).error).toContain('No image at jobs/j2/image-1.png');
+  });
+
+  // Links are signed when the job is seen running (its tile keys follow from the job) or, if it never was, on completion.
+  it.each([['seen running first', true], ['completed at once', false]])('WHEN a completed message is delivered (%s) THEN each tile carries a direct link that serves the same bytes as /api/image, and other messages carry none', async (_, runningFirst) => {
+    const poster = new WebPoster(emulator.ports.blobs);
+    const job = makeJob({ id: runningFirst ? 'jlinks1' : 'jlinks2' });
+    const result = makeResult(job);
+    for (const image of result.images) await emulator.ports.blobs.put(image.key, new Uint8Array([137, 80, 78, 71, image.index]), 'image/png');
+    const seen: WebEvent[] = [];
+    poster.subscribe((event) => seen.push(event));
+    const running = applyEvent(INITIAL_STATE, { v: 1, jobId: job.id, at: 1, type: 'started', runnerId: 'r1', attempt: 1 });
+    if (runningFirst) await poster.deliver(job, buildJobMessage(job, running));
+    const done = applyEvent(running, { v: 1, jobId: job.id, at: 2, type: 'completed', resultKey: jobKeys.result(job.id) });
+    await poster.deliver(job, buildJobMessage(job, { ...done, result }), undefined, { result });
+
+    const messages = seen.map((event) => (event.type === 'message' ? event.message : undefined));
+    expect(messages).toHaveLength(runningFirst ? 2 : 1);
+    if (runningFirst) expect(messages[0]?.tiles).toBeUndefined();
+    const tiles = messages.at(-1)?.tiles ?? [];
+    expect(tiles.map((tile) => tile.key)).toEqual(result.images.map((image) => image.key));
+    for (const tile of tiles) {
+      expect(tile.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/.*X-Amz-Signature=/);
+      const direct = await fetch(tile.url!);
+      expect(direct.status).toBe(200);
+      const throughServer = await fetch(url(`/api/image?key=${encodeURIComponent(tile.key)}`));
+      expect(new Uint8Array(await direct.arrayBuffer())).toEqual(new Uint8Array(await throughServer.arrayBuffer()));
+    }
   });
 
   it('WHEN another site posts a command THEN it is refused and nothing is queued', async () => {

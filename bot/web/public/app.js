@@ -47,8 +47,10 @@ function renderMessage(web) {
   if (m.parent) article.dataset.parent = m.parent.jobId;
 
   const ephemerals = [...article.querySelectorAll(':scope > .ephemeral')];
-  const oldImages = new Map([...article.querySelectorAll('img')].map((img) => [img.getAttribute('src'), img]));
-  const image = (src, alt) => oldImages.get(src) ?? el('img', { src, alt, loading: 'lazy' });
+  const oldImages = new Map([...article.querySelectorAll('img')].map((img) => [img.dataset.src, img]));
+  // A direct tile link that does not load (expired, or the store is not reachable from this browser) falls back to /api/image.
+  const image = (src, alt, fallback) => oldImages.get(src) ?? el('img', { src, alt, loading: 'lazy', 'data-src': src,
+    onerror: fallback ? (event) => { if (event.currentTarget.getAttribute('src') !== fallback) event.currentTarget.src = fallback; } : null });
   // Progress re-renders the message several times a second: keep the same button nodes so a click in between is not lost.
   const oldButtons = new Map([...article.querySelectorAll('button[data-custom-id]')].map((b) => [b.dataset.customId, b]));
   const button = (b) => {
@@ -68,7 +70,7 @@ function renderMessage(web) {
     m.previewKey && !web.tiles ? el('div', { class: 'preview' }, image(imageUrl(m.previewKey, web.previewVersion), 'preview')) : null,
     web.tiles ? el('div', { class: `tiles${web.tiles.length === 1 ? ' single' : ''}` },
       web.tiles.map((tile) => el('div', { class: 'tile', 'data-index': tile.index, title: `tile ${tile.index} · seed ${tile.seed} · ${tile.width}×${tile.height}` },
-        image(imageUrl(tile.key), `tile ${tile.index}`), web.tiles.length > 1 ? el('span', { text: String(tile.index) }) : null))) : null,
+        image(tile.url ?? imageUrl(tile.key), `tile ${tile.index}`, tile.url ? imageUrl(tile.key) : null), web.tiles.length > 1 ? el('span', { text: String(tile.index) }) : null))) : null,
     el('div', { class: 'options', text: m.optionsText }),
     m.buttonRows.length ? el('div', { class: 'rows' }, m.buttonRows.map((row) => el('div', { class: 'row', 'data-row': row.kind },
       row.buttons.map(button)))) : null,
