@@ -2,7 +2,7 @@
  * The committed demo bundle (models/demo) through the TypeScript cascade engine on the CPU: 24 held-out prompts
  * (combinations never seen in training) judged by the pixel-statistics checker against the issue's bar, the demo
  * prompt, and variation / upscale of its tile keeping the picture. Timings are in bench/demo-quality.ts, not here.
- * The shape bar is skipped with its reason while the bundle misses it (see the skipped test).
+ * The shape bar is skipped with its reason while the bundle misses it (see the skipped test); a lower floor guards it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
@@ -12,6 +12,8 @@ import { judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type 
 
 const BUNDLE = path.resolve(import.meta.dirname, '../../models/demo');
 const CI_PROMPTS = 24;
+/** Regression floor for the shape class (the shipped bundle: 73.5 % on all 200 held-out prompts). */
+const SHAPE_FLOOR = 0.6;
 const DEMO_PROMPT = 'a red circle at the top left on a blue background';
 const DEMO_TRUTH = { shape: 'circle', colour: 'red', background: 'blue', position: 'top-left' };
 
@@ -54,12 +56,20 @@ describe('GIVEN the demo model bundle and the TypeScript engine on the CPU', () 
     }
   }, 240_000);
 
-  // Known gap (issue 7 stays open): the current bundle draws soft, rounded blobs, so the checker's shape class is right
-  // on about 30 % of held-out prompts (bar 80 %). A wider Stage B alone (93 % from exact latents) only reached 34.5 %:
-  // Stage C's latents are the bottleneck now (tools/train-demo/README.md). Un-skip when a retrained bundle lands.
+  // Known gap (issue 7 stays open): the bundle's squares come out with slightly wavy edges, which the checker's square
+  // class (fill ≥ 0.9 of the bounding box) rejects, so shape is right on 73.5 % of all 200 held-out prompts (bar 80 %;
+  // circles, triangles and diamonds are mostly right). Un-skip when a retrained bundle meets it (tools/train-demo/README.md).
   it.skip(`WHEN the first ${CI_PROMPTS} held-out prompts are drawn THEN the shape class meets the bar (80 %)`, async () => {
     const result = await judgeHeldout();
     expect(result.accuracy.shape).toBeGreaterThanOrEqual(THRESHOLDS.shape);
+  }, 240_000);
+
+  // Not the issue's bar: a floor under the shipped bundle (the previous one scored 28.5 %), so that a bundle drawing
+  // blobs again fails CI even while the 80 % test above is skipped.
+  it(`WHEN the first ${CI_PROMPTS} held-out prompts are drawn THEN the shape class is right on at least ${100 * SHAPE_FLOOR} % (regression floor)`, async () => {
+    const result = await judgeHeldout();
+    expect({ accuracy: result.accuracy.shape, misses: result.misses.filter((m) => m.attribute === 'shape') })
+      .toSatisfy((r: { accuracy: number }) => r.accuracy >= SHAPE_FLOOR);
   }, 240_000);
 
   it('WHEN the demo prompt makes a 2×2 grid THEN at least three tiles show a red circle at the top left on blue; V and U keep it', async () => {

@@ -246,7 +246,7 @@ def _vary(nets, tokenizer, prompts, x, settings, gen):
                                                           torch.zeros(xx.shape[0], 1, 16, device=dev)), x, settings, gen)
 
 
-def export_all(out: str, nets, emas, corpus, smoke: bool, write: bool = True) -> None:
+def export_all(out: str, nets, emas, corpus, smoke: bool, write: bool = True, diagnostics: bool = True) -> None:
     final = {"text_encoder": emas["text_encoder"], "prior": emas["prior"], "decoder": emas["decoder"],
              "vqgan": models.VqganDecoderGraph(nets["stage_a"]), "previewer": nets["previewer"]}
     for m in final.values():
@@ -263,5 +263,5 @@ def export_all(out: str, nets, emas, corpus, smoke: bool, write: bool = True) ->
         import shutil
         shutil.rmtree(bundle)
         print(f"[{time.strftime('%H:%M:%S')}] bundle tars written", flush=True)
-    evaluate(out, final, corpus.tokenizer, smoke, encoder=nets["encoder"])
+    evaluate(out, final, corpus.tokenizer, smoke, encoder=nets["encoder"] if diagnostics else None)
     print(f"[{time.strftime('%H:%M:%S')}] evaluation sheets written", flush=True)

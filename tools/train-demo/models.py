@@ -207,10 +207,21 @@ def coordinate_features(h: int, w: int, device: torch.device) -> torch.Tensor:
 
 
 class StageC(nn.Module):
-    def __init__(self, channels=16, d=160, depth=6, heads=5, hidden=128, pooled=128, clip_img=16, c_t=64):
+    """Text-conditional v-prediction on the 16-ch latent. `patch` 2 groups 2×2 latent cells per transformer token (the
+    first bundles: 64 tokens at 256², each covering 32×32 px); `patch` 1 gives every latent cell its own token, like
+    the real Stage C, which works at full latent resolution. `local` > 0 adds that many FiLM ConvBlocks at full
+    latent resolution before and after the transformer (a cheap way to draw sub-token outlines)."""
+
+    def __init__(self, channels=16, d=160, depth=6, heads=5, hidden=128, pooled=128, clip_img=16, c_t=64,
+                 patch=2, local=0, local_c=64):
         super().__init__()
-        self.c_t = c_t
-        self.patch_in = nn.Linear(channels * 4, d)
+        self.c_t, self.patch, self.channels = c_t, patch, channels
+        width = local_c if local else channels
+        self.stem = nn.Conv2d(channels, local_c, 3, padding=1) if local else None
+        self.local_in = nn.ModuleList(ConvBlock(local_c, c_film=c_t) for _ in range(local))
+        self.local_out = nn.ModuleList(ConvBlock(local_c, c_film=c_t) for _ in range(local))
+        self.head = nn.Conv2d(local_c, channels, 1) if local else None
+        self.patch_in = nn.Linear(width * patch * patch, d)
         self.coords = nn.Linear(16, d)
         self.clip_txt_mapper = nn.Linear(hidden, d)
         self.clip_txt_pooled_mapper = nn.Linear(pooled, 4 * d)
@@ -220,28 +231,51 @@ class StageC(nn.Module):
         self.blocks = nn.ModuleList(PriorBlock(d, heads, c_t) for _ in range(depth))
         self.out_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.out_mod = nn.Linear(c_t, 2 * d)
-        self.patch_out = nn.Linear(d, channels * 4)
-        for layer in (self.out_mod, self.patch_out):
-            nn.init.zeros_(layer.weight)
-            nn.init.zeros_(layer.bias)
+        self.patch_out = nn.Linear(d, width * patch * patch)
+        for layer in (self.out_mod, self.patch_out, self.head):
+            if layer is not None:
+                nn.init.zeros_(layer.weight)
+                nn.init.zeros_(layer.bias)
 
     def forward(self, sample, timestep_ratio, clip_text_pooled, clip_text, clip_img):
         return eps_from_v(sample, timestep_ratio, self.predict_v(sample, timestep_ratio, clip_text_pooled, clip_text, clip_img))
 
     def predict_v(self, sample, timestep_ratio, clip_text_pooled, clip_text, clip_img):
-        b, c, h, w = sample.shape
-        x = F.pixel_unshuffle(sample, 2)
-        x = self.patch_in(x.flatten(2).transpose(1, 2)) + self.coords(coordinate_features(h // 2, w // 2, sample.device))
+        b, _, h, w = sample.shape
+        p = self.patch
+        t = self.t_mlp(timestep_embedding(timestep_ratio, self.c_t))
+        x = sample
+        if self.stem is not None:
+            x = self.stem(x)
+            for block in self.local_in:
+                x = block(x, t)
+        skip, width = x, x.shape[1]
+        if p > 1:
+            x = F.pixel_unshuffle(x, p)
+        x = self.patch_in(x.flatten(2).transpose(1, 2)) + self.coords(coordinate_features(h // p, w // p, sample.device))
         d = x.shape[-1]
         cond = self.clip_norm(torch.cat([self.clip_txt_mapper(clip_text),
                                          self.clip_txt_pooled_mapper(clip_text_pooled).reshape(b, -1, d),
                                          self.clip_img_mapper(clip_img).reshape(b, -1, d)], dim=1))
-        t = self.t_mlp(timestep_embedding(timestep_ratio, self.c_t))
         for block in self.blocks:
             x = block(x, cond, t)
         s, sh = self.out_mod(t)[:, None].chunk(2, dim=-1)
-        x = self.patch_out(self.out_norm(x) * (1 + s) + sh)
-        return F.pixel_shuffle(x.transpose(1, 2).reshape(b, c * 4, h // 2, w // 2), 2)
+        x = self.patch_out(self.out_norm(x) * (1 + s) + sh).transpose(1, 2).reshape(b, width * p * p, h // p, w // p)
+        if p > 1:
+            x = F.pixel_shuffle(x, p)
+        if self.head is None:
+            return x
+        x = x + skip
+        for block in self.local_out:
+            x = block(x, t)
+        return self.head(x)
+
+
+PRIOR_ARCHS = {  # --prior-arch: Stage C variants (the shipped bundle up to issue 7's retrain is "patch2")
+    "patch2": dict(patch=2),
+    "patch1": dict(patch=1),
+    "hybrid": dict(patch=2, local=2, local_c=16),
+}
 
 
 class StageB(nn.Module):

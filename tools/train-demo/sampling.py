@@ -30,6 +30,12 @@ def noisy(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> tuple[torch
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise, r_of_alpha_bar(alpha_bar(t))
 
 
+def shifted_t(t: torch.Tensor, shift: float) -> torch.Tensor:
+    """The schedule position whose noise level is t's under the sampler's `shift` (log-SNR − 2·ln shift)."""
+    logsnr = torch.logit(alpha_bar(t)) - 2 * math.log(shift)
+    return r_of_alpha_bar(torch.sigmoid(logsnr).clamp(1e-4, 0.9999)).clamp(0, 1)
+
+
 def v_target(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
     """v = a·ε − b·x0, what the networks predict inside (models.eps_from_v turns it into ε)."""
     ab = alpha_bar(t).view(-1, *([1] * (x0.dim() - 1)))

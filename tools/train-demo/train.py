@@ -250,10 +250,65 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
         step += 1
 
 
-def build(vocab: int, device: torch.device, decoder: str = "wide"):
+def detail_weights(x0: torch.Tensor, strength: float) -> torch.Tensor:
+    """Per-cell loss weights [B,1,h,w] that grow where the latent departs from its 3×3 neighbourhood (a shape's outline
+    and corners). Flat background fills most cells of these scenes and dominates a plain MSE, so the few cells that
+    decide circle vs square would otherwise barely count. Mean weight per image is 1 + strength."""
+    local = F.avg_pool2d(x0, 3, stride=1, padding=1, count_include_pad=False)
+    edge = (x0 - local).abs().mean(1, keepdim=True)
+    return 1 + strength * edge / edge.mean((2, 3), keepdim=True).clamp(min=1e-6)
+
+
+def train_prior(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
+                peak_lr: float = 6e-4, detail: float = 0.0, shift: float = 1.0) -> None:
+    """Stage C alone for a wall-clock budget (schedule length from the step time over steps 10-60), on a frozen text
+    encoder: Stage B was trained on that encoder's pooled output, so the text features must not move under it.
+    Same loss as the joint phase (v-prediction, uniform t, 10 % empty captions for CFG), optionally weighted towards
+    the outline cells (`detail`, see detail_weights), and with noise levels drawn from the schedule shifted like the
+    sampler's `shift` (log-SNR − 2·ln shift: more of the training at the high-noise end where a shape is chosen)."""
+    prior, te, encoder = nets["prior"].train(), nets["text_encoder"].eval(), nets["encoder"].eval()
+    params = list(prior.parameters())
+    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
+    clip_img = torch.zeros(batch, 1, prior.clip_img_mapper.in_features, device=corpus.device)
+    deadline = time.time() + seconds
+    total, step, t0, t100 = 10**9, 0, time.time(), time.time()
+    while step < total and time.time() < deadline:
+        if step == 100:  # measured late: processes started beside this one are still warming up before that
+            t100 = time.time()
+        if step == 300:
+            total = 300 + max(1, int((deadline - time.time()) / ((time.time() - t100) / 200)))
+            log(f"stageC: {(time.time() - t100) / 200 * 1000:.1f} ms/step, {total} steps fit the budget")
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, total, peak_lr)
+        ids, mask, _, p = corpus.batch(batch, gen)
+        with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
+            sem = encoder(render.render(p, 256)).float()
+            pooled, hidden = te(ids, mask)
+        weights = detail_weights(sem, detail) if detail > 0 else None
+        with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
+            t = torch.rand(batch, generator=gen, device=corpus.device)
+            if shift != 1.0:
+                t = sampling.shifted_t(t, shift)
+            noise = torch.randn(sem.shape, generator=gen, device=corpus.device)
+            xt, r = sampling.noisy(sem, t, noise)
+            error = (prior.predict_v(xt, r, pooled.float()[:, None], hidden.float(), clip_img).float()
+                     - sampling.v_target(sem, t, noise)) ** 2
+            loss = (error * weights).mean() / (1 + detail) if weights is not None else error.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema_update(emas["prior"], prior, min(0.999, (1 + step) / (10 + step)))
+        if step % 250 == 0 or step == total - 1:
+            log(f"stageC step {step}/{total if total < 10**9 else '?'} C {loss.item():.4f} "
+                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+        step += 1
+
+
+def build(vocab: int, device: torch.device, decoder: str = "wide", prior: str = "patch2"):
     nets = {
         "stage_a": models.StageA(), "encoder": models.SemanticEncoder(), "previewer": models.Previewer(),
-        "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(),
+        "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(**models.PRIOR_ARCHS[prior]),
         "decoder": models.StageB() if decoder == "wide" else models.stage_b_small(),
         "heads": torch.nn.ModuleDict({"kind": torch.nn.Linear(128, len(dataset.SHAPES)),
                                       "colour": torch.nn.Linear(128, len(dataset.COLOURS)),
@@ -311,6 +366,21 @@ def main() -> None:
                     help="with --retrain-decoder: seconds after start at which Stage B training stops")
     ap.add_argument("--decoder", choices=("wide", "small"), default="wide",
                     help="Stage B architecture: wide (current) or small (the first bundle's, to load its checkpoints)")
+    ap.add_argument("--prior-arch", choices=tuple(models.PRIOR_ARCHS), default="patch2",
+                    help="Stage C variant (models.PRIOR_ARCHS); checkpoints load only into the arch they were trained as")
+    ap.add_argument("--retrain-prior", action="store_true",
+                    help="with --resume: keep text encoder, Stage B and the autoencoders; train Stage C alone "
+                         "(fresh unless --prior-arch matches the checkpoint's and --continue-prior is given)")
+    ap.add_argument("--continue-prior", action="store_true", help="with --retrain-prior: start from the checkpoint's Stage C")
+    ap.add_argument("--prior-until", type=float, default=480.0,
+                    help="with --retrain-prior: seconds after start at which Stage C training stops")
+    ap.add_argument("--prior-lr", type=float, default=6e-4, help="with --retrain-prior: peak learning rate")
+    ap.add_argument("--detail-weight", type=float, default=0.0,
+                    help="with --retrain-prior: extra loss weight on outline cells (train.detail_weights)")
+    ap.add_argument("--train-shift", type=float, default=1.0,
+                    help="with --retrain-prior: draw training noise levels from the schedule shifted by this factor")
+    ap.add_argument("--no-diagnostics", action="store_true",
+                    help="skip the truth / stage-a / exact-latent sheets (they do not depend on Stage C)")
     ap.add_argument("--no-export", action="store_true", help="train and render only (local checks without onnx)")
     args = ap.parse_args()
     if args.smoke:
@@ -324,15 +394,22 @@ def main() -> None:
     corpus = Corpus(20000 if args.smoke else 100000, device)
     vocab = len(corpus.tokenizer.vocab)
     log(f"corpus ready: {len(corpus.scenes)} scenes, vocab {vocab}, merges {len(corpus.tokenizer.ranks)}")
-    nets = build(vocab, device, args.decoder)
-    emas = {k: build(vocab, device, args.decoder)[k] for k in ("text_encoder", "prior", "decoder")}
+    nets = build(vocab, device, args.decoder, args.prior_arch)
+    emas = {k: build(vocab, device, args.decoder, args.prior_arch)[k] for k in ("text_encoder", "prior", "decoder")}
     for k in emas:
         emas[k].load_state_dict(nets[k].state_dict())
         emas[k].requires_grad_(False)
     for k, v in nets.items():
         log(f"{k}: {sum(p.numel() for p in v.parameters()) / 1e6:.3f} M params")
-    skip = ("decoder",) if args.retrain_decoder else ()
+    skip = ("decoder",) if args.retrain_decoder else ("prior",) if args.retrain_prior and not args.continue_prior else ()
     done = load_checkpoint(args.resume, nets, emas, skip) if args.resume else []
+    if args.retrain_prior:
+        if "diffusion" not in done:
+            raise SystemExit("--retrain-prior needs a checkpoint with trained diffusion weights")
+        seconds = 20.0 if args.smoke else args.prior_until - (time.time() - STARTED)
+        train_prior(nets, emas, corpus, seconds, args.batch2, gen_for(device, 5678), args.prior_lr, args.detail_weight,
+                    args.train_shift)
+        save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_decoder:
         if "diffusion" not in done:
             raise SystemExit("--retrain-decoder needs a checkpoint with trained diffusion weights")
@@ -342,7 +419,7 @@ def main() -> None:
         train_decoder(nets, emas, corpus, seconds, args.batch2 // 2, gen_for(device, 4321))
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_diffusion and "diffusion" in done:
-        fresh = build(vocab, device, args.decoder)
+        fresh = build(vocab, device, args.decoder, args.prior_arch)
         for k in ("text_encoder", "prior", "decoder", "heads"):
             nets[k] = fresh[k]
             if k in emas:
@@ -363,7 +440,8 @@ def main() -> None:
         save_checkpoint(ckpt, nets, emas, done)
     import export  # noqa: E402  (onnx / onnxruntime only needed from here on)
 
-    export.export_all(args.out, nets, emas, corpus, smoke=args.smoke, write=not args.no_export)
+    export.export_all(args.out, nets, emas, corpus, smoke=args.smoke, write=not args.no_export,
+                      diagnostics=not args.no_diagnostics)
     log("bundle written")
 
 
