@@ -4,6 +4,8 @@
     python tools/train-demo/train.py --out $OUT --smoke    # tiny steps, same code path (~1 min)
     python tools/train-demo/train.py --out $OUT --resume ckpt.pt --retrain-decoder --steps-a 1000 --decoder-until 350
                                                            # keep text encoder + Stage C, fresh Stage B (~7 min)
+    python tools/train-demo/train.py --out $OUT --resume ckpt.pt --retrain-prior --continue-prior --detail-weight 10 \
+        --train-shift 2 --prior-until 470                  # Stage C alone on everything else frozen (~9 min)
 
 Phases: (1) Stage A autoencoder + semantic encoder + previewer; (2) text encoder + Stage C + Stage B jointly
 (Stage B sees the text encoder's pooled output detached); then export.py writes and verifies the bundle and
