@@ -116,7 +116,8 @@ def ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> Non
             e.lerp_(p, 1 - decay)
 
 
-def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: torch.Generator) -> None:
+def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: torch.Generator,
+                    detail: float = 0.0, shift: float = 1.0) -> None:
     te, prior, decoder = nets["text_encoder"], nets["prior"], nets["decoder"]
     heads = nets["heads"]
     stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
@@ -139,11 +140,7 @@ def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: tor
             pooled, hidden = te(ids, mask)
             aux = sum(F.cross_entropy(heads[k](pooled.float()), targets[k], ignore_index=-100)
                       for k in targets if (targets[k] >= 0).any())
-            t = torch.rand(batch, generator=gen, device=corpus.device)
-            noise = torch.randn(sem.shape, generator=gen, device=corpus.device)
-            xt, r = sampling.noisy(sem, t, noise)
-            loss_c = F.mse_loss(prior.predict_v(xt, r, pooled[:, None], hidden, clip_img).float(),
-                                sampling.v_target(sem, t, noise))
+            loss_c = prior_loss(prior, sem, pooled, hidden, clip_img, gen, detail, shift)
             # Stage B: its conditioning latent is jittered (Stage C's samples are not exact) and dropped 5% (CFG null).
             eff = sem[:half] + torch.rand(half, 1, 1, 1, device=sem.device, generator=gen) * 0.2 * torch.randn(
                 sem[:half].shape, generator=gen, device=sem.device)
@@ -261,13 +258,27 @@ def detail_weights(x0: torch.Tensor, strength: float) -> torch.Tensor:
     return 1 + strength * edge / edge.mean((2, 3), keepdim=True).clamp(min=1e-6)
 
 
+def prior_loss(prior, sem: torch.Tensor, pooled: torch.Tensor, hidden: torch.Tensor, clip_img: torch.Tensor,
+               gen: torch.Generator, detail: float = 0.0, shift: float = 1.0) -> torch.Tensor:
+    """Stage C's v-prediction MSE at random noise levels: uniform t, or t from the schedule shifted like the sampler's
+    `shift` (log-SNR − 2·ln shift: more of the training at the high-noise end where a shape is chosen); optionally
+    weighted towards a shape's outline cells (`detail`, see detail_weights; the mean weight is normalised out)."""
+    t = torch.rand(sem.shape[0], generator=gen, device=sem.device)
+    if shift != 1.0:
+        t = sampling.shifted_t(t, shift)
+    noise = torch.randn(sem.shape, generator=gen, device=sem.device)
+    xt, r = sampling.noisy(sem, t, noise)
+    error = (prior.predict_v(xt, r, pooled[:, None], hidden, clip_img).float() - sampling.v_target(sem, t, noise)) ** 2
+    if detail <= 0:
+        return error.mean()
+    return (error * detail_weights(sem, detail)).mean() / (1 + detail)
+
+
 def train_prior(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
                 peak_lr: float = 6e-4, detail: float = 0.0, shift: float = 1.0) -> None:
     """Stage C alone for a wall-clock budget (schedule length from the step time over steps 10-60), on a frozen text
     encoder: Stage B was trained on that encoder's pooled output, so the text features must not move under it.
-    Same loss as the joint phase (v-prediction, uniform t, 10 % empty captions for CFG), optionally weighted towards
-    the outline cells (`detail`, see detail_weights), and with noise levels drawn from the schedule shifted like the
-    sampler's `shift` (log-SNR − 2·ln shift: more of the training at the high-noise end where a shape is chosen)."""
+    Same loss as the joint phase (prior_loss; 10 % empty captions for CFG)."""
     prior, te, encoder = nets["prior"].train(), nets["text_encoder"].eval(), nets["encoder"].eval()
     params = list(prior.parameters())
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
@@ -286,16 +297,8 @@ def train_prior(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: tor
         with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             sem = encoder(render.render(p, 256)).float()
             pooled, hidden = te(ids, mask)
-        weights = detail_weights(sem, detail) if detail > 0 else None
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
-            t = torch.rand(batch, generator=gen, device=corpus.device)
-            if shift != 1.0:
-                t = sampling.shifted_t(t, shift)
-            noise = torch.randn(sem.shape, generator=gen, device=corpus.device)
-            xt, r = sampling.noisy(sem, t, noise)
-            error = (prior.predict_v(xt, r, pooled.float()[:, None], hidden.float(), clip_img).float()
-                     - sampling.v_target(sem, t, noise)) ** 2
-            loss = (error * weights).mean() / (1 + detail) if weights is not None else error.mean()
+            loss = prior_loss(prior, sem, pooled.float(), hidden.float(), clip_img, gen, detail, shift)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -378,9 +381,9 @@ def main() -> None:
                     help="with --retrain-prior: seconds after start at which Stage C training stops")
     ap.add_argument("--prior-lr", type=float, default=6e-4, help="with --retrain-prior: peak learning rate")
     ap.add_argument("--detail-weight", type=float, default=0.0,
-                    help="with --retrain-prior: extra loss weight on outline cells (train.detail_weights)")
+                    help="Stage C (phase 2 or --retrain-prior): extra loss weight on outline cells (train.detail_weights)")
     ap.add_argument("--train-shift", type=float, default=1.0,
-                    help="with --retrain-prior: draw training noise levels from the schedule shifted by this factor")
+                    help="Stage C (phase 2 or --retrain-prior): training noise levels from the schedule shifted by this factor")
     ap.add_argument("--no-diagnostics", action="store_true",
                     help="skip the truth / stage-a / exact-latent sheets (they do not depend on Stage C)")
     ap.add_argument("--no-export", action="store_true", help="train and render only (local checks without onnx)")
@@ -437,7 +440,7 @@ def main() -> None:
         done.append("autoencoders")
         save_checkpoint(ckpt, nets, emas, done)
     if "diffusion" not in done:
-        train_diffusion(nets, emas, corpus, args.steps2, args.batch2, gen)
+        train_diffusion(nets, emas, corpus, args.steps2, args.batch2, gen, args.detail_weight, args.train_shift)
         done.append("diffusion")
         save_checkpoint(ckpt, nets, emas, done)
     import export  # noqa: E402  (onnx / onnxruntime only needed from here on)
