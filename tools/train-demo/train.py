@@ -201,25 +201,45 @@ def finetune_stage_a(stage_a, corpus: Corpus, steps: int, batch: int, gen: torch
     stage_a.eval()
 
 
-def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator) -> None:
-    """Stage B alone, from scratch, for a wall-clock budget: the cosine schedule's length is set from the step time
-    measured over steps 10-60. Conditioning as in the joint phase (frozen text encoder's pooled output, 10 % empty
-    captions, effnet jittered and dropped 5 %); 256-px canvases plus a few 512-px ones decoded from the same latent."""
-    decoder, te = nets["decoder"].train(), nets["text_encoder"].eval()
-    stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
-    params = list(decoder.parameters())
+def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_loss, seconds: float,
+                peak_lr: float) -> None:
+    """One network alone for a wall-clock budget: the cosine schedule's length is fitted to the step time measured
+    over steps 100-300 (processes started beside this one are still warming up before that). step_loss() draws a
+    batch and returns the loss; AdamW, gradient clipping and EMA as in the joint phase."""
+    module.train()
+    params = list(module.parameters())
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
-    big = max(4, batch // 8)
     deadline = time.time() + seconds
-    total, step, t0, t10 = 10**9, 0, time.time(), time.time()
+    total, step, t0, t100 = 10**9, 0, time.time(), time.time()
     while step < total and time.time() < deadline:
-        if step == 10:
-            t10 = time.time()
-        if step == 60:
-            total = 60 + max(1, int((deadline - time.time()) / ((time.time() - t10) / 50)))
-            log(f"stageB: {(time.time() - t10) / 50 * 1000:.1f} ms/step, {total} steps fit the budget")
+        if step == 100:
+            t100 = time.time()
+        if step == 300:
+            total = 300 + max(1, int((deadline - time.time()) / ((time.time() - t100) / 200)))
+            log(f"{label}: {(time.time() - t100) / 200 * 1000:.1f} ms/step, {total} steps fit the budget")
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, total, 1e-3)
+            g["lr"] = lr_at(step, total, peak_lr)
+        loss = step_loss()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        ema_update(ema, module, min(0.999, (1 + step) / (10 + step)))
+        if step % 250 == 0 or step == total - 1:
+            log(f"{label} step {step}/{total if total < 10**9 else '?'} loss {loss.item():.4f} "
+                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+        step += 1
+
+
+def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator) -> None:
+    """Stage B alone, from scratch, for a wall-clock budget (train_alone). Conditioning as in the joint phase (frozen
+    text encoder's pooled output, 10 % empty captions, effnet jittered and dropped 5 %); 256-px canvases plus a few
+    512-px ones decoded from the same latent."""
+    decoder, te = nets["decoder"], nets["text_encoder"].eval()
+    stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
+    big = max(4, batch // 8)
+
+    def step_loss() -> torch.Tensor:
         ids, mask, _, p = corpus.batch(batch, gen)
         img = render.render(p, 256)
         with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
@@ -230,7 +250,7 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
         eff = sem + torch.rand(batch, 1, 1, 1, device=sem.device, generator=gen) * 0.2 * torch.randn(
             sem.shape, generator=gen, device=sem.device)
         eff = eff * (torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) > 0.05)
-        loss = 0.0
+        loss = torch.zeros((), device=sem.device)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             for x0, e in ((lat, eff), (lat_big, eff[:big])):  # 256 px canvas, then the 2× canvas
                 tb = torch.rand(x0.shape[0], generator=gen, device=x0.device)
@@ -238,15 +258,9 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
                 xbt, rb = sampling.noisy(x0, tb, nb)
                 v_b = decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None], e).float()
                 loss = loss + F.mse_loss(v_b, sampling.v_target(x0, tb, nb))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema_update(emas["decoder"], decoder, min(0.999, (1 + step) / (10 + step)))
-        if step % 250 == 0 or step == total - 1:
-            log(f"stageB step {step}/{total if total < 10**9 else '?'} B {loss.item():.4f} "
-                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
-        step += 1
+        return loss
+
+    train_alone("stageB", decoder, emas["decoder"], step_loss, seconds, 1e-3)
 
 
 def detail_weights(x0: torch.Tensor, strength: float) -> torch.Tensor:
@@ -276,38 +290,21 @@ def prior_loss(prior, sem: torch.Tensor, pooled: torch.Tensor, hidden: torch.Ten
 
 def train_prior(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
                 peak_lr: float = 6e-4, detail: float = 0.0, shift: float = 1.0) -> None:
-    """Stage C alone for a wall-clock budget (schedule length from the step time over steps 10-60), on a frozen text
-    encoder: Stage B was trained on that encoder's pooled output, so the text features must not move under it.
-    Same loss as the joint phase (prior_loss; 10 % empty captions for CFG)."""
-    prior, te, encoder = nets["prior"].train(), nets["text_encoder"].eval(), nets["encoder"].eval()
-    params = list(prior.parameters())
-    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
+    """Stage C alone for a wall-clock budget (train_alone), on a frozen text encoder: Stage B was trained on that
+    encoder's pooled output, so the text features must not move under it. Same loss as the joint phase (prior_loss;
+    10 % empty captions for CFG)."""
+    prior, te, encoder = nets["prior"], nets["text_encoder"].eval(), nets["encoder"].eval()
     clip_img = torch.zeros(batch, 1, prior.clip_img_mapper.in_features, device=corpus.device)
-    deadline = time.time() + seconds
-    total, step, t0, t100 = 10**9, 0, time.time(), time.time()
-    while step < total and time.time() < deadline:
-        if step == 100:  # measured late: processes started beside this one are still warming up before that
-            t100 = time.time()
-        if step == 300:
-            total = 300 + max(1, int((deadline - time.time()) / ((time.time() - t100) / 200)))
-            log(f"stageC: {(time.time() - t100) / 200 * 1000:.1f} ms/step, {total} steps fit the budget")
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, total, peak_lr)
+
+    def step_loss() -> torch.Tensor:
         ids, mask, _, p = corpus.batch(batch, gen)
         with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             sem = encoder(render.render(p, 256)).float()
             pooled, hidden = te(ids, mask)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
-            loss = prior_loss(prior, sem, pooled.float(), hidden.float(), clip_img, gen, detail, shift)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        ema_update(emas["prior"], prior, min(0.999, (1 + step) / (10 + step)))
-        if step % 250 == 0 or step == total - 1:
-            log(f"stageC step {step}/{total if total < 10**9 else '?'} C {loss.item():.4f} "
-                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
-        step += 1
+            return prior_loss(prior, sem, pooled.float(), hidden.float(), clip_img, gen, detail, shift)
+
+    train_alone("stageC", prior, emas["prior"], step_loss, seconds, peak_lr)
 
 
 def build(vocab: int, device: torch.device, decoder: str = "wide", prior: str = "patch2"):
