@@ -147,6 +147,10 @@ export class ModelSession {
         executionProviders: [options.provider],
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,
+        // CPU: onnxruntime's pool threads otherwise spin after each run and take the cores from the process around it
+        // (on npm start's 2 cores, the post-model tail and the other process): off, the demo model's jobs ran 5–10 % faster
+        // end to end and the time outside the model fell, with the grid alone unchanged (bench/e2e-latency.ts, bench/demo-quality.ts).
+        ...(options.provider === 'cpu' ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
         ...(options.outputLocation ? { preferredOutputLocation: options.outputLocation } : {}),
         ...(options.staticDims ? { freeDimensionOverrides: { ...options.staticDims } } : {}),
         ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
