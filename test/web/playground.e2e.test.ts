@@ -1,6 +1,6 @@
 /**
  * The playground end to end, in headless Chromium against the whole `npm start` system (emulator
- * over HTTP, runner with the tiny ONNX bundle on the CPU, dispatcher, web server): a prompt goes
+ * over HTTP, runner with the bundled demo model on the CPU, dispatcher, web server): a prompt goes
  * through queued → running → done, four tiles decode to real images, U2 / V3 / 🔄 make child jobs
  * linked to their parent, a bad option gets its specific error, and after a restart of the whole
  * stack the channel and the gallery are still there. Screenshots go to test-artifacts/ (and to
@@ -11,12 +11,16 @@ import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJob, loadResult } from '../../bot/job-records.js';
-import type { System } from '../../local/system.js';
+import { DEMO_BUNDLE, type System } from '../../local/system.js';
 import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.js';
 import { makeDataDir, startTestSystem } from './support/system.js';
 
 const ARTIFACTS = 'test-artifacts';
-/** The demo model draws coloured shapes; the tiny test bundle draws noise whatever the prompt. */
+/**
+ * The demo model, not the tiny test bundle: the tiny one finishes a job in a fraction of a second, so on a loaded
+ * machine the page could miss the running state and ❌ could arrive after the end (both seen in CI-like runs).
+ */
+const MODEL = { MODEL_DIR: DEMO_BUNDLE };
 const PROMPT = 'a yellow circle in the center on a purple background';
 /** Long enough that the job is seen running (the dispatcher spaces edits 300 ms apart) even on a fast machine. */
 const FIRST_OPTIONS = process.env.UPDATE_DOCS_SCREENSHOT === '1' ? '--seed 42 --steps 40' : '--seed 42 --steps 100 --size large';
@@ -34,7 +38,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     dataDir = await makeDataDir();
-    system = await startTestSystem(dataDir);
+    system = await startTestSystem(dataDir, MODEL);
     browser = await launchBrowser();
     page = await browser.context.newPage();
     await page.goto(system.webUrl);
@@ -165,7 +169,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     const port = new URL(system.webUrl).port;
     await system.stop();
     await page.locator('#connection[data-state="lost"]').waitFor({ timeout: 10_000 });
-    system = await startTestSystem(dataDir, { WEB_PORT: port });
+    system = await startTestSystem(dataDir, { ...MODEL, WEB_PORT: port });
     // The open page reconnects by itself and gets new deliveries without a reload.
     await page.locator('#connection[data-state="live"]').waitFor({ timeout: 15_000 });
     const reply = await (await page.request.post(new URL('/api/command', system.webUrl).href, { data: { text: 'a green square on a white background --seed 9' } })).json() as { kind: string; jobId: string };
