@@ -57,14 +57,9 @@ describe('GIVEN a user with a cap of 1 and a queue that cannot be reached (or a 
     const lines: string[] = [];
     const log = createLogger({ write: (line) => lines.push(line) });
     const real = emulator.ports.blobs;
-    const recordFails: BlobStore = {
+    const recordFails = storeWith(real, {
       put: (key, body, contentType) => (key === jobKeys.job(job.id) ? Promise.reject(new Error('record write refused')) : real.put(key, body, contentType)),
-      get: (key) => real.get(key),
-      exists: (key) => real.exists(key),
-      list: (prefix) => real.list(prefix),
-      delete: (keys) => real.delete(keys),
-      presignedUrl: (key, seconds) => real.presignedUrl(key, seconds),
-    };
+    });
 
     await expect(submitJob({ ...emulator.ports, blobs: recordFails, log }, job)).rejects.toThrow('record write refused');
     expect(await real.exists(jobKeys.job(job.id))).toBe(false);
@@ -82,14 +77,7 @@ describe('GIVEN a user with a cap of 1 and a queue that cannot be reached (or a 
     const lines: string[] = [];
     const log = createLogger({ write: (line) => lines.push(line) });
     const real = emulator.ports.blobs;
-    const deleteFails: BlobStore = {
-      put: (key, body, contentType) => real.put(key, body, contentType),
-      get: (key) => real.get(key),
-      exists: (key) => real.exists(key),
-      list: (prefix) => real.list(prefix),
-      delete: () => Promise.reject(new Error('store down')),
-      presignedUrl: (key, seconds) => real.presignedUrl(key, seconds),
-    };
+    const deleteFails = storeWith(real, { delete: () => Promise.reject(new Error('store down')) });
     const deps = { ...emulator.ports, blobs: deleteFails, queue: deadQueue.queue, log };
 
     await expect(submitJob(deps, job)).rejects.toBeInstanceOf(ServiceUnavailableError);
@@ -99,3 +87,16 @@ describe('GIVEN a user with a cap of 1 and a queue that cannot be reached (or a 
     expect(lines[0]).toContain('store down');
   });
 });
+
+/** The real store with some of its operations replaced (a class instance: its methods do not spread). */
+function storeWith(real: BlobStore, overrides: Partial<BlobStore>): BlobStore {
+  return {
+    put: (key, body, contentType) => real.put(key, body, contentType),
+    get: (key) => real.get(key),
+    exists: (key) => real.exists(key),
+    list: (prefix) => real.list(prefix),
+    delete: (keys) => real.delete(keys),
+    presignedUrl: (key, seconds) => real.presignedUrl(key, seconds),
+    ...overrides,
+  };
+}
