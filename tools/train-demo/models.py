@@ -215,7 +215,7 @@ class StageC(nn.Module):
     def __init__(self, channels=16, d=160, depth=6, heads=5, hidden=128, pooled=128, clip_img=16, c_t=64,
                  patch=2, local=0, local_c=64):
         super().__init__()
-        self.c_t, self.patch, self.channels = c_t, patch, channels
+        self.c_t, self.patch = c_t, patch
         width = local_c if local else channels
         self.stem = nn.Conv2d(channels, local_c, 3, padding=1) if local else None
         self.local_in = nn.ModuleList(ConvBlock(local_c, c_film=c_t) for _ in range(local))

@@ -30,10 +30,15 @@ def noisy(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> tuple[torch
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise, r_of_alpha_bar(alpha_bar(t))
 
 
+def shifted_alpha_bar(t: torch.Tensor, shift: float) -> torch.Tensor:
+    """ᾱ at t under the sampler's `shift`: log-SNR − 2·ln shift, kept inside the schedule's bounds."""
+    logsnr = (torch.logit(alpha_bar(t)) - 2 * math.log(shift)).clamp(-LOGSNR_LIMIT, LOGSNR_LIMIT)
+    return torch.sigmoid(logsnr)
+
+
 def shifted_t(t: torch.Tensor, shift: float) -> torch.Tensor:
-    """The schedule position whose noise level is t's under the sampler's `shift` (log-SNR − 2·ln shift)."""
-    logsnr = torch.logit(alpha_bar(t)) - 2 * math.log(shift)
-    return r_of_alpha_bar(torch.sigmoid(logsnr).clamp(1e-4, 0.9999)).clamp(0, 1)
+    """The schedule position whose noise level is t's under `shift` (training draws noise like the sampler)."""
+    return r_of_alpha_bar(shifted_alpha_bar(t, shift)).clamp(0, 1)
 
 
 def v_target(x0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
@@ -58,8 +63,7 @@ class Settings:
 
 def _grid(s: Settings) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     t = torch.tensor([s.t_start * (1 - i / s.steps) for i in range(s.steps + 1)], dtype=torch.float64)
-    logsnr = (torch.logit(alpha_bar(t)) + 2 * math.log(1 / s.shift)).clamp(-LOGSNR_LIMIT, LOGSNR_LIMIT)
-    ab = torch.sigmoid(logsnr)
+    ab = shifted_alpha_bar(t, s.shift)
     a = ab.sqrt()
     return a, (1 - ab).sqrt(), r_of_alpha_bar(ab)
 
