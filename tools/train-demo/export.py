@@ -35,7 +35,7 @@ CANDIDATES = [  # in order of interest; evaluation stops adding sheets after EVA
     ("c12-cfg4", DEFAULT_PRIOR, DEFAULT_DECODER),
     ("c12-cfg4-bcfg3", DEFAULT_PRIOR, sampling.Settings(4, 3.0)),
 ]
-EVAL_PROMPTS = 100  # the full 200 go through the TypeScript engine (bench/demo-quality.ts)
+EVAL_PROMPTS = 200  # all held-out prompts (GPU sampler; bench/demo-quality.ts judges the sheets or runs the TS engine)
 EVAL_SECONDS = 60
 
 
