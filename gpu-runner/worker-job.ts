@@ -78,8 +78,11 @@ export class JobRun {
     if (cancelled) return this.#cancelled();
 
     this.#startTimers();
+    // `started` goes out while the model starts (a loopback round trip no longer waits in front of it); progress
+    // events queue behind it, and a failed publish still fails the job, once generate returns.
+    const announced = this.#ctx.attempt('publish started', () => this.#ctx.events.publish(this.#event({ type: 'started', runnerId: this.#ctx.settings.runnerId, attempt: this.#received.receiveCount })));
+    this.#eventChain = announced.then(noop, noop);
     try {
-      await this.#ctx.attempt('publish started', () => this.#ctx.events.publish(this.#event({ type: 'started', runnerId: this.#ctx.settings.runnerId, attempt: this.#received.receiveCount })));
       const parent = job.kind === 'imagine' ? undefined : await loadParentTile(blobs, job.parent);
       const { generator } = this.#ctx;
       const request = buildGenerateRequest(job, generator.baseResolution, parent);
@@ -89,8 +92,9 @@ export class JobRun {
         onPreview: this.#throttled((images: RgbImage[], fraction: number) => this.#storePreview(images, fraction)),
         signal: this.#abort.signal,
       });
-      if (this.#abortReason) throw new CodedError('cancelled', `job ${this.#abortReason}`);
       const generateMs = performance.now() - generateStarted;
+      await announced;
+      if (this.#abortReason) throw new CodedError('cancelled', `job ${this.#abortReason}`);
       await storeOutputs(blobs, {
         job, request, output,
         model: { name: generator.modelName, variant: generator.modelVariant },
@@ -102,6 +106,7 @@ export class JobRun {
       await this.#finish(this.#event({ type: 'completed', resultKey: jobKeys.result(job.id) }));
       return { kind: 'completed', recomputed: true };
     } catch (error) {
+      await announced.catch(noop);
       return await this.#failed(error);
     } finally {
       this.#stopTimers();
@@ -222,5 +227,7 @@ export class JobRun {
     this.#abort.abort(new CodedError('cancelled', `job ${reason}`));
   }
 }
+
+function noop(): void {}
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
