@@ -64,17 +64,41 @@ def signed_distance(kind: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, s: t
     return torch.where(kind == 3, diamond, out)
 
 
+def _grid(side: int, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    coords = (torch.arange(side, device=dev, dtype=torch.float32) + 0.5) / side
+    return coords.view(1, side, 1), coords.view(1, 1, side)
+
+
+def _coverage(params: dict[str, torch.Tensor], slot: int, kind: torch.Tensor, side: int) -> torch.Tensor:
+    """Anti-aliased coverage [N, side, side] of slot `slot`'s shape drawn as `kind` ([N,1,1])."""
+    n = params["centre"].shape[0]
+    ys, xs = _grid(side, params["centre"].device)
+    d = signed_distance(kind, xs - params["centre"][:, slot, 0].view(n, 1, 1),
+                        ys - params["centre"][:, slot, 1].view(n, 1, 1), params["size"][:, slot].view(n, 1, 1))
+    return (0.5 - d * side).clamp(0, 1)
+
+
+def shape_contrast(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
+    """[N, 1, side, side]: where each shape differs from the other kinds drawn at the same centre and size (mean of
+    |coverage − coverage as another kind| over the other kinds, summed over the slots). These are the few pixels that
+    tell a square from a circle (its corners, the circle's bulge at mid-edge) or a triangle from a diamond."""
+    n = params["centre"].shape[0]
+    out = torch.zeros(n, side, side, device=params["centre"].device)
+    for k in range(MAX_SHAPES):
+        kind = params["kind"][:, k].view(n, 1, 1)
+        present = (kind >= 0).float()
+        own = _coverage(params, k, kind, side)
+        others = [(kind + j) % len(dataset.SHAPES) for j in range(1, len(dataset.SHAPES))]
+        out += present * sum((own - _coverage(params, k, o, side)).abs() for o in others) / len(others)
+    return out.unsqueeze(1)
+
+
 def render(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
     """[N, 3, side, side] in [0, 1]; shapes drawn in slot order over the background."""
-    dev = params["centre"].device
     n = params["centre"].shape[0]
-    coords = (torch.arange(side, device=dev, dtype=torch.float32) + 0.5) / side
-    ys, xs = coords.view(1, side, 1), coords.view(1, 1, side)
     img = params["background"].view(n, 3, 1, 1).expand(n, 3, side, side).clone()
     for k in range(MAX_SHAPES):
         kind = params["kind"][:, k].view(n, 1, 1)
-        d = signed_distance(kind, xs - params["centre"][:, k, 0].view(n, 1, 1),
-                            ys - params["centre"][:, k, 1].view(n, 1, 1), params["size"][:, k].view(n, 1, 1))
-        cover = ((0.5 - d * side).clamp(0, 1) * (kind >= 0)).unsqueeze(1)
+        cover = (_coverage(params, k, kind, side) * (kind >= 0)).unsqueeze(1)
         img = img * (1 - cover) + params["colour"][:, k].view(n, 3, 1, 1) * cover
     return img

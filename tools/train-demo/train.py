@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import math
 import os
 import random
@@ -61,9 +62,22 @@ class Corpus:
         for name in ("kind", "colour", "position", "size"):
             self.targets[name] = torch.where(single, self.table[name][:, 0], ignore)
         self.device = device
+        self.weights: torch.Tensor | None = None
+
+    def boost(self, factors: dict[str, float]) -> None:
+        """Draw scenes holding the named shapes `factor` times as often (the largest factor of a scene's shapes)."""
+        unknown = sorted(set(factors) - set(render.SHAPE_ID))
+        if unknown:
+            raise SystemExit(f"--boost: unknown shape(s) {', '.join(unknown)}; known: {', '.join(render.SHAPE_ID)}")
+        kind = self.table["kind"]
+        w = torch.ones(kind.shape[0], device=self.device)
+        for name, f in factors.items():
+            w = torch.maximum(w, torch.where((kind == render.SHAPE_ID[name]).any(1), f, 1.0))
+        self.weights = w
 
     def batch(self, n: int, gen: torch.Generator, dropout: float = CFG_DROPOUT):
-        idx = torch.randint(0, len(self.scenes), (n,), generator=gen, device=self.device)
+        idx = (torch.multinomial(self.weights, n, replacement=True, generator=gen) if self.weights is not None
+               else torch.randint(0, len(self.scenes), (n,), generator=gen, device=self.device))
         drop = torch.rand(n, generator=gen, device=self.device) < dropout
         ids = torch.where(drop[:, None], self.empty_ids[None], self.ids[idx])
         mask = torch.where(drop[:, None], self.empty_mask[None], self.mask[idx])
@@ -116,8 +130,20 @@ def ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> Non
             e.lerp_(p, 1 - decay)
 
 
+@dataclasses.dataclass(frozen=True)
+class PriorRecipe:
+    """How Stage C's loss is drawn and weighted (prior_loss, loss_weights); the same in phase 2 and --retrain-prior."""
+    detail: float = 0.0  # --detail-weight
+    contrast: float = 0.0  # --contrast-weight
+    shift: float = 1.0  # --train-shift
+
+    def loss(self, prior, sem, params, pooled, hidden, clip_img, gen: torch.Generator) -> torch.Tensor:
+        weights = loss_weights(sem, params, self.detail, self.contrast)
+        return prior_loss(prior, sem, pooled, hidden, clip_img, gen, weights, self.shift)
+
+
 def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: torch.Generator,
-                    detail: float = 0.0, shift: float = 1.0) -> None:
+                    recipe: PriorRecipe = PriorRecipe()) -> None:
     te, prior, decoder = nets["text_encoder"], nets["prior"], nets["decoder"]
     heads = nets["heads"]
     stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
@@ -140,7 +166,7 @@ def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: tor
             pooled, hidden = te(ids, mask)
             aux = sum(F.cross_entropy(heads[k](pooled.float()), targets[k], ignore_index=-100)
                       for k in targets if (targets[k] >= 0).any())
-            loss_c = prior_loss(prior, sem, pooled, hidden, clip_img, gen, detail, shift)
+            loss_c = recipe.loss(prior, sem, p, pooled, hidden, clip_img, gen)
             # Stage B: its conditioning latent is jittered (Stage C's samples are not exact) and dropped 5% (CFG null).
             eff = sem[:half] + torch.rand(half, 1, 1, 1, device=sem.device, generator=gen) * 0.2 * torch.randn(
                 sem[:half].shape, generator=gen, device=sem.device)
@@ -263,33 +289,46 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
     train_alone("stageB", decoder, emas["decoder"], step_loss, seconds, 1e-3)
 
 
-def detail_weights(x0: torch.Tensor, strength: float) -> torch.Tensor:
-    """Per-cell loss weights [B,1,h,w] that grow where the latent departs from its 3×3 neighbourhood (a shape's outline
-    and corners). Flat background fills most cells of these scenes and dominates a plain MSE, so the few cells that
-    decide circle vs square would otherwise barely count. Mean weight per image is 1 + strength."""
-    local = F.avg_pool2d(x0, 3, stride=1, padding=1, count_include_pad=False)
-    edge = (x0 - local).abs().mean(1, keepdim=True)
-    return 1 + strength * edge / edge.mean((2, 3), keepdim=True).clamp(min=1e-6)
+def loss_weights(x0: torch.Tensor, params: dict[str, torch.Tensor], detail: float, contrast: float) -> torch.Tensor | None:
+    """Per-cell weights [B,1,h,w] for Stage C's loss, mean 1 per image (None when both strengths are 0). Flat background
+    fills most cells of these scenes and dominates a plain MSE, so the few cells that decide circle vs square would
+    otherwise barely count. `detail`: cells where the latent departs from its 3×3 neighbourhood (any outline);
+    `contrast`: cells where the scene's shapes differ from the other kinds drawn at the same place and size
+    (render.shape_contrast at 4 px per cell: a square's corners and mid-edges, a triangle's apex)."""
+    if detail <= 0 and contrast <= 0:
+        return None
+    weights = torch.ones_like(x0[:, :1])
+    if detail > 0:
+        local = F.avg_pool2d(x0, 3, stride=1, padding=1, count_include_pad=False)
+        weights = weights + detail * _unit_mean((x0 - local).abs().mean(1, keepdim=True))
+    if contrast > 0:
+        side = x0.shape[-1]
+        if x0.shape[-2] != side:
+            raise ValueError(f"loss_weights: contrast needs square latents, got {tuple(x0.shape[-2:])}")
+        weights = weights + contrast * _unit_mean(F.avg_pool2d(render.shape_contrast(params, 4 * side), 4))
+    return weights / weights.mean((2, 3), keepdim=True)
+
+
+def _unit_mean(m: torch.Tensor) -> torch.Tensor:
+    return m / m.mean((2, 3), keepdim=True).clamp(min=1e-6)
 
 
 def prior_loss(prior, sem: torch.Tensor, pooled: torch.Tensor, hidden: torch.Tensor, clip_img: torch.Tensor,
-               gen: torch.Generator, detail: float = 0.0, shift: float = 1.0) -> torch.Tensor:
+               gen: torch.Generator, weights: torch.Tensor | None = None, shift: float = 1.0) -> torch.Tensor:
     """Stage C's v-prediction MSE at random noise levels: uniform t, or t from the schedule shifted like the sampler's
     `shift` (log-SNR − 2·ln shift: more of the training at the high-noise end where a shape is chosen); optionally
-    weighted towards a shape's outline cells (`detail`, see detail_weights; the mean weight is normalised out)."""
+    weighted per latent cell (loss_weights)."""
     t = torch.rand(sem.shape[0], generator=gen, device=sem.device)
     if shift != 1.0:
         t = sampling.shifted_t(t, shift)
     noise = torch.randn(sem.shape, generator=gen, device=sem.device)
     xt, r = sampling.noisy(sem, t, noise)
     error = (prior.predict_v(xt, r, pooled[:, None], hidden, clip_img).float() - sampling.v_target(sem, t, noise)) ** 2
-    if detail <= 0:
-        return error.mean()
-    return (error * detail_weights(sem, detail)).mean() / (1 + detail)
+    return error.mean() if weights is None else (error * weights).mean()
 
 
 def train_prior(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
-                peak_lr: float = 6e-4, detail: float = 0.0, shift: float = 1.0) -> None:
+                peak_lr: float = 6e-4, recipe: PriorRecipe = PriorRecipe()) -> None:
     """Stage C alone for a wall-clock budget (train_alone), on a frozen text encoder: Stage B was trained on that
     encoder's pooled output, so the text features must not move under it. Same loss as the joint phase (prior_loss;
     10 % empty captions for CFG)."""
@@ -302,7 +341,7 @@ def train_prior(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: tor
             sem = encoder(render.render(p, 256)).float()
             pooled, hidden = te(ids, mask)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
-            return prior_loss(prior, sem, pooled.float(), hidden.float(), clip_img, gen, detail, shift)
+            return recipe.loss(prior, sem, p, pooled.float(), hidden.float(), clip_img, gen)
 
     train_alone("stageC", prior, emas["prior"], step_loss, seconds, peak_lr)
 
@@ -381,6 +420,11 @@ def main() -> None:
                     help="Stage C (phase 2 or --retrain-prior): extra loss weight on outline cells (train.detail_weights)")
     ap.add_argument("--train-shift", type=float, default=1.0,
                     help="Stage C (phase 2 or --retrain-prior): training noise levels from the schedule shifted by this factor")
+    ap.add_argument("--contrast-weight", type=float, default=0.0,
+                    help="Stage C (phase 2 or --retrain-prior): extra loss weight on the cells that tell a shape's kind "
+                         "(train.loss_weights, render.shape_contrast)")
+    ap.add_argument("--boost", default="",
+                    help="draw scenes with these shapes more often, e.g. 'square=2,circle=1.5' (Corpus.boost)")
     ap.add_argument("--no-diagnostics", action="store_true",
                     help="skip the truth / stage-a / exact-latent sheets (they do not depend on Stage C)")
     ap.add_argument("--no-export", action="store_true", help="train and render only (local checks without onnx)")
@@ -394,6 +438,9 @@ def main() -> None:
     device = torch.device(args.device)
     os.makedirs(args.out, exist_ok=True)
     corpus = Corpus(20000 if args.smoke else 100000, device)
+    if args.boost:
+        corpus.boost({name: float(f) for name, f in (item.split("=") for item in args.boost.split(","))})
+    recipe = PriorRecipe(args.detail_weight, args.contrast_weight, args.train_shift)
     vocab = len(corpus.tokenizer.vocab)
     log(f"corpus ready: {len(corpus.scenes)} scenes, vocab {vocab}, merges {len(corpus.tokenizer.ranks)}")
     nets = build(vocab, device, args.decoder, args.prior_arch)
@@ -409,8 +456,7 @@ def main() -> None:
         if "diffusion" not in done:
             raise SystemExit("--retrain-prior needs a checkpoint with trained diffusion weights")
         seconds = 20.0 if args.smoke else args.prior_until - (time.time() - STARTED)
-        train_prior(nets, emas, corpus, seconds, args.batch2, gen_for(device, 5678), args.prior_lr, args.detail_weight,
-                    args.train_shift)
+        train_prior(nets, emas, corpus, seconds, args.batch2, gen_for(device, 5678), args.prior_lr, recipe)
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_decoder:
         if "diffusion" not in done:
@@ -437,7 +483,7 @@ def main() -> None:
         done.append("autoencoders")
         save_checkpoint(ckpt, nets, emas, done)
     if "diffusion" not in done:
-        train_diffusion(nets, emas, corpus, args.steps2, args.batch2, gen, args.detail_weight, args.train_shift)
+        train_diffusion(nets, emas, corpus, args.steps2, args.batch2, gen, recipe)
         done.append("diffusion")
         save_checkpoint(ckpt, nets, emas, done)
     import export  # noqa: E402  (onnx / onnxruntime only needed from here on)
