@@ -6,7 +6,7 @@
 import { jobKeys, ResultSchema, WIRE_VERSION, type Job, type Result } from '../core/job.js';
 import type { BlobStore } from '../core/ports.js';
 import type { GenerateOutput, GenerateRequest } from './generator.js';
-import { composeGrid, encodePng } from './imaging.js';
+import { composeGrid, encodeGridPng, encodePng } from './imaging.js';
 import { encodeLatent } from './worker-request.js';
 
 export interface StoreOutputsInput {
@@ -28,22 +28,21 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
   // Encode and upload concurrently (sharp works on libuv's thread pool); only result.json waits for all.
   const gridKey = jobKeys.grid(job.id, 'png');
   const grid = composeGrid(output.images);
-  const storeGrid = encodePng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
-  const images = await Promise.all(
-    output.images.map(async (image, offset) => {
-      const index = offset + 1;
-      const latent = output.latents[offset]!;
-      const imageKey = jobKeys.image(job.id, index);
-      const latentKey = jobKeys.latent(job.id, index);
-      const png = await encodePng(image);
-      await Promise.all([
-        input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')),
-        input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream')),
-      ]);
-      return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } };
-    }),
-  );
-  await storeGrid;
+  const storeGrid = encodeGridPng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
+  const storeImages = output.images.map(async (image, offset) => {
+    const index = offset + 1;
+    const latent = output.latents[offset]!;
+    const imageKey = jobKeys.image(job.id, index);
+    const latentKey = jobKeys.latent(job.id, index);
+    const png = await encodePng(image);
+    await Promise.all([
+      input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')),
+      input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream')),
+    ]);
+    return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } };
+  });
+  // One Promise.all over every upload: a failure fails the job, and none rejects later unobserved.
+  const [images] = await Promise.all([Promise.all(storeImages), storeGrid]);
 
   const result = ResultSchema.parse({
     v: WIRE_VERSION,

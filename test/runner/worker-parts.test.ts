@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
-import { composeGrid } from '../../gpu-runner/imaging.js';
+import { composeGrid, decodeToRgb, encodeGridPng, encodePng } from '../../gpu-runner/imaging.js';
+import { expectedImage } from '../support/test-generator.js';
 import { buildGenerateRequest, decodeLatent, encodeLatent } from '../../gpu-runner/worker-request.js';
 import { Worker } from '../../gpu-runner/worker.js';
 import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
@@ -59,6 +60,24 @@ describe('composeGrid', () => {
     expect(() => composeGrid([solid(1), solid(1, 4, 4)])).toThrow('grid images must share one size: expected 2×1, got 4×4');
     expect(() => composeGrid([1, 2, 3, 4, 5].map((v) => solid(v)))).toThrow('at most 4 images, got 5');
     expect(() => composeGrid([{ width: 2, height: 2, data: new Uint8Array(3) }])).toThrow('RGB image 2×2 needs 12 bytes, got 3');
+  });
+});
+
+describe('encodeGridPng', () => {
+  const gridOf = (side: number) => composeGrid([1, 2, 3, 4].map((seed) => expectedImage(seed, side, side, 'grid')));
+
+  it('GIVEN a grid up to 1024² THEN it is lossless and uses the quicker zlib level (a larger file than the tiles\' level)', async () => {
+    const grid = gridOf(256);
+    const quick = await encodeGridPng(grid);
+    expect(await decodeToRgb(quick)).toEqual(grid);
+    expect(quick.byteLength).toBeGreaterThan((await encodePng(grid)).byteLength);
+  });
+
+  it('GIVEN a grid over 1024² THEN it is encoded exactly as the tiles are', async () => {
+    const grid = gridOf(520);
+    const bytes = await encodeGridPng(grid);
+    expect(Buffer.from(bytes).equals(Buffer.from(await encodePng(grid)))).toBe(true);
+    expect(await decodeToRgb(bytes)).toEqual(grid);
   });
 });
 
