@@ -1,5 +1,5 @@
 /**
- * One job, from "received" to "deleted": skip if already done or cancelled, heartbeat while working,
+ * One job, from "received" to "deleted": skip if already done or cancelled (checked while the model starts), heartbeat while working,
  * throttled progress and previews, generate, store outputs (result.json last), publish `completed`,
  * then delete the message. Every way out is an explicit JobOutcome the loop can count and log.
  */
@@ -9,7 +9,7 @@ import type { RunnerSettings } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { clearPending } from '../core/pending.js';
 import { CodedError, ParentMissingError } from '../core/errors.js';
-import type { GenerateProgress, ImageGenerator, RgbImage } from './generator.js';
+import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.js';
 import { buildGenerateRequest, loadParentTile } from './worker-request.js';
 import { storeOutputs } from './worker-outputs.js';
 import { composeGrid, encodeJpeg } from './imaging.js';
@@ -37,7 +37,8 @@ export type JobOutcome =
   | { kind: 'failed'; final: boolean; error: unknown }
   | { kind: 'released' };
 
-type AbortReason = 'cancelled' | 'interrupted';
+type AbortReason = 'cancelled' | 'interrupted' | 'not needed';
+type Verdict = 'run' | 'done' | 'cancelled';
 
 export class JobRun {
   readonly #ctx: JobContext;
@@ -46,6 +47,8 @@ export class JobRun {
   #abortReason: AbortReason | undefined;
   #eventChain: Promise<void> = Promise.resolve();
   #timers: NodeJS.Timeout[] = [];
+  /** `started` is out: progress and previews may follow (never for a job that turned out done or cancelled). */
+  #announced = false;
 
   constructor(ctx: JobContext, received: ReceivedJob & { job: Job }) {
     this.#ctx = ctx;
@@ -64,37 +67,46 @@ export class JobRun {
   async run(): Promise<JobOutcome> {
     const { blobs } = this.#ctx;
     const job = this.job;
-    // Both checks at once (two loopback round trips become one); a finished result wins over a cancel.
-    const [done, cancelled] = await Promise.all([
+    this.#startTimers();
+    // The model starts at once. Meanwhile the store says whether an earlier attempt already finished the job or its
+    // owner cancelled it (both checks at once; a finished result wins over a cancel): if so, the model is stopped at
+    // its next step and nothing it made is kept. `started` goes out once the checks pass, while the model runs;
+    // progress events queue behind it, and a failed publish still fails the job once generate returns.
+    const verdict = Promise.all([
       this.#ctx.attempt('check result', () => blobs.exists(jobKeys.result(job.id))),
       this.#ctx.attempt('check cancel', () => blobs.exists(jobKeys.cancel(job.id))),
-    ]);
-    if (done) {
+    ]).then(([done, cancelled]): Verdict => (done ? 'done' : cancelled ? 'cancelled' : 'run'));
+    const announced = verdict.then(async (go) => {
+      if (go !== 'run') return;
+      await this.#ctx.attempt('publish started', () => this.#ctx.events.publish(this.#event({ type: 'started', runnerId: this.#ctx.settings.runnerId, attempt: this.#received.receiveCount })));
+      this.#announced = true;
+    });
+    this.#eventChain = announced.then(noop, noop);
+    const generation = this.#generate();
+    generation.catch(noop); // awaited below, after the verdict; a rejection before then is not unhandled
+
+    let go: Verdict;
+    try {
+      go = await verdict;
+    } catch (error) {
+      // The store could not be asked (even after retries): as before the model started, the message comes back later.
+      await this.#abandon(generation);
+      throw error;
+    }
+    if (go !== 'run') {
+      await this.#abandon(generation);
+      if (go === 'cancelled') return this.#cancelled();
       // Done by an earlier attempt that died before deleting the message: announce again (the FIFO
       // events queue drops the copy if the first announcement got through) and finish the bookkeeping.
       await this.#finish(this.#event({ type: 'completed', resultKey: jobKeys.result(job.id) }));
       return { kind: 'completed', recomputed: false };
     }
-    if (cancelled) return this.#cancelled();
 
-    this.#startTimers();
-    // `started` goes out while the model starts (a loopback round trip no longer waits in front of it); progress
-    // events queue behind it, and a failed publish still fails the job, once generate returns.
-    const announced = this.#ctx.attempt('publish started', () => this.#ctx.events.publish(this.#event({ type: 'started', runnerId: this.#ctx.settings.runnerId, attempt: this.#received.receiveCount })));
-    this.#eventChain = announced.then(noop, noop);
     try {
-      const parent = job.kind === 'imagine' ? undefined : await loadParentTile(blobs, job.parent);
-      const { generator } = this.#ctx;
-      const request = buildGenerateRequest(job, generator.baseResolution, parent);
-      const generateStarted = performance.now();
-      const output = await generator.generate(request, {
-        onProgress: this.#throttled((progress: GenerateProgress) => this.#publishSoon(this.#event({ type: 'progress', ...progress }))),
-        onPreview: this.#throttled((images: RgbImage[], fraction: number) => this.#storePreview(images, fraction)),
-        signal: this.#abort.signal,
-      });
-      const generateMs = performance.now() - generateStarted;
+      const { request, output, generateMs } = await generation;
       await announced;
       if (this.#abortReason) throw new CodedError('cancelled', `job ${this.#abortReason}`);
+      const { generator } = this.#ctx;
       await storeOutputs(blobs, {
         job, request, output,
         model: { name: generator.modelName, variant: generator.modelVariant },
@@ -111,6 +123,27 @@ export class JobRun {
     } finally {
       this.#stopTimers();
     }
+  }
+
+  async #generate(): Promise<{ request: GenerateRequest; output: GenerateOutput; generateMs: number }> {
+    const job = this.job;
+    const parent = job.kind === 'imagine' ? undefined : await loadParentTile(this.#ctx.blobs, job.parent);
+    const { generator } = this.#ctx;
+    const request = buildGenerateRequest(job, generator.baseResolution, parent);
+    const generateStarted = performance.now();
+    const output = await generator.generate(request, {
+      onProgress: this.#throttled((progress: GenerateProgress) => this.#publishSoon(this.#event({ type: 'progress', ...progress }))),
+      onPreview: this.#throttled((images: RgbImage[], fraction: number) => this.#storePreview(images, fraction)),
+      signal: this.#abort.signal,
+    });
+    return { request, output, generateMs: performance.now() - generateStarted };
+  }
+
+  /** The job is not to run after all: stop the model, wait until it has let go, keep nothing it made. */
+  async #abandon(generation: Promise<unknown>): Promise<void> {
+    this.#stopGenerating('not needed');
+    await generation.catch(noop);
+    this.#stopTimers();
   }
 
   async #failed(error: unknown): Promise<JobOutcome> {
@@ -169,7 +202,7 @@ export class JobRun {
   /** Progress is best-effort: published in order, off the generator's path, dropped when the bus is down. */
   #publishSoon(event: JobEvent): void {
     this.#eventChain = this.#eventChain
-      .then(() => this.#ctx.events.publish(event))
+      .then(() => (this.#announced ? this.#ctx.events.publish(event) : undefined))
       .catch((error: unknown) => this.#ctx.log.debug('progress event dropped', { jobId: this.job.id, error }));
   }
 
@@ -177,6 +210,7 @@ export class JobRun {
     const key = jobKeys.preview(this.job.id);
     this.#eventChain = this.#eventChain
       .then(async () => {
+        if (!this.#announced) return;
         await this.#ctx.blobs.put(key, await encodeJpeg(composeGrid(images.slice(0, 4))), 'image/jpeg');
         await this.#ctx.events.publish(this.#event({ type: 'preview', key, fraction }));
       })

@@ -94,26 +94,33 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     expect(await emulator.dlqBodies()).toEqual([]);
   });
 
-  it('WHEN a finished job is delivered again THEN it is not recomputed and no second completed appears', async () => {
-    const callsBefore = generator.requests.length;
+  it('WHEN a finished job is delivered again THEN nothing it computes is kept, no second started or completed appears', async () => {
+    // The model starts while the runner checks for result.json, and is stopped when the check says done.
+    const resultBefore = await emulator.ports.blobs.get(jobKeys.result(first.id));
+    const gridBefore = await emulator.ports.blobs.get(jobKeys.grid(first.id));
     // A redelivery (runner died after result.json, before deleting) is the same body again; a plain
     // send of the same job would be dropped by the FIFO queue's deduplication instead.
     await emulator.sendRaw(JSON.stringify(first), 'web:user-a');
     await drainEvents(emulator.ports, 3000, events);
-    expect(generator.requests.length).toBe(callsBefore);
+    expect(await emulator.ports.blobs.get(jobKeys.result(first.id))).toEqual(resultBefore);
+    expect(await emulator.ports.blobs.get(jobKeys.grid(first.id))).toEqual(gridBefore);
+    expect(eventsOf(events, first.id).filter((e) => e.type === 'started')).toHaveLength(1);
     expect(eventsOf(events, first.id).filter((e) => e.type === 'completed')).toHaveLength(1);
     expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
     expect(runner.worker.counters.skippedDone).toBe(1);
   });
 
-  it('WHEN cancel.json exists before the job starts THEN failed cancelled and the generator is not called', async () => {
+  it('WHEN cancel.json exists before the job starts THEN failed cancelled, never shown as started, nothing stored', async () => {
     const job = imagineJob({ userId: 'user-c' });
     await emulator.ports.blobs.put(jobKeys.cancel(job.id), '{}', 'application/json');
-    const callsBefore = generator.requests.length;
     await submitJob(emulator.ports, job);
     await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0, 20_000, events);
+    await drainEvents(emulator.ports, 500, events);
+    // The model may have started while the runner checked for cancel.json; it is stopped and nothing is announced.
+    expect(eventsOf(events, job.id).map((e) => e.type)).toEqual(['queued', 'failed']);
     expect(finalOf(events, job.id)[0]).toMatchObject({ type: 'failed', code: 'cancelled', willRetry: false });
-    expect(generator.requests.length).toBe(callsBefore);
     expect(await emulator.ports.blobs.exists(jobKeys.result(job.id))).toBe(false);
+    expect(await emulator.ports.blobs.list(`jobs/${job.id}/image`)).toEqual([]);
+    expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 });
