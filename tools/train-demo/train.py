@@ -257,10 +257,14 @@ def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_
         step += 1
 
 
-def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator) -> None:
-    """Stage B alone, from scratch, for a wall-clock budget (train_alone). Conditioning as in the joint phase (frozen
-    text encoder's pooled output, 10 % empty captions, effnet jittered and dropped 5 %); 256-px canvases plus a few
-    512-px ones decoded from the same latent."""
+def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
+                  peak_lr: float = 1e-3, mix: float = 0.0, mix_max: float = 0.5) -> None:
+    """Stage B alone for a wall-clock budget (train_alone). Conditioning as in the joint phase (frozen text encoder's
+    pooled output, 10 % empty captions, effnet jittered and dropped 5 %); 256-px canvases plus a few 512-px ones
+    decoded from the same latent. `mix`: that share of the batch gets an effnet moved up to `mix_max` of the way
+    towards the same scene drawn with other shape kinds, while the target stays the true scene — Stage C's samples sit
+    between kinds (e.g. square and circle), and an exact latent leaves the text nothing to decide, so without this
+    Stage B ignores the caption's shape word."""
     decoder, te = nets["decoder"], nets["text_encoder"].eval()
     stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
     big = max(4, batch // 8)
@@ -270,6 +274,13 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
         img = render.render(p, 256)
         with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             sem = encoder(img).float()
+            if mix > 0:
+                shift = torch.randint(1, len(dataset.SHAPES), p["kind"].shape, generator=gen, device=sem.device)
+                other = dict(p, kind=torch.where(p["kind"] >= 0, (p["kind"] + shift) % len(dataset.SHAPES), p["kind"]))
+                towards = encoder(render.render(other, 256)).float()
+                u = torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) * mix_max
+                u = u * (torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) < mix)
+                sem = sem + u * (towards - sem)
             lat = stage_a.encode(img).float()
             lat_big = stage_a.encode(render.render({k: v[:big] for k, v in p.items()}, 512)).float()
             pooled = te(ids, mask)[0].float()
@@ -286,7 +297,7 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
                 loss = loss + F.mse_loss(v_b, sampling.v_target(x0, tb, nb))
         return loss
 
-    train_alone("stageB", decoder, emas["decoder"], step_loss, seconds, 1e-3)
+    train_alone("stageB", decoder, emas["decoder"], step_loss, seconds, peak_lr)
 
 
 def loss_weights(x0: torch.Tensor, params: dict[str, torch.Tensor], detail: float, contrast: float) -> torch.Tensor | None:
@@ -405,6 +416,13 @@ def main() -> None:
     ap.add_argument("--steps-a", type=int, default=0, help="with --retrain-decoder: fine-tune Stage A first")
     ap.add_argument("--decoder-until", type=float, default=350.0,
                     help="with --retrain-decoder: seconds after start at which Stage B training stops")
+    ap.add_argument("--continue-decoder", action="store_true",
+                    help="with --retrain-decoder: start from the checkpoint's Stage B instead of a fresh one")
+    ap.add_argument("--decoder-lr", type=float, default=1e-3, help="with --retrain-decoder: peak learning rate")
+    ap.add_argument("--effnet-mix", type=float, default=0.0,
+                    help="with --retrain-decoder: share of the batch whose effnet leans towards other shape kinds "
+                         "(train_decoder)")
+    ap.add_argument("--effnet-mix-max", type=float, default=0.5, help="with --effnet-mix: the largest lean")
     ap.add_argument("--decoder", choices=("wide", "small"), default="wide",
                     help="Stage B architecture: wide (current) or small (the first bundle's, to load its checkpoints)")
     ap.add_argument("--prior-arch", choices=tuple(models.PRIOR_ARCHS), default="patch2",
@@ -450,7 +468,7 @@ def main() -> None:
         emas[k].requires_grad_(False)
     for k, v in nets.items():
         log(f"{k}: {sum(p.numel() for p in v.parameters()) / 1e6:.3f} M params")
-    skip = ("decoder",) if args.retrain_decoder else ("prior",) if args.retrain_prior and not args.continue_prior else ()
+    skip = ("decoder",) if args.retrain_decoder and not args.continue_decoder else ("prior",) if args.retrain_prior and not args.continue_prior else ()
     done = load_checkpoint(args.resume, nets, emas, skip) if args.resume else []
     if args.retrain_prior:
         if "diffusion" not in done:
@@ -464,7 +482,8 @@ def main() -> None:
         if args.steps_a:
             finetune_stage_a(nets["stage_a"], corpus, 60 if args.smoke else args.steps_a, args.batch1, gen_for(device))
         seconds = 20.0 if args.smoke else args.decoder_until - (time.time() - STARTED)
-        train_decoder(nets, emas, corpus, seconds, args.batch2 // 2, gen_for(device, 4321))
+        train_decoder(nets, emas, corpus, seconds, args.batch2 // 2, gen_for(device, 4321), args.decoder_lr,
+                      args.effnet_mix, args.effnet_mix_max)
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_diffusion and "diffusion" in done:
         fresh = build(vocab, device, args.decoder, args.prior_arch)
