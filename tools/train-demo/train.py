@@ -258,13 +258,14 @@ def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_
 
 
 def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
-                  peak_lr: float = 1e-3, mix: float = 0.0, mix_max: float = 0.5) -> None:
+                  peak_lr: float = 1e-3, mix: float = 0.0, mix_max: float = 0.5, contrast: float = 0.0) -> None:
     """Stage B alone for a wall-clock budget (train_alone). Conditioning as in the joint phase (frozen text encoder's
     pooled output, 10 % empty captions, effnet jittered and dropped 5 %); 256-px canvases plus a few 512-px ones
     decoded from the same latent. `mix`: that share of the batch gets an effnet moved up to `mix_max` of the way
     towards the same scene drawn with other shape kinds, while the target stays the true scene — Stage C's samples sit
     between kinds (e.g. square and circle), and an exact latent leaves the text nothing to decide, so without this
-    Stage B ignores the caption's shape word."""
+    Stage B ignores the caption's shape word. `contrast`: the 256-px canvas's loss weighted towards the cells that tell
+    a shape's kind (loss_weights; from the exact latent Stage B drew 8 of 40 squares with rounded corners)."""
     decoder, te = nets["decoder"], nets["text_encoder"].eval()
     stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
     big = max(4, batch // 8)
@@ -289,12 +290,14 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
         eff = eff * (torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) > 0.05)
         loss = torch.zeros((), device=sem.device)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
-            for x0, e in ((lat, eff), (lat_big, eff[:big])):  # 256 px canvas, then the 2× canvas
+            weights = loss_weights(lat, p, 0.0, contrast)
+            for x0, e, w in ((lat, eff, weights), (lat_big, eff[:big], None)):  # 256 px canvas, then the 2× canvas
                 tb = torch.rand(x0.shape[0], generator=gen, device=x0.device)
                 nb = torch.randn(x0.shape, generator=gen, device=x0.device)
                 xbt, rb = sampling.noisy(x0, tb, nb)
-                v_b = decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None], e).float()
-                loss = loss + F.mse_loss(v_b, sampling.v_target(x0, tb, nb))
+                error = (decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None], e).float()
+                         - sampling.v_target(x0, tb, nb)) ** 2
+                loss = loss + (error.mean() if w is None else (error * w).mean())
         return loss
 
     train_alone("stageB", decoder, emas["decoder"], step_loss, seconds, peak_lr)
@@ -423,6 +426,8 @@ def main() -> None:
                     help="with --retrain-decoder: share of the batch whose effnet leans towards other shape kinds "
                          "(train_decoder)")
     ap.add_argument("--effnet-mix-max", type=float, default=0.5, help="with --effnet-mix: the largest lean")
+    ap.add_argument("--decoder-contrast", type=float, default=0.0,
+                    help="with --retrain-decoder: extra loss weight on the cells that tell a shape's kind (loss_weights)")
     ap.add_argument("--decoder", choices=("wide", "small"), default="wide",
                     help="Stage B architecture: wide (current) or small (the first bundle's, to load its checkpoints)")
     ap.add_argument("--prior-arch", choices=tuple(models.PRIOR_ARCHS), default="patch2",
@@ -483,7 +488,7 @@ def main() -> None:
             finetune_stage_a(nets["stage_a"], corpus, 60 if args.smoke else args.steps_a, args.batch1, gen_for(device))
         seconds = 20.0 if args.smoke else args.decoder_until - (time.time() - STARTED)
         train_decoder(nets, emas, corpus, seconds, args.batch2 // 2, gen_for(device, 4321), args.decoder_lr,
-                      args.effnet_mix, args.effnet_mix_max)
+                      args.effnet_mix, args.effnet_mix_max, args.decoder_contrast)
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_diffusion and "diffusion" in done:
         fresh = build(vocab, device, args.decoder, args.prior_arch)
