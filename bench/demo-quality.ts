@@ -34,6 +34,13 @@ function crop(image: RgbImage, left: number, top: number, size: number): RgbImag
 function printScore(label: string, s: Score): void {
   const cells = ATTRIBUTES.map((a) => `${a} ${(100 * s.accuracy[a]).toFixed(1)} % (≥ ${100 * THRESHOLDS[a]})`);
   console.log(`${label}: n=${s.count} | ${cells.join(' | ')} | all four ${(100 * s.allCorrect).toFixed(1)} %`);
+  const confusions = new Map<string, number>();
+  for (const m of s.misses.filter((miss) => miss.attribute === 'shape')) {
+    const key = `${m.expected} → ${m.got ?? 'none'}`;
+    confusions.set(key, (confusions.get(key) ?? 0) + 1);
+  }
+  const worst = [...confusions].sort((a, b) => b[1] - a[1]).map(([key, n]) => `${key} ${n}`);
+  if (worst.length > 0) console.log(`  shape misses: ${worst.join(', ')}`);
 }
 
 async function judgeSheets(dir: string, doc: HeldoutDocument): Promise<Record<string, Score>> {
