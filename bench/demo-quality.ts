@@ -7,6 +7,7 @@
  *   npx tsx bench/demo-quality.ts --sheets eval-dir     # judge PNG contact sheets written by tools/train-demo/export.py
  *   npx tsx bench/demo-quality.ts --json out.json       # also write the figures as JSON
  *   npx tsx bench/demo-quality.ts --bundle dir          # another bundle folder (e.g. a copy with other sampler settings)
+ *   npx tsx bench/demo-quality.ts --seed-offset 1000003 # the same prompts with other seeds
  *
  * Quality = test/support/shape-checker.ts (classical pixel statistics, blind to the prompt) against the held-out
  * prompts' ground truth (models/demo/heldout-prompts.json; combinations never seen in training).
@@ -60,10 +61,11 @@ async function judgeSheets(dir: string, doc: HeldoutDocument): Promise<Record<st
   return out;
 }
 
-async function heldoutQuality(generator: ImageGenerator, doc: HeldoutDocument, count: number): Promise<Score> {
+/** `seedOffset` draws the same prompts with other seeds (the shape score moves by several points with them). */
+async function heldoutQuality(generator: ImageGenerator, doc: HeldoutDocument, count: number, seedOffset: number): Promise<Score> {
   const pairs = [];
   for (const expected of doc.prompts.slice(0, count)) {
-    const out = await generator.generate({ kind: 'imagine', prompt: expected.prompt, negativePrompt: '', width: 256, height: 256, seeds: [expected.seed], chaos: 0 });
+    const out = await generator.generate({ kind: 'imagine', prompt: expected.prompt, negativePrompt: '', width: 256, height: 256, seeds: [(expected.seed + seedOffset) % 2 ** 31], chaos: 0 });
     pairs.push({ expected, judged: judgeImage(out.images[0]!, doc) });
   }
   return score(pairs);
@@ -104,7 +106,9 @@ async function variationAndUpscale(generator: ImageGenerator, doc: HeldoutDocume
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' }, bundle: { type: 'string' } } });
+  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' }, bundle: { type: 'string' }, 'seed-offset': { type: 'string', default: '0' } } });
+  const seedOffset = Number(values['seed-offset']);
+  if (!Number.isInteger(seedOffset) || seedOffset < 0) throw new Error(`--seed-offset must be a whole number ≥ 0, got ${values['seed-offset']}`);
   const doc = await loadHeldout();
   const figures: Record<string, unknown> = {};
   if (values.sheets) {
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
       console.log(`demo prompt, attributes kept (all four): ${JSON.stringify(figures.variationUpscale)}`);
       const count = Number(values.count ?? doc.prompts.length);
       const t0 = performance.now();
-      const s = await heldoutQuality(generator, doc, count);
+      const s = await heldoutQuality(generator, doc, count, seedOffset);
       printScore(`held-out prompts through the engine (${((performance.now() - t0) / 1000).toFixed(0)} s)`, s);
       for (const miss of s.misses.slice(0, 40)) console.log(`  miss ${miss.attribute}: expected ${miss.expected}, got ${miss.got} — "${miss.prompt}"`);
       figures.heldout = s;
