@@ -304,9 +304,9 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
 
 
 def loss_weights(x0: torch.Tensor, params: dict[str, torch.Tensor], detail: float, contrast: float) -> torch.Tensor | None:
-    """Per-cell weights [B,1,h,w] for Stage C's loss, mean 1 per image (None when both strengths are 0). Flat background
-    fills most cells of these scenes and dominates a plain MSE, so the few cells that decide circle vs square would
-    otherwise barely count. `detail`: cells where the latent departs from its 3×3 neighbourhood (any outline);
+    """Per-cell loss weights [B,1,h,w] for a latent x0 (Stage C's, or Stage A's for Stage B), mean 1 per image (None
+    when both strengths are 0). Flat background fills most cells of these scenes and dominates a plain MSE, so the few
+    cells that decide circle vs square would otherwise barely count. `detail`: cells where the latent departs from its 3×3 neighbourhood (any outline);
     `contrast`: cells where the scene's shapes differ from the other kinds drawn at the same place and size
     (render.shape_contrast at 4 px per cell: a square's corners and mid-edges, a triangle's apex)."""
     if detail <= 0 and contrast <= 0:
@@ -401,6 +401,21 @@ def gen_for(device: torch.device, seed: int = 1234) -> torch.Generator:
     return gen
 
 
+def parse_boost(text: str) -> dict[str, float]:
+    """`--boost 'square=2,circle=1.5'` → {"square": 2.0, "circle": 1.5}; shape names are checked by Corpus.boost."""
+    factors = {}
+    for item in text.split(","):
+        name, _, value = item.partition("=")
+        try:
+            factor = float(value)
+        except ValueError:
+            factor = float("nan")
+        if not name.strip() or not factor >= 1:
+            raise SystemExit(f"--boost: expected shape=factor with factor >= 1 (e.g. 'square=2,circle=1.5'), got {item!r}")
+        factors[name.strip()] = factor
+    return factors
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -440,7 +455,7 @@ def main() -> None:
                     help="with --retrain-prior: seconds after start at which Stage C training stops")
     ap.add_argument("--prior-lr", type=float, default=6e-4, help="with --retrain-prior: peak learning rate")
     ap.add_argument("--detail-weight", type=float, default=0.0,
-                    help="Stage C (phase 2 or --retrain-prior): extra loss weight on outline cells (train.detail_weights)")
+                    help="Stage C (phase 2 or --retrain-prior): extra loss weight on outline cells (train.loss_weights)")
     ap.add_argument("--train-shift", type=float, default=1.0,
                     help="Stage C (phase 2 or --retrain-prior): training noise levels from the schedule shifted by this factor")
     ap.add_argument("--contrast-weight", type=float, default=0.0,
@@ -462,7 +477,7 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     corpus = Corpus(20000 if args.smoke else 100000, device)
     if args.boost:
-        corpus.boost({name: float(f) for name, f in (item.split("=") for item in args.boost.split(","))})
+        corpus.boost(parse_boost(args.boost))
     recipe = PriorRecipe(args.detail_weight, args.contrast_weight, args.train_shift)
     vocab = len(corpus.tokenizer.vocab)
     log(f"corpus ready: {len(corpus.scenes)} scenes, vocab {vocab}, merges {len(corpus.tokenizer.ranks)}")
@@ -473,7 +488,9 @@ def main() -> None:
         emas[k].requires_grad_(False)
     for k, v in nets.items():
         log(f"{k}: {sum(p.numel() for p in v.parameters()) / 1e6:.3f} M params")
-    skip = ("decoder",) if args.retrain_decoder and not args.continue_decoder else ("prior",) if args.retrain_prior and not args.continue_prior else ()
+    fresh_decoder = args.retrain_decoder and not args.continue_decoder
+    fresh_prior = args.retrain_prior and not args.continue_prior
+    skip = ("decoder",) if fresh_decoder else ("prior",) if fresh_prior else ()
     done = load_checkpoint(args.resume, nets, emas, skip) if args.resume else []
     if args.retrain_prior:
         if "diffusion" not in done:
