@@ -64,15 +64,11 @@ def signed_distance(kind: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, s: t
     return torch.where(kind == 3, diamond, out)
 
 
-def _grid(side: int, dev: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    coords = (torch.arange(side, device=dev, dtype=torch.float32) + 0.5) / side
-    return coords.view(1, side, 1), coords.view(1, 1, side)
-
-
 def _coverage(params: dict[str, torch.Tensor], slot: int, kind: torch.Tensor, side: int) -> torch.Tensor:
     """Anti-aliased coverage [N, side, side] of slot `slot`'s shape drawn as `kind` ([N,1,1])."""
     n = params["centre"].shape[0]
-    ys, xs = _grid(side, params["centre"].device)
+    coords = (torch.arange(side, device=params["centre"].device, dtype=torch.float32) + 0.5) / side
+    ys, xs = coords.view(1, side, 1), coords.view(1, 1, side)
     d = signed_distance(kind, xs - params["centre"][:, slot, 0].view(n, 1, 1),
                         ys - params["centre"][:, slot, 1].view(n, 1, 1), params["size"][:, slot].view(n, 1, 1))
     return (0.5 - d * side).clamp(0, 1)

@@ -276,8 +276,8 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
         with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             sem = encoder(img).float()
             if mix > 0:
-                shift = torch.randint(1, len(dataset.SHAPES), p["kind"].shape, generator=gen, device=sem.device)
-                other = dict(p, kind=torch.where(p["kind"] >= 0, (p["kind"] + shift) % len(dataset.SHAPES), p["kind"]))
+                step = torch.randint(1, len(dataset.SHAPES), p["kind"].shape, generator=gen, device=sem.device)
+                other = dict(p, kind=torch.where(p["kind"] >= 0, (p["kind"] + step) % len(dataset.SHAPES), p["kind"]))
                 towards = encoder(render.render(other, 256)).float()
                 u = torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) * mix_max
                 u = u * (torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) < mix)
