@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Train several variants of one stage side by side, each on the same frozen other networks from a checkpoint, then
 # export and render each one's sheets: Stage C (train.py --retrain-prior, the default) or Stage B (a spec holding
-# --retrain-decoder). Variants are spread over the machine's GPUs in turn (variant i on GPU i mod N); one H100 runs two
+# --retrain-decoder). CKPT `scratch`: whole from-scratch runs instead (train.py's phases 1 and 2, e.g. with
+# --diffusion-until), each bringing back <label>-ckpt.pt and <label>.tar with the c12-cfg4 and exact-latent sheets
+# (two files of ≈ 10.5 and ≈ 9 MB: three such variants fit the return limit). Variants are spread over the machine's GPUs in turn (variant i on GPU i mod N); one H100 runs two
 # or three at once (each is small), at 65-80 ms/step instead of 52 alone (four at once: 150 ms/step).
 #   bash tools/train-demo/compare-variants.sh OUT CKPT SECONDS 'plain=--continue-prior' 'detail=--continue-prior --detail-weight 4'
 #   bash tools/train-demo/compare-variants.sh OUT CKPT SECONDS 'mix=--retrain-decoder --continue-decoder --effnet-mix 0.5'
@@ -15,14 +17,18 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
 (( gpus > 0 )) || gpus=1
-stage_of() { [[ $1 == *--retrain-decoder* ]] && echo decoder || echo prior; }
+stage_of() { [[ $ckpt == scratch ]] && echo all || { [[ $1 == *--retrain-decoder* ]] && echo decoder || echo prior; }; }
 pids=() i=0
 for spec in "$@"; do
   label=${spec%%=*}
   read -r -a flags <<<"${spec#*=}"
-  [[ $(stage_of "$spec") == prior ]] && flags+=(--retrain-prior)
-  CUDA_VISIBLE_DEVICES=$((i % gpus)) PYTHONUNBUFFERED=1 python "$here/train.py" --out "$work/$label" --resume "$ckpt" \
-    --prior-until "$seconds" --decoder-until "$seconds" --no-diagnostics "${flags[@]}" >"$work/$label.log" 2>&1 &
+  case $(stage_of "$spec") in
+    prior) flags+=(--retrain-prior --resume "$ckpt" --no-diagnostics) ;;
+    decoder) flags+=(--resume "$ckpt" --no-diagnostics) ;;
+    all) flags+=(--diffusion-until "$seconds") ;;
+  esac
+  CUDA_VISIBLE_DEVICES=$((i % gpus)) PYTHONUNBUFFERED=1 python "$here/train.py" --out "$work/$label" \
+    --prior-until "$seconds" --decoder-until "$seconds" "${flags[@]}" >"$work/$label.log" 2>&1 &
   pids+=($!) i=$((i + 1))
 done
 for p in "${pids[@]}"; do wait "$p"; done
@@ -34,6 +40,18 @@ for spec in "$@"; do
   label=${spec%%=*} net=$(stage_of "$spec")
   { echo "=== $spec"; cat "$work/$label.log"; } >>"$out/log.txt"
   [[ -f $work/$label/ckpt.pt && -f $work/$label/eval.tar ]] || continue
+  if [[ $net == all ]]; then
+    cp "$work/$label/ckpt.pt" "$out/$label-ckpt.pt"
+    (cd "$work/$label" && mkdir -p pack && tar xf eval.tar -C pack index.json c12-cfg4.png exact-latent.png \
+     && python - <<'PY'
+import json
+index = json.load(open("pack/index.json"))
+index["sheets"] = {k: v for k, v in index["sheets"].items() if k in ("c12-cfg4.png", "exact-latent.png")}
+json.dump(index, open("pack/index.json", "w"), indent=1)
+PY
+     tar cf "$out/$label.tar" -C pack index.json c12-cfg4.png exact-latent.png)
+    continue
+  fi
   (cd "$work/$label" && python - <<PY
 import torch
 state = torch.load("ckpt.pt", map_location="cpu")

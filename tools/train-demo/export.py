@@ -191,7 +191,7 @@ def diagnostic_sheets(nets, encoder, tokenizer, held: list[dict]) -> dict[str, t
     recon = nets["vqgan"](stage_a.encode(truth))
     exact = torch.cat([generate(nets, tokenizer, [h["prompt"] for h in held[i:i + 50]], 2000 + i, DEFAULT_PRIOR,
                                 DEFAULT_DECODER, latents=encoder(truth[i:i + 50]))[0] for i in range(0, len(held), 50)])
-    return {"truth": truth, "stage-a": recon, "exact-latent": exact}
+    return {"exact-latent": exact, "stage-a": recon, "truth": truth}  # most telling first
 
 
 def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | None = None) -> None:
@@ -199,11 +199,12 @@ def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | 
     prompts = [h["prompt"] for h in held][: 20 if smoke else EVAL_PROMPTS]
     files: dict[str, bytes] = {}
     index = {"tile": 128, "cols": 10, "prompts": prompts, "sheets": {}}
-    started = time.time()
+    diagnostics = {}
     if encoder is not None:
         for name, imgs in diagnostic_sheets(nets, encoder.eval(), tokenizer, held[: len(prompts)]).items():
             files[f"{name}.png"] = sheet(torch.nn.functional.avg_pool2d(imgs, 2), 10)
-            index["sheets"][f"{name}.png"] = {"prior": name, "decoder": DEFAULT_DECODER.manifest(), "count": len(prompts)}
+            diagnostics[f"{name}.png"] = {"prior": name, "decoder": DEFAULT_DECODER.manifest(), "count": len(prompts)}
+    started = time.time()
     for name, ps, ds in (CANDIDATES[:2] if smoke else CANDIDATES):
         if time.time() - started > EVAL_SECONDS:
             break
@@ -221,6 +222,7 @@ def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | 
                                  torch.randn(lat.shape, generator=gen, device=lat.device))
     files["demo-variation.png"] = sheet(generate(nets, tokenizer, demo, 9, var, DEFAULT_DECODER,
                                                  latents=_vary(nets, tokenizer, demo, renoised, var, gen))[0], 4)
+    index["sheets"].update(diagnostics)  # after the samplers' sheets: the size cap below drops from the end
     files["index.json"] = json.dumps(index, indent=1).encode()
     while sum(len(v) for v in files.values()) > 15 * 2**20 and index["sheets"]:  # $OUT files are ≤ 16 MiB
         dropped = list(index["sheets"])[-1]

@@ -100,9 +100,13 @@ def stage_a_loss(stage_a, img: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(rec.float(), img)
 
 
-def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.Generator) -> None:
-    stage_a, encoder, previewer = nets["stage_a"], nets["encoder"], nets["previewer"]
-    params = [p for m in (stage_a, encoder, previewer) for p in m.parameters()]
+def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.Generator, kind_weight: float = 0.0) -> None:
+    """Stage A, the semantic encoder and the previewer. `kind_weight` > 0 adds a per-cell classifier (nets["kind_head"],
+    a 1×1 conv) that must read from the semantic latent which shape kind covers each cell (render.kind_coverage): the
+    kind then lives in the latent across the whole shape, like its colour, instead of only in the few outline cells
+    where a square differs from a circle — the cells Stage C's samples blurred."""
+    stage_a, encoder, previewer, kind_head = nets["stage_a"], nets["encoder"], nets["previewer"], nets["kind_head"]
+    params = [p for m in (stage_a, encoder, previewer, kind_head) for p in m.parameters()]
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.0)
     t0 = time.time()
     for step in range(steps):
@@ -113,15 +117,21 @@ def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.
         loss_a = stage_a_loss(stage_a, img)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             sem = encoder(img)
-            prev = previewer(sem + 0.1 * torch.randn_like(sem))
+            noisy_sem = sem + 0.1 * torch.randn_like(sem)
+            prev = previewer(noisy_sem)
+            kind_logits = kind_head(noisy_sem) if kind_weight > 0 else None
         loss_p = F.mse_loss(prev.float(), F.avg_pool2d(img, 2))
+        loss_k = torch.zeros((), device=img.device)
+        if kind_logits is not None:
+            target = F.avg_pool2d(render.kind_coverage(p, img.shape[-1] // 4), 4)  # the latent's H/16 grid
+            loss_k = -(target * F.log_softmax(kind_logits.float(), 1)).sum(1).mean()
         opt.zero_grad(set_to_none=True)
-        (loss_a + loss_p).backward()
+        (loss_a + loss_p + kind_weight * loss_k).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 200 == 0 or step == steps - 1:
             log(f"phase1 step {step}/{steps} stageA {loss_a.item():.5f} previewer {loss_p.item():.5f} "
-                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+                f"kind {loss_k.item():.4f} ({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
 
 
 def ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> None:
@@ -142,20 +152,19 @@ class PriorRecipe:
         return prior_loss(prior, sem, pooled, hidden, clip_img, gen, weights, self.shift)
 
 
-def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: torch.Generator,
-                    recipe: PriorRecipe = PriorRecipe()) -> None:
+def train_diffusion(nets, emas, corpus: Corpus, batch: int, gen: torch.Generator, recipe: PriorRecipe = PriorRecipe(),
+                    steps: int | None = None, seconds: float | None = None) -> None:
+    """Phase 2: text encoder (+ its attribute heads) + Stage C + Stage B jointly, for `steps` or a wall-clock budget
+    (train_loop)."""
     te, prior, decoder = nets["text_encoder"], nets["prior"], nets["decoder"]
     heads = nets["heads"]
     stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
     groups = [{"params": [*te.parameters(), *heads.parameters(), *prior.parameters()], "peak": 6e-4},
               {"params": list(decoder.parameters()), "peak": 1e-3}]
-    opt = torch.optim.AdamW(groups, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
     clip_img = torch.zeros(batch, 1, prior.clip_img_mapper.in_features, device=corpus.device)
     half, big = batch // 2, max(4, batch // 16)
-    t0 = time.time()
-    for step in range(steps):
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, steps, g["peak"])
+
+    def step_loss():
         ids, mask, targets, p = corpus.batch(batch, gen)
         img = render.render(p, 256)
         with torch.no_grad(), torch.autocast(corpus.device.type, dtype=torch.bfloat16):
@@ -178,17 +187,10 @@ def train_diffusion(nets, emas, corpus: Corpus, steps: int, batch: int, gen: tor
                 xbt, rb = sampling.noisy(x0, tb, nb)
                 v_b = decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None].detach(), e).float()
                 loss_b = loss_b + F.mse_loss(v_b, sampling.v_target(x0, tb, nb))
-        loss = loss_c + loss_b + 0.05 * aux
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
-        opt.step()
-        decay = min(0.999, (1 + step) / (10 + step))
-        for name in ("text_encoder", "prior", "decoder"):
-            ema_update(emas[name], nets[name], decay)
-        if step % 250 == 0 or step == steps - 1:
-            log(f"phase2 step {step}/{steps} C {loss_c.item():.4f} B {float(loss_b):.4f} aux {float(aux):.3f} "
-                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+        return loss_c + loss_b + 0.05 * aux, {"C": loss_c, "B": loss_b, "aux": aux}
+
+    train_loop("phase2", groups, [(emas[k], nets[k]) for k in ("text_encoder", "prior", "decoder")], step_loss,
+               steps=steps, seconds=seconds)
 
 
 @torch.no_grad()
@@ -227,34 +229,54 @@ def finetune_stage_a(stage_a, corpus: Corpus, steps: int, batch: int, gen: torch
     stage_a.eval()
 
 
-def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_loss, seconds: float,
-                peak_lr: float) -> None:
-    """One network alone for a wall-clock budget: the cosine schedule's length is fitted to the step time measured
-    over steps 100-300 (processes started beside this one are still warming up before that). step_loss() draws a
-    batch and returns the loss; AdamW, gradient clipping and EMA as in the joint phase."""
-    module.train()
-    params = list(module.parameters())
-    opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
-    deadline = time.time() + seconds
-    total, step, t0, t100 = 10**9, 0, time.time(), time.time()
+def train_loop(label: str, groups: list[dict], ema_pairs: list[tuple[torch.nn.Module, torch.nn.Module]], step_loss,
+               steps: int | None = None, seconds: float | None = None) -> None:
+    """AdamW over parameter groups (each with its peak learning rate, warm-up then cosine), gradient clipping and EMA
+    (ema, live) pairs, for `steps` or for a wall-clock budget of `seconds`: then the schedule's length is fitted to the
+    step time measured over steps 100-300 (processes started beside this one are still warming up before that).
+    step_loss() draws a batch and returns the loss and the named parts to log."""
+    if (steps is None) == (seconds is None):
+        raise ValueError("train_loop: give steps or seconds")
+    for _, live in ema_pairs:
+        live.train()
+    params = [p for g in groups for p in g["params"]]
+    opt = torch.optim.AdamW(groups, lr=1e-4, weight_decay=0.01, betas=(0.9, 0.99))
+    deadline = math.inf if seconds is None else time.time() + seconds
+    total = steps if steps is not None else 10**9
+    step, t0, t100 = 0, time.time(), time.time()
     while step < total and time.time() < deadline:
         if step == 100:
             t100 = time.time()
-        if step == 300:
+        if step == 300 and seconds is not None:
             total = 300 + max(1, int((deadline - time.time()) / ((time.time() - t100) / 200)))
             log(f"{label}: {(time.time() - t100) / 200 * 1000:.1f} ms/step, {total} steps fit the budget")
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, total, peak_lr)
-        loss = step_loss()
+            g["lr"] = lr_at(step, total, g["peak"])
+        loss, parts = step_loss()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        ema_update(ema, module, min(0.999, (1 + step) / (10 + step)))
+        decay = min(0.999, (1 + step) / (10 + step))
+        for ema, live in ema_pairs:
+            ema_update(ema, live, decay)
         if step % 250 == 0 or step == total - 1:
-            log(f"{label} step {step}/{total if total < 10**9 else '?'} loss {loss.item():.4f} "
+            shown = " ".join(f"{k} {float(v):.4f}" for k, v in parts.items())
+            log(f"{label} step {step}/{total if total < 10**9 else '?'} {shown} "
                 f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
         step += 1
+    log(f"{label}: {step} steps in {time.time() - t0:.0f} s")
+
+
+def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_loss, seconds: float,
+                peak_lr: float) -> None:
+    """One network alone for a wall-clock budget (train_loop); step_loss() returns the loss."""
+    def with_parts():
+        loss = step_loss()
+        return loss, {"loss": loss}
+
+    train_loop(label, [{"params": list(module.parameters()), "peak": peak_lr}], [(ema, module)], with_parts,
+               seconds=seconds)
 
 
 def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
@@ -365,6 +387,7 @@ def build(vocab: int, device: torch.device, decoder: str = "wide", prior: str = 
         "stage_a": models.StageA(), "encoder": models.SemanticEncoder(), "previewer": models.Previewer(),
         "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(**models.PRIOR_ARCHS[prior]),
         "decoder": models.StageB() if decoder == "wide" else models.stage_b_small(),
+        "kind_head": torch.nn.Conv2d(16, 1 + len(dataset.SHAPES), 1),
         "heads": torch.nn.ModuleDict({"kind": torch.nn.Linear(128, len(dataset.SHAPES)),
                                       "colour": torch.nn.Linear(128, len(dataset.COLOURS)),
                                       "background": torch.nn.Linear(128, len(dataset.COLOURS)),
@@ -423,6 +446,11 @@ def main() -> None:
     ap.add_argument("--resume", help="checkpoint written by an earlier run")
     ap.add_argument("--steps1", type=int, default=1500)
     ap.add_argument("--steps2", type=int, default=4500)
+    ap.add_argument("--diffusion-until", type=float, default=0.0,
+                    help="phase 2 stops this many seconds after the process start, its schedule fitted to that "
+                         "budget (train_loop), instead of running --steps2 steps")
+    ap.add_argument("--kind-weight", type=float, default=0.0,
+                    help="phase 1: weight of the per-cell shape-kind loss on the semantic latent (train_autoencoders)")
     ap.add_argument("--batch1", type=int, default=64)
     ap.add_argument("--batch2", type=int, default=256)
     ap.add_argument("--device", default="cuda")
@@ -520,11 +548,15 @@ def main() -> None:
     gen = torch.Generator(device=device)
     gen.manual_seed(1234)
     if "autoencoders" not in done:
-        train_autoencoders(nets, corpus, args.steps1, args.batch1, gen)
+        train_autoencoders(nets, corpus, args.steps1, args.batch1, gen, args.kind_weight)
         done.append("autoencoders")
         save_checkpoint(ckpt, nets, emas, done)
     if "diffusion" not in done:
-        train_diffusion(nets, emas, corpus, args.steps2, args.batch2, gen, recipe)
+        if args.diffusion_until and not args.smoke:
+            train_diffusion(nets, emas, corpus, args.batch2, gen, recipe,
+                            seconds=args.diffusion_until - (time.time() - STARTED))
+        else:
+            train_diffusion(nets, emas, corpus, args.batch2, gen, recipe, steps=args.steps2)
         done.append("diffusion")
         save_checkpoint(ckpt, nets, emas, done)
     import export  # noqa: E402  (onnx / onnxruntime only needed from here on)
