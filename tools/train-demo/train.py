@@ -279,16 +279,46 @@ def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_
                seconds=seconds)
 
 
+@torch.no_grad()
+def prior_redraw(nets, corpus: Corpus, sem: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, t_start: float,
+                 gen: torch.Generator) -> torch.Tensor:
+    """Stage C's own version of exact semantic latents: each noised to `t_start` and sampled back with the engine's
+    settings (CFG 4, the steps of the remaining schedule) on its caption. The result keeps the scene's layout (where,
+    how big, which colours) but carries Stage C's errors — e.g. a square's corners half rounded — so Stage B can
+    learn to settle them from the caption (train_decoder's `from_prior`)."""
+    n, dev = sem.shape[0], sem.device
+    te, prior = nets["text_encoder"], nets["prior"]
+    with torch.autocast(dev.type, dtype=torch.bfloat16):
+        pooled, hidden = te(torch.cat([ids, corpus.empty_ids[None].expand(n, -1)]),
+                            torch.cat([mask, corpus.empty_mask[None].expand(n, -1)]))
+    pooled, hidden = pooled.float()[:, None], hidden.float()
+    clip_img = torch.zeros(2 * n, 1, prior.clip_img_mapper.in_features, device=dev)
+
+    def prior_fn(x, r, doubled):
+        with torch.autocast(dev.type, dtype=torch.bfloat16):
+            return prior(x, r, pooled if doubled else pooled[:n], hidden if doubled else hidden[:n],
+                         clip_img if doubled else clip_img[:n]).float()
+
+    settings = sampling.Settings(steps=max(2, round(12 * t_start)), cfg=4.0, t_start=t_start)
+    x, _ = sampling.noisy(sem, torch.full((n,), t_start, device=dev), torch.randn(sem.shape, generator=gen, device=dev))
+    return sampling.sample(prior_fn, x, settings, gen)
+
+
 def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
-                  peak_lr: float = 1e-3, mix: float = 0.0, mix_max: float = 0.5, contrast: float = 0.0) -> None:
+                  peak_lr: float = 1e-3, mix: float = 0.0, mix_max: float = 0.5, contrast: float = 0.0,
+                  from_prior: float = 0.0, from_prior_t: tuple[float, float] = (0.4, 0.8)) -> None:
     """Stage B alone for a wall-clock budget (train_alone). Conditioning as in the joint phase (frozen text encoder's
     pooled output, 10 % empty captions, effnet jittered and dropped 5 %); 256-px canvases plus a few 512-px ones
     decoded from the same latent. `mix`: that share of the batch gets an effnet moved up to `mix_max` of the way
     towards the same scene drawn with other shape kinds, while the target stays the true scene — Stage C's samples sit
     between kinds (e.g. square and circle), and an exact latent leaves the text nothing to decide, so without this
     Stage B ignores the caption's shape word. `contrast`: the 256-px canvas's loss weighted towards the cells that tell
-    a shape's kind (loss_weights; from the exact latent Stage B drew 8 of 40 squares with rounded corners)."""
+    a shape's kind (loss_weights; from the exact latent Stage B drew 8 of 40 squares with rounded corners).
+    `from_prior`: that share of the batch gets Stage C's redraw of its latent (prior_redraw, from a noise level drawn
+    per step in `from_prior_t`) instead of the jittered exact one — what Stage B decodes in the engine."""
     decoder, te = nets["decoder"], nets["text_encoder"].eval()
+    nets["prior"].eval()
+    redrawn = round(batch * from_prior)
     stage_a, encoder = nets["stage_a"].eval(), nets["encoder"].eval()
     big = max(4, batch // 8)
 
@@ -307,8 +337,14 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
             lat = stage_a.encode(img).float()
             lat_big = stage_a.encode(render.render({k: v[:big] for k, v in p.items()}, 512)).float()
             pooled = te(ids, mask)[0].float()
-        eff = sem + torch.rand(batch, 1, 1, 1, device=sem.device, generator=gen) * 0.2 * torch.randn(
-            sem.shape, generator=gen, device=sem.device)
+        jitter = torch.rand(batch, 1, 1, 1, device=sem.device, generator=gen) * 0.2
+        if redrawn:
+            lo, hi = from_prior_t
+            t_start = lo + (hi - lo) * torch.rand((), generator=gen, device=sem.device).item()
+            sem = torch.cat([prior_redraw(nets, corpus, sem[:redrawn], ids[:redrawn], mask[:redrawn], t_start, gen),
+                             sem[redrawn:]])
+            jitter[:redrawn] = 0  # Stage C's own error instead
+        eff = sem + jitter * torch.randn(sem.shape, generator=gen, device=sem.device)
         eff = eff * (torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) > 0.05)
         loss = torch.zeros((), device=sem.device)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
@@ -412,7 +448,13 @@ def load_checkpoint(path: str, nets, emas, skip: tuple[str, ...] = ()) -> list[s
     for k, v in state["nets"].items():
         if k in skip:
             continue
-        nets[k].load_state_dict({n: t.float() if t.is_floating_point() else t for n, t in v.items()})
+        weights = {n: t.float() if t.is_floating_point() else t for n, t in v.items()}
+        missing, unexpected = nets[k].load_state_dict(weights, strict=False)
+        # A zero-initialised refine head may be new to a patch2 checkpoint (models.StageC); nothing else may differ.
+        missing = [n for n in missing if not n.startswith("refine_")]
+        if missing or unexpected:
+            raise SystemExit(f"{path}: {k} does not match the checkpoint (missing {missing[:5]}, unexpected {unexpected[:5]}); "
+                             "is --prior-arch / --decoder the one it was trained as?")
     for k in emas:
         emas[k].load_state_dict(nets[k].state_dict())
     return list(state["phases"])
@@ -437,6 +479,17 @@ def parse_boost(text: str) -> dict[str, float]:
             raise SystemExit(f"--boost: expected shape=factor with factor >= 1 (e.g. 'square=2,circle=1.5'), got {item!r}")
         factors[name.strip()] = factor
     return factors
+
+
+def parse_range(text: str) -> tuple[float, float]:
+    """`--from-prior-t '0.4,0.8'` → (0.4, 0.8), with 0 < lo <= hi <= 1."""
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        lo = hi = float("nan")
+    if not 0 < lo <= hi <= 1:
+        raise SystemExit(f"--from-prior-t: expected lo,hi with 0 < lo <= hi <= 1 (e.g. '0.4,0.8'), got {text!r}")
+    return lo, hi
 
 
 def main() -> None:
@@ -471,6 +524,11 @@ def main() -> None:
     ap.add_argument("--effnet-mix-max", type=float, default=0.5, help="with --effnet-mix: the largest lean")
     ap.add_argument("--decoder-contrast", type=float, default=0.0,
                     help="with --retrain-decoder: extra loss weight on the cells that tell a shape's kind (loss_weights)")
+    ap.add_argument("--from-prior", type=float, default=0.0,
+                    help="with --retrain-decoder: share of the batch whose effnet is Stage C's redraw of the scene's "
+                         "latent (train.prior_redraw) instead of the jittered exact latent")
+    ap.add_argument("--from-prior-t", default="0.4,0.8",
+                    help="with --from-prior: the range of noise levels (lo,hi) the redraws start from")
     ap.add_argument("--decoder", choices=("wide", "small"), default="wide",
                     help="Stage B architecture: wide (current) or small (the first bundle's, to load its checkpoints)")
     ap.add_argument("--prior-arch", choices=tuple(models.PRIOR_ARCHS), default="patch2",
@@ -533,7 +591,8 @@ def main() -> None:
             finetune_stage_a(nets["stage_a"], corpus, 60 if args.smoke else args.steps_a, args.batch1, gen_for(device))
         seconds = 20.0 if args.smoke else args.decoder_until - (time.time() - STARTED)
         train_decoder(nets, emas, corpus, seconds, args.batch2 // 2, gen_for(device, 4321), args.decoder_lr,
-                      args.effnet_mix, args.effnet_mix_max, args.decoder_contrast)
+                      args.effnet_mix, args.effnet_mix_max, args.decoder_contrast, args.from_prior,
+                      parse_range(args.from_prior_t))
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_diffusion and "diffusion" in done:
         fresh = build(vocab, device, args.decoder, args.prior_arch)
