@@ -213,14 +213,8 @@ class StageC(nn.Module):
     latent resolution before and after the transformer (a cheap way to draw sub-token outlines)."""
 
     def __init__(self, channels=16, d=160, depth=6, heads=5, hidden=128, pooled=128, clip_img=16, c_t=64,
-                 patch=2, local=0, local_c=64, refine=0, refine_c=32):
+                 patch=2, local=0, local_c=64):
         super().__init__()
-        # `refine` > 0: FiLM ConvBlocks at full latent resolution on [prediction, sample] that add a correction to the
-        # transformer's output, zero-initialised so a trained patch2 Stage C loads unchanged (load_checkpoint): a
-        # token covers 2×2 cells, and squares lose their corners inside tokens at mid-to-low noise.
-        self.refine_in = nn.Conv2d(2 * channels, refine_c, 3, padding=1) if refine else None
-        self.refine_blocks = nn.ModuleList(ConvBlock(refine_c, c_film=c_t) for _ in range(refine))
-        self.refine_out = nn.Conv2d(refine_c, channels, 1) if refine else None
         self.c_t, self.patch = c_t, patch
         width = local_c if local else channels
         self.stem = nn.Conv2d(channels, local_c, 3, padding=1) if local else None
@@ -238,7 +232,7 @@ class StageC(nn.Module):
         self.out_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.out_mod = nn.Linear(c_t, 2 * d)
         self.patch_out = nn.Linear(d, width * patch * patch)
-        for layer in (self.out_mod, self.patch_out, self.head, self.refine_out):
+        for layer in (self.out_mod, self.patch_out, self.head):
             if layer is not None:
                 nn.init.zeros_(layer.weight)
                 nn.init.zeros_(layer.bias)
@@ -269,11 +263,6 @@ class StageC(nn.Module):
         x = self.patch_out(self.out_norm(x) * (1 + s) + sh).transpose(1, 2).reshape(b, width * p * p, h // p, w // p)
         if p > 1:
             x = F.pixel_shuffle(x, p)
-        if self.refine_in is not None:
-            r = self.refine_in(torch.cat([x, sample], dim=1))
-            for block in self.refine_blocks:
-                r = block(r, t)
-            x = x + self.refine_out(r)
         if self.head is None:
             return x
         x = x + skip
@@ -286,7 +275,6 @@ PRIOR_ARCHS = {  # --prior-arch: Stage C variants (the shipped bundle up to issu
     "patch2": dict(patch=2),
     "patch1": dict(patch=1),
     "hybrid": dict(patch=2, local=2, local_c=16),
-    "patch2-refine": dict(patch=2, refine=2),
 }
 
 

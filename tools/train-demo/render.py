@@ -74,24 +74,6 @@ def _coverage(params: dict[str, torch.Tensor], slot: int, kind: torch.Tensor, si
     return (0.5 - d * side).clamp(0, 1)
 
 
-def kind_coverage(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
-    """[N, 1 + len(SHAPES), side, side]: the visible share of each pixel per class (0 = background, 1 + k = shape kind
-    k), later slots drawn over earlier ones as in `render`. Sums to 1 per pixel. Pooled to the semantic latent's grid,
-    it is the target that makes that latent say which kind covers each cell (train.train_autoencoders)."""
-    n = params["centre"].shape[0]
-    classes = 1 + len(dataset.SHAPES)
-    out = torch.zeros(n, classes, side, side, device=params["centre"].device)
-    uncovered = torch.ones(n, side, side, device=params["centre"].device)
-    for k in reversed(range(MAX_SHAPES)):
-        kind = params["kind"][:, k]
-        cover = _coverage(params, k, kind.view(n, 1, 1), side) * (kind >= 0).view(n, 1, 1)
-        one_hot = torch.nn.functional.one_hot((kind + 1).clamp(min=0), classes).float()
-        out += one_hot[:, :, None, None] * (cover * uncovered)[:, None]
-        uncovered = uncovered * (1 - cover)
-    out[:, 0] += uncovered
-    return out
-
-
 def shape_contrast(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
     """[N, 1, side, side]: where each shape differs from the other kinds drawn at the same centre and size (mean of
     |coverage − coverage as another kind| over the other kinds, summed over the slots). These are the few pixels that

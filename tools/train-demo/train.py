@@ -100,13 +100,9 @@ def stage_a_loss(stage_a, img: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(rec.float(), img)
 
 
-def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.Generator, kind_weight: float = 0.0) -> None:
-    """Stage A, the semantic encoder and the previewer. `kind_weight` > 0 adds a per-cell classifier (nets["kind_head"],
-    a 1×1 conv) that must read from the semantic latent which shape kind covers each cell (render.kind_coverage): the
-    kind then lives in the latent across the whole shape, like its colour, instead of only in the few outline cells
-    where a square differs from a circle — the cells Stage C's samples blurred."""
-    stage_a, encoder, previewer, kind_head = nets["stage_a"], nets["encoder"], nets["previewer"], nets["kind_head"]
-    params = [p for m in (stage_a, encoder, previewer, kind_head) for p in m.parameters()]
+def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.Generator) -> None:
+    stage_a, encoder, previewer = nets["stage_a"], nets["encoder"], nets["previewer"]
+    params = [p for m in (stage_a, encoder, previewer) for p in m.parameters()]
     opt = torch.optim.AdamW(params, lr=2e-3, weight_decay=0.0)
     t0 = time.time()
     for step in range(steps):
@@ -117,21 +113,15 @@ def train_autoencoders(nets, corpus: Corpus, steps: int, batch: int, gen: torch.
         loss_a = stage_a_loss(stage_a, img)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             sem = encoder(img)
-            noisy_sem = sem + 0.1 * torch.randn_like(sem)
-            prev = previewer(noisy_sem)
-            kind_logits = kind_head(noisy_sem) if kind_weight > 0 else None
+            prev = previewer(sem + 0.1 * torch.randn_like(sem))
         loss_p = F.mse_loss(prev.float(), F.avg_pool2d(img, 2))
-        loss_k = torch.zeros((), device=img.device)
-        if kind_logits is not None:
-            target = F.avg_pool2d(render.kind_coverage(p, img.shape[-1] // 4), 4)  # the latent's H/16 grid
-            loss_k = -(target * F.log_softmax(kind_logits.float(), 1)).sum(1).mean()
         opt.zero_grad(set_to_none=True)
-        (loss_a + loss_p + kind_weight * loss_k).backward()
+        (loss_a + loss_p).backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         if step % 200 == 0 or step == steps - 1:
             log(f"phase1 step {step}/{steps} stageA {loss_a.item():.5f} previewer {loss_p.item():.5f} "
-                f"kind {loss_k.item():.4f} ({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
+                f"({(time.time() - t0) / (step + 1) * 1000:.1f} ms/step)")
 
 
 def ema_update(ema: torch.nn.Module, live: torch.nn.Module, decay: float) -> None:
@@ -423,7 +413,6 @@ def build(vocab: int, device: torch.device, decoder: str = "wide", prior: str = 
         "stage_a": models.StageA(), "encoder": models.SemanticEncoder(), "previewer": models.Previewer(),
         "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(**models.PRIOR_ARCHS[prior]),
         "decoder": models.StageB() if decoder == "wide" else models.stage_b_small(),
-        "kind_head": torch.nn.Conv2d(16, 1 + len(dataset.SHAPES), 1),
         "heads": torch.nn.ModuleDict({"kind": torch.nn.Linear(128, len(dataset.SHAPES)),
                                       "colour": torch.nn.Linear(128, len(dataset.COLOURS)),
                                       "background": torch.nn.Linear(128, len(dataset.COLOURS)),
@@ -448,13 +437,7 @@ def load_checkpoint(path: str, nets, emas, skip: tuple[str, ...] = ()) -> list[s
     for k, v in state["nets"].items():
         if k in skip:
             continue
-        weights = {n: t.float() if t.is_floating_point() else t for n, t in v.items()}
-        missing, unexpected = nets[k].load_state_dict(weights, strict=False)
-        # A zero-initialised refine head may be new to a patch2 checkpoint (models.StageC); nothing else may differ.
-        missing = [n for n in missing if not n.startswith("refine_")]
-        if missing or unexpected:
-            raise SystemExit(f"{path}: {k} does not match the checkpoint (missing {missing[:5]}, unexpected {unexpected[:5]}); "
-                             "is --prior-arch / --decoder the one it was trained as?")
+        nets[k].load_state_dict({n: t.float() if t.is_floating_point() else t for n, t in v.items()})
     for k in emas:
         emas[k].load_state_dict(nets[k].state_dict())
     return list(state["phases"])
@@ -502,8 +485,6 @@ def main() -> None:
     ap.add_argument("--diffusion-until", type=float, default=0.0,
                     help="phase 2 stops this many seconds after the process start, its schedule fitted to that "
                          "budget (train_loop), instead of running --steps2 steps")
-    ap.add_argument("--kind-weight", type=float, default=0.0,
-                    help="phase 1: weight of the per-cell shape-kind loss on the semantic latent (train_autoencoders)")
     ap.add_argument("--batch1", type=int, default=64)
     ap.add_argument("--batch2", type=int, default=256)
     ap.add_argument("--device", default="cuda")
@@ -607,7 +588,7 @@ def main() -> None:
     gen = torch.Generator(device=device)
     gen.manual_seed(1234)
     if "autoencoders" not in done:
-        train_autoencoders(nets, corpus, args.steps1, args.batch1, gen, args.kind_weight)
+        train_autoencoders(nets, corpus, args.steps1, args.batch1, gen)
         done.append("autoencoders")
         save_checkpoint(ckpt, nets, emas, done)
     if "diffusion" not in done:
