@@ -29,8 +29,7 @@ import sampling  # noqa: E402
 
 PRIOR_COMPRESSION = 16
 SCALE_FACTOR = 1.0  # Stage A's encoder ends in a non-affine BatchNorm: its latents are already unit-variance
-DEFAULT_PRIOR = sampling.Settings(steps=12, cfg=4.0, shift=1.0, rho=0.0, final="x0")
-DEFAULT_DECODER = sampling.Settings(steps=4, cfg=0.0, shift=1.0, rho=0.0, final="x0")
+DEFAULT_PRIOR, DEFAULT_DECODER = sampling.DEFAULT_PRIOR, sampling.DEFAULT_DECODER
 CANDIDATES = [  # in order of interest; evaluation stops adding sheets after EVAL_SECONDS
     ("c12-cfg4", DEFAULT_PRIOR, DEFAULT_DECODER),
     ("c12-cfg4-bcfg3", DEFAULT_PRIOR, sampling.Settings(4, 3.0)),

@@ -61,6 +61,11 @@ class Settings:
                 "final": self.final}
 
 
+# The bundle's sampler (export.write_bundle puts them in the manifest; train.prior_redraw samples like the engine).
+DEFAULT_PRIOR = Settings(steps=12, cfg=4.0, shift=1.0, rho=0.0, final="x0")
+DEFAULT_DECODER = Settings(steps=4, cfg=0.0, shift=1.0, rho=0.0, final="x0")
+
+
 def _grid(s: Settings) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     t = torch.tensor([s.t_start * (1 - i / s.steps) for i in range(s.steps + 1)], dtype=torch.float64)
     ab = shifted_alpha_bar(t, s.shift)

@@ -273,7 +273,7 @@ def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_
 def prior_redraw(nets, corpus: Corpus, sem: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, t_start: float,
                  gen: torch.Generator) -> torch.Tensor:
     """Stage C's own version of exact semantic latents: each noised to `t_start` and sampled back with the engine's
-    settings (CFG 4, the steps of the remaining schedule) on its caption. The result keeps the scene's layout (where,
+    settings (sampling.DEFAULT_PRIOR: CFG 4, the steps of the remaining schedule) on its caption. The result keeps the scene's layout (where,
     how big, which colours) but carries Stage C's errors — e.g. a square's corners half rounded — so Stage B can
     learn to settle them from the caption (train_decoder's `from_prior`)."""
     n, dev = sem.shape[0], sem.device
@@ -289,14 +289,15 @@ def prior_redraw(nets, corpus: Corpus, sem: torch.Tensor, ids: torch.Tensor, mas
             return prior(x, r, pooled if doubled else pooled[:n], hidden if doubled else hidden[:n],
                          clip_img if doubled else clip_img[:n]).float()
 
-    settings = sampling.Settings(steps=max(2, round(12 * t_start)), cfg=4.0, t_start=t_start)
+    engine = sampling.DEFAULT_PRIOR
+    settings = dataclasses.replace(engine, steps=max(2, round(engine.steps * t_start)), t_start=t_start)
     x, _ = sampling.noisy(sem, torch.full((n,), t_start, device=dev), torch.randn(sem.shape, generator=gen, device=dev))
     return sampling.sample(prior_fn, x, settings, gen)
 
 
 def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: torch.Generator,
                   peak_lr: float = 1e-3, mix: float = 0.0, mix_max: float = 0.5, contrast: float = 0.0,
-                  from_prior: float = 0.0, from_prior_t: tuple[float, float] = (0.4, 0.8)) -> None:
+                  from_prior: float = 0.0, from_prior_t: tuple[float, float] = (0.15, 0.5)) -> None:
     """Stage B alone for a wall-clock budget (train_alone). Conditioning as in the joint phase (frozen text encoder's
     pooled output, 10 % empty captions, effnet jittered and dropped 5 %); 256-px canvases plus a few 512-px ones
     decoded from the same latent. `mix`: that share of the batch gets an effnet moved up to `mix_max` of the way
@@ -305,7 +306,9 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
     Stage B ignores the caption's shape word. `contrast`: the 256-px canvas's loss weighted towards the cells that tell
     a shape's kind (loss_weights; from the exact latent Stage B drew 8 of 40 squares with rounded corners).
     `from_prior`: that share of the batch gets Stage C's redraw of its latent (prior_redraw, from a noise level drawn
-    per step in `from_prior_t`) instead of the jittered exact one — what Stage B decodes in the engine."""
+    per step in `from_prior_t`) instead of the jittered exact one — what Stage B decodes in the engine. Keep the range
+    low (the default, the shipped Stage B's): from t ≈ 0.8 up the redraw's colours and places differ from the target's
+    and Stage B learns to distrust the latent."""
     decoder, te = nets["decoder"], nets["text_encoder"].eval()
     nets["prior"].eval()
     redrawn = round(batch * from_prior)
@@ -465,13 +468,13 @@ def parse_boost(text: str) -> dict[str, float]:
 
 
 def parse_range(text: str) -> tuple[float, float]:
-    """`--from-prior-t '0.4,0.8'` → (0.4, 0.8), with 0 < lo <= hi <= 1."""
+    """`--from-prior-t '0.15,0.5'` → (0.15, 0.5), with 0 < lo <= hi <= 1."""
     try:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
         lo = hi = float("nan")
     if not 0 < lo <= hi <= 1:
-        raise SystemExit(f"--from-prior-t: expected lo,hi with 0 < lo <= hi <= 1 (e.g. '0.4,0.8'), got {text!r}")
+        raise SystemExit(f"--from-prior-t: expected lo,hi with 0 < lo <= hi <= 1 (e.g. '0.15,0.5'), got {text!r}")
     return lo, hi
 
 
@@ -508,7 +511,7 @@ def main() -> None:
     ap.add_argument("--from-prior", type=float, default=0.0,
                     help="with --retrain-decoder: share of the batch whose effnet is Stage C's redraw of the scene's "
                          "latent (train.prior_redraw) instead of the jittered exact latent")
-    ap.add_argument("--from-prior-t", default="0.4,0.8",
+    ap.add_argument("--from-prior-t", default="0.15,0.5",
                     help="with --from-prior: the range of noise levels (lo,hi) the redraws start from")
     ap.add_argument("--decoder", choices=("wide", "small"), default="wide",
                     help="Stage B architecture: wide (current) or small (the first bundle's, to load its checkpoints)")
@@ -534,6 +537,8 @@ def main() -> None:
                     help="skip the truth / stage-a / exact-latent sheets (they do not depend on Stage C)")
     ap.add_argument("--no-export", action="store_true", help="train and render only (local checks without onnx)")
     args = ap.parse_args()
+    if not 0 <= args.from_prior <= 1:
+        raise SystemExit(f"--from-prior: expected a share of the batch between 0 and 1, got {args.from_prior}")
     if args.smoke:
         args.steps1, args.steps2 = min(args.steps1, 60), min(args.steps2, 60)
     torch.manual_seed(0)
