@@ -221,7 +221,11 @@ def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | 
                                  torch.randn(lat.shape, generator=gen, device=lat.device))
     files["demo-variation.png"] = sheet(generate(nets, tokenizer, demo, 9, var, DEFAULT_DECODER,
                                                  latents=_vary(nets, tokenizer, demo, renoised, var, gen))[0], 4)
-    index["sheets"].update(diagnostics)  # after the samplers' sheets: the size cap below drops from the end
+    # Most telling first, as the size cap below drops from the end: the default sampler's sheet, then Stage B's share
+    # (exact-latent), then the other samplers, then the Stage A round trip and the truth.
+    samplers = list(index["sheets"].items())
+    index["sheets"] = dict(samplers[:1] + [(k, v) for k, v in diagnostics.items() if k == "exact-latent.png"]
+                           + samplers[1:] + [(k, v) for k, v in diagnostics.items() if k != "exact-latent.png"])
     files["index.json"] = json.dumps(index, indent=1).encode()
     while sum(len(v) for v in files.values()) > 15 * 2**20 and index["sheets"]:  # $OUT files are ≤ 16 MiB
         dropped = list(index["sheets"])[-1]
