@@ -5,6 +5,7 @@
  * first 24 hold 9 squares (the hardest class; 41 of all 200), so a small slice would judge a different mix. Timings are in bench/demo-quality.ts, not here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
 import type { RgbImage } from '../../gpu-runner/generator.js';
@@ -58,6 +59,13 @@ describe('GIVEN the demo model bundle and the TypeScript engine on the CPU', () 
     expect({ accuracy: result.accuracy.shape, misses: result.misses.filter((m) => m.attribute === 'shape') })
       .toSatisfy((r: { accuracy: number }) => r.accuracy >= THRESHOLDS.shape);
   }, 600_000);
+
+  it('THEN the whole bundle folder (graphs, tokenizer, manifest, card, held-out prompts) fits the 20 MB cap', async () => {
+    const files = await readdir(BUNDLE, { recursive: true, withFileTypes: true });
+    const sizes = await Promise.all(files.filter((f) => f.isFile()).map((f) => stat(path.join(f.parentPath, f.name)).then((s) => s.size)));
+    expect(sizes.length).toBeGreaterThan(5);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000_000);
+  });
 
   it('WHEN the demo prompt makes a 2×2 grid THEN at least three tiles show a red circle at the top left on blue; V and U keep it', async () => {
     const grid = await generator.generate({ kind: 'imagine', prompt: DEMO_PROMPT, negativePrompt: '', width: 256, height: 256, seeds: [21, 22, 23, 24], chaos: 0 });
