@@ -166,21 +166,32 @@ def train_diffusion(nets, emas, corpus: Corpus, batch: int, gen: torch.Generator
             aux = sum(F.cross_entropy(heads[k](pooled.float()), targets[k], ignore_index=-100)
                       for k in targets if (targets[k] >= 0).any())
             loss_c = recipe.loss(prior, sem, p, pooled, hidden, clip_img, gen)
-            # Stage B: its conditioning latent is jittered (Stage C's samples are not exact) and dropped 5% (CFG null).
-            eff = sem[:half] + torch.rand(half, 1, 1, 1, device=sem.device, generator=gen) * 0.2 * torch.randn(
-                sem[:half].shape, generator=gen, device=sem.device)
-            eff = eff * (torch.rand(half, 1, 1, 1, generator=gen, device=sem.device) > 0.05)
-            loss_b = 0.0
-            for x0, e in ((lat[:half], eff), (lat_big, eff[:big])):  # 256 px canvas, then the 2× canvas
-                tb = torch.rand(x0.shape[0], generator=gen, device=x0.device)
-                nb = torch.randn(x0.shape, generator=gen, device=x0.device)
-                xbt, rb = sampling.noisy(x0, tb, nb)
-                v_b = decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None].detach(), e).float()
-                loss_b = loss_b + F.mse_loss(v_b, sampling.v_target(x0, tb, nb))
+            eff = effnet_condition(sem[:half], torch.rand(half, 1, 1, 1, device=sem.device, generator=gen) * 0.2, gen)
+            loss_b = stage_b_loss(decoder, ((lat[:half], eff, None), (lat_big, eff[:big], None)), pooled.detach(), gen)
         return loss_c + loss_b + 0.05 * aux, {"C": loss_c, "B": loss_b, "aux": aux}
 
     train_loop("phase2", groups, [(emas[k], nets[k]) for k in ("text_encoder", "prior", "decoder")], step_loss,
                steps=steps, seconds=seconds)
+
+
+def effnet_condition(sem: torch.Tensor, jitter: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Stage B's effnet input in training: the semantic latent plus Gaussian noise of per-image std `jitter` [B,1,1,1]
+    (Stage C's samples are not exact), zeroed for 5 % of the batch (the CFG null)."""
+    eff = sem + jitter * torch.randn(sem.shape, generator=gen, device=sem.device)
+    return eff * (torch.rand(sem.shape[0], 1, 1, 1, generator=gen, device=sem.device) > 0.05)
+
+
+def stage_b_loss(decoder, canvases, pooled: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """Stage B's v-prediction MSE at random noise levels, summed over `canvases`: (Stage A latents x0, effnet,
+    per-cell weights or None) — the 256-px canvas, then the 2× canvas decoded from the same effnet."""
+    loss = torch.zeros((), device=pooled.device)
+    for x0, eff, weights in canvases:
+        t = torch.rand(x0.shape[0], generator=gen, device=x0.device)
+        noise = torch.randn(x0.shape, generator=gen, device=x0.device)
+        xt, r = sampling.noisy(x0, t, noise)
+        error = (decoder.predict_v(xt, r, pooled[: x0.shape[0], None], eff).float() - sampling.v_target(x0, t, noise)) ** 2
+        loss = loss + (error.mean() if weights is None else (error * weights).mean())
+    return loss
 
 
 @torch.no_grad()
@@ -337,19 +348,10 @@ def train_decoder(nets, emas, corpus: Corpus, seconds: float, batch: int, gen: t
             sem = torch.cat([prior_redraw(nets, corpus, sem[:redrawn], ids[:redrawn], mask[:redrawn], t_start, gen),
                              sem[redrawn:]])
             jitter[:redrawn] = 0  # Stage C's own error instead
-        eff = sem + jitter * torch.randn(sem.shape, generator=gen, device=sem.device)
-        eff = eff * (torch.rand(batch, 1, 1, 1, generator=gen, device=sem.device) > 0.05)
-        loss = torch.zeros((), device=sem.device)
+        eff = effnet_condition(sem, jitter, gen)
         with torch.autocast(corpus.device.type, dtype=torch.bfloat16):
             weights = loss_weights(lat, p, 0.0, contrast)
-            for x0, e, w in ((lat, eff, weights), (lat_big, eff[:big], None)):  # 256 px canvas, then the 2× canvas
-                tb = torch.rand(x0.shape[0], generator=gen, device=x0.device)
-                nb = torch.randn(x0.shape, generator=gen, device=x0.device)
-                xbt, rb = sampling.noisy(x0, tb, nb)
-                error = (decoder.predict_v(xbt, rb, pooled[: x0.shape[0], None], e).float()
-                         - sampling.v_target(x0, tb, nb)) ** 2
-                loss = loss + (error.mean() if w is None else (error * w).mean())
-        return loss
+            return stage_b_loss(decoder, ((lat, eff, weights), (lat_big, eff[:big], None)), pooled, gen)
 
     train_alone("stageB", decoder, emas["decoder"], step_loss, seconds, peak_lr)
 
