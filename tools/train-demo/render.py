@@ -35,6 +35,16 @@ def encode_scenes(scenes: list[dataset.Scene]) -> dict[str, torch.Tensor]:
     return {"kind": kind, "colour": colour, "position": position, "size": size, "background": background}
 
 
+_ON_DEVICE: dict[torch.device, tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+
+
+def _constants(dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """ANCHORS, SIZE_VALUES, PALETTE on `dev`, copied once (a host copy per batch cannot run inside a CUDA graph)."""
+    if dev not in _ON_DEVICE:
+        _ON_DEVICE[dev] = (ANCHORS.to(dev), SIZE_VALUES.to(dev), PALETTE.to(dev))
+    return _ON_DEVICE[dev]
+
+
 def sample_params(table: dict[str, torch.Tensor], gen: torch.Generator) -> dict[str, torch.Tensor]:
     """Continuous parameters for a batch of encoded scenes (all tensors on the generator's device)."""
     dev = table["kind"].device
@@ -43,10 +53,11 @@ def sample_params(table: dict[str, torch.Tensor], gen: torch.Generator) -> dict[
     def u(*shape: int) -> torch.Tensor:
         return torch.rand(*shape, generator=gen, device=dev) * 2 - 1
 
-    centre = ANCHORS.to(dev)[table["position"]] + dataset.POSITION_JITTER * u(n, MAX_SHAPES, 2)
-    size = SIZE_VALUES.to(dev)[table["size"]] * (1 + 0.08 * u(n, MAX_SHAPES))
-    colour = (PALETTE.to(dev)[table["colour"]] + 10 / 255 * u(n, MAX_SHAPES, 3)).clamp(0, 1)
-    background = (PALETTE.to(dev)[table["background"]] + 10 / 255 * u(n, 3)).clamp(0, 1)
+    anchors, sizes, palette = _constants(dev)
+    centre = anchors[table["position"]] + dataset.POSITION_JITTER * u(n, MAX_SHAPES, 2)
+    size = sizes[table["size"]] * (1 + 0.08 * u(n, MAX_SHAPES))
+    colour = (palette[table["colour"]] + 10 / 255 * u(n, MAX_SHAPES, 3)).clamp(0, 1)
+    background = (palette[table["background"]] + 10 / 255 * u(n, 3)).clamp(0, 1)
     return {"kind": table["kind"], "centre": centre, "size": size, "colour": colour, "background": background}
 
 
