@@ -95,7 +95,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
     ...(parent ? { parent } : {}),
     ...(progress ? { progress } : {}),
     ...(state.previewKey && !state.result ? { previewKey: state.previewKey } : {}),
-    ...(state.result && status === 'completed' ? { grid: state.result.grid } : {}),
+    ...(state.result?.grid && status === 'completed' ? { grid: state.result.grid } : {}),
     buttonRows: buttonRowsOf(job, status, state.result),
     text: [title, statusLine, ...lines].join('\n'),
   };

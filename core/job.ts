@@ -67,6 +67,15 @@ export const DeliverySchema = z.discriminatedUnion('platform', [
 ]);
 export type Delivery = z.infer<typeof DeliverySchema>;
 
+/**
+ * Whether the runner stores a grid image for a job delivered here. Chat messages attach the grid; the web
+ * playground lays out the four tiles itself, so its jobs skip the grid's encode and upload (8–13 ms of a
+ * 256² job's 55–65 ms outside the model on 2 cores: docs/notes/e2e-overhead.md, sixth pass).
+ */
+export function storesGridImage(delivery: Delivery): boolean {
+  return delivery.platform !== 'web';
+}
+
 export const AspectSchema = z.strictObject({
   w: z.number().int().min(1).max(21),
   h: z.number().int().min(1).max(21),
@@ -155,8 +164,9 @@ export const ResultSchema = z.strictObject({
   kind: JobKindSchema,
   width: z.number().int().positive(),
   height: z.number().int().positive(),
-  /** The grid image (2×2 for four images); for a single image, the image itself. */
-  grid: z.strictObject({ key: z.string().min(1), width: z.number().int().positive(), height: z.number().int().positive(), contentType: z.string() }),
+  /** The grid image (2×2 for four images); for a single image, the image itself. Absent when the job's delivery
+   * lays out the tiles itself (storesGridImage). */
+  grid: z.strictObject({ key: z.string().min(1), width: z.number().int().positive(), height: z.number().int().positive(), contentType: z.string() }).optional(),
   images: z.array(ResultImageSchema).min(1).max(4),
   model: z.strictObject({ name: z.string(), variant: z.string() }),
   /** Milliseconds per phase, for /info and benchmarks. */

@@ -1,9 +1,9 @@
 /**
- * Stores what the generator made at the job's fixed keys: every image, every latent, the grid,
- * and `result.json` LAST — its presence means "done", so a crash mid-upload leaves a job that is
+ * Stores what the generator made at the job's fixed keys: every image, every latent, the grid (for
+ * deliveries that attach one: storesGridImage), and `result.json` LAST — its presence means "done", so a crash mid-upload leaves a job that is
  * simply computed again, never a result that points at missing files.
  */
-import { jobKeys, ResultSchema, WIRE_VERSION, type Job, type Result } from '../core/job.js';
+import { jobKeys, ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.js';
 import type { BlobStore } from '../core/ports.js';
 import type { GenerateOutput, GenerateRequest } from './generator.js';
 import { composeGrid, encodeGridPng, encodePng } from './imaging.js';
@@ -27,8 +27,8 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
   const started = performance.now();
   // Encode and upload concurrently (sharp works on libuv's thread pool); only result.json waits for all.
   const gridKey = jobKeys.grid(job.id, 'png');
-  const grid = composeGrid(output.images);
-  const storeGrid = encodeGridPng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
+  const grid = storesGridImage(job.delivery) ? composeGrid(output.images) : undefined;
+  const storeGrid = grid && encodeGridPng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
   const storeImages = output.images.map(async (image, offset) => {
     const index = offset + 1;
     const latent = output.latents[offset]!;
@@ -50,7 +50,7 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
     kind: job.kind,
     width: request.width,
     height: request.height,
-    grid: { key: gridKey, width: grid.width, height: grid.height, contentType: 'image/png' },
+    ...(grid ? { grid: { key: gridKey, width: grid.width, height: grid.height, contentType: 'image/png' } } : {}),
     images,
     model: input.model,
     timings: { ...output.timings, ...input.timings, upload: performance.now() - started },

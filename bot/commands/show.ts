@@ -22,6 +22,7 @@ export async function show(deps: BotDeps, ctx: CommandContext, jobId: string, at
   if (!isOwner(ctx.requester, job) && !sameWorkspace) return rejected('not_allowed', `Job ${id} belongs to another workspace.`);
   const result = await loadResult(deps.blobs, id);
   if (!result) return rejected('not_finished', `Job ${id} has not finished yet; its own message shows its progress.`);
+  if (!result.grid) return rejected('no_grid', `Job ${id} was made in the web playground, which keeps its four images but no grid to post; open it there.`);
   const message = buildJobMessage(job, { phase: 'completed', result, updatedAt: Date.parse(result.finishedAt) });
   const attachment = await loadAttachment(deps.blobs, result.grid.key, result.grid.contentType, `grid-${id}`, attachmentLimitBytes);
   if (!attachment) return rejected('not_found', `The images of job ${id} are no longer stored.`);

@@ -46,7 +46,7 @@ export class WebPoster implements Poster {
   }
 
   async deliver(job: Job, message: JobMessage, attachment?: Attachment, known?: KnownRecords): Promise<void> {
-    const result = message.grid ? (known?.result ?? (await loadResult(this.#blobs, job.id))) : null;
+    const result = message.status === 'completed' ? (known?.result ?? (await loadResult(this.#blobs, job.id))) : null;
     const seq = ++this.#seq;
     const previewVersion = message.previewKey && attachment ? seq : this.#latest.get(job.id)?.previewVersion;
     const web = webMessageOf(job, message, seq, result, previewVersion);

@@ -57,7 +57,7 @@ export function webMessageOf(job: Job, message: JobMessage, seq: number, result?
     prompt: job.request.prompt,
     seed: job.request.seed,
     message,
-    ...(result && message.grid ? { tiles: tilesOf(result) } : {}),
+    ...(result && message.status === 'completed' ? { tiles: tilesOf(result) } : {}),
     ...(previewVersion === undefined ? {} : { previewVersion }),
   };
 }

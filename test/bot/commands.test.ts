@@ -193,6 +193,13 @@ describe('cancel, show, usage, settings', () => {
     expect(reply).toMatchObject({ kind: 'show', jobId: parent.id, message: { status: 'completed' }, attachment: { contentType: 'image/png' } });
   });
 
+  it('GIVEN /show of a playground job (its result has no grid image) THEN a specific refusal, not a missing file', async () => {
+    const playground = makeJob({ id: 'jplayground' });
+    const { grid: _grid, ...withoutGrid } = makeResult(playground);
+    storeJob(blobs, playground, withoutGrid);
+    expect(await show(deps, contextFor(alice), playground.id, 1024)).toMatchObject({ kind: 'rejected', code: 'no_grid', message: expect.stringContaining('web playground') });
+  });
+
   it('GIVEN /show of a job from another workspace, a bad id, or an unfinished job THEN specific refusals', async () => {
     expect(await show(deps, contextFor({ ...bob, workspaceId: 'g9' }), parent.id, 1024)).toMatchObject({ kind: 'rejected', code: 'not_allowed' });
     expect(await show(deps, contextFor(bob), '../../etc', 1024)).toMatchObject({ kind: 'rejected', code: 'invalid_job_id' });

@@ -18,8 +18,9 @@ import { TestGenerator } from '../support/test-generator.js';
 import { startTestRunner } from '../runner/harness.js';
 import { RecordingPoster } from './support/recording-poster.js';
 
-const web = { platform: 'web' as const, userId: 'visitor-1', channelId: 'playground' };
-const context = (sourceId: string): CommandContext => ({ requester: web, delivery: { platform: 'web', sessionId: 'session-1' }, sourceId, channel: { ageRestricted: false } });
+// A chat delivery: its messages attach the grid the runner stores (storesGridImage).
+const member = { platform: 'slack' as const, userId: 'U1', channelId: 'C1', workspaceId: 'T1' };
+const context = (sourceId: string): CommandContext => ({ requester: member, delivery: { platform: 'slack', channelId: 'C1' }, sourceId, channel: { ageRestricted: false } });
 
 async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -33,7 +34,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
   let emulator: TestEmulator;
   let runner: RunnerHandle;
   let deps: BotDeps;
-  const poster = new RecordingPoster('web');
+  const poster = new RecordingPoster('slack');
   const stop = new AbortController();
   let running: Promise<void>;
   const logs: string[] = [];
@@ -42,7 +43,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     emulator = await startTestEmulator();
     runner = await startTestRunner(emulator.env(), new TestGenerator({ baseResolution: 128, steps: 6, stepDelayMs: 250 }));
     deps = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }) };
-    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { web: poster }, minEditIntervalMs: 200, minChannelEditIntervalMs: 100, receiveWaitSeconds: 1, log: (event) => logs.push(event) });
+    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { slack: poster }, minEditIntervalMs: 200, minChannelEditIntervalMs: 100, receiveWaitSeconds: 1, log: (event) => logs.push(event) });
     running = dispatcher.run(stop.signal);
   });
   afterAll(async () => {
@@ -55,7 +56,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
   let firstJobId = '';
 
   it('WHEN /imagine is submitted THEN the message goes from queued/progress to the grid with buttons, delivered once', async () => {
-    const reply = await imagine(deps, context('web:req-1'), 'a lighthouse in a storm --ar 3:2 --seed 4242');
+    const reply = await imagine(deps, context('slack:req-1'), 'a lighthouse in a storm --ar 3:2 --seed 4242');
     expect(reply).toMatchObject({ kind: 'accepted', duplicate: false });
     if (reply.kind !== 'accepted') return;
     firstJobId = reply.jobId;
@@ -80,7 +81,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
   });
 
   it('WHEN U2 is pressed THEN an upscale child is delivered with its lineage and single-image buttons', async () => {
-    const reply = await pressButton(deps, context('web:press-1'), `upscale:${firstJobId}:2`);
+    const reply = await pressButton(deps, context('slack:press-1'), `upscale:${firstJobId}:2`);
     expect(reply).toMatchObject({ kind: 'accepted' });
     if (reply.kind !== 'accepted') return;
     await until('the upscale delivery', () => poster.deliveries.some((d) => d.jobId === reply.jobId && d.message.final));

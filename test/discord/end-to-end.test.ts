@@ -89,8 +89,9 @@ describe('GIVEN the bot, the queue, a runner and the dispatcher on loopback', ()
 
     // The attached bytes are the grid the runner stored (or a smaller re-encoding of it).
     const result = ResultSchema.parse(JSON.parse(Buffer.from((await emulator.ports.blobs.get(jobKeys.result(jobId)))!).toString('utf8')));
-    const stored = (await emulator.ports.blobs.get(result.grid.key))!;
-    if (file.contentType === result.grid.contentType) expect(Buffer.from(file.bytes).equals(Buffer.from(stored))).toBe(true);
+    expect(result.grid).toBeDefined(); // a chat delivery attaches the grid (storesGridImage)
+    const stored = (await emulator.ports.blobs.get(result.grid!.key))!;
+    if (file.contentType === result.grid!.contentType) expect(Buffer.from(file.bytes).equals(Buffer.from(stored))).toBe(true);
     else expect(file.bytes.byteLength).toBeLessThan(stored.byteLength);
 
     // The message the job owns was remembered for edits after the token expires.

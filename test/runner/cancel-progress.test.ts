@@ -59,7 +59,7 @@ describe('GIVEN a generator that offers previews', () => {
       expect(events.find((e) => e.jobId === job.id && e.type === 'preview')).toMatchObject({ key: jobKeys.preview(job.id), fraction: 0.5 });
       const preview = await decodeToRgb((await emulator.ports.blobs.get(jobKeys.preview(job.id)))!);
       const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.result(job.id)))!)));
-      expect([preview.width, preview.height]).toEqual([result.grid.width, result.grid.height]);
+      expect([preview.width, preview.height]).toEqual([result.width * 2, result.height * 2]); // the 2×2 grid's layout
     } finally {
       await runner.stop('test over');
       await emulator.stop();

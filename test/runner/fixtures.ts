@@ -1,9 +1,9 @@
 /** Jobs for runner tests, valid against the wire schema. */
-import { JobSchema, type Job } from '../../core/job.js';
+import { JobSchema, type Delivery, type Job } from '../../core/job.js';
 
 let counter = 0;
 
-export function imagineJob(overrides: { id?: string; userId?: string; prompt?: string; seed?: number; aspect?: { w: number; h: number } } = {}): Job {
+export function imagineJob(overrides: { id?: string; userId?: string; prompt?: string; seed?: number; aspect?: { w: number; h: number }; delivery?: Delivery } = {}): Job {
   counter += 1;
   return JobSchema.parse({
     v: 1,
@@ -11,7 +11,7 @@ export function imagineJob(overrides: { id?: string; userId?: string; prompt?: s
     kind: 'imagine',
     createdAt: new Date().toISOString(),
     requester: { platform: 'web', userId: overrides.userId ?? 'user-a', channelId: 'c1' },
-    delivery: { platform: 'web', sessionId: 's1' },
+    delivery: overrides.delivery ?? { platform: 'web', sessionId: 's1' },
     request: { prompt: overrides.prompt ?? 'a lighthouse at dusk', aspect: overrides.aspect ?? { w: 1, h: 1 }, size: 'medium', seed: overrides.seed ?? 1234, chaos: 0, lite: false, count: 4 },
   });
 }

@@ -29,7 +29,8 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     await emulator?.stop();
   });
 
-  const first = imagineJob({ prompt: 'a red fox in snow', seed: 4242, aspect: { w: 3, h: 2 } });
+  // A chat delivery: its message attaches the grid (storesGridImage).
+  const first = imagineJob({ prompt: 'a red fox in snow', seed: 4242, aspect: { w: 3, h: 2 }, delivery: { platform: 'slack', channelId: 'C1' } });
 
   it('WHEN a job is submitted THEN grid, images, latents and result.json land byte for byte, then exactly one completed', async () => {
     const outcome = await submitJob(emulator.ports, first);
@@ -55,10 +56,27 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
       expect(Buffer.from(latentBytes).equals(Buffer.from(encodeLatent(expectedLatent(seed, width, height))))).toBe(true);
       expect(image.latent.dims).toEqual(expectedLatent(seed, width, height).dims);
     }
-    const grid = await decodeToRgb((await blobs.get(result.grid.key))!);
+    const grid = await decodeToRgb((await blobs.get(result.grid!.key))!);
     expect(Buffer.from(grid.data).equals(Buffer.from(composeGrid(expectedImages).data))).toBe(true);
     expect(await blobs.list(`pending/web/user-a/`)).toEqual([]);
     expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('WHEN a web playground job is submitted THEN its images, latents and result.json land but no grid image (the page lays out the tiles)', async () => {
+    const web = imagineJob({ prompt: 'a red fox in snow', seed: 4242, aspect: { w: 3, h: 2 } });
+    await submitJob(emulator.ports, web);
+    await collectEvents(emulator.ports, (all) => finalOf(all, web.id).length > 0, 20_000, events);
+    expect(finalOf(events, web.id)[0]?.type).toBe('completed');
+    const { blobs } = emulator.ports;
+    const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await blobs.get(jobKeys.result(web.id)))!)));
+    expect(result.grid).toBeUndefined();
+    expect(await blobs.exists(jobKeys.grid(web.id))).toBe(false);
+    const { width, height } = resolveDimensions({ w: 3, h: 2 }, 'medium', 128);
+    for (const [offset, image] of result.images.entries()) {
+      const decoded = await decodeToRgb((await blobs.get(image.key))!);
+      expect(Buffer.from(decoded.data).equals(Buffer.from(expectedImage(deriveSeed(4242, offset), width, height, 'a red fox in snow').data))).toBe(true);
+      expect(await blobs.exists(image.latent.key)).toBe(true);
+    }
   });
 
   it('WHEN a variation of tile 2 is submitted THEN the generator gets the stored latent and the parent size', async () => {

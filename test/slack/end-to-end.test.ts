@@ -107,7 +107,8 @@ describe('GIVEN the Slack app, the queue, a runner and the dispatcher on loopbac
 
     // The uploaded bytes are the grid the runner stored (or a smaller re-encoding of it).
     const result = ResultSchema.parse(JSON.parse(Buffer.from((await emulator.ports.blobs.get(jobKeys.result(jobId)))!).toString('utf8')));
-    const stored = (await emulator.ports.blobs.get(result.grid.key))!;
+    expect(result.grid).toBeDefined(); // a chat delivery attaches the grid (storesGridImage)
+    const stored = (await emulator.ports.blobs.get(result.grid!.key))!;
     if (uploaded.filename.endsWith('.png')) expect(Buffer.from(uploaded.bytes!).equals(Buffer.from(stored))).toBe(true);
     else expect(uploaded.bytes!.byteLength).toBeLessThan(stored.byteLength);
   });
