@@ -1,7 +1,8 @@
 /**
  * Stores what the generator made at the job's fixed keys: every image, every latent, the grid (for
- * deliveries that attach one: storesGridImage), and `result.json` LAST — its presence means "done", so a crash mid-upload leaves a job that is
- * simply computed again, never a result that points at missing files.
+ * deliveries that attach one: storesGridImage), and `result.json` LAST — its presence means "done",
+ * so a crash mid-upload leaves a job that is simply computed again, never a result that points at
+ * missing files.
  */
 import { jobKeys, ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.js';
 import type { BlobStore } from '../core/ports.js';
