@@ -357,9 +357,9 @@ class GraphedStep:
         device = self.params[0].device
         self.cuda = device.type == "cuda"
         # a tensor learning rate needs capturable AdamW; eager steps take plain floats
-        self.lrs = [torch.tensor(g["peak"], device=device) if self.cuda else g["peak"] for g in groups]
+        lrs = [torch.tensor(g["peak"], device=device) if self.cuda else g["peak"] for g in groups]
         self.ema_weight = torch.zeros((), device=device)
-        self.opt = torch.optim.AdamW([{"params": g["params"], "lr": lr} for g, lr in zip(groups, self.lrs)],
+        self.opt = torch.optim.AdamW([{"params": g["params"], "lr": lr} for g, lr in zip(groups, lrs)],
                                      weight_decay=0.01, betas=(0.9, 0.99), **({"capturable": True} if self.cuda else {}))
         self.ema_pairs, self.step_loss = ema_pairs, step_loss
         self.graph: torch.cuda.CUDAGraph | None = None
