@@ -113,20 +113,28 @@ class LatentPool:
         self.corpus, dev = corpus, corpus.device
         self.scene = torch.arange(entries, device=dev) % len(corpus.scenes)
         self.big = max(1, int(entries * big_share))
-        sem, lat, big_lat, params = [], [], [], []
         gen = torch.Generator(device=dev).manual_seed(2024)
+        # filled chunk by chunk into tensors allocated at the first chunk (no list + cat: that would double the peak)
+        self.sem = self.lat = self.big_lat = torch.empty(0)
+        self.params: dict[str, torch.Tensor] = {}
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16):
             for start in range(0, entries, chunk):
-                idx = self.scene[start:start + chunk]
-                p = render.sample_params({k: v[idx] for k, v in corpus.table.items()}, gen)
+                end = min(entries, start + chunk)
+                p = render.sample_params({k: v[self.scene[start:end]] for k, v in corpus.table.items()}, gen)
                 img = render.render(p, 256)
-                sem.append(encoder(img).half())
-                lat.append(stage_a.encode(img).half())
+                sem, lat = encoder(img), stage_a.encode(img)
+                if start == 0:
+                    self.sem = torch.empty((entries, *sem.shape[1:]), dtype=torch.float16, device=dev)
+                    self.lat = torch.empty((entries, *lat.shape[1:]), dtype=torch.float16, device=dev)
+                    self.big_lat = torch.empty((self.big, lat.shape[1], 2 * lat.shape[2], 2 * lat.shape[3]),
+                                               dtype=torch.float16, device=dev)
+                    self.params = {k: torch.empty((entries, *v.shape[1:]), dtype=v.dtype, device=dev) for k, v in p.items()}
+                self.sem[start:end], self.lat[start:end] = sem, lat
+                for k, v in p.items():
+                    self.params[k][start:end] = v
                 if start < self.big:
-                    big_lat.append(stage_a.encode(render.render({k: v[:self.big - start] for k, v in p.items()}, 512)).half())
-                params.append(p)
-        self.sem, self.lat, self.big_lat = torch.cat(sem), torch.cat(lat), torch.cat(big_lat)
-        self.params = {k: torch.cat([p[k] for p in params]) for k in params[0]}
+                    n = min(end, self.big) - start
+                    self.big_lat[start:start + n] = stage_a.encode(render.render({k: v[:n] for k, v in p.items()}, 512))
         self.weights = None if corpus.weights is None else corpus.weights[self.scene]
         self.redrawn_idx = self.redrawn_sem = None
 
