@@ -45,8 +45,8 @@ def _constants(dev: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Ten
     return _ON_DEVICE[dev]
 
 
-def sample_params(table: dict[str, torch.Tensor], gen: torch.Generator) -> dict[str, torch.Tensor]:
-    """Continuous parameters for a batch of encoded scenes (all tensors on the generator's device)."""
+def sample_params(table: dict[str, torch.Tensor], gen: torch.Generator | None) -> dict[str, torch.Tensor]:
+    """Continuous parameters for a batch of encoded scenes (on the table's device; gen None: the default generator)."""
     dev = table["kind"].device
     n = table["kind"].shape[0]
 

@@ -77,8 +77,7 @@ class Corpus:
 
     def batch(self, n: int, gen: torch.Generator | None, dropout: float = CFG_DROPOUT):
         """n scenes drawn at random with their captions (captions()) and fresh continuous parameters to render."""
-        idx = (torch.multinomial(self.weights, n, replacement=True, generator=gen) if self.weights is not None
-               else torch.randint(0, len(self.scenes), (n,), generator=gen, device=self.device))
+        idx = draw_indices(n, len(self.scenes), self.weights, gen, self.device)
         params = render.sample_params({k: v[idx] for k, v in self.table.items()}, gen)
         return (*self.captions(idx, gen, dropout), params)
 
@@ -90,6 +89,14 @@ class Corpus:
         mask = torch.where(drop[:, None], self.empty_mask[None], self.mask[idx])
         targets = {k: torch.where(drop, torch.full_like(v[idx], -100), v[idx]) for k, v in self.targets.items()}
         return ids, mask, targets
+
+
+def draw_indices(n: int, high: int, weights: torch.Tensor | None, gen: torch.Generator | None,
+                 device: torch.device) -> torch.Tensor:
+    """n indices in [0, high): uniform, or in proportion to `weights` (--boost), with replacement."""
+    if weights is not None:
+        return torch.multinomial(weights, n, replacement=True, generator=gen)
+    return torch.randint(0, high, (n,), generator=gen, device=device)
 
 
 @dataclasses.dataclass
@@ -160,8 +167,7 @@ class LatentPool:
         """n entries at random: the first `big` from those with a 512-px latent, the next `redrawn` from those
         make_redraws() redrew, their `sem` Stage C's redraw instead of the exact latent."""
         dev = self.sem.device
-        rest = (torch.multinomial(self.weights, n - big - redrawn, replacement=True, generator=gen)
-                if self.weights is not None else torch.randint(0, len(self), (n - big - redrawn,), generator=gen, device=dev))
+        rest = draw_indices(n - big - redrawn, len(self), self.weights, gen, dev)
         picked = (torch.randint(0, self.redrawn_idx.shape[0], (redrawn,), generator=gen, device=dev)
                   if redrawn else None)
         idx = torch.cat([torch.randint(0, self.big, (big,), generator=gen, device=dev),
