@@ -753,22 +753,32 @@ def main() -> None:
                                     512 if args.smoke else args.pool_entries))
             log(f"latent pool: {len(pools[0])} entries in {time.time() - t0:.1f} s")
         return pools[0]
+
+    def budget(seconds: float) -> float:
+        return min(seconds, 20.0) if args.smoke else seconds
+
+    def stage_c_alone(seconds: float) -> None:
+        """--retrain-prior and --then-prior: Stage C alone (train_prior) with the command line's options."""
+        train_prior(nets, emas, latent_pool(), budget(seconds), args.prior_batch or args.batch2, gen_for(device, 5678),
+                    args.prior_lr, recipe, args.compile_prior)
+
+    def stage_b_alone(seconds: float) -> None:
+        """--retrain-decoder and --then-decoder: Stage B alone (train_decoder) with the command line's options."""
+        train_decoder(nets, emas, latent_pool(), budget(seconds), args.batch2 // 2, gen_for(device, 4321),
+                      args.decoder_lr, args.effnet_mix, args.effnet_mix_max, args.decoder_contrast, args.from_prior,
+                      parse_range(args.from_prior_t), 64 if args.smoke else args.redraws)
+
     if args.retrain_prior:
         if "diffusion" not in done:
             raise SystemExit("--retrain-prior needs a checkpoint with trained diffusion weights")
-        seconds = 20.0 if args.smoke else args.prior_until - (time.time() - STARTED)
-        train_prior(nets, emas, latent_pool(), seconds, args.prior_batch or args.batch2, gen_for(device, 5678),
-                    args.prior_lr, recipe, args.compile_prior)
+        stage_c_alone(args.prior_until - (time.time() - STARTED))
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_decoder:
         if "diffusion" not in done:
             raise SystemExit("--retrain-decoder needs a checkpoint with trained diffusion weights")
         if args.steps_a:
             finetune_stage_a(nets["stage_a"], corpus, 60 if args.smoke else args.steps_a, args.batch1, gen_for(device))
-        seconds = 20.0 if args.smoke else args.decoder_until - (time.time() - STARTED)
-        train_decoder(nets, emas, latent_pool(), seconds, args.batch2 // 2, gen_for(device, 4321), args.decoder_lr,
-                      args.effnet_mix, args.effnet_mix_max, args.decoder_contrast, args.from_prior,
-                      parse_range(args.from_prior_t), 64 if args.smoke else args.redraws)
+        stage_b_alone(args.decoder_until - (time.time() - STARTED))
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_diffusion and "diffusion" in done:
         fresh = build(vocab, device, args.decoder, args.prior_arch)
@@ -793,9 +803,6 @@ def main() -> None:
             log(f"stopped after {phase}: {ckpt}")
             sys.exit(0)
 
-    def budget(seconds: float) -> float:
-        return min(seconds, 20.0) if args.smoke else seconds
-
     if "autoencoders" not in done:
         train_autoencoders(nets, corpus, args.steps1, args.batch1, gen)
         finish("autoencoders")
@@ -807,13 +814,10 @@ def main() -> None:
             train_diffusion(nets, emas, latent_pool(), args.batch2, gen, recipe, steps=args.steps2)
         finish("diffusion")
     if args.then_prior and "prior" not in done:
-        train_prior(nets, emas, latent_pool(), budget(args.then_prior), args.prior_batch or args.batch2,
-                    gen_for(device, 5678), args.prior_lr, recipe, args.compile_prior)
+        stage_c_alone(args.then_prior)
         finish("prior")
     if args.then_decoder and "decoder" not in done:
-        train_decoder(nets, emas, latent_pool(), budget(args.then_decoder), args.batch2 // 2, gen_for(device, 4321),
-                      args.decoder_lr, args.effnet_mix, args.effnet_mix_max, args.decoder_contrast, args.from_prior,
-                      parse_range(args.from_prior_t), 64 if args.smoke else args.redraws)
+        stage_b_alone(args.then_decoder)
         finish("decoder")
     import export  # noqa: E402  (onnx / onnxruntime only needed from here on)
 
