@@ -2,7 +2,7 @@
 # Train several variants of one stage side by side, each on the same frozen other networks from a checkpoint, then
 # export and render each one's sheets: Stage C (train.py --retrain-prior, the default) or Stage B (a spec holding
 # --retrain-decoder). CKPT `scratch`: whole from-scratch runs instead (train.py's phases 1 and 2, e.g. with
-# --diffusion-until), each bringing back <label>-ckpt.pt and <label>.tar with the c12-cfg4 and exact-latent sheets
+# --diffusion-until), each bringing back <label>-ckpt.pt and <label>.tar with the c12-cfg3 and exact-latent sheets
 # (two files of ≈ 10.5 and ≈ 9 MB: three such variants fit the return limit; a sheet export.py's size cap dropped is
 # left out of the tar and its index.json). Variants are spread over the machine's GPUs in turn (variant i on GPU i mod N); one H100 runs two
 # or three at once (each is small), at 65-80 ms/step instead of 52 alone (four at once: 150 ms/step).
@@ -56,7 +56,7 @@ for spec in "$@"; do
   [[ -f $work/$label/ckpt.pt && -f $work/$label/eval.tar ]] || continue
   if [[ $net == all ]]; then
     cp "$work/$label/ckpt.pt" "$out/$label-ckpt.pt"
-    (cd "$work/$label" && mapfile -t sheets < <(keep_sheets c12-cfg4.png exact-latent.png) \
+    (cd "$work/$label" && mapfile -t sheets < <(keep_sheets c12-cfg3.png exact-latent.png) \
      && tar cf "$out/$label.tar" -C pack index.json "${sheets[@]}")
     continue
   fi
@@ -70,7 +70,7 @@ PY
      tar cf "$out/$label-graph.tar" "$net.pt" -C pack "$net.onnx"
      cp eval.tar "$out/$label-eval.tar"
    else  # the weights and the default sampler's sheet (index.json then lists only that sheet)
-     mapfile -t sheets < <(keep_sheets c12-cfg4.png) && cp "$net.pt" pack/
+     mapfile -t sheets < <(keep_sheets c12-cfg3.png) && cp "$net.pt" pack/
      files=("$net.pt" index.json "${sheets[@]}")
      [[ $net == decoder && -f pack/decoder.onnx ]] && files+=(decoder.onnx)
      tar cf "$out/$label.tar" -C pack "${files[@]}"

@@ -437,10 +437,10 @@ def train_alone(label: str, module: torch.nn.Module, ema: torch.nn.Module, step_
 @torch.no_grad()
 def prior_redraw(nets, corpus: Corpus, sem: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, t_start: float,
                  gen: torch.Generator | None) -> torch.Tensor:
-    """Stage C's own version of exact semantic latents: each noised to `t_start` and sampled back with the engine's
-    settings (sampling.DEFAULT_PRIOR: CFG 4, the steps of the remaining schedule) on its caption. The result keeps the scene's layout (where,
-    how big, which colours) but carries Stage C's errors — e.g. a square's corners half rounded — so Stage B can
-    learn to settle them from the caption (train_decoder's `from_prior`)."""
+    """Stage C's own version of exact semantic latents: each noised to `t_start` and sampled back with
+    sampling.REDRAW_PRIOR (CFG 4, the steps of the remaining schedule) on its caption. The result keeps the scene's
+    layout (where, how big, which colours) but carries Stage C's errors — e.g. a square's corners half rounded — so
+    Stage B can learn to settle them from the caption (train_decoder's `from_prior`)."""
     n, dev = sem.shape[0], sem.device
     te, prior = nets["text_encoder"], nets["prior"]
     with torch.autocast(dev.type, dtype=torch.bfloat16):
@@ -454,8 +454,8 @@ def prior_redraw(nets, corpus: Corpus, sem: torch.Tensor, ids: torch.Tensor, mas
             return prior(x, r, pooled if doubled else pooled[:n], hidden if doubled else hidden[:n],
                          clip_img if doubled else clip_img[:n]).float()
 
-    engine = sampling.DEFAULT_PRIOR
-    settings = dataclasses.replace(engine, steps=max(2, round(engine.steps * t_start)), t_start=t_start)
+    redraw = sampling.REDRAW_PRIOR
+    settings = dataclasses.replace(redraw, steps=max(2, round(redraw.steps * t_start)), t_start=t_start)
     x, _ = sampling.noisy(sem, torch.full((n,), t_start, device=dev), torch.randn(sem.shape, generator=gen, device=dev))
     return sampling.sample(prior_fn, x, settings, gen)
 
