@@ -29,7 +29,7 @@ export interface JobState {
   previewKey?: string;
   /** Progress at which that preview was taken: a newer preview has a larger fraction. */
   previewFraction?: number;
-  /** Set once result.json has been read (phase 'completed'). */
+  /** Phase 'completed': what the event carried, else result.json as read by the caller. */
   result?: Result;
   failure?: JobFailure;
   /** Runner attempt number from `started` (> 1 means "retrying on another GPU"). */
@@ -47,8 +47,8 @@ export function isFinal(state: JobState): boolean {
 }
 
 /**
- * Folds one event into the state. `completed` only records that the result exists; the caller loads
- * result.json and sets `result` (the event carries the key, not the content).
+ * Folds one event into the state. `completed` records the result it carries (for this job); without one the
+ * caller loads result.json and sets `result`.
  */
 export function applyEvent(state: JobState, event: JobEvent): JobState {
   if (isFinal(state)) return state;
@@ -73,8 +73,10 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
       const fraction = Math.max(state.progress?.fraction ?? 0, event.fraction);
       return { ...rest, phase: 'running', previewKey: event.key, previewFraction: event.fraction, progress: { ...state.progress, fraction }, updatedAt };
     }
-    case 'completed':
-      return { ...state, phase: 'completed', progress: { fraction: 1 }, updatedAt };
+    case 'completed': {
+      const carried = event.result?.jobId === event.jobId ? { result: event.result } : {};
+      return { ...state, phase: 'completed', progress: { fraction: 1 }, ...carried, updatedAt };
+    }
     case 'failed': {
       const failure = { code: event.code, reason: event.reason, willRetry: event.willRetry };
       if (event.willRetry) return { ...state, failure, updatedAt };

@@ -8,12 +8,16 @@
  * record and the marker are removed again (best effort, logged), so the failure costs the user no cap slot
  * and the same request may be tried again at once; the same when job.json cannot be written.
  *
+ * The first checks (is this a duplicate? is the user at the cap?) need only the job's id and requester: a caller
+ * still reading what goes into the job (saved defaults) starts them with `checkAdmission` and passes them in, so they
+ * cost no round trip of their own.
+ *
  * @example
  *   const outcome = await submitJob({ queue, events, blobs }, job);
  *   if (!outcome.accepted) reply(outcome.message);   // "You already have 3 images in progress (the limit is 3). …"
  *   else reply(`Queued (position ${outcome.position ?? '?'})`);
  */
-import { JobSchema, jobKeys, WIRE_VERSION, type Job, type JobId } from '../core/job.js';
+import { JobSchema, jobKeys, WIRE_VERSION, type Job, type JobId, type Requester } from '../core/job.js';
 import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
 import { listPending, markPending, pendingMarkerKey } from '../core/pending.js';
 import { TooManyPendingError } from '../core/errors.js';
@@ -53,14 +57,33 @@ export type SubmitOutcome =
       limit: number;
     };
 
-/** Validates and enqueues a job. Refusals the user can act on are returned; infrastructure failures throw. */
-export async function submitJob(deps: SubmitDeps, input: Job): Promise<SubmitOutcome> {
+/** What submitJob checks first; `checkAdmission` starts them ahead of the job record. */
+export interface AdmissionChecks {
+  jobId: JobId;
+  /** The job's record exists: an earlier submit of the same id got through. */
+  duplicate: boolean;
+  /** The requester's jobs waiting or running (their pending markers). */
+  pending: string[];
+}
+
+/** The duplicate check and the cap check: independent of each other, so one round trip for both. */
+export async function checkAdmission(deps: SubmitDeps, jobId: JobId, requester: Pick<Requester, 'platform' | 'userId'>): Promise<AdmissionChecks> {
+  const now = deps.now ?? Date.now;
+  const [duplicate, pending] = await Promise.all([deps.blobs.exists(jobKeys.job(jobId)), listPending(deps.blobs, requester, now())]);
+  return { jobId, duplicate, pending };
+}
+
+/**
+ * Validates and enqueues a job. Refusals the user can act on are returned; infrastructure failures throw.
+ * `checks`: checkAdmission for this job, started earlier by the caller (else they are made here).
+ */
+export async function submitJob(deps: SubmitDeps, input: Job, checks?: Promise<AdmissionChecks>): Promise<SubmitOutcome> {
   const job = JobSchema.parse(input);
   const now = deps.now ?? Date.now;
   const limit = deps.maxPendingPerUser ?? DEFAULT_MAX_PENDING_PER_USER;
 
-  // The duplicate check and the cap check do not depend on each other: one round trip instead of two.
-  const [duplicate, pending] = await Promise.all([deps.blobs.exists(jobKeys.job(job.id)), listPending(deps.blobs, job.requester, now())]);
+  const { jobId, duplicate, pending } = await (checks ?? checkAdmission(deps, job.id, job.requester));
+  if (jobId !== job.id) throw new Error(`submitJob: admission checks for ${jobId} passed with job ${job.id}`);
   if (duplicate) return { accepted: true, jobId: job.id, duplicate: true };
   if (pending.length >= limit) {
     const refusal = new TooManyPendingError(pending.length, limit);

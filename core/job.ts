@@ -200,7 +200,15 @@ export const JobEventSchema = z.discriminatedUnion('type', [
     fraction: z.number().min(0).max(1),
   }),
   z.strictObject({ ...EventBase, type: z.literal('preview'), key: z.string().min(1), fraction: z.number().min(0).max(1) }),
-  z.strictObject({ ...EventBase, type: z.literal('completed'), resultKey: z.string().min(1) }),
+  z.strictObject({
+    ...EventBase,
+    type: z.literal('completed'),
+    resultKey: z.string().min(1),
+    /** What result.json holds, so the consumer need not read it back (one store round trip less before the grid is
+     * shown). result.json stays the durable record: absent here when a runner re-announces a job that an earlier
+     * attempt finished, and consumers read the file then. */
+    result: ResultSchema.optional(),
+  }),
   z.strictObject({
     ...EventBase,
     type: z.literal('failed'),

@@ -107,7 +107,7 @@ export class JobRun {
       await announced;
       if (this.#abortReason) throw new CodedError('cancelled', `job ${this.#abortReason}`);
       const { generator } = this.#ctx;
-      await storeOutputs(blobs, {
+      const result = await storeOutputs(blobs, {
         job, request, output,
         model: { name: generator.modelName, variant: generator.modelVariant },
         runnerId: this.#ctx.settings.runnerId,
@@ -115,7 +115,7 @@ export class JobRun {
         attempt: this.#ctx.attempt,
       });
       await this.#eventChain;
-      await this.#finish(this.#event({ type: 'completed', resultKey: jobKeys.result(job.id) }));
+      await this.#finish(this.#event({ type: 'completed', resultKey: jobKeys.result(job.id), result }));
       return { kind: 'completed', recomputed: true };
     } catch (error) {
       await announced.catch(noop);

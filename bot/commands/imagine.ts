@@ -23,8 +23,9 @@ export async function imagine(deps: BotDeps, ctx: CommandContext, text: string, 
     if (error instanceof OptionsError) return rejected('invalid_options', error.message);
     throw error;
   }
-  const settings = await readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId);
-  const request = applyDefaults(parsed, settings.defaults, givenOptionNames(text, slashOptions));
+  const given = givenOptionNames(text, slashOptions);
+  const request = readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId)
+    .then((settings) => applyDefaults(parsed, settings.defaults, given));
   return enqueue(deps, ctx, request, { kind: 'imagine' });
 }
 

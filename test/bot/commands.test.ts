@@ -6,6 +6,7 @@ import type { BotDeps } from '../../bot/commands/context.js';
 import { botKeys } from '../../bot/job-records.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { writeChannelSettings } from '../../bot/settings.js';
+import { checkAdmission, submitJob } from '../../bot/submit.js';
 import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from './support/memory-ports.js';
 import { alice, bob, contextFor, makeJob, makeResult, storeJob } from './support/fixtures.js';
 
@@ -80,6 +81,37 @@ describe('imagine', () => {
     expect(await settings(deps, contextFor(alice), { scope: 'user', options: '--ar 16:9 --no text' })).toMatchObject({ kind: 'done' });
     await imagine(deps, contextFor(alice), 'a fox --chaos 5');
     expect(queue.sent[0]!.request).toMatchObject({ aspect: { w: 16, h: 9 }, negativePrompt: 'text', chaos: 5, style: 'anime' });
+  });
+
+  it('WHEN the saved defaults are still being read THEN the duplicate and cap checks are already asked (no extra round trip)', async () => {
+    let releaseSettings!: () => void;
+    const settingsHeld = new Promise<void>((resolve) => (releaseSettings = resolve));
+    const asked: string[] = [];
+    const store = blobs;
+    deps.blobs = Object.assign(Object.create(store) as MemoryBlobStore, {
+      get: async (key: string) => {
+        asked.push(`get ${key}`);
+        if (key.startsWith('settings/')) await settingsHeld;
+        return store.get(key);
+      },
+      exists: async (key: string) => (asked.push(`exists ${key}`), store.exists(key)),
+      list: async (prefix: string) => (asked.push(`list ${prefix}`), store.list(prefix)),
+    });
+    const reply = imagine(deps, contextFor(alice), 'a fox');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(asked.some((call) => call.startsWith('exists jobs/') && call.endsWith('/job.json'))).toBe(true);
+    expect(asked.some((call) => call.startsWith('list pending/'))).toBe(true);
+    expect(queue.sent).toHaveLength(0);
+    releaseSettings();
+    expect(await reply).toMatchObject({ kind: 'accepted', duplicate: false });
+    expect(queue.sent).toHaveLength(1);
+  });
+
+  it('GIVEN admission checks made for another job id THEN submitJob refuses to use them and sends nothing', async () => {
+    const ports = { queue, events: deps.events, blobs };
+    const checks = checkAdmission(ports, 'jsomeoneelse', alice);
+    await expect(submitJob(ports, makeJob({ id: 'jmine' }), checks)).rejects.toThrow(/admission checks for jsomeoneelse passed with job jmine/);
+    expect(queue.sent).toHaveLength(0);
   });
 });
 

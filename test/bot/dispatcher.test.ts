@@ -69,6 +69,27 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
     expect(poster.deliveries.filter((d) => d.message.status === 'completed').length).toBe(1);
   });
 
+  it('GIVEN completed carries its result THEN the grid is delivered without reading result.json', async () => {
+    const d = dispatcher();
+    const done = received({ type: 'completed', resultKey: jobKeys.result(job.id), result: makeResult(job) });
+    await d.handleBatch([done]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await blobs.exists(jobKeys.result(job.id))).toBe(false);
+    expect(poster.deliveries.at(-1)!.message.status).toBe('completed');
+    expect(poster.deliveries.at(-1)!.attachment).toMatchObject({ fileName: `grid-${job.id}.png` });
+    expect(events.acked).toContain(done.receiptHandle);
+  });
+
+  it('GIVEN completed carries the result of another job THEN it is not shown; without result.json the event stays for redelivery', async () => {
+    const d = dispatcher();
+    const other = makeJob({ id: 'jother' });
+    const done = received({ type: 'completed', resultKey: jobKeys.result(job.id), result: makeResult(other) });
+    await d.handleBatch([done]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries.filter((x) => x.message.status === 'completed')).toHaveLength(0);
+    expect(events.acked).not.toContain(done.receiptHandle);
+  });
+
   it('GIVEN a duplicate completed (even in a fresh dispatcher after a restart) THEN nothing is delivered twice and the copy is acked', async () => {
     blobs.putJson(jobKeys.result(job.id), makeResult(job));
     await dispatcher().handleBatch([completed()]);

@@ -45,6 +45,8 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     const { width, height } = resolveDimensions({ w: 3, h: 2 }, 'medium', 128);
     expect(result).toMatchObject({ jobId: first.id, kind: 'imagine', width, height, runnerId: 'runner-test', model: { name: 'test-generator', variant: 'deterministic' } });
     expect(result.grid).toEqual({ key: jobKeys.grid(first.id), width: width * 2, height: height * 2, contentType: 'image/png' });
+    // The completed event carries the same record, so the dispatcher need not read result.json back.
+    expect(mine.find((e) => e.type === 'completed')).toMatchObject({ resultKey: jobKeys.result(first.id), result });
 
     const expectedImages = [0, 1, 2, 3].map((i) => expectedImage(deriveSeed(4242, i), width, height, 'a red fox in snow'));
     for (const [offset, image] of result.images.entries()) {
