@@ -8,6 +8,8 @@
  *   npx tsx bench/demo-quality.ts --json out.json       # also write the figures as JSON
  *   npx tsx bench/demo-quality.ts --bundle dir          # another bundle folder (e.g. a copy with other sampler settings)
  *   npx tsx bench/demo-quality.ts --seed-offset 1000003 # the same prompts with other seeds
+ *   npx tsx bench/demo-quality.ts --prompts train.json  # another prompt document, e.g. training combinations
+ *                                                        # (tools/train-demo/dataset.py --training-prompts train.json)
  *
  * Quality = test/support/shape-checker.ts (classical pixel statistics, blind to the prompt) against the held-out
  * prompts' ground truth (models/demo/heldout-prompts.json; combinations never seen in training).
@@ -106,10 +108,10 @@ async function variationAndUpscale(generator: ImageGenerator, doc: HeldoutDocume
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' }, bundle: { type: 'string' }, 'seed-offset': { type: 'string', default: '0' } } });
+  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' }, bundle: { type: 'string' }, prompts: { type: 'string' }, 'seed-offset': { type: 'string', default: '0' } } });
   const seedOffset = Number(values['seed-offset']);
   if (!Number.isInteger(seedOffset) || seedOffset < 0) throw new Error(`--seed-offset must be a whole number ≥ 0, got ${values['seed-offset']}`);
-  const doc = await loadHeldout();
+  const doc = await loadHeldout(values.prompts);
   const figures: Record<string, unknown> = {};
   if (values.sheets) {
     figures.sheets = await judgeSheets(values.sheets, doc);
@@ -125,7 +127,7 @@ async function main(): Promise<void> {
       const count = Number(values.count ?? doc.prompts.length);
       const t0 = performance.now();
       const s = await heldoutQuality(generator, doc, count, seedOffset);
-      printScore(`held-out prompts through the engine (${((performance.now() - t0) / 1000).toFixed(0)} s)`, s);
+      printScore(`${values.prompts ? `prompts of ${values.prompts}` : 'held-out prompts'} through the engine (${((performance.now() - t0) / 1000).toFixed(0)} s)`, s);
       for (const miss of s.misses.slice(0, 40)) console.log(`  miss ${miss.attribute}: expected ${miss.expected}, got ${miss.got} — "${miss.prompt}"`);
       figures.heldout = s;
     } finally {

@@ -183,31 +183,56 @@ def heldout_set(n: int = 200, seed: int = 7) -> list[dict]:
     return items
 
 
+def training_set(n: int = 100, seed: int = 11) -> list[dict]:
+    """n single-shape prompts of combinations that DO occur in training, in the held-out set's form: to choose
+    sampler settings without looking at the held-out prompts (`bench/demo-quality.ts --prompts`)."""
+    rng = random.Random(seed)
+    seen = set(excluded_tuples(heldout_set()))
+    items = []
+    while len(items) < n:
+        kind, bg = rng.choice(SHAPES), rng.choice(COLOUR_NAMES)
+        colour = rng.choice([c for c in COLOUR_NAMES if c != bg])
+        pos, size = rng.choice(POSITIONS), rng.choice(list(SIZES))
+        key = (kind, colour, bg, pos)
+        if key in seen:
+            continue
+        seen.add(key)
+        say_size = rng.random() < 0.5
+        prompt = single_caption(rng, Shape(kind, colour, pos, size), bg, say_size=say_size)
+        items.append({"prompt": prompt, "shape": kind, "colour": colour, "background": bg, "position": pos,
+                      "size": size if say_size else None, "seed": rng.randrange(2**31)})
+    return items
+
+
 def excluded_tuples(heldout: list[dict]) -> frozenset[tuple[str, str, str, str]]:
     return frozenset((h["shape"], h["colour"], h["background"], h["position"]) for h in heldout)
 
 
-def heldout_document() -> dict:
+def heldout_document(training: bool = False) -> dict:
     return {
-        "about": "Held-out prompts of the demo model (tools/train-demo/dataset.py). Their (shape, colour, background, "
-                 "position) combinations never occur in training. Geometry is in fractions of the canvas, y down.",
+        "about": ("Prompts of combinations seen in training (tools/train-demo/dataset.py --training-prompts), for "
+                  "choosing sampler settings without the held-out set." if training else
+                  "Held-out prompts of the demo model (tools/train-demo/dataset.py). Their (shape, colour, background, "
+                  "position) combinations never occur in training.") + " Geometry is in fractions of the canvas, y down.",
         "palette": {k: list(v) for k, v in COLOURS.items()},
         "shapes": SHAPES,
         "positions": {p: list(xy) for p, xy in POSITION_XY.items()},
         "sizes": SIZES,
-        "prompts": heldout_set(),
+        "prompts": training_set() if training else heldout_set(),
     }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--heldout", help="write the held-out prompt document (JSON) here")
+    ap.add_argument("--training-prompts", help="write 100 prompts of training combinations here (same format)")
     ap.add_argument("--samples", type=int, default=0, help="print this many training captions")
     args = ap.parse_args()
-    if args.heldout:
-        with open(args.heldout, "w") as f:
-            json.dump(heldout_document(), f, indent=1)
-            f.write("\n")
+    for path, training in ((args.heldout, False), (args.training_prompts, True)):
+        if path:
+            with open(path, "w") as f:
+                json.dump(heldout_document(training), f, indent=1)
+                f.write("\n")
     rng = random.Random(0)
     excl = excluded_tuples(heldout_set())
     for _ in range(args.samples):
