@@ -164,30 +164,18 @@ DEMO_TUPLE = ("circle", "red", "blue", "top-left")
 
 def heldout_set(n: int = 200, seed: int = 7) -> list[dict]:
     """n single-shape prompts whose (shape, colour, background, position) never occur in training."""
-    rng = random.Random(seed)
-    seen: set[tuple[str, str, str, str]] = {DEMO_TUPLE}
-    items = []
-    while len(items) < n:
-        kind, bg = rng.choice(SHAPES), rng.choice(COLOUR_NAMES)
-        colour = rng.choice([c for c in COLOUR_NAMES if c != bg])
-        pos, size = rng.choice(POSITIONS), rng.choice(list(SIZES))
-        key = (kind, colour, bg, pos)
-        if key in seen:
-            continue
-        seen.add(key)
-        s = Shape(kind, colour, pos, size)
-        say_size = rng.random() < 0.5
-        prompt = single_caption(rng, s, bg, say_size=say_size)
-        items.append({"prompt": prompt, "shape": kind, "colour": colour, "background": bg, "position": pos,
-                      "size": size if say_size else None, "seed": rng.randrange(2**31)})
-    return items
+    return _single_prompts(n, seed, {DEMO_TUPLE})
 
 
 def training_set(n: int = 100, seed: int = 11) -> list[dict]:
     """n single-shape prompts of combinations that DO occur in training, in the held-out set's form: to choose
     sampler settings without looking at the held-out prompts (`bench/demo-quality.ts --prompts`)."""
+    return _single_prompts(n, seed, set(excluded_tuples(heldout_set())))
+
+
+def _single_prompts(n: int, seed: int, seen: set[tuple[str, str, str, str]]) -> list[dict]:
+    """n prompts of distinct (shape, colour, background, position), none of them in `seen`, with their seeds."""
     rng = random.Random(seed)
-    seen = set(excluded_tuples(heldout_set()))
     items = []
     while len(items) < n:
         kind, bg = rng.choice(SHAPES), rng.choice(COLOUR_NAMES)
