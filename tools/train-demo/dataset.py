@@ -196,7 +196,9 @@ def excluded_tuples(heldout: list[dict]) -> frozenset[tuple[str, str, str, str]]
     return frozenset((h["shape"], h["colour"], h["background"], h["position"]) for h in heldout)
 
 
-def heldout_document(training: bool = False) -> dict:
+def prompt_document(training: bool = False) -> dict:
+    """The held-out prompt document (models/demo/heldout-prompts.json), or with `training` the same form for prompts
+    of training combinations."""
     return {
         "about": ("Prompts of combinations seen in training (tools/train-demo/dataset.py --training-prompts), for "
                   "choosing sampler settings without the held-out set." if training else
@@ -219,7 +221,7 @@ def main() -> None:
     for path, training in ((args.heldout, False), (args.training_prompts, True)):
         if path:
             with open(path, "w") as f:
-                json.dump(heldout_document(training), f, indent=1)
+                json.dump(prompt_document(training), f, indent=1)
                 f.write("\n")
     rng = random.Random(0)
     excl = excluded_tuples(heldout_set())
