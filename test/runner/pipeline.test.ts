@@ -141,6 +141,70 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     expect(finalOf(events, job.id)[0]).toMatchObject({ type: 'failed', code: 'cancelled', willRetry: false });
     expect(await emulator.ports.blobs.exists(jobKeys.result(job.id))).toBe(false);
     expect(await emulator.ports.blobs.list(`jobs/${job.id}/image`)).toEqual([]);
+    expect(await emulator.ports.blobs.list(`jobs/${job.id}/latent`)).toEqual([]);
     expect(await emulator.ports.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+});
+
+describe('GIVEN a generator that hands over its Stage C latents before it makes the images', () => {
+  let emulator: TestEmulator;
+  let runner: RunnerHandle;
+  let releaseImages: () => void = () => {};
+  const imagesHeld = new Promise<void>((resolve) => (releaseImages = resolve));
+  let early = true;
+  const generator = new TestGenerator({ baseResolution: 128, steps: 2, beforeImages: () => imagesHeld });
+  const lateGenerator = new TestGenerator({ baseResolution: 128, steps: 2, latentsEarly: false });
+
+  beforeAll(async () => {
+    emulator = await startTestEmulator();
+    // One runner whose generator is chosen per job: the first job uses the early one, the second the late one.
+    runner = await startTestRunner(emulator.env(), {
+      baseResolution: 128, modelName: 'test-generator', modelVariant: 'deterministic',
+      generate: (request, hooks) => (early ? generator : lateGenerator).generate(request, hooks),
+      dispose: async () => {},
+    });
+  });
+  afterAll(async () => {
+    releaseImages();
+    await runner?.stop('test over');
+    await emulator?.stop();
+  });
+
+  const latentsOf = async (jobId: string) => (await emulator.ports.blobs.list(`jobs/${jobId}/latent`)).sort();
+
+  it('WHEN the images are still being made THEN the latents are already stored (no result.json yet), and the result points at them', async () => {
+    const job = imagineJob({ prompt: 'a red fox in snow', seed: 99, userId: 'user-early' });
+    await submitJob(emulator.ports, job);
+    const expectedKeys = [1, 2, 3, 4].map((index) => jobKeys.latent(job.id, index));
+    const deadline = Date.now() + 10_000;
+    while ((await latentsOf(job.id)).length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await latentsOf(job.id)).toEqual(expectedKeys);
+    expect(await emulator.ports.blobs.exists(jobKeys.result(job.id))).toBe(false);
+    expect(await emulator.ports.blobs.list(`jobs/${job.id}/image`)).toEqual([]);
+
+    releaseImages();
+    const events = await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0, 20_000);
+    expect(finalOf(events, job.id)[0]?.type).toBe('completed');
+    const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.result(job.id)))!)));
+    const { width, height } = resolveDimensions(job.request.aspect, job.request.size, 128);
+    for (const [offset, image] of result.images.entries()) {
+      const latent = expectedLatent(deriveSeed(99, offset), width, height);
+      expect(image.latent).toEqual({ key: expectedKeys[offset], dims: latent.dims, dtype: 'float32' });
+      expect(Buffer.from((await emulator.ports.blobs.get(image.latent.key))!).equals(Buffer.from(encodeLatent(latent)))).toBe(true);
+    }
+  });
+
+  it('WHEN a generator never hands them over early THEN the latents are stored with the images', async () => {
+    early = false;
+    const job = imagineJob({ prompt: 'a red fox in snow', seed: 98, userId: 'user-late' });
+    await submitJob(emulator.ports, job);
+    const events = await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0, 20_000);
+    expect(finalOf(events, job.id)[0]?.type).toBe('completed');
+    const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.result(job.id)))!)));
+    const { width, height } = resolveDimensions(job.request.aspect, job.request.size, 128);
+    expect(lateGenerator.requests).toHaveLength(1);
+    for (const [offset, image] of result.images.entries()) {
+      expect(Buffer.from((await emulator.ports.blobs.get(image.latent.key))!).equals(Buffer.from(encodeLatent(expectedLatent(deriveSeed(98, offset), width, height))))).toBe(true);
+    }
   });
 });
