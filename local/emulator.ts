@@ -46,6 +46,7 @@ const HOST = '127.0.0.1';
 
 export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Promise<LocalEmulator> {
   const app = buildApp({ logger: false });
+  keepHeadConnectionsAlive(app);
   const mirror = options.dataDir ? new S3DiskMirror(options.dataDir) : undefined;
   mirror?.attach(app);
   let address: string;
@@ -89,6 +90,19 @@ export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Pr
     await app.close();
     throw error;
   }
+}
+
+/**
+ * fauxqs answers a HEAD of a missing key (every `exists` that says no) without Content-Length, and Node's HTTP
+ * client closes a kept-alive connection after a HEAD response that has neither Content-Length nor
+ * Transfer-Encoding (nodejs/node#28438): each such check cost a new TCP connection on both ends. S3 frames these
+ * responses; so does the emulator now. A HEAD response carries no body whatever the header says.
+ */
+function keepHeadConnectionsAlive(app: ReturnType<typeof buildApp>): void {
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (request.method === 'HEAD' && !reply.hasHeader('content-length') && !reply.hasHeader('transfer-encoding')) reply.header('content-length', '0');
+    return payload;
+  });
 }
 
 async function restoreObjects(mirror: S3DiskMirror, endpoint: string, region: string): Promise<number> {

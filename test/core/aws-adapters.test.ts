@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WIRE_VERSION } from '../../core/job.js';
 import { PortInUseError } from '../../core/errors.js';
@@ -88,6 +89,28 @@ describe('GIVEN the AWS adapters talking HTTP to the local emulator', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
     await blobs.delete(['jobs/b1/data.bin', 'jobs/b1/note.txt']);
     expect(await blobs.list('jobs/b1/')).toEqual([]);
+  });
+
+  it('WHEN a key is checked and missing THEN the HEAD answer is framed, so the kept-alive connection is reused', async () => {
+    await emulator.ports.blobs.put('jobs/h1/present.txt', 'hello', 'text/plain');
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const head = (key: string) =>
+      new Promise<{ status: number; length: string | undefined; reused: boolean }>((resolve, reject) => {
+        const request = http.request(`${emulator.endpoint}/${emulator.bucket}/${key}`, { method: 'HEAD', agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode!, length: response.headers['content-length'], reused: request.reusedSocket }));
+        });
+        request.on('error', reject);
+        request.end();
+      });
+    try {
+      expect(await head('jobs/h1/missing')).toMatchObject({ status: 404, length: '0' });
+      // Without framing, Node's client closes the socket after a HEAD answer and this one would open a new connection.
+      expect(await head('jobs/h1/missing')).toEqual({ status: 404, length: '0', reused: true });
+      expect(await head('jobs/h1/present.txt')).toEqual({ status: 200, length: '5', reused: true });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('WHEN the emulator port is taken THEN starting another says which port', async () => {
