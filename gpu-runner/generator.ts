@@ -30,11 +30,6 @@ export interface GenerateHooks {
   onProgress?: (progress: GenerateProgress) => void;
   /** A quick look at the images before they are done (when the model has a previewer). */
   onPreview?: (images: RgbImage[], fraction: number) => void;
-  /**
-   * The final Stage C latents (the same values as GenerateOutput.latents), as soon as they are known: before Stage B
-   * and Stage A decode them, so the worker can store them while the model is still running.
-   */
-  onLatents?: (latents: Latent[]) => void;
   /** Aborting stops the work between denoising steps with an AbortError. */
   signal?: AbortSignal;
 }

@@ -3,7 +3,7 @@
  * throttled progress and previews, generate, store outputs (result.json last), publish `completed`,
  * then delete the message. Every way out is an explicit JobOutcome the loop can count and log.
  */
-import { jobKeys, WIRE_VERSION, type Job, type JobEvent, type LatentRef } from '../core/job.js';
+import { jobKeys, WIRE_VERSION, type Job, type JobEvent } from '../core/job.js';
 import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.js';
 import type { RunnerSettings } from '../core/config.js';
 import type { Logger } from '../core/log.js';
@@ -11,7 +11,7 @@ import { clearPending } from '../core/pending.js';
 import { CodedError, ParentMissingError } from '../core/errors.js';
 import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.js';
 import { buildGenerateRequest, loadParentTile } from './worker-request.js';
-import { storeLatents, storeOutputs } from './worker-outputs.js';
+import { storeOutputs } from './worker-outputs.js';
 import { composeGrid, encodeJpeg } from './imaging.js';
 import { markDeadLetterNotified } from './worker-dead-letters.js';
 
@@ -49,8 +49,6 @@ export class JobRun {
   #timers: NodeJS.Timeout[] = [];
   /** `started` is out: progress and previews may follow (never for a job that turned out done or cancelled). */
   #announced = false;
-  /** Resolves true once the store says the job is to run (not done before, not cancelled): only then is anything stored. */
-  #cleared: Promise<boolean> = Promise.resolve(false);
 
   constructor(ctx: JobContext, received: ReceivedJob & { job: Job }) {
     this.#ctx = ctx;
@@ -78,7 +76,6 @@ export class JobRun {
       this.#ctx.attempt('check result', () => blobs.exists(jobKeys.result(job.id))),
       this.#ctx.attempt('check cancel', () => blobs.exists(jobKeys.cancel(job.id))),
     ]).then(([done, cancelled]): Verdict => (done ? 'done' : cancelled ? 'cancelled' : 'run'));
-    this.#cleared = verdict.then((go) => go === 'run', () => false);
     const announced = verdict.then(async (go) => {
       if (go !== 'run') return;
       await this.#ctx.attempt('publish started', () => this.#ctx.events.publish(this.#event({ type: 'started', runnerId: this.#ctx.settings.runnerId, attempt: this.#received.receiveCount })));
@@ -106,7 +103,7 @@ export class JobRun {
     }
 
     try {
-      const { request, output, generateMs, storedLatents } = await generation;
+      const { request, output, generateMs } = await generation;
       await announced;
       if (this.#abortReason) throw new CodedError('cancelled', `job ${this.#abortReason}`);
       const { generator } = this.#ctx;
@@ -116,7 +113,6 @@ export class JobRun {
         runnerId: this.#ctx.settings.runnerId,
         timings: { generate: generateMs },
         attempt: this.#ctx.attempt,
-        ...(storedLatents ? { storedLatents } : {}),
       });
       await this.#eventChain;
       await this.#finish(this.#event({ type: 'completed', resultKey: jobKeys.result(job.id), result }));
@@ -129,25 +125,18 @@ export class JobRun {
     }
   }
 
-  async #generate(): Promise<{ request: GenerateRequest; output: GenerateOutput; generateMs: number; storedLatents?: Promise<LatentRef[]> }> {
+  async #generate(): Promise<{ request: GenerateRequest; output: GenerateOutput; generateMs: number }> {
     const job = this.job;
     const parent = job.kind === 'imagine' ? undefined : await loadParentTile(this.#ctx.blobs, job.parent);
-    const { generator, blobs, attempt } = this.#ctx;
+    const { generator } = this.#ctx;
     const request = buildGenerateRequest(job, generator.baseResolution, parent);
-    let storedLatents: Promise<LatentRef[]> | undefined;
     const generateStarted = performance.now();
     const output = await generator.generate(request, {
       onProgress: this.#throttled((progress: GenerateProgress) => this.#publishSoon(this.#event({ type: 'progress', ...progress }))),
       onPreview: this.#throttled((images: RgbImage[], fraction: number) => this.#storePreview(images, fraction)),
-      // Stored while Stage B and A run (off the path from "images ready" to "result.json"), once the job is cleared to
-      // run; awaited by storeOutputs. A job cancelled after this point leaves its latents, unread without result.json.
-      onLatents: (latents) => {
-        storedLatents ??= this.#cleared.then((run) => (run ? storeLatents(blobs, job, request, latents, attempt) : []));
-        storedLatents.catch(noop); // observed by storeOutputs; unobserved only if the job ends without storing outputs
-      },
       signal: this.#abort.signal,
     });
-    return { request, output, generateMs: performance.now() - generateStarted, ...(storedLatents ? { storedLatents } : {}) };
+    return { request, output, generateMs: performance.now() - generateStarted };
   }
 
   /** The job is not to run after all: stop the model, wait until it has let go, keep nothing it made. */

@@ -2,17 +2,13 @@
  * Stores what the generator made at the job's fixed keys: every image, every latent, the grid (for
  * deliveries that attach one: storesGridImage), and `result.json` LAST — its presence means "done",
  * so a crash mid-upload leaves a job that is simply computed again, never a result that points at
- * missing files. The latents may be stored earlier (storeLatents, while Stage B and A still run):
- * without result.json nothing reads them, and a new attempt writes the same keys again.
+ * missing files.
  */
-import { jobKeys, ResultSchema, storesGridImage, WIRE_VERSION, type Job, type LatentRef, type Result } from '../core/job.js';
+import { jobKeys, ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.js';
 import type { BlobStore } from '../core/ports.js';
-import type { GenerateOutput, GenerateRequest, Latent } from './generator.js';
+import type { GenerateOutput, GenerateRequest } from './generator.js';
 import { composeGrid, encodeGridPng, encodePng } from './imaging.js';
 import { encodeLatent } from './worker-request.js';
-
-/** Wraps each store call (the worker retries connection failures). */
-type Attempt = <T>(what: string, operation: () => Promise<T>) => Promise<T>;
 
 export interface StoreOutputsInput {
   job: Job;
@@ -22,19 +18,8 @@ export interface StoreOutputsInput {
   runnerId: string;
   /** Timings measured by the worker (ms), merged with the generator's. */
   timings: Record<string, number>;
-  attempt: Attempt;
-  /** The latents' uploads when they began early (storeLatents from the generator's onLatents); else they are stored here. */
-  storedLatents?: Promise<LatentRef[]>;
-}
-
-/** Uploads one latent per seed to its fixed key (float32 little-endian); checked against the request first. */
-export async function storeLatents(blobs: BlobStore, job: Job, request: GenerateRequest, latents: Latent[], attempt: Attempt): Promise<LatentRef[]> {
-  checkLatents(request, latents);
-  return Promise.all(latents.map(async (latent, offset) => {
-    const key = jobKeys.latent(job.id, offset + 1);
-    await attempt(`upload ${key}`, () => blobs.put(key, encodeLatent(latent), 'application/octet-stream'));
-    return { key, dims: latent.dims, dtype: 'float32' as const };
-  }));
+  /** Wraps each store call (the worker retries connection failures). */
+  attempt: <T>(what: string, operation: () => Promise<T>) => Promise<T>;
 }
 
 export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): Promise<Result> {
@@ -45,17 +30,20 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
   const gridKey = jobKeys.grid(job.id, 'png');
   const grid = storesGridImage(job.delivery) ? composeGrid(output.images) : undefined;
   const storeGrid = grid && encodeGridPng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
-  const storeLatentsHere = input.storedLatents ?? storeLatents(blobs, job, request, output.latents, input.attempt);
   const storeImages = output.images.map(async (image, offset) => {
     const index = offset + 1;
+    const latent = output.latents[offset]!;
     const imageKey = jobKeys.image(job.id, index);
+    const latentKey = jobKeys.latent(job.id, index);
     const png = await encodePng(image);
-    await input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png'));
-    return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]! };
+    await Promise.all([
+      input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')),
+      input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream')),
+    ]);
+    return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } };
   });
   // One Promise.all over every upload: a failure fails the job, and none rejects later unobserved.
-  const [stored, latents] = await Promise.all([Promise.all(storeImages), storeLatentsHere, storeGrid]);
-  const images = stored.map((image, offset) => ({ ...image, latent: latents[offset]! }));
+  const [images] = await Promise.all([Promise.all(storeImages), storeGrid]);
 
   const result = ResultSchema.parse({
     v: WIRE_VERSION,
@@ -77,18 +65,15 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
 /** The generator is another team's code: check its output against the request before storing anything. */
 function checkOutput(request: GenerateRequest, output: GenerateOutput): void {
   const expected = request.seeds.length;
-  if (output.images.length !== expected) throw new Error(`generator returned ${output.images.length} images, expected ${expected}`);
+  if (output.images.length !== expected || output.latents.length !== expected) {
+    throw new Error(`generator returned ${output.images.length} images and ${output.latents.length} latents, expected ${expected} of each`);
+  }
   for (const image of output.images) {
     if (image.width !== request.width || image.height !== request.height) {
       throw new Error(`generator returned a ${image.width}×${image.height} image, expected ${request.width}×${request.height}`);
     }
   }
-  checkLatents(request, output.latents);
-}
-
-function checkLatents(request: GenerateRequest, latents: Latent[]): void {
-  if (latents.length !== request.seeds.length) throw new Error(`generator returned ${latents.length} latents, expected ${request.seeds.length}`);
-  for (const latent of latents) {
+  for (const latent of output.latents) {
     const [c, h, w] = latent.dims;
     if (latent.data.length !== c * h * w) throw new Error(`latent dims ${latent.dims.join('×')} do not match its ${latent.data.length} values`);
   }

@@ -130,10 +130,9 @@ export class CascadePipeline implements ImageGenerator {
     }
     debug.trace?.('prior/out', priorLatents);
     hooks.signal?.throwIfAborted();
-    const latents = request.kind === 'upscale' ? request.seeds.map(() => copyLatent(request.source)) : splitLatents(priorLatents, request.seeds.length, [m.geometry.priorChannels, geometry.hC, geometry.wC]);
-    hooks.onLatents?.(latents);
     const images = await this.decode(priorLatents, effnetDims, geometry, conditioning, noise, hooks, progress, timings, debug);
     timings.total = performance.now() - started;
+    const latents = request.kind === 'upscale' ? request.seeds.map(() => copyLatent(request.source)) : splitLatents(priorLatents, request.seeds.length, [m.geometry.priorChannels, geometry.hC, geometry.wC]);
     return { images, latents, timings };
   }
 

@@ -14,10 +14,6 @@ export interface TestGeneratorOptions {
   alwaysFailWith?: string;
   /** Offer a preview (the final images, early) half-way through. */
   previews?: boolean;
-  /** Hand the latents through onLatents before the images are made, as the cascade engine does (default true). */
-  latentsEarly?: boolean;
-  /** Awaited after the latents are handed over and before the images are made (to hold a job between the two). */
-  beforeImages?: () => Promise<void>;
 }
 
 export const LATENT_CHANNELS = 4;
@@ -49,10 +45,8 @@ export class TestGenerator implements ImageGenerator {
     }
     if (hooks.signal?.aborted) throw Object.assign(new Error('generation aborted'), { name: 'AbortError' });
     if (this.#options.alwaysFailWith) throw new Error(this.#options.alwaysFailWith);
-    const latents = request.seeds.map((seed) => (request.kind === 'imagine' ? expectedLatent(seed, request.width, request.height) : variedLatent(request.source, request.kind === 'upscale' ? 0 : seed)));
-    if (this.#options.latentsEarly ?? true) hooks.onLatents?.(latents);
-    await this.#options.beforeImages?.();
     const images = request.seeds.map((seed) => expectedImage(seed, request.width, request.height, request.prompt));
+    const latents = request.seeds.map((seed) => (request.kind === 'imagine' ? expectedLatent(seed, request.width, request.height) : variedLatent(request.source, request.kind === 'upscale' ? 0 : seed)));
     return { images, latents, timings: { prior: steps } };
   }
 
