@@ -6,29 +6,27 @@ import sharp from 'sharp';
 import type { RgbImage } from './generator.js';
 
 /**
- * zlib level for PNGs. Measured on the demo model's 256² tiles + 512² grid (bench/e2e-latency.ts, 2 cores):
- * level 6 (sharp's default) 20 ms / 868 KiB, level 2 16 ms / 896 KiB (+3 %), level 1 11 ms / 1223 KiB (+41 %,
- * too much for chat upload limits at 1024²); adaptive filtering −17 % size for +70 % time.
+ * zlib level for PNGs up to 1024² pixels (every tile of the demo model and of Stable Cascade at its base size, and
+ * the 2×2 grid of 512² tiles): the encodes right after the model are on the path to the user's grid. Level 1 against
+ * level 2 on the demo model's 256² tiles: four at once 7.1–7.9 → 4.7–5.3 ms (2 cores), +37 % bytes; the 512² grid
+ * alone 10.7 → 6.9 ms, 421 → 573 KiB; a 1024² grid stays near 2.5 MiB, far under chat upload limits (Discord
+ * 10 MiB). bench/e2e-latency.ts, eight interleaved pairs with tiles at level 1: not model compute 51.4 → 45.5 ms,
+ * submit → grid 495 → 488 ms.
  */
-const PNG_COMPRESSION_LEVEL = 2;
+const QUICK_MAX_PIXELS = 1024 * 1024;
+const QUICK_COMPRESSION_LEVEL = 1;
 /**
- * The grid is the one long encode after generation (four tiles' pixels on one thread, the tiles beside it on
- * the others). Up to 1024² it uses level 1: on the demo model's 512² grid 10.7 → 6.9 ms alone, all five PNGs
- * at once 16.5 → 11.5 ms (2 cores), file 421 → 573 KiB (+36 %); a 1024² grid stays near 2.5 MiB, far under
- * chat upload limits (Discord 10 MiB). Larger grids (2048² from 1024² tiles) keep level 2.
+ * Larger images (a 2048² grid of 1024² tiles, upscales) keep level 2. Measured on the demo model's 256² tiles +
+ * 512² grid: level 6 (sharp's default) 20 ms / 868 KiB, level 2 16 ms / 896 KiB (+3 %), level 1 11 ms / 1223 KiB;
+ * adaptive filtering −17 % size for +70 % time.
  */
-const QUICK_GRID_MAX_PIXELS = 1024 * 1024;
-const QUICK_GRID_COMPRESSION_LEVEL = 1;
+const LARGE_COMPRESSION_LEVEL = 2;
 
-export async function encodePng(image: RgbImage, compressionLevel = PNG_COMPRESSION_LEVEL): Promise<Uint8Array> {
+/** Lossless; the zlib level follows the image's size (above) unless given. */
+export async function encodePng(image: RgbImage, compressionLevel = image.width * image.height <= QUICK_MAX_PIXELS ? QUICK_COMPRESSION_LEVEL : LARGE_COMPRESSION_LEVEL): Promise<Uint8Array> {
   checkImage(image);
   const buffer = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel }).toBuffer();
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-}
-
-/** A grid from composeGrid as PNG: quicker zlib while the file stays small (see QUICK_GRID_MAX_PIXELS). */
-export function encodeGridPng(grid: RgbImage): Promise<Uint8Array> {
-  return encodePng(grid, grid.width * grid.height <= QUICK_GRID_MAX_PIXELS ? QUICK_GRID_COMPRESSION_LEVEL : PNG_COMPRESSION_LEVEL);
 }
 
 export async function encodeJpeg(image: RgbImage, quality = 80): Promise<Uint8Array> {

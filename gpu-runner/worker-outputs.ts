@@ -7,7 +7,7 @@
 import { jobKeys, ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.js';
 import type { BlobStore } from '../core/ports.js';
 import type { GenerateOutput, GenerateRequest } from './generator.js';
-import { composeGrid, encodeGridPng, encodePng } from './imaging.js';
+import { composeGrid, encodePng } from './imaging.js';
 import { encodeLatent } from './worker-request.js';
 
 export interface StoreOutputsInput {
@@ -29,7 +29,7 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
   // Encode and upload concurrently (sharp works on libuv's thread pool); only result.json waits for all.
   const gridKey = jobKeys.grid(job.id, 'png');
   const grid = storesGridImage(job.delivery) ? composeGrid(output.images) : undefined;
-  const storeGrid = grid && encodeGridPng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
+  const storeGrid = grid && encodePng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
   const storeImages = output.images.map(async (image, offset) => {
     const index = offset + 1;
     const latent = output.latents[offset]!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
-import { composeGrid, decodeToRgb, encodeGridPng, encodePng } from '../../gpu-runner/imaging.js';
+import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.js';
 import { expectedImage } from '../support/test-generator.js';
 import { buildGenerateRequest, decodeLatent, encodeLatent } from '../../gpu-runner/worker-request.js';
 import { Worker } from '../../gpu-runner/worker.js';
@@ -63,20 +63,21 @@ describe('composeGrid', () => {
   });
 });
 
-describe('encodeGridPng', () => {
+describe('encodePng', () => {
   const gridOf = (side: number) => composeGrid([1, 2, 3, 4].map((seed) => expectedImage(seed, side, side, 'grid')));
 
-  it('GIVEN a grid up to 1024² THEN it is lossless and uses the quicker zlib level (a larger file than the tiles\' level)', async () => {
-    const grid = gridOf(256);
-    const quick = await encodeGridPng(grid);
-    expect(await decodeToRgb(quick)).toEqual(grid);
-    expect(quick.byteLength).toBeGreaterThan((await encodePng(grid)).byteLength);
+  it('GIVEN an image up to 1024² (a tile, a grid of 256² tiles) THEN it is lossless at the quicker zlib level (larger than level 2)', async () => {
+    for (const image of [expectedImage(7, 256, 256, 'tile'), gridOf(256)]) {
+      const quick = await encodePng(image);
+      expect(await decodeToRgb(quick)).toEqual(image);
+      expect(quick.byteLength).toBeGreaterThan((await encodePng(image, 2)).byteLength);
+    }
   });
 
-  it('GIVEN a grid over 1024² THEN it is encoded exactly as the tiles are', async () => {
+  it('GIVEN an image over 1024² THEN it is encoded at level 2', async () => {
     const grid = gridOf(520);
-    const bytes = await encodeGridPng(grid);
-    expect(Buffer.from(bytes).equals(Buffer.from(await encodePng(grid)))).toBe(true);
+    const bytes = await encodePng(grid);
+    expect(Buffer.from(bytes).equals(Buffer.from(await encodePng(grid, 2)))).toBe(true);
     expect(await decodeToRgb(bytes)).toEqual(grid);
   });
 });
