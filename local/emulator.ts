@@ -95,8 +95,8 @@ export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Pr
 /**
  * fauxqs answers a HEAD of a missing key (every `exists` that says no) without Content-Length, and Node's HTTP
  * client closes a kept-alive connection after a HEAD response that has neither Content-Length nor
- * Transfer-Encoding (nodejs/node#28438): each such check cost a new TCP connection on both ends. S3 frames these
- * responses; so does the emulator now. A HEAD response carries no body whatever the header says.
+ * Transfer-Encoding (nodejs/node#28438): each such check cost a new TCP connection on both ends. So the emulator
+ * adds `content-length: 0`; a HEAD response carries no body whatever the header says.
  */
 function keepHeadConnectionsAlive(app: ReturnType<typeof buildApp>): void {
   app.addHook('onSend', async (request, reply, payload) => {
