@@ -34,7 +34,7 @@ const system = await startSystem({
 });
 const base = system.webUrl;
 const agent = new http.Agent({ keepAlive: true });
-let cookie = '';
+let cookie = ''; // sent by request(); the first request, for the page, sets it
 cookie = (await request('GET', base)).headers['set-cookie']![0]!.split(';')[0]!;
 const stream = await openEvents();
 
