@@ -22,8 +22,12 @@ const QUICK_COMPRESSION_LEVEL = 1;
  */
 const LARGE_COMPRESSION_LEVEL = 2;
 
+function compressionLevelFor(image: RgbImage): number {
+  return image.width * image.height <= QUICK_MAX_PIXELS ? QUICK_COMPRESSION_LEVEL : LARGE_COMPRESSION_LEVEL;
+}
+
 /** Lossless; the zlib level follows the image's size (above) unless given. */
-export async function encodePng(image: RgbImage, compressionLevel = image.width * image.height <= QUICK_MAX_PIXELS ? QUICK_COMPRESSION_LEVEL : LARGE_COMPRESSION_LEVEL): Promise<Uint8Array> {
+export async function encodePng(image: RgbImage, compressionLevel = compressionLevelFor(image)): Promise<Uint8Array> {
   checkImage(image);
   const buffer = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } }).png({ compressionLevel }).toBuffer();
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
