@@ -35,11 +35,10 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
     const latent = output.latents[offset]!;
     const imageKey = jobKeys.image(job.id, index);
     const latentKey = jobKeys.latent(job.id, index);
-    const png = await encodePng(image);
-    await Promise.all([
-      input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')),
-      input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream')),
-    ]);
+    // The latent goes up while its image is encoded, so that after the encodes this thread has only the images' uploads to do.
+    const storeLatent = input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream'));
+    const storeImage = encodePng(image).then((png) => input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')));
+    await Promise.all([storeImage, storeLatent]);
     return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } };
   });
   // One Promise.all over every upload: a failure fails the job, and none rejects later unobserved.
