@@ -32,7 +32,7 @@ SCALE_FACTOR = 1.0  # Stage A's encoder ends in a non-affine BatchNorm: its late
 DEFAULT_PRIOR, DEFAULT_DECODER = sampling.DEFAULT_PRIOR, sampling.DEFAULT_DECODER
 CANDIDATES = [  # in order of interest; evaluation stops adding sheets after EVAL_SECONDS
     ("c12-cfg3", DEFAULT_PRIOR, DEFAULT_DECODER),
-    ("c12-cfg4", sampling.REDRAW_PRIOR, DEFAULT_DECODER),
+    ("c12-cfg4", sampling.Settings(12, 4.0), DEFAULT_DECODER),
 ]
 EVAL_PROMPTS = 200  # all held-out prompts (GPU sampler; bench/demo-quality.ts judges the sheets or runs the TS engine)
 EVAL_SECONDS = 60
