@@ -139,11 +139,16 @@ export const JobSchema = z.discriminatedUnion('kind', [
 ]);
 export type Job = z.infer<typeof JobSchema>;
 
-/** A Stage C latent as stored next to the images: float32 little-endian, layout [channels, height, width]. */
+/**
+ * A Stage C latent as stored next to the images: float32 little-endian, layout [channels, height, width], starting
+ * `offset` bytes into the object at `key`. A job's latents share one object (one upload instead of four); results
+ * written before that have one object per latent and no offset.
+ */
 export const LatentRefSchema = z.strictObject({
   key: z.string().min(1),
   dims: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]),
   dtype: z.literal('float32'),
+  offset: z.number().int().min(0).optional(),
 });
 export type LatentRef = z.infer<typeof LatentRefSchema>;
 
@@ -229,7 +234,8 @@ export const jobKeys = {
   result: (id: JobId) => `jobs/${id}/result.json`,
   grid: (id: JobId, ext: 'png' | 'jpg' | 'webp' = 'png') => `jobs/${id}/grid.${ext}`,
   image: (id: JobId, index: number) => `jobs/${id}/image-${index}.png`,
-  latent: (id: JobId, index: number) => `jobs/${id}/latent-${index}.f32`,
+  /** Every latent of the job, in image order (LatentRef.offset says where each starts). */
+  latents: (id: JobId) => `jobs/${id}/latents.f32`,
   preview: (id: JobId) => `jobs/${id}/preview.jpg`,
   cancel: (id: JobId) => `jobs/${id}/cancel.json`,
 } as const;

@@ -1,5 +1,5 @@
 /**
- * Stores what the generator made at the job's fixed keys: every image, every latent, the grid (for
+ * Stores what the generator made at the job's fixed keys: every image, the latents (one object), the grid (for
  * deliveries that attach one: storesGridImage), and `result.json` LAST — its presence means "done",
  * so a crash mid-upload leaves a job that is simply computed again, never a result that points at
  * missing files.
@@ -8,7 +8,7 @@ import { jobKeys, ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Re
 import type { BlobStore } from '../core/ports.js';
 import type { GenerateOutput, GenerateRequest } from './generator.js';
 import { composeGrid, encodePng } from './imaging.js';
-import { encodeLatent } from './worker-request.js';
+import { encodeLatents } from './worker-request.js';
 
 export interface StoreOutputsInput {
   job: Job;
@@ -30,19 +30,19 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
   const gridKey = jobKeys.grid(job.id, 'png');
   const grid = storesGridImage(job.delivery) ? composeGrid(output.images) : undefined;
   const storeGrid = grid && encodePng(grid).then((png) => input.attempt(`upload ${gridKey}`, () => blobs.put(gridKey, png, 'image/png')));
+  // The latents go up while the images are encoded, so that after the encodes this thread has only the images' uploads to do.
+  const latentsKey = jobKeys.latents(job.id);
+  const latents = encodeLatents(output.latents);
+  const storeLatents = input.attempt(`upload ${latentsKey}`, () => blobs.put(latentsKey, latents.bytes, 'application/octet-stream'));
   const storeImages = output.images.map(async (image, offset) => {
     const index = offset + 1;
-    const latent = output.latents[offset]!;
     const imageKey = jobKeys.image(job.id, index);
-    const latentKey = jobKeys.latent(job.id, index);
-    // The latent goes up while its image is encoded, so that after the encodes this thread has only the images' uploads to do.
-    const storeLatent = input.attempt(`upload ${latentKey}`, () => blobs.put(latentKey, encodeLatent(latent), 'application/octet-stream'));
-    const storeImage = encodePng(image).then((png) => input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')));
-    await Promise.all([storeImage, storeLatent]);
-    return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent: { key: latentKey, dims: latent.dims, dtype: 'float32' as const } };
+    await encodePng(image).then((png) => input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')));
+    const latent = { key: latentsKey, dims: output.latents[offset]!.dims, dtype: 'float32' as const, offset: latents.offsets[offset]! };
+    return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent };
   });
   // One Promise.all over every upload: a failure fails the job, and none rejects later unobserved.
-  const [images] = await Promise.all([Promise.all(storeImages), storeGrid]);
+  const [images] = await Promise.all([Promise.all(storeImages), storeLatents, storeGrid]);
 
   const result = ResultSchema.parse({
     v: WIRE_VERSION,

@@ -29,10 +29,12 @@ export async function loadParentTile(blobs: BlobStore, parent: { jobId: string; 
   const bytes = await blobs.get(image.latent.key);
   if (!bytes) throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} is not stored`);
   const [c, h, w] = image.latent.dims;
-  if (bytes.byteLength !== c * h * w * 4) {
-    throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} has ${bytes.byteLength} bytes, expected ${c * h * w * 4}`);
+  const start = image.latent.offset ?? 0;
+  const end = start + c * h * w * 4;
+  if (bytes.byteLength < end) {
+    throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} needs bytes ${start}–${end} of ${image.latent.key}, which has ${bytes.byteLength}`);
   }
-  return { result: parsed.data, width: image.width, height: image.height, seed: image.seed, latent: { dims: [c, h, w], data: decodeLatent(bytes) } };
+  return { result: parsed.data, width: image.width, height: image.height, seed: image.seed, latent: { dims: [c, h, w], data: decodeLatent(bytes.subarray(start, end)) } };
 }
 
 /** Upscales decode the stored latent onto a canvas twice as wide and tall. */
@@ -74,10 +76,21 @@ function requireParent(job: Job, parent: ParentTile | undefined): ParentTile {
 
 /** float32 little-endian, whatever the host's byte order. */
 export function encodeLatent(latent: Latent): Uint8Array {
-  const bytes = new Uint8Array(latent.data.length * 4);
+  return encodeLatents([latent]).bytes;
+}
+
+/** Several latents back to back in one buffer (a job's latents share one object); `offsets[i]` is where latent i starts, in bytes. */
+export function encodeLatents(latents: readonly Latent[]): { bytes: Uint8Array; offsets: number[] } {
+  const offsets: number[] = [];
+  let size = 0;
+  for (const latent of latents) {
+    offsets.push(size);
+    size += latent.data.length * 4;
+  }
+  const bytes = new Uint8Array(size);
   const view = new DataView(bytes.buffer);
-  latent.data.forEach((value, index) => view.setFloat32(index * 4, value, true));
-  return bytes;
+  latents.forEach((latent, which) => latent.data.forEach((value, index) => view.setFloat32(offsets[which]! + index * 4, value, true)));
+  return { bytes, offsets };
 }
 
 export function decodeLatent(bytes: Uint8Array): Float32Array {

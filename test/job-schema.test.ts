@@ -36,6 +36,6 @@ describe('wire schemas', () => {
 
   it('keys are fixed per job', () => {
     expect(jobKeys.result('j-1')).toBe('jobs/j-1/result.json');
-    expect(jobKeys.latent('j-1', 2)).toBe('jobs/j-1/latent-2.f32');
+    expect(jobKeys.latents('j-1')).toBe('jobs/j-1/latents.f32');
   });
 });

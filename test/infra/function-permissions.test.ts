@@ -28,7 +28,7 @@ function resultFor(job: Job): Result {
   return {
     v: 1, jobId: job.id, kind: job.kind, width: 64, height: 64,
     grid: { key: jobKeys.grid(job.id), width: 128, height: 128, contentType: 'image/png' },
-    images: [1, 2, 3, 4].map((index) => ({ index, key: jobKeys.image(job.id, index), width: 64, height: 64, seed: index, latent: { key: jobKeys.latent(job.id, index), dims: [16, 2, 2] as [number, number, number], dtype: 'float32' as const } })),
+    images: [1, 2, 3, 4].map((index) => ({ index, key: jobKeys.image(job.id, index), width: 64, height: 64, seed: index, latent: { key: jobKeys.latents(job.id), dims: [16, 2, 2] as [number, number, number], dtype: 'float32' as const, offset: (index - 1) * 16 * 2 * 2 * 4 } })),
     model: { name: 'test', variant: 'x' }, timings: { total: 1 }, finishedAt: new Date().toISOString(), runnerId: 'r1',
   };
 }

@@ -49,13 +49,17 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     expect(mine.find((e) => e.type === 'completed')).toMatchObject({ resultKey: jobKeys.result(first.id), result });
 
     const expectedImages = [0, 1, 2, 3].map((i) => expectedImage(deriveSeed(4242, i), width, height, 'a red fox in snow'));
+    const latentBytes = expectedLatent(deriveSeed(4242, 0), width, height).data.length * 4;
     for (const [offset, image] of result.images.entries()) {
       const seed = deriveSeed(4242, offset);
       expect(image).toMatchObject({ index: offset + 1, key: jobKeys.image(first.id, offset + 1), width, height, seed });
       const decoded = await decodeToRgb((await blobs.get(image.key))!);
       expect(Buffer.from(decoded.data).equals(Buffer.from(expectedImages[offset]!.data))).toBe(true);
-      const latentBytes = (await blobs.get(image.latent.key))!;
-      expect(Buffer.from(latentBytes).equals(Buffer.from(encodeLatent(expectedLatent(seed, width, height))))).toBe(true);
+      // All four latents share one object, each at its offset.
+      expect(image.latent).toMatchObject({ key: jobKeys.latents(first.id), offset: offset * latentBytes });
+      const stored = (await blobs.get(image.latent.key))!;
+      expect(stored.byteLength).toBe(4 * latentBytes);
+      expect(Buffer.from(stored.subarray(offset * latentBytes, (offset + 1) * latentBytes)).equals(Buffer.from(encodeLatent(expectedLatent(seed, width, height))))).toBe(true);
       expect(image.latent.dims).toEqual(expectedLatent(seed, width, height).dims);
     }
     const grid = await decodeToRgb((await blobs.get(result.grid!.key))!);

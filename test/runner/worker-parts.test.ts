@@ -3,7 +3,11 @@ import fc from 'fast-check';
 import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
 import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.js';
 import { expectedImage } from '../support/test-generator.js';
-import { buildGenerateRequest, decodeLatent, encodeLatent } from '../../gpu-runner/worker-request.js';
+import { buildGenerateRequest, decodeLatent, encodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.js';
+import { jobKeys } from '../../core/job.js';
+import { ParentMissingError } from '../../core/errors.js';
+import { MemoryBlobStore } from '../bot/support/memory-ports.js';
+import { makeJob, makeResult } from '../bot/support/fixtures.js';
 import { Worker } from '../../gpu-runner/worker.js';
 import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
 import { loadConfig } from '../../core/config.js';
@@ -105,6 +109,53 @@ describe('buildGenerateRequest', () => {
       }),
     );
     expect(Array.from(encodeLatent({ dims: [1, 1, 1], data: new Float32Array([1]) }))).toEqual([0, 0, 0x80, 0x3f]);
+  });
+
+  it('GIVEN latents of different sizes THEN they are stored back to back and each offset points at its own bytes', () => {
+    const latents = [new Float32Array([1, 2]), new Float32Array([3, 4, 5, 6]), new Float32Array([7])].map((data) => ({ dims: [1, 1, data.length] as [number, number, number], data }));
+    const { bytes, offsets } = encodeLatents(latents);
+    expect(offsets).toEqual([0, 8, 24]);
+    expect(Array.from(decodeLatent(bytes))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(Buffer.from(bytes.subarray(8, 24)).equals(Buffer.from(encodeLatent(latents[1]!)))).toBe(true);
+  });
+});
+
+describe('loadParentTile', () => {
+  const dims: [number, number, number] = [2, 1, 2];
+  const values = (first: number) => new Float32Array([first, first + 1, first + 2, first + 3]);
+
+  function parentWith(latentKey: (index: number) => string, offset: (index: number) => number | undefined) {
+    const blobs = new MemoryBlobStore();
+    const job = makeJob();
+    const result = makeResult(job);
+    result.images = result.images.map((image) => {
+      const at = offset(image.index);
+      return { ...image, latent: { key: latentKey(image.index), dims, dtype: 'float32' as const, ...(at === undefined ? {} : { offset: at }) } };
+    });
+    blobs.putJson(jobKeys.result(job.id), result);
+    return { blobs, job };
+  }
+
+  it('GIVEN a result whose latents share one object THEN tile 3 gets the bytes at its offset', async () => {
+    const { blobs, job } = parentWith(() => 'jobs/p/latents.f32', (index) => (index - 1) * 16);
+    const { bytes } = encodeLatents([1, 2, 3, 4].map((index) => ({ dims, data: values(index * 10) })));
+    await blobs.put('jobs/p/latents.f32', bytes);
+    const tile = await loadParentTile(blobs, { jobId: job.id, index: 3 });
+    expect(tile.latent).toEqual({ dims, data: values(30) });
+  });
+
+  it('GIVEN a result written before latents were combined (one object each, no offset) THEN its latent still loads', async () => {
+    const { blobs, job } = parentWith((index) => `jobs/p/latent-${index}.f32`, () => undefined);
+    await blobs.put('jobs/p/latent-2.f32', encodeLatent({ dims, data: values(20) }));
+    expect((await loadParentTile(blobs, { jobId: job.id, index: 2 })).latent.data).toEqual(values(20));
+  });
+
+  it('GIVEN a latents object shorter than the offset says THEN parent_missing names the bytes it lacks', async () => {
+    const { blobs, job } = parentWith(() => 'jobs/p/latents.f32', (index) => (index - 1) * 16);
+    await blobs.put('jobs/p/latents.f32', new Uint8Array(40));
+    const loading = loadParentTile(blobs, { jobId: job.id, index: 3 });
+    await expect(loading).rejects.toBeInstanceOf(ParentMissingError);
+    await expect(loading).rejects.toThrow('the latent of image 3 needs bytes 32–48 of jobs/p/latents.f32, which has 40');
   });
 });
 

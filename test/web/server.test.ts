@@ -50,7 +50,7 @@ describe('GIVEN the playground server', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/png');
     expect(new Uint8Array(await ok.arrayBuffer())).toEqual(png);
-    for (const key of ['pending/web/x/1-j1', 'jobs/j1/job.json', 'jobs/../pending/web/x/1-j1', 'jobs/j1/latent-1.f32']) {
+    for (const key of ['pending/web/x/1-j1', 'jobs/j1/job.json', 'jobs/../pending/web/x/1-j1', 'jobs/j1/latent-1.f32', 'jobs/j1/latents.f32']) {
       const refused = await fetch(url(`/api/image?key=${encodeURIComponent(key)}`));
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { error: string }).error).toBe('key must name an image under jobs/{id}/');

@@ -35,7 +35,7 @@ export function makeResult(job: Job, tiles = 4, tile: { width: number; height: n
       width: tile.width,
       height: tile.height,
       seed: tile.firstSeed + i,
-      latent: { key: jobKeys.latent(job.id, i + 1), dims: [16, 24, 24] as [number, number, number], dtype: 'float32' as const },
+      latent: { key: jobKeys.latents(job.id), dims: [16, 24, 24] as [number, number, number], dtype: 'float32' as const, offset: i * 16 * 24 * 24 * 4 },
     })),
     model: { name: 'demo', variant: 'tiny' },
     timings: { total: 10 },
