@@ -6,15 +6,16 @@
  * @example
  *   await runCommand(deps, session, '/imagine a fox --ar 3:2', 'req-1')  // → { kind: 'accepted', jobId: 'j…', position: 1, … }
  *   await runCommand(deps, session, 'a fox --ar 0:5', 'req-2')           // → { kind: 'rejected', code: 'invalid_options', … }
+ *   await runCommand(deps, session, '/settings --ar 16:9 --style photo') // → { kind: 'done', action: 'settings_saved', … }
  */
 import { randomUUID } from 'node:crypto';
-import { imagine, jobInfo, pressButton, usage, type BotDeps, type ButtonReply, type CommandContext, type ImagineReply, type InfoReply, type Rejected } from '../commands/index.js';
+import { imagine, jobInfo, pressButton, settings, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected } from '../commands/index.js';
 import { JobIdSchema } from '../../core/job.js';
 
 /** Every web session shares one channel, like the people in one chat channel. */
 export const PLAYGROUND_CHANNEL = 'playground';
 
-export type CommandReply = ImagineReply | InfoReply | Rejected;
+export type CommandReply = ImagineReply | InfoReply | DoneReply | Rejected;
 
 export function webContext(sessionId: string, requestId: string | undefined): CommandContext {
   const request = requestId && /^[A-Za-z0-9-]{8,64}$/.test(requestId) ? requestId : randomUUID();
@@ -27,7 +28,7 @@ export function webContext(sessionId: string, requestId: string | undefined): Co
   };
 }
 
-/** `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`. */
+/** `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`, `/settings [reset] [--options]` (the session's own defaults). */
 export async function runCommand(deps: BotDeps, sessionId: string, text: string, requestId?: string): Promise<CommandReply> {
   const ctx = webContext(sessionId, requestId);
   const trimmed = text.trim();
@@ -43,8 +44,14 @@ export async function runCommand(deps: BotDeps, sessionId: string, text: string,
       if (!JobIdSchema.safeParse(jobId).success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ℹ️ button or /info j…` };
       return jobInfo(deps, jobId);
     }
+    case 'settings': {
+      // As Discord's /settings with scope "user": no options shows them, options are merged in, `reset` starts over.
+      const reset = /^reset(\s|$)/i.test(rest!);
+      const options = (reset ? rest!.slice(5) : rest!).trim();
+      return settings(deps, ctx, { scope: 'user', reset, ...(options ? { options } : {}) });
+    }
     default:
-      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name!.slice(0, 20)}. Try /imagine a yellow circle in the center on a purple background, or /info.` };
+      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name!.slice(0, 20)}. Try /imagine a yellow circle in the center on a purple background, /info or /settings.` };
   }
 }
 

@@ -44,9 +44,24 @@ describe('GIVEN the playground prompt box', () => {
     const bot = deps();
     expect(await runCommand(bot, SESSION, 'a fox --ar 0:5')).toEqual({ kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21, e.g. 16:9' });
     expect(await runCommand(bot, SESSION, 'so much gore')).toMatchObject({ kind: 'rejected', code: 'blocked_prompt' });
-    expect(await runCommand(bot, SESSION, '/paint a fox')).toEqual({ kind: 'rejected', code: 'unknown_command', message: 'Unknown command /paint. Try /imagine a yellow circle in the center on a purple background, or /info.' });
+    expect(await runCommand(bot, SESSION, '/paint a fox')).toEqual({ kind: 'rejected', code: 'unknown_command', message: 'Unknown command /paint. Try /imagine a yellow circle in the center on a purple background, /info or /settings.' });
     expect(await runCommand(bot, SESSION, '/info ../../etc')).toMatchObject({ kind: 'rejected', code: 'invalid_job_id' });
     expect(bot.queue.sent).toEqual([]);
+  });
+
+  it('WHEN /settings is sent with options, alone, with reset or with a bad option THEN the session\'s own defaults are saved, shown, replaced or refused, and the next job uses them', async () => {
+    const bot = deps();
+    expect(await runCommand(bot, SESSION, '/settings --ar 3:2 --style anime')).toEqual({ kind: 'done', action: 'settings_saved', message: 'Saved your defaults: --ar 3:2 --style anime' });
+    expect(await runCommand(bot, SESSION, '/settings --no text')).toMatchObject({ message: 'Saved your defaults: --ar 3:2 --no text --style anime' });
+    expect(await runCommand(bot, SESSION, '/settings')).toEqual({ kind: 'info', title: 'Your defaults', lines: ['Defaults: --ar 3:2 --no text --style anime'], copyable: [] });
+    await runCommand(bot, SESSION, 'a red circle', 'request-0006');
+    expect(bot.queue.sent[0]!.request).toMatchObject({ aspect: { w: 3, h: 2 }, style: 'anime', negativePrompt: 'text' });
+    expect(await runCommand(bot, SESSION, '/settings reset --size small')).toMatchObject({ message: 'Saved your defaults: --size small' });
+    expect(await runCommand(bot, SESSION, '/settings RESET')).toMatchObject({ message: 'Saved your defaults: (none)' });
+    expect(await runCommand(bot, SESSION, '/settings --ar 0:5')).toEqual({ kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21, e.g. 16:9' });
+    expect(await runCommand(bot, SESSION, '/settings --seed 4')).toMatchObject({ kind: 'rejected', code: 'invalid_settings' });
+    // Another session's defaults are its own.
+    expect(await runCommand(bot, 'fedcba9876543210', '/settings')).toMatchObject({ lines: ['Defaults: (none)'] });
   });
 
   it('WHEN /info is sent alone or with a job id THEN the usage or the job details come back', async () => {
