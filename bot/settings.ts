@@ -41,6 +41,8 @@ export type ChannelSettings = z.infer<typeof ChannelSettingsSchema>;
 export const DEFAULT_BUTTON_POLICY: ButtonPolicy = 'requester';
 
 export const settingsKeys = {
+  /** Everything below is stored under it. */
+  prefix: 'settings/',
   user: (platform: Platform, userId: string) => `settings/users/${platform}/${encodeURIComponent(userId)}.json`,
   channel: (platform: Platform, channelId: string) => `settings/channels/${platform}/${encodeURIComponent(channelId)}.json`,
 } as const;

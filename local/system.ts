@@ -23,10 +23,12 @@ import { Dispatcher } from '../bot/dispatcher.js';
 import type { BotDeps } from '../bot/commands/index.js';
 import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
 import type { PosterRegistry } from '../bot/poster.js';
+import { settingsKeys } from '../bot/settings.js';
 import { WebPoster } from '../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../bot/web/server.js';
 import { requeueUnfinished } from './requeue.js';
 import { startLocalQueues } from './stack.js';
+import { SingleWriterCache } from './single-writer-cache.js';
 import { startRunnerProcess, type RunnerProcess } from './runner-process.js';
 import { startChatBots, type ChatBots, type PlatformApis } from './chat-bots.js';
 
@@ -86,7 +88,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     cleanups.push(() => runner.stop());
     say(`runner     ${runner.runnerId} polling the jobs queue (process ${runner.pid})`);
 
-    const ports = createAwsPorts(queues.config);
+    const awsPorts = createAwsPorts(queues.config);
+    // With its own emulator this process is the only writer of settings (the runner child never writes them), so
+    // /imagine and button presses read the saved defaults from memory after the first time.
+    const ports = emulator ? { ...awsPorts, blobs: new SingleWriterCache(awsPorts.blobs, [settingsKeys.prefix]) } : awsPorts;
     // Only the local emulator forgets its queues; real SQS keeps waiting jobs on its own.
     const requeued = emulator ? await requeueUnfinished(ports) : [];
     if (requeued.length > 0) say(`requeued   ${requeued.length} unfinished job${requeued.length === 1 ? '' : 's'} from the last run`);

@@ -1,7 +1,9 @@
 /**
  * Local persistence behind `npm start`: the emulator's S3 keeps objects on disk (written through on
- * every PUT/DELETE, restored over the S3 API at start), and jobs that were still waiting when the
- * stack stopped are put back on the queue and finished by the next run. All over HTTP on 127.0.0.1.
+ * every PUT/DELETE, restored over the S3 API at start), jobs that were still waiting when the
+ * stack stopped are put back on the queue and finished by the next run, and saved defaults (which the
+ * system keeps in memory after the first read) are the ones saved last, before and after a restart.
+ * All over HTTP on 127.0.0.1.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +12,7 @@ import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAwsPorts, createS3Client } from '../../core/aws/index.js';
 import { loadConfig } from '../../core/config.js';
-import { jobKeys } from '../../core/job.js';
+import { JobSchema, jobKeys, type Job } from '../../core/job.js';
 import { requestCancel } from '../../bot/job-records.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { runCommand } from '../../bot/web/commands.js';
@@ -80,5 +82,34 @@ describe('GIVEN jobs still waiting when the stack stopped', () => {
     expect(system.requeued).toEqual([waiting.jobId]);
     await expect.poll(() => system.ports.blobs.exists(jobKeys.result(waiting.jobId)), { timeout: 30_000, interval: 200 }).toBe(true);
     expect(await system.ports.blobs.exists(jobKeys.result(cancelled.jobId))).toBe(false);
+  });
+});
+
+describe('GIVEN defaults saved with /settings in the playground', () => {
+  it('WHEN the defaults change and the system restarts THEN every /imagine uses the defaults saved last', async () => {
+    const dataDir = await makeDataDir();
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    let system: System = await startTestSystem(dataDir);
+    cleanups.push(() => system.stop());
+    const page = await fetch(system.webUrl);
+    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+    const command = async (text: string) => {
+      const response = await fetch(new URL('/api/command', system.webUrl), { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: JSON.stringify({ text }) });
+      return (await response.json()) as { kind: string; jobId?: string; message?: string };
+    };
+    const aspectOf = async (reply: { jobId?: string }): Promise<Job['request']['aspect']> => {
+      const uncached = createAwsPorts(system.config, { maxAttempts: 1 }).blobs;
+      return JobSchema.parse(JSON.parse(new TextDecoder().decode((await uncached.get(jobKeys.job(reply.jobId!)))!))).request.aspect;
+    };
+
+    expect(await command('/settings --ar 3:2')).toMatchObject({ kind: 'done', message: 'Saved your defaults: --ar 3:2' });
+    expect(await aspectOf(await command('a quiet harbour --seed 1'))).toEqual({ w: 3, h: 2 });
+    expect(await command('/settings --ar 16:9')).toMatchObject({ kind: 'done' });
+    expect(await aspectOf(await command('a quiet harbour --seed 2'))).toEqual({ w: 16, h: 9 });
+
+    await system.stop();
+    system = await startTestSystem(dataDir);
+    expect(await command('/settings')).toMatchObject({ kind: 'info', lines: ['Defaults: --ar 16:9'] });
+    expect(await aspectOf(await command('a quiet harbour --seed 3'))).toEqual({ w: 16, h: 9 });
   });
 });
