@@ -16,6 +16,12 @@ export const botKeys = {
   deleted: (id: JobId) => `jobs/${id}/deleted.json`,
 } as const;
 
+/** A job's delivered.json or deleted.json: written by the bot side only (never by a runner). */
+export function isBotMarkerKey(key: string): boolean {
+  const id = /^jobs\/([^/]+)\/[a-z]+\.json$/.exec(key)?.[1];
+  return id !== undefined && (key === botKeys.delivered(id) || key === botKeys.deleted(id));
+}
+
 export const DeliveredMarkerSchema = z.strictObject({
   v: z.literal(1),
   phase: z.enum(['completed', 'failed', 'cancelled']),

@@ -1,8 +1,9 @@
 /**
- * A BlobStore that keeps what it reads under some prefixes in memory, for a process that is the only writer there.
- * `npm start` with its own emulator is such a process for `settings/`: the chat handlers and the playground write
- * settings through this same object, and the runner child never writes them. So every /imagine and button press
- * reads the saved defaults (two GETs before the queue send) from memory after the first time.
+ * A BlobStore that keeps what it reads of some keys in memory, for a process that is the only writer of those keys.
+ * `npm start` with its own emulator is such a process for saved settings and for the bot's per-job markers (deleted,
+ * delivered): the chat handlers, the playground and the dispatcher write them through this same object, and the runner
+ * child never does. So every /imagine reads the saved defaults (two GETs before the queue send), and the dispatcher
+ * its "was this job deleted?" check before each delivery, from memory after the first time.
  *
  * Writes from anywhere else would go unseen: never wrap a store that another process or machine writes to (a
  * deployed stack, or npm start against configured AWS queues and a bucket).
@@ -16,17 +17,17 @@ import type { BlobStore } from '../core/ports.js';
 
 export class SingleWriterCache implements BlobStore {
   readonly #inner: BlobStore;
-  readonly #prefixes: readonly string[];
+  readonly #cached: (key: string) => boolean;
   /** null: known to be absent. */
   readonly #known = new Map<string, Uint8Array | null>();
   /** Bumped when a write or delete of the key starts and when it ends. */
   readonly #generations = new Map<string, number>();
   readonly #writing = new Map<string, number>();
 
-  constructor(inner: BlobStore, prefixes: readonly string[]) {
-    if (prefixes.length === 0 || prefixes.some((prefix) => prefix.length === 0)) throw new RangeError('SingleWriterCache: give one or more non-empty prefixes');
+  /** `cached`: the keys this process alone writes. */
+  constructor(inner: BlobStore, cached: (key: string) => boolean) {
     this.#inner = inner;
-    this.#prefixes = prefixes;
+    this.#cached = cached;
   }
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -40,8 +41,14 @@ export class SingleWriterCache implements BlobStore {
   }
 
   async exists(key: string): Promise<boolean> {
-    const known = this.#cached(key) ? this.#known.get(key) : undefined;
-    return known === undefined ? this.#inner.exists(key) : known !== null;
+    if (!this.#cached(key)) return this.#inner.exists(key);
+    const known = this.#known.get(key);
+    if (known !== undefined) return known !== null;
+    const generation = this.#generation(key);
+    const exists = await this.#inner.exists(key);
+    // Absence is all a HEAD tells; a present key is remembered once it is read.
+    if (!exists && this.#generation(key) === generation) this.#known.set(key, null);
+    return exists;
   }
 
   async put(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
@@ -85,10 +92,6 @@ export class SingleWriterCache implements BlobStore {
         else this.#known.delete(key);
       }
     }
-  }
-
-  #cached(key: string): boolean {
-    return this.#prefixes.some((prefix) => key.startsWith(prefix));
   }
 
   #generation(key: string): number {

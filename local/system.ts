@@ -26,6 +26,7 @@ import type { PosterRegistry } from '../bot/poster.js';
 import { settingsKeys } from '../bot/settings.js';
 import { WebPoster } from '../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../bot/web/server.js';
+import { isBotMarkerKey } from '../bot/job-records.js';
 import { requeueUnfinished } from './requeue.js';
 import { startLocalQueues } from './stack.js';
 import { SingleWriterCache } from './single-writer-cache.js';
@@ -89,9 +90,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     say(`runner     ${runner.runnerId} polling the jobs queue (process ${runner.pid})`);
 
     const awsPorts = createAwsPorts(queues.config);
-    // With its own emulator this process is the only writer of settings (the runner child never writes them), so
-    // /imagine and button presses read the saved defaults from memory after the first time.
-    const ports = emulator ? { ...awsPorts, blobs: new SingleWriterCache(awsPorts.blobs, [settingsKeys.prefix]) } : awsPorts;
+    // With its own emulator this process is the only writer of settings and of the bot's job markers (the runner
+    // child never writes them), so /imagine and each delivery read them from memory after the first time.
+    const ports = emulator ? { ...awsPorts, blobs: new SingleWriterCache(awsPorts.blobs, writtenOnlyByTheBot) } : awsPorts;
     // Only the local emulator forgets its queues; real SQS keeps waiting jobs on its own.
     const requeued = emulator ? await requeueUnfinished(ports) : [];
     if (requeued.length > 0) say(`requeued   ${requeued.length} unfinished job${requeued.length === 1 ? '' : 's'} from the last run`);
@@ -131,6 +132,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     await stopAll();
     throw error;
   }
+}
+
+function writtenOnlyByTheBot(key: string): boolean {
+  return key.startsWith(settingsKeys.prefix) || isBotMarkerKey(key);
 }
 
 /** MODEL_DIR when set; else models/demo when its manifest exists; else the test fixture. */

@@ -47,7 +47,7 @@ const KEY = 'settings/users/web/u1.json';
 
 function setUp() {
   const inner = new CountingStore();
-  return { inner, cache: new SingleWriterCache(inner, ['settings/']) };
+  return { inner, cache: new SingleWriterCache(inner, (key) => key.startsWith('settings/')) };
 }
 
 describe('SingleWriterCache', () => {
@@ -133,8 +133,16 @@ describe('SingleWriterCache', () => {
     expect(inner.calls).toEqual([`get ${KEY}`]);
   });
 
-  it('GIVEN no prefix or an empty one THEN it refuses to start (it would cache the whole store)', () => {
-    expect(() => new SingleWriterCache(new MemoryBlobStore(), [])).toThrow(RangeError);
-    expect(() => new SingleWriterCache(new MemoryBlobStore(), [''])).toThrow('give one or more non-empty prefixes');
+  it('GIVEN existence checks THEN an absent key is remembered as absent, a present one is read on its first get', async () => {
+    const { inner, cache } = setUp();
+    await inner.put(KEY, 'v1');
+    inner.calls.length = 0;
+    expect(await cache.exists('settings/channels/web/none.json')).toBe(false);
+    expect(await cache.exists('settings/channels/web/none.json')).toBe(false);
+    expect(await cache.get('settings/channels/web/none.json')).toBeNull();
+    expect(await cache.exists(KEY)).toBe(true);
+    expect(text(await cache.get(KEY))).toBe('v1');
+    expect(await cache.exists(KEY)).toBe(true);
+    expect(inner.calls).toEqual(['exists settings/channels/web/none.json', `exists ${KEY}`, `get ${KEY}`]);
   });
 });
