@@ -114,7 +114,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
 }
 
 /**
- * `node --import tsx gpu-runner/main.ts`: the production runner (the container's command). Reads
+ * `node --initial-old-space-size=128 --import tsx gpu-runner/main.ts` (flags: ./node-flags.ts): the production runner (the container's command). Reads
  * MODEL_DIR (a folder or an s3:// prefix), builds the cascade engine and serves until told to leave.
  */
 async function main(): Promise<void> {

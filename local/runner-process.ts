@@ -15,6 +15,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RunnerChildMessage } from './runner-child.js';
+import { RUNNER_NODE_FLAGS } from '../gpu-runner/node-flags.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD_ENTRY = resolve(ROOT, 'local/runner-child.ts');
@@ -57,7 +58,7 @@ export async function startRunnerProcess(options: RunnerProcessOptions): Promise
   process.on('exit', killOnExit);
 
   const launch = async (): Promise<void> => {
-    const spawned = fork(CHILD_ENTRY, [], { execArgv: ['--import', TSX_LOADER], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    const spawned = fork(CHILD_ENTRY, [], { execArgv: [...RUNNER_NODE_FLAGS, '--import', TSX_LOADER], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     child = spawned;
     runnerId = await waitForReady(spawned);
     const readyAt = Date.now();

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { importClosure, root } from './import-closure.js';
+import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.js';
 
 const dockerfile = readFileSync(join(root, 'gpu-runner/Dockerfile'), 'utf8');
 const instructions = dockerfile
@@ -39,7 +40,10 @@ describe('runner image', () => {
     expect(instructions.findIndex((line) => line === 'USER runner')).toBeLessThan(instructions.findIndex((line) => line.startsWith('CMD ')));
     expect(instructions.some((line) => line.startsWith('HEALTHCHECK ') && line.includes('CMD '))).toBe(true);
     expect(dockerfile).toMatch(/ORT_PROVIDER=cuda/);
-    expect(instructions.at(-1)).toBe('CMD ["node", "--import", "tsx", "gpu-runner/main.ts"]');
+    // The same Node flags as the runner process npm start forks (gpu-runner/node-flags.ts).
+    const cmd = instructions.at(-1)!;
+    expect(cmd.startsWith('CMD ')).toBe(true);
+    expect(JSON.parse(cmd.slice(4))).toEqual(['node', ...RUNNER_NODE_FLAGS, '--import', 'tsx', 'gpu-runner/main.ts']);
   });
 
   it('GIVEN the runner entry point THEN every file it imports is copied into the image and every package is a production dependency', () => {

@@ -3,7 +3,7 @@
  * the middle of a job, it is restarted, and the job it held comes back on the queue and is finished by
  * the new runner. Everything real: the emulator over HTTP, the runner child with the tiny ONNX bundle.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../core/aws/index.js';
@@ -15,6 +15,12 @@ import type { System } from '../../local/system.js';
 import { silentLogger } from '../../core/log.js';
 import { startSystem } from '../../local/system.js';
 import { makeDataDir, testEnv } from './support/system.js';
+import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.js';
+
+/** The runner child's command line (Linux), to see the Node flags it was started with. */
+async function commandLineOf(pid: number): Promise<string[]> {
+  return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+}
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -42,6 +48,7 @@ describe('GIVEN npm start with its runner in a child process', () => {
     const first = { pid: system.runner.pid, runnerId: system.runner.runnerId };
     expect(first.pid).toBeTypeOf('number');
     expect(first.pid).not.toBe(process.pid);
+    expect(await commandLineOf(first.pid!)).toEqual(expect.arrayContaining([...RUNNER_NODE_FLAGS]));
 
     const bot = { ...system.ports, moderation: createModerationPolicy({ blocklist: [] }) };
     const reply = await runCommand(bot, 'aaaaaaaaaaaaaaaa', 'a lighthouse at dusk --seed 7 --steps 100 --size large');
@@ -54,6 +61,7 @@ describe('GIVEN npm start with its runner in a child process', () => {
     expect(system.runner.pid).toBeTypeOf('number');
     expect(system.runner.pid).not.toBe(first.pid);
     expect(system.runner.runnerId).not.toBe(first.runnerId);
+    expect(await commandLineOf(system.runner.pid!)).toEqual(expect.arrayContaining([...RUNNER_NODE_FLAGS]));
     expect(lines).toContain('runner     stopped unexpectedly (killed by SIGKILL); restarting in 1 s');
     expect(lines).toContain(`runner     ${system.runner.runnerId} restarted, polling the jobs queue (process ${system.runner.pid})`);
     await expect.poll(() => system.ports.blobs.exists(jobKeys.result(reply.jobId)), { timeout: 60_000, interval: 200 }).toBe(true);
