@@ -9,45 +9,48 @@
  * deployed stack, or npm start against configured AWS queues and a bucket).
  *
  * Memory never holds a value the store might not: a read fills it only if no write or delete through this object
- * started or ended for that key while the read was under way; the end of a write sets it to what was written if no
- * other write of the key overlapped (two overlapping writes may land in either order), and else clears it, so the
- * next read asks the store.
+ * started or ended while the read was under way; the end of a write sets it to what was written if nothing else was
+ * written meanwhile (two overlapping writes of a key may land in either order), and else clears it, so the next read
+ * asks the store. At most `maxEntries` keys are remembered (the least recently read or written are forgotten).
  */
 import type { BlobStore } from '../core/ports.js';
 
 export class SingleWriterCache implements BlobStore {
   readonly #inner: BlobStore;
   readonly #cached: (key: string) => boolean;
-  /** null: known to be absent. */
+  readonly #maxEntries: number;
+  /** null: known to be absent. Oldest first. */
   readonly #known = new Map<string, Uint8Array | null>();
-  /** Bumped when a write or delete of the key starts and when it ends. */
-  readonly #generations = new Map<string, number>();
+  /** Bumped when any write or delete through this object starts and when it ends. */
+  #epoch = 0;
+  /** Writes under way, per key. */
   readonly #writing = new Map<string, number>();
 
   /** `cached`: the keys this process alone writes. */
-  constructor(inner: BlobStore, cached: (key: string) => boolean) {
+  constructor(inner: BlobStore, cached: (key: string) => boolean, maxEntries = 10_000) {
     this.#inner = inner;
     this.#cached = cached;
+    this.#maxEntries = maxEntries;
   }
 
   async get(key: string): Promise<Uint8Array | null> {
     if (!this.#cached(key)) return this.#inner.get(key);
-    const known = this.#known.get(key);
+    const known = this.#recall(key);
     if (known !== undefined) return known;
-    const generation = this.#generation(key);
+    const epoch = this.#epoch;
     const bytes = await this.#inner.get(key);
-    if (this.#generation(key) === generation) this.#known.set(key, bytes);
+    if (this.#epoch === epoch) this.#remember(key, bytes);
     return bytes;
   }
 
   async exists(key: string): Promise<boolean> {
     if (!this.#cached(key)) return this.#inner.exists(key);
-    const known = this.#known.get(key);
+    const known = this.#recall(key);
     if (known !== undefined) return known !== null;
-    const generation = this.#generation(key);
+    const epoch = this.#epoch;
     const exists = await this.#inner.exists(key);
     // Absence is all a HEAD tells; a present key is remembered once it is read.
-    if (!exists && this.#generation(key) === generation) this.#known.set(key, null);
+    if (!exists && this.#epoch === epoch) this.#remember(key, null);
     return exists;
   }
 
@@ -68,39 +71,43 @@ export class SingleWriterCache implements BlobStore {
     return this.#inner.presignedUrl(key, expiresSeconds);
   }
 
-  /** Runs a write of `keys`; afterwards memory holds `after()` for each key no other write overlapped, else nothing. */
+  /** Runs a write of `keys`; afterwards memory holds `after()` for them if nothing else was written meanwhile, else nothing. */
   async #write(keys: string[], operation: () => Promise<void>, after: () => Uint8Array | null): Promise<void> {
-    const started = keys.map((key) => {
-      const overlapped = this.#writing.has(key);
+    let overlapped = false;
+    for (const key of keys) {
+      overlapped ||= this.#writing.has(key);
       this.#writing.set(key, (this.#writing.get(key) ?? 0) + 1);
       this.#known.delete(key);
-      return { key, overlapped, generation: this.#bump(key) };
-    });
+    }
+    const epoch = ++this.#epoch;
     let succeeded = false;
     try {
       await operation();
       succeeded = true;
     } finally {
-      for (const { key, overlapped, generation } of started) {
-        const alone = !overlapped && this.#generation(key) === generation;
+      const alone = succeeded && !overlapped && this.#epoch === epoch;
+      this.#epoch += 1;
+      for (const key of keys) {
         const writing = this.#writing.get(key)! - 1;
         if (writing === 0) this.#writing.delete(key);
         else this.#writing.set(key, writing);
-        this.#bump(key);
         // Also drops what a read made while this write was under way: it may have seen either side of it.
-        if (succeeded && alone) this.#known.set(key, after());
+        if (alone) this.#remember(key, after());
         else this.#known.delete(key);
       }
     }
   }
 
-  #generation(key: string): number {
-    return this.#generations.get(key) ?? 0;
+  #recall(key: string): Uint8Array | null | undefined {
+    const known = this.#known.get(key);
+    if (known !== undefined) this.#remember(key, known);
+    return known;
   }
 
-  #bump(key: string): number {
-    const generation = this.#generation(key) + 1;
-    this.#generations.set(key, generation);
-    return generation;
+  /** Newest last; the oldest entries go beyond maxEntries. */
+  #remember(key: string, value: Uint8Array | null): void {
+    this.#known.delete(key);
+    this.#known.set(key, value);
+    if (this.#known.size > this.#maxEntries) this.#known.delete(this.#known.keys().next().value!);
   }
 }

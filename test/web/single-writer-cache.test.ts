@@ -133,6 +133,20 @@ describe('SingleWriterCache', () => {
     expect(inner.calls).toEqual([`get ${KEY}`]);
   });
 
+  it('GIVEN more keys than it may remember THEN the least recently used one is read from the store again', async () => {
+    const inner = new CountingStore();
+    const cache = new SingleWriterCache(inner, (key) => key.startsWith('settings/'), 2);
+    await cache.get('settings/a');
+    await cache.get('settings/b');
+    await cache.get('settings/a'); // a is now the most recently used
+    await cache.get('settings/c'); // b goes
+    inner.calls.length = 0;
+    await cache.get('settings/a');
+    await cache.get('settings/c');
+    await cache.get('settings/b');
+    expect(inner.calls).toEqual(['get settings/b']);
+  });
+
   it('GIVEN existence checks THEN an absent key is remembered as absent, a present one is read on its first get', async () => {
     const { inner, cache } = setUp();
     await inner.put(KEY, 'v1');
