@@ -2,9 +2,9 @@
  * The playground end to end, in headless Chromium against the whole `npm start` system (emulator
  * over HTTP, runner with the bundled demo model on the CPU, dispatcher, web server): a prompt goes
  * through queued → running → done, four tiles decode to real images, U2 / V3 / 🔄 make child jobs
- * linked to their parent, a bad option gets its specific error, and after a restart of the whole
- * stack the channel and the gallery are still there. Screenshots go to test-artifacts/ (and to
- * docs/playground.png when UPDATE_DOCS_SCREENSHOT=1).
+ * linked to their parent, a bad option gets its specific error, /settings defaults apply to the next
+ * prompt, and after a restart of the whole stack the channel and the gallery are still there.
+ * Screenshots go to test-artifacts/ (and to docs/playground.png when UPDATE_DOCS_SCREENSHOT=1).
  */
 import { mkdir, rm } from 'node:fs/promises';
 import sharp from 'sharp';
@@ -153,6 +153,24 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     expect(await page.locator('article.msg').count()).toBe(before);
     await page.screenshot({ path: `${ARTIFACTS}/playground-error.png` });
     await page.locator('.ephemeral.error').last().click();
+  }, TIMEOUT);
+
+  it('WHEN /settings saves a default THEN the sender sees it saved, the next prompt uses it, and /settings reset clears it', async () => {
+    const say = async (text: string) => {
+      const before = await page.locator('.ephemeral').count();
+      await page.fill('#prompt', text);
+      await page.press('#prompt', 'Enter');
+      await expect.poll(() => page.locator('.ephemeral').count(), { timeout: 10_000 }).toBe(before + 1);
+      return page.locator('.ephemeral').last();
+    };
+    const saved = await say('/settings --ar 3:2');
+    expect(await saved.getAttribute('data-code')).toBe('done');
+    expect(await saved.textContent()).toContain('Saved your defaults: --ar 3:2');
+    expect(await (await say('/settings')).textContent()).toContain('Defaults: --ar 3:2');
+    const jobId = await send(page, `${PROMPT} --seed 6`);
+    expect((await loadJob(system.ports.blobs, jobId))?.request.aspect).toEqual({ w: 3, h: 2 });
+    expect(await (await say('/settings reset')).textContent()).toContain('Saved your defaults: (none)');
+    await page.locator(`article[data-job="${jobId}"][data-status="completed"]`).waitFor({ timeout: 30_000 });
   }, TIMEOUT);
 
   it('WHEN the owner presses ❌ while the job runs THEN it ends cancelled with 🔄 Try again, ℹ️ and 🗑️', async () => {
