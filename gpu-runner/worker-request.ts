@@ -31,7 +31,9 @@ export async function loadParentTile(blobs: BlobStore, parent: { jobId: string; 
   const [c, h, w] = image.latent.dims;
   const start = image.latent.offset ?? 0;
   const end = start + c * h * w * 4;
-  if (bytes.byteLength < end) {
+  // The job's shared latents object holds the others too; an object of its own (results from before) holds exactly this one.
+  const fits = image.latent.offset === undefined ? bytes.byteLength === end : bytes.byteLength >= end;
+  if (!fits) {
     throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} needs bytes ${start}–${end} of ${image.latent.key}, which has ${bytes.byteLength}`);
   }
   return { result: parsed.data, width: image.width, height: image.height, seed: image.seed, latent: { dims: [c, h, w], data: decodeLatent(bytes.subarray(start, end)) } };
@@ -74,12 +76,10 @@ function requireParent(job: Job, parent: ParentTile | undefined): ParentTile {
   return parent;
 }
 
-/** float32 little-endian, whatever the host's byte order. */
-export function encodeLatent(latent: Latent): Uint8Array {
-  return encodeLatents([latent]).bytes;
-}
-
-/** Several latents back to back in one buffer (a job's latents share one object); `offsets[i]` is where latent i starts, in bytes. */
+/**
+ * Latents back to back in one buffer (a job's latents share one object), float32 little-endian whatever the host's
+ * byte order; `offsets[i]` is where latent i starts, in bytes.
+ */
 export function encodeLatents(latents: readonly Latent[]): { bytes: Uint8Array; offsets: number[] } {
   const offsets: number[] = [];
   let size = 0;

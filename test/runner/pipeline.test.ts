@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
 import { submitJob } from '../../bot/submit.js';
 import { decodeToRgb, composeGrid } from '../../gpu-runner/imaging.js';
-import { encodeLatent, UPSCALE_FACTOR } from '../../gpu-runner/worker-request.js';
+import { encodeLatents, UPSCALE_FACTOR } from '../../gpu-runner/worker-request.js';
 import { resolveDimensions } from '../../core/dimensions.js';
 import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
@@ -59,7 +59,7 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
       expect(image.latent).toMatchObject({ key: jobKeys.latents(first.id), offset: offset * latentBytes });
       const stored = (await blobs.get(image.latent.key))!;
       expect(stored.byteLength).toBe(4 * latentBytes);
-      expect(Buffer.from(stored.subarray(offset * latentBytes, (offset + 1) * latentBytes)).equals(Buffer.from(encodeLatent(expectedLatent(seed, width, height))))).toBe(true);
+      expect(Buffer.from(stored.subarray(offset * latentBytes, (offset + 1) * latentBytes)).equals(Buffer.from(encodeLatents([expectedLatent(seed, width, height)]).bytes))).toBe(true);
       expect(image.latent.dims).toEqual(expectedLatent(seed, width, height).dims);
     }
     const grid = await decodeToRgb((await blobs.get(result.grid!.key))!);

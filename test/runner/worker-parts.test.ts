@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
 import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.js';
 import { expectedImage } from '../support/test-generator.js';
-import { buildGenerateRequest, decodeLatent, encodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.js';
+import { buildGenerateRequest, decodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.js';
 import { jobKeys } from '../../core/job.js';
 import { ParentMissingError } from '../../core/errors.js';
 import { MemoryBlobStore } from '../bot/support/memory-ports.js';
@@ -103,12 +103,12 @@ describe('buildGenerateRequest', () => {
   it('GIVEN any float32 values THEN the little-endian latent encoding round-trips exactly', () => {
     fc.assert(
       fc.property(fc.float32Array({ maxLength: 64, noDefaultInfinity: false }), (values) => {
-        const bytes = encodeLatent({ dims: [1, 1, values.length || 1], data: values });
+        const { bytes } = encodeLatents([{ dims: [1, 1, values.length || 1], data: values }]);
         expect(bytes.byteLength).toBe(values.length * 4);
         expect(Array.from(decodeLatent(bytes)).map((v) => Object.is(v, -0) ? 0 : v)).toEqual(Array.from(values).map((v) => Object.is(v, -0) ? 0 : v));
       }),
     );
-    expect(Array.from(encodeLatent({ dims: [1, 1, 1], data: new Float32Array([1]) }))).toEqual([0, 0, 0x80, 0x3f]);
+    expect(Array.from(encodeLatents([{ dims: [1, 1, 1], data: new Float32Array([1]) }]).bytes)).toEqual([0, 0, 0x80, 0x3f]);
   });
 
   it('GIVEN latents of different sizes THEN they are stored back to back and each offset points at its own bytes', () => {
@@ -116,7 +116,7 @@ describe('buildGenerateRequest', () => {
     const { bytes, offsets } = encodeLatents(latents);
     expect(offsets).toEqual([0, 8, 24]);
     expect(Array.from(decodeLatent(bytes))).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(Buffer.from(bytes.subarray(8, 24)).equals(Buffer.from(encodeLatent(latents[1]!)))).toBe(true);
+    expect(Array.from(decodeLatent(bytes.subarray(offsets[1]!, offsets[2]!)))).toEqual([3, 4, 5, 6]);
   });
 });
 
@@ -146,8 +146,14 @@ describe('loadParentTile', () => {
 
   it('GIVEN a result written before latents were combined (one object each, no offset) THEN its latent still loads', async () => {
     const { blobs, job } = parentWith((index) => `jobs/p/latent-${index}.f32`, () => undefined);
-    await blobs.put('jobs/p/latent-2.f32', encodeLatent({ dims, data: values(20) }));
+    await blobs.put('jobs/p/latent-2.f32', encodeLatents([{ dims, data: values(20) }]).bytes);
     expect((await loadParentTile(blobs, { jobId: job.id, index: 2 })).latent.data).toEqual(values(20));
+  });
+
+  it('GIVEN an older per-image latent object of the wrong size THEN parent_missing, as before', async () => {
+    const { blobs, job } = parentWith((index) => `jobs/p/latent-${index}.f32`, () => undefined);
+    await blobs.put('jobs/p/latent-2.f32', new Uint8Array(20));
+    await expect(loadParentTile(blobs, { jobId: job.id, index: 2 })).rejects.toThrow('the latent of image 2 needs bytes 0–16 of jobs/p/latent-2.f32, which has 20');
   });
 
   it('GIVEN a latents object shorter than the offset says THEN parent_missing names the bytes it lacks', async () => {
