@@ -37,7 +37,8 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
   const storeImages = output.images.map(async (image, offset) => {
     const index = offset + 1;
     const imageKey = jobKeys.image(job.id, index);
-    await encodePng(image).then((png) => input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png')));
+    const png = await encodePng(image);
+    await input.attempt(`upload ${imageKey}`, () => blobs.put(imageKey, png, 'image/png'));
     const latent = { key: latentsKey, dims: output.latents[offset]!.dims, dtype: 'float32' as const, offset: latents.offsets[offset]! };
     return { index, key: imageKey, width: image.width, height: image.height, seed: request.seeds[offset]!, latent };
   });
