@@ -47,7 +47,8 @@ export class CorruptRecordError extends Error {
   }
 }
 
-async function readRecord<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>): Promise<T | null> {
+/** Reads and validates one JSON record; null when absent, CorruptRecordError naming the key when it does not parse. */
+export async function readRecord<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>): Promise<T | null> {
   const bytes = await blobs.get(key);
   if (!bytes) return null;
   let json: unknown;
