@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 
   // 2. The Lambda handler, request → response.
   const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-bench', signingSecret: SIGNING_SECRET, apiUrl: api.url }, { bot });
-  const handle = await createSlackEventsHandler(receiver!);
+  const handle = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET });
   const lambdaAck: number[] = [];
   for (let i = 0; i < COUNT + WARMUP; i++) {
     const event = signedEvent(slashCommandBody(command(i, 'H')), FORM);
