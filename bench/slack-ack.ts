@@ -10,7 +10,7 @@
  *
  *   npx tsx bench/slack-ack.ts [count]
  */
-import { jobKeys } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import { jobIdFrom } from '../core/ids.js';
 import { createModerationPolicy } from '../bot/moderation.js';
 import { buildJobMessage } from '../bot/message-model.js';

@@ -36,7 +36,7 @@ import {
   setHero,
   toggleVote,
 } from './board-store.js';
-import { boardKeys, pinKeyOf } from './keys.js';
+import { boardKeys, pinKeyOf } from '../../core/storage-layout.js';
 import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef, type Visibility } from './model.js';
 import { mayAddCohost, mayEnd, mayPickHero, mayUnpin, roleOf } from './roles.js';
 

@@ -12,8 +12,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { BlobStore } from '../../core/ports.js';
-import { readRecord } from '../job-records.js';
-import { boardKeys, userKey } from './keys.js';
+import { readRecord } from '../../core/stored-records.js';
+import { boardKeys, userKey } from '../../core/storage-layout.js';
 import {
   BoardRecordSchema,
   BoardVersionSchema,

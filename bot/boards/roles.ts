@@ -3,7 +3,7 @@
  * who made, pinned or voted in it. Sentences say who may, so a refused user knows whom to ask.
  */
 import type { Requester } from '../../core/job.js';
-import { userKey } from './keys.js';
+import { userKey } from '../../core/storage-layout.js';
 import type { BoardState, PinRecord } from './model.js';
 
 export type BoardRole = 'host' | 'cohost' | 'member';

@@ -13,7 +13,7 @@
  */
 import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { OptionsError } from '../../core/errors.js';
 import { parseImagine } from '../../core/options.js';

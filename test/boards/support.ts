@@ -1,6 +1,7 @@
 /** Shared helpers of the board tests: contexts per user, and a finished job stored as the runner stores it (real PNGs through sharp). */
 import sharp from 'sharp';
-import { jobKeys, type Job, type Result } from '../../core/job.js';
+import type { Job, Result } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
 import type { CommandContext } from '../../bot/commands/context.js';
 import { loadJob } from '../../bot/job-records.js';

@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
-import { jobKeys, ResultSchema } from '../../core/job.js';
+import { ResultSchema } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
 import { Dispatcher } from '../../bot/dispatcher.js';
 import { decodeButtonId } from '../../bot/custom-id.js';

@@ -4,7 +4,8 @@
  * Slack would have been asked to show.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { loadConfig } from '../../core/config.js';
 import { createAwsPorts } from '../../core/aws/index.js';
 import { createModerationPolicy } from '../../bot/moderation.js';

@@ -4,7 +4,8 @@
  * thread. The queue and store are the emulator's.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { createSlackApp } from '../../bot/slack/app.js';
 import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
