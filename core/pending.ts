@@ -10,8 +10,11 @@
 import type { Job, Requester } from './job.js';
 import type { BlobStore } from './ports.js';
 
-/** Jobs older than this cannot still be on the queue (retention), so their markers no longer count. */
-export const DEFAULT_PENDING_STALE_MS = 60 * 60 * 1000;
+/**
+ * Jobs older than this are never run (the runner refuses them: core/config JOB_MAX_AGE_SECONDS, default
+ * 2 h), so their markers no longer count.
+ */
+export const DEFAULT_PENDING_STALE_MS = 2 * 60 * 60 * 1000;
 
 function userPrefix(requester: Pick<Requester, 'platform' | 'userId'>): string {
   return `pending/${requester.platform}/${encodeURIComponent(requester.userId)}/`;
