@@ -14,14 +14,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StartInstanceRefreshCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { modelKeys } from '../core/storage-layout.js';
 import { MODEL_NAME_PATTERN } from './config.js';
 
 /** A version is one path segment; `current` is the pointer's own name. */
 export const MODEL_VERSION_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
-export const modelPointerKey = (name: string) => `models/${name}/current`;
-export const modelVersionPrefix = (name: string, version: string) => `models/${name}/${version}/`;
+export const modelPointerKey = modelKeys.pointer;
+export const modelVersionPrefix = modelKeys.version;
 
 export interface ModelUploadPlan {
   source: string;

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobSchema, type JobEvent } from '../../core/job.js';
 import { submitJob } from '../../bot/submit.js';
-import { pendingMarkerKey } from '../../core/pending.js';
+import { pendingKeys } from '../../core/storage-layout.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
 import { formatWait } from '../../gpu-runner/worker.js';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -43,7 +43,7 @@ describe('GIVEN a runner that refuses jobs older than 1 hour', () => {
     ]);
     expect(events.some((e) => e.jobId === old.id && e.type === 'started')).toBe(false);
     expect(generator.requests.map((r) => r.prompt)).toEqual(['a fresh request']);
-    expect(await emulator.ports.blobs.exists(pendingMarkerKey(old))).toBe(false);
+    expect(await emulator.ports.blobs.exists(pendingKeys.marker(old))).toBe(false);
     expect(finalOf(events, fresh.id)[0]?.type).toBe('completed');
     expect(runner.worker.counters).toMatchObject({ expired: 1, completed: 1 });
     // Deleted, not released: it is neither back on the queue nor in the DLQ.
