@@ -7,7 +7,7 @@
  *
  * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
  * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
- * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write) | —       |
+ * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
  * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write)                                     | describe, resize            |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
  * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
@@ -92,6 +92,10 @@ export function frontEndStatements(arns: AppArns): PolicyStatement[] {
     // core/pending.ts: markers are written, listed (ListBucket) and removed, never read.
     { Sid: 'PendingMarkers', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.pending]) },
     { Sid: 'UserSettings', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.settings]) },
+    // bot/boards/: one object per fact (pin, vote, member…); unpin and unvote are DELETEs.
+    { Sid: 'MoodBoards', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    // "board open in this channel" markers: written at start, listed, removed at the end; never read.
+    { Sid: 'BoardPlaces', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boardPlaces]) },
     listBucket(arns.bucket),
   ];
 }
