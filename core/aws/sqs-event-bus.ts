@@ -88,6 +88,8 @@ export function eventDeduplicationId(event: JobEvent): string {
       return `${event.jobId}:progress:${event.stage}:${event.step}:${event.at}`;
     case 'preview':
       return `${event.jobId}:preview:${event.fraction}:${event.at}`;
+    case 'board_changed':
+      return `${event.jobId}:board:${event.change}:${event.at}`;
   }
 }
 
