@@ -102,9 +102,14 @@ export const deadLetterKeys = {
   notice: (jobId: JobId) => `${STORAGE_PREFIXES.deadLetters}${jobId}.json`,
 } as const;
 
-/** `models/{name}/`: a model bundle as uploaded by infra/model-upload.ts. */
+/**
+ * `models/{name}/{version}/`: one immutable model bundle version, uploaded by infra/model-upload.ts;
+ * `models/{name}/current`: the version the fleet runs (one line), read by each booting GPU host.
+ */
 export const modelKeys = {
   bundle: (name: string) => `${STORAGE_PREFIXES.models}${name}/`,
+  version: (name: string, version: string) => `${STORAGE_PREFIXES.models}${name}/${version}/`,
+  pointer: (name: string) => `${STORAGE_PREFIXES.models}${name}/current`,
 } as const;
 
 /**

@@ -42,6 +42,15 @@ export interface AppArns {
   runnerLogGroup: string;
 }
 
+/**
+ * The auto-scaling group's ARN as IAM matches it, from its name alone (the group id in the middle is a
+ * wildcard): policies that name the fleet can then exist before the group does, so an instance launched
+ * by the very first deploy already has its permissions.
+ */
+export function autoScalingGroupArnPattern(p: { partition: string; region: string; accountId: string; groupName: string }): string {
+  return `arn:${p.partition}:autoscaling:${p.region}:${p.accountId}:autoScalingGroup:*:autoScalingGroupName/${p.groupName}`;
+}
+
 /** Actions that AWS authorizes only against Resource "*" (service authorization reference). */
 export const WILDCARD_ONLY_ACTIONS = ['autoscaling:DescribeAutoScalingGroups', 'ecr:GetAuthorizationToken'] as const;
 
@@ -123,10 +132,12 @@ export function runnerStatements(arns: AppArns): PolicyStatement[] {
     { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.models]) },
     listBucket(arns.bucket),
     {
-      // The drain agent completes the termination hook; the runner protects its instance while busy.
+      // The runner completes the launch hook once ready; the boot script's error trap abandons it and the host
+      // agent marks a crash-looping runner unhealthy; the drain agent completes the termination hook; the
+      // runner protects its instance while busy.
       Sid: 'OwnLifecycle',
       Effect: 'Allow',
-      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceProtection'],
+      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth', 'autoscaling:SetInstanceProtection'],
       Resource: [arns.fleetGroup],
     },
     {

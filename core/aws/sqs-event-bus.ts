@@ -10,7 +10,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type S
 import { JobEventSchema, type JobEvent } from '../job.js';
 import type { EventBus, ReceivedEvent, ReceiveOptions } from '../ports.js';
 import { isAbort, withServiceErrors } from './service-errors.js';
-import { parseBody } from './parse-body.js';
+import { parseBody, queueBody } from './parse-body.js';
 
 export interface SqsEventBusOptions {
   client: SQSClient;
@@ -29,7 +29,7 @@ export class SqsEventBus implements EventBus {
   }
 
   async publish(event: JobEvent): Promise<void> {
-    const body = JSON.stringify(JobEventSchema.parse(event));
+    const body = queueBody(JobEventSchema.parse(event));
     await this.#call(() =>
       this.#client.send(
         new SendMessageCommand({
