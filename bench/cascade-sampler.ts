@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/cascade-sampler.ts
  *
- * Tokenizer figures need ../shared/vectors/clip-tokenizer, or the folder named by CLIP_VECTORS (skipped when absent).
+ * Tokenizer figures use test/fixtures/vectors/clip-tokenizer, or the folder named by CLIP_VECTORS.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { createSeededNoise, type NoiseSource } from '../gpu-runner/cascade/noise
 import { GdfSampler } from '../gpu-runner/cascade/scheduler.js';
 import { ClipTokenizer } from '../gpu-runner/cascade/tokenizer.js';
 
-const VECTORS = process.env.CLIP_VECTORS ?? path.resolve(import.meta.dirname, '../../shared/vectors/clip-tokenizer');
+const VECTORS = process.env.CLIP_VECTORS ?? path.resolve(import.meta.dirname, '../test/fixtures/vectors/clip-tokenizer');
 const CLIP = { maxLength: 77, bosId: 49406, eosId: 49407, padId: 49407 };
 
 /** Median wall time in ms of `runs` calls after `warmup` calls. */

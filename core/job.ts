@@ -226,16 +226,3 @@ export const JobEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type JobEvent = z.infer<typeof JobEventSchema>;
-
-/** Fixed S3 keys: redelivery and replays land on the same objects. */
-export const jobKeys = {
-  prefix: (id: JobId) => `jobs/${id}/`,
-  job: (id: JobId) => `jobs/${id}/job.json`,
-  result: (id: JobId) => `jobs/${id}/result.json`,
-  grid: (id: JobId, ext: 'png' | 'jpg' | 'webp' = 'png') => `jobs/${id}/grid.${ext}`,
-  image: (id: JobId, index: number) => `jobs/${id}/image-${index}.png`,
-  /** Every latent of the job, in image order (LatentRef.offset says where each starts). */
-  latents: (id: JobId) => `jobs/${id}/latents.f32`,
-  preview: (id: JobId) => `jobs/${id}/preview.jpg`,
-  cancel: (id: JobId) => `jobs/${id}/cancel.json`,
-} as const;

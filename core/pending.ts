@@ -9,24 +9,17 @@
  */
 import type { Job, Requester } from './job.js';
 import type { BlobStore } from './ports.js';
+import { parsePendingKey, pendingKeys } from './storage-layout.js';
 
 /** Jobs older than this cannot still be on the queue (retention), so their markers no longer count. */
 export const DEFAULT_PENDING_STALE_MS = 60 * 60 * 1000;
 
-function userPrefix(requester: Pick<Requester, 'platform' | 'userId'>): string {
-  return `pending/${requester.platform}/${encodeURIComponent(requester.userId)}/`;
-}
-
-export function pendingMarkerKey(job: Pick<Job, 'id' | 'createdAt' | 'requester'>): string {
-  return `${userPrefix(job.requester)}${Date.parse(job.createdAt)}-${job.id}`;
-}
-
 export async function markPending(blobs: BlobStore, job: Job): Promise<void> {
-  await blobs.put(pendingMarkerKey(job), new Uint8Array(0), 'application/octet-stream');
+  await blobs.put(pendingKeys.marker(job), new Uint8Array(0), 'application/octet-stream');
 }
 
 export async function clearPending(blobs: BlobStore, job: Job): Promise<void> {
-  await blobs.delete([pendingMarkerKey(job)]);
+  await blobs.delete([pendingKeys.marker(job)]);
 }
 
 /** Ids of the user's jobs that are still waiting or running, oldest first. */
@@ -36,13 +29,10 @@ export async function listPending(
   now: number,
   staleAfterMs = DEFAULT_PENDING_STALE_MS,
 ): Promise<string[]> {
-  const prefix = userPrefix(requester);
   const live: Array<{ at: number; id: string }> = [];
-  for (const key of await blobs.list(prefix)) {
-    const match = /^(\d+)-(.+)$/.exec(key.slice(prefix.length));
-    if (!match) continue;
-    const at = Number(match[1]);
-    if (now - at < staleAfterMs) live.push({ at, id: match[2]! });
+  for (const key of await blobs.list(pendingKeys.user(requester))) {
+    const marker = parsePendingKey(requester, key);
+    if (marker && now - marker.createdAtMs < staleAfterMs) live.push({ at: marker.createdAtMs, id: marker.jobId });
   }
   return live.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((entry) => entry.id);
 }

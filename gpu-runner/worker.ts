@@ -15,7 +15,7 @@ import { JobIdSchema, WIRE_VERSION, type Job } from '../core/job.js';
 import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.js';
 import { isConnectionError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import { pendingMarkerKey } from '../core/pending.js';
+import { pendingKeys } from '../core/storage-layout.js';
 import type { ImageGenerator } from './generator.js';
 import { Backoff, sleep } from './worker-backoff.js';
 import { JobRun, type JobOutcome, type WorkerSettings } from './worker-job.js';
@@ -242,5 +242,5 @@ function recoverJobFields(body: string): { id?: string; markerKey?: string } {
   if (!id.success) return {};
   const requester = candidate.requester;
   const canMark = typeof candidate.createdAt === 'string' && !Number.isNaN(Date.parse(candidate.createdAt)) && typeof requester?.platform === 'string' && typeof requester.userId === 'string';
-  return { id: id.data, ...(canMark ? { markerKey: pendingMarkerKey({ id: id.data, createdAt: candidate.createdAt!, requester: requester! }) } : {}) };
+  return { id: id.data, ...(canMark ? { markerKey: pendingKeys.marker({ id: id.data, createdAt: candidate.createdAt!, requester: requester! }) } : {}) };
 }

@@ -17,6 +17,7 @@
  * A few AWS actions cannot be scoped to a resource at all (`Describe*`, the ECR login token); they are
  * listed in WILDCARD_ONLY_ACTIONS and are the only ones ever granted on `*`.
  */
+import { STORAGE_PREFIXES } from '../core/storage-layout.js';
 
 export interface PolicyStatement {
   Sid: string;
@@ -78,10 +79,10 @@ export function frontEndStatements(arns: AppArns): PolicyStatement[] {
     { Sid: 'EnqueueJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: [arns.jobsQueue] },
     { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
     // job.json, cancel.json, deleted.json; a refused submit and "delete my job" remove objects.
-    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['jobs/']) },
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
     // core/pending.ts: markers are written, listed (ListBucket) and removed, never read.
-    { Sid: 'PendingMarkers', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
-    { Sid: 'UserSettings', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['settings/']) },
+    { Sid: 'PendingMarkers', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.pending]) },
+    { Sid: 'UserSettings', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.settings]) },
     listBucket(arns.bucket),
   ];
 }
@@ -91,7 +92,7 @@ export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
   return [
     // Reads job.json, result.json, grid/preview, delivered.json, deleted.json; writes delivered.json and
     // discord-message.json. It deletes nothing (the runner clears pending markers on every final state).
-    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['jobs/']) },
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
     listBucket(arns.bucket),
     ...resizeFleet(arns),
   ];
@@ -110,12 +111,12 @@ export function runnerStatements(arns: AppArns): PolicyStatement[] {
     // message stays in the DLQ for the operators (no delete, no visibility change).
     { Sid: 'ReadDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage'], Resource: [arns.jobsDlq] },
     { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
-    { Sid: 'JobOutputs', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['jobs/']) },
-    { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
+    { Sid: 'JobOutputs', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
+    { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.pending]) },
     // dead-letters/{jobId}.json: "this user was told"; checked (HEAD) and written.
-    { Sid: 'DeadLetterNotices', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['dead-letters/']) },
+    { Sid: 'DeadLetterNotices', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.deadLetters]) },
     // The host's `aws s3 sync` of the bundle at boot (infra/user-data.ts).
-    { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, ['models/']) },
+    { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.models]) },
     listBucket(arns.bucket),
     {
       // The drain agent completes the termination hook; the runner protects its instance while busy.

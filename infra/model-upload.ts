@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { modelKeys } from '../core/storage-layout.js';
 import { MODEL_NAME_PATTERN } from './config.js';
 
 export interface ModelUploadPlan {
@@ -24,7 +25,7 @@ export function planModelUpload(options: { bundleDir: string; name: string; buck
   }
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) throw new Error(`"${options.bucket}" is not an S3 bucket name`);
   const source = `${resolve(options.bundleDir)}/`;
-  const destination = `s3://${options.bucket}/models/${options.name}/`;
+  const destination = `s3://${options.bucket}/${modelKeys.bundle(options.name)}`;
   return { source, destination, command: ['aws', 's3', 'sync', source, destination, '--delete', '--only-show-errors'] };
 }
 

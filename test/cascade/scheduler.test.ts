@@ -1,15 +1,14 @@
 /**
- * Sampler: diffusers DDPMWuerstchen vectors (shared/vectors/wuerstchen-scheduler), spec Appendix A.1 schedule tables,
+ * Sampler: diffusers DDPMWuerstchen vectors (test/fixtures/vectors/wuerstchen-scheduler; missing means failing), spec Appendix A.1 schedule tables,
  * and the gdf switches (final x0/μ, shift, tStart, noise alignment, buffer reuse).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createReplayNoise, createSeededNoise } from '../../gpu-runner/cascade/noise.js';
 import { GdfSampler, addNoise, alphaCumprod, noiseLevel, type SamplerConfig } from '../../gpu-runner/cascade/scheduler.js';
 
-const VECTORS = path.resolve(import.meta.dirname, '../../../shared/vectors/wuerstchen-scheduler/cases.json');
-const haveVectors = existsSync(VECTORS);
+const VECTORS = path.resolve(import.meta.dirname, '../fixtures/vectors/wuerstchen-scheduler/cases.json');
 
 interface StepRecord {
   index: number;
@@ -47,12 +46,16 @@ function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>
 
 const DIFFUSERS = { tStart: 1, shift: 1, rho: 0, rMode: 'raw', final: 'mu' } as const;
 
-describe.skipIf(!haveVectors)('GdfSampler against diffusers DDPMWuerstchenScheduler (skipped: vectors absent)', () => {
-  const vectors = haveVectors ? (JSON.parse(readFileSync(VECTORS, 'utf8')) as SchedulerVectors) : undefined;
-  const stepCases = vectors?.step_cases ?? [];
+describe('GdfSampler against diffusers DDPMWuerstchenScheduler', () => {
+  const vectors = JSON.parse(readFileSync(VECTORS, 'utf8')) as SchedulerVectors;
+  const stepCases = vectors.step_cases;
+
+  it('GIVEN the vector file THEN it holds the step cases for 2 and 10 steps', () => {
+    expect(stepCases.map((c) => c.num_inference_steps)).toEqual([2, 10]);
+  });
 
   it('GIVEN the 101 alpha_cumprod points THEN alphaCumprod matches within 3e-6', () => {
-    const { t, value } = vectors!.alpha_cumprod;
+    const { t, value } = vectors.alpha_cumprod;
     expect(t).toHaveLength(101);
     expect(maxRelativeError(t.map(alphaCumprod), value)).toBeLessThan(3e-6);
   });
@@ -86,8 +89,8 @@ describe.skipIf(!haveVectors)('GdfSampler against diffusers DDPMWuerstchenSchedu
   );
 
   it('GIVEN the add_noise cases THEN addNoise matches within 3e-6·(1+|expected|)', () => {
-    expect(vectors!.add_noise_cases.length).toBeGreaterThan(0);
-    for (const c of vectors!.add_noise_cases) {
+    expect(vectors.add_noise_cases.length).toBeGreaterThan(0);
+    for (const c of vectors.add_noise_cases) {
       const noisy = addNoise(Float32Array.from(c.original), Float32Array.from(c.noise), c.t);
       expect(maxRelativeError(noisy, c.noisy)).toBeLessThan(3e-6);
     }

@@ -1,14 +1,14 @@
 /**
- * CLIP tokenizer: the 40 reference encodings of shared/vectors/clip-tokenizer (HF CLIPTokenizerFast), plus
- * vector-independent cases on a tiny hand-made vocabulary in the same format.
+ * CLIP tokenizer: the 40 reference encodings of test/fixtures/vectors/clip-tokenizer (HF CLIPTokenizerFast, see its
+ * README), plus vector-independent cases on a tiny hand-made vocabulary in the same format. The vectors live in the
+ * tree: a missing file fails the suite (readFileSync throws) instead of skipping it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ClipTokenizer, normalizeClipText, pretokenize } from '../../gpu-runner/cascade/tokenizer.js';
 
-const VECTORS = path.resolve(import.meta.dirname, '../../../shared/vectors/clip-tokenizer');
-const haveVectors = existsSync(path.join(VECTORS, 'cases.json')) && existsSync(path.join(VECTORS, 'vocab.json'));
+const VECTORS = path.resolve(import.meta.dirname, '../fixtures/vectors/clip-tokenizer');
 const CLIP = { maxLength: 77, bosId: 49406, eosId: 49407, padId: 49407 };
 
 interface TokenizerCase {
@@ -17,13 +17,9 @@ interface TokenizerCase {
   attention_mask: number[];
 }
 
-describe.skipIf(!haveVectors)('ClipTokenizer on the shared CLIP vectors (skipped: ../shared/vectors/clip-tokenizer absent)', async () => {
-  const cases = haveVectors
-    ? (JSON.parse(readFileSync(path.join(VECTORS, 'cases.json'), 'utf8')) as { cases: TokenizerCase[] }).cases
-    : [];
-  const tokenizer = haveVectors
-    ? await ClipTokenizer.fromFiles(path.join(VECTORS, 'vocab.json'), path.join(VECTORS, 'merges.txt'), CLIP)
-    : undefined;
+describe('ClipTokenizer on the reference CLIP vectors', async () => {
+  const cases = (JSON.parse(readFileSync(path.join(VECTORS, 'cases.json'), 'utf8')) as { cases: TokenizerCase[] }).cases;
+  const tokenizer = await ClipTokenizer.fromFiles(path.join(VECTORS, 'vocab.json'), path.join(VECTORS, 'merges.txt'), CLIP);
 
   it('GIVEN the vector file THEN it holds the 40 documented cases', () => {
     expect(cases).toHaveLength(40);
@@ -32,19 +28,19 @@ describe.skipIf(!haveVectors)('ClipTokenizer on the shared CLIP vectors (skipped
   it.each(cases.map((c, i) => [i, JSON.stringify(c.text).slice(0, 60), c] as const))(
     'GIVEN case %i %s THEN ids and mask equal the reference',
     (_i, _label, c) => {
-      const encoded = tokenizer!.encode(c.text);
+      const encoded = tokenizer.encode(c.text);
       expect(encoded.inputIds).toEqual(c.input_ids);
       expect(encoded.attentionMask).toEqual(c.attention_mask);
     },
   );
 
   it('GIVEN the same prompts twice (cached pieces) THEN the encodings are unchanged', () => {
-    for (const c of cases) expect(tokenizer!.encode(c.text).inputIds).toEqual(c.input_ids);
+    for (const c of cases) expect(tokenizer.encode(c.text).inputIds).toEqual(c.input_ids);
   });
 
   it('GIVEN a batch THEN encodeBatch rows equal encode() as int64', () => {
     const texts = cases.slice(0, 4).map((c) => c.text);
-    const batch = tokenizer!.encodeBatch(texts);
+    const batch = tokenizer.encodeBatch(texts);
     expect(batch.dims).toEqual([4, 77]);
     texts.forEach((_text, row) => {
       expect(Array.from(batch.inputIds.subarray(row * 77, row * 77 + 77), Number)).toEqual(cases[row]!.input_ids);

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../core/config.js';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { silentLogger } from '../../core/log.js';
 import { submitJob } from '../../bot/submit.js';
 import type { GenerateHooks, GenerateRequest, ImageGenerator } from '../../gpu-runner/generator.js';
