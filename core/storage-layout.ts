@@ -14,6 +14,7 @@
  * | settings/     | bot                   | per-user and per-channel defaults                                  |
  * | dead-letters/ | runner                | "the user was told" notices for jobs that reached the DLQ          |
  * | models/       | operators             | model bundles the GPU hosts sync at boot                           |
+ * | web/          | web playground        | the playground's session key (npm start only; no IAM grant)        |
  */
 import type { Job, JobId, Platform, Requester } from './job.js';
 
@@ -23,6 +24,7 @@ export const STORAGE_PREFIXES = {
   settings: 'settings/',
   deadLetters: 'dead-letters/',
   models: 'models/',
+  web: 'web/',
 } as const;
 
 const jobFolder = (id: JobId) => `${STORAGE_PREFIXES.jobs}${id}/`;
@@ -101,4 +103,10 @@ export const deadLetterKeys = {
 /** `models/{name}/`: a model bundle as uploaded by infra/model-upload.ts. */
 export const modelKeys = {
   bundle: (name: string) => `${STORAGE_PREFIXES.models}${name}/`,
+} as const;
+
+/** `web/…`: the local playground's own state (bot/web/sessions.ts). */
+export const webKeys = {
+  /** The HMAC key that signs session tokens and derives user ids from them; never served (/api/image serves jobs/ images only). */
+  sessionKey: `${STORAGE_PREFIXES.web}session-key`,
 } as const;

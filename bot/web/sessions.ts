@@ -19,8 +19,9 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { BlobStore } from '../../core/ports.js';
+import { webKeys } from '../../core/storage-layout.js';
 
-export const SESSION_KEY_OBJECT = 'web/session-key';
+const SESSION_KEY_OBJECT = webKeys.sessionKey;
 const KEY_BYTES = 32;
 const TOKEN_PATTERN = /^s1\.([0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
 

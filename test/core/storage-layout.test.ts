@@ -12,6 +12,7 @@ import {
   pendingKeys,
   settingsKeys,
   STORAGE_PREFIXES,
+  webKeys,
 } from '../../core/storage-layout.js';
 import { CorruptRecordError, readRecord, writeRecord } from '../../core/stored-records.js';
 import { MemoryBlobStore } from '../bot/support/memory-ports.js';
@@ -26,6 +27,7 @@ describe('storage layout', () => {
       settings: [settingsKeys.user('discord', 'u'), settingsKeys.channel('web', 'c')],
       deadLetters: [deadLetterKeys.notice('j-1')],
       models: [modelKeys.bundle('demo')],
+      web: [webKeys.sessionKey],
     };
     for (const [family, familyKeys] of Object.entries(keys)) {
       for (const key of familyKeys) expect(key.startsWith(STORAGE_PREFIXES[family as keyof typeof STORAGE_PREFIXES]), key).toBe(true);

@@ -8,7 +8,7 @@ import { createModerationPolicy } from '../../bot/moderation.js';
 import { WebPoster } from '../../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../../bot/web/server.js';
 import { Sessions } from '../../bot/web/sessions.js';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { makeJob } from '../bot/support/fixtures.js';
