@@ -4,15 +4,18 @@
  * One empty object per job that was accepted and has not reached a final state:
  * `pending/{platform}/{userId}/{createdAtMs}-{jobId}`. The submitter counts them with a single
  * LIST (the creation time is in the key, so no GETs); the runner removes the marker when the job
- * completes or fails for good. A marker older than `staleAfterMs` (the queue's retention) is
+ * completes or fails for good. A marker older than `staleAfterMs` (the runner's maximum job age) is
  * ignored, so a crash between "final state" and "remove marker" can never lock a user out.
  */
 import type { Job, Requester } from './job.js';
 import type { BlobStore } from './ports.js';
 import { parsePendingKey, pendingKeys } from './storage-layout.js';
 
-/** Jobs older than this cannot still be on the queue (retention), so their markers no longer count. */
-export const DEFAULT_PENDING_STALE_MS = 60 * 60 * 1000;
+/**
+ * Jobs older than this are never run (the runner refuses them: core/config JOB_MAX_AGE_SECONDS, default
+ * 2 h), so their markers no longer count.
+ */
+export const DEFAULT_PENDING_STALE_MS = 2 * 60 * 60 * 1000;
 
 export async function markPending(blobs: BlobStore, job: Job): Promise<void> {
   await blobs.put(pendingKeys.marker(job), new Uint8Array(0), 'application/octet-stream');

@@ -15,6 +15,8 @@
  * | dead-letters/ | runner                | "the user was told" notices for jobs that reached the DLQ          |
  * | models/       | operators             | model bundles the GPU hosts sync at boot                           |
  * | web/          | web playground        | the playground's session key (npm start only; no IAM grant)        |
+ * | boards/       | bot, dispatcher       | one folder per mood board: one object per fact (bot/boards/)       |
+ * | board-places/ | bot, dispatcher       | one empty marker per open board, listed by channel                 |
  */
 import type { Job, JobId, Platform, Requester } from './job.js';
 
@@ -25,6 +27,8 @@ export const STORAGE_PREFIXES = {
   deadLetters: 'dead-letters/',
   models: 'models/',
   web: 'web/',
+  boards: 'boards/',
+  boardPlaces: 'board-places/',
 } as const;
 
 const jobFolder = (id: JobId) => `${STORAGE_PREFIXES.jobs}${id}/`;
@@ -100,9 +104,70 @@ export const deadLetterKeys = {
   notice: (jobId: JobId) => `${STORAGE_PREFIXES.deadLetters}${jobId}.json`,
 } as const;
 
-/** `models/{name}/`: a model bundle as uploaded by infra/model-upload.ts. */
+/**
+ * `models/{name}/{version}/`: one immutable model bundle version, uploaded by infra/model-upload.ts;
+ * `models/{name}/current`: the version the fleet runs (one line), read by each booting GPU host.
+ */
 export const modelKeys = {
   bundle: (name: string) => `${STORAGE_PREFIXES.models}${name}/`,
+  version: (name: string, version: string) => `${STORAGE_PREFIXES.models}${name}/${version}/`,
+  pointer: (name: string) => `${STORAGE_PREFIXES.models}${name}/current`,
+} as const;
+
+/**
+ * Mood boards (bot/boards/): where a board's facts live in the bucket, next to the jobs. One object per fact, so concurrent
+ * presses never read-modify-write a shared object (the emulator's S3, fauxqs 1.9.2, ignores
+ * `If-None-Match` on PUT, so conditional writes are not relied on):
+ *
+ *   boards/{boardId}/board.json                 the board as started (written once, never rewritten)
+ *   boards/{boardId}/cohosts/{userKey}          one per co-host
+ *   boards/{boardId}/members/{userKey}          one per member (the 25-member limit counts these)
+ *   boards/{boardId}/candidates/{jobId}         one per job made in the board's place
+ *   boards/{boardId}/pins/{jobId}-{tile}.json   one per pinned tile; unpin = DELETE
+ *   boards/{boardId}/votes/{jobId}-{tile}/{userKey}  one per user per pin; vote = PUT, unvote = DELETE, count = LIST
+ *   boards/{boardId}/hero.json                  the host's hero pick (only the host writes it)
+ *   boards/{boardId}/header.json                where the board's header message is (written by whoever posted it)
+ *   boards/{boardId}/tokens/{sha256(token)}     one per issued page-link token (the token itself is never stored)
+ *   boards/{boardId}/versions/{versionId}.json  frozen snapshots behind the board codes; unique ids, never rewritten
+ *   boards/{boardId}/ended.json                 the end of the board (who, when, why)
+ *   boards/{boardId}/exports/{collage.png, sheet.pdf, board.zip}
+ *   board-places/{platform}/{channelId}/{startedAtMs}-{boardId}   "this board is active here"; deleted when it ends
+ */
+/** `platform:userId`, URI-encoded so any platform id is a safe key segment. */
+export function userKey(user: { platform: Platform; userId: string }): string {
+  return encodeURIComponent(`${user.platform}:${user.userId}`);
+}
+
+export function pinKeyOf(jobId: string, tile: number): string {
+  return `${jobId}-${tile}`;
+}
+
+export const boardKeys = {
+  prefix: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/`,
+  board: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/board.json`,
+  cohosts: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/cohosts/`,
+  cohost: (boardId: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/cohosts/${user}`,
+  members: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/members/`,
+  member: (boardId: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/members/${user}`,
+  candidates: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/candidates/`,
+  candidate: (boardId: string, jobId: string) => `${STORAGE_PREFIXES.boards}${boardId}/candidates/${jobId}`,
+  pins: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/pins/`,
+  pin: (boardId: string, pinKey: string) => `${STORAGE_PREFIXES.boards}${boardId}/pins/${pinKey}.json`,
+  votes: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/`,
+  votesOf: (boardId: string, pinKey: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/${pinKey}/`,
+  vote: (boardId: string, pinKey: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/${pinKey}/${user}`,
+  hero: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/hero.json`,
+  header: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header.json`,
+  tokens: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/`,
+  token: (boardId: string, tokenHash: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/${tokenHash}`,
+  versions: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/versions/`,
+  version: (boardId: string, versionId: string) => `${STORAGE_PREFIXES.boards}${boardId}/versions/${versionId}.json`,
+  ended: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/ended.json`,
+  export: (boardId: string, file: 'collage.png' | 'sheet.pdf' | 'board.zip') => `${STORAGE_PREFIXES.boards}${boardId}/exports/${file}`,
+  placePrefix: (platform: Platform, channelId: string) => `${STORAGE_PREFIXES.boardPlaces}${platform}/${encodeURIComponent(channelId)}/`,
+  place: (platform: Platform, channelId: string, startedAtMs: number, boardId: string) =>
+    `${STORAGE_PREFIXES.boardPlaces}${platform}/${encodeURIComponent(channelId)}/${String(startedAtMs).padStart(15, '0')}-${boardId}`,
+  allPlaces: () => STORAGE_PREFIXES.boardPlaces,
 } as const;
 
 /** `web/…`: the local playground's own state (bot/web/sessions.ts). */

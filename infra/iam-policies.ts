@@ -7,7 +7,7 @@
  *
  * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
  * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
- * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write) | —       |
+ * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
  * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write)                                     | describe, resize            |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
  * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
@@ -40,6 +40,15 @@ export interface AppArns {
   fleetGroup: string;
   runnerRepository: string;
   runnerLogGroup: string;
+}
+
+/**
+ * The auto-scaling group's ARN as IAM matches it, from its name alone (the group id in the middle is a
+ * wildcard): policies that name the fleet can then exist before the group does, so an instance launched
+ * by the very first deploy already has its permissions.
+ */
+export function autoScalingGroupArnPattern(p: { partition: string; region: string; accountId: string; groupName: string }): string {
+  return `arn:${p.partition}:autoscaling:${p.region}:${p.accountId}:autoScalingGroup:*:autoScalingGroupName/${p.groupName}`;
 }
 
 /** Actions that AWS authorizes only against Resource "*" (service authorization reference). */
@@ -83,6 +92,10 @@ export function frontEndStatements(arns: AppArns): PolicyStatement[] {
     // core/pending.ts: markers are written, listed (ListBucket) and removed, never read.
     { Sid: 'PendingMarkers', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.pending]) },
     { Sid: 'UserSettings', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.settings]) },
+    // bot/boards/: one object per fact (pin, vote, member…); unpin and unvote are DELETEs.
+    { Sid: 'MoodBoards', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    // "board open in this channel" markers: written at start, listed, removed at the end; never read.
+    { Sid: 'BoardPlaces', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boardPlaces]) },
     listBucket(arns.bucket),
   ];
 }
@@ -119,10 +132,12 @@ export function runnerStatements(arns: AppArns): PolicyStatement[] {
     { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.models]) },
     listBucket(arns.bucket),
     {
-      // The drain agent completes the termination hook; the runner protects its instance while busy.
+      // The runner completes the launch hook once ready; the boot script's error trap abandons it and the host
+      // agent marks a crash-looping runner unhealthy; the drain agent completes the termination hook; the
+      // runner protects its instance while busy.
       Sid: 'OwnLifecycle',
       Effect: 'Allow',
-      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceProtection'],
+      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth', 'autoscaling:SetInstanceProtection'],
       Resource: [arns.fleetGroup],
     },
     {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CodedError } from '../../core/errors.js';
 import {
+  boardKeys,
   deadLetterKeys,
   isBotMarkerKey,
   jobIdOfRecordKey,
@@ -28,6 +29,8 @@ describe('storage layout', () => {
       deadLetters: [deadLetterKeys.notice('j-1')],
       models: [modelKeys.bundle('demo')],
       web: [webKeys.sessionKey],
+      boards: [boardKeys.board('b1'), boardKeys.pin('b1', 'j-1-2'), boardKeys.vote('b1', 'j-1-2', 'slack%3AU1'), boardKeys.version('b1', 'v1'), boardKeys.export('b1', 'board.zip')],
+      boardPlaces: [boardKeys.placePrefix('slack', 'C/1'), boardKeys.place('slack', 'C1', 5, 'b1'), boardKeys.allPlaces()],
     };
     for (const [family, familyKeys] of Object.entries(keys)) {
       for (const key of familyKeys) expect(key.startsWith(STORAGE_PREFIXES[family as keyof typeof STORAGE_PREFIXES]), key).toBe(true);
