@@ -1,6 +1,6 @@
 /**
  * The production runner (local/runner-child.ts's setup: cascade engine on the CPU, startRunner) in a
- * child process started with --expose-gc, answering `sample` messages from bench/runner-memory.ts
+ * child process started with --expose-gc and the runner's production Node flags (gpu-runner/node-flags.ts), answering `sample` messages from bench/runner-memory.ts
  * with its memory after a full collection, so growth can be told from garbage not yet collected.
  */
 import { loadConfig } from '../../core/config.js';
@@ -14,9 +14,11 @@ const runner = await startRunner({ config, generator, log: createLogger({ level:
 const collect = (globalThis as { gc?: () => void }).gc;
 process.on('message', (message: { type: string; label: string }) => {
   if (message.type !== 'sample') return;
+  // First as `npm start` sees it (garbage included), then after a full collection.
+  const before = process.memoryUsage();
   collect?.();
   collect?.();
-  process.send!({ type: 'sample', label: message.label, ...process.memoryUsage() });
+  process.send!({ type: 'sample', label: message.label, rssBeforeGc: before.rss, heapBeforeGc: before.heapUsed, ...process.memoryUsage() });
 });
 process.send!({ type: 'ready' });
 process.once('disconnect', () => void runner.stop('bench over').then(() => process.exit(0)));
