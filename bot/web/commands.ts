@@ -11,11 +11,12 @@
 import { randomUUID } from 'node:crypto';
 import { imagine, jobInfo, pressButton, settings, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected } from '../commands/index.js';
 import { JobIdSchema } from '../../core/job.js';
+import { boardCommand, parseBoardText, type BoardCommandReply } from '../boards/board-command.js';
 
 /** Every web session shares one channel, like the people in one chat channel. */
 export const PLAYGROUND_CHANNEL = 'playground';
 
-export type CommandReply = ImagineReply | InfoReply | DoneReply | Rejected;
+export type CommandReply = ImagineReply | InfoReply | DoneReply | Rejected | BoardCommandReply;
 
 export function webContext(sessionId: string, requestId: string | undefined): CommandContext {
   const request = requestId && /^[A-Za-z0-9-]{8,64}$/.test(requestId) ? requestId : randomUUID();
@@ -28,7 +29,7 @@ export function webContext(sessionId: string, requestId: string | undefined): Co
   };
 }
 
-/** `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`, `/settings [reset] [--options]` (the session's own defaults). */
+/** `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`, `/settings [reset] [--options]` (the session's own defaults), `/board …` (mood boards). */
 export async function runCommand(deps: BotDeps, sessionId: string, text: string, requestId?: string): Promise<CommandReply> {
   const ctx = webContext(sessionId, requestId);
   const trimmed = text.trim();
@@ -50,8 +51,12 @@ export async function runCommand(deps: BotDeps, sessionId: string, text: string,
       const options = (reset ? rest!.slice(5) : rest!).trim();
       return settings(deps, ctx, { scope: 'user', reset, ...(options ? { options } : {}) });
     }
+    case 'board': {
+      const input = parseBoardText(rest!, 'web');
+      return 'kind' in input ? input : boardCommand(deps, ctx, input);
+    }
     default:
-      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name!.slice(0, 20)}. Try /imagine a yellow circle in the center on a purple background, /info or /settings.` };
+      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name!.slice(0, 20)}. Try /imagine a yellow circle in the center on a purple background, /info, /settings or /board.` };
   }
 }
 

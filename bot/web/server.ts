@@ -7,6 +7,7 @@
  *   POST /api/command      { text, requestId } → the same handlers the chat bots call
  *   POST /api/button       { customId, requestId } → pressButton, as a Discord/Slack button press
  *   GET  /api/image?key=   an image from the object store (jobs/… keys only)
+ *   GET  /api/boards, /boards/{id}?t=…   mood boards: the side panel's data and the read-only board page (board-routes.ts)
  *
  * A session is a random id in a cookie; it is the "user" of the jobs it makes, so the button rules
  * (who may upscale, delete, cancel) are the chat platforms' rules.
@@ -18,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { PortInUseError } from '../../core/errors.js';
 import type { BotDeps } from '../commands/index.js';
 import { runButton, runCommand } from './commands.js';
+import { boardPanel, BoardLinks, handleBoardPage } from './board-routes.js';
 import { loadHistory } from './history.js';
 import type { WebPoster } from './poster.js';
 import type { WebEvent, WebMessage } from './web-message.js';
@@ -54,6 +56,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   const streams = new Set<ServerResponse>();
   const bootId = randomBytes(6).toString('hex');
   const log = options.log ?? (() => undefined);
+  const boardLinks = new BoardLinks(options.bot);
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -66,6 +69,8 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', `http://${HOST}`);
     const session = sessionOf(request, response);
+    if (await handleBoardPage(options.bot, request, response, url)) return;
+    if (request.method === 'GET' && url.pathname === '/api/boards') return sendJson(response, 200, await boardPanel(options.bot, boardLinks, session));
     const asset = STATIC[url.pathname];
     if (request.method === 'GET' && asset) {
       response.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
