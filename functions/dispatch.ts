@@ -49,7 +49,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
       blobs: deps.blobs,
       posters: deps.posters,
       ...(deps.fleet ? { fleet: deps.fleet } : {}),
-      log: (name, fields) => deps.log.info(name, fields),
+      log: deps.log,
     });
     await dispatcher.handleBatch(received);
     const budgetMs = (context?.getRemainingTimeInMillis() ?? 60_000) - DEADLINE_MARGIN_MS;

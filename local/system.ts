@@ -110,7 +110,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       posters,
       receiveWaitSeconds: 5,
       ...(chatConfigured ? {} : { minEditIntervalMs: 300, minChannelEditIntervalMs: 100 }),
-      log: (event, fields) => log.debug(event, { component: 'dispatcher', ...fields }),
+      log: log.child({ component: 'dispatcher' }),
     });
     const abort = new AbortController();
     const dispatching = dispatcher.run(abort.signal);
