@@ -306,7 +306,7 @@ export class Dispatcher {
     const { job } = track;
     const poster = this.#options.posters[job.delivery.platform];
     if (!poster) throw new DeliveryError(`no poster configured for ${job.delivery.platform}`, false);
-    const shown = state.phase === 'queued' ? { ...state, waking: !(await this.#isWarm()) } : state;
+    const shown = state.phase === 'queued' ? await this.#withFleetStatus(state) : state;
     return { poster, content: await prepareDelivery(this.#options.blobs, poster, job, shown, track.lastPreviewKey), result: state.result };
   }
 
@@ -317,6 +317,16 @@ export class Dispatcher {
     await poster.deliver(job, content.message, content.attachment, result ? { result } : undefined);
     track.lastFingerprint = fingerprint;
     track.lastPreviewKey = content.previewVersion;
+  }
+
+  /** A waiting job's state as shown: "GPU waking up", or why the GPU cannot start. */
+  async #withFleetStatus(state: JobState): Promise<JobState> {
+    if (await this.#isWarm()) return { ...state, waking: false };
+    const problem = await (this.#fleet.startProblem?.() ?? Promise.resolve(undefined)).catch((error: unknown) => {
+      this.#log('fleet_status_failed', { error: describe(error) });
+      return undefined;
+    });
+    return { ...state, waking: true, ...(problem ? { fleetProblem: problem } : {}) };
   }
 
   async #isWarm(): Promise<boolean> {

@@ -159,6 +159,15 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
     expect(poster.deliveries[0]!.message.status).toBe('waking');
   });
 
+  it('GIVEN no GPU can start (quota) THEN the queued message says so at once instead of "GPU waking up"', async () => {
+    const reason = 'No GPU can start: the account\'s GPU quota is used up. Your job stays queued; the operator has been alerted.';
+    const d = dispatcher({ fleet: { isWarm: async () => false, startProblem: async () => reason } });
+    await d.handleBatch([queued(1)]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries[0]!.message.status).toBe('waking');
+    expect(poster.deliveries[0]!.message.statusLine).toBe(`Queued · position 1 · ${reason}`);
+  });
+
   it('GIVEN events for an unknown job, a deleted job and an unreadable body THEN they are acked and nothing is delivered', async () => {
     const d = dispatcher();
     await blobs.put(jobKeys.deleted('jgone'), '{}', 'application/json');
