@@ -323,7 +323,7 @@ export class Dispatcher {
   async #withFleetStatus(state: JobState): Promise<JobState> {
     if (await this.#isWarm()) return { ...state, waking: false };
     const problem = await (this.#fleet.startProblem?.() ?? Promise.resolve(undefined)).catch((error: unknown) => {
-      this.#log('fleet_status_failed', { error: describe(error) });
+      this.#log.warn('fleet_status_failed', { error: describe(error) });
       return undefined;
     });
     return { ...state, waking: true, ...(problem ? { fleetProblem: problem } : {}) };
