@@ -15,6 +15,7 @@ import type { Job, Platform, Result } from '../core/job.js';
 import type { JobMessage } from './message-model.js';
 import type { BoardHeader, BoardSummary } from './boards/board-message.js';
 import type { BoardRecord, HeaderRecord } from './boards/model.js';
+import { CodedError } from '../core/errors.js';
 
 /** The grid (or single image) bytes to attach, already converted to fit the platform's size limit. */
 export interface Attachment {
@@ -54,16 +55,14 @@ export interface KnownRecords {
   result?: Result;
 }
 
-export class DeliveryError extends Error {
-  readonly code = 'delivery_failed' as const;
+export class DeliveryError extends CodedError<'delivery_failed'> {
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'DeliveryError';
+    super('delivery_failed', message, { retryable }, options);
   }
 }
 

@@ -22,6 +22,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { BoardHeaderUpdater } from '../bot/boards/header-updater.js';
 import { startDeadlineSweeper } from '../bot/boards/deadline.js';
+import { boardRoutes } from '../bot/web/board-routes.js';
 import type { BotDeps } from '../bot/commands/index.js';
 import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
 import type { PosterRegistry } from '../bot/poster.js';
@@ -116,7 +117,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       boards,
       receiveWaitSeconds: 5,
       ...(chatConfigured ? {} : { minEditIntervalMs: 300, minChannelEditIntervalMs: 100 }),
-      log: (event, fields) => log.debug(event, { component: 'dispatcher', ...fields }),
+      log: log.child({ component: 'dispatcher' }),
     });
     const abort = new AbortController();
     const dispatching = dispatcher.run(abort.signal);
@@ -128,7 +129,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     });
     say(`dispatcher delivering to ${Object.keys(posters).join(', ')}`);
 
-    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, log: (event, fields) => log.warn(event, fields) });
+    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, routes: boardRoutes(bot), ...(base.local.publicHost ? { publicHost: base.local.publicHost } : {}), log: log.child({ component: 'web' }) });
     cleanups.push(() => playground.stop());
     say(`playground ${playground.url}`);
     boards.setPageBaseUrl(playground.url);

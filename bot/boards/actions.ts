@@ -88,7 +88,7 @@ function actorOf(ctx: CommandContext, name?: string): UserRef {
 
 /** A playground session has no display name: it is shown as the page shows it, guest-xxxx. */
 function userRefOf(user: { platform: UserRef['platform']; userId: string }, name?: string): UserRef {
-  const shown = name ?? (user.platform === 'web' ? `guest-${user.userId.slice(0, 4)}` : undefined);
+  const shown = name ?? (user.platform === 'web' ? `guest-${user.userId.slice(1, 5)}` : undefined);
   return { platform: user.platform, userId: user.userId, ...(shown ? { name: shown.slice(0, 80) } : {}) };
 }
 

@@ -1,5 +1,6 @@
 /**
- * The playground's mood-board routes (bot/boards/ holds the logic; this file only serves it):
+ * The playground's mood-board routes (bot/boards/ holds the logic; this file only serves it), handed to
+ * startWebPlayground as `routes` (local/system.ts):
  *
  *   GET /api/boards                        the open board of the playground channel, for the side panel
  *   GET /boards/{id}?t={token}             the read-only board page: pins with prompt, seed, author, votes,
@@ -10,7 +11,7 @@
  * Every /boards/ route needs a page-link token of that board (only its hash is stored). A wrong token, an
  * unknown board and a malformed id all get the same 404, so a link cannot be used to learn that a board exists.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { BotDeps } from '../commands/index.js';
 import { boardKeys } from '../../core/storage-layout.js';
 import { currentVersion, findActiveBoard, issueLinkToken, loadBoardState, verifyLinkToken } from '../boards/board-store.js';
@@ -19,6 +20,7 @@ import { rankPins } from '../boards/exports.js';
 import { boardCode, BoardIdSchema, type BoardState, type BoardVersion } from '../boards/model.js';
 import { roleOf } from '../boards/roles.js';
 import { PLAYGROUND_CHANNEL } from './commands.js';
+import type { WebRoute } from './server.js';
 
 const EXPORT_TYPES = { 'collage.png': 'image/png', 'sheet.pdf': 'application/pdf', 'board.zip': 'application/zip' } as const;
 type ExportFile = keyof typeof EXPORT_TYPES;
@@ -50,13 +52,13 @@ function send(response: ServerResponse, status: number, type: string, body: stri
 const NOT_FOUND = '<!doctype html><meta charset="utf-8"><title>Board not found</title><p>This board does not exist, or it is private and this link has no valid token. Ask the board\'s host for its link.</p>';
 
 /** The side panel's data: the open board of the playground, with what this session may do on it. */
-export async function boardPanel(deps: BotDeps, links: BoardLinks, sessionId: string): Promise<unknown> {
+export async function boardPanel(deps: BotDeps, links: BoardLinks, userId: string | undefined): Promise<unknown> {
   const board = await findActiveBoard(deps.blobs, { platform: 'web', channelId: PLAYGROUND_CHANNEL }, (deps.now ?? Date.now)());
   if (!board) return { board: null };
   const state = await loadBoardState(deps.blobs, board.id);
   if (!state) return { board: null };
   const version = await currentVersion(deps.blobs, state, (deps.now ?? Date.now)());
-  const role = roleOf(state, { platform: 'web', userId: sessionId });
+  const role = userId === undefined ? 'member' : roleOf(state, { platform: 'web', userId });
   const canSeeLink = board.visibility === 'link' || role !== 'member';
   return {
     board: {
@@ -68,10 +70,21 @@ export async function boardPanel(deps: BotDeps, links: BoardLinks, sessionId: st
   };
 }
 
-/** Serves /boards/… ; false when the path is not a board route. */
-export async function handleBoardPage(deps: BotDeps, request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
-  const match = /^\/boards\/([^/]+)(?:\/(image|download)\/([^/]+))?\/?$/.exec(url.pathname);
-  if (!match || request.method !== 'GET') return false;
+const BOARD_PATH = /^\/boards\/([^/]+)(?:\/(image|download)\/([^/]+))?\/?$/;
+
+/** The playground's board routes (passed to startWebPlayground as `routes`). */
+export function boardRoutes(deps: BotDeps): WebRoute[] {
+  const links = new BoardLinks(deps);
+  return [
+    { method: 'GET', path: '/api/boards', handle: async ({ response, userId }) => send(response, 200, 'application/json; charset=utf-8', JSON.stringify(await boardPanel(deps, links, userId))) },
+    { method: 'GET', path: BOARD_PATH, handle: async ({ response, url }) => void (await handleBoardPage(deps, response, url)) },
+  ];
+}
+
+/** Serves /boards/…. */
+export async function handleBoardPage(deps: BotDeps, response: ServerResponse, url: URL): Promise<boolean> {
+  const match = BOARD_PATH.exec(url.pathname);
+  if (!match) return false;
   const [, boardId = '', kind, item = ''] = match;
   const token = url.searchParams.get('t') ?? undefined;
   if (!BoardIdSchema.safeParse(boardId).success || !(await verifyLinkToken(deps.blobs, boardId, token))) {

@@ -32,6 +32,12 @@ async function imagine(page: Page, prompt: string): Promise<string> {
   return jobId;
 }
 
+/** The page after its side panel has read the board again (the panel also refreshes on its own after each press). */
+async function refreshed(page: Page): Promise<Page> {
+  await page.evaluate(() => (window as unknown as { readBoard: () => Promise<void> }).readBoard());
+  return page;
+}
+
 describe.skipIf(chromiumMissing !== undefined)(`GIVEN a mood board in the playground in Chromium${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ''}`, () => {
   let dataDir: string;
   let system: System;
@@ -84,19 +90,17 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN a mood board in the playgr
     await page.click(`button[data-custom-id="pin:${jobs[0]}:1"]`);
     await page.click(`button[data-custom-id="pin:${jobs[0]}:2"]`);
     await guestPage.click(`button[data-custom-id="pin:${jobs[1]}:3"]`);
-    await page.evaluate(() => (window as unknown as { readBoard?: () => void }).readBoard?.());
-    await expect.poll(() => page.locator('.board-pin').count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(async () => (await refreshed(page)).locator('.board-pin').count(), { timeout: 15_000 }).toBe(3);
     const pinned = `${jobs[1]}-3`;
     await page.click(`.board-pin[data-pin="${pinned}"] button[data-custom-id^="vote:"]`);
-    await expect.poll(() => page.locator(`.board-pin[data-pin="${pinned}"]`).getAttribute('data-votes')).toBe('1');
-    await guestPage.reload();
-    await guestPage.waitForSelector('body[data-ready="true"]');
+    await expect.poll(async () => (await refreshed(page)).locator(`.board-pin[data-pin="${pinned}"]`).getAttribute('data-votes'), { timeout: 15_000 }).toBe('1');
+    await expect.poll(async () => (await refreshed(guestPage)).locator(`.board-pin[data-pin="${pinned}"]`).count(), { timeout: 15_000 }).toBe(1);
     await guestPage.locator(`.board-pin[data-pin="${pinned}"] button[data-custom-id^="vote:"]`).click();
-    await expect.poll(async () => { await page.evaluate(() => document.querySelector('[data-board]') && (window as unknown as { readBoard?: () => void }).readBoard?.()); return page.locator(`.board-pin[data-pin="${pinned}"]`).getAttribute('data-votes'); }, { timeout: 10_000 }).toBe('2');
+    await expect.poll(async () => (await refreshed(page)).locator(`.board-pin[data-pin="${pinned}"]`).getAttribute('data-votes'), { timeout: 15_000 }).toBe('2');
     // Only the host sees ⭐; the guest's panel has none.
     expect(await guestPage.locator('.board-pin button[data-custom-id^="hero:"]').count()).toBe(0);
     await page.click(`.board-pin[data-pin="${jobs[0]}-2"] button[data-custom-id^="hero:"]`);
-    await expect.poll(() => page.locator('.board-pin.hero').getAttribute('data-pin')).toBe(`${jobs[0]}-2`);
+    await expect.poll(async () => (await refreshed(page)).locator('.board-pin.hero').getAttribute('data-pin'), { timeout: 15_000 }).toBe(`${jobs[0]}-2`);
     // The pin with two votes comes first.
     expect(await page.locator('.board-pin').first().getAttribute('data-pin')).toBe(pinned);
     await page.screenshot({ path: `${ARTIFACTS}/board-playground.png` });
