@@ -114,5 +114,39 @@ export const ManifestSchema = z.strictObject({
   previewer: z
     .strictObject({ ...GraphFile, input: z.string().default('latents'), output: z.string().default('image') })
     .optional(),
+  /** Optional: image prompt → one clip_img token [B, 1, prior.clipImageSize] (images as prompts). */
+  imageEncoder: z
+    .strictObject({
+      ...GraphFile,
+      /** The image is resized to inputSize × inputSize, RGB scaled to [0, 1], then (x − mean) / std per channel, NCHW. */
+      inputSize: z.number().int().positive(),
+      mean: z.tuple([z.number(), z.number(), z.number()]),
+      std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+      input: z.string().default('pixel_values'),
+      output: z.string().default('image_embeds'),
+    })
+    .optional(),
+  /** Optional: the EfficientNet-role encoder, image [B,3,H,W] → Stage C latent [B, priorChannels, H/c, W/c] (img2img). */
+  effnetEncoder: z
+    .strictObject({
+      ...GraphFile,
+      mean: z.tuple([z.number(), z.number(), z.number()]),
+      std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+      input: z.string().default('pixel_values'),
+      output: z.string().default('effnet'),
+    })
+    .optional(),
+  /** Optional: the words a small model was trained on (real bundles have none). Prompt words outside it are named
+   * back to the user (core/model-notes.ts) while the image is still made. */
+  vocabulary: z
+    .strictObject({
+      /** Says what the model does draw, e.g. "the demo model draws shapes and colours". */
+      summary: z.string().min(1).max(200),
+      words: z.array(z.string().min(1).max(40)).min(1).max(5000),
+    })
+    .optional(),
+  /** Optional: the `--style` presets this model can draw, each mapped to words it knows; a preset absent here is not
+   * applied and the user is told so. Absent = every preset applies as written (real bundles). */
+  styles: z.record(z.string(), z.strictObject({ promptSuffix: z.string(), negative: z.string() })).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;

@@ -143,7 +143,8 @@ def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder
                          "output": "image_embeds"},
         "effnetEncoder": {**cb.graph_entry(bundle, "effnet_encoder.onnx", "float32"), "mean": [0.0, 0.0, 0.0],
                           "std": [1.0, 1.0, 1.0], "input": "pixel_values", "output": "effnet"},
-        "vocabulary": vocabulary,
+        "vocabulary": {"summary": "the demo model draws shapes and colours", "words": vocabulary},
+        "styles": {},  # no --style preset is drawable by this model: the bot says so and draws without it
     }
     cb.write_manifest(bundle, manifest)
     cb.verify_bundle(bundle, sizes=((256, 256), (256, 384), (512, 512)), batches=(1, 2))
