@@ -170,7 +170,7 @@ function insideIdeal(shape: string, x: number, y: number, w: number, h: number):
     case 'diamond':
       return Math.abs(dx) + Math.abs(dy) <= s / 2;
     default:
-      return Math.abs(dx) <= (w / 2) * ((y + 0.5) / h);
+      return y >= 0 && y < h && Math.abs(dx) <= (w / 2) * ((y + 0.5) / h);
   }
 }
 

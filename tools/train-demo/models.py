@@ -21,7 +21,9 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Ten
     if not EXPORTING and hasattr(F, "scaled_dot_product_attention"):
         return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
     logits = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(q.shape[-1]))
-    if bias is not None:
+    if bias is not None and bias.dtype == torch.bool:
+        logits = logits.masked_fill(~bias, float("-inf"))
+    elif bias is not None:
         logits = logits + bias
     return logits.softmax(-1) @ v
 
