@@ -25,6 +25,12 @@ export const SECRET_VARIABLES = [
 const optionalText = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/ });
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((value) => ['1', 'true', 'yes'].includes(value));
+/** A TCP port, with an error that says the range instead of zod's "expected number, received NaN" (values are never echoed). */
+const PORT_RANGE = 'must be a whole number from 0 to 65535 (0 = any free port)';
+const port = (fallback: number) =>
+  z.string().trim().regex(/^\d{1,5}$/, { error: PORT_RANGE }).transform(Number).pipe(z.number().max(65_535, { error: PORT_RANGE })).default(fallback);
+/** host or host:port, as a browser puts it in the Host header. */
+const hostName = z.string().trim().toLowerCase().regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/, { error: 'must be a host name with an optional :port, e.g. play.example.org or play.example.org:8443' });
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0).max(max).default(fallback);
 /** "a, b ,," → ['a', 'b']: blank items are dropped, so an all-blank value means "no list". */
 const commaList = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
@@ -60,6 +66,8 @@ const EnvSchema = z.object({
   /** Receives before the redrive policy moves a job to the DLQ; must equal the queue's maxReceiveCount. */
   JOB_MAX_RECEIVES: z.coerce.number().int().min(1).max(1000).default(4),
   JOB_VISIBILITY_SECONDS: seconds(300, 43_200),
+  /** A job older than this when received is refused with a \`failed\` event ("expired") instead of run (≤ the queue's 4-day retention). */
+  JOB_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(345_600).default(7200),
   HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(43_200).default(60),
   RETRY_DELAY_SECONDS: seconds(10, 43_200),
   POLL_WAIT_SECONDS: seconds(20, 20),
@@ -74,6 +82,10 @@ const EnvSchema = z.object({
   RUNNER_ID: optionalText,
   /** The GPU fleet's auto-scaling group: the runner protects its own instance from scale-in while busy. */
   FLEET_GROUP_NAME: optionalText,
+  /** The fleet's launch lifecycle hook: completed by the runner once the model is loaded (instance InService = ready). */
+  LAUNCH_HOOK_NAME: optionalText,
+  /** Cold-start marks of the boot script ("os_boot=<ms>,…", gpu-runner/boot-phases.ts); set by docker run, not the env file. */
+  BOOT_PHASES: optionalText,
   /** Idle seconds before the runner drops its scale-in protection (no flapping in a busy queue). */
   SCALE_IN_PROTECTION_HOLD_SECONDS: seconds(30, 3600),
   /** The model bundle: a local folder or an s3:// prefix (synced into MODEL_CACHE_DIR). */
@@ -84,9 +96,11 @@ const EnvSchema = z.object({
   /** Hold one model stage in memory at a time (small GPUs). */
   LOW_MEMORY: flag.default(false),
 
-  LOCAL_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(4566),
+  LOCAL_EMULATOR_PORT: port(4566),
   /** `npm start`: port of the web playground on 127.0.0.1 (0 = any free port). */
-  WEB_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  WEB_PORT: port(3000),
+  /** `npm start`: a host name the playground is also reached by (a tunnel or proxy); by default only loopback names are answered. */
+  WEB_PUBLIC_HOST: hostName.optional(),
   /** `npm start`: folder that keeps the local store's objects across restarts. */
   DATA_DIR: z.string().min(1).default('.data'),
 
@@ -117,6 +131,7 @@ export interface AwsConfig {
 
 export interface RunnerSettings {
   maxReceives: number;
+  maxJobAgeSeconds: number;
   visibilitySeconds: number;
   heartbeatSeconds: number;
   /** Seconds a failed job stays hidden before its next attempt. */
@@ -130,6 +145,8 @@ export interface RunnerSettings {
   deadLetterCheckSeconds: number;
   runnerId?: string;
   fleetGroupName?: string;
+  launchHookName?: string;
+  bootPhases?: string;
   scaleInProtectionHoldSeconds: number;
 }
 
@@ -152,7 +169,7 @@ export interface Config {
   model: { dir?: string; cacheDir: string; provider: 'cpu' | 'cuda' | 'webgpu'; lowMemory: boolean };
   localEmulatorPort: number;
   /** The local playground (`npm start`): web port and the folder that keeps local S3 objects. */
-  local: { webPort: number; dataDir: string };
+  local: { webPort: number; dataDir: string; publicHost?: string };
   discord: { token?: string; publicKey?: string; applicationId?: string };
   slack: { botToken?: string; signingSecret?: string; appToken?: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; json: boolean };
@@ -214,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPendingPerUser: e.MAX_PENDING_PER_USER,
     runner: {
       maxReceives: e.JOB_MAX_RECEIVES,
+      maxJobAgeSeconds: e.JOB_MAX_AGE_SECONDS,
       visibilitySeconds: e.JOB_VISIBILITY_SECONDS,
       heartbeatSeconds: e.HEARTBEAT_SECONDS,
       retryDelaySeconds: e.RETRY_DELAY_SECONDS,
@@ -226,11 +244,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadLetterCheckSeconds: e.DLQ_CHECK_SECONDS,
       ...(e.RUNNER_ID ? { runnerId: e.RUNNER_ID } : {}),
       ...(e.FLEET_GROUP_NAME ? { fleetGroupName: e.FLEET_GROUP_NAME } : {}),
+      ...(e.LAUNCH_HOOK_NAME ? { launchHookName: e.LAUNCH_HOOK_NAME } : {}),
+      ...(e.BOOT_PHASES ? { bootPhases: e.BOOT_PHASES } : {}),
       scaleInProtectionHoldSeconds: e.SCALE_IN_PROTECTION_HOLD_SECONDS,
     },
     model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY },
     localEmulatorPort: e.LOCAL_EMULATOR_PORT,
-    local: { webPort: e.WEB_PORT, dataDir: e.DATA_DIR },
+    local: { webPort: e.WEB_PORT, dataDir: e.DATA_DIR, ...(e.WEB_PUBLIC_HOST ? { publicHost: e.WEB_PUBLIC_HOST } : {}) },
     discord: { token: e.DISCORD_TOKEN, publicKey: e.DISCORD_PUBLIC_KEY, applicationId: e.DISCORD_APPLICATION_ID },
     slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN },
     log: { level: e.LOG_LEVEL, json: e.LOG_JSON },

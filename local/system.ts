@@ -23,10 +23,9 @@ import { Dispatcher } from '../bot/dispatcher.js';
 import type { BotDeps } from '../bot/commands/index.js';
 import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
 import type { PosterRegistry } from '../bot/poster.js';
-import { settingsKeys } from '../bot/settings.js';
 import { WebPoster } from '../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../bot/web/server.js';
-import { isBotMarkerKey } from '../bot/job-records.js';
+import { isBotMarkerKey, settingsKeys } from '../core/storage-layout.js';
 import { requeueUnfinished } from './requeue.js';
 import { startLocalQueues } from './stack.js';
 import { SingleWriterCache } from './single-writer-cache.js';
@@ -123,7 +122,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     });
     say(`dispatcher delivering to ${Object.keys(posters).join(', ')}`);
 
-    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, log: (event, fields) => log.warn(event, fields) });
+    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, ...(base.local.publicHost ? { publicHost: base.local.publicHost } : {}), log: (event, fields) => log.warn(event, fields) });
     cleanups.push(() => playground.stop());
     say(`playground ${playground.url}`);
 

@@ -1,6 +1,6 @@
 /**
  * Builds the Bolt app in one of its two transports, with the same listeners:
- * - `lambda`: HTTP through Bolt's AwsLambdaReceiver (signature check over the raw body with the
+ * - `lambda`: HTTP through Bolt's AwsLambdaReceiver, behind functions/slack-events.ts's gate (signature check over the raw body with the
  *   signing secret, 5-minute window, constant-time compare; 401 otherwise), used by functions/slack-events.ts;
  * - `socket`: Socket Mode over a WebSocket opened with the app-level token (xapp-…), used by `npm start`.
  *
@@ -44,12 +44,28 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackListenerDeps
     clientOptions: slackClientOptions({ onRateLimit, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}), ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}) }),
   };
   if (options.transport === 'lambda') {
-    const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel });
+    // functions/slack-events.ts verifies every request (bot/slack/request-gate.ts: the same HMAC and 5-minute
+    // window, plus future timestamps) before Bolt; a request handed to an asynchronous invocation may reach
+    // Bolt after its 5 minutes, so Bolt must not verify a second time. (A change by operator, #23.)
+    const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel, signatureVerification: false });
     const app = new App({ ...common, receiver });
     registerSlackListeners(app, deps);
+    answerListenerErrors(app, deps);
     return { app, receiver };
   }
   const app = new App({ ...common, socketMode: true, appToken: options.appToken });
   registerSlackListeners(app, deps);
+  answerListenerErrors(app, deps);
   return { app };
+}
+
+/**
+ * A listener that still throws has already acked (every listener acks first) and told the actor
+ * what it could; Bolt's default would rethrow into a 500, which Slack retries three times. Logged
+ * (the message only, never the body) and swallowed instead.
+ */
+function answerListenerErrors(app: App, deps: SlackListenerDeps): void {
+  app.error(async (error) => {
+    deps.log?.('slack_listener_failed', { code: error.code, error: error.message });
+  });
 }

@@ -5,7 +5,8 @@
  * the object store; anything else (and a tile URL that does not load) goes through the server's `/api/image`.
  * The newest message per job is kept so a page opened later (or reloaded) sees live jobs as they are.
  */
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
 import { loadResult } from '../job-records.js';
 import type { JobMessage } from '../message-model.js';
@@ -64,9 +65,9 @@ export class WebPoster implements Poster {
     this.publish({ type: 'message', message: web });
   }
 
-  /** Messages delivered by this process, newest state per job. */
-  live(): WebMessage[] {
-    return [...this.#latest.values()];
+  /** The newest message this process delivered for the job (undefined: none, or long ago). */
+  latest(jobId: string): WebMessage | undefined {
+    return this.#latest.get(jobId);
   }
 
   /** Tells every open page; also used for removals (🗑️), which the dispatcher does not deliver. */

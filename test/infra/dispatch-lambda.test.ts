@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { DeliveryError } from '../../bot/poster.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
@@ -122,6 +123,38 @@ describe('events dispatcher Lambda adapter', () => {
     const response = await handle(batch(record('{"type":"queued"', 'ja')), context);
     expect(response.batchItemFailures).toEqual([]);
     expect(s.nudges()).toBe(0);
+  });
+});
+
+describe('events dispatcher Lambda across warm invocations', () => {
+  it('GIVEN two batches a moment apart on the same warm instance THEN the second edit still waits out the 2 s pacing, and the job record is read once', async () => {
+    const s = setup();
+    const reads: string[] = [];
+    const get = s.blobs.get.bind(s.blobs);
+    s.blobs.get = async (key: string) => {
+      reads.push(key);
+      return get(key);
+    };
+    const handle = createDispatchHandler({ blobs: s.blobs, posters: { web: s.poster }, log: silentLogger });
+    const long = { getRemainingTimeInMillis: () => 6000 };
+    await handle(batch(record({ v: 1, type: 'started', jobId: 'ja', at, runnerId: 'i-1', attempt: 1 })), long);
+    const firstAt = s.poster.deliveries[0]!.at;
+    const response = await handle(batch(record({ v: 1, type: 'progress', jobId: 'ja', at: at + 1, stage: 'prior', step: 5, steps: 20, fraction: 0.25 })), long);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(s.poster.deliveries).toHaveLength(2);
+    // A fresh dispatcher per batch would have sent at once (it would not know the first edit).
+    expect(s.poster.deliveries[1]!.at - firstAt).toBeGreaterThanOrEqual(1900);
+    expect(reads.filter((key) => key === jobKeys.job('ja'))).toHaveLength(1);
+  });
+
+  it('GIVEN a final event delivered in an earlier invocation THEN a redelivered copy is acked without another delivery', async () => {
+    const s = setup();
+    const handle = createDispatchHandler({ blobs: s.blobs, posters: { web: s.poster }, log: silentLogger });
+    await handle(batch(record({ v: 1, type: 'completed', jobId: 'jb', at, resultKey: jobKeys.result('jb') })), context);
+    expect(s.poster.deliveries).toHaveLength(1);
+    const again = await handle(batch(record({ v: 1, type: 'completed', jobId: 'jb', at, resultKey: jobKeys.result('jb') })), context);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(s.poster.deliveries).toHaveLength(1);
   });
 });
 

@@ -89,8 +89,8 @@ def export_graphs(bundle: str, graphs: dict[str, torch.nn.Module], length: int, 
         # (image → Stage C latent) for img2img; both take RGB in [0, 1], NCHW float32
         "image_encoder.onnx": (graphs["image_encoder"], (torch.rand(b, 3, models.IMAGE_SIDE, models.IMAGE_SIDE),),
                                ["pixel_values"], ["image_embeds"], {"pixel_values": {0: "batch"}}),
-        "effnet_encoder.onnx": (graphs["effnet_encoder"], (torch.rand(b, 3, 256, 256),), ["pixel_values"], ["effnet"],
-                                {"pixel_values": {0: "batch", 2: "h", 3: "w"}}),
+        "effnet_encoder.onnx": (graphs["effnet_encoder"], (torch.rand(b, 3, 256, 256),), ["image"], ["latent"],
+                                {"image": {0: "batch", 2: "h", 3: "w"}}),
     }
     for file, (module, args, inputs, outputs, dynamic) in specs.items():
         module.eval().float().cpu()
@@ -138,11 +138,11 @@ def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder
         "decoder": {**cb.graph_entry(bundle, "decoder.onnx", "float32"), "sampler": decoder.manifest()},
         "vqgan": {**cb.graph_entry(bundle, "vqgan_decoder.onnx", "float32"), "scaleFactor": SCALE_FACTOR},
         "previewer": cb.graph_entry(bundle, "previewer.onnx", "float32"),
-        "imageEncoder": {**cb.graph_entry(bundle, "image_encoder.onnx", "float32"), "inputSize": models.IMAGE_SIDE,
-                         "mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0], "input": "pixel_values",
-                         "output": "image_embeds"},
-        "effnetEncoder": {**cb.graph_entry(bundle, "effnet_encoder.onnx", "float32"), "mean": [0.0, 0.0, 0.0],
-                          "std": [1.0, 1.0, 1.0], "input": "pixel_values", "output": "effnet"},
+        # images as prompts (issue 20's manifest sections): RGB in [0, 1], no normalisation
+        "imageEncoder": cb.image_encoder_section(bundle, "image_encoder.onnx", "float32", size=models.IMAGE_SIDE,
+                                                 embed_size=CLIP_IMG, mean=(0, 0, 0), std=(1, 1, 1)),
+        "effnetEncoder": cb.effnet_encoder_section(bundle, "effnet_encoder.onnx", "float32", cell=PRIOR_COMPRESSION,
+                                                   channels=16, mean=(0, 0, 0), std=(1, 1, 1)),
         "vocabulary": {"summary": "the demo model draws shapes and colours", "words": vocabulary},
         "styles": {},  # no --style preset is drawable by this model: the bot says so and draws without it
     }
@@ -236,7 +236,7 @@ def image_prompt_sheets(nets, tokenizer, held: list[dict]) -> dict[str, tuple[to
     colour — expected: that colour at the same position. Returns per sheet the images and per-tile expectations."""
     dev = next(nets["prior"].parameters()).device
     truth = heldout_truth(held, dev, seed=6)
-    clip = nets["image_encoder"](truth)
+    clip = nets["image_encoder"](truth)[:, None]
     rng = random.Random(31)
     variation, recoloured, expected = [], [], []
     for i in range(0, len(held), 50):

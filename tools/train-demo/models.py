@@ -302,14 +302,15 @@ IMAGE_SIDE = 256  # image_encoder.onnx's input: the image resized to 256 × 256,
 
 
 class ImageEncoderGraph(nn.Module):
-    """Exported image_encoder.onnx: pixel_values [B,3,256,256] in [0, 1] → image_embeds [B,1,clip_img]."""
+    """Exported image_encoder.onnx: pixel_values [B,3,256,256] in [0, 1] → image_embeds [B,clip_img] (the engine
+    shortest-side-resizes and centre-crops the picture to 256², gpu-runner/cascade/manifest.ts imageEncoder)."""
 
     def __init__(self, encoder: SemanticEncoder, head: ImageHead):
         super().__init__()
         self.encoder, self.head = encoder, head
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        return self.head(self.encoder(pixel_values))
+        return self.head(self.encoder(pixel_values))[:, 0]
 
 
 PRIOR_ARCHS = {  # --prior-arch: Stage C variants (the shipped bundle up to issue 7's retrain is "patch2")

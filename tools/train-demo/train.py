@@ -191,8 +191,7 @@ class LatentPool:
                     n = (h // 16 // PATCH) * (w // 16 // PATCH)
                     self.tokens[idx, :n] = models.to_tokens(sem, PATCH).half()
                     self.detail[idx, :n] = models.to_tokens(outline_map(sem), PATCH).half()
-                    square = img if (w, h) == (256, 256) else F.interpolate(img.float(), size=(256, 256), mode="bilinear",
-                                                                            antialias=True, align_corners=False)
+                    square = img if (w, h) == (256, 256) else image_prompt_input(img)
                     self.image[idx] = sem.half() if (w, h) == (256, 256) else encoder(square).half()
                     if c != SQUARE:
                         continue
@@ -262,6 +261,16 @@ class LatentPool:
         canvas = self.canvas[idx]
         return TokenBatch(ids, mask, targets, self.tokens[idx].float(), self.coords_table[canvas],
                           self.real_table[canvas], self.detail[idx].float(), self.image[idx].float(), kept)
+
+
+def image_prompt_input(img: torch.Tensor) -> torch.Tensor:
+    """What the engine feeds image_encoder.onnx for a picture: centre crop to a square, resized to 256² (antialiased
+    bilinear here; the engine resizes the shortest side with sharp, then crops)."""
+    h, w = img.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = img[..., top:top + side, left:left + side].float()
+    return F.interpolate(crop, size=(256, 256), mode="bilinear", antialias=True, align_corners=False)
 
 
 def outline_map(sem: torch.Tensor) -> torch.Tensor:
