@@ -9,6 +9,7 @@ import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.j
 import type { RunnerSettings } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { clearPending } from '../core/pending.js';
+import { modelNotes } from '../core/model-notes.js';
 import { CodedError, ParentMissingError } from '../core/errors.js';
 import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.js';
 import { buildGenerateRequest, loadParentTile } from './worker-request.js';
@@ -112,6 +113,7 @@ export class JobRun {
         job, request, output,
         model: { name: generator.modelName, variant: generator.modelVariant },
         runnerId: this.#ctx.settings.runnerId,
+        notes: modelNotes(job.request, generator.guide),
         timings: { generate: generateMs },
         attempt: this.#ctx.attempt,
       });
@@ -130,7 +132,7 @@ export class JobRun {
     const job = this.job;
     const parent = job.kind === 'imagine' ? undefined : await loadParentTile(this.#ctx.blobs, job.parent);
     const { generator } = this.#ctx;
-    const request = buildGenerateRequest(job, generator.baseResolution, parent);
+    const request = buildGenerateRequest(job, generator.baseResolution, parent, generator.guide);
     const generateStarted = performance.now();
     const output = await generator.generate(request, {
       onProgress: this.#throttled((progress: GenerateProgress) => this.#publishSoon(this.#event({ type: 'progress', ...progress }))),
