@@ -12,7 +12,8 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'port_in_use'
   | 'cancelled'
-  | 'corrupt_record';
+  | 'corrupt_record'
+  | 'unsupported_request';
 
 export class CodedError extends Error {
   readonly code: ErrorCode;
@@ -101,4 +102,14 @@ export function isConnectionError(error: unknown): boolean {
   if (cause && cause !== error && isConnectionError(cause)) return true;
   if (error instanceof ServiceUnavailableError) return true;
   return /ECONNREFUSED|ECONNRESET|socket hang up/.test(error.message);
+}
+
+/**
+ * The loaded model cannot serve this kind of request (e.g. an image prompt on a bundle without image_encoder.onnx).
+ * Retrying cannot help: the runner tells the user and drops the job.
+ */
+export class UnsupportedRequestError extends CodedError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('unsupported_request', message, context);
+  }
 }
