@@ -1,10 +1,12 @@
 /**
- * The small set of coded errors the system throws on purpose. `code` is stable and machine-readable
- * (it ends up in `failed` events and logs); `message` is a sentence a user or operator can act on.
- * Messages never carry secrets: callers pass context, not credentials.
+ * The errors the system throws on purpose: every one is a CodedError. `code` is stable and
+ * machine-readable (it ends up in `failed` events and logs); `message` is a sentence a user or
+ * operator can act on. Messages never carry secrets: callers pass context, not credentials.
+ * Refusals a user can act on are not thrown: they are `Rejected` replies (bot/commands/context.ts).
  */
 
 export type ErrorCode =
+  // core
   | 'invalid_options'
   | 'invalid_config'
   | 'too_many_pending'
@@ -13,13 +15,21 @@ export type ErrorCode =
   | 'port_in_use'
   | 'cancelled'
   | 'corrupt_record'
-  | 'unsupported_request';
+  | 'unsupported_request'
+  // bot
+  | 'invalid_button_id'
+  | 'delivery_failed'
+  | 'attachment_too_large'
+  | 'invalid_discord_message'
+  | 'invalid_slack_payload'
+  | 'invalid_slack_blocks'
+  | 'slack_upload_failed';
 
-export class CodedError extends Error {
-  readonly code: ErrorCode;
+export class CodedError<Code extends ErrorCode = ErrorCode> extends Error {
+  readonly code: Code;
   readonly context: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
