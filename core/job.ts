@@ -209,6 +209,8 @@ export const ResultSchema = z.strictObject({
   timings: z.record(z.string(), z.number().nonnegative()),
   finishedAt: z.iso.datetime(),
   runnerId: z.string(),
+  /** What the model could not draw of the request, for the user (core/model-notes.ts); absent when nothing. */
+  notes: z.array(z.string().max(300)).max(4).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
 

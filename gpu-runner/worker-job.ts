@@ -9,6 +9,7 @@ import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.j
 import type { RunnerSettings } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { clearPending } from '../core/pending.js';
+import { modelNotes } from '../core/model-notes.js';
 import { CodedError, ParentMissingError, UnsupportedRequestError } from '../core/errors.js';
 import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.js';
 import { buildGenerateRequest, loadParentTile, loadRequestImages } from './worker-request.js';
@@ -112,6 +113,7 @@ export class JobRun {
         job, request, output,
         model: { name: generator.modelName, variant: generator.modelVariant },
         runnerId: this.#ctx.settings.runnerId,
+        notes: modelNotes(job.request, generator.guide),
         timings: { generate: generateMs },
         attempt: this.#ctx.attempt,
       });
@@ -133,7 +135,7 @@ export class JobRun {
       loadRequestImages(this.#ctx.blobs, job),
     ]);
     const { generator } = this.#ctx;
-    const request = buildGenerateRequest(job, generator.baseResolution, parent, images);
+    const request = buildGenerateRequest(job, generator.baseResolution, parent, generator.guide, images);
     const generateStarted = performance.now();
     const output = await generator.generate(request, {
       onProgress: this.#throttled((progress: GenerateProgress) => this.#publishSoon(this.#event({ type: 'progress', ...progress }))),

@@ -7,6 +7,7 @@ import { ResultSchema, type Job, type Result } from '../core/job.js';
 import { jobKeys } from '../core/storage-layout.js';
 import type { BlobStore } from '../core/ports.js';
 import { resolveDimensions } from '../core/dimensions.js';
+import type { ModelGuide } from '../core/model-notes.js';
 import { applyStyle } from '../core/styles.js';
 import { ParentMissingError } from '../core/errors.js';
 import { CorruptRecordError, readRecord } from '../core/stored-records.js';
@@ -69,8 +70,8 @@ export async function loadRequestImages(blobs: BlobStore, job: Job): Promise<Req
 /** Upscales decode the stored latent onto a canvas twice as wide and tall. */
 export const UPSCALE_FACTOR = 2;
 
-export function buildGenerateRequest(job: Job, baseResolution: number, parent?: ParentTile, images: RequestImages = {}): GenerateRequest {
-  const { prompt, negativePrompt } = applyStyle(job.request);
+export function buildGenerateRequest(job: Job, baseResolution: number, parent?: ParentTile, guide?: ModelGuide, images: RequestImages = {}): GenerateRequest {
+  const { prompt, negativePrompt } = applyStyle(job.request, guide?.styles);
   const seedsFrom = (seed: number, count: number) => Array.from({ length: count }, (_, index) => deriveSeed(seed, index));
   switch (job.kind) {
     case 'imagine': {
