@@ -191,7 +191,7 @@ export class CascadePipeline implements ImageGenerator {
   private checkImageInputs(request: GenerateRequest): void {
     if (request.kind !== 'imagine') return;
     if (request.imagePrompts?.length) {
-      if (!this.manifest.imageEncoder) throw new MissingGraphError('imageEncoder', this.modelName, 'an image prompt');
+      if (!this.manifest.imageEncoder) throw new MissingGraphError('imageEncoder', this.modelName, 'image prompts');
       checkImagePrompts(request.imagePrompts);
     }
     if (request.init) {
