@@ -82,6 +82,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
   const lines = [optionsText];
   if (parent) lines.push(`${parent.label} of job ${parent.jobId}`);
   if (state.failure && (state.phase === 'failed' || state.failure.willRetry)) lines.push(state.failure.reason);
+  if (status === 'completed') lines.push(...(state.result?.notes ?? []));
   const statusLine = statusLineOf(status, state, progress?.bar);
   const title = shorten(job.request.prompt, 200);
   const message: JobMessage = {
