@@ -35,7 +35,8 @@ import { buttonMakesJob, commandMakesJob, runButton, runCommand } from './comman
 import { ChannelHistory, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './history.js';
 import type { WebPoster } from './poster.js';
 import { Sessions } from './sessions.js';
-import type { WebEvent } from './web-message.js';
+import { webMessageOf, type WebEvent } from './web-message.js';
+import { loadJobSnapshot } from '../job-history.js';
 
 export interface WebPlaygroundLimits {
   /** Event streams one remote address may hold open (default 8). */
@@ -229,6 +230,12 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     await withSlot(slot, async () => {
       const reply = await runCommand(options.bot, userId!, text, requestIdOf(body.value));
       if (reply.kind === 'done' && reply.action === 'deleted' && reply.jobId) options.poster.publish({ type: 'removed', jobId: reply.jobId });
+      // /show: the page re-posts the job from what a web message needs (its tiles), not the grid bytes.
+      if (reply.kind === 'show') {
+        const snapshot = await loadJobSnapshot(options.bot.blobs, reply.jobId);
+        sendJson(response, 200, { kind: 'show', jobId: reply.jobId, ...(snapshot ? { web: webMessageOf(snapshot.job, reply.message, 0, snapshot.state.result) } : {}) });
+        return reply;
+      }
       sendJson(response, 200, reply);
       return reply;
     });
