@@ -83,6 +83,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
   const lines = [optionsText];
   if (parent) lines.push(`${parent.label} of job ${parent.jobId}`);
   if (state.failure && (state.phase === 'failed' || state.failure.willRetry)) lines.push(state.failure.reason);
+  if (status === 'completed') lines.push(...(state.result?.notes ?? []));
   const statusLine = statusLineOf(status, state, progress?.bar);
   const title = shorten(job.request.prompt, 200);
   const message: JobMessage = {
@@ -109,8 +110,10 @@ function statusLineOf(status: MessageStatus, state: JobState, bar: string | unde
   switch (status) {
     case 'queued':
       return state.position === undefined ? 'Queued' : `Queued · position ${state.position}`;
-    case 'waking':
-      return state.position === undefined ? 'GPU waking up…' : `Queued · position ${state.position} · GPU waking up…`;
+    case 'waking': {
+      const why = state.fleetProblem ?? 'GPU waking up…';
+      return state.position === undefined ? why : `Queued · position ${state.position} · ${why}`;
+    }
     case 'running': {
       const retry = (state.attempt ?? 1) > 1 || state.failure?.willRetry ? ' (retrying on another GPU)' : '';
       const stage = state.progress?.stage ? `${STAGE_LABEL[state.progress.stage]} · ` : '';

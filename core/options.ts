@@ -15,7 +15,7 @@
  * backtracking patterns (`\d+\.?\d*` took 29.9 s on `--cfg` + 100 000 digits + a letter). A
  * `ParseMeter` counts the characters examined; test/adversarial/options-fuzz.test.ts bounds it.
  */
-import { GenerationRequestSchema, type Aspect, type GenerationRequest, type SizeClass } from './job.js';
+import { GenerationRequestSchema, MAX_IMAGE_WEIGHT, type Aspect, type GenerationRequest, type SizeClass } from './job.js';
 import { OptionsError, type OptionProblem } from './errors.js';
 import { findStyle, STYLE_NAMES } from './styles.js';
 import { MAX_ASPECT_RATIO } from './dimensions.js';
@@ -31,6 +31,8 @@ export interface SlashOptions {
   style?: string;
   size?: string;
   lite?: boolean;
+  /** Image weight of the request's image prompts (0–3). */
+  iw?: number | string;
 }
 
 export interface ParseContext {
@@ -38,6 +40,8 @@ export interface ParseContext {
   randomSeed?: () => number;
   /** Counts the characters the parser examines (tests prove the work is linear in the input). */
   meter?: ParseMeter;
+  /** Pictures given with the command (attachments, uploads): the prompt may then be empty, and --iw applies. */
+  imageCount?: number;
 }
 
 export interface ParseMeter {
@@ -47,7 +51,7 @@ export interface ParseMeter {
 type OptionName = keyof SlashOptions;
 
 /** Canonical names, then aliases users type out of habit. */
-const OPTION_NAMES: readonly OptionName[] = ['ar', 'seed', 'no', 'steps', 'cfg', 'chaos', 'style', 'size', 'lite'];
+const OPTION_NAMES: readonly OptionName[] = ['ar', 'seed', 'no', 'steps', 'cfg', 'chaos', 'style', 'size', 'lite', 'iw'];
 const ALIASES: Readonly<Record<string, OptionName>> = { aspect: 'ar', negative: 'no', guidance: 'cfg', s: 'style' };
 const SIZE_NAMES: readonly SizeClass[] = ['small', 'medium', 'large'];
 const UINT32_MAX = 0xffffffff;
@@ -126,10 +130,13 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
   const chaos = values.chaos === undefined ? 0 : parseInteger('chaos', values.chaos, 0, 100, problems, meter);
   const style = values.style === undefined ? undefined : parseStyle(values.style, problems);
   const size = values.size === undefined ? 'medium' : parseSize(values.size, problems);
+  const images = context.imageCount ?? 0;
+  const imageWeight = values.iw === undefined ? undefined : parseDecimal('iw', values.iw, 0, MAX_IMAGE_WEIGHT, problems, meter);
+  if (values.iw !== undefined && images === 0) problems.push({ option: 'iw', message: '--iw weighs image prompts: attach an image to the command for it to apply' });
   if (values.lite !== undefined && values.lite !== '') problems.push({ option: 'lite', message: `--lite takes no value (got "${clip(values.lite)}"); write just --lite` });
 
   const negativePrompt = negatives.join(', ');
-  if (prompt === '') problems.push({ option: 'prompt', message: 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"' });
+  if (prompt === '' && images === 0) problems.push({ option: 'prompt', message: 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"' });
   if (prompt.length > MAX_PROMPT) problems.push({ option: 'prompt', message: `prompt: ${prompt.length} characters is too long; at most ${MAX_PROMPT}` });
   if (negativePrompt.length > MAX_PROMPT) problems.push({ option: 'no', message: `--no: ${negativePrompt.length} characters is too long; at most ${MAX_PROMPT}` });
   if (problems.length > 0) throw new OptionsError(problems);
@@ -146,6 +153,7 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
     ...(style === undefined ? {} : { style }),
     lite: values.lite !== undefined,
     count: 4,
+    ...(imageWeight === undefined ? {} : { imageWeight }),
   });
 }
 

@@ -15,6 +15,7 @@ import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import { jobKeys } from '../../core/storage-layout.js';
 import { jobIdFrom } from '../../core/ids.js';
+import { silentLogger, type Logger } from '../../core/log.js';
 import { OptionsError } from '../../core/errors.js';
 import { parseImagine } from '../../core/options.js';
 import { imagine, pressButton } from '../commands/index.js';
@@ -31,12 +32,10 @@ import {
   AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
 } from './payloads.js';
 
-export type SlackLog = (event: string, fields: Record<string, unknown>) => void;
-
 export interface SlackListenerDeps {
   bot: BotDeps;
   /** Never receives tokens or request bodies. */
-  log?: SlackLog;
+  log?: Logger;
 }
 
 /** Button actions that create a job (and so a message of their own). */
@@ -44,7 +43,7 @@ const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle
 const ACTION_ID_PATTERN = /^[a-z_]+:[a-z0-9-]+:\d+$/;
 
 export function registerSlackListeners(app: App, deps: SlackListenerDeps): void {
-  const log: SlackLog = deps.log ?? (() => undefined);
+  const log = deps.log ?? silentLogger;
   const { bot } = deps;
   // Requests being turned into jobs by this process, by job id: a redelivery that arrives while the
   // first delivery is still working (Socket Mode acks at once) must not post a second placeholder.
@@ -113,7 +112,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
   });
 
   app.event('app_mention', async ({ body, client, context }) => {
-    if (context.retryNum) log('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
+    if (context.retryNum) log.info('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
     // Until the event is read there is no one to answer; a malformed one is logged and acked (never retried).
     let tell: Tell = async () => undefined;
     await guarded(log, 'mention', (message) => tell(message), async () => {
@@ -211,12 +210,12 @@ function ephemeralVia(respond: RespondFn | undefined, extra: { replace_original?
 }
 
 /** The one catch-all per request: log the code (never the body), tell the actor in a sentence. */
-async function guarded(log: SlackLog, what: string, tell: Tell, work: () => Promise<void>): Promise<void> {
+async function guarded(log: Logger, what: string, tell: Tell, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    log('slack_request_failed', { what, code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
+    log.warn('slack_request_failed', { what, code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
     const reason = error instanceof Error && (error as { code?: unknown }).code === 'invalid_slack_payload' ? 'the request from Slack was malformed' : 'something went wrong on our side';
     try {
       await tell(renderNotice(`Sorry, ${reason}. Try again in a minute.`));

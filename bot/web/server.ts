@@ -37,6 +37,7 @@ import type { WebPoster } from './poster.js';
 import { Sessions } from './sessions.js';
 import { webMessageOf, type WebEvent } from './web-message.js';
 import { loadJobSnapshot } from '../job-history.js';
+import { silentLogger, type Logger } from '../../core/log.js';
 
 export interface WebPlaygroundLimits {
   /** Event streams one remote address may hold open (default 8). */
@@ -60,7 +61,7 @@ export interface WebPlaygroundOptions {
   /** More routes (e.g. other pages), tried after the built-in ones. */
   routes?: WebRoute[];
   /** Called with failures of a request (never with secrets); default: silent. */
-  log?: (event: string, fields: Record<string, unknown>) => void;
+  log?: Logger;
 }
 
 export interface WebPlayground {
@@ -122,7 +123,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     else if (event.type === 'message' && FINAL_STATUSES.has(event.message.message.status)) jobCap.ended(event.message.jobId);
   });
   const bootId = randomBytes(6).toString('hex');
-  const log = options.log ?? (() => undefined);
+  const log = options.log ?? silentLogger;
   let names: HostNames;
 
   const routes: WebRoute[] = [
@@ -146,7 +147,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      log('web_request_failed', { path: request.url?.split('?')[0], error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      log.error('web_request_failed', { path: request.url?.split('?')[0], error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       if (!response.headersSent) sendJson(response, 500, { error: 'Something went wrong on the server; the log has the details.' });
       else response.end();
     });

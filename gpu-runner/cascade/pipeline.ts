@@ -15,6 +15,7 @@ import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, La
 import type { StageName } from '../../core/job.js';
 import type { LoadedBundle } from './bundle.js';
 import type { Manifest, SamplerSettings } from './manifest.js';
+import type { ModelGuide } from '../../core/model-notes.js';
 import { addNoise, GdfSampler } from './scheduler.js';
 import type { SessionPool } from './sessions.js';
 import type { ClipTokenizer } from './tokenizer.js';
@@ -56,6 +57,7 @@ export class CascadePipeline implements ImageGenerator {
   readonly baseResolution: number;
   readonly modelName: string;
   readonly modelVariant: string;
+  readonly guide?: ModelGuide;
   private readonly manifest: Manifest;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -68,6 +70,8 @@ export class CascadePipeline implements ImageGenerator {
     this.baseResolution = bundle.manifest.resolution.base;
     this.modelName = bundle.manifest.name;
     this.modelVariant = bundle.manifest.variant;
+    const { vocabulary, styles } = bundle.manifest;
+    if (vocabulary || styles) this.guide = { ...(vocabulary ? { vocabulary } : {}), ...(styles ? { styles } : {}) };
   }
 
   /** Requests run one at a time (sessions are shared); a second call waits for the first. */
@@ -187,7 +191,7 @@ export class CascadePipeline implements ImageGenerator {
   private checkImageInputs(request: GenerateRequest): void {
     if (request.kind !== 'imagine') return;
     if (request.imagePrompts?.length) {
-      if (!this.manifest.imageEncoder) throw new MissingGraphError('imageEncoder', this.modelName, 'an image prompt');
+      if (!this.manifest.imageEncoder) throw new MissingGraphError('imageEncoder', this.modelName, 'image prompts');
       checkImagePrompts(request.imagePrompts);
     }
     if (request.init) {

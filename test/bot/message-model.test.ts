@@ -82,6 +82,14 @@ describe('message model', () => {
     expect(message.statusLine).toBe('Stage C · ▰▰▰▰▰▱▱▱▱▱ 45 %');
   });
 
+  it('GIVEN a completed result with model notes THEN the message shows them; a running job does not', () => {
+    const notes = ["the demo model draws shapes and colours; it doesn't know 'cat'"];
+    const done = buildJobMessage(job, { phase: 'completed', result: { ...makeResult(job), notes }, updatedAt: 0 });
+    expect(done.lines).toContain(notes[0]);
+    expect(done.text).toContain("it doesn't know 'cat'");
+    expect(buildJobMessage(job, { phase: 'running', updatedAt: 0 }).text).not.toContain("doesn't know");
+  });
+
   it('GIVEN a completed grid of four THEN U1–U4 + 🔄, V1–V4 + ℹ️, strong V1–V4 + 🗑️, R1–R4 (the web has a remix dialog), all with decodable ids', () => {
     const result = makeResult(job);
     const message = buildJobMessage(job, { phase: 'completed', result, updatedAt: 0 });

@@ -85,7 +85,7 @@ describe('parseImagine: every error path names the option and what is allowed', 
     ['fox --size huge', '--size huge: choose small, medium or large'],
     ['fox --lite please', '--lite takes no value (got "please"); write just --lite'],
     ['fox --no', '--no: give the things to leave out, e.g. --no text, watermark'],
-    ['fox --foo 1', '--foo: unknown option; known options are --ar, --seed, --no, --steps, --cfg, --chaos, --style, --size, --lite'],
+    ['fox --foo 1', '--foo: unknown option; known options are --ar, --seed, --no, --steps, --cfg, --chaos, --style, --size, --lite, --iw'],
     ['fox --ar 1:1 --ar 2:3', '--ar: given twice; keep one'],
     ['--ar 1:1', 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"'],
     ['   ', 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"'],
@@ -118,6 +118,19 @@ describe('parseImagine: every error path names the option and what is allowed', 
     expect(error).toBeInstanceOf(OptionsError);
     expect((error as OptionsError).code).toBe('invalid_options');
     expect((error as OptionsError).problems.map((p) => p.option)).toEqual(['ar', 'seed', 'chaos']);
+  });
+
+  it('GIVEN pictures with the command THEN the prompt may be empty and --iw sets their weight (0–3)', () => {
+    expect(parseImagine('--iw 0.5 --ar 3:2', {}, { imageCount: 2 })).toMatchObject({ prompt: '', imageWeight: 0.5, aspect: { w: 3, h: 2 } });
+    expect(parseImagine('a fox', { iw: '2' }, { imageCount: 1 }).imageWeight).toBe(2);
+    expect(parseImagine('a fox', {}, { imageCount: 1 }).imageWeight).toBeUndefined();
+  });
+
+  it('GIVEN --iw without a picture, out of range, or an empty prompt without pictures THEN each is refused by name', () => {
+    expect(problemsOf('fox --iw 1')).toEqual(['--iw weighs image prompts: attach an image to the command for it to apply']);
+    expect(() => parseImagine('fox --iw 4', {}, { imageCount: 1 })).toThrow(/--iw/);
+    expect(() => parseImagine('fox --iw -1', {}, { imageCount: 1 })).toThrow(/--iw/);
+    expect(problemsOf('--ar 3:2')[0]).toMatch(/^prompt: describe the image/);
   });
 });
 
