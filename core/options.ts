@@ -141,7 +141,7 @@ function splitPrompt(text: string): { prompt: string; options: RawOption[] } {
   const options = matches.map((match, i) => {
     const next = matches[i + 1];
     const valueEnd = next === undefined ? text.length : optionStart(next);
-    return { name: match[2]!.toLowerCase(), value: normalizeSpace(text.slice(match.index! + match[0].length, valueEnd)), source: 'inline' as const };
+    return { name: match[2]!.toLowerCase(), value: normalizeSpace(text.slice(match.index + match[0].length, valueEnd)), source: 'inline' as const };
   });
   return { prompt: normalizeSpace(text.slice(0, optionStart(matches[0]!))), options };
 }

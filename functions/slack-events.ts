@@ -37,7 +37,7 @@ export async function createSlackEventsHandler(receiver: AwsLambdaReceiver): Pro
   return async (event, context) => {
     const normalised = event.isBase64Encoded && event.body ? { ...event, body: Buffer.from(event.body, 'base64').toString('utf8'), isBase64Encoded: false } : event;
     try {
-      return await inner(normalised as Parameters<AwsHandler>[0], context);
+      return await inner(normalised, context);
     } catch (error) {
       if (error instanceof SyntaxError) return { statusCode: 400, body: 'malformed request body' };
       throw error;

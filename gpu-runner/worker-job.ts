@@ -196,7 +196,7 @@ export class JobRun {
   }
 
   #event(fields: DistributiveOmit<JobEvent, 'v' | 'jobId' | 'at'>): JobEvent {
-    return { v: WIRE_VERSION, jobId: this.job.id, at: Date.now(), ...fields } as JobEvent;
+    return { v: WIRE_VERSION, jobId: this.job.id, at: Date.now(), ...fields };
   }
 
   /** Progress is best-effort: published in order, off the generator's path, dropped when the bus is down. */

@@ -30,7 +30,7 @@ async function main(): Promise<number> {
   });
   process.stdout.write(`bundle ${bundle.manifest.name} is valid → ${plan.destination}\n${plan.command.join(' ')}\n`);
   if (values['dry-run']) return 0;
-  return spawnSync(plan.command[0]!, plan.command.slice(1), { stdio: 'inherit' }).status ?? 1;
+  return spawnSync(plan.command[0], plan.command.slice(1), { stdio: 'inherit' }).status ?? 1;
 }
 
 main().then(

@@ -41,7 +41,7 @@ export function spawnRunner(env: Record<string, string>): RunnerChild {
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   let buffer = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     buffer += chunk;
     let newline;
     while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -55,7 +55,7 @@ export function spawnRunner(env: Record<string, string>): RunnerChild {
       for (const wake of waiters.splice(0)) wake();
     }
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
