@@ -5,13 +5,9 @@
  * SST evaluates this file itself, so modules are imported inside run(), not at the top.
  */
 export default $config({
-  app(input) {
-    return {
-      name: 'cascade-bot',
-      removal: input?.stage === 'production' ? 'retain' : 'remove',
-      protect: input?.stage === 'production',
-      home: 'aws',
-    };
+  async app(input) {
+    const { stageRemovalPolicy } = await import('./infra/stages.js');
+    return { name: 'cascade-bot', ...stageRemovalPolicy(input?.stage), home: 'aws' };
   },
   async run() {
     const { loadInfraConfig } = await import('./infra/config.js');
@@ -19,30 +15,28 @@ export default $config({
     const { createStorage } = await import('./infra/resources/storage.js');
     const { createQueues } = await import('./infra/resources/queues.js');
     const { createNetwork } = await import('./infra/resources/network.js');
-    const { createFleet, attachRunnerPolicy } = await import('./infra/resources/fleet.js');
+    const { createFleet } = await import('./infra/resources/fleet.js');
     const { createBotFunctions } = await import('./infra/resources/bot-functions.js');
     const { createScaler } = await import('./infra/resources/scaler.js');
     const { createAlarms } = await import('./infra/resources/alarms.js');
 
-    const config = loadInfraConfig(process.env);
+    const { stageSettings } = await import('./infra/stages.js');
+    const config = loadInfraConfig(process.env, stageSettings($app.stage));
     const secrets = createSecrets(config.platforms);
     const { bucket } = createStorage(config);
     const queues = createQueues(config);
     const network = createNetwork();
-    const fleet = createFleet({ config, network, queues, bucket });
-    const arns = $resolve({
-      jobsQueue: queues.jobs.arn,
-      jobsDlq: queues.jobsDlq.arn,
-      eventsQueue: queues.events.arn,
-      bucket: bucket.arn,
-      fleetGroup: fleet.group.arn,
-      runnerRepository: fleet.repository.arn,
-      runnerLogGroup: fleet.logGroup.arn,
-    });
-    attachRunnerPolicy(fleet.role, arns);
+    const appArns = $resolve({ jobsQueue: queues.jobs.arn, jobsDlq: queues.jobsDlq.arn, eventsQueue: queues.events.arn, bucket: bucket.arn });
+    const fleet = createFleet({ config, network, queues, bucket, appArns });
+    const arns = fleet.arns;
     const functions = createBotFunctions({ config, queues, bucket, secrets, fleetGroupName: fleet.groupName, arns });
-    createScaler({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
-    createAlarms(config, queues, fleet.groupName);
+    const scaler = createScaler({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
+    createAlarms(config, queues, fleet.groupName, [
+      ...(functions.discord ? [{ id: 'DiscordInteractions', name: functions.discord.name }] : []),
+      ...(functions.slack ? [{ id: 'SlackEvents', name: functions.slack.name }] : []),
+      { id: 'Dispatcher', name: functions.dispatcher.name },
+      { id: 'FleetScaler', name: scaler.nodes.function.name },
+    ]);
 
     return {
       discordInteractionsUrl: functions.discord?.url,

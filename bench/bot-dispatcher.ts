@@ -8,7 +8,8 @@
  *   npx tsx bench/bot-dispatcher.ts [jobs]
  */
 import { performance } from 'node:perf_hooks';
-import { jobKeys, type Job, type JobEvent } from '../core/job.js';
+import { type Job, type JobEvent } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import type { ReceivedEvent } from '../core/ports.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { buildJobMessage } from '../bot/message-model.js';

@@ -9,7 +9,8 @@
 import { randomFillSync } from 'node:crypto';
 import sharp from 'sharp';
 import { latencySummary } from './percentiles.js';
-import { jobKeys, WIRE_VERSION } from '../core/job.js';
+import { WIRE_VERSION } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.js';
 import { renderDiscordMessage } from '../bot/discord/render.js';

@@ -10,7 +10,7 @@
  *
  *   npx tsx bench/slack-ack.ts [count]
  */
-import { jobKeys } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import { jobIdFrom } from '../core/ids.js';
 import { createModerationPolicy } from '../bot/moderation.js';
 import { buildJobMessage } from '../bot/message-model.js';
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 
   // 2. The Lambda handler, request → response.
   const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-bench', signingSecret: SIGNING_SECRET, apiUrl: api.url }, { bot });
-  const handle = await createSlackEventsHandler(receiver!);
+  const handle = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET });
   const lambdaAck: number[] = [];
   for (let i = 0; i < COUNT + WARMUP; i++) {
     const event = signedEvent(slashCommandBody(command(i, 'H')), FORM);

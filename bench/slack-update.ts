@@ -10,7 +10,8 @@
 import { randomFillSync } from 'node:crypto';
 import sharp from 'sharp';
 import type { EventBus, ReceivedEvent } from '../core/ports.js';
-import { jobKeys, WIRE_VERSION } from '../core/job.js';
+import { WIRE_VERSION } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import { Dispatcher } from '../bot/dispatcher.js';
 import { SlackPoster } from '../bot/slack/poster.js';
 import { createSlackClient } from '../bot/slack/web-client.js';

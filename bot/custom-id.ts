@@ -16,8 +16,11 @@ import { JobIdSchema, type JobId } from '../core/job.js';
 /** What a button does. Tile actions need index 1–4; job actions use index 0. */
 export const TILE_ACTIONS = ['upscale', 'vary_subtle', 'vary_strong', 'remix'] as const;
 export const JOB_ACTIONS = ['reroll', 'info', 'delete', 'cancel'] as const;
-export const BUTTON_ACTIONS = [...TILE_ACTIONS, ...JOB_ACTIONS] as const;
-export type TileAction = (typeof TILE_ACTIONS)[number];
+/** Mood-board actions on one tile of a job made in a board (bot/boards/): 📌 pin, 👍 vote, ⭐ hero, unpin. */
+export const BOARD_ACTIONS = ['pin', 'vote', 'hero', 'unpin'] as const;
+export const BUTTON_ACTIONS = [...TILE_ACTIONS, ...BOARD_ACTIONS, ...JOB_ACTIONS] as const;
+export type BoardAction = (typeof BOARD_ACTIONS)[number];
+export type TileAction = (typeof TILE_ACTIONS)[number] | BoardAction;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 export type ButtonAction = TileAction | JobAction;
 
@@ -39,7 +42,11 @@ export class ButtonIdError extends Error {
 }
 
 export function isTileAction(action: string): action is TileAction {
-  return (TILE_ACTIONS as readonly string[]).includes(action);
+  return (TILE_ACTIONS as readonly string[]).includes(action) || isBoardAction(action);
+}
+
+export function isBoardAction(action: string): action is BoardAction {
+  return (BOARD_ACTIONS as readonly string[]).includes(action);
 }
 
 export function isButtonAction(action: string): action is ButtonAction {

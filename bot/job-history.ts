@@ -9,6 +9,7 @@
  */
 import type { Job, JobId } from '../core/job.js';
 import type { BlobStore } from '../core/ports.js';
+import { jobIdOfRecordKey, STORAGE_PREFIXES } from '../core/storage-layout.js';
 import { isDeleted, loadDelivered, loadJob, loadResult } from './job-records.js';
 import type { JobState } from './job-state.js';
 
@@ -38,11 +39,11 @@ export interface ListJobsOptions {
 
 /** Reads every stored job record (one LIST, then GETs in small parallel batches); unreadable records are skipped. */
 export async function listJobs(blobs: BlobStore, options: ListJobsOptions = {}): Promise<Job[]> {
-  const keys = (await blobs.list('jobs/')).filter((key) => /^jobs\/[^/]+\/job\.json$/.test(key));
+  const ids = (await blobs.list(STORAGE_PREFIXES.jobs)).map(jobIdOfRecordKey).filter((id) => id !== undefined);
   const jobs: Job[] = [];
   const batch = 16;
-  for (let i = 0; i < keys.length; i += batch) {
-    const loaded = await Promise.all(keys.slice(i, i + batch).map((key) => loadJob(blobs, key.slice('jobs/'.length, -'/job.json'.length)).catch(() => null)));
+  for (let i = 0; i < ids.length; i += batch) {
+    const loaded = await Promise.all(ids.slice(i, i + batch).map((id) => loadJob(blobs, id).catch(() => null)));
     for (const job of loaded) if (job && (!options.filter || options.filter(job))) jobs.push(job);
   }
   jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));

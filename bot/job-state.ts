@@ -77,6 +77,9 @@ export function applyEvent(state: JobState, event: JobEvent): JobState {
       const carried = event.result?.jobId === event.jobId ? { result: event.result } : {};
       return { ...state, phase: 'completed', progress: { fraction: 1 }, ...carried, updatedAt };
     }
+    case 'board_changed':
+      // Not a job's event (the dispatcher routes it to the board header); nothing to fold.
+      return state;
     case 'failed': {
       const failure = { code: event.code, reason: event.reason, willRetry: event.willRetry };
       if (event.willRetry) return { ...state, failure, updatedAt };

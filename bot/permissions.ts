@@ -6,7 +6,7 @@
  * @example mayPress('upscale', presser, job, 'requester') // → { allowed: false, message: 'Only … can use these buttons …' }
  */
 import type { Job, Requester } from '../core/job.js';
-import type { ButtonAction } from './custom-id.js';
+import { isBoardAction, type ButtonAction } from './custom-id.js';
 import type { ButtonPolicy } from './settings.js';
 
 export type PressVerdict = { allowed: true } | { allowed: false; message: string };
@@ -20,7 +20,8 @@ export function isOwner(actor: Pick<Requester, 'platform' | 'userId'>, job: Job)
 }
 
 export function mayPress(action: ButtonAction, actor: Requester, job: Job, policy: ButtonPolicy): PressVerdict {
-  if (isOwner(actor, job) || ANYONE.has(action)) return { allowed: true };
+  // Board actions (📌 👍 ⭐) follow the board's roles (bot/boards/roles.ts), not the channel's button policy.
+  if (isOwner(actor, job) || ANYONE.has(action) || isBoardAction(action)) return { allowed: true };
   if (OWNER_ONLY.has(action)) return { allowed: false, message: `Only the person who asked for this image can ${action} it.` };
   if (policy === 'everyone') return { allowed: true };
   return { allowed: false, message: 'Only the person who asked for this image can use its buttons in this channel. Use /imagine to make your own.' };

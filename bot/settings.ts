@@ -1,14 +1,15 @@
 /**
- * Per-user and per-channel defaults, stored in the object store (nothing in process memory):
- *   settings/users/{platform}/{userId}.json      — the user's defaults
- *   settings/channels/{platform}/{channelId}.json — the channel's defaults and who may press buttons
+ * Per-user and per-channel defaults, stored in the object store (nothing in process memory), under
+ * settingsKeys (core/storage-layout.ts): the user's defaults, and the channel's defaults and who may press buttons.
  * Precedence when a job is built: explicit options > user defaults > channel defaults > built-in defaults.
- * Everything read back is validated; a corrupt record is treated as absent (and reported by `readSettings`)
- * rather than blocking every /imagine in the channel.
+ * Everything read back is validated; a corrupt record is treated as absent rather than blocking every
+ * /imagine in the channel.
  */
 import { z } from 'zod';
 import { GenerationRequestSchema, type Platform } from '../core/job.js';
 import type { BlobStore } from '../core/ports.js';
+import { settingsKeys } from '../core/storage-layout.js';
+import { readRecord, writeRecord } from '../core/stored-records.js';
 
 /** The options a user or channel may preset. */
 export const RequestDefaultsSchema = GenerationRequestSchema.pick({
@@ -40,13 +41,6 @@ export type ChannelSettings = z.infer<typeof ChannelSettingsSchema>;
 
 export const DEFAULT_BUTTON_POLICY: ButtonPolicy = 'requester';
 
-export const settingsKeys = {
-  /** Everything below is stored under it. */
-  prefix: 'settings/',
-  user: (platform: Platform, userId: string) => `settings/users/${platform}/${encodeURIComponent(userId)}.json`,
-  channel: (platform: Platform, channelId: string) => `settings/channels/${platform}/${encodeURIComponent(channelId)}.json`,
-} as const;
-
 export interface EffectiveSettings {
   user: UserSettings;
   channel: ChannelSettings;
@@ -55,23 +49,12 @@ export interface EffectiveSettings {
   buttons: ButtonPolicy;
 }
 
-async function readJson<T>(blobs: BlobStore, key: string, schema: z.ZodType<T>, fallback: T): Promise<T> {
-  const bytes = await blobs.get(key);
-  if (!bytes) return fallback;
-  try {
-    const parsed = schema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
-    return parsed.success ? parsed.data : fallback;
-  } catch {
-    return fallback;
-  }
-}
-
 export async function readUserSettings(blobs: BlobStore, platform: Platform, userId: string): Promise<UserSettings> {
-  return readJson(blobs, settingsKeys.user(platform, userId), UserSettingsSchema, { v: 1, defaults: {} });
+  return (await readRecord(blobs, settingsKeys.user(platform, userId), UserSettingsSchema, { ifCorrupt: 'absent' })) ?? { v: 1, defaults: {} };
 }
 
 export async function readChannelSettings(blobs: BlobStore, platform: Platform, channelId: string): Promise<ChannelSettings> {
-  return readJson(blobs, settingsKeys.channel(platform, channelId), ChannelSettingsSchema, { v: 1, defaults: {} });
+  return (await readRecord(blobs, settingsKeys.channel(platform, channelId), ChannelSettingsSchema, { ifCorrupt: 'absent' })) ?? { v: 1, defaults: {} };
 }
 
 export async function readEffectiveSettings(blobs: BlobStore, platform: Platform, userId: string, channelId: string): Promise<EffectiveSettings> {
@@ -80,9 +63,9 @@ export async function readEffectiveSettings(blobs: BlobStore, platform: Platform
 }
 
 export async function writeUserSettings(blobs: BlobStore, platform: Platform, userId: string, settings: UserSettings): Promise<void> {
-  await blobs.put(settingsKeys.user(platform, userId), JSON.stringify(UserSettingsSchema.parse(settings)), 'application/json');
+  await writeRecord(blobs, settingsKeys.user(platform, userId), UserSettingsSchema, settings);
 }
 
 export async function writeChannelSettings(blobs: BlobStore, platform: Platform, channelId: string, settings: ChannelSettings): Promise<void> {
-  await blobs.put(settingsKeys.channel(platform, channelId), JSON.stringify(ChannelSettingsSchema.parse(settings)), 'application/json');
+  await writeRecord(blobs, settingsKeys.channel(platform, channelId), ChannelSettingsSchema, settings);
 }

@@ -17,9 +17,11 @@
  *   if (!outcome.accepted) reply(outcome.message);   // "You already have 3 images in progress (the limit is 3). …"
  *   else reply(`Queued (position ${outcome.position ?? '?'})`);
  */
-import { JobSchema, jobKeys, WIRE_VERSION, type Job, type JobId, type Requester } from '../core/job.js';
+import { JobSchema, WIRE_VERSION, type Job, type JobId, type Requester } from '../core/job.js';
+import { jobKeys, pendingKeys } from '../core/storage-layout.js';
+import { writeRecord } from '../core/stored-records.js';
 import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
-import { listPending, markPending, pendingMarkerKey } from '../core/pending.js';
+import { listPending, markPending } from '../core/pending.js';
 import { TooManyPendingError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 
@@ -95,7 +97,7 @@ export async function submitJob(deps: SubmitDeps, input: Job, checks?: Promise<A
   // than closing it: an exact cap needs a conditional put, which the emulator does not enforce.)
   await markPending(deps.blobs, job);
   // job.json is written while the cap is checked again; both are done before the queue message.
-  const [recorded, listed] = await Promise.allSettled([deps.blobs.put(jobKeys.job(job.id), JSON.stringify(job), 'application/json'), listPending(deps.blobs, job.requester, now())]);
+  const [recorded, listed] = await Promise.allSettled([writeRecord(deps.blobs, jobKeys.job(job.id), JobSchema, job), listPending(deps.blobs, job.requester, now())]);
   if (recorded.status === 'rejected' || listed.status === 'rejected') {
     const error: unknown = recorded.status === 'rejected' ? recorded.reason : (listed as PromiseRejectedResult).reason;
     await releaseUnsentJob(deps, job, error);
@@ -104,7 +106,7 @@ export async function submitJob(deps: SubmitDeps, input: Job, checks?: Promise<A
   const ahead = listed.value;
   const place = ahead.indexOf(job.id);
   if (place >= limit) {
-    await deps.blobs.delete([pendingMarkerKey(job), jobKeys.job(job.id)]);
+    await deps.blobs.delete([pendingKeys.marker(job), jobKeys.job(job.id)]);
     const refusal = new TooManyPendingError(ahead.length - 1, limit);
     return { accepted: false, code: 'too_many_pending', message: refusal.message, pending: ahead.length - 1, limit };
   }
@@ -130,7 +132,7 @@ export async function submitJob(deps: SubmitDeps, input: Job, checks?: Promise<A
 async function releaseUnsentJob(deps: SubmitDeps, job: Job, cause: unknown): Promise<void> {
   const log = deps.log ?? defaultLog;
   try {
-    await deps.blobs.delete([pendingMarkerKey(job), jobKeys.job(job.id)]);
+    await deps.blobs.delete([pendingKeys.marker(job), jobKeys.job(job.id)]);
     log.warn('job_not_enqueued', { jobId: job.id, error: cause, released: true });
   } catch (cleanupError) {
     log.error('job_not_enqueued', { jobId: job.id, error: cause, released: false, cleanupError });

@@ -60,6 +60,8 @@ const EnvSchema = z.object({
   /** Receives before the redrive policy moves a job to the DLQ; must equal the queue's maxReceiveCount. */
   JOB_MAX_RECEIVES: z.coerce.number().int().min(1).max(1000).default(4),
   JOB_VISIBILITY_SECONDS: seconds(300, 43_200),
+  /** A job older than this when received is refused with a \`failed\` event ("expired") instead of run (≤ the queue's 4-day retention). */
+  JOB_MAX_AGE_SECONDS: z.coerce.number().int().min(60).max(345_600).default(7200),
   HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(43_200).default(60),
   RETRY_DELAY_SECONDS: seconds(10, 43_200),
   POLL_WAIT_SECONDS: seconds(20, 20),
@@ -74,6 +76,10 @@ const EnvSchema = z.object({
   RUNNER_ID: optionalText,
   /** The GPU fleet's auto-scaling group: the runner protects its own instance from scale-in while busy. */
   FLEET_GROUP_NAME: optionalText,
+  /** The fleet's launch lifecycle hook: completed by the runner once the model is loaded (instance InService = ready). */
+  LAUNCH_HOOK_NAME: optionalText,
+  /** Cold-start marks of the boot script ("os_boot=<ms>,…", gpu-runner/boot-phases.ts); set by docker run, not the env file. */
+  BOOT_PHASES: optionalText,
   /** Idle seconds before the runner drops its scale-in protection (no flapping in a busy queue). */
   SCALE_IN_PROTECTION_HOLD_SECONDS: seconds(30, 3600),
   /** The model bundle: a local folder or an s3:// prefix (synced into MODEL_CACHE_DIR). */
@@ -117,6 +123,7 @@ export interface AwsConfig {
 
 export interface RunnerSettings {
   maxReceives: number;
+  maxJobAgeSeconds: number;
   visibilitySeconds: number;
   heartbeatSeconds: number;
   /** Seconds a failed job stays hidden before its next attempt. */
@@ -130,6 +137,8 @@ export interface RunnerSettings {
   deadLetterCheckSeconds: number;
   runnerId?: string;
   fleetGroupName?: string;
+  launchHookName?: string;
+  bootPhases?: string;
   scaleInProtectionHoldSeconds: number;
 }
 
@@ -214,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxPendingPerUser: e.MAX_PENDING_PER_USER,
     runner: {
       maxReceives: e.JOB_MAX_RECEIVES,
+      maxJobAgeSeconds: e.JOB_MAX_AGE_SECONDS,
       visibilitySeconds: e.JOB_VISIBILITY_SECONDS,
       heartbeatSeconds: e.HEARTBEAT_SECONDS,
       retryDelaySeconds: e.RETRY_DELAY_SECONDS,
@@ -226,6 +236,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deadLetterCheckSeconds: e.DLQ_CHECK_SECONDS,
       ...(e.RUNNER_ID ? { runnerId: e.RUNNER_ID } : {}),
       ...(e.FLEET_GROUP_NAME ? { fleetGroupName: e.FLEET_GROUP_NAME } : {}),
+      ...(e.LAUNCH_HOOK_NAME ? { launchHookName: e.LAUNCH_HOOK_NAME } : {}),
+      ...(e.BOOT_PHASES ? { bootPhases: e.BOOT_PHASES } : {}),
       scaleInProtectionHoldSeconds: e.SCALE_IN_PROTECTION_HOLD_SECONDS,
     },
     model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY },

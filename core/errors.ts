@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'parent_missing'
   | 'service_unavailable'
   | 'port_in_use'
-  | 'cancelled';
+  | 'cancelled'
+  | 'corrupt_record';
 
 export class CodedError extends Error {
   readonly code: ErrorCode;

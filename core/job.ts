@@ -123,6 +123,14 @@ const JobBase = {
   requester: RequesterSchema,
   delivery: DeliverySchema,
   request: GenerationRequestSchema,
+  /** The mood board this job was made in (bot/boards/), when it was made in a board's place. */
+  boardId: z.string().regex(/^b[a-z0-9]{11}$/).optional(),
+  /**
+   * The board code (`mb-…`) whose style this job was made in (`--board`). Its prompt already carries the board's taste
+   * line, style and negative prompt; the code is kept for the runner's image conditioning (vote-weighted embeddings of
+   * the pins, bot/boards/board-style.ts `boardReferences`) once images as prompts exist.
+   */
+  boardCode: z.string().regex(/^mb-b[a-z0-9]{11}-[a-z0-9]{9,16}$/).optional(),
 };
 
 export const ParentRefSchema = z.strictObject({ jobId: JobIdSchema, index: TileIndexSchema });
@@ -214,6 +222,11 @@ export const JobEventSchema = z.discriminatedUnion('type', [
      * attempt finished, and consumers read the file then. */
     result: ResultSchema.optional(),
   }),
+  /**
+   * A mood board changed (pin, vote, hero, end; bot/boards/). `jobId` holds the board id (board ids fit the job-id
+   * pattern): a board's events then group and order like a job's on a FIFO events queue. Published by the bot only.
+   */
+  z.strictObject({ ...EventBase, type: z.literal('board_changed'), change: z.enum(['started', 'pinned', 'unpinned', 'voted', 'hero', 'ended']) }),
   z.strictObject({
     ...EventBase,
     type: z.literal('failed'),
@@ -226,16 +239,3 @@ export const JobEventSchema = z.discriminatedUnion('type', [
   }),
 ]);
 export type JobEvent = z.infer<typeof JobEventSchema>;
-
-/** Fixed S3 keys: redelivery and replays land on the same objects. */
-export const jobKeys = {
-  prefix: (id: JobId) => `jobs/${id}/`,
-  job: (id: JobId) => `jobs/${id}/job.json`,
-  result: (id: JobId) => `jobs/${id}/result.json`,
-  grid: (id: JobId, ext: 'png' | 'jpg' | 'webp' = 'png') => `jobs/${id}/grid.${ext}`,
-  image: (id: JobId, index: number) => `jobs/${id}/image-${index}.png`,
-  /** Every latent of the job, in image order (LatentRef.offset says where each starts). */
-  latents: (id: JobId) => `jobs/${id}/latents.f32`,
-  preview: (id: JobId) => `jobs/${id}/preview.jpg`,
-  cancel: (id: JobId) => `jobs/${id}/cancel.json`,
-} as const;

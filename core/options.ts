@@ -6,6 +6,12 @@
  * Phones autocorrect `--` to an em or en dash, so `—ar` and `–ar` read as `--ar`. Options are
  * case-insensitive. `--no` may repeat (the texts are joined); any other option given twice, inline
  * or once inline and once as a slash field, is an error rather than a silent pick.
+ *
+ * The text is hostile input parsed on the event loop, so the parser's work is linear in it by
+ * construction: the whole text and every option value are length-checked before anything looks
+ * inside them, and the lexing (options, spaces, numbers, ratios) is single-pass scanning rather than
+ * backtracking patterns (`\d+\.?\d*` took 29.9 s on `--cfg` + 100 000 digits + a letter). A
+ * `ParseMeter` counts the characters examined; test/adversarial/options-fuzz.test.ts bounds it.
  */
 import { GenerationRequestSchema, type Aspect, type GenerationRequest, type SizeClass } from './job.js';
 import { OptionsError, type OptionProblem } from './errors.js';
@@ -28,6 +34,12 @@ export interface SlashOptions {
 export interface ParseContext {
   /** Seed when none is given; uint32. Defaults to a random one. */
   randomSeed?: () => number;
+  /** Counts the characters the parser examines (tests prove the work is linear in the input). */
+  meter?: ParseMeter;
+}
+
+export interface ParseMeter {
+  steps: number;
 }
 
 type OptionName = keyof SlashOptions;
@@ -38,9 +50,13 @@ const ALIASES: Readonly<Record<string, OptionName>> = { aspect: 'ar', negative: 
 const SIZE_NAMES: readonly SizeClass[] = ['small', 'medium', 'large'];
 const UINT32_MAX = 0xffffffff;
 const MAX_PROMPT = 2000;
-
-/** An option token: start of text or whitespace, then `--`, `—` or `–`, then a name. */
-const OPTION_TOKEN = /(^|\s)(?:--|—|–)([A-Za-z][A-Za-z0-9-]*)(?=\s|$)/g;
+/**
+ * The longest text any platform delivers to the parser (a Slack slash command's text, 4000; Discord's
+ * prompt field is 2000), options included; longer text is refused before it is looked at.
+ */
+export const MAX_IMAGINE_TEXT = 4000;
+/** Every value but --no's is a number, ratio or name of a few characters; longer ones are refused unread. */
+export const MAX_OPTION_VALUE = 64;
 
 interface RawOption {
   name: string;
@@ -53,15 +69,24 @@ interface RawOption {
  * @example parseImagine('fox --ar 0:5') // throws OptionsError "--ar 0:5: both sides must be 1–21, e.g. 16:9"
  */
 export function parseImagine(text: string, slashOptions: SlashOptions = {}, context: ParseContext = {}): GenerationRequest {
+  const meter = context.meter ?? { steps: 0 };
   const problems: OptionProblem[] = [];
-  const { prompt, options } = splitPrompt(text);
+  if (text.length > MAX_IMAGINE_TEXT) {
+    throw new OptionsError([{ option: 'prompt', message: `prompt: ${text.length} characters is too long; at most ${MAX_IMAGINE_TEXT} including --options` }]);
+  }
+  const { prompt, options } = splitPrompt(text, meter);
   for (const [name, value] of Object.entries(slashOptions)) {
     if (value === undefined || value === null) continue;
     if (name === 'lite') {
       if (value === true) options.push({ name, value: '', source: 'slash' });
       continue;
     }
-    options.push({ name, value: String(value).trim(), source: 'slash' });
+    const raw = String(value);
+    if (raw.length > MAX_IMAGINE_TEXT) {
+      problems.push({ option: name, message: `--${clip(name)}: ${raw.length} characters is too long` });
+      continue;
+    }
+    options.push({ name, value: raw.trim(), source: 'slash' });
   }
 
   const seen = new Map<OptionName, RawOption>();
@@ -70,12 +95,16 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
   for (const option of options) {
     const canonical = canonicalName(option.name);
     if (!canonical) {
-      problems.push({ option: option.name, message: `--${option.name}: unknown option; known options are ${OPTION_NAMES.map((n) => `--${n}`).join(', ')}` });
+      problems.push({ option: clip(option.name), message: `--${clip(option.name)}: unknown option; known options are ${OPTION_NAMES.map((n) => `--${n}`).join(', ')}` });
       continue;
     }
     if (canonical === 'no') {
       if (option.value === '') problems.push({ option: 'no', message: '--no: give the things to leave out, e.g. --no text, watermark' });
       else negatives.push(option.value);
+      continue;
+    }
+    if (option.value.length > MAX_OPTION_VALUE) {
+      problems.push({ option: canonical, message: `--${canonical} ${clip(option.value)}: ${option.value.length} characters is too long for this option; at most ${MAX_OPTION_VALUE}` });
       continue;
     }
     const earlier = seen.get(canonical);
@@ -88,11 +117,11 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
     values[canonical] = option.value;
   }
 
-  const aspect = values.ar === undefined ? { w: 1, h: 1 } : parseAspect(values.ar, problems);
-  const seed = values.seed === undefined ? (context.randomSeed ?? randomUint32)() : parseInteger('seed', values.seed, 0, UINT32_MAX, problems);
-  const steps = values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1, 100, problems);
-  const cfg = values.cfg === undefined ? undefined : parseDecimal('cfg', values.cfg, 0, 30, problems);
-  const chaos = values.chaos === undefined ? 0 : parseInteger('chaos', values.chaos, 0, 100, problems);
+  const aspect = values.ar === undefined ? { w: 1, h: 1 } : parseAspect(values.ar, problems, meter);
+  const seed = values.seed === undefined ? (context.randomSeed ?? randomUint32)() : parseInteger('seed', values.seed, 0, UINT32_MAX, problems, meter);
+  const steps = values.steps === undefined ? undefined : parseInteger('steps', values.steps, 1, 100, problems, meter);
+  const cfg = values.cfg === undefined ? undefined : parseDecimal('cfg', values.cfg, 0, 30, problems, meter);
+  const chaos = values.chaos === undefined ? 0 : parseInteger('chaos', values.chaos, 0, 100, problems, meter);
   const style = values.style === undefined ? undefined : parseStyle(values.style, problems);
   const size = values.size === undefined ? 'medium' : parseSize(values.size, problems);
   if (values.lite !== undefined && values.lite !== '') problems.push({ option: 'lite', message: `--lite takes no value (got "${clip(values.lite)}"); write just --lite` });
@@ -126,24 +155,97 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
 export function givenOptionNames(text: string, slashOptions: SlashOptions = {}): Set<keyof SlashOptions> {
   const names = new Set<keyof SlashOptions>();
   const slashGiven = Object.entries(slashOptions).filter(([name, value]) => value !== undefined && value !== null && (name !== 'lite' || value === true));
-  for (const name of [...splitPrompt(text).options.map((option) => option.name), ...slashGiven.map(([name]) => name)]) {
+  // Text over the limit is refused by parseImagine; it is not read here either.
+  const inline = text.length > MAX_IMAGINE_TEXT ? [] : splitPrompt(text, { steps: 0 }).options;
+  for (const name of [...inline.map((option) => option.name), ...slashGiven.map(([name]) => name)]) {
     const canonical = canonicalName(name);
     if (canonical) names.add(canonical);
   }
   return names;
 }
 
-/** Prompt = text before the first option; each option's value = text up to the next option. */
-function splitPrompt(text: string): { prompt: string; options: RawOption[] } {
-  const matches = [...text.matchAll(OPTION_TOKEN)];
-  if (matches.length === 0) return { prompt: normalizeSpace(text), options: [] };
-  const optionStart = (m: RegExpMatchArray) => m.index! + m[1]!.length;
-  const options = matches.map((match, i) => {
-    const next = matches[i + 1];
-    const valueEnd = next === undefined ? text.length : optionStart(next);
-    return { name: match[2]!.toLowerCase(), value: normalizeSpace(text.slice(match.index + match[0].length, valueEnd)), source: 'inline' as const };
+interface OptionToken {
+  /** Where its dash starts (the previous option's value ends here). */
+  start: number;
+  nameStart: number;
+  /** Where its name ends (its value starts here). */
+  nameEnd: number;
+}
+
+/**
+ * Prompt = text before the first option; each option's value = text up to the next option. An option
+ * is a dash (`--`, `—` or `–`) at the start of the text or after whitespace, then a name (a letter,
+ * then letters, digits or hyphens) followed by whitespace or the end. One pass: every character is
+ * examined at most twice (once more when a name turns out not to end in whitespace).
+ */
+function splitPrompt(text: string, meter: ParseMeter): { prompt: string; options: RawOption[] } {
+  const tokens: OptionToken[] = [];
+  let i = 0;
+  while (i < text.length) {
+    meter.steps += 1;
+    const dashes = i === 0 || isSpace(text.charCodeAt(i - 1)) ? dashLength(text, i) : 0;
+    if (dashes > 0 && isAsciiLetter(text.charCodeAt(i + dashes))) {
+      meter.steps += dashes;
+      const end = skipWhile(text, i + dashes + 1, isNameChar, meter);
+      if (end === text.length || isSpace(text.charCodeAt(end))) {
+        tokens.push({ start: i, nameStart: i + dashes, nameEnd: end });
+        i = end;
+        continue;
+      }
+    }
+    i += 1;
+  }
+  if (tokens.length === 0) return { prompt: normalizeSpace(text, meter), options: [] };
+  const options = tokens.map((token, index) => {
+    const valueEnd = tokens[index + 1]?.start ?? text.length;
+    return { name: text.slice(token.nameStart, token.nameEnd).toLowerCase(), value: normalizeSpace(text.slice(token.nameEnd, valueEnd), meter), source: 'inline' as const };
   });
-  return { prompt: normalizeSpace(text.slice(0, optionStart(matches[0]!))), options };
+  return { prompt: normalizeSpace(text.slice(0, tokens[0]!.start), meter), options };
+}
+
+/** `--` → 2, `—` or `–` → 1, anything else → 0. */
+function dashLength(text: string, at: number): number {
+  const code = text.charCodeAt(at);
+  if (code === 0x2014 || code === 0x2013) return 1;
+  return code === 0x2d && text.charCodeAt(at + 1) === 0x2d ? 2 : 0;
+}
+
+const isAsciiLetter = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+const isDigit = (code: number) => code >= 0x30 && code <= 0x39;
+const isNameChar = (code: number) => isAsciiLetter(code) || isDigit(code) || code === 0x2d;
+/** The characters JavaScript's `\s` matches. */
+const isSpace = (code: number) =>
+  code === 0x20 || (code >= 0x09 && code <= 0x0d) || code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) ||
+  code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
+
+/** Index just past the run of characters from `from` on that `accept` takes. */
+function skipWhile(value: string, from: number, accept: (code: number) => boolean, meter: ParseMeter): number {
+  let i = from;
+  while (i < value.length && accept(value.charCodeAt(i))) {
+    meter.steps += 1;
+    i += 1;
+  }
+  return i;
+}
+
+const skipDigits = (value: string, from: number, meter: ParseMeter) => skipWhile(value, from, isDigit, meter);
+const skipSpaces = (value: string, from: number, meter: ParseMeter) => skipWhile(value, from, isSpace, meter);
+
+/** `[+-]?\d+` */
+function isIntegerText(value: string, meter: ParseMeter): boolean {
+  const start = value[0] === '+' || value[0] === '-' ? 1 : 0;
+  const end = skipDigits(value, start, meter);
+  return end > start && end === value.length;
+}
+
+/** `[+-]?(\d+\.?\d*|\.\d+)` */
+function isDecimalText(value: string, meter: ParseMeter): boolean {
+  const start = value[0] === '+' || value[0] === '-' ? 1 : 0;
+  const integerEnd = skipDigits(value, start, meter);
+  if (value[integerEnd] !== '.') return integerEnd > start && integerEnd === value.length;
+  const fractionEnd = skipDigits(value, integerEnd + 1, meter);
+  const digits = integerEnd - start + (fractionEnd - integerEnd - 1);
+  return digits > 0 && fractionEnd === value.length;
 }
 
 function canonicalName(name: string): OptionName | undefined {
@@ -151,8 +253,17 @@ function canonicalName(name: string): OptionName | undefined {
   return (OPTION_NAMES as readonly string[]).includes(lower) ? (lower as OptionName) : ALIASES[lower];
 }
 
-function parseAspect(value: string, problems: OptionProblem[]): Aspect {
-  const match = /^(\d+)\s*[:x×/]\s*(\d+)$/i.exec(value);
+const ASPECT_SEPARATORS = new Set([':', 'x', 'X', '×', '/']);
+
+function parseAspect(value: string, problems: OptionProblem[], meter: ParseMeter): Aspect {
+  // `\d+ \s* [:x×/] \s* \d+`, scanned once.
+  const widthEnd = skipDigits(value, 0, meter);
+  const separatorAt = skipSpaces(value, widthEnd, meter);
+  const heightStart = skipSpaces(value, separatorAt + 1, meter);
+  const heightEnd = skipDigits(value, heightStart, meter);
+  const match = widthEnd > 0 && ASPECT_SEPARATORS.has(value[separatorAt] ?? '') && heightEnd > heightStart && heightEnd === value.length
+    ? [value, value.slice(0, widthEnd), value.slice(heightStart, heightEnd)]
+    : undefined;
   if (!match) {
     problems.push({ option: 'ar', message: `--ar ${clip(value)}: expected width:height in whole numbers, e.g. 16:9` });
     return { w: 1, h: 1 };
@@ -167,8 +278,8 @@ function parseAspect(value: string, problems: OptionProblem[]): Aspect {
   return { w, h };
 }
 
-function parseInteger(option: OptionName, value: string, min: number, max: number, problems: OptionProblem[]): number {
-  const number = /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN;
+function parseInteger(option: OptionName, value: string, min: number, max: number, problems: OptionProblem[], meter: ParseMeter): number {
+  const number = isIntegerText(value, meter) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(number) || number < min || number > max) {
     problems.push({ option, message: `--${option} ${clip(value) || '(empty)'}: must be a whole number from ${min} to ${max}` });
     return min;
@@ -176,8 +287,8 @@ function parseInteger(option: OptionName, value: string, min: number, max: numbe
   return number;
 }
 
-function parseDecimal(option: OptionName, value: string, min: number, max: number, problems: OptionProblem[]): number {
-  const number = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+function parseDecimal(option: OptionName, value: string, min: number, max: number, problems: OptionProblem[], meter: ParseMeter): number {
+  const number = isDecimalText(value, meter) ? Number(value) : Number.NaN;
   if (!Number.isFinite(number) || number < min || number > max) {
     problems.push({ option, message: `--${option} ${clip(value) || '(empty)'}: must be a number from ${min} to ${max}` });
     return min;
@@ -198,8 +309,21 @@ function parseSize(value: string, problems: OptionProblem[]): SizeClass {
   return 'medium';
 }
 
-function normalizeSpace(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+/** Runs of whitespace → one space, none at either end. */
+function normalizeSpace(text: string, meter: ParseMeter): string {
+  let out = '';
+  let pendingSpace = false;
+  for (let i = 0; i < text.length; i += 1) {
+    meter.steps += 1;
+    if (isSpace(text.charCodeAt(i))) {
+      pendingSpace = out !== '';
+      continue;
+    }
+    if (pendingSpace) out += ' ';
+    pendingSpace = false;
+    out += text[i];
+  }
+  return out;
 }
 
 /** Echo user input back without flooding the message. */

@@ -4,29 +4,25 @@
  * One empty object per job that was accepted and has not reached a final state:
  * `pending/{platform}/{userId}/{createdAtMs}-{jobId}`. The submitter counts them with a single
  * LIST (the creation time is in the key, so no GETs); the runner removes the marker when the job
- * completes or fails for good. A marker older than `staleAfterMs` (the queue's retention) is
+ * completes or fails for good. A marker older than `staleAfterMs` (the runner's maximum job age) is
  * ignored, so a crash between "final state" and "remove marker" can never lock a user out.
  */
 import type { Job, Requester } from './job.js';
 import type { BlobStore } from './ports.js';
+import { parsePendingKey, pendingKeys } from './storage-layout.js';
 
-/** Jobs older than this cannot still be on the queue (retention), so their markers no longer count. */
-export const DEFAULT_PENDING_STALE_MS = 60 * 60 * 1000;
-
-function userPrefix(requester: Pick<Requester, 'platform' | 'userId'>): string {
-  return `pending/${requester.platform}/${encodeURIComponent(requester.userId)}/`;
-}
-
-export function pendingMarkerKey(job: Pick<Job, 'id' | 'createdAt' | 'requester'>): string {
-  return `${userPrefix(job.requester)}${Date.parse(job.createdAt)}-${job.id}`;
-}
+/**
+ * Jobs older than this are never run (the runner refuses them: core/config JOB_MAX_AGE_SECONDS, default
+ * 2 h), so their markers no longer count.
+ */
+export const DEFAULT_PENDING_STALE_MS = 2 * 60 * 60 * 1000;
 
 export async function markPending(blobs: BlobStore, job: Job): Promise<void> {
-  await blobs.put(pendingMarkerKey(job), new Uint8Array(0), 'application/octet-stream');
+  await blobs.put(pendingKeys.marker(job), new Uint8Array(0), 'application/octet-stream');
 }
 
 export async function clearPending(blobs: BlobStore, job: Job): Promise<void> {
-  await blobs.delete([pendingMarkerKey(job)]);
+  await blobs.delete([pendingKeys.marker(job)]);
 }
 
 /** Ids of the user's jobs that are still waiting or running, oldest first. */
@@ -36,13 +32,10 @@ export async function listPending(
   now: number,
   staleAfterMs = DEFAULT_PENDING_STALE_MS,
 ): Promise<string[]> {
-  const prefix = userPrefix(requester);
   const live: Array<{ at: number; id: string }> = [];
-  for (const key of await blobs.list(prefix)) {
-    const match = /^(\d+)-(.+)$/.exec(key.slice(prefix.length));
-    if (!match) continue;
-    const at = Number(match[1]);
-    if (now - at < staleAfterMs) live.push({ at, id: match[2]! });
+  for (const key of await blobs.list(pendingKeys.user(requester))) {
+    const marker = parsePendingKey(requester, key);
+    if (marker && now - marker.createdAtMs < staleAfterMs) live.push({ at: marker.createdAtMs, id: marker.jobId });
   }
   return live.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((entry) => entry.id);
 }

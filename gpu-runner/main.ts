@@ -19,6 +19,8 @@ import { Worker } from './worker.js';
 import { SpotWatcher } from './worker-spot.js';
 import { InstanceMetadata } from './worker-imds.js';
 import { AutoScalingInstanceProtection, createAutoScalingClient, ScaleInGuard } from './worker-protection.js';
+import { announceReady } from './worker-launch.js';
+import { ColdStartClock, parseHostMarks, PHASES } from './boot-phases.js';
 
 export interface StartRunnerOptions {
   config: Config;
@@ -44,6 +46,7 @@ export function fleetRunnerGaps(config: Config): string[] {
     !config.runner.spotMetadataUrl && 'SPOT_METADATA_URL: unset, so spot interruption notices and the instance id are unknown',
     !config.runner.fleetGroupName && 'FLEET_GROUP_NAME: unset, so a busy instance is not protected from scale-in',
     !config.runner.runnerId && 'RUNNER_ID: unset, so logs and events name the container, not the instance',
+    !config.runner.launchHookName && 'LAUNCH_HOOK_NAME: unset, so the instance never reports ready and its launch hook abandons it',
   ];
   return gaps.filter((gap): gap is string => gap !== false);
 }
@@ -113,6 +116,31 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
   return { worker, runnerId, stopped, stop: async (reason) => { await stop(reason); await stopped; } };
 }
 
+/** The same generator, calling `first` once when its first image is made (the cold start's last phase). */
+export function onFirstImage(generator: ImageGenerator, first: () => void): ImageGenerator {
+  let seen = false;
+  return {
+    get baseResolution() {
+      return generator.baseResolution;
+    },
+    get modelName() {
+      return generator.modelName;
+    },
+    get modelVariant() {
+      return generator.modelVariant;
+    },
+    generate: async (request, hooks) => {
+      const output = await generator.generate(request, hooks);
+      if (!seen) {
+        seen = true;
+        first();
+      }
+      return output;
+    },
+    dispose: () => generator.dispose(),
+  };
+}
+
 /**
  * `node --initial-old-space-size=128 --import tsx gpu-runner/main.ts` (flags: ./node-flags.ts): the production runner (the container's command). Reads
  * MODEL_DIR (a folder or an s3:// prefix), builds the cascade engine and serves until told to leave.
@@ -120,6 +148,8 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunnerHa
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ level: config.log.level, json: config.log.json, fields: { component: 'runner' } });
+  const clock = new ColdStartClock(parseHostMarks(config.runner.bootPhases), { runnerStart: Math.round(performance.timeOrigin) });
+  const metricsGroup = config.runner.fleetGroupName ?? 'local';
   if (!config.model.dir) throw new ConfigError(['MODEL_DIR: required (a model bundle folder or an s3:// prefix)']);
   const gaps = fleetRunnerGaps(config);
   if (gaps.length > 0) log.warn('runner started without some fleet settings', { gaps });
@@ -130,8 +160,17 @@ async function main(): Promise<void> {
     s3: createS3Client(config.aws),
     log: (message) => log.info(message),
   });
-  const generator = await createCascadeGenerator({ bundleDir, provider: config.model.provider, lowMemory: config.model.lowMemory });
+  const engine = await createCascadeGenerator({ bundleDir, provider: config.model.provider, lowMemory: config.model.lowMemory });
+  clock.mark('sessions_created');
+  const generator = onFirstImage(engine, () => {
+    clock.mark('first_image');
+    log.info('cold start: first image', clock.metricFields(metricsGroup, ['FirstImageMs']));
+  });
   const runner = await startRunner({ config, generator, log });
+  // Model loaded, sessions created, worker polling: Auto Scaling may count this instance in service now.
+  await announceReady(config, log);
+  clock.mark('ready');
+  log.info('cold start: ready', clock.metricFields(metricsGroup, PHASES.map((phase) => phase.metric).filter((metric) => metric !== 'FirstImageMs')));
   await runner.stopped;
 }
 

@@ -5,16 +5,20 @@
  * notice marker it publishes `failed` (poison_message), clears the user's pending marker and writes
  * the marker, so a job is announced once. Messages stay in the DLQ for the operators.
  */
-import { jobKeys, JobIdSchema, WIRE_VERSION } from '../core/job.js';
+import { z } from 'zod';
+import { JobIdSchema, WIRE_VERSION } from '../core/job.js';
 import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
 import type { Logger } from '../core/log.js';
 import { clearPending } from '../core/pending.js';
+import { deadLetterKeys, jobKeys } from '../core/storage-layout.js';
+import { writeRecord } from '../core/stored-records.js';
 
-export const deadLetterMarkerKey = (jobId: string) => `dead-letters/${jobId}.json`;
+/** `dead-letters/{jobId}.json`: only its presence is checked; the content is for operators. */
+export const DeadLetterNoticeSchema = z.strictObject({ jobId: JobIdSchema, at: z.iso.datetime() });
 
 /** Record that the user has been told (by the runner's own final failure, or by the notifier). */
 export async function markDeadLetterNotified(blobs: BlobStore, jobId: string): Promise<void> {
-  await blobs.put(deadLetterMarkerKey(jobId), JSON.stringify({ jobId, at: new Date().toISOString() }), 'application/json');
+  await writeRecord(blobs, deadLetterKeys.notice(jobId), DeadLetterNoticeSchema, { jobId, at: new Date().toISOString() });
 }
 
 export interface DeadLetterDeps {
@@ -35,7 +39,7 @@ export async function notifyDeadLetters(deps: DeadLetterDeps): Promise<number> {
     if (!message) break;
     const jobId = message.job?.id ?? idFromBody(message.body);
     if (!jobId) continue;
-    if ((await deps.blobs.exists(deadLetterMarkerKey(jobId))) || (await deps.blobs.exists(jobKeys.result(jobId)))) continue;
+    if ((await deps.blobs.exists(deadLetterKeys.notice(jobId))) || (await deps.blobs.exists(jobKeys.result(jobId)))) continue;
     await deps.events.publish({
       v: WIRE_VERSION,
       type: 'failed',

@@ -3,7 +3,8 @@
  * throttled progress and previews, generate, store outputs (result.json last), publish `completed`,
  * then delete the message. Every way out is an explicit JobOutcome the loop can count and log.
  */
-import { jobKeys, WIRE_VERSION, type Job, type JobEvent } from '../core/job.js';
+import { WIRE_VERSION, type Job, type JobEvent } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.js';
 import type { RunnerSettings } from '../core/config.js';
 import type { Logger } from '../core/log.js';

@@ -4,7 +4,9 @@
  * so a crash mid-upload leaves a job that is simply computed again, never a result that points at
  * missing files.
  */
-import { jobKeys, ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.js';
+import { ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
+import { writeRecord } from '../core/stored-records.js';
 import type { BlobStore } from '../core/ports.js';
 import type { GenerateOutput, GenerateRequest } from './generator.js';
 import { composeGrid, encodePng } from './imaging.js';
@@ -58,7 +60,7 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
     finishedAt: new Date().toISOString(),
     runnerId: input.runnerId,
   });
-  await input.attempt(`upload ${jobKeys.result(job.id)}`, () => blobs.put(jobKeys.result(job.id), JSON.stringify(result), 'application/json'));
+  await input.attempt(`upload ${jobKeys.result(job.id)}`, () => writeRecord(blobs, jobKeys.result(job.id), ResultSchema, result));
   return result;
 }
 

@@ -2,11 +2,13 @@
  * From a Job to the generator's request: output size, one seed per image, the styled prompt, and
  * for variations and upscales the parent's stored latent. Pure apart from reading the parent.
  */
-import { jobKeys, ResultSchema, type Job, type Result } from '../core/job.js';
+import { ResultSchema, type Job, type Result } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import type { BlobStore } from '../core/ports.js';
 import { resolveDimensions } from '../core/dimensions.js';
 import { applyStyle } from '../core/styles.js';
 import { ParentMissingError } from '../core/errors.js';
+import { CorruptRecordError, readRecord } from '../core/stored-records.js';
 import { deriveSeed } from './cascade/noise.js';
 import type { GenerateRequest, Latent } from './generator.js';
 
@@ -20,11 +22,11 @@ export interface ParentTile {
 }
 
 export async function loadParentTile(blobs: BlobStore, parent: { jobId: string; index: number }): Promise<ParentTile> {
-  const raw = await blobs.get(jobKeys.result(parent.jobId));
-  if (!raw) throw new ParentMissingError(parent.jobId, 'its result is not stored (expired, or it never finished)');
-  const parsed = ResultSchema.safeParse(safeJson(raw));
-  if (!parsed.success) throw new ParentMissingError(parent.jobId, 'its stored result is unreadable');
-  const image = parsed.data.images.find((candidate) => candidate.index === parent.index);
+  const result = await readRecord(blobs, jobKeys.result(parent.jobId), ResultSchema).catch((error: unknown) => {
+    throw error instanceof CorruptRecordError ? new ParentMissingError(parent.jobId, 'its stored result is unreadable') : error;
+  });
+  if (!result) throw new ParentMissingError(parent.jobId, 'its result is not stored (expired, or it never finished)');
+  const image = result.images.find((candidate) => candidate.index === parent.index);
   if (!image) throw new ParentMissingError(parent.jobId, `it has no image ${parent.index}`);
   const bytes = await blobs.get(image.latent.key);
   if (!bytes) throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} is not stored`);
@@ -36,7 +38,7 @@ export async function loadParentTile(blobs: BlobStore, parent: { jobId: string; 
   if (!fits) {
     throw new ParentMissingError(parent.jobId, `the latent of image ${parent.index} needs bytes ${start}–${end} of ${image.latent.key}, which has ${bytes.byteLength}`);
   }
-  return { result: parsed.data, width: image.width, height: image.height, seed: image.seed, latent: { dims: [c, h, w], data: decodeLatent(bytes.subarray(start, end)) } };
+  return { result, width: image.width, height: image.height, seed: image.seed, latent: { dims: [c, h, w], data: decodeLatent(bytes.subarray(start, end)) } };
 }
 
 /** Upscales decode the stored latent onto a canvas twice as wide and tall. */
@@ -98,12 +100,4 @@ export function decodeLatent(bytes: Uint8Array): Float32Array {
   const values = new Float32Array(bytes.byteLength / 4);
   for (let index = 0; index < values.length; index += 1) values[index] = view.getFloat32(index * 4, true);
   return values;
-}
-
-function safeJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
-  }
 }

@@ -15,7 +15,8 @@ import { JobIdSchema, WIRE_VERSION, type Job } from '../core/job.js';
 import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.js';
 import { isConnectionError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/log.js';
-import { pendingMarkerKey } from '../core/pending.js';
+import { clearPending } from '../core/pending.js';
+import { pendingKeys } from '../core/storage-layout.js';
 import type { ImageGenerator } from './generator.js';
 import { Backoff, sleep } from './worker-backoff.js';
 import { JobRun, type JobOutcome, type WorkerSettings } from './worker-job.js';
@@ -46,6 +47,7 @@ export interface WorkerCounters {
   cancelled: number;
   released: number;
   malformed: number;
+  expired: number;
 }
 
 export class Worker {
@@ -55,7 +57,7 @@ export class Worker {
   readonly #stopping = new AbortController();
   /** Fires at the drain deadline: retries inside a job give up so the runner can leave in time. */
   readonly #deadline = new AbortController();
-  readonly #counters: WorkerCounters = { received: 0, completed: 0, skippedDone: 0, failed: 0, cancelled: 0, released: 0, malformed: 0 };
+  readonly #counters: WorkerCounters = { received: 0, completed: 0, skippedDone: 0, failed: 0, cancelled: 0, released: 0, malformed: 0, expired: 0 };
   #current: JobRun | undefined;
   #loop: Promise<void> | undefined;
   #stopReason: string | undefined;
@@ -145,7 +147,8 @@ export class Worker {
       }
       this.#counters.received += 1;
       try {
-        if (received.job) await this.#process(received as ReceivedJob & { job: Job });
+        if (received.job && jobAgeMs(received.job) > settings.maxJobAgeSeconds * 1000) await this.#expired(received as ReceivedJob & { job: Job });
+        else if (received.job) await this.#process(received as ReceivedJob & { job: Job });
         else await this.#malformed(received);
       } catch (error) {
         // Bookkeeping failed even after retries (store or queue down too long): the message simply
@@ -172,6 +175,31 @@ export class Worker {
     }
     this.#count(outcome);
     log.info('job finished', { outcome: outcome.kind, ...(outcome.kind === 'completed' ? { recomputed: outcome.recomputed } : {}) });
+  }
+
+  /**
+   * A job that waited longer than JOB_MAX_AGE_SECONDS (no GPU for hours, a long outage): running it now
+   * would answer a question nobody is waiting for, so the user is told it expired and the message goes.
+   */
+  async #expired(received: ReceivedJob & { job: Job }): Promise<void> {
+    const { queue, events, blobs } = this.#options;
+    const { job } = received;
+    const waited = formatWait(jobAgeMs(job));
+    this.#counters.expired += 1;
+    this.#log.warn('job expired before it could run', { jobId: job.id, waitedMs: jobAgeMs(job) });
+    await this.#attempt('publish failed', () =>
+      events.publish({
+        v: WIRE_VERSION,
+        type: 'failed',
+        jobId: job.id,
+        at: Date.now(),
+        code: 'expired',
+        reason: `This request expired after ${waited} in the queue without a free GPU, so no image was made. Please try again.`,
+        willRetry: false,
+      }),
+    );
+    await this.#attempt('clear pending', () => clearPending(blobs, job));
+    await this.#attempt('delete expired job', () => queue.delete(received.receiptHandle));
   }
 
   async #malformed(received: ReceivedJob): Promise<void> {
@@ -228,6 +256,23 @@ export class Worker {
   };
 }
 
+/** Time since the user asked (job.createdAt); 0 when the timestamp is unreadable (the job then runs). */
+function jobAgeMs(job: Job): number {
+  const created = Date.parse(job.createdAt);
+  return Number.isNaN(created) ? 0 : Math.max(0, Date.now() - created);
+}
+
+/** "2 h 5 min", "45 min", "1 day 3 h": the wait as a user reads it. */
+export function formatWait(ms: number): string {
+  const minutes = Math.floor(ms / 60_000);
+  const days = Math.floor(minutes / 1440);
+  const hours = Math.floor((minutes % 1440) / 60);
+  const rest = minutes % 60;
+  if (days > 0) return `${days} day${days === 1 ? '' : 's'}${hours > 0 ? ` ${hours} h` : ''}`;
+  if (hours > 0) return `${hours} h${rest > 0 ? ` ${rest} min` : ''}`;
+  return `${Math.max(1, rest)} min`;
+}
+
 /** What can still be read from a message that failed the Job schema: its id and pending-marker key. */
 function recoverJobFields(body: string): { id?: string; markerKey?: string } {
   let json: unknown;
@@ -242,5 +287,5 @@ function recoverJobFields(body: string): { id?: string; markerKey?: string } {
   if (!id.success) return {};
   const requester = candidate.requester;
   const canMark = typeof candidate.createdAt === 'string' && !Number.isNaN(Date.parse(candidate.createdAt)) && typeof requester?.platform === 'string' && typeof requester.userId === 'string';
-  return { id: id.data, ...(canMark ? { markerKey: pendingMarkerKey({ id: id.data, createdAt: candidate.createdAt!, requester: requester }) } : {}) };
+  return { id: id.data, ...(canMark ? { markerKey: pendingKeys.marker({ id: id.data, createdAt: candidate.createdAt!, requester: requester }) } : {}) };
 }

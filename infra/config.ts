@@ -1,6 +1,6 @@
 /**
  * Deploy-time settings of the AWS app, read from the environment of `npx sst deploy` (all optional,
- * prefixed `CASCADE_`). Every problem is reported at once, naming the variable and what is allowed,
+ * prefixed `CASCADE_`), plus the stage's committed settings (alarm e-mails, budget: infra/stages.json). Every problem is reported at once, naming the variable and what is allowed,
  * before any resource is planned, so a typo never becomes a half-deployed fleet.
  *
  * @example
@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULT_INSTANCE_TYPES, instanceTypeProblems } from './instance-types.js';
+import type { StageSettings } from './stages.js';
 
 export type ChatPlatform = 'discord' | 'slack';
 
@@ -26,20 +27,31 @@ export interface InfraConfig {
     rootVolumeGiB: number;
     /** Attach AmazonSSMManagedInstanceCore so operators can open a shell (its statements use `*`). */
     ssmAccess: boolean;
+    /** Launch to ready (model loaded) within this, or the launch hook abandons the instance. */
+    bootTimeoutMinutes: number;
   };
+  /** Reserved concurrency of each chat front end (Discord, Slack): a flood of requests cannot exhaust the account. */
+  frontEndConcurrency: number;
   model: { name: string };
   runnerImageTag: string;
   jobs: {
     /** Receives before a job is moved to the DLQ; also the runner's JOB_MAX_RECEIVES. */
     maxReceives: number;
     visibilitySeconds: number;
+    /** The runner refuses (tells the user "expired") a job older than this instead of running it. */
+    maxAgeMinutes: number;
   };
   storage: { jobRetentionDays: number };
   alarms: {
-    email?: string;
+    /** From infra/stages.json: subscribed to the alarm topic and to the budget's alerts. */
+    emails: string[];
     oldestJobMinutes: number;
     /** Desired > 0 but nothing in service for this long = the fleet fails to start. */
     fleetStartMinutes: number;
+    /** Instances in service this long while no job waits or runs: the fleet is not scaling in. */
+    idleFleetHours: number;
+    /** From infra/stages.json; 0 = no AWS Budget. */
+    monthlyBudgetUsd: number;
   };
 }
 
@@ -49,6 +61,8 @@ export const DEFAULT_MODEL_NAME = 'stable-cascade';
 
 /** The runner extends visibility every 60 s (core/config HEARTBEAT_SECONDS); anything shorter loses jobs mid-run. */
 const MIN_VISIBILITY_SECONDS = 120;
+/** The jobs queue keeps a message 4 days (infra/resources/queues.ts); a job cannot be older when received. */
+export const JOB_RETENTION_MINUTES = 4 * 24 * 60;
 
 const int = (fallback: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(fallback);
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((value) => ['1', 'true', 'yes'].includes(value));
@@ -63,6 +77,10 @@ const EnvSchema = z.object({
   CASCADE_ROOT_VOLUME_GIB: int(100, 60, 2000),
   CASCADE_MIN_GPU_MEMORY_GIB: int(20, 8, 192),
   CASCADE_FLEET_SSM_ACCESS: flag.default(false),
+  CASCADE_BOOT_TIMEOUT_MINUTES: int(20, 5, 120),
+  CASCADE_FRONT_END_CONCURRENCY: int(20, 1, 1000),
+  CASCADE_JOB_MAX_AGE_MINUTES: int(120, 5, JOB_RETENTION_MINUTES),
+  CASCADE_IDLE_FLEET_ALARM_HOURS: int(3, 1, 72),
   CASCADE_MODEL_NAME: z
     .string()
     .regex(MODEL_NAME_PATTERN, 'must be 1–63 chars of a-z, 0-9, ".", "_" and "-" (it becomes the S3 prefix models/<name>/)')
@@ -74,13 +92,15 @@ const EnvSchema = z.object({
   CASCADE_JOB_MAX_RECEIVES: int(4, 1, 1000),
   CASCADE_JOB_VISIBILITY_SECONDS: int(300, MIN_VISIBILITY_SECONDS, 43_200),
   CASCADE_JOB_RETENTION_DAYS: int(30, 1, 3650),
-  CASCADE_ALARM_EMAIL: z.email('must be an e-mail address').optional(),
+  CASCADE_ALARM_EMAIL: z.undefined({ error: 'alarm e-mails are set per stage in infra/stages.json ("alarmEmails"), not in the deploying shell' }).optional(),
   CASCADE_OLDEST_JOB_ALARM_MINUTES: int(10, 1, 59),
   CASCADE_FLEET_START_ALARM_MINUTES: int(15, 5, 60),
 });
 
+const NO_STAGE_SETTINGS: StageSettings = { alarmEmails: [], monthlyBudgetUsd: 0 };
+
 /** Validates the deploy environment; throws ConfigError listing every bad variable (names and rules, never values). */
-export function loadInfraConfig(env: Record<string, string | undefined>): InfraConfig {
+export function loadInfraConfig(env: Record<string, string | undefined>, stage: StageSettings = NO_STAGE_SETTINGS): InfraConfig {
   const present = Object.fromEntries(
     Object.entries(env).filter(([name, value]) => name.startsWith('CASCADE_') && value !== undefined && value.trim() !== ''),
   );
@@ -123,15 +143,19 @@ export function loadInfraConfig(env: Record<string, string | undefined>): InfraC
       scaleInDelayMinutes: e.CASCADE_SCALE_IN_DELAY_MINUTES,
       rootVolumeGiB: e.CASCADE_ROOT_VOLUME_GIB,
       ssmAccess: e.CASCADE_FLEET_SSM_ACCESS,
+      bootTimeoutMinutes: e.CASCADE_BOOT_TIMEOUT_MINUTES,
     },
+    frontEndConcurrency: e.CASCADE_FRONT_END_CONCURRENCY,
     model: { name: e.CASCADE_MODEL_NAME },
     runnerImageTag: e.CASCADE_RUNNER_IMAGE_TAG,
-    jobs: { maxReceives: e.CASCADE_JOB_MAX_RECEIVES, visibilitySeconds: e.CASCADE_JOB_VISIBILITY_SECONDS },
+    jobs: { maxReceives: e.CASCADE_JOB_MAX_RECEIVES, visibilitySeconds: e.CASCADE_JOB_VISIBILITY_SECONDS, maxAgeMinutes: e.CASCADE_JOB_MAX_AGE_MINUTES },
     storage: { jobRetentionDays: e.CASCADE_JOB_RETENTION_DAYS },
     alarms: {
-      ...(e.CASCADE_ALARM_EMAIL ? { email: e.CASCADE_ALARM_EMAIL } : {}),
+      emails: [...stage.alarmEmails],
       oldestJobMinutes: e.CASCADE_OLDEST_JOB_ALARM_MINUTES,
       fleetStartMinutes: e.CASCADE_FLEET_START_ALARM_MINUTES,
+      idleFleetHours: e.CASCADE_IDLE_FLEET_ALARM_HOURS,
+      monthlyBudgetUsd: stage.monthlyBudgetUsd,
     },
   };
 }

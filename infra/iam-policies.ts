@@ -7,7 +7,7 @@
  *
  * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
  * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
- * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write) | —       |
+ * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
  * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write)                                     | describe, resize            |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
  * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
@@ -17,6 +17,7 @@
  * A few AWS actions cannot be scoped to a resource at all (`Describe*`, the ECR login token); they are
  * listed in WILDCARD_ONLY_ACTIONS and are the only ones ever granted on `*`.
  */
+import { STORAGE_PREFIXES } from '../core/storage-layout.js';
 
 export interface PolicyStatement {
   Sid: string;
@@ -39,6 +40,15 @@ export interface AppArns {
   fleetGroup: string;
   runnerRepository: string;
   runnerLogGroup: string;
+}
+
+/**
+ * The auto-scaling group's ARN as IAM matches it, from its name alone (the group id in the middle is a
+ * wildcard): policies that name the fleet can then exist before the group does, so an instance launched
+ * by the very first deploy already has its permissions.
+ */
+export function autoScalingGroupArnPattern(p: { partition: string; region: string; accountId: string; groupName: string }): string {
+  return `arn:${p.partition}:autoscaling:${p.region}:${p.accountId}:autoScalingGroup:*:autoScalingGroupName/${p.groupName}`;
 }
 
 /** Actions that AWS authorizes only against Resource "*" (service authorization reference). */
@@ -78,10 +88,14 @@ export function frontEndStatements(arns: AppArns): PolicyStatement[] {
     { Sid: 'EnqueueJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: [arns.jobsQueue] },
     { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
     // job.json, cancel.json, deleted.json; a refused submit and "delete my job" remove objects.
-    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['jobs/']) },
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
     // core/pending.ts: markers are written, listed (ListBucket) and removed, never read.
-    { Sid: 'PendingMarkers', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
-    { Sid: 'UserSettings', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['settings/']) },
+    { Sid: 'PendingMarkers', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.pending]) },
+    { Sid: 'UserSettings', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.settings]) },
+    // bot/boards/: one object per fact (pin, vote, member…); unpin and unvote are DELETEs.
+    { Sid: 'MoodBoards', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    // "board open in this channel" markers: written at start, listed, removed at the end; never read.
+    { Sid: 'BoardPlaces', Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boardPlaces]) },
     listBucket(arns.bucket),
   ];
 }
@@ -91,7 +105,7 @@ export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
   return [
     // Reads job.json, result.json, grid/preview, delivered.json, deleted.json; writes delivered.json and
     // discord-message.json. It deletes nothing (the runner clears pending markers on every final state).
-    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['jobs/']) },
+    { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
     listBucket(arns.bucket),
     ...resizeFleet(arns),
   ];
@@ -110,18 +124,20 @@ export function runnerStatements(arns: AppArns): PolicyStatement[] {
     // message stays in the DLQ for the operators (no delete, no visibility change).
     { Sid: 'ReadDeadLetters', Effect: 'Allow', Action: ['sqs:ReceiveMessage'], Resource: [arns.jobsDlq] },
     { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
-    { Sid: 'JobOutputs', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['jobs/']) },
-    { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, ['pending/']) },
+    { Sid: 'JobOutputs', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
+    { Sid: 'ClearPending', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.pending]) },
     // dead-letters/{jobId}.json: "this user was told"; checked (HEAD) and written.
-    { Sid: 'DeadLetterNotices', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, ['dead-letters/']) },
+    { Sid: 'DeadLetterNotices', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.deadLetters]) },
     // The host's `aws s3 sync` of the bundle at boot (infra/user-data.ts).
-    { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, ['models/']) },
+    { Sid: 'ReadModels', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.models]) },
     listBucket(arns.bucket),
     {
-      // The drain agent completes the termination hook; the runner protects its instance while busy.
+      // The runner completes the launch hook once ready; the boot script's error trap abandons it and the host
+      // agent marks a crash-looping runner unhealthy; the drain agent completes the termination hook; the
+      // runner protects its instance while busy.
       Sid: 'OwnLifecycle',
       Effect: 'Allow',
-      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceProtection'],
+      Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:SetInstanceHealth', 'autoscaling:SetInstanceProtection'],
       Resource: [arns.fleetGroup],
     },
     {

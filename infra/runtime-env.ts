@@ -54,16 +54,18 @@ export function functionEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V 
 }
 
 /**
- * The runner container on a GPU instance. RUNNER_ID (the instance id) and MODEL_DIR are added at boot
+ * The runner container on a GPU instance. LAUNCH_HOOK_NAME comes with the boot script's env file; RUNNER_ID
+ * (the instance id), MODEL_DIR (the version the model pointer names) and BOOT_PHASES are added at boot
  * (infra/user-data.ts); gpu-runner/main.ts `fleetRunnerGaps` lists what the runner needs, and
  * test/infra checks the rendered boot script leaves none of it out.
  * - JOBS_DLQ_URL: the idle runner announces jobs that crashed it on every attempt.
  * - FLEET_GROUP_NAME + SPOT_METADATA_URL (instance metadata, for the instance id): scale-in protection while busy.
  */
-export function runnerEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V; jobsDlqUrl: V }): Record<string, V | string> {
+export function runnerEnvironment<V>(v: SharedValues<V> & { fleetGroupName: V; jobsDlqUrl: V; maxJobAgeSeconds: number }): Record<string, V | string> {
   return {
     AWS_REGION: v.region,
     ...shared(v),
+    JOB_MAX_AGE_SECONDS: String(v.maxJobAgeSeconds),
     JOBS_DLQ_URL: v.jobsDlqUrl,
     FLEET_GROUP_NAME: v.fleetGroupName,
     SPOT_METADATA_URL: EC2_METADATA_URL,

@@ -5,21 +5,21 @@
  * or a delete marker is sent to the jobs queue again; the job id is the dedup id, and a runner
  * that finds result.json already written skips the work, so sending twice is harmless.
  */
-import { jobKeys, type Job } from '../core/job.js';
+import { type Job } from '../core/job.js';
+import { jobIdOfRecordKey, jobKeys, STORAGE_PREFIXES } from '../core/storage-layout.js';
 import type { BlobStore, JobQueue } from '../core/ports.js';
-import { botKeys, loadJob } from '../bot/job-records.js';
+import { loadJob } from '../bot/job-records.js';
 
 /** Keys whose presence means the job needs no more work. */
-const FINISHED_MARKERS = (id: string) => [jobKeys.result(id), jobKeys.cancel(id), botKeys.delivered(id), botKeys.deleted(id)];
+const FINISHED_MARKERS = (id: string) => [jobKeys.result(id), jobKeys.cancel(id), jobKeys.delivered(id), jobKeys.deleted(id)];
 
 /** Re-enqueues unfinished jobs, oldest first; returns their ids. */
 export async function requeueUnfinished(ports: { blobs: BlobStore; queue: JobQueue }): Promise<string[]> {
-  const keys = new Set(await ports.blobs.list('jobs/'));
+  const keys = new Set(await ports.blobs.list(STORAGE_PREFIXES.jobs));
   const unfinished: Job[] = [];
   for (const key of keys) {
-    const match = /^jobs\/([^/]+)\/job\.json$/.exec(key);
-    if (!match) continue;
-    const id = match[1]!;
+    const id = jobIdOfRecordKey(key);
+    if (id === undefined) continue;
     if (FINISHED_MARKERS(id).some((marker) => keys.has(marker))) continue;
     const job = await loadJob(ports.blobs, id);
     if (job) unfinished.push(job);

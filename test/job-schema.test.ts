@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { botKeys, isBotMarkerKey } from '../bot/job-records.js';
-import { JobEventSchema, JobSchema, jobKeys } from '../core/job.js';
+import { JobEventSchema, JobSchema } from '../core/job.js';
+import { isBotMarkerKey, jobKeys } from '../core/storage-layout.js';
 
 const job = {
   v: 1,
@@ -39,7 +39,7 @@ describe('wire schemas', () => {
     expect(jobKeys.result('j-1')).toBe('jobs/j-1/result.json');
     expect(jobKeys.latents('j-1')).toBe('jobs/j-1/latents.f32');
     // The bot side's own markers (npm start keeps them in memory: the runner never writes them).
-    expect([botKeys.deleted('j-1'), botKeys.delivered('j-1')].every(isBotMarkerKey)).toBe(true);
+    expect([jobKeys.deleted('j-1'), jobKeys.delivered('j-1')].every(isBotMarkerKey)).toBe(true);
     expect(['jobs/j-1/result.json', 'jobs/j-1/job.json', 'jobs/j-1/cancel.json', 'jobs/a/b/deleted.json', 'xjobs/j-1/deleted.json', 'jobs/j-1/deleted.json.tmp'].some(isBotMarkerKey)).toBe(false);
   });
 });

@@ -25,6 +25,10 @@ export interface BotDeps {
   now?: () => number;
   /** Seed source (uint32), for tests. */
   randomSeed?: () => number;
+  /** Mood-board limits (default 48 pins, 25 members: bot/boards/board-store.ts). */
+  boardLimits?: { maxPins: number; maxMembers: number };
+  /** Base URL of the board pages (`{base}/boards/{id}?t={token}`): the playground's own URL locally, the function URL in AWS. */
+  boardPageBaseUrl?: string;
 }
 
 export interface CommandContext {
@@ -79,7 +83,9 @@ export interface ShowReply {
 export interface DoneReply {
   kind: 'done';
   /** What happened, for an ephemeral confirmation: 'deleted', 'cancelled', 'settings_saved'. */
-  action: 'deleted' | 'cancelled' | 'settings_saved';
+  action: 'deleted' | 'cancelled' | 'settings_saved' | 'pinned' | 'unpinned' | 'voted' | 'unvoted' | 'hero' | 'board_ended' | 'cohost_added';
+  /** The board a board action changed (bot/boards/). */
+  boardId?: string;
   jobId?: JobId;
   message: string;
 }

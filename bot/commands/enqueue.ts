@@ -9,11 +9,21 @@ import { jobIdFrom } from '../../core/ids.js';
 import { checkAdmission, submitJob, type SubmitDeps } from '../submit.js';
 import { checkPlace, moderatePrompt } from '../moderation.js';
 import type { BotDeps, CommandContext, ImagineReply, Rejected } from './context.js';
+import { boardForJob, captureCandidate, inBoardStyle, joinBoard } from '../boards/capture.js';
 
 export type JobSpec =
   | { kind: 'imagine'; parent?: ParentRef }
   | { kind: 'variation'; parent: ParentRef; strength: VariationStrength }
   | { kind: 'upscale'; parent: ParentRef };
+
+/**
+ * Where the job's board comes from: a child (U/V/🔄/remix) stays in its parent's board; a new job joins the open
+ * board of the place it was asked in (bot/boards/capture.ts). `boardCode` is a `--board` code whose style it uses.
+ */
+export interface JobPlacement {
+  parentBoardId?: string;
+  boardCode?: string;
+}
 
 export function rejected(code: string, message: string): Rejected {
   return { kind: 'rejected', code, message };
@@ -34,26 +44,35 @@ export function screen(deps: BotDeps, ctx: CommandContext, prompt?: string): Rej
  * `request` may still be in the making (imagine reads the saved defaults): the duplicate and cap checks need only the
  * job id and the requester, so they run meanwhile instead of after it (one store round trip less before the queue).
  */
-export async function enqueue(deps: BotDeps, ctx: CommandContext, request: GenerationRequest | Promise<GenerationRequest>, spec: JobSpec): Promise<ImagineReply> {
+export async function enqueue(deps: BotDeps, ctx: CommandContext, request: GenerationRequest | Promise<GenerationRequest>, spec: JobSpec, placement: JobPlacement = {}): Promise<ImagineReply> {
   const now = deps.now ?? Date.now;
   const submitDeps: SubmitDeps = { queue: deps.queue, events: deps.events, blobs: deps.blobs, now, ...(deps.maxPendingPerUser === undefined ? {} : { maxPendingPerUser: deps.maxPendingPerUser }) };
   const id = jobIdFrom(ctx.sourceId);
   const checks = checkAdmission(submitDeps, id, ctx.requester);
   checks.catch(() => undefined); // observed by submitJob below; a refusal before that must not leave it unhandled
+  // The board lookup (one LIST when the place has none) runs beside the admission checks, not after them.
+  const boardLookup = boardForJob(deps.blobs, ctx.requester, placement.parentBoardId, now());
+  boardLookup.catch(() => undefined);
   const resolved = await request;
   const refusal = screen(deps, ctx, resolved.prompt);
   if (refusal) return refusal;
+  const board = await boardLookup;
+  const joined = board ? await joinBoard(deps.blobs, board, ctx.requester, now()) : undefined;
+  if (joined) return joined;
   const job = {
     v: WIRE_VERSION,
     id,
     createdAt: new Date(now()).toISOString(),
     requester: ctx.requester,
     delivery: ctx.delivery,
-    request: resolved,
+    request: board ? inBoardStyle(resolved, board) : resolved,
     ...spec,
+    ...(board ? { boardId: board.id } : {}),
+    ...(placement.boardCode ? { boardCode: placement.boardCode } : {}),
   } as Job;
   const outcome = await submitJob(submitDeps, job, checks);
   if (!outcome.accepted) return rejected(outcome.code, outcome.message);
+  if (board && !outcome.duplicate) await captureCandidate(deps.blobs, board.id, job);
   return { kind: 'accepted', jobId: outcome.jobId, duplicate: outcome.duplicate, ...(outcome.position === undefined ? {} : { position: outcome.position }) };
 }
 

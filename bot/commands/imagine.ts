@@ -12,21 +12,31 @@ import { givenOptionNames, parseImagine, type SlashOptions } from '../../core/op
 import { readEffectiveSettings, type RequestDefaults } from '../settings.js';
 import type { BotDeps, CommandContext, ImagineReply } from './context.js';
 import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
+import { applyBoardStyle, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
+import { boardCode } from '../boards/model.js';
 
-export async function imagine(deps: BotDeps, ctx: CommandContext, text: string, slashOptions: SlashOptions = {}): Promise<ImagineReply> {
+export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string): Promise<ImagineReply> {
   const placeRefusal = screen(deps, ctx);
   if (placeRefusal) return placeRefusal;
+  // `--board mb-…` (or the slash option `board`) generates in a board's style (bot/boards/board-style.ts).
+  const extracted = extractBoardOption(rawText);
+  const text = extracted.text;
+  const code = boardCodeOption?.trim() || extracted.code;
   let parsed: GenerationRequest;
   try {
+    if (code === '') throw new OptionsError([{ option: 'board', message: '--board needs a board code, e.g. --board mb-b…-… (ask /board status for the current one).' }]);
     parsed = parseImagine(text, slashOptions, { randomSeed: () => randomSeed(deps) });
   } catch (error) {
     if (error instanceof OptionsError) return rejected('invalid_options', error.message);
     throw error;
   }
+  const version = code === undefined ? undefined : await resolveBoardCode(deps.blobs, code);
+  if (typeof version === 'string') return rejected('invalid_options', version);
   const given = givenOptionNames(text, slashOptions);
   const request = readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId)
-    .then((settings) => applyDefaults(parsed, settings.defaults, given));
-  return enqueue(deps, ctx, request, { kind: 'imagine' });
+    .then((settings) => applyDefaults(parsed, settings.defaults, given))
+    .then((withDefaults) => (version ? applyBoardStyle(withDefaults, version, { style: given.has('style'), negativePrompt: given.has('no') }) : withDefaults));
+  return enqueue(deps, ctx, request, { kind: 'imagine' }, version ? { boardCode: boardCode(version.boardId, version.versionId) } : {});
 }
 
 /** Saved defaults fill each option the user did not give; what the user typed always wins. */

@@ -16,7 +16,8 @@ import type { GenerationRequest, Job } from '../../core/job.js';
 import { OptionsError } from '../../core/errors.js';
 import { clearPending } from '../../core/pending.js';
 import { givenOptionNames, parseImagine } from '../../core/options.js';
-import { ButtonIdError, decodeButtonId, type ButtonId } from '../custom-id.js';
+import { ButtonIdError, decodeButtonId, isBoardAction, type ButtonId } from '../custom-id.js';
+import { boardButton } from '../boards/actions.js';
 import { deleteJobObjects, isDeleted, loadJob, loadResult, requestCancel } from '../job-records.js';
 import { mayPress } from '../permissions.js';
 import { readChannelSettings } from '../settings.js';
@@ -42,6 +43,8 @@ export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: 
   const verdict = mayPress(button.action, ctx.requester, parent, channel.buttons ?? 'requester');
   if (!verdict.allowed) return rejected('not_allowed', verdict.message);
 
+  if (isBoardAction(button.action)) return boardButton(deps, ctx, { action: button.action, jobId: button.jobId, index: button.index }, parent);
+  const inParentBoard = parent.boardId ? { parentBoardId: parent.boardId } : {};
   switch (button.action) {
     case 'info':
       return jobInfo(deps, parent.id);
@@ -50,7 +53,7 @@ export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: 
     case 'delete':
       return deleteJob(deps, parent);
     case 'reroll':
-      return enqueue(deps, ctx, { ...parent.request, seed: randomSeed(deps) }, { kind: 'imagine', parent: { jobId: parent.id, index: 1 } });
+      return enqueue(deps, ctx, { ...parent.request, seed: randomSeed(deps) }, { kind: 'imagine', parent: { jobId: parent.id, index: 1 } }, inParentBoard);
     default:
       break; // the image actions, below, need the parent's result
   }
@@ -62,17 +65,17 @@ export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: 
   const parentRef = { jobId: parent.id, index: tile.index };
   switch (button.action) {
     case 'upscale':
-      return enqueue(deps, ctx, { ...parent.request, seed: tile.seed, count: 1 }, { kind: 'upscale', parent: parentRef });
+      return enqueue(deps, ctx, { ...parent.request, seed: tile.seed, count: 1 }, { kind: 'upscale', parent: parentRef }, inParentBoard);
     case 'vary_subtle':
     case 'vary_strong': {
       const strength = button.action === 'vary_subtle' ? 'subtle' : 'strong';
-      return enqueue(deps, ctx, { ...parent.request, seed: randomSeed(deps) }, { kind: 'variation', parent: parentRef, strength });
+      return enqueue(deps, ctx, { ...parent.request, seed: randomSeed(deps) }, { kind: 'variation', parent: parentRef, strength }, inParentBoard);
     }
     case 'remix': {
       if (remixText === undefined || remixText.trim() === '') return rejected('needs_text', 'Remix needs a new prompt: edit the prompt in the dialog and send it.');
       const request = remixRequest(deps, parent, remixText);
       if ('kind' in request) return request;
-      return enqueue(deps, ctx, request, { kind: 'variation', parent: parentRef, strength: 'strong' });
+      return enqueue(deps, ctx, request, { kind: 'variation', parent: parentRef, strength: 'strong' }, inParentBoard);
     }
   }
 }

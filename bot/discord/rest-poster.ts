@@ -12,8 +12,11 @@
  */
 import { DiscordAPIError, HTTPError, RateLimitError, REST, type RawFile } from '@discordjs/rest';
 import { Routes, type APIMessage } from 'discord-api-types/v10';
+import { z } from 'zod';
 import type { Job } from '../../core/job.js';
 import type { BlobStore } from '../../core/ports.js';
+import { jobKeys } from '../../core/storage-layout.js';
+import { readRecord, writeRecord } from '../../core/stored-records.js';
 import type { JobMessage } from '../message-model.js';
 import { DeliveryError, type Attachment, type Poster } from '../poster.js';
 import { DISCORD_LIMITS, type DiscordMessage } from './limits.js';
@@ -38,23 +41,18 @@ export interface DiscordMessageIds {
   set(jobId: string, messageId: string): Promise<void>;
 }
 
-export const discordMessageKey = (jobId: string) => `jobs/${jobId}/discord-message.json`;
+/** `jobs/{id}/discord-message.json`: the id is a snowflake (it goes into a route, so nothing else passes). */
+export const DiscordMessageRecordSchema = z.object({ messageId: z.string().regex(/^\d{1,25}$/) });
 
 export function blobMessageIds(blobs: BlobStore): DiscordMessageIds {
   return {
     async get(jobId) {
-      const bytes = await blobs.get(discordMessageKey(jobId));
-      if (!bytes) return undefined;
       // A damaged record only costs a new message instead of an edit; it must not block delivery.
-      try {
-        const parsed = JSON.parse(Buffer.from(bytes).toString('utf8')) as { messageId?: unknown };
-        return typeof parsed.messageId === 'string' && /^\d{1,25}$/.test(parsed.messageId) ? parsed.messageId : undefined;
-      } catch {
-        return undefined;
-      }
+      const record = await readRecord(blobs, jobKeys.discordMessage(jobId), DiscordMessageRecordSchema, { ifCorrupt: 'absent' });
+      return record?.messageId;
     },
     async set(jobId, messageId) {
-      await blobs.put(discordMessageKey(jobId), JSON.stringify({ messageId }), 'application/json');
+      await writeRecord(blobs, jobKeys.discordMessage(jobId), DiscordMessageRecordSchema, { messageId });
     },
   };
 }

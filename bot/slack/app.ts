@@ -47,9 +47,22 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackListenerDeps
     const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel });
     const app = new App({ ...common, receiver });
     registerSlackListeners(app, deps);
+    answerListenerErrors(app, deps);
     return { app, receiver };
   }
   const app = new App({ ...common, socketMode: true, appToken: options.appToken });
   registerSlackListeners(app, deps);
+  answerListenerErrors(app, deps);
   return { app };
+}
+
+/**
+ * A listener that still throws has already acked (every listener acks first) and told the actor
+ * what it could; Bolt's default would rethrow into a 500, which Slack retries three times. Logged
+ * (the message only, never the body) and swallowed instead.
+ */
+function answerListenerErrors(app: App, deps: SlackListenerDeps): void {
+  app.error(async (error) => {
+    deps.log?.('slack_listener_failed', { code: error.code, error: error.message });
+  });
 }

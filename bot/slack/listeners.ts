@@ -13,7 +13,7 @@
  */
 import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { OptionsError } from '../../core/errors.js';
 import { parseImagine } from '../../core/options.js';
@@ -139,12 +139,16 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
   });
 
   app.event('app_mention', async ({ body, client, context }) => {
-    const payload = parsePayload(AppMentionSchema, 'app_mention event', body);
-    const ctx = appMentionContext(payload);
-    const tell = ephemeralIn(client, payload.event.channel, payload.event.user, payload.event.thread_ts);
-    const prompt = mentionPrompt(payload.event.text);
     if (context.retryNum) log('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
-    await guarded(log, 'mention', tell, () => startJob(client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt)));
+    // Until the event is read there is no one to answer; a malformed one is logged and acked (never retried).
+    let tell: Tell = async () => undefined;
+    await guarded(log, 'mention', (message) => tell(message), async () => {
+      const payload = parsePayload(AppMentionSchema, 'app_mention event', body);
+      const ctx = appMentionContext(payload);
+      tell = ephemeralIn(client, payload.event.channel, payload.event.user, payload.event.thread_ts);
+      const prompt = mentionPrompt(payload.event.text);
+      await startJob(client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt));
+    });
   });
 }
 
@@ -262,8 +266,10 @@ function ephemeralIn(client: WebClient, channel: string, user: string, threadTs:
   return (message) => client.chat.postEphemeral({ channel, user, ...(threadTs ? { thread_ts: threadTs } : {}), ...message });
 }
 
-function ephemeralVia(respond: RespondFn, extra: { replace_original?: boolean } = {}): Tell {
-  return (message) => respond({ response_type: 'ephemeral', ...extra, text: message.text, blocks: message.blocks });
+/** Via the request's response_url; Bolt passes no `respond` when a (malformed) request has none, and then there is no one to tell. */
+function ephemeralVia(respond: RespondFn | undefined, extra: { replace_original?: boolean } = {}): Tell {
+  if (typeof respond !== 'function') return async () => undefined;
+  return async (message) => respond({ response_type: 'ephemeral', ...extra, text: message.text, blocks: message.blocks });
 }
 
 /** The one catch-all per request: log the code (never the body), tell the actor in a sentence. */
@@ -274,6 +280,10 @@ async function guarded(log: SlackLog, what: string, tell: Tell, work: () => Prom
     const code = (error as { code?: unknown }).code;
     log('slack_request_failed', { what, code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
     const reason = error instanceof Error && (error as { code?: unknown }).code === 'invalid_slack_payload' ? 'the request from Slack was malformed' : 'something went wrong on our side';
-    await tell(renderNotice(`Sorry, ${reason}. Try again in a minute.`)).catch(() => undefined);
+    try {
+      await tell(renderNotice(`Sorry, ${reason}. Try again in a minute.`));
+    } catch {
+      // Telling is best effort: the request is answered (acked) either way, and the failure is logged above.
+    }
   }
 }

@@ -5,7 +5,8 @@
  * the object store; anything else (and a tile URL that does not load) goes through the server's `/api/image`.
  * The newest message per job is kept so a page opened later (or reloaded) sees live jobs as they are.
  */
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
 import { loadResult } from '../job-records.js';
 import type { JobMessage } from '../message-model.js';

@@ -10,7 +10,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type S
 import { JobEventSchema, type JobEvent } from '../job.js';
 import type { EventBus, ReceivedEvent, ReceiveOptions } from '../ports.js';
 import { isAbort, withServiceErrors } from './service-errors.js';
-import { parseBody } from './parse-body.js';
+import { parseBody, queueBody } from './parse-body.js';
 
 export interface SqsEventBusOptions {
   client: SQSClient;
@@ -29,7 +29,7 @@ export class SqsEventBus implements EventBus {
   }
 
   async publish(event: JobEvent): Promise<void> {
-    const body = JSON.stringify(JobEventSchema.parse(event));
+    const body = queueBody(JobEventSchema.parse(event));
     await this.#call(() =>
       this.#client.send(
         new SendMessageCommand({
@@ -88,6 +88,8 @@ export function eventDeduplicationId(event: JobEvent): string {
       return `${event.jobId}:progress:${event.stage}:${event.step}:${event.at}`;
     case 'preview':
       return `${event.jobId}:preview:${event.fraction}:${event.at}`;
+    case 'board_changed':
+      return `${event.jobId}:board:${event.change}:${event.at}`;
   }
 }
 

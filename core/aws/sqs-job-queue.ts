@@ -19,7 +19,7 @@ import {
 import { JobSchema, type Job } from '../job.js';
 import type { JobQueue, QueueDepth, ReceivedJob, ReceiveOptions } from '../ports.js';
 import { isAbort, withServiceErrors } from './service-errors.js';
-import { parseBody } from './parse-body.js';
+import { parseBody, queueBody } from './parse-body.js';
 
 export interface SqsJobQueueOptions {
   client: SQSClient;
@@ -38,7 +38,7 @@ export class SqsJobQueue implements JobQueue {
   }
 
   async send(job: Job): Promise<void> {
-    const body = JSON.stringify(JobSchema.parse(job));
+    const body = queueBody(JobSchema.parse(job));
     await this.#call(() =>
       this.#client.send(
         new SendMessageCommand({

@@ -23,8 +23,29 @@ export class BundleError extends Error {
   }
 }
 
-export type GraphStage = 'textEncoder' | 'prior' | 'decoder' | 'vqgan' | 'previewer';
-export const GRAPH_STAGES: readonly GraphStage[] = ['textEncoder', 'prior', 'decoder', 'vqgan', 'previewer'];
+export type GraphStage = 'textEncoder' | 'prior' | 'decoder' | 'vqgan' | 'previewer' | 'imageEncoder' | 'effnetEncoder';
+export const GRAPH_STAGES: readonly GraphStage[] = ['textEncoder', 'prior', 'decoder', 'vqgan', 'previewer', 'imageEncoder', 'effnetEncoder'];
+/** Graphs a bundle may leave out; requests that need one are refused by name (`MissingGraphError`). */
+export const OPTIONAL_STAGES: ReadonlySet<GraphStage> = new Set(['previewer', 'imageEncoder', 'effnetEncoder']);
+
+/** The file name each optional graph has in a bundle (for messages that name what a bundle lacks). */
+export const OPTIONAL_GRAPH_FILES = {
+  previewer: 'previewer.onnx',
+  imageEncoder: 'image_encoder.onnx',
+  effnetEncoder: 'effnet_encoder.onnx',
+} as const;
+
+/** A request needs a graph this bundle does not have (e.g. an image prompt on a model without an image encoder). */
+export class MissingGraphError extends Error {
+  override readonly name = 'MissingGraphError';
+  constructor(
+    readonly stage: keyof typeof OPTIONAL_GRAPH_FILES,
+    readonly modelName: string,
+    readonly purpose: string,
+  ) {
+    super(`model ${modelName} has no ${OPTIONAL_GRAPH_FILES[stage]} (manifest section ${stage}), which ${purpose} needs`);
+  }
+}
 
 export interface LoadedBundle {
   readonly dir: string;
@@ -74,6 +95,12 @@ function checkConsistency(m: Manifest): string[] {
   // Stage B's skips need latents that are multiples of 16 (spec §1.2 / §5.3).
   if ((r.multiple / g.decoderCompression) % 16) {
     problems.push(`resolution.multiple ${r.multiple} / decoderCompression ${g.decoderCompression} must be a multiple of 16 (Stage B latent alignment)`);
+  }
+  if (m.imageEncoder && m.imageEncoder.embedSize !== m.prior.clipImageSize) {
+    problems.push(`imageEncoder.embedSize ${m.imageEncoder.embedSize} differs from prior.clipImageSize ${m.prior.clipImageSize} (the embeddings feed clip_img)`);
+  }
+  if (m.effnetEncoder && m.effnetEncoder.channels !== g.priorChannels) {
+    problems.push(`effnetEncoder.channels ${m.effnetEncoder.channels} differs from geometry.priorChannels ${g.priorChannels} (its output is a Stage C latent)`);
   }
   return problems;
 }
@@ -144,11 +171,13 @@ export function expectedGraphIo(m: Manifest, stage: GraphStage): { inputs: Map<s
       inputs.set(m.vqgan.input, m.vqgan.dtype);
       outputs.set(m.vqgan.output, m.vqgan.dtype);
       break;
-    case 'previewer': {
-      const pv = m.previewer;
-      if (!pv) throw new Error('expectedGraphIo: this bundle has no previewer');
-      inputs.set(pv.input, pv.dtype);
-      outputs.set(pv.output, pv.dtype);
+    case 'previewer':
+    case 'imageEncoder':
+    case 'effnetEncoder': {
+      const graph = m[stage];
+      if (!graph) throw new Error(`expectedGraphIo: this bundle has no ${stage}`);
+      inputs.set(graph.input, graph.dtype);
+      outputs.set(graph.output, graph.dtype);
       break;
     }
   }
@@ -172,6 +201,31 @@ export function graphIoProblems(m: Manifest, stage: GraphStage, actual: { inputs
   };
   compare('input', expected.inputs, actual.inputs);
   compare('output', expected.outputs, actual.outputs);
+  if (stage === 'imageEncoder' || stage === 'effnetEncoder') problems.push(...encoderShapeProblems(m, stage, actual));
+  return problems;
+}
+
+/**
+ * The encoders' shapes as the manifest promises them: fixed dims (numbers) must match, symbolic ones (strings) may be
+ * anything. Image encoder [B, 3, size, size] → [B, embedSize]; EfficientNet [B, 3, H, W] → [B, channels, h, w].
+ */
+function encoderShapeProblems(m: Manifest, stage: 'imageEncoder' | 'effnetEncoder', actual: { inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[] }): string[] {
+  const graph = m[stage];
+  if (!graph) return [];
+  const wanted =
+    stage === 'imageEncoder'
+      ? { input: [null, 3, m.imageEncoder!.size, m.imageEncoder!.size], output: [null, m.imageEncoder!.embedSize] }
+      : { input: [null, 3, null, null], output: [null, m.effnetEncoder!.channels, null, null] };
+  const problems: string[] = [];
+  const check = (kind: 'input' | 'output', info: ValueInfo | undefined, want: readonly (number | null)[]) => {
+    if (!info) return; // a missing name is already reported
+    const fits = info.shape.length === want.length && want.every((dim, i) => dim === null || typeof info.shape[i] !== 'number' || info.shape[i] === dim);
+    if (!fits) {
+      problems.push(`${stage}: ${kind} ${info.name} has shape [${info.shape.join(', ')}], the manifest implies [${want.map((d) => d ?? '?').join(', ')}]`);
+    }
+  };
+  check('input', actual.inputs.find((v) => v.name === graph.input), wanted.input);
+  check('output', actual.outputs.find((v) => v.name === graph.output), wanted.output);
   return problems;
 }
 

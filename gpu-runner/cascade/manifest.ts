@@ -36,6 +36,10 @@ const GraphFile = {
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 };
 
+/** Per-channel R, G, B values (normalisation mean / std). */
+const Rgb = z.tuple([z.number(), z.number(), z.number()]);
+const RgbPositive = z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]);
+
 export const ManifestSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
   version: z.literal(BUNDLE_VERSION),
@@ -114,5 +118,44 @@ export const ManifestSchema = z.strictObject({
   previewer: z
     .strictObject({ ...GraphFile, input: z.string().default('latents'), output: z.string().default('image') })
     .optional(),
+  /**
+   * Optional CLIP vision tower + projection (image variations, image prompts: spec §1.3, §4.3). Preprocessing (done by
+   * the engine with sharp): shortest side resized to `size` (bicubic), centre crop `size`×`size`, RGB in [0, 1],
+   * then (x − mean) / std per channel. Input [B, 3, size, size] → output [B, embedSize], fed to Stage C's clip_img.
+   */
+  imageEncoder: z
+    .strictObject({
+      ...GraphFile,
+      input: z.string().default('pixel_values'),
+      output: z.string().default('image_embeds'),
+      /** Side of the square input (224 for CLIP ViT-L/14). */
+      size: z.number().int().min(8).max(1024),
+      mean: Rgb,
+      std: RgbPositive,
+      /** Width of the output embedding; must equal prior.clipImageSize (768 for ViT-L/14). */
+      embedSize: z.number().int().positive(),
+    })
+    .optional(),
+  /**
+   * Optional EfficientNet encoder: image → Stage C latent (image-to-image, spec §4.1). Preprocessing (engine, sharp):
+   * the picture is resized to cover and centre-cropped to (cell·hC) × (cell·wC) px for an hC × wC latent (antialiased
+   * bilinear, as torchvision's `resize(antialias=True)` in the official recipe), RGB in [0, 1], then (x − mean) / std.
+   * Input [B, 3, cell·hC, cell·wC] → output [B, channels, hC, wC].
+   */
+  effnetEncoder: z
+    .strictObject({
+      ...GraphFile,
+      input: z.string().default('image'),
+      output: z.string().default('latent'),
+      /** Input pixels per latent cell: 32 for EfficientNetV2-S (five stride-2 stages). */
+      cell: z.number().int().min(1).max(256),
+      mean: Rgb,
+      std: RgbPositive,
+      /** Output channels; must equal geometry.priorChannels (16). */
+      channels: z.number().int().positive(),
+    })
+    .optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
+export type ImageEncoderSettings = NonNullable<Manifest['imageEncoder']>;
+export type EffnetEncoderSettings = NonNullable<Manifest['effnetEncoder']>;

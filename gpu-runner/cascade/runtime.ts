@@ -7,12 +7,31 @@
  * - `session.run(feeds, into?)` checks the feeds against the graph's input names and element types first, and when
  *   onnxruntime fails it reports each input's name, dtype and dims. `into` lends pre-allocated output tensors, so a
  *   denoising loop allocates nothing per step.
- * - float16 tensors travel as Uint16Array (Node 20 has no Float16Array): `toFloat16` / `fromFloat16` convert.
+ * - float16 tensors travel as Uint16Array (the binding cannot read a Float16Array, see keepFloat16AsUint16):
+ *   `toFloat16` / `fromFloat16` convert.
  *
  * Pattern after transformers.js `src/models/session.js` (sessionRun / validateInputs):
  * https://github.com/huggingface/transformers.js/blob/5ed4c5c/packages/transformers/src/models/session.js
  */
 import ort from 'onnxruntime-node';
+
+/**
+ * onnxruntime-common picks float16's array type once, at the first Tensor it builds: Float16Array where the runtime
+ * has one (Node 24), which onnxruntime-node 1.30's binding reads as 0 bytes ("not enough space: expected N, got 0";
+ * microsoft/onnxruntime#32323, open). Building that first tensor with Float16Array hidden keeps float16 data in
+ * Uint16Array, which the binding reads, on every Node version.
+ */
+function keepFloat16AsUint16(): void {
+  const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'Float16Array');
+  if (!descriptor) return;
+  Reflect.deleteProperty(globalThis, 'Float16Array');
+  try {
+    new ort.Tensor('float32', new Float32Array(1), [1]);
+  } finally {
+    Object.defineProperty(globalThis, 'Float16Array', descriptor);
+  }
+}
+keepFloat16AsUint16();
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu';
 export const PROVIDERS: readonly Provider[] = ['cpu', 'cuda', 'webgpu'];

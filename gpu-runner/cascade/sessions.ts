@@ -3,7 +3,7 @@
  * Normal mode keeps every session open for the generator's lifetime; low-memory mode keeps at most one stage's
  * session and releases it before the next stage opens (the real Stage C is 7–14 GB, Stage B 3–6 GB: spec §6.3).
  */
-import { checkGraphIo, GRAPH_STAGES, type GraphStage, type LoadedBundle } from './bundle.js';
+import { checkGraphIo, GRAPH_STAGES, OPTIONAL_STAGES, type GraphStage, type LoadedBundle } from './bundle.js';
 import { ModelSession, type Provider } from './runtime.js';
 
 export class SessionPool {
@@ -18,7 +18,7 @@ export class SessionPool {
   /** Opens every graph once to check its I/O against the manifest; keeps them open unless low-memory. */
   async validateAll(): Promise<void> {
     for (const stage of GRAPH_STAGES) {
-      if (stage === 'previewer' && !this.bundle.manifest.previewer) continue;
+      if (OPTIONAL_STAGES.has(stage) && !this.bundle.manifest[stage]) continue;
       await this.get(stage);
     }
     if (this.lowMemory) await this.releaseAll();

@@ -35,6 +35,8 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
         url: true,
         timeout: '10 seconds',
         memory: '512 MB',
+        // A public URL: a flood of (even unsigned) requests stops at this many concurrent copies.
+        concurrency: { reserved: config.frontEndConcurrency },
         environment: { ...functionEnvironment<$util.Input<string>>(shared, discordSecrets), ...policy },
         permissions: functionPermissions(arns, frontEndStatements),
       })
@@ -47,12 +49,13 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
         url: true,
         timeout: '10 seconds',
         memory: '512 MB',
+        concurrency: { reserved: config.frontEndConcurrency },
         environment: { ...functionEnvironment<$util.Input<string>>(shared, slackSecrets), ...policy },
         permissions: functionPermissions(arns, frontEndStatements),
       })
     : undefined;
 
-  queues.events.subscribe(
+  const dispatcher = queues.events.subscribe(
     {
       handler: 'functions/dispatch.handler',
       runtime: RUNTIME,
@@ -71,5 +74,5 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
     { batch: { size: 10, partialResponses: true } },
   );
 
-  return { discord, slack };
+  return { discord, slack, dispatcher: dispatcher.nodes.function };
 }

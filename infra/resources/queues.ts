@@ -3,11 +3,14 @@
  * with its dead-letter queue, and the events queue (FIFO: one group per job, so a job's events arrive in
  * order) with a dead-letter queue for events that can never be delivered.
  */
-import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
-import type { InfraConfig } from '../config.js';
+import { JOB_RETENTION_MINUTES, type InfraConfig } from '../config.js';
 
-/** Jobs older than the pending markers' staleness cannot count against a user, so they must not outlive it. */
-const JOB_RETENTION_SECONDS = DEFAULT_PENDING_STALE_MS / 1000;
+/**
+ * Four days: SQS expiry does not dead-letter a message, it deletes it unseen, so a job must never expire on
+ * the queue. The runner refuses, with a "expired after …" message the user sees, any job older than
+ * CASCADE_JOB_MAX_AGE_MINUTES (≤ this retention), so no job is dropped silently.
+ */
+export const JOB_RETENTION_SECONDS = JOB_RETENTION_MINUTES * 60;
 export const DLQ_RETENTION_SECONDS = 14 * 24 * 3600;
 /** Lambda wants the queue's visibility timeout at least 6× the consumer's timeout. */
 export const DISPATCHER_TIMEOUT_SECONDS = 60;

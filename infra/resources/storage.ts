@@ -4,6 +4,7 @@
  * under dead-letters/ (kept past the DLQ's retention), settings/ and the model
  * bundles under models/ (kept). SST blocks all public access and enforces HTTPS by default.
  */
+import { STORAGE_PREFIXES } from '../../core/storage-layout.js';
 import type { InfraConfig } from '../config.js';
 import { DLQ_RETENTION_SECONDS } from './queues.js';
 
@@ -14,10 +15,10 @@ export function createStorage(config: InfraConfig) {
   const bucket = new sst.aws.Bucket('Images', {
     enforceHttps: true,
     lifecycle: [
-      { id: 'expire-job-outputs', prefix: 'jobs/', expiresIn: `${config.storage.jobRetentionDays} days` },
-      { id: 'expire-pending-markers', prefix: 'pending/', expiresIn: '1 day' },
+      { id: 'expire-job-outputs', prefix: STORAGE_PREFIXES.jobs, expiresIn: `${config.storage.jobRetentionDays} days` },
+      { id: 'expire-pending-markers', prefix: STORAGE_PREFIXES.pending, expiresIn: '1 day' },
       // A notice marker that expired before its DLQ message would make the runner announce the job again.
-      { id: 'expire-dead-letter-notices', prefix: 'dead-letters/', expiresIn: `${DEAD_LETTER_NOTICE_DAYS} days` },
+      { id: 'expire-dead-letter-notices', prefix: STORAGE_PREFIXES.deadLetters, expiresIn: `${DEAD_LETTER_NOTICE_DAYS} days` },
     ],
   });
   return { bucket };

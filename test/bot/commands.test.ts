@@ -1,9 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { jobKeys, type Job } from '../../core/job.js';
-import { pendingMarkerKey } from '../../core/pending.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys, pendingKeys } from '../../core/storage-layout.js';
 import { cancel, imagine, jobInfo, pressButton, settings, show, usage } from '../../bot/commands/index.js';
 import type { BotDeps } from '../../bot/commands/context.js';
-import { botKeys } from '../../bot/job-records.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { writeChannelSettings } from '../../bot/settings.js';
 import { checkAdmission, submitJob } from '../../bot/submit.js';
@@ -182,7 +181,7 @@ describe('buttons', () => {
     await blobs.put(jobKeys.image(parent.id, 1), new Uint8Array([1]), 'image/png');
     const reply = await pressButton(deps, contextFor(alice), `delete:${parent.id}:0`);
     expect(reply).toMatchObject({ kind: 'done', action: 'deleted', jobId: parent.id });
-    expect(await blobs.list(jobKeys.prefix(parent.id))).toEqual([botKeys.deleted(parent.id)]);
+    expect(await blobs.list(jobKeys.prefix(parent.id))).toEqual([jobKeys.deleted(parent.id)]);
     expect(await pressButton(deps, contextFor(alice), `upscale:${parent.id}:1`)).toMatchObject({ kind: 'rejected', message: expect.stringContaining('deleted') });
   });
 
@@ -244,7 +243,7 @@ describe('cancel, show, usage, settings', () => {
     const reply = await usage(deps, contextFor(alice));
     expect(reply.lines[0]).toBe('In progress: 1 of 3 allowed at once');
     expect(reply.copyable).toEqual([{ label: 'Job in progress', value: job.id }]);
-    expect(await blobs.exists(pendingMarkerKey(job))).toBe(true);
+    expect(await blobs.exists(pendingKeys.marker(job))).toBe(true);
   });
 
   it('GIVEN channel settings by a non-manager THEN refused; a seed default THEN refused; bad options THEN named', async () => {

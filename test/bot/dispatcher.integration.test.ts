@@ -6,12 +6,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { WIRE_VERSION, jobKeys } from '../../core/job.js';
+import { WIRE_VERSION } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
 import { imagine, pressButton } from '../../bot/commands/index.js';
 import type { BotDeps, CommandContext } from '../../bot/commands/context.js';
 import { Dispatcher } from '../../bot/dispatcher.js';
-import { botKeys } from '../../bot/job-records.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { TestGenerator } from '../support/test-generator.js';
@@ -77,7 +77,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     expect(meta.width).toBe(final.message.grid!.width);
     const stats = await sharp(final.attachment!.bytes).stats();
     expect(stats.channels.some((channel) => channel.stdev > 1)).toBe(true);
-    expect(await emulator.ports.blobs.exists(botKeys.delivered(firstJobId))).toBe(true);
+    expect(await emulator.ports.blobs.exists(jobKeys.delivered(firstJobId))).toBe(true);
   });
 
   it('WHEN U2 is pressed THEN an upscale child is delivered with its lineage and single-image buttons', async () => {

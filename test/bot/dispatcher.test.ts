@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import type { ReceivedEvent } from '../../core/ports.js';
 import { Dispatcher, type DispatcherOptions } from '../../bot/dispatcher.js';
-import { botKeys } from '../../bot/job-records.js';
 import { DeliveryError } from '../../bot/poster.js';
 import { MemoryBlobStore, MemoryEventBus } from './support/memory-ports.js';
 import { makeJob, makeResult, storeJob } from './support/fixtures.js';
@@ -62,7 +62,7 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(poster.deliveries.at(-1)!.message.status).toBe('completed');
     expect(poster.deliveries.at(-1)!.attachment).toMatchObject({ contentType: 'image/png', fileName: `grid-${job.id}.png` });
-    expect(blobs.json(botKeys.delivered(job.id))).toMatchObject({ phase: 'completed' });
+    expect(blobs.json(jobKeys.delivered(job.id))).toMatchObject({ phase: 'completed' });
     expect(events.acked).toContain(done.receiptHandle);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(poster.deliveries.filter((d) => d.message.status !== 'completed').length).toBe(1);
@@ -132,7 +132,7 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
     await vi.advanceTimersByTimeAsync(60_000);
     expect(poster.attempts).toBe(4);
     expect(events.acked).not.toContain(done.receiptHandle);
-    expect(blobs.objects.has(botKeys.delivered(job.id))).toBe(false);
+    expect(blobs.objects.has(jobKeys.delivered(job.id))).toBe(false);
     expect(log).toHaveBeenCalledWith('final_delivery_deferred_to_queue', expect.objectContaining({ jobId: job.id }));
     await d.handleBatch([done]);
     await vi.advanceTimersByTimeAsync(0);
@@ -160,7 +160,7 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
 
   it('GIVEN events for an unknown job, a deleted job and an unreadable body THEN they are acked and nothing is delivered', async () => {
     const d = dispatcher();
-    await blobs.put(botKeys.deleted('jgone'), '{}', 'application/json');
+    await blobs.put(jobKeys.deleted('jgone'), '{}', 'application/json');
     const unknown = { receiptHandle: 'ru', event: { v: 1 as const, jobId: 'jnever', at: 1, type: 'queued' as const } };
     const gone = { receiptHandle: 'rg', event: { v: 1 as const, jobId: 'jgone', at: 1, type: 'queued' as const } };
     await d.handleBatch([unknown, gone, { receiptHandle: 'rbad', parseError: 'not json' }]);
@@ -234,7 +234,7 @@ describe('dispatcher and deleted jobs', () => {
     await d.handleBatch([{ receiptHandle: 'a', event: { v: 1, jobId: job.id, at: 1, type: 'started', runnerId: 'r', attempt: 1 } }]);
     await d.idle();
     expect(poster.deliveries).toHaveLength(1);
-    await blobs.put(botKeys.deleted(job.id), '{}', 'application/json');
+    await blobs.put(jobKeys.deleted(job.id), '{}', 'application/json');
     await d.handleBatch([
       { receiptHandle: 'b', event: { v: 1, jobId: job.id, at: 2, type: 'progress', stage: 'prior', step: 1, steps: 2, fraction: 0.5 } },
       { receiptHandle: 'c', event: { v: 1, jobId: job.id, at: 3, type: 'failed', code: 'cancelled', reason: 'Cancelled.', willRetry: false } },

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { listChildren, listJobs, loadJobSnapshot, loadLineage } from '../../bot/job-history.js';
-import { botKeys, markDelivered } from '../../bot/job-records.js';
+import { markDelivered } from '../../bot/job-records.js';
 import { buildJobMessage } from '../../bot/message-model.js';
 import { MemoryBlobStore } from './support/memory-ports.js';
 import { makeJob, makeResult, storeJob } from './support/fixtures.js';
@@ -33,7 +33,7 @@ describe('job history from the store', () => {
   });
 
   it('GIVEN a deleted job THEN there is no snapshot', async () => {
-    await blobs.put(botKeys.deleted('jroot'), '{}', 'application/json');
+    await blobs.put(jobKeys.deleted('jroot'), '{}', 'application/json');
     expect(await loadJobSnapshot(blobs, 'jroot')).toBeNull();
   });
 

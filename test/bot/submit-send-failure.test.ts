@@ -8,7 +8,7 @@ import { createAwsPorts } from '../../core/aws/index.js';
 import { loadConfig } from '../../core/config.js';
 import { ServiceUnavailableError } from '../../core/errors.js';
 import { jobIdFrom } from '../../core/ids.js';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { createLogger, type LogFields } from '../../core/log.js';
 import { listPending } from '../../core/pending.js';
 import type { BlobStore } from '../../core/ports.js';

@@ -108,4 +108,50 @@ describe('GIVEN a bundle folder', () => {
     expect(problems).toContain('decoder: output eps expected float16, the graph has float32');
     expect(problems.some((p) => p.includes('timestep_ratio'))).toBe(false);
   });
+
+  describe('AND optional image encoders', () => {
+    const CLIP = { mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711] };
+    const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+
+    it('WHEN the encoders\' sizes disagree with Stage C THEN both mismatches are named', async () => {
+      const dir = await bundleCopy((m) => {
+        m.imageEncoder = { file: 'previewer.onnx', dtype: 'float32', size: 32, embedSize: 8, ...CLIP };
+        m.effnetEncoder = { file: 'previewer.onnx', dtype: 'float32', cell: 32, channels: 4, ...IMAGENET };
+      });
+      const { problems } = await loadError(dir);
+      expect(problems).toContain('imageEncoder.embedSize 8 differs from prior.clipImageSize 24 (the embeddings feed clip_img)');
+      expect(problems).toContain('effnetEncoder.channels 4 differs from geometry.priorChannels 16 (its output is a Stage C latent)');
+    });
+
+    it('WHEN a declared encoder file is missing or its normalisation is not three positive numbers THEN each is listed', async () => {
+      const dir = await bundleCopy((m) => {
+        m.imageEncoder = { file: 'image_encoder.onnx', dtype: 'float32', size: 32, embedSize: 24, ...CLIP, std: [0.2, 0, 0.2] };
+        m.effnetEncoder = { file: 'effnet_encoder.onnx', dtype: 'float32', cell: 32, channels: 16, ...IMAGENET, mean: [0.5, 0.5] };
+      });
+      const { problems } = await loadError(dir);
+      expect(problems.some((p) => p.startsWith('manifest.json imageEncoder.std.1'))).toBe(true);
+      expect(problems.some((p) => p.startsWith('manifest.json effnetEncoder.mean'))).toBe(true);
+      const dir2 = await bundleCopy((m) => {
+        m.imageEncoder = { file: 'image_encoder.onnx', dtype: 'float32', size: 32, embedSize: 24, ...CLIP };
+      });
+      expect((await loadError(dir2)).problems).toContain('imageEncoder.file: file image_encoder.onnx is missing');
+    });
+
+    it('WHEN a declared encoder graph has the wrong shapes THEN load reports the shape the manifest implies', async () => {
+      // The previewer ([B,16,h,w] latents → RGB) posing as both encoders: names fit, shapes do not.
+      const dir = await bundleCopy((m) => {
+        m.imageEncoder = { file: 'previewer.onnx', dtype: 'float32', input: 'latents', output: 'image', size: 32, embedSize: 24, ...CLIP };
+      });
+      const error = await createCascadeGenerator({ bundleDir: dir, provider: 'cpu' }).then(() => undefined, (err: unknown) => err);
+      expect(error).toBeInstanceOf(BundleError);
+      const message = (error as BundleError).message;
+      expect(message).toMatch(/imageEncoder: input latents has shape \[batch, 16, height, width\], the manifest implies \[\?, 3, 32, 32\]/);
+      expect(message).toMatch(/imageEncoder: output image has shape \[[^\]]*\], the manifest implies \[\?, 24\]/);
+      const effnetOnly = await bundleCopy((m) => {
+        m.effnetEncoder = { file: 'previewer.onnx', dtype: 'float32', input: 'latents', output: 'image', cell: 32, channels: 16, ...IMAGENET };
+      });
+      const effnetError = await createCascadeGenerator({ bundleDir: effnetOnly, provider: 'cpu' }).then(() => undefined, (err: unknown) => err);
+      expect((effnetError as BundleError).message).toMatch(/effnetEncoder: input latents has shape \[batch, 16, height, width\], the manifest implies \[\?, 3, \?, \?\]/);
+    });
+  });
 });

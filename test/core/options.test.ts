@@ -88,8 +88,12 @@ describe('parseImagine: every error path names the option and what is allowed', 
     expect(problemsOf(`fox --no ${'b'.repeat(2001)}`)).toEqual(['--no: 2001 characters is too long; at most 2000']);
   });
 
-  it('GIVEN a very long bad value THEN it is clipped in the message', () => {
-    expect(problemsOf(`fox --size ${'x'.repeat(100)}`)[0]).toBe(`--size ${'x'.repeat(40)}…: choose small, medium or large`);
+  it('GIVEN a long bad value THEN it is clipped in the message', () => {
+    expect(problemsOf(`fox --size ${'x'.repeat(60)}`)[0]).toBe(`--size ${'x'.repeat(40)}…: choose small, medium or large`);
+  });
+
+  it('GIVEN a value longer than any option takes THEN it is refused by its length, clipped, before it is read', () => {
+    expect(problemsOf(`fox --size ${'x'.repeat(100)}`)[0]).toBe(`--size ${'x'.repeat(40)}…: 100 characters is too long for this option; at most 64`);
   });
 
   it('GIVEN several problems THEN all are reported together, in one error', () => {

@@ -4,7 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import type { BotDeps } from '../../bot/commands/context.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { createCommandHandlers } from '../../bot/discord/command-handlers.js';

@@ -2,8 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeButtonId } from '../../bot/custom-id.js';
 import { DeliveryError } from '../../bot/poster.js';
 import { buildJobMessage } from '../../bot/message-model.js';
-import { blobMessageIds, createDiscordRest, discordMessageKey, DiscordRestPoster, INTERACTION_TOKEN_USABLE_MS, type DiscordMessageIds } from '../../bot/discord/rest-poster.js';
+import { blobMessageIds, createDiscordRest, DiscordRestPoster, INTERACTION_TOKEN_USABLE_MS, type DiscordMessageIds } from '../../bot/discord/rest-poster.js';
 import type { BlobStore } from '../../core/ports.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
 import { APP_ID, CHANNEL_ID, GUILD_ID, INTERACTION_TOKEN, completedMessage, discordJob, queuedMessage } from './support/fixtures.js';
 
@@ -206,13 +207,13 @@ describe('blobMessageIds', () => {
     const ids = blobMessageIds(blobs);
     await ids.set('j1', '1234567890123456789');
     expect(await ids.get('j1')).toBe('1234567890123456789');
-    expect(discordMessageKey('j1')).toBe('jobs/j1/discord-message.json');
+    expect(jobKeys.discordMessage('j1')).toBe('jobs/j1/discord-message.json');
   });
 
   it('GIVEN a damaged or foreign record THEN it reads as unknown instead of failing delivery', async () => {
     const ids = blobMessageIds(blobs);
-    objects.set(discordMessageKey('j2'), new TextEncoder().encode('{not json'));
-    objects.set(discordMessageKey('j3'), new TextEncoder().encode('{"messageId":"../../x"}'));
+    objects.set(jobKeys.discordMessage('j2'), new TextEncoder().encode('{not json'));
+    objects.set(jobKeys.discordMessage('j3'), new TextEncoder().encode('{"messageId":"../../x"}'));
     expect(await ids.get('j2')).toBeUndefined();
     expect(await ids.get('j3')).toBeUndefined();
     expect(await ids.get('j4')).toBeUndefined();

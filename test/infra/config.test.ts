@@ -20,8 +20,10 @@ describe('infra config', () => {
     expect(config.fleet).toMatchObject({ minInstances: 0, maxInstances: 2, jobsPerInstance: 3, scaleInDelayMinutes: 10, ssmAccess: false });
     expect(config.fleet.instanceTypes).toEqual([...DEFAULT_INSTANCE_TYPES]);
     expect(config.model.name).toBe('stable-cascade');
-    expect(config.jobs).toEqual({ maxReceives: 4, visibilitySeconds: 300 });
-    expect(config.alarms.email).toBeUndefined();
+    expect(config.jobs).toEqual({ maxReceives: 4, visibilitySeconds: 300, maxAgeMinutes: 120 });
+    expect(config.fleet.bootTimeoutMinutes).toBe(20);
+    expect(config.frontEndConcurrency).toBe(20);
+    expect(config.alarms).toMatchObject({ emails: [], idleFleetHours: 3, monthlyBudgetUsd: 0 });
   });
 
   it('GIVEN every setting THEN each is parsed, trimmed and typed', () => {
@@ -36,14 +38,19 @@ describe('infra config', () => {
       CASCADE_MODEL_NAME: 'stable-cascade-lite',
       CASCADE_RUNNER_IMAGE_TAG: 'v1.2.3',
       CASCADE_JOB_MAX_RECEIVES: '6',
-      CASCADE_ALARM_EMAIL: 'ops@example.com',
-    });
+      CASCADE_JOB_MAX_AGE_MINUTES: '30',
+      CASCADE_BOOT_TIMEOUT_MINUTES: '15',
+      CASCADE_FRONT_END_CONCURRENCY: '50',
+      CASCADE_IDLE_FLEET_ALARM_HOURS: '6',
+    }, { alarmEmails: ['ops@example.com', 'oncall@example.com'], monthlyBudgetUsd: 150 });
     expect(config.platforms).toEqual(['slack']);
     expect(config.fleet).toMatchObject({ instanceTypes: ['g6e.xlarge', 'g5.2xlarge'], minInstances: 1, maxInstances: 8, jobsPerInstance: 5, scaleInDelayMinutes: 30, ssmAccess: true });
     expect(config.model.name).toBe('stable-cascade-lite');
     expect(config.runnerImageTag).toBe('v1.2.3');
-    expect(config.jobs.maxReceives).toBe(6);
-    expect(config.alarms.email).toBe('ops@example.com');
+    expect(config.jobs).toEqual({ maxReceives: 6, visibilitySeconds: 300, maxAgeMinutes: 30 });
+    expect(config.fleet.bootTimeoutMinutes).toBe(15);
+    expect(config.frontEndConcurrency).toBe(50);
+    expect(config.alarms).toMatchObject({ emails: ['ops@example.com', 'oncall@example.com'], idleFleetHours: 6, monthlyBudgetUsd: 150 });
   });
 
   it('GIVEN several bad variables THEN one ConfigError names each of them, never echoing a value', () => {
@@ -52,12 +59,16 @@ describe('infra config', () => {
       CASCADE_FLEET_MAX_INSTANCES: 'lots',
       CASCADE_JOB_VISIBILITY_SECONDS: '30',
       CASCADE_MODEL_NAME: '../etc',
+      CASCADE_JOB_MAX_AGE_MINUTES: '10000',
       CASCADE_ALARM_EMAIL: 'not-an-address',
     });
     expect(issues.some((issue) => issue.startsWith('CASCADE_FLEET_MAX_INSTANCES:'))).toBe(true);
     expect(issues.some((issue) => issue.startsWith('CASCADE_JOB_VISIBILITY_SECONDS:'))).toBe(true);
     expect(issues.some((issue) => issue.startsWith('CASCADE_MODEL_NAME:') && issue.includes('models/<name>/'))).toBe(true);
-    expect(issues.some((issue) => issue.startsWith('CASCADE_ALARM_EMAIL:'))).toBe(true);
+    // A job can be at most 4 days old: the queue's retention.
+    expect(issues.some((issue) => issue.startsWith('CASCADE_JOB_MAX_AGE_MINUTES:'))).toBe(true);
+    // Alarm e-mails moved to the committed per-stage file; the old variable says where.
+    expect(issues).toContain('CASCADE_ALARM_EMAIL: alarm e-mails are set per stage in infra/stages.json ("alarmEmails"), not in the deploying shell');
     expect(issues.join('\n')).not.toContain('not-an-address');
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { silentLogger, type Logger } from '../../core/log.js';
 import { DeliveryError } from '../../bot/poster.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';

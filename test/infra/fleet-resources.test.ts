@@ -54,17 +54,14 @@ interface LaunchTemplateInputs {
 
 /** infra/resources/fleet.ts, loaded by path: it uses SST's globals, so the root typecheck must not follow it (the infra typecheck does). */
 interface FleetModule {
-  createFleet: (inputs: { config: ReturnType<typeof loadInfraConfig>; network: unknown; queues: unknown; bucket: unknown }) => {
+  createFleet: (inputs: { config: ReturnType<typeof loadInfraConfig>; network: unknown; queues: unknown; bucket: unknown; appArns: PulumiOutput<unknown> }) => {
     group: { arn: PulumiOutput<string> };
-    repository: { arn: PulumiOutput<string> };
-    logGroup: { arn: PulumiOutput<string> };
-    role: unknown;
+    arns: PulumiOutput<AppArns>;
   };
-  attachRunnerPolicy: (role: unknown, arns: PulumiOutput<unknown>) => unknown;
 }
 
 interface AlarmsModule {
-  createAlarms: (config: ReturnType<typeof loadInfraConfig>, queues: unknown, fleetGroupName: string) => unknown;
+  createAlarms: (config: ReturnType<typeof loadInfraConfig>, queues: unknown, fleetGroupName: string, functions: Array<{ id: string; name: string }>) => unknown;
 }
 interface AlarmInputs {
   namespace?: string;
@@ -98,6 +95,8 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
         call: (args) => {
           if (args.token === 'aws:ssm/getParameter:getParameter') return { value: 'ami-0gpu', name: args.inputs.name };
           if (args.token === 'aws:index/getRegion:getRegion') return { region: 'eu-west-1', name: 'eu-west-1', id: 'eu-west-1' };
+          if (args.token === 'aws:index/getPartition:getPartition') return { partition: 'aws', id: 'aws' };
+          if (args.token === 'aws:index/getCallerIdentity:getCallerIdentity') return { accountId: '123456789012', arn: 'arn:aws:iam::123456789012:root', userId: 'x', id: '123456789012' };
           return args.inputs;
         },
       },
@@ -105,7 +104,7 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
       'test',
       false,
     );
-    const aws: unknown = await import(join(platform, 'aws/index.js'));
+    const aws = await import(join(platform, 'aws/index.js'));
     Object.assign(globalThis, {
       aws,
       $app: { name: 'cascade-bot', stage: 'test', removal: 'remove' },
@@ -113,32 +112,31 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
       $util: pulumi,
     });
     const fleetModulePath = join(root, 'infra/resources/fleet.ts');
-    const { createFleet, attachRunnerPolicy } = (await import(fleetModulePath)) as FleetModule;
+    const { createFleet } = (await import(fleetModulePath)) as FleetModule;
     const out = (value: string) => pulumi.output(value);
-    const config = loadInfraConfig({
-      CASCADE_FLEET_MAX_INSTANCES: '3',
-      CASCADE_FLEET_INSTANCE_TYPES: 'g6.xlarge,g5.xlarge',
-      CASCADE_ALARM_EMAIL: 'ops@example.com',
-    });
+    const config = loadInfraConfig(
+      { CASCADE_FLEET_MAX_INSTANCES: '3', CASCADE_FLEET_INSTANCE_TYPES: 'g6.xlarge,g5.xlarge' },
+      { alarmEmails: ['ops@example.com', 'oncall@example.com'], monthlyBudgetUsd: 120 },
+    );
     const fleet = createFleet({
       config,
       network: { vpc: { publicSubnets: pulumi.output(['subnet-a', 'subnet-b']) }, fleetSecurityGroup: { id: out('sg-1') } },
       queues: { jobs: { url: out('https://sqs/jobs.fifo') }, jobsDlq: { url: out('https://sqs/jobs-dlq.fifo') }, events: { url: out('https://sqs/events.fifo') } },
       bucket: { name: out('bucket-1') },
+      appArns: pulumi.output({
+        jobsQueue: 'arn:aws:sqs:eu-west-1:1:jobs.fifo',
+        jobsDlq: 'arn:aws:sqs:eu-west-1:1:jobs-dlq.fifo',
+        eventsQueue: 'arn:aws:sqs:eu-west-1:1:events.fifo',
+        bucket: 'arn:aws:s3:::bucket-1',
+      }),
     });
-    const arns = pulumi.all({
-      jobsQueue: out('arn:aws:sqs:eu-west-1:1:jobs.fifo'),
-      jobsDlq: out('arn:aws:sqs:eu-west-1:1:jobs-dlq.fifo'),
-      eventsQueue: out('arn:aws:sqs:eu-west-1:1:events.fifo'),
-      bucket: out('arn:aws:s3:::bucket-1'),
-      fleetGroup: fleet.group.arn,
-      runnerRepository: fleet.repository.arn,
-      runnerLogGroup: fleet.logGroup.arn,
-    });
-    attachRunnerPolicy(fleet.role, arns);
+    const arns = fleet.arns;
     const { createAlarms } = (await import(join(root, 'infra/resources/alarms.ts'))) as AlarmsModule;
     const queue = (name: string) => ({ nodes: { queue: { name: out(name) } } });
-    createAlarms(config, { jobs: queue('jobs.fifo'), jobsDlq: queue('jobs-dlq.fifo'), eventsDlq: queue('events-dlq.fifo') }, 'cascade-bot-test-gpu-fleet');
+    createAlarms(config, { jobs: queue('jobs.fifo'), jobsDlq: queue('jobs-dlq.fifo'), eventsDlq: queue('events-dlq.fifo') }, 'cascade-bot-test-gpu-fleet', [
+      { id: 'SlackEvents', name: 'slack-fn' },
+      { id: 'Dispatcher', name: 'dispatch-fn' },
+    ]);
     // Let every resource register and every apply run.
     await new Promise<void>((done) => pulumi.all([fleet.group.arn, arns] as const).apply(() => setTimeout(done, 50)));
     await new Promise((done) => setTimeout(done, 200));
@@ -157,6 +155,8 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     });
     expect(inputs.mixedInstancesPolicy.launchTemplate.overrides).toEqual([{ instanceType: 'g6.xlarge' }, { instanceType: 'g5.xlarge' }]);
     expect(inputs.initialLifecycleHooks).toEqual([
+      // In service = ready: the runner completes it; a boot that never gets there is abandoned (terminated) after 20 min.
+      expect.objectContaining({ name: 'runner-ready', lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', defaultResult: 'ABANDON', heartbeatTimeout: 1200 }),
       expect.objectContaining({ name: 'drain-runner', lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', defaultResult: 'CONTINUE' }),
     ]);
     expect(inputs.enabledMetrics).toEqual(expect.arrayContaining(['GroupDesiredCapacity', 'GroupInServiceInstances']));
@@ -178,26 +178,35 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     expect(spawnSync('bash', ['-n', file]).status).toBe(0);
   });
 
-  it('GIVEN the runner role THEN its inline policy is exactly the tested runner statements for this app', () => {
+  it('GIVEN the runner role THEN its inline policy is exactly the tested runner statements, on the group\'s name-pattern ARN, registered before the group', () => {
     const [policy] = byType('aws:iam/rolePolicy:RolePolicy');
     const document = JSON.parse(policy!.inputs.policy as string) as { Statement: unknown[] };
-    const group = byType('aws:autoscaling/group:Group')[0]!;
     const arns: AppArns = {
       jobsQueue: 'arn:aws:sqs:eu-west-1:1:jobs.fifo',
       jobsDlq: 'arn:aws:sqs:eu-west-1:1:jobs-dlq.fifo',
       eventsQueue: 'arn:aws:sqs:eu-west-1:1:events.fifo',
       bucket: 'arn:aws:s3:::bucket-1',
-      fleetGroup: `arn:aws:mock:eu-west-1:123456789012:aws:autoscaling/group:Group/${group.name}`,
+      fleetGroup: 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/cascade-bot-test-gpu-fleet',
       runnerRepository: 'arn:aws:mock:eu-west-1:123456789012:aws:ecr/repository:Repository/RunnerRepository',
       runnerLogGroup: 'arn:aws:mock:eu-west-1:123456789012:aws:cloudwatch/logGroup:LogGroup/RunnerLogs',
     };
     expect(document.Statement).toEqual(runnerStatements(arns));
     expect(byType('aws:iam/rolePolicyAttachment:RolePolicyAttachment')).toEqual([]);
+    // The group depends on the policy, so the first instance of a first deploy already has its permissions.
+    const order = registered.map((r) => r.type);
+    expect(order.indexOf('aws:iam/rolePolicy:RolePolicy')).toBeLessThan(order.indexOf('aws:autoscaling/group:Group'));
   });
 
-  it('GIVEN the alarms THEN both DLQs, the oldest job and a fleet that does not start each alarm to the topic, which mails the operator', () => {
+  it('GIVEN the alarms THEN both DLQs, the oldest job, a fleet that does not start or idles, and each function\'s errors and throttles alarm to the topic, which mails every stage address', () => {
     const alarms = new Map(byType('aws:cloudwatch/metricAlarm:MetricAlarm').map((r) => [r.name, r.inputs as unknown as AlarmInputs]));
-    expect([...alarms.keys()].sort()).toEqual(['EventsDlqNotEmpty', 'FleetNotStarting', 'JobsDlqNotEmpty', 'OldestJobWaiting']);
+    expect([...alarms.keys()].sort()).toEqual([
+      'DispatcherErrors', 'DispatcherThrottles', 'EventsDlqNotEmpty', 'FleetIdleInService', 'FleetNotStarting', 'JobsDlqNotEmpty', 'OldestJobWaiting', 'SlackEventsErrors', 'SlackEventsThrottles',
+    ]);
+    expect(alarms.get('SlackEventsThrottles')).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: { FunctionName: 'slack-fn' }, threshold: 1 });
+    expect(alarms.get('DispatcherErrors')).toMatchObject({ metricName: 'Errors', dimensions: { FunctionName: 'dispatch-fn' } });
+    const idle = alarms.get('FleetIdleInService')!;
+    expect(idle.evaluationPeriods).toBe(3);
+    expect(idle.metricQueries?.find((q) => q.id === 'idle')?.expression).toBe('IF(inservice > 0 AND waiting + running == 0, 1, 0)');
     // Visible + in flight: the runner's DLQ reads hide a dead letter for minutes, which must not clear the alarm.
     const jobsDlq = alarms.get('JobsDlqNotEmpty')!;
     expect(jobsDlq).toMatchObject({ threshold: 1, comparisonOperator: 'GreaterThanOrEqualToThreshold' });
@@ -212,6 +221,18 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     expect(fleet.metricQueries?.find((q) => q.id === 'stuck')?.expression).toBe('IF(desired > 0 AND inservice == 0, 1, 0)');
     const [topic] = byType('aws:sns/topic:Topic');
     for (const alarm of alarms.values()) expect(alarm.alarmActions).toEqual([`arn:aws:mock:eu-west-1:123456789012:aws:sns/topic:Topic/${topic!.name}`]);
-    expect(byType('aws:sns/topicSubscription:TopicSubscription')[0]?.inputs).toMatchObject({ protocol: 'email', endpoint: 'ops@example.com' });
+    expect(byType('aws:sns/topicSubscription:TopicSubscription').map((r) => r.inputs)).toEqual([
+      expect.objectContaining({ protocol: 'email', endpoint: 'ops@example.com' }),
+      expect.objectContaining({ protocol: 'email', endpoint: 'oncall@example.com' }),
+    ]);
+  });
+
+  it('GIVEN a monthly amount for the stage THEN an AWS Budget on the stage\'s costs alerts the same addresses at 80 % actual and 100 % forecast', () => {
+    const [budget] = byType('aws:budgets/budget:Budget');
+    expect(budget?.inputs).toMatchObject({ budgetType: 'COST', limitAmount: '120.00', limitUnit: 'USD', timeUnit: 'MONTHLY' });
+    const notifications = budget!.inputs.notifications as Array<Record<string, unknown>>;
+    expect(notifications.map((n) => [n.threshold, n.notificationType])).toEqual([[80, 'ACTUAL'], [100, 'FORECASTED']]);
+    for (const n of notifications) expect(n.subscriberEmailAddresses).toEqual(['ops@example.com', 'oncall@example.com']);
+    expect(budget!.inputs.costFilters).toEqual([{ name: 'TagKeyValue', values: ['user:sst:stage$test'] }]);
   });
 });

@@ -9,10 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
 import { loadConfig } from '../../core/config.js';
 import { createAwsPorts } from '../../core/aws/index.js';
-import { jobKeys, type Job, type JobEvent, type Result } from '../../core/job.js';
+import { type Job, type JobEvent, type Result } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { silentLogger } from '../../core/log.js';
 import { cancel, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type CommandContext } from '../../bot/commands/index.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
+import { endBoard, startBoard } from '../../bot/boards/actions.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
 import { dispatcherStatements, frontEndStatements, type AppArns, type PolicyStatement } from '../../infra/iam-policies.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -92,6 +94,17 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
     note(await jobInfo(deps, job.id));
     note(await show(deps, ctx(), job.id, 8 * 1024 * 1024));
     note(await pressButton(deps, ctx(), `delete:${job.id}:0`));
+    // A mood board: start, a job made in it, pin, vote and unvote, end.
+    await emulator.ports.blobs.delete(await emulator.ports.blobs.list('pending/'));
+    note(await startBoard(deps, ctx(), { name: 'Permissions board' }));
+    const inBoard = await imagine(deps, ctx(), 'a fox on the board');
+    note(inBoard);
+    const boardJob = JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.job('jobId' in inBoard ? String(inBoard.jobId) : '')))!)) as Job;
+    await emulator.ports.blobs.put(jobKeys.result(boardJob.id), JSON.stringify(resultFor(boardJob)), 'application/json');
+    note(await pressButton(deps, ctx(), `pin:${boardJob.id}:1`));
+    note(await pressButton(deps, ctx(), `vote:${boardJob.id}:1`));
+    note(await pressButton(deps, ctx(), `vote:${boardJob.id}:1`));
+    note(await endBoard(deps, ctx()));
 
     // Dispatcher: a fresh job's events through the Lambda handler.
     const other = { ...job, id: `${job.id}-d`, createdAt: new Date().toISOString() } as Job;
@@ -116,7 +129,7 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
   });
 
   it('THEN each command did its real work (so its code path was recorded)', () => {
-    expect(replies).toEqual(['done', 'accepted', 'rejected:too_many_pending', 'info', 'accepted', 'done', 'info', 'show', 'done', 'dispatch:0']);
+    expect(replies).toEqual(['done', 'accepted', 'rejected:too_many_pending', 'info', 'accepted', 'done', 'info', 'show', 'done', 'board_started', 'accepted', 'done', 'done', 'done', 'done', 'dispatch:0']);
   });
 
   it('THEN every front-end request is allowed by the front-end statements, and every SQS/S3 right granted is used', () => {

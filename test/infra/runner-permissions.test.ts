@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../core/config.js';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { silentLogger } from '../../core/log.js';
 import { submitJob } from '../../bot/submit.js';
 import type { GenerateHooks, GenerateRequest, ImageGenerator } from '../../gpu-runner/generator.js';
@@ -147,11 +148,11 @@ describe('GIVEN the runner serving every kind of job through a recording proxy',
   it('THEN every SQS, S3 and Auto Scaling right it is granted is used, by the runner or by the host boot script / drain agent', () => {
     const script = renderUserData({
       region: 'us-east-1', bucket: emulator.bucket, modelName: 'm', imageUri: '1.dkr.ecr.us-east-1.amazonaws.com/r:t', fleetGroupName: 'g',
-      lifecycleHookName: 'drain-runner', logGroupName: '/l', drainStopSeconds: 110, runnerEnv: {},
+      lifecycleHookName: 'drain-runner', launchHookName: 'runner-ready', logGroupName: '/l', drainStopSeconds: 110, runnerEnv: {},
     });
     const hostUses: Record<string, boolean> = {
-      ReadModels: script.includes(`aws s3 sync 's3://${emulator.bucket}/models/m/'`),
-      OwnLifecycle: script.includes('aws autoscaling complete-lifecycle-action'),
+      ReadModels: script.includes(`aws s3 sync 's3://${emulator.bucket}/models/m/'`) && script.includes(`aws s3 cp 's3://${emulator.bucket}/models/m/current' -`),
+      OwnLifecycle: script.includes('aws autoscaling complete-lifecycle-action') && script.includes('aws autoscaling set-instance-health'),
     };
     for (const statement of statements.filter((s) => /^(sqs|s3|autoscaling):/.test(s.Action[0]!))) {
       for (const action of statement.Action) {

@@ -14,13 +14,13 @@ const shared = {
 
 describe('runtime environment by role', () => {
   it('GIVEN the runner environment infra renders THEN core/config reads it as a CUDA runner watching for spot notices', () => {
-    const config = loadConfig({ ...runnerEnvironment({ ...shared, fleetGroupName: 'grp', jobsDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq.fifo' }), MODEL_DIR: '/models/stable-cascade', RUNNER_ID: 'i-0abc' });
+    const config = loadConfig({ ...runnerEnvironment({ ...shared, fleetGroupName: 'grp', jobsDlqUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq.fifo', maxJobAgeSeconds: 5400 }), MODEL_DIR: '/models/stable-cascade', RUNNER_ID: 'i-0abc' });
     expect(config.aws.region).toBe('eu-west-1');
     expect(config.aws.sqsEndpoint).toBeUndefined();
     expect(config.jobsQueueUrl).toBe(shared.jobsQueueUrl);
     expect(config.eventsQueueUrl).toBe(shared.eventsQueueUrl);
     expect(config.bucket).toBe(shared.bucket);
-    expect(config.runner).toMatchObject({ maxReceives: 5, visibilitySeconds: 600, spotMetadataUrl: 'http://169.254.169.254', drainTimeoutSeconds: 90, runnerId: 'i-0abc', fleetGroupName: 'grp' });
+    expect(config.runner).toMatchObject({ maxReceives: 5, visibilitySeconds: 600, spotMetadataUrl: 'http://169.254.169.254', drainTimeoutSeconds: 90, runnerId: 'i-0abc', fleetGroupName: 'grp', maxJobAgeSeconds: 5400 });
     expect(config.jobsDlqUrl).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/jobs-dlq.fifo');
     expect(config.log.json).toBe(true);
     expect(config).toMatchObject({ model: { dir: '/models/stable-cascade', provider: 'cuda' } });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { ResultSchema, type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { decodeToRgb } from '../../gpu-runner/imaging.js';
 import { submitJob } from '../../bot/submit.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { ResultSchema, type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
 import { resolveDimensions } from '../../core/dimensions.js';
 import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys, pendingKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
-import { pendingMarkerKey } from '../../core/pending.js';
 import { silentLogger } from '../../core/log.js';
 import { notifyDeadLetters } from '../../gpu-runner/worker-dead-letters.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
@@ -40,7 +40,7 @@ describe('GIVEN jobs that reached the DLQ without a final failed event (the runn
     expect(await notifyDeadLetters(deps)).toBe(1);
     const events: JobEvent[] = await collectEvents(emulator.ports, (all) => all.some((e) => e.jobId === job.id && e.type === 'failed'));
     expect(events.find((e) => e.jobId === job.id && e.type === 'failed')).toMatchObject({ code: 'poison_message', willRetry: false });
-    expect(await emulator.ports.blobs.exists(pendingMarkerKey(job))).toBe(false);
+    expect(await emulator.ports.blobs.exists(pendingKeys.marker(job))).toBe(false);
 
     expect(await notifyDeadLetters(deps)).toBe(0);
     expect((await emulator.dlqBodies()).some((body) => body.includes(job.id))).toBe(false); // hidden for a while after reading…

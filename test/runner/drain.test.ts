@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { ResultSchema, type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { imagineJob } from './fixtures.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { ResultSchema, type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, ResultSchema, type JobEvent } from '../../core/job.js';
+import { ResultSchema, type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
 import { decodeToRgb, composeGrid } from '../../gpu-runner/imaging.js';
 import { encodeLatents, UPSCALE_FACTOR } from '../../gpu-runner/worker-request.js';

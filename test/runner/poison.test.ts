@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys, pendingKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
-import { pendingMarkerKey } from '../../core/pending.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
 import type { GenerateHooks, GenerateOutput, GenerateRequest } from '../../gpu-runner/generator.js';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -48,7 +48,7 @@ describe(`GIVEN a jobs queue whose redrive moves messages to the DLQ after ${MAX
     expect(failures.at(-1)).toMatchObject({ code: 'model_error' });
     expect(failures.at(-1)!.reason).not.toMatch(/CUDA|illegal/);
     expect(generator.requests.filter((r) => r.prompt.includes('poison'))).toHaveLength(MAX_RECEIVES);
-    expect(await emulator.ports.blobs.exists(pendingMarkerKey(poison))).toBe(false);
+    expect(await emulator.ports.blobs.exists(pendingKeys.marker(poison))).toBe(false);
 
     const healthy = imagineJob({ prompt: 'a healthy fern', userId: 'user-h' });
     await submitJob(emulator.ports, healthy);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type JobEvent } from '../../core/job.js';
+import { type JobEvent } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { imagineJob } from './fixtures.js';

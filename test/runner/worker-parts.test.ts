@@ -4,7 +4,7 @@ import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
 import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.js';
 import { expectedImage } from '../support/test-generator.js';
 import { buildGenerateRequest, decodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.js';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { ParentMissingError } from '../../core/errors.js';
 import { MemoryBlobStore } from '../bot/support/memory-ports.js';
 import { makeJob, makeResult } from '../bot/support/fixtures.js';

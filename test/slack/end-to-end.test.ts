@@ -7,7 +7,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
-import { jobKeys, ResultSchema } from '../../core/job.js';
+import { ResultSchema } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
 import { Dispatcher } from '../../bot/dispatcher.js';
 import { decodeButtonId } from '../../bot/custom-id.js';
@@ -69,7 +70,7 @@ describe('GIVEN the Slack app, the queue, a runner and the dispatcher on loopbac
 
   it('WHEN a signed /imagine arrives over HTTP THEN the placeholder is edited in place up to the uploaded grid with U1–U4, V1–V4, 🔄, ℹ️, 🗑️', async () => {
     const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url }, { bot });
-    const handle = await createSlackEventsHandler(receiver!);
+    const handle = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET });
     const body = slashCommandBody({ team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', command: '/imagine', text: 'a lighthouse in a storm --ar 3:2 --seed 7', trigger_id: 'e2e.1', response_url: api.responseUrl('e2e') });
     expect((await handle(signedEvent(body, FORM))).statusCode).toBe(200);
 

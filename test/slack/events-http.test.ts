@@ -4,7 +4,8 @@
  * Slack would have been asked to show.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { loadConfig } from '../../core/config.js';
 import { createAwsPorts } from '../../core/aws/index.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
@@ -27,7 +28,7 @@ beforeAll(async () => {
   const moderation = createModerationPolicy({ blocklist: ['gore'], allowedWorkspaces: ['T0001'] });
   const bot = { ...emulator.ports, moderation, maxPendingPerUser: 2, randomSeed: () => 7 };
   const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url, retryConfig: { retries: 0 } }, { bot });
-  handle = await createSlackEventsHandler(receiver!);
+  handle = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET });
 });
 afterAll(async () => {
   await Promise.all([emulator?.stop(), api?.stop()]);
@@ -174,7 +175,7 @@ describe('Slack HTTP endpoint (AwsLambdaReceiver)', () => {
     const deadQueue = createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL_SQS: `http://127.0.0.1:${await closedPort()}` }), { maxAttempts: 1 });
     const bot = { ...emulator.ports, queue: deadQueue.queue, events: deadQueue.events, moderation: createModerationPolicy({ blocklist: [] }) };
     const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url, retryConfig: { retries: 0 } }, { bot });
-    const broken = await createSlackEventsHandler(receiver!);
+    const broken = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET });
     expect((await broken(signedEvent(imagineCommand('a storm'), FORM))).statusCode).toBe(200);
     expect(api.callsOf('chat.postMessage')).toHaveLength(1);
     expect(api.callsOf('chat.delete')).toHaveLength(1);

@@ -6,7 +6,8 @@ import { SlackPoster } from '../../bot/slack/poster.js';
 import { createSlackClient } from '../../bot/slack/web-client.js';
 import { RecordingSlackApi } from './support/recording-slack-api.js';
 import { resultOf, slackJob } from './support/fixtures.js';
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 
 const fastRetries = { retries: 2, minTimeout: 0, maxTimeout: 1 };
 let api: RecordingSlackApi;

@@ -4,7 +4,8 @@
  * thread. The queue and store are the emulator's.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys, type Job } from '../../core/job.js';
+import { type Job } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { createSlackApp } from '../../bot/slack/app.js';
 import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const bot = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: ['gore'] }), randomSeed: () => 7 };
   const log = (event: string, fields: Record<string, unknown>) => void logged.push({ event, fields });
   const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url, retryConfig: { retries: 0 } }, { bot, log });
-  handle = await createSlackEventsHandler(receiver!);
+  handle = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET });
 
   const imagine = slashCommandBody({ team_id: 'T0001', channel_id: 'C0001', user_id: 'UOWNER', command: '/imagine', text: 'a castle --ar 3:2 --chaos 10', trigger_id: 'remix.imagine', response_url: api.responseUrl('imagine') });
   expect((await handle(signedEvent(imagine, FORM))).statusCode).toBe(200);

@@ -7,7 +7,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqsClient } from '../../core/aws/index.js';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { loadResult } from '../../bot/job-records.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { runCommand } from '../../bot/web/commands.js';

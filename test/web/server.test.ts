@@ -10,7 +10,7 @@ import { buildJobMessage } from '../../bot/message-model.js';
 import { WebPoster } from '../../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../../bot/web/server.js';
 import type { WebEvent } from '../../bot/web/web-message.js';
-import { jobKeys } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { makeJob, makeResult } from '../bot/support/fixtures.js';
 

@@ -1,5 +1,6 @@
 /** Jobs, results and contexts for bot unit tests. */
-import { jobKeys, type Job, type Result } from '../../../core/job.js';
+import { type Job, type Result } from '../../../core/job.js';
+import { jobKeys } from '../../../core/storage-layout.js';
 import type { CommandContext } from '../../../bot/commands/context.js';
 import type { MemoryBlobStore } from './memory-ports.js';
 

@@ -15,6 +15,8 @@ Stable API (keep these signatures; add, don't change):
     verify_graph(path, feeds_list, expect_inputs, expect_outputs, expect_shapes=None, reference=None, atol=1e-4) -> list
     stage_feeds(manifest, stage, batch, height, width, seed=0) -> dict   random feeds of the right names/dtypes/shapes
     verify_bundle(bundle_dir, sizes=((H, W), ...), batches=(1, 2)) -> dict   every graph at every size, shapes checked
+    image_encoder_section(bundle_dir, file, dtype, size, embed_size, mean=CLIP_MEAN, std=CLIP_STD) -> dict
+    effnet_encoder_section(bundle_dir, file, dtype, cell, channels, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> dict
 
 Example (demo trainer):
     from cascade_export import bundle as cb
@@ -34,6 +36,9 @@ Example (demo trainer):
         "vqgan": {**cb.graph_entry(out, "vqgan_decoder.onnx", "float32"), "scaleFactor": 0.3764,
                   "input": cb.IO["vqgan"]["input"], "output": cb.IO["vqgan"]["output"]},
     }
+    # optional encoders (image prompts, img2img): the sections carry preprocessing and output sizes
+    manifest["imageEncoder"] = cb.image_encoder_section(out, "image_encoder.onnx", "float32", size=64, embed_size=16)
+    manifest["effnetEncoder"] = cb.effnet_encoder_section(out, "effnet_encoder.onnx", "float32", cell=32, channels=16)
     cb.write_manifest(out, manifest)
     cb.verify_bundle(out, sizes=((256, 256), (192, 320)), batches=(1, 2))
 """
@@ -82,9 +87,34 @@ IO: dict[str, dict[str, Any]] = {
     },
     "vqgan": {"input": "latents", "output": "image"},
     "previewer": {"input": "latents", "output": "image"},
+    # Optional encoders (image prompts / img2img); their sections also carry preprocessing and output sizes, see
+    # image_encoder_section / effnet_encoder_section below and models/README.md.
+    "imageEncoder": {"input": "pixel_values", "output": "image_embeds"},
+    "effnetEncoder": {"input": "image", "output": "latent"},
 }
 
-GRAPH_STAGES = ("textEncoder", "prior", "decoder", "vqgan", "previewer")
+GRAPH_STAGES = ("textEncoder", "prior", "decoder", "vqgan", "previewer", "imageEncoder", "effnetEncoder")
+OPTIONAL_STAGES = ("previewer", "imageEncoder", "effnetEncoder")
+
+# Normalisation constants (spec §1.3): OpenAI CLIP for the image encoder, ImageNet for EfficientNet.
+CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+
+def image_encoder_section(bundle_dir: str | os.PathLike[str], file: str, dtype: str, size: int, embed_size: int,
+                          mean: Sequence[float] = CLIP_MEAN, std: Sequence[float] = CLIP_STD) -> dict[str, Any]:
+    """The manifest's `imageEncoder` section: [B,3,size,size] (shortest side → size bicubic, centre crop,
+    (x-mean)/std) → image_embeds [B, embed_size]; embed_size must equal prior.clipImageSize."""
+    return {**graph_entry(bundle_dir, file, dtype), **IO["imageEncoder"], "size": int(size),
+            "mean": [float(v) for v in mean], "std": [float(v) for v in std], "embedSize": int(embed_size)}
+
+
+def effnet_encoder_section(bundle_dir: str | os.PathLike[str], file: str, dtype: str, cell: int, channels: int,
+                           mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD) -> dict[str, Any]:
+    """The manifest's `effnetEncoder` section: [B,3,cell*h,cell*w] ((x-mean)/std) → latent [B, channels, h, w];
+    channels must equal geometry.priorChannels; cell is 32 for EfficientNetV2-S."""
+    return {**graph_entry(bundle_dir, file, dtype), **IO["effnetEncoder"], "cell": int(cell),
+            "mean": [float(v) for v in mean], "std": [float(v) for v in std], "channels": int(channels)}
 
 
 class BundleError(ValueError):
@@ -201,6 +231,12 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "decoder": ("file", "dtype", "sampler"),
     "vqgan": ("file", "dtype", "scaleFactor"),
 }
+# Sections that may be absent; when present, these keys are required.
+_OPTIONAL_REQUIRED: dict[str, tuple[str, ...]] = {
+    "previewer": ("file", "dtype"),
+    "imageEncoder": ("file", "dtype", "size", "mean", "std", "embedSize"),
+    "effnetEncoder": ("file", "dtype", "cell", "mean", "std", "channels"),
+}
 
 
 def check_manifest(manifest: Mapping[str, Any], bundle_dir: str | os.PathLike[str]) -> None:
@@ -213,6 +249,20 @@ def check_manifest(manifest: Mapping[str, Any], bundle_dir: str | os.PathLike[st
             problems.append(f"{section}: missing section")
             continue
         problems += [f"{section or 'manifest'}.{key}: missing" for key in keys if key not in node]
+    for section, keys in _OPTIONAL_REQUIRED.items():
+        node = manifest.get(section)
+        if isinstance(node, Mapping):
+            problems += [f"{section}.{key}: missing" for key in keys if key not in node]
+            for key in ("mean", "std"):
+                value = node.get(key)
+                if key in node and not (isinstance(value, (list, tuple)) and len(value) == 3):
+                    problems.append(f"{section}.{key}: expected 3 numbers (R, G, B), got {value!r}")
+    image_enc, prior = manifest.get("imageEncoder"), manifest.get("prior")
+    if isinstance(image_enc, Mapping) and isinstance(prior, Mapping) and image_enc.get("embedSize") != prior.get("clipImageSize"):
+        problems.append(f"imageEncoder.embedSize {image_enc.get('embedSize')} differs from prior.clipImageSize {prior.get('clipImageSize')}")
+    effnet, geometry = manifest.get("effnetEncoder"), manifest.get("geometry")
+    if isinstance(effnet, Mapping) and isinstance(geometry, Mapping) and effnet.get("channels") != geometry.get("priorChannels"):
+        problems.append(f"effnetEncoder.channels {effnet.get('channels')} differs from geometry.priorChannels {geometry.get('priorChannels')}")
     if manifest.get("format") != FORMAT:
         problems.append(f"format: expected {FORMAT!r}, got {manifest.get('format')!r}")
     if manifest.get("version") != VERSION:
@@ -376,6 +426,10 @@ def stage_feeds(
         return {node["input"]: normal(batch, g["decoderChannels"], h_b, w_b)}
     if stage == "previewer":
         return {node["input"]: normal(batch, g["priorChannels"], h_c, w_c)}
+    if stage == "imageEncoder":
+        return {node["input"]: normal(batch, 3, node["size"], node["size"])}
+    if stage == "effnetEncoder":
+        return {node["input"]: normal(batch, 3, node["cell"] * h_c, node["cell"] * w_c)}
     raise BundleError(f"unknown stage {stage!r}; expected one of {GRAPH_STAGES}")
 
 
@@ -409,6 +463,10 @@ def _expected_shapes(manifest: Mapping[str, Any], stage: str, batch: int, height
     if stage == "vqgan":
         scale = round(g["decoderCompression"])
         return {node["output"]: [batch, 3, h_b * scale, w_b * scale]}
+    if stage == "imageEncoder":
+        return {node["output"]: [batch, node["embedSize"]]}
+    if stage == "effnetEncoder":
+        return {node["output"]: [batch, node["channels"], h_c, w_c]}
     return {}  # previewer: output size is the previewer's own
 
 

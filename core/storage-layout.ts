@@ -1,0 +1,169 @@
+/**
+ * Every object key in the bucket, in one place: one family per top-level prefix. Keys are derived from
+ * ids alone, so a retried or replayed step writes the same object (retries are harmless), and no other
+ * module builds or parses a key.
+ *
+ * Adding a family (e.g. `boards/`): add its prefix to STORAGE_PREFIXES, add a `…Keys` object below built
+ * on that prefix (and a parser here if keys are ever listed back), grant the prefix in
+ * infra/iam-policies.ts, and read/write its JSON records with readRecord/writeRecord (core/stored-records.ts).
+ *
+ * | family        | written by            | holds                                                              |
+ * |---------------|-----------------------|--------------------------------------------------------------------|
+ * | jobs/         | bot, runner, dispatcher | one folder per job: record, outputs, bot markers                 |
+ * | pending/      | bot (runner clears)   | one empty marker per unfinished job, listed for the per-user cap   |
+ * | settings/     | bot                   | per-user and per-channel defaults                                  |
+ * | dead-letters/ | runner                | "the user was told" notices for jobs that reached the DLQ          |
+ * | models/       | operators             | model bundles the GPU hosts sync at boot                           |
+ * | boards/       | bot, dispatcher       | one folder per mood board: one object per fact (bot/boards/)       |
+ * | board-places/ | bot, dispatcher       | one empty marker per open board, listed by channel                 |
+ */
+import type { Job, JobId, Platform, Requester } from './job.js';
+
+export const STORAGE_PREFIXES = {
+  jobs: 'jobs/',
+  pending: 'pending/',
+  settings: 'settings/',
+  deadLetters: 'dead-letters/',
+  models: 'models/',
+  boards: 'boards/',
+  boardPlaces: 'board-places/',
+} as const;
+
+const jobFolder = (id: JobId) => `${STORAGE_PREFIXES.jobs}${id}/`;
+
+/** `jobs/{id}/…`: everything about one job; deleting the job removes the folder but `deleted.json`. */
+export const jobKeys = {
+  prefix: jobFolder,
+  /** The job as accepted (JobSchema); written by the bot before the queue message. */
+  job: (id: JobId) => `${jobFolder(id)}job.json`,
+  /** What the runner produced (ResultSchema). Its presence means the job is done. */
+  result: (id: JobId) => `${jobFolder(id)}result.json`,
+  grid: (id: JobId, ext: 'png' | 'jpg' | 'webp' = 'png') => `${jobFolder(id)}grid.${ext}`,
+  image: (id: JobId, index: number) => `${jobFolder(id)}image-${index}.png`,
+  /** Every latent of the job, in image order (LatentRef.offset says where each starts). */
+  latents: (id: JobId) => `${jobFolder(id)}latents.f32`,
+  /** The latest preview: the key stays, the bytes change. */
+  preview: (id: JobId) => `${jobFolder(id)}preview.jpg`,
+  /** A cancel request (CancelRequestSchema); the runner checks for it before and during the work. */
+  cancel: (id: JobId) => `${jobFolder(id)}cancel.json`,
+  /** Bot side only: written after the final message reached the platform, so a duplicate event does not deliver twice. */
+  delivered: (id: JobId) => `${jobFolder(id)}delivered.json`,
+  /** Bot side only: the owner deleted the job; the objects are gone, the marker stops late events from re-posting. */
+  deleted: (id: JobId) => `${jobFolder(id)}deleted.json`,
+  /** Dispatcher: the Discord message the job owns, so edits after a restart land on the same message. */
+  discordMessage: (id: JobId) => `${jobFolder(id)}discord-message.json`,
+} as const;
+
+/** The job a key under `jobs/` belongs to and the object's name in its folder; undefined for any other key. */
+export function parseJobKey(key: string): { jobId: JobId; name: string } | undefined {
+  const match = /^jobs\/([^/]+)\/([^/]+)$/.exec(key);
+  return match ? { jobId: match[1]!, name: match[2]! } : undefined;
+}
+
+/** The id of the job whose record (`jobs/{id}/job.json`) `key` is; undefined for any other key. */
+export function jobIdOfRecordKey(key: string): JobId | undefined {
+  const jobId = parseJobKey(key)?.jobId;
+  return jobId !== undefined && key === jobKeys.job(jobId) ? jobId : undefined;
+}
+
+/** A job's delivered.json or deleted.json: written by the bot side only (never by a runner). */
+export function isBotMarkerKey(key: string): boolean {
+  const jobId = parseJobKey(key)?.jobId;
+  return jobId !== undefined && (key === jobKeys.delivered(jobId) || key === jobKeys.deleted(jobId));
+}
+
+/**
+ * `pending/{platform}/{userId}/{createdAtMs}-{jobId}`: the creation time is in the key, so one LIST of a
+ * user's folder counts their unfinished jobs without a GET.
+ */
+export const pendingKeys = {
+  user: (requester: Pick<Requester, 'platform' | 'userId'>) => `${STORAGE_PREFIXES.pending}${requester.platform}/${encodeURIComponent(requester.userId)}/`,
+  marker: (job: Pick<Job, 'id' | 'createdAt' | 'requester'>) => `${pendingKeys.user(job.requester)}${Date.parse(job.createdAt)}-${job.id}`,
+} as const;
+
+/** A marker key listed under `pendingKeys.user(requester)`: when the job was created and its id; undefined for anything else. */
+export function parsePendingKey(requester: Pick<Requester, 'platform' | 'userId'>, key: string): { createdAtMs: number; jobId: JobId } | undefined {
+  const prefix = pendingKeys.user(requester);
+  if (!key.startsWith(prefix)) return undefined;
+  const match = /^(\d+)-(.+)$/.exec(key.slice(prefix.length));
+  return match ? { createdAtMs: Number(match[1]), jobId: match[2]! } : undefined;
+}
+
+/** `settings/users/{platform}/{userId}.json` and `settings/channels/{platform}/{channelId}.json`. */
+export const settingsKeys = {
+  /** Everything below is stored under it. */
+  prefix: STORAGE_PREFIXES.settings,
+  user: (platform: Platform, userId: string) => `${STORAGE_PREFIXES.settings}users/${platform}/${encodeURIComponent(userId)}.json`,
+  channel: (platform: Platform, channelId: string) => `${STORAGE_PREFIXES.settings}channels/${platform}/${encodeURIComponent(channelId)}.json`,
+} as const;
+
+/** `dead-letters/{jobId}.json`: the user has been told about this dead-lettered job (kept past the DLQ's retention). */
+export const deadLetterKeys = {
+  notice: (jobId: JobId) => `${STORAGE_PREFIXES.deadLetters}${jobId}.json`,
+} as const;
+
+/**
+ * `models/{name}/{version}/`: one immutable model bundle version, uploaded by infra/model-upload.ts;
+ * `models/{name}/current`: the version the fleet runs (one line), read by each booting GPU host.
+ */
+export const modelKeys = {
+  bundle: (name: string) => `${STORAGE_PREFIXES.models}${name}/`,
+  version: (name: string, version: string) => `${STORAGE_PREFIXES.models}${name}/${version}/`,
+  pointer: (name: string) => `${STORAGE_PREFIXES.models}${name}/current`,
+} as const;
+
+/**
+ * Mood boards (bot/boards/): where a board's facts live in the bucket, next to the jobs. One object per fact, so concurrent
+ * presses never read-modify-write a shared object (the emulator's S3, fauxqs 1.9.2, ignores
+ * `If-None-Match` on PUT, so conditional writes are not relied on):
+ *
+ *   boards/{boardId}/board.json                 the board as started (written once, never rewritten)
+ *   boards/{boardId}/cohosts/{userKey}          one per co-host
+ *   boards/{boardId}/members/{userKey}          one per member (the 25-member limit counts these)
+ *   boards/{boardId}/candidates/{jobId}         one per job made in the board's place
+ *   boards/{boardId}/pins/{jobId}-{tile}.json   one per pinned tile; unpin = DELETE
+ *   boards/{boardId}/votes/{jobId}-{tile}/{userKey}  one per user per pin; vote = PUT, unvote = DELETE, count = LIST
+ *   boards/{boardId}/hero.json                  the host's hero pick (only the host writes it)
+ *   boards/{boardId}/header.json                where the board's header message is (written by whoever posted it)
+ *   boards/{boardId}/tokens/{sha256(token)}     one per issued page-link token (the token itself is never stored)
+ *   boards/{boardId}/versions/{versionId}.json  frozen snapshots behind the board codes; unique ids, never rewritten
+ *   boards/{boardId}/ended.json                 the end of the board (who, when, why)
+ *   boards/{boardId}/exports/{collage.png, sheet.pdf, board.zip}
+ *   board-places/{platform}/{channelId}/{startedAtMs}-{boardId}   "this board is active here"; deleted when it ends
+ */
+/** `platform:userId`, URI-encoded so any platform id is a safe key segment. */
+export function userKey(user: { platform: Platform; userId: string }): string {
+  return encodeURIComponent(`${user.platform}:${user.userId}`);
+}
+
+export function pinKeyOf(jobId: string, tile: number): string {
+  return `${jobId}-${tile}`;
+}
+
+export const boardKeys = {
+  prefix: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/`,
+  board: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/board.json`,
+  cohosts: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/cohosts/`,
+  cohost: (boardId: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/cohosts/${user}`,
+  members: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/members/`,
+  member: (boardId: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/members/${user}`,
+  candidates: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/candidates/`,
+  candidate: (boardId: string, jobId: string) => `${STORAGE_PREFIXES.boards}${boardId}/candidates/${jobId}`,
+  pins: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/pins/`,
+  pin: (boardId: string, pinKey: string) => `${STORAGE_PREFIXES.boards}${boardId}/pins/${pinKey}.json`,
+  votes: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/`,
+  votesOf: (boardId: string, pinKey: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/${pinKey}/`,
+  vote: (boardId: string, pinKey: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/${pinKey}/${user}`,
+  hero: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/hero.json`,
+  header: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header.json`,
+  tokens: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/`,
+  token: (boardId: string, tokenHash: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/${tokenHash}`,
+  versions: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/versions/`,
+  version: (boardId: string, versionId: string) => `${STORAGE_PREFIXES.boards}${boardId}/versions/${versionId}.json`,
+  ended: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/ended.json`,
+  export: (boardId: string, file: 'collage.png' | 'sheet.pdf' | 'board.zip') => `${STORAGE_PREFIXES.boards}${boardId}/exports/${file}`,
+  placePrefix: (platform: Platform, channelId: string) => `${STORAGE_PREFIXES.boardPlaces}${platform}/${encodeURIComponent(channelId)}/`,
+  place: (platform: Platform, channelId: string, startedAtMs: number, boardId: string) =>
+    `${STORAGE_PREFIXES.boardPlaces}${platform}/${encodeURIComponent(channelId)}/${String(startedAtMs).padStart(15, '0')}-${boardId}`,
+  allPlaces: () => STORAGE_PREFIXES.boardPlaces,
+} as const;

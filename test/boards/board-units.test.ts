@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../bot/boards/actions.js';
+import { applyBoardStyle, boardReferences, extractBoardOption } from '../../bot/boards/board-style.js';
+import { newVersionId, tasteLine, voteWeights } from '../../bot/boards/board-store.js';
+import { boardCode, parseBoardCode, type BoardVersion } from '../../bot/boards/model.js';
+import { roleOf, mayEnd, mayUnpin } from '../../bot/boards/roles.js';
+
+describe('board units', () => {
+  it.each([
+    [undefined, 24 * 3_600_000],
+    ['30m', 30 * 60_000],
+    ['2h', 2 * 3_600_000],
+    ['7d', 7 * 24 * 3_600_000],
+    ['5m', 'outside 10m–7d'],
+    ['8d', 'outside 10m–7d'],
+    ['soon', 'not like 30m'],
+  ])('parseDuration(%s) → %s', (input, expected) => {
+    const out = parseDuration(input);
+    if (typeof expected === 'number') expect(out).toBe(expected);
+    else expect(out).toContain(expected);
+  });
+
+  it.each([
+    ['a fox --board mb-b123456789ab-0abcdefgh1234 --ar 3:2', 'a fox --ar 3:2', 'mb-b123456789ab-0abcdefgh1234'],
+    ['--board mb-x a fox', 'a fox', 'mb-x'],
+    ['a fox --board', 'a fox', ''],
+    ['a fox --ar 3:2', 'a fox --ar 3:2', undefined],
+  ])('extractBoardOption(%j)', (text, rest, code) => {
+    expect(extractBoardOption(text)).toEqual(code === undefined ? { text: rest } : { text: rest, code });
+  });
+
+  it('codes round-trip and reject anything else', () => {
+    const id = newVersionId(Date.UTC(2026, 11, 7));
+    expect(parseBoardCode(boardCode('b123456789ab', id))).toEqual({ boardId: 'b123456789ab', versionId: id });
+    for (const bad of ['mb-', 'mb-b123-0000', 'mb-B123456789ab-0abcdefgh1234', 'mb-b123456789ab-0abcdefgh1234/../x']) expect(parseBoardCode(bad)).toBeUndefined();
+    expect(newVersionId(2) > newVersionId(1)).toBe(true);
+  });
+
+  it('the taste line counts words per pin, weighted by votes, without stop words', () => {
+    expect(tasteLine([{ prompt: 'a misty forest at dawn', votes: 0 }, { prompt: 'misty harbour, dawn light', votes: 2 }, { prompt: 'forest forest forest', votes: 0 }])).toBe('dawn, misty, harbour, light, forest');
+    expect(tasteLine([])).toBe('');
+  });
+
+  it('vote weights sum to 1 and the hero counts double', () => {
+    const pins = [{ pinKey: 'a', votes: 0 }, { pinKey: 'b', votes: 1 }] as Parameters<typeof voteWeights>[0]['pins'];
+    const weights = voteWeights({ pins, hero: { v: 1, pinKey: 'a', by: { platform: 'web', userId: 'h' }, at: 0 } });
+    expect(weights.get('a')).toBeCloseTo(0.5);
+    expect(weights.get('b')).toBeCloseTo(0.5);
+  });
+
+  it('the board style fills style and negative prompt only where the user gave none, and appends the taste line', () => {
+    const version = { style: 'watercolor', negativePrompt: 'text', tasteLine: 'misty, dawn' } as BoardVersion;
+    const request = { prompt: 'a fox', negativePrompt: '', aspect: { w: 1, h: 1 }, size: 'medium' as const, seed: 1, chaos: 0, lite: false, count: 4 };
+    expect(applyBoardStyle(request, version, { style: false, negativePrompt: false })).toMatchObject({ prompt: 'a fox, misty, dawn', style: 'watercolor', negativePrompt: 'text' });
+    expect(applyBoardStyle({ ...request, style: 'photo' }, version, { style: true, negativePrompt: true })).toMatchObject({ style: 'photo', negativePrompt: '' });
+  });
+
+  it('image conditioning takes the top pins by weight, renormalised', () => {
+    const pin = (pinKey: string, weight: number) => ({ pinKey, jobId: 'j1', tile: 1, prompt: 'p', seed: 1, imageKey: `k-${pinKey}`, votes: 0, weight });
+    const refs = boardReferences({ pins: [pin('a', 0.1), pin('b', 0.6), pin('c', 0.3)] } as BoardVersion, 2);
+    expect(refs.map((ref) => ref.imageKey)).toEqual(['k-b', 'k-c']);
+    expect(refs[0]!.weight).toBeCloseTo(2 / 3);
+    expect(refs[1]!.weight).toBeCloseTo(1 / 3);
+  });
+
+  it('roles: host, co-host, member', () => {
+    const state = { board: { host: { platform: 'slack', userId: 'H' } }, cohosts: ['slack:C'] } as Parameters<typeof roleOf>[0];
+    expect(roleOf(state, { platform: 'slack', userId: 'H' })).toBe('host');
+    expect(roleOf(state, { platform: 'discord', userId: 'H' })).toBe('member');
+    expect(roleOf(state, { platform: 'slack', userId: 'C' })).toBe('cohost');
+    expect(mayEnd('cohost').allowed).toBe(true);
+    expect(mayEnd('member').allowed).toBe(false);
+    expect(mayUnpin('member', { pinnedBy: { platform: 'slack', userId: 'M' } }, { platform: 'slack', userId: 'M' }).allowed).toBe(true);
+  });
+});
