@@ -25,6 +25,12 @@ export const SECRET_VARIABLES = [
 const optionalText = z.string().trim().min(1).optional();
 const url = z.url({ protocol: /^https?$/ });
 const flag = z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((value) => ['1', 'true', 'yes'].includes(value));
+/** A TCP port, with an error that says the range instead of zod's "expected number, received NaN" (values are never echoed). */
+const PORT_RANGE = 'must be a whole number from 0 to 65535 (0 = any free port)';
+const port = (fallback: number) =>
+  z.string().trim().regex(/^\d{1,5}$/, { error: PORT_RANGE }).transform(Number).pipe(z.number().max(65_535, { error: PORT_RANGE })).default(fallback);
+/** host or host:port, as a browser puts it in the Host header. */
+const hostName = z.string().trim().toLowerCase().regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/, { error: 'must be a host name with an optional :port, e.g. play.example.org or play.example.org:8443' });
 const seconds = (fallback: number, max: number) => z.coerce.number().int().min(0).max(max).default(fallback);
 /** "a, b ,," → ['a', 'b']: blank items are dropped, so an all-blank value means "no list". */
 const commaList = z.string().transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
@@ -90,9 +96,11 @@ const EnvSchema = z.object({
   /** Hold one model stage in memory at a time (small GPUs). */
   LOW_MEMORY: flag.default(false),
 
-  LOCAL_EMULATOR_PORT: z.coerce.number().int().min(0).max(65_535).default(4566),
+  LOCAL_EMULATOR_PORT: port(4566),
   /** `npm start`: port of the web playground on 127.0.0.1 (0 = any free port). */
-  WEB_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  WEB_PORT: port(3000),
+  /** `npm start`: a host name the playground is also reached by (a tunnel or proxy); by default only loopback names are answered. */
+  WEB_PUBLIC_HOST: hostName.optional(),
   /** `npm start`: folder that keeps the local store's objects across restarts. */
   DATA_DIR: z.string().min(1).default('.data'),
 
@@ -161,7 +169,7 @@ export interface Config {
   model: { dir?: string; cacheDir: string; provider: 'cpu' | 'cuda' | 'webgpu'; lowMemory: boolean };
   localEmulatorPort: number;
   /** The local playground (`npm start`): web port and the folder that keeps local S3 objects. */
-  local: { webPort: number; dataDir: string };
+  local: { webPort: number; dataDir: string; publicHost?: string };
   discord: { token?: string; publicKey?: string; applicationId?: string };
   slack: { botToken?: string; signingSecret?: string; appToken?: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; json: boolean };
@@ -242,7 +250,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY },
     localEmulatorPort: e.LOCAL_EMULATOR_PORT,
-    local: { webPort: e.WEB_PORT, dataDir: e.DATA_DIR },
+    local: { webPort: e.WEB_PORT, dataDir: e.DATA_DIR, ...(e.WEB_PUBLIC_HOST ? { publicHost: e.WEB_PUBLIC_HOST } : {}) },
     discord: { token: e.DISCORD_TOKEN, publicKey: e.DISCORD_PUBLIC_KEY, applicationId: e.DISCORD_APPLICATION_ID },
     slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN },
     log: { level: e.LOG_LEVEL, json: e.LOG_JSON },

@@ -14,6 +14,7 @@
  * | settings/     | bot                   | per-user and per-channel defaults                                  |
  * | dead-letters/ | runner                | "the user was told" notices for jobs that reached the DLQ          |
  * | models/       | operators             | model bundles the GPU hosts sync at boot                           |
+ * | web/          | web playground        | the playground's session key (npm start only; no IAM grant)        |
  * | boards/       | bot, dispatcher       | one folder per mood board: one object per fact (bot/boards/)       |
  * | board-places/ | bot, dispatcher       | one empty marker per open board, listed by channel                 |
  */
@@ -25,6 +26,7 @@ export const STORAGE_PREFIXES = {
   settings: 'settings/',
   deadLetters: 'dead-letters/',
   models: 'models/',
+  web: 'web/',
   boards: 'boards/',
   boardPlaces: 'board-places/',
 } as const;
@@ -166,4 +168,10 @@ export const boardKeys = {
   place: (platform: Platform, channelId: string, startedAtMs: number, boardId: string) =>
     `${STORAGE_PREFIXES.boardPlaces}${platform}/${encodeURIComponent(channelId)}/${String(startedAtMs).padStart(15, '0')}-${boardId}`,
   allPlaces: () => STORAGE_PREFIXES.boardPlaces,
+} as const;
+
+/** `web/…`: the local playground's own state (bot/web/sessions.ts). */
+export const webKeys = {
+  /** The HMAC key that signs session tokens and derives user ids from them; never served (/api/image serves jobs/ images only). */
+  sessionKey: `${STORAGE_PREFIXES.web}session-key`,
 } as const;

@@ -1,11 +1,16 @@
 /**
  * Events dispatcher Lambda, subscribed to the events queue: a thin adapter around bot/dispatcher.ts.
  *
+ * One Dispatcher per warm Lambda instance, not per batch: its per-job state (last edit time, the job
+ * record, what was delivered) carries over from one invocation to the next, so the 2-second edit pacing
+ * holds across batches and a job's records are read from S3 once, not once per batch. (Everything needed
+ * to deliver is still in S3: a cold instance simply starts empty.)
+ *
  * Per invocation: if the batch holds a `queued` event, nudge the GPU fleet first (the fast path from
  * zero: the fleet starts growing seconds after the first job, not at the next scheduled scaler run);
- * then fold the batch into a fresh Dispatcher (its memory is only a throttling cache, everything else
- * is in S3), wait until it is idle or the invocation is about to time out, and report what it did not
- * ack as batch item failures so SQS redelivers exactly those.
+ * then fold the batch into the dispatcher, wait until it is idle or the invocation is about to time out,
+ * and report what it did not ack as batch item failures so SQS redelivers exactly those. A delivery still
+ * pending at the deadline stays scheduled: it resumes when the instance is next invoked.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -36,6 +41,14 @@ export interface DispatchDeps {
 }
 
 export function createDispatchHandler(deps: DispatchDeps) {
+  const bus = new InvocationAcks();
+  const dispatcher = new Dispatcher({
+    events: bus,
+    blobs: deps.blobs,
+    posters: deps.posters,
+    ...(deps.fleet ? { fleet: deps.fleet } : {}),
+    log: (name, fields) => deps.log.info(name, fields),
+  });
   return async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
     const records = event.Records;
     const received = records.map(toReceivedEvent);
@@ -43,21 +56,13 @@ export function createDispatchHandler(deps: DispatchDeps) {
       // A failed nudge only delays scaling until the scheduled scaler runs; deliveries go on.
       await deps.nudgeFleet().catch((error: unknown) => deps.log.warn('fleet_nudge_failed', { error }));
     }
-    const acks = new InvocationAcks();
-    const dispatcher = new Dispatcher({
-      events: acks,
-      blobs: deps.blobs,
-      posters: deps.posters,
-      ...(deps.fleet ? { fleet: deps.fleet } : {}),
-      log: (name, fields) => deps.log.info(name, fields),
-    });
+    const acked = bus.begin();
     await dispatcher.handleBatch(received);
     const budgetMs = (context?.getRemainingTimeInMillis() ?? 60_000) - DEADLINE_MARGIN_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([dispatcher.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, budgetMs))))]);
     clearTimeout(timer);
-    dispatcher.stop();
-    const failures = batchItemFailures(records, acks.acked);
+    const failures = batchItemFailures(records, acked);
     if (failures.length > 0) deps.log.warn('events_redelivered', { count: failures.length, of: records.length });
     return { batchItemFailures: failures };
   };

@@ -16,9 +16,20 @@ export function toReceivedEvent(record: SQSRecord): ReceivedEvent {
   return { receiptHandle: record.receiptHandle, ...parseEvent(record.body) };
 }
 
-/** An EventBus for the dispatcher inside one invocation: acks are recorded, Lambda deletes the messages. */
+/**
+ * The dispatcher's EventBus on Lambda: acks are recorded, Lambda deletes the messages. One dispatcher (and
+ * so one bus) lives as long as the warm Lambda instance; `begin()` starts the record of one invocation, and
+ * an ack that lands later (a delivery finished in a later invocation) goes to that later record, where it
+ * matches none of its records and changes nothing.
+ */
 export class InvocationAcks implements EventBus {
-  readonly acked = new Set<string>();
+  acked = new Set<string>();
+
+  /** A fresh record for the invocation starting now. */
+  begin(): Set<string> {
+    this.acked = new Set<string>();
+    return this.acked;
+  }
 
   async publish(): Promise<void> {
     throw new Error('the Lambda dispatcher only consumes events');

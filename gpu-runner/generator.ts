@@ -34,6 +34,16 @@ export interface GenerateHooks {
   signal?: AbortSignal;
 }
 
+/** Bytes of an encoded picture (PNG, JPEG, WebP…), e.g. an upload stored at jobs/{id}/inputs/{n}.png. */
+export type EncodedImage = Uint8Array;
+
+/** A picture used as a prompt: its CLIP image embedding, scaled by `weight`, conditions Stage C (clip_img). */
+export interface ImagePrompt {
+  image: EncodedImage;
+  /** 0–3; 1 = the picture as it is, 0 = as if absent. */
+  weight: number;
+}
+
 interface CommonRequest {
   /** Output size in pixels; sides are multiples of 64. */
   width: number;
@@ -51,6 +61,13 @@ export type GenerateRequest =
       cfg?: number;
       /** 0–100: spread between the images. */
       chaos: number;
+      /** Image prompts (1–5 pictures; needs the bundle's image encoder). The prompt may then be empty. */
+      imagePrompts?: ImagePrompt[];
+      /**
+       * Image-to-image (needs the bundle's EfficientNet encoder): Stage C starts from this picture's latent re-noised
+       * to t_start = strength, in (0, 1]: small keeps the picture, 1 keeps nothing of it.
+       */
+      init?: { image: EncodedImage; strength: number };
     })
   | (CommonRequest & {
       kind: 'variation';

@@ -142,7 +142,7 @@ export function onFirstImage(generator: ImageGenerator, first: () => void): Imag
 }
 
 /**
- * `node --initial-old-space-size=128 --import tsx gpu-runner/main.ts` (flags: ./node-flags.ts): the production runner (the container's command). Reads
+ * The production runner: the image runs this file bundled (bin/bundle.ts → `node --initial-old-space-size=128 main.mjs`; flags: ./node-flags.ts). Reads
  * MODEL_DIR (a folder or an s3:// prefix), builds the cascade engine and serves until told to leave.
  */
 async function main(): Promise<void> {

@@ -100,6 +100,16 @@ export function frontEndStatements(arns: AppArns): PolicyStatement[] {
   ];
 }
 
+/** The Slack function hands each verified request to an asynchronous invocation of itself (functions/slack-events.ts). */
+export function selfInvokeStatement(functionArn: string): PolicyStatement {
+  return { Sid: 'HandOffToSelf', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [functionArn] };
+}
+
+/** A Lambda function's ARN from its name (known before the function exists, so it can name itself). */
+export function lambdaFunctionArn(p: { partition: string; region: string; accountId: string; functionName: string }): string {
+  return `arn:${p.partition}:lambda:${p.region}:${p.accountId}:function:${p.functionName}`;
+}
+
 /** Events dispatcher: delivers events to chats, reads results, and wakes the fleet when a job is queued. */
 export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
   return [

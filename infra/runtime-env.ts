@@ -4,6 +4,9 @@
  * function serves plain strings in tests and Pulumi outputs in infra/resources/.
  */
 
+/** Node 24 LTS, as in development, CI and the runner image (package.json engines; test/infra/runner-image.test.ts). */
+export const LAMBDA_RUNTIME = 'nodejs24.x' as const;
+
 /** Instance metadata, where the runner watches for spot interruption notices. */
 export const EC2_METADATA_URL = 'http://169.254.169.254';
 /** The runner's own drain budget (core/config DRAIN_TIMEOUT_SECONDS); docker stop waits a little longer. */

@@ -4,6 +4,8 @@
  * this builds its Fastify app and listens on loopback itself. Everything is created over HTTP
  * with the AWS SDK, exactly as the system later uses it.
  *
+ * Message groups of a FIFO queue take turns, as in SQS (local/fair-fifo.ts).
+ *
  * State lives in memory: stopping the emulator forgets queues and messages. Objects too, unless
  * `dataDir` is given: then S3 writes are mirrored to disk and restored at start (local/s3-disk-mirror.ts).
  */
@@ -13,6 +15,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createS3Client, createSqsClient } from '../core/aws/clients.js';
 import { PortInUseError } from '../core/errors.js';
 import { S3DiskMirror } from './s3-disk-mirror.js';
+import { makeFifoGroupsTakeTurns } from './fair-fifo.js';
 
 export interface LocalEmulatorOptions {
   /** 0 = any free port. */
@@ -45,6 +48,7 @@ export interface LocalEmulator {
 const HOST = '127.0.0.1';
 
 export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Promise<LocalEmulator> {
+  await makeFifoGroupsTakeTurns();
   const app = buildApp({ logger: false });
   keepHeadConnectionsAlive(app);
   const mirror = options.dataDir ? new S3DiskMirror(options.dataDir) : undefined;

@@ -122,7 +122,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     });
     say(`dispatcher delivering to ${Object.keys(posters).join(', ')}`);
 
-    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, log: (event, fields) => log.warn(event, fields) });
+    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, ...(base.local.publicHost ? { publicHost: base.local.publicHost } : {}), log: (event, fields) => log.warn(event, fields) });
     cleanups.push(() => playground.stop());
     say(`playground ${playground.url}`);
 

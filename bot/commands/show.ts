@@ -1,7 +1,8 @@
 /**
  * `/show <job>`: post a past job again, as a new message, from what S3 holds (the grid bytes are
  * re-uploaded: platform CDN links expire, S3 is the source of truth). Works across platforms
- * for the owner; others may show jobs of their own workspace on the same platform.
+ * for the owner; others may show jobs of their own workspace on the same platform. A front end that
+ * draws images from their store keys (the web playground) passes `'by-key'`: no grid is needed or read.
  */
 import { JobIdSchema } from '../../core/job.js';
 import { loadAttachment } from '../attachment.js';
@@ -12,7 +13,7 @@ import type { BotDeps, CommandContext, Rejected, ShowReply } from './context.js'
 import { rejected } from './enqueue.js';
 import { notFound } from './job-info.js';
 
-export async function show(deps: BotDeps, ctx: CommandContext, jobId: string, attachmentLimitBytes: number): Promise<ShowReply | Rejected> {
+export async function show(deps: BotDeps, ctx: CommandContext, jobId: string, attachmentLimitBytes: number | 'by-key'): Promise<ShowReply | Rejected> {
   const parsedId = JobIdSchema.safeParse(jobId.trim().toLowerCase());
   if (!parsedId.success) return rejected('invalid_job_id', 'That is not a job id: copy it from ℹ️ on the image (it looks like j4f2…).');
   const id = parsedId.data;
@@ -22,8 +23,9 @@ export async function show(deps: BotDeps, ctx: CommandContext, jobId: string, at
   if (!isOwner(ctx.requester, job) && !sameWorkspace) return rejected('not_allowed', `Job ${id} belongs to another workspace.`);
   const result = await loadResult(deps.blobs, id);
   if (!result) return rejected('not_finished', `Job ${id} has not finished yet; its own message shows its progress.`);
-  if (!result.grid) return rejected('no_grid', `Job ${id} was made in the web playground, which keeps its four images but no grid to post; open it there.`);
   const message = buildJobMessage(job, { phase: 'completed', result, updatedAt: Date.parse(result.finishedAt) });
+  if (attachmentLimitBytes === 'by-key') return { kind: 'show', jobId: id, message };
+  if (!result.grid) return rejected('no_grid', `Job ${id} was made in the web playground, which keeps its four images but no grid to post; open it there.`);
   const attachment = await loadAttachment(deps.blobs, result.grid.key, result.grid.contentType, `grid-${id}`, attachmentLimitBytes);
   if (!attachment) return rejected('not_found', `The images of job ${id} are no longer stored.`);
   return { kind: 'show', jobId: id, message, attachment };

@@ -58,19 +58,30 @@ export function asActorReply(reply: ButtonReply): ActorReply {
   return reply;
 }
 
+/** The interaction being answered: where follow-ups go and what reports failures. */
+export interface InteractionTarget {
+  deps: InteractionRouterDeps;
+  webhook: InteractionWebhook;
+  interaction: { id: string; token: string };
+}
+
+/** What a deferred answer does once Discord has the acknowledgement. */
+export interface DeferredWork<R> {
+  /** The acknowledgement: deferPublic, deferPrivate or deferUpdate. */
+  ack: APIInteractionResponse;
+  /** Names the command in logs. */
+  command: string;
+  /** The bot-core call (S3/SQS work). */
+  run: () => Promise<R>;
+  /** Shows its reply through the interaction webhook. */
+  show: (reply: R) => Promise<void>;
+}
+
 /** Deferral now; the command and its follow-up once acked. Failures tell the actor and are logged without secrets. */
-export function deferred<R>(
-  response: APIInteractionResponse,
-  deps: InteractionRouterDeps,
-  webhook: InteractionWebhook,
-  interaction: { id: string; token: string },
-  command: string,
-  run: () => Promise<R>,
-  show: (reply: R) => Promise<void>,
-): RouteResult {
+export function deferred<R>({ deps, webhook, interaction }: InteractionTarget, { ack, command, run, show }: DeferredWork<R>): RouteResult {
   return {
     ok: true,
-    response,
+    response: ack,
     interaction,
     afterAck: async () => {
       let reply: R;

@@ -1,30 +1,21 @@
 /**
- * The bot-core commands as the Discord layer calls them, bound to one set of ports. Tests of the
- * transport substitute recording handlers; everything else uses `createCommandHandlers`.
+ * The bot-core calls the Discord layer makes, bound to one set of ports: each slash command's own
+ * (`bind` in its file, so the set follows SLASH_COMMANDS) and the button press. Tests of the transport
+ * substitute recording handlers; everything else uses `createCommandHandlers`.
  */
-import type { SlashOptions } from '../../core/options.js';
-import type { BotDeps, ButtonReply, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected, ShowReply } from '../commands/context.js';
-import { cancel, imagine, pressButton, settings, show, usage, type SettingsInput } from '../commands/index.js';
-import { DISCORD_LIMITS } from './limits.js';
+import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.js';
+import { pressButton } from '../commands/index.js';
+import { SLASH_COMMANDS } from './commands.js';
+
+type SlashCommandHandlers = { [Name in keyof typeof SLASH_COMMANDS]: ReturnType<(typeof SLASH_COMMANDS)[Name]['bind']> };
 
 /** The bot-core commands this layer calls; `createCommandHandlers` binds the real ones. */
-export interface DiscordCommandHandlers {
-  imagine(ctx: CommandContext, text: string, slash: SlashOptions): Promise<ImagineReply>;
+export interface DiscordCommandHandlers extends SlashCommandHandlers {
   pressButton(ctx: CommandContext, customId: string, remixText?: string): Promise<ButtonReply>;
-  info(ctx: CommandContext): Promise<InfoReply | Rejected>;
-  settings(ctx: CommandContext, input: SettingsInput): Promise<InfoReply | DoneReply | Rejected>;
-  show(ctx: CommandContext, jobId: string): Promise<ShowReply | Rejected>;
-  cancel(ctx: CommandContext, jobId?: string): Promise<DoneReply | Rejected>;
 }
 
 /** The real bot-core commands over one set of ports. */
 export function createCommandHandlers(deps: BotDeps): DiscordCommandHandlers {
-  return {
-    imagine: (ctx, text, slash) => imagine(deps, ctx, text, slash),
-    pressButton: (ctx, customId, remixText) => pressButton(deps, ctx, customId, remixText),
-    info: (ctx) => usage(deps, ctx),
-    settings: (ctx, input) => settings(deps, ctx, input),
-    show: (ctx, jobId) => show(deps, ctx, jobId, ctx.delivery.platform === 'discord' ? (ctx.delivery.attachmentLimitBytes ?? DISCORD_LIMITS.defaultAttachmentBytes) : DISCORD_LIMITS.defaultAttachmentBytes),
-    cancel: (ctx, jobId) => cancel(deps, ctx, jobId),
-  };
+  const slash = Object.fromEntries(Object.entries(SLASH_COMMANDS).map(([name, command]) => [name, command.bind(deps)])) as SlashCommandHandlers;
+  return { ...slash, pressButton: (ctx, customId, remixText) => pressButton(deps, ctx, customId, remixText) };
 }

@@ -1,109 +1,40 @@
 /**
- * Slash-command definitions as plain API JSON (what `PUT /applications/{id}/commands` takes), and
- * the autocomplete answers for style presets and aspect ratios. Option names match core/options.ts
- * `SlashOptions`, so the translation layer hands them to `parseImagine` unchanged; inline `--`
- * options in the prompt keep working next to them.
+ * The bot's slash commands (one file each in slash-commands/, `{ definition, execute }`), and the
+ * autocomplete answers for style presets and aspect ratios. Registration (register-commands.ts),
+ * routing (interactions.ts) and the bot-core handlers (command-handlers.ts) iterate SLASH_COMMANDS:
+ * adding a command is its file and one line here. Option names match core/options.ts `SlashOptions`,
+ * so the translation layer hands them to `parseImagine` unchanged; inline `--` options in the prompt
+ * keep working next to them.
  */
-import {
-  ApplicationCommandOptionType,
-  ApplicationCommandType,
-  ApplicationIntegrationType,
-  InteractionContextType,
-  type APIApplicationCommandOptionChoice,
-  type RESTPutAPIApplicationCommandsJSONBody,
-} from 'discord-api-types/v10';
+import type { APIApplicationCommandOptionChoice, RESTPutAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
 import { NAMED_ASPECTS } from '../../core/dimensions.js';
 import { STYLE_PRESETS } from '../../core/styles.js';
+import { cancelCommand } from './slash-commands/cancel.js';
+import { imagineCommand } from './slash-commands/imagine.js';
+import { infoCommand } from './slash-commands/info.js';
+import { settingsCommand } from './slash-commands/settings.js';
+import { showCommand } from './slash-commands/show.js';
+
+/** Every slash command, by its name (a test checks each key is its definition's name); registered in this order. */
+export const SLASH_COMMANDS = {
+  imagine: imagineCommand,
+  settings: settingsCommand,
+  info: infoCommand,
+  show: showCommand,
+  cancel: cancelCommand,
+} as const;
+
+export type CommandName = keyof typeof SLASH_COMMANDS;
+
+/** What `PUT /applications/{id}/commands` takes: every command's definition. */
+export const COMMAND_DEFINITIONS: RESTPutAPIApplicationCommandsJSONBody = Object.values(SLASH_COMMANDS).map((command) => command.definition);
+
+export function isCommandName(name: string): name is CommandName {
+  return Object.hasOwn(SLASH_COMMANDS, name);
+}
 
 /** Discord caps autocomplete answers at 25 choices. */
 const MAX_CHOICES = 25;
-
-/**
- * Server installs only, usable in servers and in DMs with the bot: both places let the bot token post
- * a result after the 15-minute interaction token expires. A user install used in someone else's server
- * has no such fallback, so it is not offered.
- */
-const WHERE = { integration_types: [ApplicationIntegrationType.GuildInstall], contexts: [InteractionContextType.Guild, InteractionContextType.BotDM] };
-
-export const COMMAND_DEFINITIONS: RESTPutAPIApplicationCommandsJSONBody = [
-  {
-    ...WHERE,
-    type: ApplicationCommandType.ChatInput,
-    name: 'imagine',
-    description: 'Make four images from a prompt (inline --ar, --seed, --no … work too)',
-    options: [
-      { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to draw; may end with --options', required: true, max_length: 2000 },
-      { type: ApplicationCommandOptionType.String, name: 'ar', description: 'Aspect ratio, e.g. 16:9', autocomplete: true, max_length: 7 },
-      { type: ApplicationCommandOptionType.String, name: 'style', description: 'Style preset', autocomplete: true, max_length: 32 },
-      { type: ApplicationCommandOptionType.String, name: 'no', description: 'Things to leave out (negative prompt)', max_length: 2000 },
-      { type: ApplicationCommandOptionType.Integer, name: 'seed', description: 'Seed for reproducible results', min_value: 0, max_value: 0xffffffff },
-      { type: ApplicationCommandOptionType.Integer, name: 'chaos', description: 'How different the four images are (0–100)', min_value: 0, max_value: 100 },
-      { type: ApplicationCommandOptionType.Integer, name: 'steps', description: 'Stage C denoising steps (1–100)', min_value: 1, max_value: 100 },
-      { type: ApplicationCommandOptionType.Number, name: 'cfg', description: 'Prompt guidance (0–30)', min_value: 0, max_value: 30 },
-      {
-        type: ApplicationCommandOptionType.String,
-        name: 'size',
-        description: 'Image size',
-        choices: [
-          { name: 'small', value: 'small' },
-          { name: 'medium', value: 'medium' },
-          { name: 'large', value: 'large' },
-        ],
-      },
-      { type: ApplicationCommandOptionType.Boolean, name: 'lite', description: 'Faster, lighter model variant' },
-    ],
-  },
-  {
-    ...WHERE,
-    type: ApplicationCommandType.ChatInput,
-    name: 'settings',
-    description: 'Your defaults, or this channel\'s (managers only)',
-    options: [
-      {
-        type: ApplicationCommandOptionType.String,
-        name: 'scope',
-        description: 'Whose defaults to show or change',
-        choices: [
-          { name: 'mine', value: 'user' },
-          { name: 'this channel', value: 'channel' },
-        ],
-      },
-      { type: ApplicationCommandOptionType.String, name: 'defaults', description: 'Default options, e.g. --ar 3:2 --style photo (empty: show)', max_length: 500 },
-      {
-        type: ApplicationCommandOptionType.String,
-        name: 'buttons',
-        description: 'Who may press buttons in this channel',
-        choices: [
-          { name: 'requester only', value: 'requester' },
-          { name: 'everyone', value: 'everyone' },
-        ],
-      },
-      { type: ApplicationCommandOptionType.Boolean, name: 'reset', description: 'Forget these defaults' },
-    ],
-  },
-  { ...WHERE, type: ApplicationCommandType.ChatInput, name: 'info', description: 'Your queue, your usage and the limits' },
-  {
-    ...WHERE,
-    type: ApplicationCommandType.ChatInput,
-    name: 'show',
-    description: 'Post a past job again',
-    options: [{ type: ApplicationCommandOptionType.String, name: 'job', description: 'Job id (from ℹ️)', required: true, max_length: 64 }],
-  },
-  {
-    ...WHERE,
-    type: ApplicationCommandType.ChatInput,
-    name: 'cancel',
-    description: 'Cancel a queued or running job',
-    options: [{ type: ApplicationCommandOptionType.String, name: 'job', description: 'Job id (empty: your newest)', max_length: 64 }],
-  },
-];
-
-/** Names of the commands above, for routing. */
-export type CommandName = 'imagine' | 'settings' | 'info' | 'show' | 'cancel';
-
-export function isCommandName(name: string): name is CommandName {
-  return COMMAND_DEFINITIONS.some((definition) => definition.name === name);
-}
 
 /**
  * Choices for the focused option of an autocomplete interaction.

@@ -14,14 +14,12 @@
  * A refusal found after a public deferral replaces the placeholder with a private message.
  */
 import { ComponentType, InteractionResponseType, InteractionType, TextInputStyle, type APIInteractionResponse } from 'discord-api-types/v10';
-import { OptionsError } from '../../core/errors.js';
-import { parseImagine, type SlashOptions } from '../../core/options.js';
-import type { CommandContext, Rejected } from '../commands/context.js';
-import { rejected } from '../commands/enqueue.js';
-import type { SettingsInput } from '../commands/index.js';
-import { checkPlace, moderatePrompt } from '../moderation.js';
+import { checkPlace } from '../moderation.js';
 import { ButtonIdError, decodeButtonId, type ButtonId } from '../custom-id.js';
-import { autocompleteChoices, isCommandName } from './commands.js';
+import { autocompleteChoices, isCommandName, SLASH_COMMANDS, type CommandName } from './commands.js';
+import type { DiscordCommandHandlers } from './command-handlers.js';
+import type { DiscordSlashCommand, SlashCommandCall } from './slash-command.js';
+import { precheckImagine } from './slash-commands/imagine.js';
 import {
   commandContextOf,
   focusedOption,
@@ -32,7 +30,6 @@ import {
   type ComponentInteraction,
   type ModalInteraction,
 } from './interaction-payload.js';
-import { renderDiscordMessage } from './render.js';
 import { InteractionWebhook, renderActorReply } from './replies.js';
 import {
   asActorReply,
@@ -43,6 +40,7 @@ import {
   ephemeral,
   publicOutcome,
   type InteractionRouterDeps,
+  type InteractionTarget,
   type RouteResult,
 } from './acks.js';
 /** Buttons whose result is a new public message (the child job's). */
@@ -75,46 +73,14 @@ function routeCommand(interaction: CommandInteraction, deps: InteractionRouterDe
   if (!ctx) return { ok: false, status: 400, error: 'interaction without a user or channel' };
   const name = interaction.data.name;
   if (!isCommandName(name)) return { ok: true, response: ephemeral(`/${name} is not a command of this bot any more.`) };
-  const options = optionValues(interaction.data.options);
   const webhook = new InteractionWebhook(deps.rest, interaction.application_id, interaction.token);
-  const target = { id: interaction.id, token: interaction.token };
-  const text = (key: string) => {
-    const value = options.get(key);
-    return value === undefined ? undefined : String(value);
-  };
+  return executeSlashCommand(name, { deps, webhook, interaction: { id: interaction.id, token: interaction.token }, ctx, options: optionValues(interaction.data.options) });
+}
 
-  switch (name) {
-    case 'imagine': {
-      const prompt = text('prompt') ?? '';
-      const slash = slashOptionsOf(options);
-      const refusal = precheckImagine(deps, ctx, prompt, slash);
-      if (refusal) return { ok: true, response: ephemeral(refusal.message) };
-      return deferred(deferPublic, deps, webhook, target, 'imagine', () => deps.handlers.imagine(ctx, prompt, slash), (reply) => publicOutcome(webhook, reply));
-    }
-    case 'show': {
-      const jobId = text('job') ?? '';
-      return deferred(deferPublic, deps, webhook, target, 'show', () => deps.handlers.show(ctx, jobId), async (reply) => {
-        if (reply.kind === 'rejected') return webhook.replacePublicWithPrivate(renderActorReply(reply));
-        const body = renderDiscordMessage(reply.message, reply.attachment ? { attachmentName: reply.attachment.fileName, channelId: ctx.requester.channelId } : {});
-        await webhook.editOriginal(body, reply.attachment);
-      });
-    }
-    case 'info':
-      return deferred(deferPrivate, deps, webhook, target, 'info', () => deps.handlers.info(ctx), (reply) => webhook.editOriginal(renderActorReply(reply)));
-    case 'cancel': {
-      const jobId = text('job');
-      return deferred(deferPrivate, deps, webhook, target, 'cancel', () => deps.handlers.cancel(ctx, jobId), (reply) => webhook.editOriginal(renderActorReply(reply)));
-    }
-    case 'settings': {
-      const input: SettingsInput = {
-        scope: text('scope') === 'channel' ? 'channel' : 'user',
-        ...(text('defaults') !== undefined ? { options: text('defaults') } : {}),
-        ...(text('buttons') === 'everyone' || text('buttons') === 'requester' ? { buttons: text('buttons') as 'everyone' | 'requester' } : {}),
-        ...(options.get('reset') === true ? { reset: true } : {}),
-      };
-      return deferred(deferPrivate, deps, webhook, target, 'settings', () => deps.handlers.settings(ctx, input), (reply) => webhook.editOriginal(renderActorReply(reply)));
-    }
-  }
+/** The named command with its own bound handler (the registry and the handlers are keyed alike; TypeScript cannot follow that through a union of names). */
+function executeSlashCommand<Name extends CommandName>(name: Name, call: Omit<SlashCommandCall<unknown>, 'run'>): RouteResult {
+  const command = SLASH_COMMANDS[name] as unknown as DiscordSlashCommand<DiscordCommandHandlers[Name]>;
+  return command.execute({ ...call, run: call.deps.handlers[name] });
 }
 
 /** A custom id sent back by a client, decoded, or the ephemeral refusal for a tampered one. */
@@ -136,20 +102,25 @@ function routeComponent(interaction: ComponentInteraction, deps: InteractionRout
   const place = checkPlace(deps.moderation, ctx.requester);
   if (!place.allowed) return { ok: true, response: ephemeral(place.message) };
   const webhook = new InteractionWebhook(deps.rest, interaction.application_id, interaction.token);
-  const target = { id: interaction.id, token: interaction.token };
-  const press = () => deps.handlers.pressButton(ctx, interaction.data.custom_id);
+  const target: InteractionTarget = { deps, webhook, interaction: { id: interaction.id, token: interaction.token } };
+  const run = () => deps.handlers.pressButton(ctx, interaction.data.custom_id);
 
   if (button.action === 'remix') return { ok: true, response: remixModal(interaction.data.custom_id, button.index) };
   if (PUBLIC_BUTTONS.has(button.action)) {
-    return deferred(deferPublic, deps, webhook, target, button.action, press, (reply) => publicOutcome(webhook, reply));
+    return deferred(target, { ack: deferPublic, command: button.action, run, show: (reply) => publicOutcome(webhook, reply) });
   }
   if (button.action === 'info') {
-    return deferred(deferPrivate, deps, webhook, target, 'info', press, (reply) => webhook.editOriginal(renderActorReply(asActorReply(reply))));
+    return deferred(target, { ack: deferPrivate, command: 'info', run, show: (reply) => webhook.editOriginal(renderActorReply(asActorReply(reply))) });
   }
   // delete / cancel: nothing new to show in the channel; the actor gets a private confirmation.
-  return deferred(deferUpdate, deps, webhook, target, button.action, press, async (reply) => {
-    if (reply.kind === 'done' && reply.action === 'deleted') await webhook.deleteOriginal();
-    await webhook.followUp(renderActorReply(asActorReply(reply)), true);
+  return deferred(target, {
+    ack: deferUpdate,
+    command: button.action,
+    run,
+    show: async (reply) => {
+      if (reply.kind === 'done' && reply.action === 'deleted') await webhook.deleteOriginal();
+      await webhook.followUp(renderActorReply(asActorReply(reply)), true);
+    },
   });
 }
 
@@ -183,35 +154,8 @@ function routeModal(interaction: ModalInteraction, deps: InteractionRouterDeps):
   const refusal = precheckImagine(deps, ctx, text, {});
   if (refusal) return { ok: true, response: ephemeral(refusal.message) };
   const webhook = new InteractionWebhook(deps.rest, interaction.application_id, interaction.token);
-  const target = { id: interaction.id, token: interaction.token };
-  return deferred(deferPublic, deps, webhook, target, 'remix', () => deps.handlers.pressButton(ctx, interaction.data.custom_id, text), (reply) => publicOutcome(webhook, reply));
+  return deferred(
+    { deps, webhook, interaction: { id: interaction.id, token: interaction.token } },
+    { ack: deferPublic, command: 'remix', run: () => deps.handlers.pressButton(ctx, interaction.data.custom_id, text), show: (reply) => publicOutcome(webhook, reply) },
+  );
 }
-
-/** The checks of /imagine that need no I/O, so bad input is refused at once and never deferred. */
-function precheckImagine(deps: InteractionRouterDeps, ctx: CommandContext, prompt: string, slash: SlashOptions): Rejected | undefined {
-  try {
-    const place = checkPlace(deps.moderation, ctx.requester);
-    if (!place.allowed) return rejected(place.code, place.message);
-    const request = parseImagine(prompt, slash, { randomSeed: () => 0 });
-    const verdict = moderatePrompt(deps.moderation, request.prompt, ctx.channel);
-    return verdict.allowed ? undefined : rejected(verdict.code, verdict.message);
-  } catch (error) {
-    if (error instanceof OptionsError) return rejected('invalid_options', error.message);
-    throw error;
-  }
-}
-
-function slashOptionsOf(options: Map<string, string | number | boolean>): SlashOptions {
-  const slash: SlashOptions = {};
-  for (const key of ['ar', 'no', 'style', 'size'] as const) {
-    const value = options.get(key);
-    if (value !== undefined) slash[key] = String(value);
-  }
-  for (const key of ['seed', 'steps', 'cfg', 'chaos'] as const) {
-    const value = options.get(key);
-    if (typeof value === 'number' || typeof value === 'string') slash[key] = value;
-  }
-  if (options.get('lite') === true) slash.lite = true;
-  return slash;
-}
-

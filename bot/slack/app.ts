@@ -1,6 +1,6 @@
 /**
  * Builds the Bolt app in one of its two transports, with the same listeners:
- * - `lambda`: HTTP through Bolt's AwsLambdaReceiver (signature check over the raw body with the
+ * - `lambda`: HTTP through Bolt's AwsLambdaReceiver, behind functions/slack-events.ts's gate (signature check over the raw body with the
  *   signing secret, 5-minute window, constant-time compare; 401 otherwise), used by functions/slack-events.ts;
  * - `socket`: Socket Mode over a WebSocket opened with the app-level token (xapp-…), used by `npm start`.
  *
@@ -44,7 +44,10 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackListenerDeps
     clientOptions: slackClientOptions({ onRateLimit, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}), ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}) }),
   };
   if (options.transport === 'lambda') {
-    const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel });
+    // functions/slack-events.ts verifies every request (bot/slack/request-gate.ts: the same HMAC and 5-minute
+    // window, plus future timestamps) before Bolt; a request handed to an asynchronous invocation may reach
+    // Bolt after its 5 minutes, so Bolt must not verify a second time. (A change by operator, #23.)
+    const receiver = new AwsLambdaReceiver({ signingSecret: options.signingSecret, logLevel, signatureVerification: false });
     const app = new App({ ...common, receiver });
     registerSlackListeners(app, deps);
     answerListenerErrors(app, deps);

@@ -17,33 +17,24 @@ import { jobKeys } from '../../core/storage-layout.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { OptionsError } from '../../core/errors.js';
 import { parseImagine } from '../../core/options.js';
-import { imagine, jobInfo, pressButton, settings, usage, cancel, type SettingsInput } from '../commands/index.js';
-import type { BotDeps, ButtonReply, CommandContext, DoneReply, InfoReply, Rejected } from '../commands/context.js';
+import { imagine, pressButton } from '../commands/index.js';
+import type { BotDeps, ButtonReply, CommandContext, Rejected } from '../commands/context.js';
 import { screen } from '../commands/enqueue.js';
 import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
-import { JobIdSchema } from '../../core/job.js';
 import { renderNotice } from './blocks.js';
 import { renderReply } from './replies.js';
 import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.js';
-import type { SlackMessage } from './block-limits.js';
+import { SLACK_COMMANDS } from './commands.js';
+import type { Submit, Tell } from './slash-command.js';
 import { platformErrorOf } from './poster.js';
 import {
-  AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext, type SlashCommandPayload,
+  AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
 } from './payloads.js';
-
-export interface SlackCommandNames {
-  imagine: string;
-  settings: string;
-  info: string;
-}
-
-export const DEFAULT_COMMAND_NAMES: SlackCommandNames = Object.freeze({ imagine: '/imagine', settings: '/imagine-settings', info: '/imagine-info' });
 
 export type SlackLog = (event: string, fields: Record<string, unknown>) => void;
 
 export interface SlackListenerDeps {
   bot: BotDeps;
-  commands?: SlackCommandNames;
   /** Never receives tokens or request bodies. */
   log?: SlackLog;
 }
@@ -52,11 +43,7 @@ export interface SlackListenerDeps {
 const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
 const ACTION_ID_PATTERN = /^[a-z_]+:[a-z0-9-]+:\d+$/;
 
-type Tell = (message: SlackMessage) => Promise<unknown>;
-type Submit = (ctx: CommandContext) => Promise<ButtonReply>;
-
 export function registerSlackListeners(app: App, deps: SlackListenerDeps): void {
-  const names = deps.commands ?? DEFAULT_COMMAND_NAMES;
   const log: SlackLog = deps.log ?? (() => undefined);
   const { bot } = deps;
   // Requests being turned into jobs by this process, by job id: a redelivery that arrives while the
@@ -65,31 +52,18 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
   const startJob = (client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit) =>
     startJobOnce(inFlight, bot, client, ctx, text, tell, submit);
 
-  /** A slash command: ack, parse, run; failures end in one ephemeral sentence. */
-  const onSlashCommand = (name: string, what: string, run: (payload: SlashCommandPayload, ctx: CommandContext, client: WebClient, tell: Tell) => Promise<void>) =>
-    app.command(name, async ({ ack, body, client, respond }) => {
+  // Every slash command: ack, parse, run; failures end in one ephemeral sentence.
+  for (const command of SLACK_COMMANDS) {
+    app.command(command.definition.command, async ({ ack, body, client, respond }) => {
       await ack();
       const tell = ephemeralVia(respond);
-      await guarded(log, what, tell, async () => {
+      await guarded(log, command.definition.command, tell, async () => {
         const payload = parsePayload(SlashCommandSchema, 'slash command', body);
-        await run(payload, slashCommandContext(payload), client, tell);
+        const ctx = slashCommandContext(payload);
+        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit) => startJob(client, ctx, text, tell, submit) });
       });
     });
-
-  onSlashCommand(names.imagine, 'imagine', (payload, ctx, client, tell) =>
-    startJob(client, ctx, payload.text, tell, (withMessage) => imagine(bot, withMessage, payload.text)),
-  );
-
-  onSlashCommand(names.settings, 'settings', async (payload, ctx, client, tell) => {
-    const input = parseSettingsText(payload.text);
-    const wantsChange = input.scope === 'channel' && (input.options !== undefined || input.buttons !== undefined || input.reset === true);
-    const canManageChannel = wantsChange ? await isWorkspaceAdmin(client, payload.user_id) : false;
-    await tell(renderReply(await settings(bot, { ...ctx, canManageChannel }, input)));
-  });
-
-  onSlashCommand(names.info, 'info', async (payload, ctx, _client, tell) => {
-    await tell(renderReply(await infoCommand(bot, ctx, payload.text.trim())));
-  });
+  }
 
   app.action(ACTION_ID_PATTERN, async ({ ack, body, client, respond }) => {
     await ack();
@@ -223,42 +197,6 @@ function preScreen(bot: BotDeps, ctx: CommandContext, text: string | undefined):
     if (error instanceof OptionsError) return { kind: 'rejected', code: 'invalid_options', message: error.message };
     throw error;
   }
-}
-
-async function infoCommand(bot: BotDeps, ctx: CommandContext, text: string): Promise<InfoReply | Rejected | DoneReply> {
-  if (text === '') return usage(bot, ctx);
-  const cancelMatch = /^cancel(?:\s+(\S+))?$/i.exec(text);
-  if (cancelMatch) {
-    const id = cancelMatch[1];
-    if (id !== undefined && !JobIdSchema.safeParse(id).success) return { kind: 'rejected', code: 'not_found', message: `"${id.slice(0, 64)}" is not a job id.` };
-    return cancel(bot, ctx, id);
-  }
-  if (!JobIdSchema.safeParse(text).success) {
-    return { kind: 'rejected', code: 'invalid_options', message: 'Use /imagine-info for your usage, /imagine-info <job id> for a job, or /imagine-info cancel [job id].' };
-  }
-  return jobInfo(bot, text);
-}
-
-/**
- * `/imagine-settings` text: `[channel] [show | reset | buttons everyone|requester | --options…]`.
- * @example parseSettingsText('channel --ar 16:9') // → { scope: 'channel', options: '--ar 16:9' }
- */
-export function parseSettingsText(text: string): SettingsInput {
-  const trimmed = text.trim();
-  const channelScope = /^channel\b/i.test(trimmed);
-  const scope = channelScope ? 'channel' : 'user';
-  const rest = channelScope ? trimmed.slice('channel'.length).trim() : trimmed;
-  if (rest === '' || /^show$/i.test(rest)) return { scope };
-  if (/^reset$/i.test(rest)) return { scope, reset: true };
-  const buttons = /^buttons\s+(everyone|requester)$/i.exec(rest);
-  if (buttons) return { scope, buttons: buttons[1]!.toLowerCase() as 'everyone' | 'requester' };
-  return { scope, options: rest };
-}
-
-/** Slack payloads do not say who may manage a channel; workspace admins and owners may. Needs users:read. */
-async function isWorkspaceAdmin(client: WebClient, userId: string): Promise<boolean> {
-  const info = await client.users.info({ user: userId });
-  return Boolean(info.user?.is_admin || info.user?.is_owner || info.user?.is_primary_owner);
 }
 
 /** An ephemeral message to `user` in the channel (and thread), for requests that carry no response_url. */

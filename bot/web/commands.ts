@@ -7,15 +7,35 @@
  *   await runCommand(deps, session, '/imagine a fox --ar 3:2', 'req-1')  // → { kind: 'accepted', jobId: 'j…', position: 1, … }
  *   await runCommand(deps, session, 'a fox --ar 0:5', 'req-2')           // → { kind: 'rejected', code: 'invalid_options', … }
  *   await runCommand(deps, session, '/settings --ar 16:9 --style photo') // → { kind: 'done', action: 'settings_saved', … }
+ *   await runCommand(deps, session, '/show j4f2…')                       // → { kind: 'show', jobId, message }  (the page posts it again)
  */
 import { randomUUID } from 'node:crypto';
-import { imagine, jobInfo, pressButton, settings, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected } from '../commands/index.js';
+import { cancel, help, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected, type ShowReply } from '../commands/index.js';
 import { JobIdSchema } from '../../core/job.js';
+import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
 
 /** Every web session shares one channel, like the people in one chat channel. */
 export const PLAYGROUND_CHANNEL = 'playground';
 
-export type CommandReply = ImagineReply | InfoReply | DoneReply | Rejected;
+export type CommandReply = ImagineReply | InfoReply | DoneReply | ShowReply | Rejected;
+
+const COMMAND_LINE = /^\/([a-z-]+)(?:\s+([\s\S]*))?$/i;
+const JOB_MAKING_BUTTONS: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'remix', 'reroll']);
+
+/** Whether the line can make a job (bare text or /imagine): such requests count against the per-client cap. */
+export function commandMakesJob(text: string): boolean {
+  const match = COMMAND_LINE.exec(text.trim());
+  return !match || match[1]!.toLowerCase() === 'imagine';
+}
+
+export function buttonMakesJob(customId: string): boolean {
+  try {
+    return JOB_MAKING_BUTTONS.has(decodeButtonId(customId).action);
+  } catch (error) {
+    if (error instanceof ButtonIdError) return false;
+    throw error;
+  }
+}
 
 export function webContext(sessionId: string, requestId: string | undefined): CommandContext {
   const request = requestId && /^[A-Za-z0-9-]{8,64}$/.test(requestId) ? requestId : randomUUID();
@@ -28,33 +48,50 @@ export function webContext(sessionId: string, requestId: string | undefined): Co
   };
 }
 
-/** `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`, `/settings [reset] [--options]` (the session's own defaults). */
+/**
+ * `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`, `/show <job id>`, `/cancel [job id]`,
+ * `/settings [reset] [--options]` (the session's own defaults), `/help`.
+ */
 export async function runCommand(deps: BotDeps, sessionId: string, text: string, requestId?: string): Promise<CommandReply> {
   const ctx = webContext(sessionId, requestId);
   const trimmed = text.trim();
-  const match = /^\/([a-z-]+)\s*([\s\S]*)$/i.exec(trimmed);
+  const match = COMMAND_LINE.exec(trimmed);
   if (!match) return imagine(deps, ctx, trimmed);
-  const [, name, rest] = match;
-  switch (name!.toLowerCase()) {
+  const name = match[1]!;
+  const rest = match[2] ?? '';
+  switch (name.toLowerCase()) {
     case 'imagine':
-      return imagine(deps, ctx, rest!);
+      return imagine(deps, ctx, rest);
     case 'info': {
-      const jobId = rest!.trim();
+      const jobId = rest.trim();
       if (jobId === '') return usage(deps, ctx);
       if (!JobIdSchema.safeParse(jobId).success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ℹ️ button or /info j…` };
       return jobInfo(deps, jobId);
     }
     case 'settings': {
       // As Discord's /settings with scope "user": no options shows them, options are merged in, `reset` starts over.
-      const reset = /^reset(\s|$)/i.test(rest!);
-      const options = (reset ? rest!.slice(5) : rest!).trim();
+      const reset = /^reset(\s|$)/i.test(rest);
+      const options = (reset ? rest.slice(5) : rest).trim();
       return settings(deps, ctx, { scope: 'user', reset, ...(options ? { options } : {}) });
     }
+    case 'show':
+      // The page draws the message from the store's images, so no grid bytes are read.
+      return show(deps, ctx, rest, 'by-key');
+    case 'cancel': {
+      const jobId = rest.trim();
+      if (jobId === '') return cancel(deps, ctx);
+      const parsed = JobIdSchema.safeParse(jobId.toLowerCase());
+      if (!parsed.success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ❌ button or /cancel j…` };
+      return cancel(deps, ctx, parsed.data);
+    }
+    case 'help':
+      return help();
     default:
-      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name!.slice(0, 20)}. Try /imagine a yellow circle in the center on a purple background, /info or /settings.` };
+      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name.slice(0, 20)}. Try /help for the list, or /imagine a yellow circle in the center on a purple background.` };
   }
 }
 
-export function runButton(deps: BotDeps, sessionId: string, customId: string, requestId?: string): Promise<ButtonReply> {
-  return pressButton(deps, webContext(sessionId, requestId), customId);
+/** A button press; `remixText` is the new prompt typed in the remix dialog (R1–R4). */
+export function runButton(deps: BotDeps, sessionId: string, customId: string, requestId?: string, remixText?: string): Promise<ButtonReply> {
+  return pressButton(deps, webContext(sessionId, requestId), customId, remixText);
 }

@@ -65,9 +65,9 @@ export class WebPoster implements Poster {
     this.publish({ type: 'message', message: web });
   }
 
-  /** Messages delivered by this process, newest state per job. */
-  live(): WebMessage[] {
-    return [...this.#latest.values()];
+  /** The newest message this process delivered for the job (undefined: none, or long ago). */
+  latest(jobId: string): WebMessage | undefined {
+    return this.#latest.get(jobId);
   }
 
   /** Tells every open page; also used for removals (🗑️), which the dispatcher does not deliver. */

@@ -1,32 +1,60 @@
 /**
  * The web playground: a chat channel in the browser, served by node:http on 127.0.0.1.
  *
- *   GET  /                 the page (plain HTML/CSS/JS from ./public; sets the session cookie)
- *   GET  /api/messages     the channel so far: jobs rebuilt from the store + live messages
+ *   GET  /                 the page (plain HTML/CSS/JS from ./public; issues the session cookie)
+ *   GET  /api/messages     the channel, newest page first: ?limit=N (≤ 100) and ?before=<cursor> for older
  *   GET  /api/events       server-sent events: every message the dispatcher delivers (WebPoster)
  *   POST /api/command      { text, requestId } → the same handlers the chat bots call
  *   POST /api/button       { customId, requestId } → pressButton, as a Discord/Slack button press
  *   GET  /api/image?key=   an image from the object store (jobs/… keys only)
  *
- * A session is a random id in a cookie; it is the "user" of the jobs it makes, so the button rules
- * (who may upscale, delete, cancel) are the chat platforms' rules.
+ * Routes are a table (`WebRoute`); more can be passed in (`routes`) without touching this file.
+ *
+ * Who is asking, and what they may do:
+ * - Every request must name this server (Host: 127.0.0.1, localhost or [::1] with its port, or the
+ *   configured public host): a page on another site that rebinds its DNS name to 127.0.0.1 is refused.
+ *   An Origin, when sent, must be one of the same names.
+ * - A session is a server-issued token in an HttpOnly cookie (sessions.ts); its jobs are owned by a
+ *   derived user id, which is all that pages see. Requests that act need a session.
+ * - A client (remote address) may hold a few event streams and a few jobs in progress however many
+ *   sessions it opens (client-limits.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
 import { PortInUseError } from '../../core/errors.js';
+import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
 import type { BotDeps } from '../commands/index.js';
-import { runButton, runCommand } from './commands.js';
-import { loadHistory } from './history.js';
+import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.js';
+import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.js';
+import { buttonMakesJob, commandMakesJob, runButton, runCommand } from './commands.js';
+import { ChannelHistory, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './history.js';
 import type { WebPoster } from './poster.js';
-import type { WebEvent, WebMessage } from './web-message.js';
+import { Sessions } from './sessions.js';
+import type { WebEvent } from './web-message.js';
+
+export interface WebPlaygroundLimits {
+  /** Event streams one remote address may hold open (default 8). */
+  streamsPerClient: number;
+  /** Event streams open in all (default 200). */
+  streamsTotal: number;
+  /** Jobs in progress from one remote address, over all its sessions (default: twice the per-user cap). */
+  jobsPerClient: number;
+}
 
 export interface WebPlaygroundOptions {
   bot: BotDeps;
   poster: WebPoster;
   /** 0 = any free port. Always on 127.0.0.1. */
   port: number;
+  /** A host name (with :port if not the default) this playground is also reached by, e.g. through a tunnel. */
+  publicHost?: string;
+  limits?: Partial<WebPlaygroundLimits>;
+  /** Default: the key in the object store (Sessions.open). */
+  sessions?: Sessions;
+  /** More routes (e.g. other pages), tried after the built-in ones. */
+  routes?: WebRoute[];
   /** Called with failures of a request (never with secrets); default: silent. */
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -37,23 +65,79 @@ export interface WebPlayground {
   stop(): Promise<void>;
 }
 
+/** What a route handler gets for one request. */
+export interface WebRequest {
+  request: IncomingMessage;
+  response: ServerResponse;
+  url: URL;
+  /** The remote address: what per-client limits count. */
+  client: string;
+  /** The session's user id; undefined when the request carries no valid session cookie. */
+  userId: string | undefined;
+}
+
+export interface WebRoute {
+  method: 'GET' | 'POST';
+  path: string;
+  /** POST routes that act for a session: refused without one. */
+  needsSession?: boolean;
+  handle(request: WebRequest): Promise<void> | void;
+}
+
 const HOST = '127.0.0.1';
 const COOKIE = 'cascade_session';
+const COOKIE_PATTERN = /(?:^|;\s*)cascade_session=([A-Za-z0-9._-]{1,200})/;
 const MAX_BODY = 16 * 1024;
 const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
-  '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/favicon.ico': { file: 'favicon.svg', type: 'image/svg+xml' },
+  '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
 const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp' };
+const FINAL_STATUSES = new Set(['completed', 'failed', 'cancelled', 'deleted']);
 
 export async function startWebPlayground(options: WebPlaygroundOptions): Promise<WebPlayground> {
   const assets = new Map<string, Buffer>();
-  for (const [path, { file }] of Object.entries(STATIC)) assets.set(path, await readFile(PUBLIC_DIR + file));
+  for (const { file } of Object.values(STATIC)) if (!assets.has(file)) assets.set(file, await readFile(PUBLIC_DIR + file));
+  const page = await readFile(`${PUBLIC_DIR}index.html`);
+  const sessions = options.sessions ?? (await Sessions.open(options.bot.blobs));
+  const limits: WebPlaygroundLimits = {
+    streamsPerClient: 8,
+    streamsTotal: 200,
+    jobsPerClient: 2 * (options.bot.maxPendingPerUser ?? DEFAULT_MAX_PENDING_PER_USER),
+    ...options.limits,
+  };
   const streams = new Set<ServerResponse>();
+  const streamSlots = new OpenSlots({ perClient: limits.streamsPerClient, total: limits.streamsTotal });
+  const jobCap = new ClientJobCap({ limit: limits.jobsPerClient, staleAfterMs: DEFAULT_PENDING_STALE_MS });
+  const history = new ChannelHistory(options.bot.blobs, options.poster);
+  const unsubscribe = options.poster.subscribe((event) => {
+    if (event.type === 'removed') jobCap.ended(event.jobId);
+    else if (event.type === 'message' && FINAL_STATUSES.has(event.message.message.status)) jobCap.ended(event.message.jobId);
+  });
   const bootId = randomBytes(6).toString('hex');
   const log = options.log ?? (() => undefined);
+  let names: HostNames;
+
+  const routes: WebRoute[] = [
+    { method: 'GET', path: '/', handle: servePage },
+    ...Object.entries(STATIC).map(([path, { file, type }]): WebRoute => ({
+      method: 'GET',
+      path,
+      handle: ({ response }) => {
+        response.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
+        response.end(assets.get(file));
+      },
+    })),
+    { method: 'GET', path: '/api/messages', handle: serveMessages },
+    { method: 'GET', path: '/api/events', handle: openStream },
+    { method: 'GET', path: '/api/image', handle: ({ response, url }) => sendImage(response, url.searchParams.get('key') ?? '') },
+    { method: 'POST', path: '/api/command', needsSession: true, handle: postCommand },
+    { method: 'POST', path: '/api/button', needsSession: true, handle: postButton },
+    ...(options.routes ?? []),
+  ];
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
@@ -64,54 +148,127 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const host = request.headers.host ?? '';
+    if (!names.hosts.has(host.toLowerCase())) {
+      return sendJson(response, 421, { error: `This playground answers only as ${names.describe()}; the Host "${host.slice(0, 100)}" is none of them.` });
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !names.origins.has(origin.toLowerCase())) {
+      return sendJson(response, 403, { error: 'Cross-origin requests are not accepted: use the playground page itself.' });
+    }
     const url = new URL(request.url ?? '/', `http://${HOST}`);
-    const session = sessionOf(request, response);
-    const asset = STATIC[url.pathname];
-    if (request.method === 'GET' && asset) {
-      response.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' });
-      response.end(assets.get(url.pathname));
-      return;
+    const route = routes.find((candidate) => candidate.path === url.pathname && candidate.method === request.method);
+    if (!route) {
+      const other = routes.find((candidate) => candidate.path === url.pathname);
+      return sendJson(response, other ? 405 : 404, { error: other ? `${url.pathname} takes ${other.method}, not ${request.method}.` : `Nothing at ${request.method} ${url.pathname}.` });
     }
-    if (request.method === 'GET' && url.pathname === '/api/messages') return sendJson(response, 200, { sessionId: session, bootId, messages: await channelMessages() });
-    if (request.method === 'GET' && url.pathname === '/api/events') return openStream(response);
-    if (request.method === 'GET' && url.pathname === '/api/image') return sendImage(response, url.searchParams.get('key') ?? '');
-    if (request.method === 'POST' && (url.pathname === '/api/command' || url.pathname === '/api/button')) {
-      if (!sameOrigin(request)) return sendJson(response, 403, { error: 'Cross-origin requests are not accepted.' });
-      const body = await readJson(request);
-      if (!body.ok) return sendJson(response, 400, { error: body.error });
-      const requestId = typeof body.value.requestId === 'string' ? body.value.requestId : undefined;
-      if (url.pathname === '/api/command') {
-        if (typeof body.value.text !== 'string') return sendJson(response, 400, { error: 'Send { "text": "/imagine …" }.' });
-        return sendJson(response, 200, await runCommand(options.bot, session, body.value.text, requestId));
-      }
-      if (typeof body.value.customId !== 'string') return sendJson(response, 400, { error: 'Send { "customId": "upscale:j…:2" }.' });
-      const reply = await runButton(options.bot, session, body.value.customId, requestId);
-      if (reply.kind === 'done' && reply.action === 'deleted' && reply.jobId) options.poster.publish({ type: 'removed', jobId: reply.jobId });
-      return sendJson(response, 200, reply);
+    const token = COOKIE_PATTERN.exec(request.headers.cookie ?? '')?.[1];
+    const userId = token === undefined ? undefined : sessions.userIdOf(token);
+    if (route.needsSession && userId === undefined) {
+      return sendJson(response, 401, { error: 'No playground session: open the playground page first (it sets the session cookie), then try again.' });
     }
-    sendJson(response, 404, { error: `Nothing at ${request.method} ${url.pathname}.` });
+    await route.handle({ request, response, url, client: request.socket.remoteAddress ?? 'unknown', userId });
   }
 
-  /** History from the store, with this process's newer live messages on top. */
-  async function channelMessages(): Promise<WebMessage[]> {
-    const byJob = new Map((await loadHistory(options.bot.blobs)).map((message) => [message.jobId, message]));
-    for (const live of options.poster.live()) byJob.set(live.jobId, live);
-    return [...byJob.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  function servePage({ response, userId }: WebRequest): void {
+    if (userId === undefined) {
+      // Only this server makes sessions; a cookie it did not issue (or none) gets a new one.
+      const issued = sessions.issue();
+      response.setHeader('set-cookie', `${COOKIE}=${issued.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000`);
+    }
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+    response.end(page);
   }
 
-  function openStream(response: ServerResponse): void {
+  async function serveMessages({ response, url, userId }: WebRequest): Promise<void> {
+    const limitText = url.searchParams.get('limit');
+    const limit = limitText === null ? DEFAULT_PAGE_SIZE : Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) return sendJson(response, 400, { error: `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}.` });
+    const before = url.searchParams.get('before') ?? undefined;
+    if (before !== undefined && !ChannelHistory.isCursor(before)) return sendJson(response, 400, { error: 'before must be the "older" cursor of an earlier page.' });
+    const { messages, older } = await history.page({ limit, ...(before === undefined ? {} : { before }) });
+    sendJson(response, 200, { viewerId: userId ?? null, bootId, messages, ...(older ? { older } : {}) });
+  }
+
+  function openStream({ response, client }: WebRequest): void {
+    const slot = streamSlots.acquire(client);
+    if ('refused' in slot) {
+      response.setHeader('retry-after', '30');
+      return sendJson(response, 429, {
+        error: slot.refused.scope === 'client'
+          ? `Too many live connections from your address (the limit is ${slot.refused.limit}): close other playground tabs, then reload.`
+          : `The playground has ${slot.refused.limit} live connections open, its limit: try again in a minute.`,
+      });
+    }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
     response.write('retry: 1000\n\n');
     const send = (event: WebEvent) => response.write(`data: ${JSON.stringify(event)}\n\n`);
     send({ type: 'hello', bootId });
-    const unsubscribe = options.poster.subscribe(send);
+    const unsubscribeStream = options.poster.subscribe(send);
     const ping = setInterval(() => response.write(': ping\n\n'), 15_000);
     streams.add(response);
     response.on('close', () => {
       clearInterval(ping);
-      unsubscribe();
+      unsubscribeStream();
       streams.delete(response);
+      slot.release();
     });
+  }
+
+  async function postCommand({ request, response, client, userId }: WebRequest): Promise<void> {
+    const body = await readJson(request);
+    if (!body.ok) return sendJson(response, 400, { error: body.error });
+    if (typeof body.value.text !== 'string') return sendJson(response, 400, { error: 'Send { "text": "/imagine …" }.' });
+    const text = body.value.text;
+    const slot = commandMakesJob(text) ? reserveJob(response, client) : null;
+    if (slot === undefined) return;
+    await withSlot(slot, async () => {
+      const reply = await runCommand(options.bot, userId!, text, requestIdOf(body.value));
+      if (reply.kind === 'done' && reply.action === 'deleted' && reply.jobId) options.poster.publish({ type: 'removed', jobId: reply.jobId });
+      sendJson(response, 200, reply);
+      return reply;
+    });
+  }
+
+  async function postButton({ request, response, client, userId }: WebRequest): Promise<void> {
+    const body = await readJson(request);
+    if (!body.ok) return sendJson(response, 400, { error: body.error });
+    if (typeof body.value.customId !== 'string') return sendJson(response, 400, { error: 'Send { "customId": "upscale:j…:2" }.' });
+    const customId = body.value.customId;
+    const remixText = typeof body.value.text === 'string' ? body.value.text : undefined;
+    const slot = buttonMakesJob(customId) ? reserveJob(response, client) : null;
+    if (slot === undefined) return;
+    await withSlot(slot, async () => {
+      const reply = await runButton(options.bot, userId!, customId, requestIdOf(body.value), remixText);
+      if (reply.kind === 'done' && reply.action === 'deleted' && reply.jobId) options.poster.publish({ type: 'removed', jobId: reply.jobId });
+      sendJson(response, 200, reply);
+      return reply;
+    });
+  }
+
+  /** A job slot for this client, or undefined after answering 429 (the client is at its cap). */
+  function reserveJob(response: ServerResponse, client: string): JobSlot | undefined {
+    const slot = jobCap.reserve(client);
+    if (!slot) {
+      sendJson(response, 429, {
+        kind: 'rejected',
+        code: 'too_many_pending',
+        message: `Your address already has ${jobCap.limit} images in progress, the most it may have at once (whatever the session); wait for one to finish.`,
+      });
+    }
+    return slot;
+  }
+
+  async function withSlot(slot: JobSlot | null, act: () => Promise<{ kind: string; jobId?: string; duplicate?: boolean }>): Promise<void> {
+    try {
+      const reply = await act();
+      if (reply.kind === 'accepted' && reply.jobId) {
+        history.noteAccepted(reply.jobId);
+        if (!reply.duplicate) slot?.keep(reply.jobId);
+      }
+    } finally {
+      slot?.release();
+    }
   }
 
   async function sendImage(response: ServerResponse, key: string): Promise<void> {
@@ -129,31 +286,45 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
+  names = hostNames(port, options.publicHost);
   return {
     url: `http://${HOST}:${port}/`,
     port,
     async stop() {
+      unsubscribe();
       for (const stream of streams) stream.end();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
     },
   };
 }
 
-function sessionOf(request: IncomingMessage, response: ServerResponse): string {
-  const cookie = /(?:^|;\s*)cascade_session=([a-f0-9]{16,64})/.exec(request.headers.cookie ?? '');
-  if (cookie) return cookie[1]!;
-  const session = randomBytes(12).toString('hex');
-  response.setHeader('set-cookie', `${COOKIE}=${session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=31536000`);
-  return session;
+interface HostNames {
+  /** Host header values accepted (lower case). */
+  hosts: Set<string>;
+  /** Origin header values accepted (lower case). */
+  origins: Set<string>;
+  describe(): string;
 }
 
-/** Browsers send Origin with POSTs; a page from another site must not drive this one. */
-function sameOrigin(request: IncomingMessage): boolean {
-  const origin = request.headers.origin;
-  return origin === undefined || origin === `http://${request.headers.host}`;
+/** The loopback names with this port, and the public host if one is configured. */
+export function hostNames(port: number, publicHost?: string): HostNames {
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].map((name) => `${name}:${port}`);
+  const named = publicHost ? [...loopback, publicHost.toLowerCase()] : loopback;
+  // Browsers leave the default port out of Host and Origin.
+  const all = port === 80 ? [...named, '127.0.0.1', 'localhost', '[::1]'] : named;
+  const origins = all.flatMap((host) => (host === publicHost?.toLowerCase() ? [`http://${host}`, `https://${host}`] : [`http://${host}`]));
+  return { hosts: new Set(all), origins: new Set(origins), describe: () => named.join(', ') };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+function requestIdOf(body: Record<string, unknown>): string | undefined {
+  return typeof body.requestId === 'string' ? body.requestId : undefined;
 }
 
 async function readJson(request: IncomingMessage): Promise<{ ok: true; value: Record<string, unknown> } | { ok: false; error: string }> {

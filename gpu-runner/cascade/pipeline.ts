@@ -5,6 +5,9 @@
  * - variation: Stage C img2img from a stored latent. The latent is noised to t_start = manifest prior.variation[strength]
  *   with the SAME shift the sampler uses, so the loop's first step sees the noise level it assumes (a self-consistent
  *   choice; the official notebook noises unshifted and samples shifted, spec §4.2). Steps = round(steps · t_start) ≥ 1.
+ * - imagine with `init` (image-to-image from a picture): the picture's EfficientNet latent (stages/encoders.ts) takes
+ *   the stored latent's place in the same img2img path, with t_start = init.strength.
+ * - imagine with `imagePrompts`: weighted CLIP image embeddings in Stage C's clip_img (stages/encoders.ts).
  * - upscale: Stage B + A from a stored latent onto the (larger) requested canvas (spec §4.4); the latent is returned as is.
  * Each image's noise comes from its own seed (stages/seeds.ts), so a tile can be regenerated alone.
  */
@@ -15,7 +18,9 @@ import type { Manifest, SamplerSettings } from './manifest.js';
 import { addNoise, GdfSampler } from './scheduler.js';
 import type { SessionPool } from './sessions.js';
 import type { ClipTokenizer } from './tokenizer.js';
+import { MissingGraphError } from './bundle.js';
 import { encodeConditioning, type Conditioning } from './stages/conditioning.js';
+import { checkImagePrompts, encodeImagePrompts, encodeInitImage, type ClipImageGroups } from './stages/encoders.js';
 import { runDecoder } from './stages/decoder.js';
 import { checkImageSize, latentGeometry, type LatentGeometry } from './stages/geometry.js';
 import { runPrior } from './stages/prior.js';
@@ -26,7 +31,10 @@ import { decodeLatents, previewLatents, toRgbImages } from './stages/vqgan.js';
 export interface DebugOptions {
   noise?: Partial<StageNoise>;
   timesteps?: { prior?: readonly number[]; decoder?: readonly number[] };
-  trace?: (name: 'text/cond/hidden' | 'text/cond/pooled' | 'text/uncond/hidden' | 'text/uncond/pooled' | 'prior/out' | 'decoder/out' | 'image', data: Float32Array) => void;
+  trace?: (
+    name: 'text/cond/hidden' | 'text/cond/pooled' | 'text/uncond/hidden' | 'text/uncond/pooled' | 'image/embeds' | 'init/latent' | 'prior/out' | 'decoder/out' | 'image',
+    data: Float32Array,
+  ) => void;
 }
 
 class Progress {
@@ -82,6 +90,7 @@ export class CascadePipeline implements ImageGenerator {
   private async run(request: GenerateRequest, hooks: GenerateHooks, debug: DebugOptions): Promise<GenerateOutput> {
     hooks.signal?.throwIfAborted();
     checkSeeds(request.seeds);
+    this.checkImageInputs(request);
     const m = this.manifest;
     const upscale = request.kind === 'upscale';
     checkImageSize(m, request.width, request.height, upscale ? 'upscale' : 'image', upscale ? 2 * m.resolution.max : m.resolution.max);
@@ -101,6 +110,12 @@ export class CascadePipeline implements ImageGenerator {
     debug.trace?.('text/cond/pooled', conditioning.cond.pooled);
     debug.trace?.('text/uncond/hidden', conditioning.uncond.hidden);
     debug.trace?.('text/uncond/pooled', conditioning.uncond.pooled);
+    let clipImage: ClipImageGroups | undefined;
+    if (request.kind === 'imagine' && request.imagePrompts?.length) {
+      const prompts = request.imagePrompts;
+      clipImage = await timed('imageEncoder', () => encodeImagePrompts(this.pool, m, prompts));
+      debug.trace?.('image/embeds', clipImage.embeds);
+    }
 
     let priorLatents: Float32Array;
     let effnetDims: [number, number];
@@ -114,10 +129,10 @@ export class CascadePipeline implements ImageGenerator {
     } else {
       const prior = this.priorPlan(request, debug);
       progress = new Progress(hooks, prior.sampler.steps + m.decoder.sampler.steps + 1);
-      const init = await this.priorInit(request, geometry, prior.sampler, noise);
+      const init = await this.priorInit(request, geometry, prior.sampler, noise, timed, debug);
       priorLatents = await timed('prior', () =>
         runPrior(this.pool, m, {
-          geometry, ...conditioning, sampler: prior.sampler, cfg: prior.cfg, rho: m.prior.sampler.rho, init, noise: noise.priorSteps, signal: hooks.signal,
+          geometry, ...conditioning, clipImage, sampler: prior.sampler, cfg: prior.cfg, rho: m.prior.sampler.rho, init, noise: noise.priorSteps, signal: hooks.signal,
           onStep: async (i, x0) => {
             progress.step('prior', i + 1, prior.sampler.steps);
             if (this.wantsPreview(hooks, i, prior.sampler.steps)) {
@@ -139,18 +154,47 @@ export class CascadePipeline implements ImageGenerator {
   private priorPlan(request: Exclude<GenerateRequest, { kind: 'upscale' }>, debug: DebugOptions): { sampler: GdfSampler; cfg: number } {
     const s = this.manifest.prior.sampler;
     const fullSteps = request.steps ?? s.steps;
-    const tStart = request.kind === 'variation' ? this.manifest.prior.variation[request.strength] : 1;
-    const steps = request.kind === 'variation' ? Math.max(1, Math.round(fullSteps * tStart)) : fullSteps;
+    const tStart = startLevel(this.manifest, request);
+    const steps = tStart < 1 ? Math.max(1, Math.round(fullSteps * tStart)) : fullSteps;
     return { sampler: makeSampler(s, steps, tStart, debug.timesteps?.prior), cfg: request.cfg ?? s.cfg };
   }
 
-  private async priorInit(request: Exclude<GenerateRequest, { kind: 'upscale' }>, geometry: LatentGeometry, sampler: GdfSampler, noise: StageNoise): Promise<Float32Array> {
+  /**
+   * Stage C's starting latents: pure noise for text-to-image; otherwise a start latent (a stored tile's for variations,
+   * the picture's EfficientNet latent for image-to-image) re-noised to the sampler's first level — one img2img path.
+   */
+  private async priorInit(
+    request: Exclude<GenerateRequest, { kind: 'upscale' }>, geometry: LatentGeometry, sampler: GdfSampler, noise: StageNoise,
+    timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>, debug: DebugOptions,
+  ): Promise<Float32Array> {
     const m = this.manifest;
     const size = request.seeds.length * m.geometry.priorChannels * geometry.hC * geometry.wC;
-    if (request.kind === 'imagine') return draw(noise.priorInit, size);
-    const [c, h, w] = request.source.dims;
-    checkLatent(request.source, c === m.geometry.priorChannels && h === geometry.hC && w === geometry.wC, `[${m.geometry.priorChannels}, ${geometry.hC}, ${geometry.wC}] for ${request.width}×${request.height}`);
-    return addNoise(repeat(request.source.data, request.seeds.length), draw(noise.variation, size), sampler.grid[0]!, m.prior.sampler.shift);
+    let start: Float32Array;
+    if (request.kind === 'imagine') {
+      const init = request.init;
+      if (!init) return draw(noise.priorInit, size);
+      start = await timed('effnetEncoder', () => encodeInitImage(this.pool, m, init.image, geometry.hC, geometry.wC));
+      debug.trace?.('init/latent', start);
+    } else {
+      const [c, h, w] = request.source.dims;
+      checkLatent(request.source, c === m.geometry.priorChannels && h === geometry.hC && w === geometry.wC, `[${m.geometry.priorChannels}, ${geometry.hC}, ${geometry.wC}] for ${request.width}×${request.height}`);
+      start = request.source.data;
+    }
+    return addNoise(repeat(start, request.seeds.length), draw(noise.variation, size), sampler.grid[0]!, m.prior.sampler.shift);
+  }
+
+  /** Refuses, before any work, a request that needs an encoder this bundle lacks or whose image inputs are out of range. */
+  private checkImageInputs(request: GenerateRequest): void {
+    if (request.kind !== 'imagine') return;
+    if (request.imagePrompts?.length) {
+      if (!this.manifest.imageEncoder) throw new MissingGraphError('imageEncoder', this.modelName, 'an image prompt');
+      checkImagePrompts(request.imagePrompts);
+    }
+    if (request.init) {
+      if (!this.manifest.effnetEncoder) throw new MissingGraphError('effnetEncoder', this.modelName, 'image-to-image from a picture');
+      const { strength } = request.init;
+      if (!(strength > 0 && strength <= 1)) throw new RangeError(`image-to-image strength must be in (0, 1], got ${strength}`);
+    }
   }
 
   private async decode(
@@ -183,6 +227,12 @@ export class CascadePipeline implements ImageGenerator {
     const every = Math.max(1, Math.floor(steps / 4));
     return (step + 1) % every === 0 && step + 1 < steps;
   }
+}
+
+/** t_start of Stage C: the variation level of a V button, the strength of image-to-image, else 1 (pure noise). */
+function startLevel(m: Manifest, request: Exclude<GenerateRequest, { kind: 'upscale' }>): number {
+  if (request.kind === 'variation') return m.prior.variation[request.strength];
+  return request.init?.strength ?? 1;
 }
 
 function makeSampler(s: SamplerSettings, steps: number, tStart: number, timesteps: readonly number[] | undefined): GdfSampler {

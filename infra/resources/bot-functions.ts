@@ -4,7 +4,7 @@
  * Handlers live in functions/; each role gets only the statements infra/iam-policies.ts gives it.
  */
 import type { InfraConfig } from '../config.js';
-import { dispatcherStatements, frontEndStatements, type AppArns } from '../iam-policies.js';
+import { dispatcherStatements, frontEndStatements, lambdaFunctionArn, selfInvokeStatement, type AppArns } from '../iam-policies.js';
 import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } from '../runtime-env.js';
 import { functionPermissions } from './permissions.js';
 import { DISPATCHER_TIMEOUT_SECONDS, type Queues } from './queues.js';
@@ -42,8 +42,14 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
       })
     : undefined;
 
+  // Named, so that its policy can grant it to invoke itself (the asynchronous hand-off) before it exists.
+  const slackFunctionName = `${$app.name}-${$app.stage}-slack-events`;
+  const slackFunctionArn = $resolve([aws.getPartitionOutput().partition, aws.getRegionOutput().region, aws.getCallerIdentityOutput().accountId]).apply(
+    ([partition, region, accountId]) => lambdaFunctionArn({ partition, region, accountId, functionName: slackFunctionName }),
+  );
   const slack = secrets.slack
     ? new sst.aws.Function('SlackEvents', {
+        name: slackFunctionName,
         handler: 'functions/slack-events.handler',
         runtime: RUNTIME,
         url: true,
@@ -51,9 +57,16 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
         memory: '512 MB',
         concurrency: { reserved: config.frontEndConcurrency },
         environment: { ...functionEnvironment<$util.Input<string>>(shared, slackSecrets), ...policy },
-        permissions: functionPermissions(arns, frontEndStatements),
+        permissions: $resolve([arns, slackFunctionArn] as const).apply(([resolved, self]) =>
+          [...frontEndStatements(resolved as AppArns), selfInvokeStatement(self)].map((statement) => ({ actions: statement.Action, resources: statement.Resource })),
+        ),
       })
     : undefined;
+  if (slack) {
+    // A hand-off that fails is not retried: the request's own signature window would have passed, and
+    // the listeners answer users themselves.
+    new aws.lambda.FunctionEventInvokeConfig('SlackEventsHandOff', { functionName: slackFunctionName, maximumRetryAttempts: 0 }, { dependsOn: [slack] });
+  }
 
   const dispatcher = queues.events.subscribe(
     {

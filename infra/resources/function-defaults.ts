@@ -2,8 +2,7 @@
 import type { InfraConfig } from '../config.js';
 import type { Queues } from './queues.js';
 
-/** Lambda's Node 20 runtime is deprecated; the code targets Node ≥ 20.19 and runs unchanged on 22. */
-export const LAMBDA_RUNTIME = 'nodejs22.x' as const;
+export { LAMBDA_RUNTIME } from '../runtime-env.js';
 
 export interface AppEnvironmentInputs {
   config: InfraConfig;

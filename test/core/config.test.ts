@@ -41,6 +41,17 @@ describe('loadConfig', () => {
     expect(issues).not.toContain('secretish');
   });
 
+  it.each(['abc', '70000', '-1', '3000.5', '0x50'])('GIVEN WEB_PORT=%s THEN the error names the setting and the accepted range', (value) => {
+    expect(() => loadConfig({ WEB_PORT: value })).toThrow('WEB_PORT: must be a whole number from 0 to 65535 (0 = any free port)');
+    expect(() => loadConfig({ LOCAL_EMULATOR_PORT: value })).toThrow('LOCAL_EMULATOR_PORT: must be a whole number from 0 to 65535 (0 = any free port)');
+  });
+
+  it('GIVEN WEB_PORT and WEB_PUBLIC_HOST THEN they are read; a public host with a path or a scheme is refused', () => {
+    expect(loadConfig({ WEB_PORT: ' 8080 ', WEB_PUBLIC_HOST: 'Play.Example.org:8443' }).local).toMatchObject({ webPort: 8080, publicHost: 'play.example.org:8443' });
+    expect(loadConfig({}).local.webPort).toBe(3000);
+    for (const bad of ['https://play.example.org', 'play.example.org/x', 'a b']) expect(() => loadConfig({ WEB_PUBLIC_HOST: bad })).toThrow(/WEB_PUBLIC_HOST: must be a host name/);
+  });
+
   it('GIVEN a heartbeat not shorter than the visibility timeout THEN it is rejected with both numbers', () => {
     expect(() => loadConfig({ HEARTBEAT_SECONDS: '30', JOB_VISIBILITY_SECONDS: '30' })).toThrow(/HEARTBEAT_SECONDS \(30\) must be less than JOB_VISIBILITY_SECONDS \(30\)/);
   });

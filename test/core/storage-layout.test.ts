@@ -13,6 +13,7 @@ import {
   pendingKeys,
   settingsKeys,
   STORAGE_PREFIXES,
+  webKeys,
 } from '../../core/storage-layout.js';
 import { CorruptRecordError, readRecord, writeRecord } from '../../core/stored-records.js';
 import { MemoryBlobStore } from '../bot/support/memory-ports.js';
@@ -27,6 +28,7 @@ describe('storage layout', () => {
       settings: [settingsKeys.user('discord', 'u'), settingsKeys.channel('web', 'c')],
       deadLetters: [deadLetterKeys.notice('j-1')],
       models: [modelKeys.bundle('demo')],
+      web: [webKeys.sessionKey],
       boards: [boardKeys.board('b1'), boardKeys.pin('b1', 'j-1-2'), boardKeys.vote('b1', 'j-1-2', 'slack%3AU1'), boardKeys.version('b1', 'v1'), boardKeys.export('b1', 'board.zip')],
       boardPlaces: [boardKeys.placePrefix('slack', 'C/1'), boardKeys.place('slack', 'C1', 5, 'b1'), boardKeys.allPlaces()],
     };

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { parseImagine } from '../../core/options.js';
-import { autocompleteChoices, COMMAND_DEFINITIONS } from '../../bot/discord/commands.js';
+import { autocompleteChoices, COMMAND_DEFINITIONS, isCommandName, SLASH_COMMANDS } from '../../bot/discord/commands.js';
+import { createCommandHandlers } from '../../bot/discord/command-handlers.js';
+import { createModerationPolicy } from '../../bot/moderation.js';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.js';
 import { parseScope, registerCommands } from '../../bot/discord/register-commands.js';
 import { createDiscordRest } from '../../bot/discord/rest-poster.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
@@ -41,6 +44,18 @@ describe('COMMAND_DEFINITIONS', () => {
       expect(() => parseImagine('a fox', { [option.name]: samples[option.name] })).not.toThrow();
     }
     expect(imagine.options.find((o) => o.name === 'prompt')!.type).toBe(ApplicationCommandOptionType.String);
+  });
+});
+
+describe('SLASH_COMMANDS', () => {
+  it('GIVEN the registry THEN each command is filed under its own name, registered, routed and bound to a handler', () => {
+    expect(Object.entries(SLASH_COMMANDS).map(([name, command]) => [name, command.definition.name])).toEqual(Object.keys(SLASH_COMMANDS).map((name) => [name, name]));
+    expect(COMMAND_DEFINITIONS).toEqual(Object.values(SLASH_COMMANDS).map((command) => command.definition));
+    for (const name of Object.keys(SLASH_COMMANDS)) expect(isCommandName(name)).toBe(true);
+    expect(['toString', 'constructor', 'board', ''].some(isCommandName)).toBe(false);
+    const handlers = createCommandHandlers({ queue: new MemoryJobQueue(), events: new MemoryEventBus(), blobs: new MemoryBlobStore(), moderation: createModerationPolicy({ blocklist: [] }) });
+    expect(Object.keys(handlers).sort()).toEqual([...Object.keys(SLASH_COMMANDS), 'pressButton'].sort());
+    for (const handler of Object.values(handlers)) expect(handler).toBeTypeOf('function');
   });
 });
 

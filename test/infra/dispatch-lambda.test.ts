@@ -126,6 +126,38 @@ describe('events dispatcher Lambda adapter', () => {
   });
 });
 
+describe('events dispatcher Lambda across warm invocations', () => {
+  it('GIVEN two batches a moment apart on the same warm instance THEN the second edit still waits out the 2 s pacing, and the job record is read once', async () => {
+    const s = setup();
+    const reads: string[] = [];
+    const get = s.blobs.get.bind(s.blobs);
+    s.blobs.get = async (key: string) => {
+      reads.push(key);
+      return get(key);
+    };
+    const handle = createDispatchHandler({ blobs: s.blobs, posters: { web: s.poster }, log: silentLogger });
+    const long = { getRemainingTimeInMillis: () => 6000 };
+    await handle(batch(record({ v: 1, type: 'started', jobId: 'ja', at, runnerId: 'i-1', attempt: 1 })), long);
+    const firstAt = s.poster.deliveries[0]!.at;
+    const response = await handle(batch(record({ v: 1, type: 'progress', jobId: 'ja', at: at + 1, stage: 'prior', step: 5, steps: 20, fraction: 0.25 })), long);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(s.poster.deliveries).toHaveLength(2);
+    // A fresh dispatcher per batch would have sent at once (it would not know the first edit).
+    expect(s.poster.deliveries[1]!.at - firstAt).toBeGreaterThanOrEqual(1900);
+    expect(reads.filter((key) => key === jobKeys.job('ja'))).toHaveLength(1);
+  });
+
+  it('GIVEN a final event delivered in an earlier invocation THEN a redelivered copy is acked without another delivery', async () => {
+    const s = setup();
+    const handle = createDispatchHandler({ blobs: s.blobs, posters: { web: s.poster }, log: silentLogger });
+    await handle(batch(record({ v: 1, type: 'completed', jobId: 'jb', at, resultKey: jobKeys.result('jb') })), context);
+    expect(s.poster.deliveries).toHaveLength(1);
+    const again = await handle(batch(record({ v: 1, type: 'completed', jobId: 'jb', at, resultKey: jobKeys.result('jb') })), context);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(s.poster.deliveries).toHaveLength(1);
+  });
+});
+
 describe('batchItemFailures', () => {
   it('GIVEN an unacked message in a FIFO group THEN every later message of that group fails too, other groups are untouched', () => {
     const records = [record('a1', 'A'), record('b1', 'B'), record('a2', 'A'), record('b2', 'B'), record('c1', 'C')];

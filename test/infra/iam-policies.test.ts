@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  autoScalingGroupArnPattern,
+  lambdaFunctionArn,
+  selfInvokeStatement,
   dispatcherStatements,
   frontEndStatements,
   policyDocument,
@@ -119,5 +122,14 @@ describe('IAM statements', () => {
       for (const sid of sids) expect(sid).toMatch(/^[A-Za-z0-9]+$/);
     }
     expect(WILDCARD_ONLY_ACTIONS).toEqual(['autoscaling:DescribeAutoScalingGroups', 'ecr:GetAuthorizationToken']);
+  });
+
+  it('GIVEN the name-based ARNs THEN the group pattern and the Slack self-invoke name exactly one group and one function', () => {
+    expect(autoScalingGroupArnPattern({ partition: 'aws', region: 'eu-west-1', accountId: '123456789012', groupName: 'cascade-bot-prod-gpu-fleet' })).toBe(
+      'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/cascade-bot-prod-gpu-fleet',
+    );
+    const self = lambdaFunctionArn({ partition: 'aws', region: 'eu-west-1', accountId: '123456789012', functionName: 'cascade-bot-prod-slack-events' });
+    expect(self).toBe('arn:aws:lambda:eu-west-1:123456789012:function:cascade-bot-prod-slack-events');
+    expect(selfInvokeStatement(self)).toEqual({ Sid: 'HandOffToSelf', Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [self] });
   });
 });

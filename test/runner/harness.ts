@@ -33,8 +33,9 @@ export interface RunnerChild {
 
 const CHILD_ENTRY = fileURLToPath(new URL('../support/runner-process.ts', import.meta.url));
 
-export function spawnRunner(env: Record<string, string>): RunnerChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD_ENTRY], {
+/** A runner child process; `args` replaces the default entry (the TypeScript runner through tsx), e.g. a bundle. */
+export function spawnRunner(env: Record<string, string>, args: readonly string[] = ['--import', 'tsx', CHILD_ENTRY]): RunnerChild {
+  const child = spawn(process.execPath, [...args], {
     env: { ...process.env, ...FAST_RUNNER_ENV, LOG_LEVEL: 'info', LOG_JSON: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

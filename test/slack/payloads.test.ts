@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   appMentionContext, AppMentionSchema, blockActionContext, BlockActionSchema, mentionPrompt, parsePayload, slashCommandContext, SlackPayloadError, SlashCommandSchema,
 } from '../../bot/slack/payloads.js';
-import { DEFAULT_COMMAND_NAMES, parseSettingsText } from '../../bot/slack/listeners.js';
+import { SLACK_COMMANDS } from '../../bot/slack/commands.js';
+import { parseSettingsText } from '../../bot/slack/slash-commands/settings.js';
 import { jobIdFrom } from '../../core/ids.js';
 
 const command = { command: '/imagine', text: 'a cat', team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', trigger_id: '13345224609.738474920.8088930838d88f008e0' };
@@ -63,9 +64,11 @@ describe('/imagine-settings text', () => {
 describe('app manifest', () => {
   const manifest = readFileSync(new URL('../../bot/slack/manifest.yaml', import.meta.url), 'utf8');
 
-  it('GIVEN the manifest THEN it declares exactly the commands the app listens to', () => {
-    const commands = [...manifest.matchAll(/^\s+- command: (\S+)$/gm)].map((m) => m[1]);
-    expect(commands.sort()).toEqual(Object.values(DEFAULT_COMMAND_NAMES).sort());
+  it('GIVEN the manifest THEN it declares exactly the commands the app listens to, each as its definition says', () => {
+    const declared = [...manifest.matchAll(/^ {4}- command: (\S+)\n {6}description: (.+)\n {6}usage_hint: "(.*)"\n {6}url: \S+\n {6}should_escape: false$/gm)].map((m) => ({ command: m[1], description: m[2], usage_hint: m[3] }));
+    // Every `- command:` line is one of the entries read above (none skipped by an odd layout).
+    expect(declared).toHaveLength([...manifest.matchAll(/^\s+- command: /gm)].length);
+    expect(declared).toEqual(SLACK_COMMANDS.map((command) => command.definition));
   });
 
   it('GIVEN the manifest THEN it asks for the scopes the code needs, the app_mention event and interactivity', () => {

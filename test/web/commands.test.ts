@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { PLAYGROUND_CHANNEL, runButton, runCommand, webContext } from '../../bot/web/commands.js';
 import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.js';
+import { help, show } from '../../bot/commands/index.js';
+import { buttonMakesJob, commandMakesJob } from '../../bot/web/commands.js';
+import { makeJob, makeResult, storeJob } from '../bot/support/fixtures.js';
 
 function deps() {
   return { queue: new MemoryJobQueue(), events: new MemoryEventBus(), blobs: new MemoryBlobStore(), moderation: createModerationPolicy({ blocklist: ['gore'] }), randomSeed: () => 7 };
@@ -44,7 +47,7 @@ describe('GIVEN the playground prompt box', () => {
     const bot = deps();
     expect(await runCommand(bot, SESSION, 'a fox --ar 0:5')).toEqual({ kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21, e.g. 16:9' });
     expect(await runCommand(bot, SESSION, 'so much gore')).toMatchObject({ kind: 'rejected', code: 'blocked_prompt' });
-    expect(await runCommand(bot, SESSION, '/paint a fox')).toEqual({ kind: 'rejected', code: 'unknown_command', message: 'Unknown command /paint. Try /imagine a yellow circle in the center on a purple background, /info or /settings.' });
+    expect(await runCommand(bot, SESSION, '/paint a fox')).toEqual({ kind: 'rejected', code: 'unknown_command', message: 'Unknown command /paint. Try /help for the list, or /imagine a yellow circle in the center on a purple background.' });
     expect(await runCommand(bot, SESSION, '/info ../../etc')).toMatchObject({ kind: 'rejected', code: 'invalid_job_id' });
     expect(bot.queue.sent).toEqual([]);
   });
@@ -74,5 +77,48 @@ describe('GIVEN the playground prompt box', () => {
 
   it('WHEN a button id is tampered with THEN pressButton refuses it', async () => {
     expect(await runButton(deps(), SESSION, 'upscale:j1:9')).toMatchObject({ kind: 'rejected', code: 'invalid_button_id' });
+  });
+
+  it('WHEN /help is sent THEN the shared help answer comes back, naming every command the prompt box takes', async () => {
+    const reply = await runCommand(deps(), SESSION, '/help');
+    expect(reply).toEqual(help());
+    for (const name of ['/imagine', '/info', '/show', '/cancel', '/settings', '/help']) expect(reply.kind === 'info' && reply.lines.some((line) => line.startsWith(name))).toBe(true);
+    // Every command /help names is one the prompt box knows.
+    for (const name of ['/info', '/show', '/cancel', '/settings', '/help']) expect(await runCommand(deps(), SESSION, name)).not.toMatchObject({ code: 'unknown_command' });
+  });
+
+  it('WHEN /show names a finished job THEN the shared /show answer comes back without reading a grid; an unfinished, unknown or malformed id gets its refusal', async () => {
+    const bot = deps();
+    const job = makeJob({ id: 'jshow1', requester: { platform: 'web', userId: SESSION, channelId: PLAYGROUND_CHANNEL } });
+    const result = { ...makeResult(job), grid: undefined };
+    storeJob(bot.blobs, job, result as never);
+    const reply = await runCommand(bot, SESSION, '/show jshow1');
+    expect(reply).toMatchObject({ kind: 'show', jobId: 'jshow1', message: { status: 'completed', jobId: 'jshow1' } });
+    expect(reply).toEqual(await show(bot, webContext(SESSION, undefined), 'jshow1', 'by-key'));
+    expect(reply).not.toHaveProperty('attachment');
+    storeJob(bot.blobs, makeJob({ id: 'jshow2', requester: job.requester }));
+    expect(await runCommand(bot, SESSION, '/show jshow2')).toMatchObject({ kind: 'rejected', code: 'not_finished' });
+    expect(await runCommand(bot, SESSION, '/show jnothere')).toMatchObject({ kind: 'rejected', code: 'not_found' });
+    expect(await runCommand(bot, SESSION, '/show ../x')).toMatchObject({ kind: 'rejected', code: 'invalid_job_id' });
+  });
+
+  it('WHEN /cancel is sent alone or with a job id THEN the newest own job or the named one is cancelled; another session\'s job is refused', async () => {
+    const bot = deps();
+    const first = await runCommand(bot, SESSION, 'a red circle', 'request-0010');
+    const second = await runCommand(bot, SESSION, 'a blue circle', 'request-0011');
+    if (first.kind !== 'accepted' || second.kind !== 'accepted') throw new Error('not accepted');
+    expect(await runCommand(bot, 'fedcba9876543210', `/cancel ${first.jobId}`)).toMatchObject({ kind: 'rejected', code: 'not_allowed' });
+    expect(await bot.blobs.exists(`jobs/${first.jobId}/cancel.json`)).toBe(false);
+    expect(await runCommand(bot, SESSION, '/cancel')).toMatchObject({ kind: 'done', action: 'cancelled', jobId: second.jobId });
+    expect(await runCommand(bot, SESSION, `/cancel ${first.jobId.toUpperCase()}`)).toMatchObject({ kind: 'done', action: 'cancelled', jobId: first.jobId });
+    expect(await bot.blobs.exists(`jobs/${first.jobId}/cancel.json`)).toBe(true);
+    expect(await runCommand(bot, SESSION, '/cancel nope!')).toMatchObject({ kind: 'rejected', code: 'invalid_job_id' });
+  });
+
+  it('WHEN the server asks whether a request can make a job THEN bare text, /imagine and the job-making buttons can; other commands and buttons cannot', () => {
+    expect(['a fox', '/imagine a fox', '/IMAGINE a fox', '  hello'].map(commandMakesJob)).toEqual([true, true, true, true]);
+    expect(['/info', '/help', '/show j1', '/cancel', '/settings --ar 3:2'].map(commandMakesJob)).toEqual([false, false, false, false, false]);
+    expect(['upscale:j1:2', 'vary_subtle:j1:1', 'vary_strong:j1:1', 'remix:j1:3', 'reroll:j1:0'].map(buttonMakesJob)).toEqual([true, true, true, true, true]);
+    expect(['info:j1:0', 'delete:j1:0', 'cancel:j1:0', 'upscale:j1:9', 'junk'].map(buttonMakesJob)).toEqual([false, false, false, false, false]);
   });
 });

@@ -31,15 +31,18 @@ afterAll(async () => {
 const url = (path: string) => new URL(path, web.url).href;
 
 describe('GIVEN the playground server', () => {
-  it('WHEN the page is opened THEN it is served with a session cookie that later requests keep', async () => {
+  it('WHEN the page is opened THEN it is served with a session cookie that later requests keep, and pages see only its derived user id', async () => {
     const page = await fetch(url('/'));
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
     const cookie = page.headers.get('set-cookie') ?? '';
-    expect(cookie).toMatch(/^cascade_session=[a-f0-9]{24}; Path=\/; HttpOnly; SameSite=Strict/);
+    expect(cookie).toMatch(/^cascade_session=s1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict/);
     const session = cookie.split(';')[0]!;
-    const messages = (await (await fetch(url('/api/messages'), { headers: { cookie: session } })).json()) as { sessionId: string };
-    expect(`cascade_session=${messages.sessionId}`).toBe(session);
+    const again = await fetch(url('/'), { headers: { cookie: session } });
+    expect(again.headers.get('set-cookie')).toBeNull();
+    const messages = (await (await fetch(url('/api/messages'), { headers: { cookie: session } })).json()) as { viewerId: string };
+    expect(messages.viewerId).toMatch(/^w[0-9a-f]{32}$/);
+    expect(session).not.toContain(messages.viewerId.slice(1));
   });
 
   it('WHEN an image is asked for THEN only jobs/{id}/ images are served, with their type, and others get a sentence', async () => {
@@ -94,7 +97,8 @@ describe('GIVEN the playground server', () => {
   });
 
   it('WHEN a request is malformed THEN the answer says what was expected', async () => {
-    const post = (path: string, body: string) => fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const cookie = (await fetch(url('/'))).headers.get('set-cookie')!.split(';')[0]!;
+    const post = (path: string, body: string) => fetch(url(path), { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body });
     expect(await (await post('/api/command', 'not json')).json()).toEqual({ error: 'The body must be a JSON object.' });
     expect(await (await post('/api/command', '{"prompt":"a fox"}')).json()).toEqual({ error: 'Send { "text": "/imagine …" }.' });
     expect(await (await post('/api/button', '{}')).json()).toEqual({ error: 'Send { "customId": "upscale:j…:2" }.' });
@@ -102,5 +106,13 @@ describe('GIVEN the playground server', () => {
     const lost = await fetch(url('/nowhere'));
     expect(lost.status).toBe(404);
     expect(await lost.json()).toEqual({ error: 'Nothing at GET /nowhere.' });
+    const wrongMethod = await fetch(url('/api/command'));
+    expect(wrongMethod.status).toBe(405);
+    expect(await wrongMethod.json()).toEqual({ error: '/api/command takes POST, not GET.' });
+    for (const limit of ['0', '101', 'x', '2.5']) expect((await fetch(url(`/api/messages?limit=${limit}`))).status).toBe(400);
+    expect(await (await fetch(url('/api/messages?before=nonsense'))).json()).toEqual({ error: 'before must be the "older" cursor of an earlier page.' });
+    const favicon = await fetch(url('/favicon.ico'));
+    expect(favicon.status).toBe(200);
+    expect(favicon.headers.get('content-type')).toBe('image/svg+xml');
   });
 });

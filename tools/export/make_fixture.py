@@ -5,6 +5,16 @@ stage's output (test/fixtures/cascade-tiny/ + goldens.{json,bin}).
     PYTHONPATH=tools/export:tools/export/ref/src tools/export/.venv/bin/python tools/export/make_fixture.py \
         --out test/fixtures/cascade-tiny
 
+`--images-only` adds the image encoders to an existing fixture without touching its other graphs or goldens: the
+diffusers model is rebuilt from the same seeds, checked against the committed prior.onnx (it must be the same model),
+then a tiny random CLIP vision tower and a tiny EfficientNet-shaped encoder are exported (image_encoder.onnx,
+effnet_encoder.onnx), the input pictures written (inputs/*.png), and image-goldens.{json,bin} recorded:
+- preprocess/*: CLIPImageProcessor's pixel_values (size 32 and the real 224) and the EfficientNet recipe's
+  (torchvision antialiased bilinear cover-resize, centre crop, ImageNet normalisation) for odd-sized pictures;
+- CLIP cases: diffusers' StableCascadePriorPipeline with `images=` (and with weighted `image_embeds=`), every noise draw;
+- img2img: the spec §4.2 recipe (EfficientNet latent, forward-noised to t_start, Stage C from t_start with diffusers'
+  DDPMWuerstchenScheduler), every noise draw.
+
 Needs torch, transformers, onnx, onnxruntime and diffusers 0.35.2 (source checkout on PYTHONPATH is fine); CPU only.
 """
 from __future__ import annotations
@@ -257,13 +267,264 @@ def add_previewer(out: Path) -> None:
     bundle.write_manifest(out, manifest)
 
 
+# --- image encoders (issue #20) ---------------------------------------------------------------------------------
+CLIP_SIZE, EFFNET_CELL = 32, 32
+IMG2IMG_STRENGTH = 0.5
+
+
+def tiny_image_encoder() -> torch.nn.Module:
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(1)
+    model = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=CLIP_SIZE,
+        patch_size=8, projection_dim=24, hidden_act="quick_gelu"))
+    randomize(model, 104)
+    try:  # the eager attention exports as plain ops (as the text encoder, loaded with attn_implementation="eager")
+        model.set_attn_implementation("eager")
+    except (AttributeError, ValueError):
+        model.config._attn_implementation = "eager"
+    return model.eval()
+
+
+def tiny_effnet_encoder() -> torch.nn.Module:
+    """torchvision's EfficientNet classes with a tiny stage list; total stride 32 like EfficientNetV2-S (stem /2, four
+    stride-2 stages), then the official mapper (1×1 conv, BatchNorm2d affine=False) with calibrated running stats."""
+    from torchvision.models.efficientnet import EfficientNet, FusedMBConvConfig, MBConvConfig
+
+    from cascade_export.encoders import EfficientNetEncoder
+
+    torch.manual_seed(2)
+    setting = [FusedMBConvConfig(1, 3, 2, 8, 8, 1), FusedMBConvConfig(4, 3, 2, 8, 16, 1),
+               MBConvConfig(4, 3, 2, 16, 24, 1), MBConvConfig(4, 3, 2, 24, 32, 1)]
+    net = EfficientNet(setting, dropout=0.0, last_channel=64)
+    model = EfficientNetEncoder(net.features, 64, 16)
+    randomize(model, 105)
+    model.eval()
+    with torch.no_grad():
+        gen = torch.Generator().manual_seed(8)
+        features = model.mapper[0](model.backbone(torch.randn(8, 3, 96, 96, generator=gen)))
+        model.mapper[1].running_mean.copy_(features.mean(dim=(0, 2, 3)))
+        model.mapper[1].running_var.copy_(features.var(dim=(0, 2, 3)))
+    return model
+
+
+def write_inputs(folder: Path) -> dict[str, Any]:
+    """Deterministic pictures: odd sizes for the preprocessing references, exact encoder sizes for parity."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(20)
+
+    def picture(width: int, height: int, mode: str = "RGB") -> Image.Image:
+        y, x = np.mgrid[0:height, 0:width]
+        r = (x * 255 // max(1, width - 1)).astype(np.uint8)
+        g = (y * 255 // max(1, height - 1)).astype(np.uint8)
+        b = (((x // 7 + y // 5) % 2) * 200 + rng.integers(0, 40, size=(height, width))).astype(np.uint8)
+        channels = [r, g, b] + ([((x + y) % 256).astype(np.uint8)] if mode == "RGBA" else [])
+        return Image.fromarray(np.stack(channels, axis=-1))  # RGB or RGBA from the channel count
+
+    pictures = {"wide": picture(97, 61), "tall": picture(50, 120), "alpha": picture(64, 64, "RGBA"),
+                "clip-a": picture(CLIP_SIZE, CLIP_SIZE), "clip-b": picture(CLIP_SIZE, CLIP_SIZE).rotate(90),
+                "effnet-square": picture(EFFNET_CELL * 3, EFFNET_CELL * 3)}
+    for name, image in pictures.items():
+        image.save(folder / f"{name}.png")
+    return pictures
+
+
+def clip_processor(size: int):
+    from transformers import CLIPImageProcessor
+    from PIL import Image
+
+    return CLIPImageProcessor(do_resize=True, size={"shortest_edge": size}, resample=Image.BICUBIC, do_center_crop=True,
+                              crop_size={"height": size, "width": size}, do_rescale=True, rescale_factor=1 / 255,
+                              do_normalize=True, image_mean=list(bundle.CLIP_MEAN), image_std=list(bundle.CLIP_STD),
+                              do_convert_rgb=True)
+
+
+def effnet_reference_pixels(image, height: int, width: int) -> torch.Tensor:
+    """The recipe's preprocessing: [0,1] RGB, antialiased bilinear resize to cover (height, width), centre crop
+    (offsets rounded down), ImageNet normalisation. [1, 3, height, width]."""
+    from torchvision.transforms import functional as TF
+
+    x = TF.to_tensor(image.convert("RGB")).unsqueeze(0)
+    h, w = x.shape[-2:]
+    scale = max(width / w, height / h)
+    new_h, new_w = max(height, round(h * scale)), max(width, round(w * scale))
+    if (new_h, new_w) != (h, w):
+        x = TF.resize(x, [new_h, new_w], interpolation=TF.InterpolationMode.BILINEAR, antialias=True)
+    top, left = (new_h - height) // 2, (new_w - width) // 2
+    x = x[:, :, top:top + height, left:left + width]
+    mean = torch.tensor(bundle.IMAGENET_MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(bundle.IMAGENET_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def check_same_model(prior: torch.nn.Module, out: Path) -> None:
+    """The rebuilt diffusers prior must be the committed prior.onnx's model (same seeds, same torch RNG)."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(out / "prior.onnx"), providers=["CPUExecutionProvider"])
+    gen = torch.Generator().manual_seed(3)
+    feeds = {"sample": torch.randn(2, 16, 3, 3, generator=gen), "timestep_ratio": torch.tensor([0.7, 0.2]),
+             "clip_text_pooled": torch.randn(2, 1, 32, generator=gen), "clip_text": torch.randn(2, 77, 32, generator=gen),
+             "clip_img": torch.randn(2, 2, 24, generator=gen)}
+    (onnx_out,) = session.run(None, {k: v.numpy() for k, v in feeds.items()})
+    with torch.no_grad():
+        torch_out = prior(feeds["sample"], feeds["timestep_ratio"], clip_text_pooled=feeds["clip_text_pooled"],
+                          clip_text=feeds["clip_text"], clip_img=feeds["clip_img"]).sample.numpy()
+    diff = float(np.max(np.abs(onnx_out - torch_out)))
+    print(f"rebuilt prior vs committed prior.onnx: max |diff| {diff:.3g}")
+    if diff > 1e-4 * (1 + float(np.max(np.abs(torch_out)))):
+        raise SystemExit("the rebuilt diffusers prior is not the committed fixture's model; regenerate the whole fixture")
+
+
+def add_image_encoders(out: Path, prior_repo: Path, decoder_repo: Path) -> None:
+    from cascade_export import encoders
+
+    image_encoder, effnet = tiny_image_encoder(), tiny_effnet_encoder()
+    image_encoder.save_pretrained(prior_repo / "image_encoder")
+    clip_processor(CLIP_SIZE).save_pretrained(prior_repo / "feature_extractor")
+    prior, _, text_encoder, _ = export.load_diffusers(prior_repo, decoder_repo, "big", "fp32")
+    check_same_model(prior, out)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    manifest["imageEncoder"] = encoders.export_image_encoder(image_encoder, out, "float32", "float32", CLIP_SIZE)
+    manifest["effnetEncoder"] = encoders.export_effnet_encoder(effnet, out, "float32", "float32", EFFNET_CELL,
+                                                               ((3, 3), (3, 6)))
+    bundle.write_manifest(out, manifest)
+    goldens = Goldens()
+    cases = run_image_reference(out, prior_repo, prior, text_encoder, image_encoder, effnet, goldens)
+    import diffusers
+    import torchvision
+    import transformers
+    meta = {"reference": {"diffusers": diffusers.__version__, "torch": torch.__version__,
+                          "torchvision": torchvision.__version__, "transformers": transformers.__version__,
+                          "device": "cpu", "dtype": "float32"},
+            "priorSteps": PRIOR_STEPS, "priorCfg": 4.0, "clipSize": CLIP_SIZE, "effnetCell": EFFNET_CELL, "cases": cases}
+    (out / "image-goldens.bin").write_bytes(np.concatenate(goldens.chunks).tobytes())
+    (out / "image-goldens.json").write_text(json.dumps({**meta, "tensors": goldens.index}, indent=1) + "\n", encoding="utf-8")
+
+
+def run_image_reference(out: Path, prior_repo: Path, prior, text_encoder, image_encoder, effnet,  # noqa: ANN001
+                        goldens: Goldens) -> list[dict[str, Any]]:
+    import diffusers.schedulers.scheduling_ddpm_wuerstchen as sched_module
+    from diffusers import DDPMWuerstchenScheduler, StableCascadePriorPipeline
+    from transformers import CLIPTokenizer
+
+    pictures = write_inputs(out / "inputs")
+    # Preprocessing references: CLIP at the fixture's size and at the real 224; EfficientNet at two latent grids.
+    for name in ("wide", "tall", "alpha"):
+        for size in (CLIP_SIZE, 224):
+            goldens.add(f"preprocess/clip{size}/{name}", clip_processor(size)(pictures[name], return_tensors="pt").pixel_values)
+        for h_c, w_c in ((3, 3), (3, 6)):
+            goldens.add(f"preprocess/effnet{h_c}x{w_c}/{name}", effnet_reference_pixels(pictures[name], EFFNET_CELL * h_c, EFFNET_CELL * w_c))
+    tokenizer = CLIPTokenizer.from_pretrained(prior_repo / "tokenizer")
+    pipe = StableCascadePriorPipeline(tokenizer=tokenizer, text_encoder=text_encoder, prior=prior,
+                                      scheduler=DDPMWuerstchenScheduler(), image_encoder=image_encoder,
+                                      feature_extractor=clip_processor(CLIP_SIZE))
+    drawn: list[torch.Tensor] = []
+    original = sched_module.randn_tensor
+
+    def recording_randn(*args: Any, **kwargs: Any) -> torch.Tensor:
+        value = original(*args, **kwargs)
+        drawn.append(value.clone())
+        return value
+
+    sched_module.randn_tensor = recording_randn
+    cases: list[dict[str, Any]] = []
+    try:
+        # CLIP path: diffusers' prior with images= (weights 1), with weighted image_embeds=, and a pure variation.
+        clip_cases = [
+            {"name": "clip", "prompt": "a photo of a red fox", "pictures": ["clip-a", "clip-b"], "weights": [1.0, 1.0], "seed": 5},
+            {"name": "clip-weighted", "prompt": "a photo of a red fox", "pictures": ["clip-a", "clip-b"], "weights": [0.5, 2.0], "seed": 6},
+            {"name": "variation", "prompt": "", "pictures": ["clip-b"], "weights": [1.0], "seed": 7},
+        ]
+        for case in clip_cases:
+            n, tag = 2, case["name"]
+            gen = torch.Generator().manual_seed(case["seed"])
+            images = [pictures[p] for p in case["pictures"]]
+            with torch.no_grad():
+                pixel_values = torch.cat([pipe.feature_extractor(im, return_tensors="pt").pixel_values for im in images])
+                embeds = image_encoder(pixel_values=pixel_values).image_embeds
+            goldens.add(f"{tag}/pixel_values", pixel_values)
+            goldens.add(f"{tag}/image_embeds", embeds)
+            prior_init = torch.randn((n, 16, 3, 3), generator=gen)
+            drawn.clear()
+            kwargs: dict[str, Any] = {}
+            if case["weights"] == [1.0] * len(images):
+                kwargs["images"] = images
+            else:  # weights scale each embedding (gpu-runner/cascade/stages/encoders.ts)
+                weights = torch.tensor(case["weights"]).view(-1, 1)
+                kwargs["image_embeds"] = (embeds * weights).unsqueeze(0)
+            with torch.no_grad():
+                result = pipe(prompt=case["prompt"], negative_prompt="", height=128, width=128,
+                              num_inference_steps=PRIOR_STEPS, guidance_scale=4.0, num_images_per_prompt=n,
+                              generator=gen, latents=prior_init, output_type="pt", **kwargs).image_embeddings
+            goldens.add(f"{tag}/prior/init", prior_init)
+            for i, z in enumerate(drawn):
+                goldens.add(f"{tag}/prior/noise/{i}", z)
+            goldens.add(f"{tag}/prior/out", result)
+            goldens.add(f"{tag}/prior/timesteps", pipe.scheduler.timesteps)
+            cases.append({**case, "kind": "clip", "images": n, "height": 128, "width": 128, "priorNoise": len(drawn)})
+        # EfficientNet path: the spec §4.2 recipe with diffusers' scheduler (fixture sampler: shift 1, raw r).
+        tag, n, seed = "img2img", 2, 9
+        gen = torch.Generator().manual_seed(seed)
+        pixels = effnet_reference_pixels(pictures["effnet-square"], EFFNET_CELL * 3, EFFNET_CELL * 3)
+        with torch.no_grad():
+            x0 = effnet(pixels)
+        goldens.add(f"{tag}/pixels", pixels)
+        goldens.add(f"{tag}/latent", x0)
+        scheduler = DDPMWuerstchenScheduler()
+        steps = max(1, round(PRIOR_STEPS * IMG2IMG_STRENGTH))
+        scheduler.timesteps = torch.linspace(IMG2IMG_STRENGTH, 0.0, steps + 1)
+        t_start = scheduler.timesteps[:1]
+        abar = scheduler._alpha_cumprod(t_start, "cpu").view(1, 1, 1, 1)
+        epsilon = torch.randn((n, 16, 3, 3), generator=gen)
+        x = abar.sqrt() * x0.repeat(n, 1, 1, 1) + (1 - abar).sqrt() * epsilon
+        prompt, negative = "a lighthouse at dusk", ""
+        embeds = {}
+        for label, text in (("cond", prompt), ("uncond", negative)):
+            tokens = tokenizer(text, padding="max_length", max_length=77, truncation=True, return_tensors="pt")
+            te = text_encoder(tokens.input_ids, attention_mask=tokens.attention_mask, output_hidden_states=True)
+            embeds[label] = (te.hidden_states[-1], te.text_embeds.unsqueeze(1))
+        clip_text = torch.cat([embeds["cond"][0].repeat(n, 1, 1), embeds["uncond"][0].repeat(n, 1, 1)])
+        pooled = torch.cat([embeds["cond"][1].repeat(n, 1, 1), embeds["uncond"][1].repeat(n, 1, 1)])
+        clip_img = torch.zeros(2 * n, 1, 24)
+        drawn.clear()
+        with torch.no_grad():
+            for t in scheduler.timesteps[:-1]:
+                r = t.expand(2 * n)
+                eps = prior(torch.cat([x, x]), r, clip_text_pooled=pooled, clip_text=clip_text, clip_img=clip_img).sample
+                cond, uncond = eps.chunk(2)
+                x = scheduler.step(torch.lerp(uncond, cond, 4.0), timestep=t.expand(n), sample=x, generator=gen).prev_sample
+        goldens.add(f"{tag}/prior/variation", epsilon)
+        for i, z in enumerate(drawn):
+            goldens.add(f"{tag}/prior/noise/{i}", z)
+        goldens.add(f"{tag}/prior/out", x)
+        goldens.add(f"{tag}/prior/timesteps", scheduler.timesteps)
+        cases.append({"name": tag, "kind": "img2img", "prompt": prompt, "negative": negative, "picture": "effnet-square",
+                      "strength": IMG2IMG_STRENGTH, "images": n, "height": 128, "width": 128, "seed": seed,
+                      "priorNoise": len(drawn)})
+    finally:
+        sched_module.randn_tensor = original
+    return cases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--dtype", choices=bundle.FLOAT_DTYPES, default="float32")
+    parser.add_argument("--images-only", action="store_true", help="add the image encoders to an existing fixture")
     args = parser.parse_args()
     import diffusers
     import transformers
+
+    if args.images_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            prior_repo, decoder_repo = build_diffusers_folders(Path(tmp))
+            add_image_encoders(args.out, prior_repo, decoder_repo)
+        print(f"image encoders added to {args.out}")
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         prior_repo, decoder_repo = build_diffusers_folders(Path(tmp))
@@ -288,6 +549,7 @@ def main() -> None:
                    "clip_text_pooled": torch.randn(1, 1, 32), "effnet": torch.randn(1, 16, 3, 3)}
         graphs.export_decoder(decoder, args.out / "decoder.fp16.onnx", "float16", example, "float16")
         add_previewer(args.out)
+        add_image_encoders(args.out, prior_repo, decoder_repo)
     print(f"fixture written to {args.out}")
 
 

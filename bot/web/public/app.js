@@ -3,7 +3,8 @@
 // Discord and Slack render). The prompt box and the buttons call the same handlers as the bots.
 'use strict';
 
-const state = { sessionId: '', bootId: '', messages: new Map() };
+// viewerId: this session's user id (not its secret), to tell "you" from others.
+const state = { viewerId: '', bootId: '', messages: new Map(), older: undefined };
 const $ = (id) => document.getElementById(id);
 const list = $('messages');
 
@@ -21,7 +22,7 @@ function el(tag, attrs = {}, ...children) {
 }
 
 const imageUrl = (key, version) => `/api/image?key=${encodeURIComponent(key)}${version ? `&v=${version}` : ''}`;
-const authorOf = (ownerId) => (ownerId === state.sessionId ? 'you' : `guest-${ownerId.slice(0, 4)}`);
+const authorOf = (ownerId) => (ownerId === state.viewerId ? 'you' : `guest-${ownerId.slice(1, 5)}`);
 const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 const nearBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 120;
 
@@ -30,12 +31,12 @@ function articleFor(jobId) {
 }
 
 /** Draws or updates one job message; keeps images that did not change so nothing flickers. */
-function renderMessage(web) {
+function renderMessage(web, { keepScroll = false } = {}) {
   const known = state.messages.get(web.jobId);
   if (known && web.seq < known.seq) return; // an older copy (history vs. live stream)
   state.messages.set(web.jobId, web);
   const m = web.message;
-  const stick = nearBottom();
+  const stick = !keepScroll && nearBottom();
   let article = articleFor(web.jobId);
   if (!article) {
     article = el('article', { class: 'msg', 'data-job': web.jobId });
@@ -132,7 +133,7 @@ function showEphemeral(reply, anchor) {
 async function post(path, body) {
   const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, requestId: crypto.randomUUID() }) });
   const reply = await response.json().catch(() => ({ error: `The server answered ${response.status}.` }));
-  return response.ok ? reply : { kind: 'rejected', code: 'http_error', message: reply.error ?? `The server answered ${response.status}.` };
+  return response.ok ? reply : { kind: 'rejected', code: reply.code ?? 'http_error', message: reply.message ?? reply.error ?? `The server answered ${response.status}.` };
 }
 
 async function press(button, jobId) {
@@ -206,14 +207,39 @@ function connect() {
   });
 }
 
+/** The newest page of the channel (older pages load on demand: loadOlder). */
 async function readChannel(bootId) {
   const body = await (await fetch('/api/messages')).json();
   // A restarted server numbers its deliveries from 1 again: forget the old numbers.
   if (bootId !== undefined || (state.bootId && body.bootId !== state.bootId)) for (const message of state.messages.values()) message.seq = 0;
   state.bootId = body.bootId;
-  state.sessionId = body.sessionId;
+  state.viewerId = body.viewerId ?? '';
+  if (state.older === undefined || bootId === undefined) setOlder(body.older ?? null);
   for (const message of body.messages) renderMessage(message);
 }
+
+/** `older`: the cursor of the page before the oldest shown (null: nothing older). */
+function setOlder(older) {
+  state.older = older;
+  $('load-older').hidden = !older;
+}
+
+async function loadOlder() {
+  if (!state.older) return;
+  const button = $('load-older');
+  button.disabled = true;
+  try {
+    const body = await (await fetch(`/api/messages?before=${encodeURIComponent(state.older)}`)).json();
+    // Keep what the reader was looking at in place while older messages are added above it.
+    const fromBottom = list.scrollHeight - list.scrollTop;
+    for (const message of body.messages) renderMessage(message, { keepScroll: true });
+    list.scrollTop = list.scrollHeight - fromBottom;
+    setOlder(body.older ?? null);
+  } finally {
+    button.disabled = false;
+  }
+}
+$('load-older').addEventListener('click', loadOlder);
 
 connect();
 $('prompt').focus();

@@ -1,13 +1,15 @@
 /**
  * Stage C (prior): text-conditional denoising of the 16-channel latent [B, 16, hC, wC] (spec §1.3, §3.6).
- * Conditional rows take each image's text embedding and zero clip_img; unconditional rows the negative prompt's
- * embedding and zero clip_img. Static feeds (text, clip_img) are built once per request, not per step.
+ * Conditional rows take each image's text embedding and the request's clip_img groups (zeros [1, D] without image
+ * prompts); unconditional rows the negative prompt's embedding and zeros of the same [n, D] (spec §3.6).
+ * Static feeds (text, clip_img) are built once per request, not per step.
  */
 import type { Manifest } from '../manifest.js';
 import type { SessionPool } from '../sessions.js';
 import { denoise, epsPredictor, isGuided, type DenoiseOptions } from './denoise.js';
 import type { LatentGeometry } from './geometry.js';
 import { FloatFeed } from './io.js';
+import type { ClipImageGroups } from './encoders.js';
 import type { TextEmbeddings } from './text.js';
 
 export interface PriorInputs extends Omit<DenoiseOptions, 'predict' | 'batch'> {
@@ -16,6 +18,8 @@ export interface PriorInputs extends Omit<DenoiseOptions, 'predict' | 'batch'> {
   cond: TextEmbeddings;
   /** One row: the negative prompt. */
   uncond: TextEmbeddings;
+  /** Image prompts (weighted CLIP image embeddings), the same for every image of the request. */
+  clipImage?: ClipImageGroups | undefined;
 }
 
 /** Repeats `row` (one item) `times` times after `head` into one buffer. */
@@ -37,7 +41,12 @@ export async function runPrior(pool: SessionPool, m: Manifest, p: PriorInputs): 
   const feed = (dtype = m.prior.dtype) => new FloatFeed(dtype);
   const clipText = feed().tensor(guided ? stackRows(p.cond.hidden, p.uncond.hidden, batch) : p.cond.hidden, [rows, p.cond.tokens, p.cond.hiddenSize]);
   const pooled = feed().tensor(guided ? stackRows(p.cond.pooled, p.uncond.pooled, batch) : p.cond.pooled, [rows, 1, p.cond.pooledSize]);
-  const clipImg = feed().tensor(new Float32Array(rows * m.prior.clipImageSize), [rows, 1, m.prior.clipImageSize]);
+  const groups = p.clipImage?.count ?? 1;
+  const clipImgRow = p.clipImage?.embeds ?? new Float32Array(m.prior.clipImageSize);
+  // Conditional rows: the groups; unconditional rows (after them): zeros.
+  const clipImgValues = new Float32Array(rows * groups * m.prior.clipImageSize);
+  for (let k = 0; k < batch; k++) clipImgValues.set(clipImgRow, k * clipImgRow.length);
+  const clipImg = feed().tensor(clipImgValues, [rows, groups, m.prior.clipImageSize]);
   const result = await denoise({
     ...p,
     batch,

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 import torch
 from torch import nn
 
-from . import bundle, graphs
+from . import bundle, encoders, graphs
 
 # Sampler presets (spec §3.4): the official notebooks vs diffusers' pipelines.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -55,6 +55,10 @@ def export_components(
     verify_batches: Sequence[int] = (1, 2),
     atol: float = 1e-4,
     log=print,  # noqa: ANN001
+    image_encoder: nn.Module | None = None,
+    image_size: int = 224,
+    effnet: nn.Module | None = None,
+    effnet_cell: int = 32,
 ) -> Path:
     """Export the four graphs into `out`, verify each against torch at every size × batch, then write manifest.json.
 
@@ -62,6 +66,7 @@ def export_components(
     manifest's dtype. fp16 weights with float32 I/O keep the fp32↔fp16 conversion on the device, off the JS thread.
     `manifest_base` holds name, variant, description, license, resolution, geometry, prior.{sampler, variation},
     decoder.sampler, vqgan.scaleFactor; the rest (files, dtypes, sizes, I/O names, tokenizer) is filled in here.
+    `image_encoder` (CLIPVisionModelWithProjection) and `effnet` (encoders.EfficientNetEncoder) are optional graphs.
     """
     io_dtype = io_dtype or dtype
     graphs.clean_dir(out)
@@ -99,6 +104,13 @@ def export_components(
                             atol=atol if dtype == "float32" else 2e-2)
         log(f"  verified at {[(b, h, w) for (b, h, w) in cases]}")
         draft[stage] = {**draft[stage], **bundle.graph_entry(out, file, io_dtype)}
+    if image_encoder is not None:
+        manifest["imageEncoder"] = encoders.export_image_encoder(image_encoder, out, dtype, io_dtype, image_size,
+                                                                 batches=tuple(verify_batches), log=log)
+    if effnet is not None:
+        sizes_c = [bundle.latent_sizes(manifest_base, h, w)[:2] for (h, w) in verify_sizes]
+        manifest["effnetEncoder"] = encoders.export_effnet_encoder(effnet, out, dtype, io_dtype, effnet_cell, sizes_c,
+                                                                   batches=tuple(verify_batches), log=log)
     manifest.update({
         "textEncoder": draft["textEncoder"],
         "prior": {**draft["prior"], "sampler": manifest_base["prior"]["sampler"],
@@ -155,6 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="which safetensors variant to read (bf16 files are half the download)")
     parser.add_argument("--verify-size", action="append", default=None, metavar="HxW",
                         help="image sizes for the onnxruntime check (≥ 2; default 512x512 and 512x768)")
+    parser.add_argument("--effnet", type=Path, default=None, metavar="effnet_encoder.safetensors",
+                        help="the official EfficientNet encoder (stabilityai/stable-cascade); adds effnet_encoder.onnx")
+    parser.add_argument("--no-image-encoder", action="store_true",
+                        help="leave out image_encoder.onnx even when the prior repo has image_encoder/")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
@@ -165,7 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = export_components(text_encoder=text_encoder, prior=prior, decoder=decoder, vqgan=vqgan,
                              tokenizer_dir=args.prior_repo / "tokenizer", out=args.out, dtype=args.dtype, io_dtype=args.io_dtype,
                              manifest_base=stable_cascade_manifest_base(args.variant, args.preset),
-                             verify_sizes=sizes)  # type: ignore[arg-type]
+                             verify_sizes=sizes,  # type: ignore[arg-type]
+                             image_encoder=None if args.no_image_encoder or not (args.prior_repo / "image_encoder").is_dir()
+                             else encoders.load_image_encoder(args.prior_repo),
+                             effnet=encoders.load_official_effnet(args.effnet) if args.effnet else None)
     print(f"wrote {path}")
     return 0
 

@@ -1,0 +1,30 @@
+/**
+ * `/help`: what each command does and how to type it, the same answer on every platform
+ * (test/bot/help.test.ts checks that every option the parser knows is listed).
+ *
+ * @example
+ *   help().lines[0] // → '/imagine <prompt> [--options] — four images from a prompt'
+ */
+import type { InfoReply } from './context.js';
+
+export const COMMAND_HELP: ReadonlyArray<{ usage: string; does: string }> = [
+  { usage: '/imagine <prompt> [--options]', does: 'four images from a prompt' },
+  { usage: '/info [job]', does: 'your jobs in progress, the queue and the GPU; with a job id, how that job was made' },
+  { usage: '/show <job>', does: 'post a finished job again' },
+  { usage: '/cancel [job]', does: 'stop a queued or running job of yours (no id: your newest)' },
+  { usage: '/settings [reset] [--options]', does: 'show, change or clear your default options' },
+  { usage: '/help', does: 'this list' },
+];
+
+export const OPTIONS_HELP = '--ar W:H · --seed N · --no <things> · --steps 1–100 · --cfg 0–30 · --chaos 0–100 · --style <name> · --size small|medium|large · --lite';
+
+export const BUTTONS_HELP = 'Buttons: U1–U4 upscale a tile · V1–V4 subtle and V1+–V4+ strong variations · R1–R4 remix a tile with a new prompt · 🔄 reroll · ℹ️ details · 🗑️ delete · ❌ cancel';
+
+export function help(): InfoReply {
+  return {
+    kind: 'info',
+    title: 'Commands',
+    lines: [...COMMAND_HELP.map((command) => `${command.usage} — ${command.does}`), `Options: ${OPTIONS_HELP}`, BUTTONS_HELP],
+    copyable: [{ label: 'Example', value: '/imagine a lighthouse in a storm --ar 16:9 --seed 7' }],
+  };
+}

@@ -1,0 +1,34 @@
+/** `/show job`: posts a past job's message again, in public (a refusal replaces the placeholder privately). */
+import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
+import { show } from '../../commands/index.js';
+import type { CommandContext, Rejected, ShowReply } from '../../commands/context.js';
+import { deferPublic, deferred } from '../acks.js';
+import { DISCORD_LIMITS } from '../limits.js';
+import { renderDiscordMessage } from '../render.js';
+import { renderActorReply } from '../replies.js';
+import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
+
+export const showCommand = {
+  definition: {
+    ...WHERE,
+    type: ApplicationCommandType.ChatInput,
+    name: 'show',
+    description: 'Post a past job again',
+    options: [{ type: ApplicationCommandOptionType.String, name: 'job', description: 'Job id (from ℹ️)', required: true, max_length: 64 }],
+  },
+  bind: (bot) => (ctx: CommandContext, jobId: string): Promise<ShowReply | Rejected> =>
+    show(bot, ctx, jobId, ctx.delivery.platform === 'discord' ? (ctx.delivery.attachmentLimitBytes ?? DISCORD_LIMITS.defaultAttachmentBytes) : DISCORD_LIMITS.defaultAttachmentBytes),
+  execute(call) {
+    const jobId = optionText(call.options, 'job') ?? '';
+    return deferred(call, {
+      ack: deferPublic,
+      command: 'show',
+      run: () => call.run(call.ctx, jobId),
+      show: async (reply) => {
+        if (reply.kind === 'rejected') return call.webhook.replacePublicWithPrivate(renderActorReply(reply));
+        const body = renderDiscordMessage(reply.message, reply.attachment ? { attachmentName: reply.attachment.fileName, channelId: call.ctx.requester.channelId } : {});
+        await call.webhook.editOriginal(body, reply.attachment);
+      },
+    });
+  },
+} satisfies DiscordSlashCommand<(ctx: CommandContext, jobId: string) => Promise<ShowReply | Rejected>>;

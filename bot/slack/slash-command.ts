@@ -1,0 +1,32 @@
+/**
+ * One Slack slash command as data: its manifest entry (`definition`) and what runs when someone uses it
+ * (`execute`), one file per command in slash-commands/, checked with `satisfies SlackSlashCommand`.
+ * SLACK_COMMANDS (commands.ts) lists them; listeners.ts registers every one, and a test holds
+ * manifest.yaml to the same list, so a new command is its file, one line there and its manifest entry.
+ */
+import type { WebClient } from '@slack/web-api';
+import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.js';
+import type { SlackMessage } from './block-limits.js';
+import type { SlashCommandPayload } from './payloads.js';
+
+/** Sends a message to the actor alone (ephemeral). */
+export type Tell = (message: SlackMessage) => Promise<unknown>;
+/** The bot-core call that makes a job, given the context with the placeholder message's ts. */
+export type Submit = (ctx: CommandContext) => Promise<ButtonReply>;
+
+/** One use of a command, as `execute` sees it (already acked; a throw ends in one ephemeral sentence). */
+export interface SlackSlashCommandCall {
+  bot: BotDeps;
+  payload: SlashCommandPayload;
+  ctx: CommandContext;
+  client: WebClient;
+  tell: Tell;
+  /** The job-making path shared with buttons and mentions: placeholder message, submit, clean-up (listeners.ts). */
+  startJob(text: string | undefined, submit: Submit): Promise<void>;
+}
+
+export interface SlackSlashCommand {
+  /** Its entry under `features.slash_commands` in manifest.yaml (without the request URL). */
+  definition: { command: `/${string}`; description: string; usage_hint: string };
+  execute(call: SlackSlashCommandCall): Promise<void>;
+}
