@@ -20,7 +20,7 @@
  *   sessions it opens (client-limits.ts).
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { PortInUseError } from '../../core/errors.js';
@@ -119,7 +119,6 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   });
   const bootId = randomBytes(6).toString('hex');
   const log = options.log ?? (() => undefined);
-  let names: HostNames;
 
   const routes: WebRoute[] = [
     { method: 'GET', path: '/', handle: servePage },
@@ -286,7 +285,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  names = hostNames(port, options.publicHost);
+  const names = hostNames(port, options.publicHost);
   return {
     url: `http://${HOST}:${port}/`,
     port,
