@@ -63,6 +63,8 @@ export interface JobMessage {
   /** Lineage: the job and tile this one came from, with a human label ('Upscale of tile 2'). */
   parent?: ParentRef & { label: string };
   progress?: { fraction: number; stage?: StageName; /** '▰▰▰▱▱▱▱▱▱▱ 30 %' */ bar: string };
+  /** 1-based place in the queue while queued or waking, when known (the web page estimates a wait from it). */
+  position?: number;
   previewKey?: string;
   grid?: Result['grid'];
   buttonRows: ButtonRow[];
@@ -81,6 +83,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
   const lines = [optionsText];
   if (parent) lines.push(`${parent.label} of job ${parent.jobId}`);
   if (state.failure && (state.phase === 'failed' || state.failure.willRetry)) lines.push(state.failure.reason);
+  if (status === 'completed') lines.push(...(state.result?.notes ?? []));
   const statusLine = statusLineOf(status, state, progress?.bar);
   const title = shorten(job.request.prompt, 200);
   const message: JobMessage = {
@@ -89,6 +92,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
     final,
     title,
     statusLine,
+    ...((status === 'queued' || status === 'waking') && state.position !== undefined ? { position: state.position } : {}),
     lines,
     optionsText,
     requester: job.requester,
@@ -106,8 +110,10 @@ function statusLineOf(status: MessageStatus, state: JobState, bar: string | unde
   switch (status) {
     case 'queued':
       return state.position === undefined ? 'Queued' : `Queued · position ${state.position}`;
-    case 'waking':
-      return state.position === undefined ? 'GPU waking up…' : `Queued · position ${state.position} · GPU waking up…`;
+    case 'waking': {
+      const why = state.fleetProblem ?? 'GPU waking up…';
+      return state.position === undefined ? why : `Queued · position ${state.position} · ${why}`;
+    }
     case 'running': {
       const retry = (state.attempt ?? 1) > 1 || state.failure?.willRetry ? ' (retrying on another GPU)' : '';
       const stage = state.progress?.stage ? `${STAGE_LABEL[state.progress.stage]} · ` : '';
@@ -166,11 +172,8 @@ function button(jobId: string, action: ButtonAction, index: number, label: strin
   return { action, index, customId, label, style, disabled: false, ...(emoji ? { emoji } : {}) };
 }
 
-/**
- * Where a Remix press opens a dialog for the new prompt (Discord: a modal; Slack: views.open). The web
- * playground has no such dialog yet, so it shows no Remix buttons rather than buttons that can only refuse.
- */
-const REMIX_DIALOG_PLATFORMS: ReadonlySet<Platform> = new Set(['discord', 'slack']);
+/** Where a Remix press opens a dialog for the new prompt (Discord: a modal; Slack: views.open; web: a <dialog>). */
+const REMIX_DIALOG_PLATFORMS: ReadonlySet<Platform> = new Set(['discord', 'slack', 'web']);
 
 function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefined): ButtonRow[] {
   const id = job.id;

@@ -13,6 +13,7 @@
  */
 import type { Job, Platform, Result } from '../core/job.js';
 import type { JobMessage } from './message-model.js';
+import { CodedError } from '../core/errors.js';
 
 /** The grid (or single image) bytes to attach, already converted to fit the platform's size limit. */
 export interface Attachment {
@@ -44,16 +45,14 @@ export interface KnownRecords {
   result?: Result;
 }
 
-export class DeliveryError extends Error {
-  readonly code = 'delivery_failed' as const;
+export class DeliveryError extends CodedError<'delivery_failed'> {
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'DeliveryError';
+    super('delivery_failed', message, { retryable }, options);
   }
 }
 

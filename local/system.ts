@@ -110,7 +110,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       posters,
       receiveWaitSeconds: 5,
       ...(chatConfigured ? {} : { minEditIntervalMs: 300, minChannelEditIntervalMs: 100 }),
-      log: (event, fields) => log.debug(event, { component: 'dispatcher', ...fields }),
+      log: log.child({ component: 'dispatcher' }),
     });
     const abort = new AbortController();
     const dispatching = dispatcher.run(abort.signal);
@@ -122,7 +122,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     });
     say(`dispatcher delivering to ${Object.keys(posters).join(', ')}`);
 
-    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, ...(base.local.publicHost ? { publicHost: base.local.publicHost } : {}), log: (event, fields) => log.warn(event, fields) });
+    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, ...(base.local.publicHost ? { publicHost: base.local.publicHost } : {}), log: log.child({ component: 'web' }) });
     cleanups.push(() => playground.stop());
     say(`playground ${playground.url}`);
 

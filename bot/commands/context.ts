@@ -46,11 +46,47 @@ export interface CommandContext {
   canManageChannel?: boolean;
 }
 
+/**
+ * Why a request was refused: stable and machine-readable (tests, logs); the `message` is for people.
+ * A new refusal adds its code here.
+ */
+export type RejectionCode =
+  // where and what may be asked (moderation.ts)
+  | 'blocked_prompt'
+  | 'channel_not_allowed'
+  | 'workspace_not_allowed'
+  // input
+  | 'invalid_options'
+  | 'invalid_settings'
+  | 'invalid_button_id'
+  | 'invalid_job_id'
+  | 'unknown_command'
+  | 'needs_text'
+  // caps and permissions
+  | 'too_many_pending'
+  | 'not_allowed'
+  // the job asked about
+  | 'not_found'
+  | 'already_finished'
+  | 'not_finished'
+  | 'no_grid'
+  // mood boards (bot/boards/)
+  | 'no_board'
+  | 'invalid_board'
+  | 'board_exists'
+  | 'board_full'
+  | 'board_closed'
+  | 'not_in_board'
+  | 'already_pinned'
+  | 'not_pinned'
+  | 'already_ended'
+  // our side failed (the actor is told to try again)
+  | 'internal';
+
 /** A request refused for a reason the user can act on. Show `message` only to the actor (ephemeral). */
 export interface Rejected {
   kind: 'rejected';
-  /** Stable code: blocked_prompt, channel_not_allowed, workspace_not_allowed, invalid_options, too_many_pending, not_allowed, not_found, already_finished, invalid_button_id, invalid_settings. */
-  code: string;
+  code: RejectionCode;
   message: string;
 }
 

@@ -8,7 +8,7 @@ import { WIRE_VERSION, type GenerationRequest, type Job, type ParentRef, type Va
 import { jobIdFrom } from '../../core/ids.js';
 import { checkAdmission, submitJob, type SubmitDeps } from '../submit.js';
 import { checkPlace, moderatePrompt } from '../moderation.js';
-import type { BotDeps, CommandContext, ImagineReply, Rejected } from './context.js';
+import type { BotDeps, CommandContext, ImagineReply, Rejected, RejectionCode } from './context.js';
 import { boardForJob, captureCandidate, inBoardStyle, joinBoard } from '../boards/capture.js';
 
 export type JobSpec =
@@ -25,7 +25,7 @@ export interface JobPlacement {
   boardCode?: string;
 }
 
-export function rejected(code: string, message: string): Rejected {
+export function rejected(code: RejectionCode, message: string): Rejected {
   return { kind: 'rejected', code, message };
 }
 

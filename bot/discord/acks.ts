@@ -4,14 +4,13 @@
  * the interaction webhook, and the callback POST used by the gateway and the Lambda.
  */
 import type { REST } from '@discordjs/rest';
+import type { Logger } from '../../core/log.js';
 import { InteractionResponseType, MessageFlags, Routes, type APIInteractionResponse } from 'discord-api-types/v10';
 import type { ButtonReply } from '../commands/context.js';
 import type { ModerationPolicy } from '../moderation.js';
 import type { DiscordCommandHandlers } from './command-handlers.js';
 import { DISCORD_LIMITS } from './limits.js';
 import { InteractionWebhook, renderActorReply, type ActorReply } from './replies.js';
-
-export type InteractionLog = (event: string, fields: Record<string, unknown>) => void;
 
 export interface InteractionRouterDeps {
   handlers: DiscordCommandHandlers;
@@ -20,7 +19,7 @@ export interface InteractionRouterDeps {
   /** REST client for follow-ups (webhook calls carry no bot token). */
   rest: REST;
   /** Never receives tokens. */
-  log?: InteractionLog;
+  log?: Logger;
 }
 
 export type RouteResult =
@@ -88,14 +87,14 @@ export function deferred<R>({ deps, webhook, interaction }: InteractionTarget, {
       try {
         reply = await run();
       } catch (error) {
-        deps.log?.('discord_command_failed', { command, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        deps.log?.error('discord_command_failed', { command, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
         await webhook.followUp(renderActorReply({ kind: 'rejected', code: 'internal', message: SORRY }), true).catch(() => undefined);
         return;
       }
       try {
         await show(reply);
       } catch (error) {
-        deps.log?.('discord_reply_failed', { command, error: error instanceof Error ? error.name : String(error) });
+        deps.log?.warn('discord_reply_failed', { command, error: error instanceof Error ? error.name : String(error) });
       }
     },
   };
@@ -106,12 +105,12 @@ export function deferred<R>({ deps, webhook, interaction }: InteractionTarget, {
  * the gateway client and by the Lambda (which is frozen once it returns, so it cannot answer in the
  * HTTP body first and work afterwards). If the callback fails the interaction is dead: nothing runs.
  */
-export async function acknowledgeThenRun(rest: REST, result: Extract<RouteResult, { ok: true }>, log?: InteractionLog): Promise<boolean> {
+export async function acknowledgeThenRun(rest: REST, result: Extract<RouteResult, { ok: true }>, log?: Logger): Promise<boolean> {
   if (!result.interaction) return false;
   try {
     await rest.post(Routes.interactionCallback(result.interaction.id, result.interaction.token), { auth: false, body: result.response });
   } catch (error) {
-    log?.('discord_ack_failed', { error: error instanceof Error ? error.name : String(error), status: (error as { status?: unknown }).status });
+    log?.warn('discord_ack_failed', { error: error instanceof Error ? error.name : String(error), status: (error as { status?: unknown }).status });
     return false;
   }
   await result.afterAck?.();

@@ -32,6 +32,8 @@ export interface WebMessage {
   tiles?: WebTile[];
   /** Changes whenever the preview image changes, so the page can re-fetch the same key. */
   previewVersion?: number;
+  /** Estimated seconds until done (queued: place × typical job; running: the rest of a typical job), from recent jobs' durations. */
+  etaSeconds?: number;
 }
 
 /**

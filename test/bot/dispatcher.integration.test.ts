@@ -14,6 +14,7 @@ import type { BotDeps, CommandContext } from '../../bot/commands/context.js';
 import { Dispatcher } from '../../bot/dispatcher.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { TestGenerator } from '../support/test-generator.js';
 import { startTestRunner } from '../runner/harness.js';
 import { RecordingPoster } from './support/recording-poster.js';
@@ -37,13 +38,13 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
   const poster = new RecordingPoster('slack');
   const stop = new AbortController();
   let running: Promise<void>;
-  const logs: string[] = [];
+  const log = recordingLogger();
 
   beforeAll(async () => {
     emulator = await startTestEmulator();
     runner = await startTestRunner(emulator.env(), new TestGenerator({ baseResolution: 128, steps: 6, stepDelayMs: 250 }));
     deps = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }) };
-    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { slack: poster }, minEditIntervalMs: 200, minChannelEditIntervalMs: 100, receiveWaitSeconds: 1, log: (event) => logs.push(event) });
+    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { slack: poster }, minEditIntervalMs: 200, minChannelEditIntervalMs: 100, receiveWaitSeconds: 1, log });
     running = dispatcher.run(stop.signal);
   });
   afterAll(async () => {
@@ -109,6 +110,6 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     while ((await depth()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await depth()).toBe(0);
     expect(poster.deliveries.length).toBe(before);
-    expect(logs).not.toContain('event_failed');
+    expect(log.events()).not.toContain('event_failed');
   });
 });
