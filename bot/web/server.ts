@@ -119,6 +119,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   const streamSlots = new OpenSlots({ perClient: limits.streamsPerClient, total: limits.streamsTotal });
   const jobCap = new ClientJobCap({ limit: limits.jobsPerClient, staleAfterMs: DEFAULT_PENDING_STALE_MS });
   const history = new ChannelHistory(options.bot.blobs, options.poster);
+  history.warm();
   const unsubscribe = options.poster.subscribe((event) => {
     if (event.type === 'removed') jobCap.ended(event.jobId);
     else if (event.type === 'message' && FINAL_STATUSES.has(event.message.message.status)) jobCap.ended(event.message.jobId);
