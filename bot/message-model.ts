@@ -12,7 +12,8 @@
  *   row 'vary_strong': V1+ V2+ V3+ V4+ 🗑️     (strong variations)
  *   row 'remix':       R1 R2 R3 R4            (a strong variation with a new prompt; only where the
  *                                             platform opens a text dialog for it: Discord, Slack)
- * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️.
+ *   row 'board':       📌1 📌2 📌3 📌4        (only for a job made in a mood board: pin a tile to it)
+ * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️ (and 📌 in a board).
  * While queued or running: one row with ❌ Cancel. Failed or cancelled: 🔄 (try again), ℹ️, 🗑️.
  *
  * @example
@@ -21,6 +22,7 @@
 import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, StageName } from '../core/job.js';
 import { encodeButtonId, type ButtonAction } from './custom-id.js';
 import type { JobPhase, JobState } from './job-state.js';
+import { truncate } from '../core/truncate.js';
 
 export type ButtonStyle = 'primary' | 'secondary' | 'danger';
 
@@ -36,7 +38,7 @@ export interface MessageButton {
   disabled: boolean;
 }
 
-export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'single' | 'pending' | 'failed';
+export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'board' | 'single' | 'pending' | 'failed';
 
 export interface ButtonRow {
   kind: ButtonRowKind;
@@ -163,8 +165,7 @@ export function describeOptions(request: GenerationRequest): string {
 }
 
 function shorten(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return truncate(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 function button(jobId: string, action: ButtonAction, index: number, label: string, style: ButtonStyle, emoji?: string): MessageButton {
@@ -194,6 +195,7 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
         button(id, 'vary_strong', tile, 'Vary (strong)', 'secondary'),
         button(id, 'info', 0, '', 'secondary', 'ℹ️'),
         button(id, 'delete', 0, '', 'danger', '🗑️'),
+        ...(job.boardId ? [button(id, 'pin', tile, 'Pin', 'secondary', '📌')] : []),
       ],
     }];
   }
@@ -202,5 +204,7 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
     { kind: 'vary_subtle', buttons: [...tiles.map((t) => button(id, 'vary_subtle', t, `V${t}`, 'secondary')), button(id, 'info', 0, '', 'secondary', 'ℹ️')] },
     { kind: 'vary_strong', buttons: [...tiles.map((t) => button(id, 'vary_strong', t, `V${t}+`, 'secondary')), button(id, 'delete', 0, '', 'danger', '🗑️')] },
     ...(REMIX_DIALOG_PLATFORMS.has(job.delivery.platform) ? [{ kind: 'remix' as const, buttons: tiles.map((t) => button(id, 'remix', t, `R${t}`, 'secondary')) }] : []),
+    // A grid made in a mood board: 📌 per tile, in Discord's free fifth row.
+    ...(job.boardId ? [{ kind: 'board' as const, buttons: tiles.map((t) => button(id, 'pin', t, `${t}`, 'secondary', '📌')) }] : []),
   ];
 }

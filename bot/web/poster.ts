@@ -5,6 +5,8 @@
  * the object store; anything else (and a tile URL that does not load) goes through the server's `/api/image`.
  * The newest message per job is kept so a page opened later (or reloaded) sees live jobs as they are.
  */
+import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
+import type { BoardRecord } from '../boards/model.js';
 import { type Job } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
@@ -73,6 +75,16 @@ export class WebPoster implements Poster {
     if (message.status !== 'queued' && message.status !== 'waking' && message.status !== 'running') this.#signedTiles.delete(job.id);
     this.#remember(web);
     this.publish({ type: 'message', message: web });
+  }
+
+  /** Mood boards: the side panel re-reads /api/boards; the playground has no header message to keep. */
+  async deliverBoardHeader(board: BoardRecord, header: BoardHeader): Promise<undefined> {
+    this.publish({ type: 'board', boardId: board.id, text: header.text });
+    return undefined;
+  }
+
+  async postBoardSummary(board: BoardRecord, summary: BoardSummary): Promise<void> {
+    this.publish({ type: 'board', boardId: board.id, text: summary.title, summary: summary.text });
   }
 
   /** The newest message this process delivered for the job (undefined: none, or long ago). */

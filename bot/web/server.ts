@@ -83,7 +83,8 @@ export interface WebRequest {
 
 export interface WebRoute {
   method: 'GET' | 'POST';
-  path: string;
+  /** The exact path, or a pattern for a family of paths (e.g. /boards/{id}/…). */
+  path: string | RegExp;
   /** POST routes that act for a session: refused without one. */
   needsSession?: boolean;
   handle(request: WebRequest): Promise<void> | void;
@@ -118,6 +119,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   const streamSlots = new OpenSlots({ perClient: limits.streamsPerClient, total: limits.streamsTotal });
   const jobCap = new ClientJobCap({ limit: limits.jobsPerClient, staleAfterMs: DEFAULT_PENDING_STALE_MS });
   const history = new ChannelHistory(options.bot.blobs, options.poster);
+  history.warm();
   const unsubscribe = options.poster.subscribe((event) => {
     if (event.type === 'removed') jobCap.ended(event.jobId);
     else if (event.type === 'message' && FINAL_STATUSES.has(event.message.message.status)) jobCap.ended(event.message.jobId);
@@ -162,9 +164,9 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
       return sendJson(response, 403, { error: 'Cross-origin requests are not accepted: use the playground page itself.' });
     }
     const url = new URL(request.url ?? '/', `http://${HOST}`);
-    const route = routes.find((candidate) => candidate.path === url.pathname && candidate.method === request.method);
+    const route = routes.find((candidate) => pathMatches(candidate, url.pathname) && candidate.method === request.method);
     if (!route) {
-      const other = routes.find((candidate) => candidate.path === url.pathname);
+      const other = routes.find((candidate) => pathMatches(candidate, url.pathname));
       return sendJson(response, other ? 405 : 404, { error: other ? `${url.pathname} takes ${other.method}, not ${request.method}.` : `Nothing at ${request.method} ${url.pathname}.` });
     }
     const token = COOKIE_PATTERN.exec(request.headers.cookie ?? '')?.[1];
@@ -368,4 +370,8 @@ async function readJson(request: IncomingMessage): Promise<{ ok: true; value: Re
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   response.end(JSON.stringify(body));
+}
+
+function pathMatches(route: WebRoute, pathname: string): boolean {
+  return typeof route.path === 'string' ? route.path === pathname : route.path.test(pathname);
 }

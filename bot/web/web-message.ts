@@ -41,7 +41,12 @@ export interface WebMessage {
  * reads the channel again (it may have missed deliveries), and a new `bootId` (the server restarted,
  * its sequence numbers started over) makes it forget the old ones.
  */
-export type WebEvent = { type: 'hello'; bootId: string } | { type: 'message'; message: WebMessage } | { type: 'removed'; jobId: string };
+export type WebEvent =
+  | { type: 'hello'; bootId: string }
+  | { type: 'message'; message: WebMessage }
+  | { type: 'removed'; jobId: string }
+  /** A mood board's header changed (the page re-reads /api/boards); `summary` once it ended. */
+  | { type: 'board'; boardId: string; text: string; summary?: string };
 
 export function tilesOf(result: Result): WebTile[] {
   return result.images

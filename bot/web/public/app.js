@@ -190,6 +190,8 @@ function handleReply(reply, web) {
   else if (reply.kind === 'accepted') placeholder(reply);
   else if (reply.kind === 'show' && reply.web) repost(reply.web);
   else showEphemeral(reply, web ? articleFor(web.jobId) : undefined);
+  // A board action (pin, vote, start, end…) changes the mood-board panel.
+  if (reply.boardId || String(reply.kind).startsWith('board_')) readBoard();
 }
 
 async function press(button, web) {
@@ -336,6 +338,10 @@ function connect() {
   const apply = (data) => {
     if (data.type === 'removed') removeMessage(data.jobId);
     else if (data.type === 'message') renderMessage(data.message);
+    else if (data.type === 'board') {
+      readBoard();
+      if (data.summary) showEphemeral({ kind: 'board_summary', message: data.summary });
+    }
   };
   events.onmessage = (event) => {
     const data = JSON.parse(event.data);
@@ -346,12 +352,42 @@ function connect() {
     else apply(data);
   };
   // Subscribe first, then read the past, so nothing delivered in between is missed.
+  readBoard();
   readChannel().then(() => {
     ready = true;
     pending.splice(0).forEach(apply);
     followNewest();
     document.body.dataset.ready = 'true';
   });
+}
+
+/** The mood-board side panel: the open board, its pins ranked by votes with 👍, ⭐ (host) and unpin per pin. */
+async function readBoard() {
+  const body = await (await fetch('/api/boards')).json().catch(() => ({ board: null }));
+  const board = body.board;
+  const root = $('board');
+  root.replaceChildren();
+  $('board-empty').hidden = Boolean(board);
+  if (!board) return;
+  const pinButton = (action, pin, label, title) => el('button', { type: 'button', class: 'secondary', 'data-custom-id': `${action}:${pin.jobId}:${pin.tile}`, title, text: label,
+    onclick: async (event) => {
+      const reply = await post('/api/button', { customId: event.currentTarget.dataset.customId });
+      if (reply.kind !== 'done') showEphemeral(reply);
+      readBoard();
+    } });
+  root.append(el('div', { class: 'board-card', 'data-board': board.id },
+    el('h3', { text: `📋 ${board.name}` }),
+    board.brief ? el('p', { class: 'board-meta', text: board.brief }) : null,
+    el('p', { class: 'board-meta', text: `${board.pins.length}/${board.maxPins} pins · ${board.members} members · until ${board.deadline.slice(0, 16).replace('T', ' ')} UTC` }),
+    board.tasteLine ? el('p', { class: 'board-meta', text: `taste: ${board.tasteLine}` }) : null,
+    el('p', { class: 'board-meta' }, el('code', { class: 'copy board-code', text: board.code, title: 'copy the board code', onclick: () => navigator.clipboard?.writeText(board.code) })),
+    board.pageUrl ? el('p', { class: 'board-meta' }, el('a', { href: board.pageUrl, target: '_blank', class: 'board-page-link', text: 'Open the board page' })) : null,
+    el('ol', { class: 'board-pins' }, board.pins.map((pin) => el('li', { class: `board-pin${pin.hero ? ' hero' : ''}`, 'data-pin': pin.pinKey, 'data-votes': pin.votes, title: `${pin.prompt} · seed ${pin.seed}` },
+      el('img', { src: pin.imageUrl, alt: pin.prompt, loading: 'lazy' }),
+      el('div', { class: 'pin-actions' },
+        pinButton('vote', pin, `👍 ${pin.votes}`, 'vote (press again to take it back)'),
+        board.role === 'host' ? pinButton('hero', pin, pin.hero ? '⭐' : '☆', 'make this the hero') : null,
+        pinButton('unpin', pin, '✕', 'unpin')))))));
 }
 
 /** The newest page of the channel (older pages load on demand: loadOlder). */
