@@ -18,7 +18,7 @@ import { silentLogger, type Logger } from '../core/log.js';
 import { clearPending } from '../core/pending.js';
 import { pendingKeys } from '../core/storage-layout.js';
 import type { ImageGenerator } from './generator.js';
-import { Backoff, sleep } from './worker-backoff.js';
+import { Backoff, sleep } from '../core/backoff.js';
 import { JobRun, type JobOutcome, type WorkerSettings } from './worker-job.js';
 import { markDeadLetterNotified, notifyDeadLetters } from './worker-dead-letters.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
+import { Backoff, sleep } from '../../core/backoff.js';
 import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.js';
 import { expectedImage } from '../support/test-generator.js';
 import { buildGenerateRequest, decodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.js';
