@@ -53,6 +53,15 @@ export interface DispatcherOptions {
   receiveWaitSeconds?: number;
   /** Tracks without an event for this long are forgotten (default 1 h); a later event reloads from S3. */
   idleTrackMs?: number;
+  /** Where `board_changed` events go (bot/boards/header-updater.ts); without it they are acked and dropped. */
+  boards?: BoardEventSink;
+}
+
+/** The mood-board side of the dispatcher: paced header and collage edits. */
+export interface BoardEventSink {
+  changed(boardId: string): void;
+  idle(): Promise<void>;
+  stop(): void;
 }
 
 interface Track {
@@ -135,6 +144,11 @@ export class Dispatcher {
       this.#log.warn('event_unreadable', { error: received.parseError ?? 'no event' });
       return this.#ack(received.receiptHandle);
     }
+    if (event.type === 'board_changed') {
+      // The header updater paces and retries on its own and reads everything from the store: the event has done its part.
+      this.#options.boards?.changed(event.jobId);
+      return this.#ack(received.receiptHandle);
+    }
     const previous = this.#chains.get(event.jobId) ?? Promise.resolve();
     const next = previous.then(() => this.#fold(received)).catch((error: unknown) => {
       this.#log.warn('event_failed', { jobId: event.jobId, type: event.type, error: describe(error) });
@@ -148,13 +162,14 @@ export class Dispatcher {
 
   /** Resolves when no delivery is scheduled or in flight (tests, Lambda handlers, shutdown). */
   idle(): Promise<void> {
-    return this.#work.idle();
+    return Promise.all([this.#work.idle(), this.#options.boards?.idle()]).then(() => undefined);
   }
 
   /** Stops every timer; undelivered final events stay unacked and come back from the queue. */
   stop(): void {
     for (const track of this.#tracks.values()) this.#clearTimer(track);
     this.#tracks.clear();
+    this.#options.boards?.stop();
   }
 
   async #fold(received: ReceivedEvent): Promise<void> {

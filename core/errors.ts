@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'port_in_use'
   | 'cancelled'
   | 'corrupt_record'
+  | 'unsupported_request'
   // bot
   | 'invalid_button_id'
   | 'delivery_failed'
@@ -111,4 +112,14 @@ export function isConnectionError(error: unknown): boolean {
   if (cause && cause !== error && isConnectionError(cause)) return true;
   if (error instanceof ServiceUnavailableError) return true;
   return /ECONNREFUSED|ECONNRESET|socket hang up/.test(error.message);
+}
+
+/**
+ * The loaded model cannot serve this kind of request (e.g. an image prompt on a bundle without image_encoder.onnx).
+ * Retrying cannot help: the runner tells the user and drops the job.
+ */
+export class UnsupportedRequestError extends CodedError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('unsupported_request', message, context);
+  }
 }

@@ -10,9 +10,9 @@ import type { RunnerSettings } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { clearPending } from '../core/pending.js';
 import { modelNotes } from '../core/model-notes.js';
-import { CodedError, ParentMissingError } from '../core/errors.js';
+import { CodedError, ParentMissingError, UnsupportedRequestError } from '../core/errors.js';
 import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.js';
-import { buildGenerateRequest, loadParentTile } from './worker-request.js';
+import { buildGenerateRequest, loadParentTile, loadRequestImages } from './worker-request.js';
 import { storeOutputs } from './worker-outputs.js';
 import { composeGrid, encodeJpeg } from './imaging.js';
 import { markDeadLetterNotified } from './worker-dead-letters.js';
@@ -130,9 +130,12 @@ export class JobRun {
 
   async #generate(): Promise<{ request: GenerateRequest; output: GenerateOutput; generateMs: number }> {
     const job = this.job;
-    const parent = job.kind === 'imagine' ? undefined : await loadParentTile(this.#ctx.blobs, job.parent);
+    const [parent, images] = await Promise.all([
+      job.kind === 'imagine' ? undefined : loadParentTile(this.#ctx.blobs, job.parent),
+      loadRequestImages(this.#ctx.blobs, job),
+    ]);
     const { generator } = this.#ctx;
-    const request = buildGenerateRequest(job, generator.baseResolution, parent, generator.guide);
+    const request = buildGenerateRequest(job, generator.baseResolution, parent, generator.guide, images);
     const generateStarted = performance.now();
     const output = await generator.generate(request, {
       onProgress: this.#throttled((progress: GenerateProgress) => this.#publishSoon(this.#event({ type: 'progress', ...progress }))),
@@ -162,6 +165,11 @@ export class JobRun {
       // Retrying cannot bring the parent back: tell the user and drop the job.
       await this.#finish(this.#event({ type: 'failed', code: 'parent_missing', reason: error.message.slice(0, 500), willRetry: false }));
       return { kind: 'parent_missing' };
+    }
+    if (error instanceof UnsupportedRequestError) {
+      // This model cannot do it (e.g. no image encoder): retrying elsewhere would run the same model.
+      await this.#finish(this.#event({ type: 'failed', code: error.code, reason: error.message.slice(0, 500), willRetry: false }));
+      return { kind: 'failed', final: true, error };
     }
     const attempt = this.#received.receiveCount;
     const final = attempt >= settings.maxReceives;

@@ -83,7 +83,13 @@ export function parseDuration(text: string | undefined): number | string {
 }
 
 function actorOf(ctx: CommandContext, name?: string): UserRef {
-  return { platform: ctx.requester.platform, userId: ctx.requester.userId, ...(name ? { name: name.slice(0, 80) } : {}) };
+  return userRefOf(ctx.requester, name);
+}
+
+/** A playground session has no display name: it is shown as the page shows it, guest-xxxx. */
+function userRefOf(user: { platform: UserRef['platform']; userId: string }, name?: string): UserRef {
+  const shown = name ?? (user.platform === 'web' ? `guest-${user.userId.slice(1, 5)}` : undefined);
+  return { platform: user.platform, userId: user.userId, ...(shown ? { name: shown.slice(0, 80) } : {}) };
 }
 
 function nowOf(deps: BotDeps): number {
@@ -231,7 +237,7 @@ async function pinTile(deps: BoardDeps, board: BoardRecord, job: Job, tile: numb
     tile: image.index,
     pinnedBy: actor,
     at: now,
-    author: { platform: job.requester.platform, userId: job.requester.userId },
+    author: userRefOf(job.requester),
     prompt: job.request.prompt,
     negativePrompt: job.request.negativePrompt,
     seed: image.seed,
