@@ -20,6 +20,7 @@
  */
 import type { Job, JobId } from '../core/job.js';
 import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.js';
+import { Backoff, exponentialDelay, sleep } from '../core/backoff.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { prepareDelivery, type DeliveryContent } from './delivery-content.js';
 import { ChannelPacer } from './edit-pacing.js';
@@ -117,17 +118,17 @@ export class Dispatcher {
 
   /** Long-polls the bus until `signal` aborts; receive errors back off and retry. */
   async run(signal: AbortSignal): Promise<void> {
-    let backoff = 0;
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
     while (!signal.aborted) {
       try {
         const batch = await this.#options.events.receive({ waitSeconds: this.#options.receiveWaitSeconds ?? 20, max: 10, signal });
-        backoff = 0;
+        backoff.reset();
         await this.handleBatch(batch);
       } catch (error) {
         if (signal.aborted) break;
-        backoff = Math.min(30_000, backoff === 0 ? 500 : backoff * 2);
-        this.#log.warn('receive_failed', { error: describe(error), retryInMs: backoff });
-        await sleep(backoff, signal);
+        const retryInMs = backoff.next();
+        this.#log.warn('receive_failed', { error: describe(error), retryInMs });
+        await sleep(retryInMs, signal);
       }
     }
   }
@@ -310,7 +311,7 @@ export class Dispatcher {
       return;
     }
     const retryAfter = error instanceof DeliveryError && error.retryAfterMs !== undefined ? error.retryAfterMs : 0;
-    const backoff = Math.min(this.#retry.maxMs, this.#retry.baseMs * 2 ** (track.attempts - 1));
+    const backoff = exponentialDelay(track.attempts - 1, { initialMs: this.#retry.baseMs, maxMs: this.#retry.maxMs });
     track.notBefore = Date.now() + Math.max(backoff, retryAfter);
     track.held.unshift(...held);
     this.#log.info('delivery_retry', { ...fields, retryInMs: track.notBefore - Date.now() });
@@ -398,14 +399,4 @@ export class Dispatcher {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

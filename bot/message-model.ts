@@ -22,6 +22,7 @@
 import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, StageName } from '../core/job.js';
 import { encodeButtonId, type ButtonAction } from './custom-id.js';
 import type { JobPhase, JobState } from './job-state.js';
+import { truncate } from '../core/truncate.js';
 
 export type ButtonStyle = 'primary' | 'secondary' | 'danger';
 
@@ -164,8 +165,7 @@ export function describeOptions(request: GenerationRequest): string {
 }
 
 function shorten(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return truncate(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 function button(jobId: string, action: ButtonAction, index: number, label: string, style: ButtonStyle, emoji?: string): MessageButton {

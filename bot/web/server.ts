@@ -119,13 +119,13 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   const streamSlots = new OpenSlots({ perClient: limits.streamsPerClient, total: limits.streamsTotal });
   const jobCap = new ClientJobCap({ limit: limits.jobsPerClient, staleAfterMs: DEFAULT_PENDING_STALE_MS });
   const history = new ChannelHistory(options.bot.blobs, options.poster);
+  history.warm();
   const unsubscribe = options.poster.subscribe((event) => {
     if (event.type === 'removed') jobCap.ended(event.jobId);
     else if (event.type === 'message' && FINAL_STATUSES.has(event.message.message.status)) jobCap.ended(event.message.jobId);
   });
   const bootId = randomBytes(6).toString('hex');
   const log = options.log ?? silentLogger;
-  let names: HostNames;
 
   const routes: WebRoute[] = [
     { method: 'GET', path: '/', handle: servePage },
@@ -309,7 +309,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  names = hostNames(port, options.publicHost);
+  const names = hostNames(port, options.publicHost);
   return {
     url: `http://${HOST}:${port}/`,
     port,
