@@ -20,6 +20,7 @@
  */
 import type { Job, JobId } from '../core/job.js';
 import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.js';
+import { Backoff, exponentialDelay, sleep } from '../core/backoff.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { prepareDelivery, type DeliveryContent } from './delivery-content.js';
 import { ChannelPacer } from './edit-pacing.js';
@@ -53,6 +54,15 @@ export interface DispatcherOptions {
   receiveWaitSeconds?: number;
   /** Tracks without an event for this long are forgotten (default 1 h); a later event reloads from S3. */
   idleTrackMs?: number;
+  /** Where `board_changed` events go (bot/boards/header-updater.ts); without it they are acked and dropped. */
+  boards?: BoardEventSink;
+}
+
+/** The mood-board side of the dispatcher: paced header and collage edits. */
+export interface BoardEventSink {
+  changed(boardId: string): void;
+  idle(): Promise<void>;
+  stop(): void;
 }
 
 interface Track {
@@ -108,17 +118,17 @@ export class Dispatcher {
 
   /** Long-polls the bus until `signal` aborts; receive errors back off and retry. */
   async run(signal: AbortSignal): Promise<void> {
-    let backoff = 0;
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
     while (!signal.aborted) {
       try {
         const batch = await this.#options.events.receive({ waitSeconds: this.#options.receiveWaitSeconds ?? 20, max: 10, signal });
-        backoff = 0;
+        backoff.reset();
         await this.handleBatch(batch);
       } catch (error) {
         if (signal.aborted) break;
-        backoff = Math.min(30_000, backoff === 0 ? 500 : backoff * 2);
-        this.#log.warn('receive_failed', { error: describe(error), retryInMs: backoff });
-        await sleep(backoff, signal);
+        const retryInMs = backoff.next();
+        this.#log.warn('receive_failed', { error: describe(error), retryInMs });
+        await sleep(retryInMs, signal);
       }
     }
   }
@@ -135,6 +145,11 @@ export class Dispatcher {
       this.#log.warn('event_unreadable', { error: received.parseError ?? 'no event' });
       return this.#ack(received.receiptHandle);
     }
+    if (event.type === 'board_changed') {
+      // The header updater paces and retries on its own and reads everything from the store: the event has done its part.
+      this.#options.boards?.changed(event.jobId);
+      return this.#ack(received.receiptHandle);
+    }
     const previous = this.#chains.get(event.jobId) ?? Promise.resolve();
     const next = previous.then(() => this.#fold(received)).catch((error: unknown) => {
       this.#log.warn('event_failed', { jobId: event.jobId, type: event.type, error: describe(error) });
@@ -148,13 +163,14 @@ export class Dispatcher {
 
   /** Resolves when no delivery is scheduled or in flight (tests, Lambda handlers, shutdown). */
   idle(): Promise<void> {
-    return this.#work.idle();
+    return Promise.all([this.#work.idle(), this.#options.boards?.idle()]).then(() => undefined);
   }
 
   /** Stops every timer; undelivered final events stay unacked and come back from the queue. */
   stop(): void {
     for (const track of this.#tracks.values()) this.#clearTimer(track);
     this.#tracks.clear();
+    this.#options.boards?.stop();
   }
 
   async #fold(received: ReceivedEvent): Promise<void> {
@@ -295,7 +311,7 @@ export class Dispatcher {
       return;
     }
     const retryAfter = error instanceof DeliveryError && error.retryAfterMs !== undefined ? error.retryAfterMs : 0;
-    const backoff = Math.min(this.#retry.maxMs, this.#retry.baseMs * 2 ** (track.attempts - 1));
+    const backoff = exponentialDelay(track.attempts - 1, { initialMs: this.#retry.baseMs, maxMs: this.#retry.maxMs });
     track.notBefore = Date.now() + Math.max(backoff, retryAfter);
     track.held.unshift(...held);
     this.#log.info('delivery_retry', { ...fields, retryInMs: track.notBefore - Date.now() });
@@ -383,14 +399,4 @@ export class Dispatcher {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -12,9 +12,11 @@
  *   row 'vary_strong': V1+ V2+ V3+ V4+ 🗑️     (strong variations)
  *   row 'remix':       R1 R2 R3 R4            (a strong variation with a new prompt; only where the
  *                                             platform opens a text dialog for it: Discord, Slack)
+ *   row 'board':       📌1 📌2 📌3 📌4        (only for a job made in a mood board: pin a tile to it)
  *   row 'more':        🧬1 🧬2 🧬3 🧬4        ("More like this": four new images with the tile as the image
- *                                             prompt; only when the model reads images, see `imagePrompts`)
- * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️.
+ *                                             prompt; only when the model reads images, see `imagePrompts`,
+ *                                             and not in a board, whose 📌 row takes Discord's fifth row)
+ * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️ (and 📌 in a board).
  * While queued or running: one row with ❌ Cancel. Failed or cancelled: 🔄 (try again), ℹ️, 🗑️.
  *
  * @example
@@ -24,6 +26,7 @@ import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, St
 import { jobKeys } from '../core/storage-layout.js';
 import { encodeButtonId, type ButtonAction } from './custom-id.js';
 import type { JobPhase, JobState } from './job-state.js';
+import { truncate } from '../core/truncate.js';
 
 export type ButtonStyle = 'primary' | 'secondary' | 'danger';
 
@@ -39,7 +42,7 @@ export interface MessageButton {
   disabled: boolean;
 }
 
-export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'more' | 'single' | 'pending' | 'failed';
+export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'board' | 'more' | 'single' | 'pending' | 'failed';
 
 export interface ButtonRow {
   kind: ButtonRowKind;
@@ -66,6 +69,8 @@ export interface JobMessage {
   /** Lineage: the job and tile this one came from, with a human label ('Upscale of tile 2'). */
   parent?: ParentRef & { label: string };
   progress?: { fraction: number; stage?: StageName; /** '▰▰▰▱▱▱▱▱▱▱ 30 %' */ bar: string };
+  /** 1-based place in the queue while queued or waking, when known (the web page estimates a wait from it). */
+  position?: number;
   previewKey?: string;
   grid?: Result['grid'];
   buttonRows: ButtonRow[];
@@ -93,6 +98,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
     final,
     title,
     statusLine,
+    ...((status === 'queued' || status === 'waking') && state.position !== undefined ? { position: state.position } : {}),
     lines,
     optionsText,
     requester: job.requester,
@@ -164,8 +170,7 @@ export function describeOptions(request: GenerationRequest): string {
 }
 
 function shorten(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return truncate(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 function button(jobId: string, action: ButtonAction, index: number, label: string, style: ButtonStyle, emoji?: string): MessageButton {
@@ -173,11 +178,8 @@ function button(jobId: string, action: ButtonAction, index: number, label: strin
   return { action, index, customId, label, style, disabled: false, ...(emoji ? { emoji } : {}) };
 }
 
-/**
- * Where a Remix press opens a dialog for the new prompt (Discord: a modal; Slack: views.open). The web
- * playground has no such dialog yet, so it shows no Remix buttons rather than buttons that can only refuse.
- */
-const REMIX_DIALOG_PLATFORMS: ReadonlySet<Platform> = new Set(['discord', 'slack']);
+/** Where a Remix press opens a dialog for the new prompt (Discord: a modal; Slack: views.open; web: a <dialog>). */
+const REMIX_DIALOG_PLATFORMS: ReadonlySet<Platform> = new Set(['discord', 'slack', 'web']);
 
 function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefined): ButtonRow[] {
   const id = job.id;
@@ -198,6 +200,7 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
         button(id, 'vary_strong', tile, 'Vary (strong)', 'secondary'),
         button(id, 'info', 0, '', 'secondary', 'ℹ️'),
         button(id, 'delete', 0, '', 'danger', '🗑️'),
+        ...(job.boardId ? [button(id, 'pin', tile, 'Pin', 'secondary', '📌')] : []),
       ],
     }];
   }
@@ -206,6 +209,8 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
     { kind: 'vary_subtle', buttons: [...tiles.map((t) => button(id, 'vary_subtle', t, `V${t}`, 'secondary')), button(id, 'info', 0, '', 'secondary', 'ℹ️')] },
     { kind: 'vary_strong', buttons: [...tiles.map((t) => button(id, 'vary_strong', t, `V${t}+`, 'secondary')), button(id, 'delete', 0, '', 'danger', '🗑️')] },
     ...(REMIX_DIALOG_PLATFORMS.has(job.delivery.platform) ? [{ kind: 'remix' as const, buttons: tiles.map((t) => button(id, 'remix', t, `R${t}`, 'secondary')) }] : []),
-    ...(result.model.imagePrompts ? [{ kind: 'more' as const, buttons: tiles.map((t) => button(id, 'more', t, `${t}`, 'secondary', '🧬')) }] : []),
+    // A grid made in a mood board: 📌 per tile, in Discord's free fifth row; otherwise 🧬 there, when the model reads images.
+    ...(job.boardId ? [{ kind: 'board' as const, buttons: tiles.map((t) => button(id, 'pin', t, `${t}`, 'secondary', '📌')) }] : []),
+    ...(!job.boardId && result.model.imagePrompts ? [{ kind: 'more' as const, buttons: tiles.map((t) => button(id, 'more', t, `${t}`, 'secondary', '🧬')) }] : []),
   ];
 }

@@ -3,7 +3,9 @@
  * the same options as slash-command fields. Every problem is collected, each with a message that
  * names the option and what is allowed, and thrown together as one OptionsError.
  *
- * Phones autocorrect `--` to an em or en dash, so `—ar` and `–ar` read as `--ar`. Options are
+ * Phones autocorrect `--` to an em or en dash, so `—ar` and `–ar` read as `--ar`; so do the other
+ * forms autocorrect and input methods make of it: `—-ar` and `——ar` (three hyphens typed), `−−ar`
+ * (minus signs), `－－ar` (full-width, CJK input methods), `―ar`. Options are
  * case-insensitive. `--no` may repeat (the texts are joined); any other option given twice, inline
  * or once inline and once as a slash field, is an error rather than a silent pick.
  *
@@ -191,7 +193,7 @@ function splitPrompt(text: string, meter: ParseMeter): { prompt: string; options
   let i = 0;
   while (i < text.length) {
     meter.steps += 1;
-    const dashes = i === 0 || isSpace(text.charCodeAt(i - 1)) ? dashLength(text, i) : 0;
+    const dashes = i === 0 || isSpace(text.charCodeAt(i - 1)) ? dashLength(text, i, meter) : 0;
     if (dashes > 0 && isAsciiLetter(text.charCodeAt(i + dashes))) {
       meter.steps += dashes;
       const end = skipWhile(text, i + dashes + 1, isNameChar, meter);
@@ -211,12 +213,20 @@ function splitPrompt(text: string, meter: ParseMeter): { prompt: string; options
   return { prompt: normalizeSpace(text.slice(0, tokens[0]!.start), meter), options };
 }
 
-/** `--` → 2, `—` or `–` → 1, anything else → 0. */
-function dashLength(text: string, at: number): number {
-  const code = text.charCodeAt(at);
-  if (code === 0x2014 || code === 0x2013) return 1;
-  return code === 0x2d && text.charCodeAt(at + 1) === 0x2d ? 2 : 0;
+/**
+ * Length of the option marker at `at`: a run of two or more dash-like characters (`--`, `—-`, `−−`, `－－`…),
+ * or one long dash (`—`, `–`, `―`); 0 when there is none (a single hyphen is prompt text).
+ */
+function dashLength(text: string, at: number, meter: ParseMeter): number {
+  const end = skipWhile(text, at, isDashLike, meter);
+  const run = end - at;
+  if (run >= 2) return run;
+  return run === 1 && isLongDash(text.charCodeAt(at)) ? 1 : 0;
 }
+
+/** Hyphen-minus, the Unicode hyphens and dashes (U+2010–U+2015), minus sign, small and full-width hyphen-minus. */
+const isDashLike = (code: number) => code === 0x2d || (code >= 0x2010 && code <= 0x2015) || code === 0x2212 || code === 0xfe58 || code === 0xfe63 || code === 0xff0d;
+const isLongDash = (code: number) => code >= 0x2013 && code <= 0x2015;
 
 const isAsciiLetter = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 const isDigit = (code: number) => code >= 0x30 && code <= 0x39;

@@ -173,6 +173,10 @@ export const boardKeys = {
   vote: (boardId: string, pinKey: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/${pinKey}/${user}`,
   hero: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/hero.json`,
   header: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header.json`,
+  /** When the header was last edited: the 30-second pacing holds across restarts and dispatcher instances. */
+  headerEdited: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header-edited.json`,
+  /** The end summary was posted (once, however often the board is ended or its events redelivered). */
+  summary: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/summary.json`,
   tokens: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/`,
   token: (boardId: string, tokenHash: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/${tokenHash}`,
   versions: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/versions/`,

@@ -81,6 +81,7 @@ export type RejectionCode =
   | 'already_pinned'
   | 'not_pinned'
   | 'already_ended'
+  | 'not_available'
   // our side failed (the actor is told to try again)
   | 'internal';
 

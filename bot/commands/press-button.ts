@@ -55,6 +55,8 @@ export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: 
       return deleteJob(deps, parent);
     case 'reroll':
       return enqueue(deps, ctx, { ...parent.request, seed: randomSeed(deps) }, { kind: 'imagine', parent: { jobId: parent.id, index: 1 } }, inParentBoard);
+    default:
+      break; // the image actions, below, need the parent's result
   }
   const result = await loadResult(deps.blobs, parent.id);
   const tile = result?.images.find((image) => image.index === button.index);

@@ -11,6 +11,7 @@ import type { ModerationPolicy } from '../moderation.js';
 import type { DiscordCommandHandlers } from './command-handlers.js';
 import { DISCORD_LIMITS } from './limits.js';
 import { InteractionWebhook, renderActorReply, type ActorReply } from './replies.js';
+import { truncate } from '../../core/truncate.js';
 
 export interface InteractionRouterDeps {
   handlers: DiscordCommandHandlers;
@@ -37,9 +38,7 @@ const SORRY = 'Something went wrong on our side. Nothing was lost; please try ag
 
 /** An immediate answer for the actor alone; long refusals (many bad options) are cut to Discord's 2000 characters. */
 export function ephemeral(content: string): APIInteractionResponse {
-  const max = DISCORD_LIMITS.contentChars;
-  const text = content.length <= max ? content : `${content.slice(0, max - 1)}…`;
-  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content: text, flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
+  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content: truncate(content, DISCORD_LIMITS.contentChars), flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
 }
 
 export const deferPublic: APIInteractionResponse = { type: InteractionResponseType.DeferredChannelMessageWithSource };

@@ -10,6 +10,7 @@ import type { APIApplicationCommandOptionChoice, RESTPutAPIApplicationCommandsJS
 import { NAMED_ASPECTS } from '../../core/dimensions.js';
 import { STYLE_PRESETS } from '../../core/styles.js';
 import { cancelCommand } from './slash-commands/cancel.js';
+import { helpCommand } from './slash-commands/help.js';
 import { imagineCommand } from './slash-commands/imagine.js';
 import { infoCommand } from './slash-commands/info.js';
 import { settingsCommand } from './slash-commands/settings.js';
@@ -22,6 +23,7 @@ export const SLASH_COMMANDS = {
   info: infoCommand,
   show: showCommand,
   cancel: cancelCommand,
+  help: helpCommand,
 } as const;
 
 export type CommandName = keyof typeof SLASH_COMMANDS;

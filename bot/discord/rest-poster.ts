@@ -85,6 +85,19 @@ export interface DiscordPosterOptions {
   tokenUsableMs?: number;
 }
 
+/** One message through the bot token (after the interaction token expired or died): where, what, and which message to edit. */
+interface BotTokenDelivery {
+  channelId: string;
+  /** The parent job's message, for a reply when a new message must be posted. */
+  replyTo: string | undefined;
+  /** The job's own message when the job already names it. */
+  messageIdFromJob: string | undefined;
+  body: DiscordMessage;
+  files: RawFile[] | undefined;
+  /** Delete the job's message instead of editing it. */
+  deleting: boolean;
+}
+
 export class DiscordRestPoster implements Poster {
   readonly platform = 'discord' as const;
   private readonly now: () => number;
@@ -133,18 +146,10 @@ export class DiscordRestPoster implements Poster {
         // The token died early: fall through to the bot token.
       }
     }
-    await this.deliverWithBotToken(job, delivery.channelId, delivery.replyToMessageId, body, files, deleting, delivery.messageId);
+    await this.deliverWithBotToken(job, { channelId: delivery.channelId, replyTo: delivery.replyToMessageId, messageIdFromJob: delivery.messageId, body, files, deleting });
   }
 
-  private async deliverWithBotToken(
-    job: Job,
-    channelId: string,
-    replyTo: string | undefined,
-    body: DiscordMessage,
-    files: RawFile[] | undefined,
-    deleting: boolean,
-    messageIdFromJob: string | undefined,
-  ): Promise<void> {
+  private async deliverWithBotToken(job: Job, { channelId, replyTo, messageIdFromJob, body, files, deleting }: BotTokenDelivery): Promise<void> {
     if (!this.options.hasBotToken) {
       throw new DeliveryError(`job ${job.id}: the interaction token expired and no bot token (DISCORD_TOKEN) is configured to post the result`, false);
     }

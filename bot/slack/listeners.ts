@@ -48,8 +48,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
   // Requests being turned into jobs by this process, by job id: a redelivery that arrives while the
   // first delivery is still working (Socket Mode acks at once) must not post a second placeholder.
   const inFlight = new Set<string>();
-  const startJob = (client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit) =>
-    startJobOnce(inFlight, bot, client, ctx, text, tell, submit);
+  const startJob = (start: JobStart) => startJobOnce(inFlight, bot, start);
 
   // Every slash command: ack, parse, run; failures end in one ephemeral sentence.
   for (const command of SLACK_COMMANDS) {
@@ -59,7 +58,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       await guarded(log, command.definition.command, tell, async () => {
         const payload = parsePayload(SlashCommandSchema, 'slash command', body);
         const ctx = slashCommandContext(payload);
-        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit) => startJob(client, ctx, text, tell, submit) });
+        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit) => startJob({ client, ctx, text, tell, submit }) });
       });
     });
   }
@@ -79,7 +78,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
         throw error;
       }
       if (JOB_CREATING.has(action)) {
-        await startJob(client, ctx, undefined, tell, (withMessage) => pressButton(bot, withMessage, customId));
+        await startJob({ client, ctx, text: undefined, tell, submit: (withMessage) => pressButton(bot, withMessage, customId) });
         return;
       }
       if (action === 'remix') {
@@ -107,7 +106,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
     await guarded(log, 'remix', (message) => tell(message), async () => {
       const { ctx, customId, text } = parseRemixSubmission(body);
       tell = ephemeralIn(client, ctx.requester.channelId, ctx.requester.userId, ctx.requester.threadId);
-      await startJob(client, ctx, text, tell, (withMessage) => pressButton(bot, withMessage, customId, text));
+      await startJob({ client, ctx, text, tell, submit: (withMessage) => pressButton(bot, withMessage, customId, text) });
     });
   });
 
@@ -120,29 +119,38 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       const ctx = appMentionContext(payload);
       tell = ephemeralIn(client, payload.event.channel, payload.event.user, payload.event.thread_ts);
       const prompt = mentionPrompt(payload.event.text);
-      await startJob(client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt));
+      await startJob({ client, ctx, text: prompt, tell, submit: (withMessage) => imagine(bot, withMessage, prompt) });
     });
   });
 }
 
 /** At most one start per job id at a time in this process; the job record in S3 covers other processes. */
-async function startJobOnce(inFlight: Set<string>, bot: BotDeps, client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit): Promise<void> {
-  const jobId = jobIdFrom(ctx.sourceId);
+async function startJobOnce(inFlight: Set<string>, bot: BotDeps, start: JobStart): Promise<void> {
+  const jobId = jobIdFrom(start.ctx.sourceId);
   if (inFlight.has(jobId)) return;
   inFlight.add(jobId);
   try {
     if (await bot.blobs.exists(jobKeys.job(jobId))) return;
-    await startJob(bot, client, ctx, text, tell, submit);
+    await startJob(bot, start);
   } finally {
     inFlight.delete(jobId);
   }
 }
 
-/**
- * Posts the placeholder, submits with its ts, and cleans up when nothing was enqueued.
- * `text` is the /imagine text (undefined for buttons: their prompt comes from the parent job).
- */
-async function startJob(bot: BotDeps, client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit): Promise<void> {
+/** A request that makes a job, as the listeners hand it over. */
+interface JobStart {
+  client: WebClient;
+  ctx: CommandContext;
+  /** The /imagine text (undefined for buttons: their prompt comes from the parent job). */
+  text: string | undefined;
+  /** Answers the actor alone. */
+  tell: Tell;
+  /** The bot-core call that makes the job, given the context with the placeholder's ts. */
+  submit: Submit;
+}
+
+/** Posts the placeholder, submits with its ts, and cleans up when nothing was enqueued. */
+async function startJob(bot: BotDeps, { client, ctx, text, tell, submit }: JobStart): Promise<void> {
   const early = preScreen(bot, ctx, text);
   if (early) return void (await tell(renderNotice(early.message)));
 

@@ -3,7 +3,7 @@
  * with the deterministic test generator: /imagine → queue → runner → events → recorded deliveries,
  * then a U2 press and a duplicate `completed`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { WIRE_VERSION } from '../../core/job.js';
@@ -22,14 +22,6 @@ import { RecordingPoster } from './support/recording-poster.js';
 // A chat delivery: its messages attach the grid the runner stores (storesGridImage).
 const member = { platform: 'slack' as const, userId: 'U1', channelId: 'C1', workspaceId: 'T1' };
 const context = (sourceId: string): CommandContext => ({ requester: member, delivery: { platform: 'slack', channelId: 'C1' }, sourceId, channel: { ageRestricted: false } });
-
-async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('GIVEN the emulator, a runner and the dispatcher with a recording poster', () => {
   let emulator: TestEmulator;
@@ -61,7 +53,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     expect(reply).toMatchObject({ kind: 'accepted', duplicate: false });
     if (reply.kind !== 'accepted') return;
     firstJobId = reply.jobId;
-    await until('the completed delivery', () => poster.deliveries.some((d) => d.jobId === firstJobId && d.message.status === 'completed'));
+    await vi.waitFor(() => expect(poster.deliveries.some((d) => d.jobId === firstJobId && d.message.status === 'completed'), 'the completed delivery').toBe(true), { timeout: 20_000, interval: 50 });
 
     const mine = poster.deliveries.filter((d) => d.jobId === firstJobId);
     const statuses = mine.map((d) => d.message.status);
@@ -85,7 +77,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     const reply = await pressButton(deps, context('slack:press-1'), `upscale:${firstJobId}:2`);
     expect(reply).toMatchObject({ kind: 'accepted' });
     if (reply.kind !== 'accepted') return;
-    await until('the upscale delivery', () => poster.deliveries.some((d) => d.jobId === reply.jobId && d.message.final));
+    await vi.waitFor(() => expect(poster.deliveries.some((d) => d.jobId === reply.jobId && d.message.final), 'the upscale delivery').toBe(true), { timeout: 20_000, interval: 50 });
     const final = poster.deliveries.filter((d) => d.jobId === reply.jobId).at(-1)!;
     expect(final.message.status).toBe('completed');
     expect(final.message.parent).toEqual({ jobId: firstJobId, index: 2, label: 'Upscale of tile 2' });

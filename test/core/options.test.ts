@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseImagine } from '../../core/options.js';
+import { givenOptionNames, parseImagine } from '../../core/options.js';
 import { OptionsError } from '../../core/errors.js';
 import { STYLE_NAMES } from '../../core/styles.js';
 
@@ -29,6 +29,23 @@ describe('parseImagine: accepted input', () => {
     const request = parseImagine('fox —AR 2:3 –seed 5');
     expect(request.aspect).toEqual({ w: 2, h: 3 });
     expect(request.seed).toBe(5);
+  });
+
+  it.each([
+    ['three hyphens autocorrected to em dash + hyphen', 'fox —-ar 16:9'],
+    ['two em dashes', 'fox ——ar 16:9'],
+    ['three hyphens', 'fox ---ar 16:9'],
+    ['minus signs', 'fox −−ar 16:9'],
+    ['full-width hyphens (CJK input)', 'fox －－ar 16:9'],
+    ['a horizontal bar', 'fox ―ar 16:9'],
+  ])('GIVEN %s THEN it reads as --ar, and saved defaults know it was given', (_, text) => {
+    expect(parseImagine(text)).toMatchObject({ prompt: 'fox', aspect: { w: 16, h: 9 } });
+    expect(givenOptionNames(text).has('ar')).toBe(true);
+  });
+
+  it('GIVEN a single hyphen or a dash inside a word THEN it stays prompt text', () => {
+    expect(parseImagine('fox -ar 16:9').prompt).toBe('fox -ar 16:9');
+    expect(parseImagine('well—known fox').prompt).toBe('well—known fox');
   });
 
   it('GIVEN --no twice THEN both texts are kept', () => {

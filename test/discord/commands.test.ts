@@ -31,7 +31,7 @@ describe('COMMAND_DEFINITIONS', () => {
         expect(option.choices?.length ?? 0).toBeLessThanOrEqual(25);
       }
     }
-    expect([...names].sort()).toEqual(['cancel', 'imagine', 'info', 'settings', 'show']);
+    expect([...names].sort()).toEqual(['cancel', 'help', 'imagine', 'info', 'settings', 'show']);
     // Server installs only: a user install in a foreign server could not post results after 15 minutes.
     for (const command of COMMAND_DEFINITIONS) expect(command).toMatchObject({ integration_types: [0], contexts: [0, 1] });
   });

@@ -21,6 +21,7 @@ const handlers: DiscordCommandHandlers = {
   settings: async () => (calls.push('settings'), { kind: 'done', action: 'settings_saved', message: 'Saved' }),
   show: async () => (calls.push('show'), { kind: 'rejected', code: 'not_found', message: 'There is no job j9' }),
   cancel: async () => (calls.push('cancel'), { kind: 'done', action: 'cancelled', message: 'Cancelled' }),
+  help: async () => (calls.push('help'), { kind: 'info', title: 'Commands', lines: [], copyable: [] }),
 };
 let router: InteractionRouterDeps;
 
