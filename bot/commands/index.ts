@@ -8,4 +8,4 @@ export { cancel } from './cancel.js';
 export { show } from './show.js';
 export { usage } from './usage.js';
 export { settings, parseDefaults, type SettingsInput } from './settings.js';
-export { help, COMMAND_HELP } from './help.js';
+export { help, COMMAND_HELP, type CommandHelp } from './help.js';
