@@ -10,6 +10,8 @@
  *   npx tsx bench/demo-quality.ts --seed-offset 1000003 # the same prompts with other seeds
  *   npx tsx bench/demo-quality.ts --prompts train.json  # another prompt document, e.g. training combinations
  *                                                        # (tools/train-demo/dataset.py --training-prompts train.json)
+ *   npx tsx bench/demo-quality.ts --families            # also issue 21's families (test/support/demo-families.ts):
+ *                                                        # two shapes, counts 1–4, unplaced, --ar canvases, --no colour
  *
  * Quality = test/support/shape-checker.ts (classical pixel statistics, blind to the prompt) against the held-out
  * prompts' ground truth (models/demo/heldout-prompts.json; combinations never seen in training).
@@ -21,6 +23,7 @@ import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
 import type { ImageGenerator, RgbImage } from '../gpu-runner/generator.js';
 import { decodeToRgb } from '../gpu-runner/imaging.js';
 import { ATTRIBUTES, judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../test/support/shape-checker.js';
+import { aspect, ASPECT_CANVASES, counts, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.js';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../models/demo');
 const DEMO_PROMPT = 'a red circle at the top left on a blue background';
@@ -48,14 +51,16 @@ function printScore(label: string, s: Score): void {
 
 async function judgeSheets(dir: string, doc: HeldoutDocument): Promise<Record<string, Score>> {
   const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as {
-    tile: number; cols: number; prompts: string[]; sheets: Record<string, { prior: unknown; decoder: unknown; count: number }>;
+    tile: number; cols: number; prompts: string[];
+    /** `expected`: per tile, attributes that differ from the held-out prompt's (e.g. img2img's new colour). */
+    sheets: Record<string, { prior: unknown; decoder: unknown; count: number; expected?: Array<Record<string, string>> }>;
   };
   const out: Record<string, Score> = {};
   for (const [file, info] of Object.entries(index.sheets)) {
     const sheet = await decodeToRgb(readFileSync(path.join(dir, file)));
-    const pairs = doc.prompts.slice(0, info.count).map((expected, i) => {
+    const pairs = doc.prompts.slice(0, info.count).map((prompt, i) => {
       const tile = crop(sheet, (i % index.cols) * index.tile, Math.floor(i / index.cols) * index.tile, index.tile);
-      return { expected, judged: judgeImage(tile, doc) };
+      return { expected: { ...prompt, ...info.expected?.[i] }, judged: judgeImage(tile, doc) };
     });
     out[file] = score(pairs);
     printScore(`${file} prior ${JSON.stringify(info.prior)} decoder ${JSON.stringify(info.decoder)}`, out[file]);
@@ -64,13 +69,41 @@ async function judgeSheets(dir: string, doc: HeldoutDocument): Promise<Record<st
 }
 
 /** `seedOffset` draws the same prompts with other seeds (the shape score moves by several points with them). */
-async function heldoutQuality(generator: ImageGenerator, doc: HeldoutDocument, count: number, seedOffset: number): Promise<Score> {
+async function heldoutQuality(generator: ImageGenerator, doc: HeldoutDocument, count: number, seedOffset: number): Promise<Score & { meanIou: number }> {
   const pairs = [];
   for (const expected of doc.prompts.slice(0, count)) {
     const out = await generator.generate({ kind: 'imagine', prompt: expected.prompt, negativePrompt: '', width: 256, height: 256, seeds: [(expected.seed + seedOffset) % 2 ** 31], chaos: 0 });
     pairs.push({ expected, judged: judgeImage(out.images[0]!, doc) });
   }
-  return score(pairs);
+  return { ...score(pairs), meanIou: meanIou(pairs.map((p) => ({ expected: p.expected, iou: p.judged.iou, shape: p.judged.shape }))) };
+}
+
+/** Issue 21's families; `aspectCount` held-out prompts per --ar canvas, `negativeCount` --no cases. */
+async function families(generator: ImageGenerator, doc: HeldoutDocument, aspectCount: number, negativeCount: number): Promise<Record<string, unknown>> {
+  const f = doc.families;
+  if (!f) throw new Error('the prompt document has no families (tools/train-demo/dataset.py --heldout writes them)');
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const out: Record<string, unknown> = {};
+  const two = await twoShapes(generator, doc, f.two);
+  console.log(`two shapes with positions (n=${two.n}): both right (colour + kind + side) ${pct(two.both)}; colour + side only ${pct(two.colourAndSide)}`);
+  for (const m of two.misses.slice(0, 8)) console.log(`  miss ${m}`);
+  const count = await counts(generator, doc, f.count);
+  console.log(`counts 1–4 (n=${count.n}): exact ${pct(count.exact)} ${JSON.stringify(count.byCount)}; main colour ${pct(count.colour)}`);
+  for (const m of count.misses.slice(0, 8)) console.log(`  miss ${m}`);
+  const unplaced = await counts(generator, doc, f.unplaced);
+  console.log(`no position given (n=${unplaced.n}): exactly one shape ${pct(unplaced.exact)}; its colour ${pct(unplaced.colour)}`);
+  out.two = two;
+  out.count = count;
+  out.unplaced = unplaced;
+  for (const canvas of ASPECT_CANVASES) {
+    const a = await aspect(generator, doc, doc.prompts.slice(0, aspectCount), canvas);
+    console.log(`--ar ${canvas.ar} (${canvas.width}×${canvas.height}, n=${a.n}): colour ${pct(a.colour)} background ${pct(a.background)} shape ${pct(a.shape)} position ${pct(a.position)}; circles round ${pct(a.roundCircles)} of ${a.circles} (mean w/h ${a.meanCircleAspect.toFixed(2)})`);
+    out[`aspect ${canvas.ar}`] = a;
+  }
+  const neg = await negatives(generator, doc, negativeCases(doc, negativeCount));
+  console.log(`--no <colour> (n=${neg.n}, the colour it drew without the negative): colour changed ${pct(neg.avoided)}, a shape still drawn ${pct(neg.stillShape)}`);
+  out.negatives = neg;
+  return out;
 }
 
 function median(values: number[]): number {
@@ -108,7 +141,7 @@ async function variationAndUpscale(generator: ImageGenerator, doc: HeldoutDocume
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' }, bundle: { type: 'string' }, prompts: { type: 'string' }, 'seed-offset': { type: 'string', default: '0' } } });
+  const { values } = parseArgs({ options: { families: { type: 'boolean' }, 'aspect-count': { type: 'string', default: '60' }, 'negative-count': { type: 'string', default: '40' }, 'skip-heldout': { type: 'boolean' }, count: { type: 'string' }, sheets: { type: 'string' }, json: { type: 'string' }, runs: { type: 'string' }, bundle: { type: 'string' }, prompts: { type: 'string' }, 'seed-offset': { type: 'string', default: '0' } } });
   const seedOffset = Number(values['seed-offset']);
   if (!Number.isInteger(seedOffset) || seedOffset < 0) throw new Error(`--seed-offset must be a whole number ≥ 0, got ${values['seed-offset']}`);
   const doc = await loadHeldout(values.prompts);
@@ -124,12 +157,16 @@ async function main(): Promise<void> {
       figures.grid = speed;
       figures.variationUpscale = await variationAndUpscale(generator, doc);
       console.log(`demo prompt, attributes kept (all four): ${JSON.stringify(figures.variationUpscale)}`);
-      const count = Number(values.count ?? doc.prompts.length);
-      const t0 = performance.now();
-      const s = await heldoutQuality(generator, doc, count, seedOffset);
-      printScore(`${values.prompts ? `prompts of ${values.prompts}` : 'held-out prompts'} through the engine (${((performance.now() - t0) / 1000).toFixed(0)} s)`, s);
-      for (const miss of s.misses.slice(0, 40)) console.log(`  miss ${miss.attribute}: expected ${miss.expected}, got ${miss.got} — "${miss.prompt}"`);
-      figures.heldout = s;
+      if (!values['skip-heldout']) {
+        const count = Number(values.count ?? doc.prompts.length);
+        const t0 = performance.now();
+        const s = await heldoutQuality(generator, doc, count, seedOffset);
+        printScore(`${values.prompts ? `prompts of ${values.prompts}` : 'held-out prompts'} through the engine (${((performance.now() - t0) / 1000).toFixed(0)} s)`, s);
+        console.log(`  edge IoU of the main shape with its ideal outline (right class only): mean ${s.meanIou.toFixed(3)}`);
+        for (const miss of s.misses.slice(0, 40)) console.log(`  miss ${miss.attribute}: expected ${miss.expected}, got ${miss.got} — "${miss.prompt}"`);
+        figures.heldout = s;
+      }
+      if (values.families) figures.families = await families(generator, doc, Number(values['aspect-count']), Number(values['negative-count']));
     } finally {
       await generator.dispose();
     }

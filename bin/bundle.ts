@@ -46,7 +46,8 @@ export function bundledPackages(metafile: Metafile): Set<string> {
   return names;
 }
 
-export async function bundle(name: BundleName, outFile: string): Promise<BundleResult> {
+/** `sourcemap: false` only where nobody reads a stack trace (tests of the bundle's contents). */
+export async function bundle(name: BundleName, outFile: string, options: { sourcemap?: boolean } = {}): Promise<BundleResult> {
   const result = await build({
     entryPoints: [join(root, BUNDLE_ENTRIES[name])],
     outfile: outFile,
@@ -57,7 +58,7 @@ export async function bundle(name: BundleName, outFile: string): Promise<BundleR
     external: [...NATIVE_PACKAGES],
     // CommonJS dependencies call require() for Node built-ins; an ESM bundle has no require of its own.
     banner: { js: "import { createRequire as __cascadeCreateRequire } from 'node:module'; const require = __cascadeCreateRequire(import.meta.url);" },
-    sourcemap: 'linked',
+    sourcemap: options.sourcemap === false ? false : 'linked',
     metafile: true,
     logLevel: 'warning',
     absWorkingDir: root,

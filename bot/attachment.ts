@@ -12,14 +12,13 @@
 import sharp from 'sharp';
 import type { BlobStore } from '../core/ports.js';
 import type { Attachment } from './poster.js';
+import { CodedError } from '../core/errors.js';
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 
-export class AttachmentTooLargeError extends Error {
-  readonly code = 'attachment_too_large' as const;
+export class AttachmentTooLargeError extends CodedError<'attachment_too_large'> {
   constructor(readonly limitBytes: number, readonly smallestBytes: number) {
-    super(`the image cannot be made smaller than ${smallestBytes} bytes, over the ${limitBytes}-byte upload limit`);
-    this.name = 'AttachmentTooLargeError';
+    super('attachment_too_large', `the image cannot be made smaller than ${smallestBytes} bytes, over the ${limitBytes}-byte upload limit`, { limitBytes, smallestBytes });
   }
 }
 

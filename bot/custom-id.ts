@@ -12,9 +12,11 @@
  *   decodeButtonId('upscale:j1a2b:9') // throws ButtonIdError, reason 'bad_index'
  */
 import { JobIdSchema, type JobId } from '../core/job.js';
+import { CodedError } from '../core/errors.js';
 
 /** What a button does. Tile actions need index 1–4; job actions use index 0. */
-export const TILE_ACTIONS = ['upscale', 'vary_subtle', 'vary_strong', 'remix'] as const;
+/** `more`: 🧬 "More like this", an image variation with the tile itself as the image prompt. */
+export const TILE_ACTIONS = ['upscale', 'vary_subtle', 'vary_strong', 'remix', 'more'] as const;
 export const JOB_ACTIONS = ['reroll', 'info', 'delete', 'cancel'] as const;
 /** Mood-board actions on one tile of a job made in a board (bot/boards/): 📌 pin, 👍 vote, ⭐ hero, unpin. */
 export const BOARD_ACTIONS = ['pin', 'vote', 'hero', 'unpin'] as const;
@@ -33,11 +35,9 @@ export type ButtonId =
 export type ButtonIdProblem = 'empty' | 'too_long' | 'wrong_shape' | 'unknown_action' | 'bad_job_id' | 'bad_index';
 
 /** A custom id that is not one of ours or was tampered with. `message` is safe to show (it never echoes long input). */
-export class ButtonIdError extends Error {
-  readonly code = 'invalid_button_id' as const;
+export class ButtonIdError extends CodedError<'invalid_button_id'> {
   constructor(readonly problem: ButtonIdProblem, detail: string) {
-    super(`This button is not valid (${detail}). Run /imagine again to get fresh buttons.`);
-    this.name = 'ButtonIdError';
+    super('invalid_button_id', `This button is not valid (${detail}). Run /imagine again to get fresh buttons.`, { problem });
   }
 }
 

@@ -20,6 +20,8 @@
  */
 import type { Job, JobId } from '../core/job.js';
 import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.js';
+import { Backoff, exponentialDelay, sleep } from '../core/backoff.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { prepareDelivery, type DeliveryContent } from './delivery-content.js';
 import { ChannelPacer } from './edit-pacing.js';
 import { WorkGate } from './work-gate.js';
@@ -36,8 +38,6 @@ export interface RetryPolicy {
   maxAttempts: number;
 }
 
-export type DispatcherLog = (event: string, fields: Record<string, unknown>) => void;
-
 export interface DispatcherOptions {
   events: EventBus;
   blobs: BlobStore;
@@ -49,11 +49,20 @@ export interface DispatcherOptions {
   minChannelEditIntervalMs?: number;
   retry?: Partial<RetryPolicy>;
   /** Never receives tokens or delivery credentials. Default: silent. */
-  log?: DispatcherLog;
+  log?: Logger;
   /** Long-poll wait of `run` (default 20 s). */
   receiveWaitSeconds?: number;
   /** Tracks without an event for this long are forgotten (default 1 h); a later event reloads from S3. */
   idleTrackMs?: number;
+  /** Where `board_changed` events go (bot/boards/header-updater.ts); without it they are acked and dropped. */
+  boards?: BoardEventSink;
+}
+
+/** The mood-board side of the dispatcher: paced header and collage edits. */
+export interface BoardEventSink {
+  changed(boardId: string): void;
+  idle(): Promise<void>;
+  stop(): void;
 }
 
 interface Track {
@@ -88,7 +97,7 @@ export class Dispatcher {
   readonly #options: DispatcherOptions;
   readonly #retry: RetryPolicy;
   readonly #interval: number;
-  readonly #log: DispatcherLog;
+  readonly #log: Logger;
   readonly #fleet: FleetStatus;
   readonly #tracks = new Map<JobId, Track>();
   /** Per-job promise chains: events of one job are handled one at a time, in arrival order. */
@@ -102,24 +111,24 @@ export class Dispatcher {
     this.#options = options;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#interval = options.minEditIntervalMs ?? 2000;
-    this.#log = options.log ?? (() => undefined);
+    this.#log = options.log ?? silentLogger;
     this.#fleet = options.fleet ?? alwaysWarm;
     this.#pacer = new ChannelPacer(options.minChannelEditIntervalMs ?? 1000);
   }
 
   /** Long-polls the bus until `signal` aborts; receive errors back off and retry. */
   async run(signal: AbortSignal): Promise<void> {
-    let backoff = 0;
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
     while (!signal.aborted) {
       try {
         const batch = await this.#options.events.receive({ waitSeconds: this.#options.receiveWaitSeconds ?? 20, max: 10, signal });
-        backoff = 0;
+        backoff.reset();
         await this.handleBatch(batch);
       } catch (error) {
         if (signal.aborted) break;
-        backoff = Math.min(30_000, backoff === 0 ? 500 : backoff * 2);
-        this.#log('receive_failed', { error: describe(error), retryInMs: backoff });
-        await sleep(backoff, signal);
+        const retryInMs = backoff.next();
+        this.#log.warn('receive_failed', { error: describe(error), retryInMs });
+        await sleep(retryInMs, signal);
       }
     }
   }
@@ -133,12 +142,17 @@ export class Dispatcher {
   handle(received: ReceivedEvent): Promise<void> {
     const event = received.event;
     if (!event) {
-      this.#log('event_unreadable', { error: received.parseError ?? 'no event' });
+      this.#log.warn('event_unreadable', { error: received.parseError ?? 'no event' });
+      return this.#ack(received.receiptHandle);
+    }
+    if (event.type === 'board_changed') {
+      // The header updater paces and retries on its own and reads everything from the store: the event has done its part.
+      this.#options.boards?.changed(event.jobId);
       return this.#ack(received.receiptHandle);
     }
     const previous = this.#chains.get(event.jobId) ?? Promise.resolve();
     const next = previous.then(() => this.#fold(received)).catch((error: unknown) => {
-      this.#log('event_failed', { jobId: event.jobId, type: event.type, error: describe(error) });
+      this.#log.warn('event_failed', { jobId: event.jobId, type: event.type, error: describe(error) });
     });
     this.#chains.set(event.jobId, next);
     void next.then(() => {
@@ -149,13 +163,14 @@ export class Dispatcher {
 
   /** Resolves when no delivery is scheduled or in flight (tests, Lambda handlers, shutdown). */
   idle(): Promise<void> {
-    return this.#work.idle();
+    return Promise.all([this.#work.idle(), this.#options.boards?.idle()]).then(() => undefined);
   }
 
   /** Stops every timer; undelivered final events stay unacked and come back from the queue. */
   stop(): void {
     for (const track of this.#tracks.values()) this.#clearTimer(track);
     this.#tracks.clear();
+    this.#options.boards?.stop();
   }
 
   async #fold(received: ReceivedEvent): Promise<void> {
@@ -205,7 +220,7 @@ export class Dispatcher {
     const { blobs } = this.#options;
     const [job, delivered, deleted] = await Promise.all([loadJob(blobs, jobId), loadDelivered(blobs, jobId), isDeleted(blobs, jobId)]);
     if (!job || delivered || deleted) {
-      if (!job && !deleted) this.#log('event_for_unknown_job', { jobId });
+      if (!job && !deleted) this.#log.info('event_for_unknown_job', { jobId });
       this.#rememberFinished(jobId);
       return undefined;
     }
@@ -281,7 +296,7 @@ export class Dispatcher {
     const final = isFinal(state);
     const fields = { jobId: track.job.id, platform: track.job.delivery.platform, phase: state.phase, attempt: track.attempts + 1, error: describe(error) };
     if (error instanceof DeliveryError && !error.retryable) {
-      this.#log('delivery_abandoned', fields);
+      this.#log.error('delivery_abandoned', fields);
       if (final) this.#finish(track);
       void Promise.all(held.map((receipt) => this.#ack(receipt)));
       return;
@@ -289,16 +304,17 @@ export class Dispatcher {
     track.attempts++;
     if (track.attempts >= this.#retry.maxAttempts) {
       // A final message stays unacked: the queue redelivers it later (and finally dead-letters it), so it is never silently lost.
-      this.#log(final ? 'final_delivery_deferred_to_queue' : 'edit_dropped', fields);
+      if (final) this.#log.warn('final_delivery_deferred_to_queue', fields);
+      else this.#log.debug('edit_dropped', fields);
       track.attempts = 0;
       if (final) this.#forget(track);
       return;
     }
     const retryAfter = error instanceof DeliveryError && error.retryAfterMs !== undefined ? error.retryAfterMs : 0;
-    const backoff = Math.min(this.#retry.maxMs, this.#retry.baseMs * 2 ** (track.attempts - 1));
+    const backoff = exponentialDelay(track.attempts - 1, { initialMs: this.#retry.baseMs, maxMs: this.#retry.maxMs });
     track.notBefore = Date.now() + Math.max(backoff, retryAfter);
     track.held.unshift(...held);
-    this.#log('delivery_retry', { ...fields, retryInMs: track.notBefore - Date.now() });
+    this.#log.info('delivery_retry', { ...fields, retryInMs: track.notBefore - Date.now() });
     track.dirty = true;
   }
 
@@ -306,7 +322,7 @@ export class Dispatcher {
     const { job } = track;
     const poster = this.#options.posters[job.delivery.platform];
     if (!poster) throw new DeliveryError(`no poster configured for ${job.delivery.platform}`, false);
-    const shown = state.phase === 'queued' ? { ...state, waking: !(await this.#isWarm()) } : state;
+    const shown = state.phase === 'queued' ? await this.#withFleetStatus(state) : state;
     return { poster, content: await prepareDelivery(this.#options.blobs, poster, job, shown, track.lastPreviewKey), result: state.result };
   }
 
@@ -319,11 +335,21 @@ export class Dispatcher {
     track.lastPreviewKey = content.previewVersion;
   }
 
+  /** A waiting job's state as shown: "GPU waking up", or why the GPU cannot start. */
+  async #withFleetStatus(state: JobState): Promise<JobState> {
+    if (await this.#isWarm()) return { ...state, waking: false };
+    const problem = await (this.#fleet.startProblem?.() ?? Promise.resolve(undefined)).catch((error: unknown) => {
+      this.#log.warn('fleet_status_failed', { error: describe(error) });
+      return undefined;
+    });
+    return { ...state, waking: true, ...(problem ? { fleetProblem: problem } : {}) };
+  }
+
   async #isWarm(): Promise<boolean> {
     try {
       return await this.#fleet.isWarm();
     } catch (error) {
-      this.#log('fleet_status_failed', { error: describe(error) });
+      this.#log.warn('fleet_status_failed', { error: describe(error) });
       return true;
     }
   }
@@ -332,7 +358,7 @@ export class Dispatcher {
     try {
       await this.#options.events.ack(receiptHandle);
     } catch (error) {
-      this.#log('ack_failed', { error: describe(error) });
+      this.#log.warn('ack_failed', { error: describe(error) });
     }
   }
 
@@ -373,14 +399,4 @@ export class Dispatcher {
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

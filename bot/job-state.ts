@@ -23,6 +23,8 @@ export interface JobState {
   position?: number;
   /** True when the job waits and no GPU runner is up: the message says "GPU waking up". */
   waking?: boolean;
+  /** Set with `waking` when the fleet cannot start (FleetStatus.startProblem): the message says why instead. */
+  fleetProblem?: string;
   /** Whole-job progress in [0, 1] and the stage it is in. */
   progress?: { fraction: number; stage?: StageName };
   /** Key of the latest preview image (jobs/{id}/preview.jpg: the key stays, the bytes change). */

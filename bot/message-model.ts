@@ -12,15 +12,21 @@
  *   row 'vary_strong': V1+ V2+ V3+ V4+ 🗑️     (strong variations)
  *   row 'remix':       R1 R2 R3 R4            (a strong variation with a new prompt; only where the
  *                                             platform opens a text dialog for it: Discord, Slack)
- * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️.
+ *   row 'board':       📌1 📌2 📌3 📌4        (only for a job made in a mood board: pin a tile to it)
+ *   row 'more':        🧬1 🧬2 🧬3 🧬4        ("More like this": four new images with the tile as the image
+ *                                             prompt; only when the model reads images, see `imagePrompts`,
+ *                                             and not in a board, whose 📌 row takes Discord's fifth row)
+ * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️ (and 📌 in a board).
  * While queued or running: one row with ❌ Cancel. Failed or cancelled: 🔄 (try again), ℹ️, 🗑️.
  *
  * @example
  *   buildJobMessage(job, { phase: 'queued', position: 2, updatedAt: 0 }).statusLine // → 'Queued · position 2'
  */
 import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, StageName } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import { encodeButtonId, type ButtonAction } from './custom-id.js';
 import type { JobPhase, JobState } from './job-state.js';
+import { truncate } from '../core/truncate.js';
 
 export type ButtonStyle = 'primary' | 'secondary' | 'danger';
 
@@ -36,7 +42,7 @@ export interface MessageButton {
   disabled: boolean;
 }
 
-export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'single' | 'pending' | 'failed';
+export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'board' | 'more' | 'single' | 'pending' | 'failed';
 
 export interface ButtonRow {
   kind: ButtonRowKind;
@@ -63,6 +69,8 @@ export interface JobMessage {
   /** Lineage: the job and tile this one came from, with a human label ('Upscale of tile 2'). */
   parent?: ParentRef & { label: string };
   progress?: { fraction: number; stage?: StageName; /** '▰▰▰▱▱▱▱▱▱▱ 30 %' */ bar: string };
+  /** 1-based place in the queue while queued or waking, when known (the web page estimates a wait from it). */
+  position?: number;
   previewKey?: string;
   grid?: Result['grid'];
   buttonRows: ButtonRow[];
@@ -81,6 +89,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
   const lines = [optionsText];
   if (parent) lines.push(`${parent.label} of job ${parent.jobId}`);
   if (state.failure && (state.phase === 'failed' || state.failure.willRetry)) lines.push(state.failure.reason);
+  if (status === 'completed') lines.push(...(state.result?.notes ?? []));
   const statusLine = statusLineOf(status, state, progress?.bar);
   const title = shorten(job.request.prompt, 200);
   const message: JobMessage = {
@@ -89,6 +98,7 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
     final,
     title,
     statusLine,
+    ...((status === 'queued' || status === 'waking') && state.position !== undefined ? { position: state.position } : {}),
     lines,
     optionsText,
     requester: job.requester,
@@ -106,8 +116,10 @@ function statusLineOf(status: MessageStatus, state: JobState, bar: string | unde
   switch (status) {
     case 'queued':
       return state.position === undefined ? 'Queued' : `Queued · position ${state.position}`;
-    case 'waking':
-      return state.position === undefined ? 'GPU waking up…' : `Queued · position ${state.position} · GPU waking up…`;
+    case 'waking': {
+      const why = state.fleetProblem ?? 'GPU waking up…';
+      return state.position === undefined ? why : `Queued · position ${state.position} · ${why}`;
+    }
     case 'running': {
       const retry = (state.attempt ?? 1) > 1 || state.failure?.willRetry ? ' (retrying on another GPU)' : '';
       const stage = state.progress?.stage ? `${STAGE_LABEL[state.progress.stage]} · ` : '';
@@ -139,7 +151,7 @@ function lineageLabel(job: Job): string {
     case 'variation':
       return `${job.strength === 'strong' ? 'Strong' : 'Subtle'} variation of tile${tile}`;
     case 'imagine':
-      return 'Reroll';
+      return job.parent && job.request.imagePrompts?.some((p) => p.key === jobKeys.image(job.parent!.jobId, job.parent!.index)) ? `More like tile${tile}` : 'Reroll';
   }
 }
 
@@ -153,12 +165,12 @@ export function describeOptions(request: GenerationRequest): string {
   if (request.chaos !== 0) parts.push(`--chaos ${request.chaos}`);
   if (request.style !== undefined) parts.push(`--style ${request.style}`);
   if (request.lite) parts.push('--lite');
+  if (request.imageWeight !== undefined) parts.push(`--iw ${request.imageWeight}`);
   return parts.join(' ');
 }
 
 function shorten(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= max ? flat : `${flat.slice(0, max - 1)}…`;
+  return truncate(text.replace(/\s+/g, ' ').trim(), max);
 }
 
 function button(jobId: string, action: ButtonAction, index: number, label: string, style: ButtonStyle, emoji?: string): MessageButton {
@@ -166,11 +178,8 @@ function button(jobId: string, action: ButtonAction, index: number, label: strin
   return { action, index, customId, label, style, disabled: false, ...(emoji ? { emoji } : {}) };
 }
 
-/**
- * Where a Remix press opens a dialog for the new prompt (Discord: a modal; Slack: views.open). The web
- * playground has no such dialog yet, so it shows no Remix buttons rather than buttons that can only refuse.
- */
-const REMIX_DIALOG_PLATFORMS: ReadonlySet<Platform> = new Set(['discord', 'slack']);
+/** Where a Remix press opens a dialog for the new prompt (Discord: a modal; Slack: views.open; web: a <dialog>). */
+const REMIX_DIALOG_PLATFORMS: ReadonlySet<Platform> = new Set(['discord', 'slack', 'web']);
 
 function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefined): ButtonRow[] {
   const id = job.id;
@@ -191,6 +200,7 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
         button(id, 'vary_strong', tile, 'Vary (strong)', 'secondary'),
         button(id, 'info', 0, '', 'secondary', 'ℹ️'),
         button(id, 'delete', 0, '', 'danger', '🗑️'),
+        ...(job.boardId ? [button(id, 'pin', tile, 'Pin', 'secondary', '📌')] : []),
       ],
     }];
   }
@@ -199,5 +209,8 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
     { kind: 'vary_subtle', buttons: [...tiles.map((t) => button(id, 'vary_subtle', t, `V${t}`, 'secondary')), button(id, 'info', 0, '', 'secondary', 'ℹ️')] },
     { kind: 'vary_strong', buttons: [...tiles.map((t) => button(id, 'vary_strong', t, `V${t}+`, 'secondary')), button(id, 'delete', 0, '', 'danger', '🗑️')] },
     ...(REMIX_DIALOG_PLATFORMS.has(job.delivery.platform) ? [{ kind: 'remix' as const, buttons: tiles.map((t) => button(id, 'remix', t, `R${t}`, 'secondary')) }] : []),
+    // A grid made in a mood board: 📌 per tile, in Discord's free fifth row; otherwise 🧬 there, when the model reads images.
+    ...(job.boardId ? [{ kind: 'board' as const, buttons: tiles.map((t) => button(id, 'pin', t, `${t}`, 'secondary', '📌')) }] : []),
+    ...(!job.boardId && result.model.imagePrompts ? [{ kind: 'more' as const, buttons: tiles.map((t) => button(id, 'more', t, `${t}`, 'secondary', '🧬')) }] : []),
   ];
 }

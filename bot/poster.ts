@@ -13,6 +13,9 @@
  */
 import type { Job, Platform, Result } from '../core/job.js';
 import type { JobMessage } from './message-model.js';
+import type { BoardHeader, BoardSummary } from './boards/board-message.js';
+import type { BoardRecord, HeaderRecord } from './boards/model.js';
+import { CodedError } from '../core/errors.js';
 
 /** The grid (or single image) bytes to attach, already converted to fit the platform's size limit. */
 export interface Attachment {
@@ -37,6 +40,14 @@ export interface Poster {
    * `known` carries what the dispatcher has already read (the final result), so a poster need not read it again.
    */
   deliver(job: Job, message: JobMessage, attachment?: Attachment, known?: KnownRecords): Promise<void>;
+  /**
+   * Mood boards (bot/boards/): shows the board's header with the collage, editing the message at `existing` when
+   * there is one (else posting it in the board's place). Returns where the header is now. Absent = the platform
+   * shows boards another way.
+   */
+  deliverBoardHeader?(board: BoardRecord, header: BoardHeader, collage: Attachment, existing: HeaderRecord | null): Promise<HeaderRecord | undefined>;
+  /** Posts the end summary (with the final collage) in the board's place, once. */
+  postBoardSummary?(board: BoardRecord, summary: BoardSummary, collage: Attachment): Promise<void>;
 }
 
 /** Records the dispatcher read while folding events; optional, posters that need them may read them themselves. */
@@ -44,16 +55,14 @@ export interface KnownRecords {
   result?: Result;
 }
 
-export class DeliveryError extends Error {
-  readonly code = 'delivery_failed' as const;
+export class DeliveryError extends CodedError<'delivery_failed'> {
   constructor(
     message: string,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'DeliveryError';
+    super('delivery_failed', message, { retryable }, options);
   }
 }
 

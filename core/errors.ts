@@ -1,10 +1,12 @@
 /**
- * The small set of coded errors the system throws on purpose. `code` is stable and machine-readable
- * (it ends up in `failed` events and logs); `message` is a sentence a user or operator can act on.
- * Messages never carry secrets: callers pass context, not credentials.
+ * The errors the system throws on purpose: every one is a CodedError. `code` is stable and
+ * machine-readable (it ends up in `failed` events and logs); `message` is a sentence a user or
+ * operator can act on. Messages never carry secrets: callers pass context, not credentials.
+ * Refusals a user can act on are not thrown: they are `Rejected` replies (bot/commands/context.ts).
  */
 
 export type ErrorCode =
+  // core
   | 'invalid_options'
   | 'invalid_config'
   | 'too_many_pending'
@@ -12,13 +14,22 @@ export type ErrorCode =
   | 'service_unavailable'
   | 'port_in_use'
   | 'cancelled'
-  | 'corrupt_record';
+  | 'corrupt_record'
+  | 'unsupported_request'
+  // bot
+  | 'invalid_button_id'
+  | 'delivery_failed'
+  | 'attachment_too_large'
+  | 'invalid_discord_message'
+  | 'invalid_slack_payload'
+  | 'invalid_slack_blocks'
+  | 'slack_upload_failed';
 
-export class CodedError extends Error {
-  readonly code: ErrorCode;
+export class CodedError<Code extends ErrorCode = ErrorCode> extends Error {
+  readonly code: Code;
   readonly context: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -101,4 +112,14 @@ export function isConnectionError(error: unknown): boolean {
   if (cause && cause !== error && isConnectionError(cause)) return true;
   if (error instanceof ServiceUnavailableError) return true;
   return /ECONNREFUSED|ECONNRESET|socket hang up/.test(error.message);
+}
+
+/**
+ * The loaded model cannot serve this kind of request (e.g. an image prompt on a bundle without image_encoder.onnx).
+ * Retrying cannot help: the runner tells the user and drops the job.
+ */
+export class UnsupportedRequestError extends CodedError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('unsupported_request', message, context);
+  }
 }

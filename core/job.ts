@@ -7,6 +7,7 @@
  * the shape changes, because messages and S3 records outlive deployments.
  */
 import { z } from 'zod';
+import { IMAGE_KEY_PATTERN } from './storage-layout.js';
 
 export const WIRE_VERSION = 1 as const;
 
@@ -89,9 +90,25 @@ export type SizeClass = z.infer<typeof SizeClassSchema>;
 export const VariationStrengthSchema = z.enum(['subtle', 'strong']);
 export type VariationStrength = z.infer<typeof VariationStrengthSchema>;
 
+/**
+ * Where a picture given with a request is stored: an upload normalised into the job's own keys
+ * (`jobs/{id}/inputs/{n}.png`), or a finished tile of an earlier job (`jobs/{id}/image-{k}.png`, "More like this").
+ * Nothing else can be named, so a request can never make the runner read an arbitrary object.
+ */
+export const ImageKeySchema = z.string().regex(IMAGE_KEY_PATTERN, 'an image key is jobs/{id}/inputs/{0-4}.png or jobs/{id}/image-{1-4}.png');
+
+/** At most this many pictures condition one request (Stage C's clip_img groups, spec §4.3). */
+export const MAX_IMAGE_PROMPTS = 5;
+/** Image weight range (`--iw`): 0 = as if absent, 1 = as given; above 3 the effect saturates. */
+export const MAX_IMAGE_WEIGHT = 3;
+
+export const ImagePromptRefSchema = z.strictObject({ key: ImageKeySchema, weight: z.number().min(0).max(MAX_IMAGE_WEIGHT) });
+export type ImagePromptRef = z.infer<typeof ImagePromptRefSchema>;
+
 /** What the user asked for, after parsing `/imagine` text and slash options and applying defaults. */
 export const GenerationRequestSchema = z.strictObject({
-  prompt: z.string().min(1).max(2000),
+  /** May be empty only with image prompts (a pure image variation or blend); the parser and /blend enforce it. */
+  prompt: z.string().max(2000),
   negativePrompt: z.string().max(2000).default(''),
   aspect: AspectSchema,
   size: SizeClassSchema,
@@ -108,6 +125,12 @@ export const GenerationRequestSchema = z.strictObject({
   lite: z.boolean(),
   /** Number of images in the grid. */
   count: z.number().int().min(1).max(4),
+  /** `--iw`: the weight of the request's image prompts, as typed (1 when absent). */
+  imageWeight: z.number().min(0).max(MAX_IMAGE_WEIGHT).optional(),
+  /** Pictures whose CLIP embeddings condition Stage C (uploads, or a tile for "More like this"); 1–5. */
+  imagePrompts: z.array(ImagePromptRefSchema).min(1).max(MAX_IMAGE_PROMPTS).optional(),
+  /** Image-to-image: Stage C starts from this picture, re-noised to t_start = strength ∈ (0, 1]. */
+  initImage: z.strictObject({ key: ImageKeySchema, strength: z.number().gt(0).max(1) }).optional(),
 });
 export type GenerationRequest = z.infer<typeof GenerationRequestSchema>;
 
@@ -181,11 +204,14 @@ export const ResultSchema = z.strictObject({
    * lays out the tiles itself (storesGridImage). */
   grid: z.strictObject({ key: z.string().min(1), width: z.number().int().positive(), height: z.number().int().positive(), contentType: z.string() }).optional(),
   images: z.array(ResultImageSchema).min(1).max(4),
-  model: z.strictObject({ name: z.string(), variant: z.string() }),
+  /** `imagePrompts`: the model reads image prompts (its bundle has an image encoder), so 🧬 is offered. */
+  model: z.strictObject({ name: z.string(), variant: z.string(), imagePrompts: z.boolean().optional() }),
   /** Milliseconds per phase, for /info and benchmarks. */
   timings: z.record(z.string(), z.number().nonnegative()),
   finishedAt: z.iso.datetime(),
   runnerId: z.string(),
+  /** What the model could not draw of the request, for the user (core/model-notes.ts); absent when nothing. */
+  notes: z.array(z.string().max(300)).max(4).optional(),
 });
 export type Result = z.infer<typeof ResultSchema>;
 

@@ -3,7 +3,9 @@
  * the same options as slash-command fields. Every problem is collected, each with a message that
  * names the option and what is allowed, and thrown together as one OptionsError.
  *
- * Phones autocorrect `--` to an em or en dash, so `—ar` and `–ar` read as `--ar`. Options are
+ * Phones autocorrect `--` to an em or en dash, so `—ar` and `–ar` read as `--ar`; so do the other
+ * forms autocorrect and input methods make of it: `—-ar` and `——ar` (three hyphens typed), `−−ar`
+ * (minus signs), `－－ar` (full-width, CJK input methods), `―ar`. Options are
  * case-insensitive. `--no` may repeat (the texts are joined); any other option given twice, inline
  * or once inline and once as a slash field, is an error rather than a silent pick.
  *
@@ -13,7 +15,7 @@
  * backtracking patterns (`\d+\.?\d*` took 29.9 s on `--cfg` + 100 000 digits + a letter). A
  * `ParseMeter` counts the characters examined; test/adversarial/options-fuzz.test.ts bounds it.
  */
-import { GenerationRequestSchema, type Aspect, type GenerationRequest, type SizeClass } from './job.js';
+import { GenerationRequestSchema, MAX_IMAGE_WEIGHT, type Aspect, type GenerationRequest, type SizeClass } from './job.js';
 import { OptionsError, type OptionProblem } from './errors.js';
 import { findStyle, STYLE_NAMES } from './styles.js';
 import { MAX_ASPECT_RATIO } from './dimensions.js';
@@ -29,6 +31,8 @@ export interface SlashOptions {
   style?: string;
   size?: string;
   lite?: boolean;
+  /** Image weight of the request's image prompts (0–3). */
+  iw?: number | string;
 }
 
 export interface ParseContext {
@@ -36,6 +40,8 @@ export interface ParseContext {
   randomSeed?: () => number;
   /** Counts the characters the parser examines (tests prove the work is linear in the input). */
   meter?: ParseMeter;
+  /** Pictures given with the command (attachments, uploads): the prompt may then be empty, and --iw applies. */
+  imageCount?: number;
 }
 
 export interface ParseMeter {
@@ -45,7 +51,7 @@ export interface ParseMeter {
 type OptionName = keyof SlashOptions;
 
 /** Canonical names, then aliases users type out of habit. */
-const OPTION_NAMES: readonly OptionName[] = ['ar', 'seed', 'no', 'steps', 'cfg', 'chaos', 'style', 'size', 'lite'];
+const OPTION_NAMES: readonly OptionName[] = ['ar', 'seed', 'no', 'steps', 'cfg', 'chaos', 'style', 'size', 'lite', 'iw'];
 const ALIASES: Readonly<Record<string, OptionName>> = { aspect: 'ar', negative: 'no', guidance: 'cfg', s: 'style' };
 const SIZE_NAMES: readonly SizeClass[] = ['small', 'medium', 'large'];
 const UINT32_MAX = 0xffffffff;
@@ -124,10 +130,13 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
   const chaos = values.chaos === undefined ? 0 : parseInteger('chaos', values.chaos, 0, 100, problems, meter);
   const style = values.style === undefined ? undefined : parseStyle(values.style, problems);
   const size = values.size === undefined ? 'medium' : parseSize(values.size, problems);
+  const images = context.imageCount ?? 0;
+  const imageWeight = values.iw === undefined ? undefined : parseDecimal('iw', values.iw, 0, MAX_IMAGE_WEIGHT, problems, meter);
+  if (values.iw !== undefined && images === 0) problems.push({ option: 'iw', message: '--iw weighs image prompts: attach an image to the command for it to apply' });
   if (values.lite !== undefined && values.lite !== '') problems.push({ option: 'lite', message: `--lite takes no value (got "${clip(values.lite)}"); write just --lite` });
 
   const negativePrompt = negatives.join(', ');
-  if (prompt === '') problems.push({ option: 'prompt', message: 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"' });
+  if (prompt === '' && images === 0) problems.push({ option: 'prompt', message: 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"' });
   if (prompt.length > MAX_PROMPT) problems.push({ option: 'prompt', message: `prompt: ${prompt.length} characters is too long; at most ${MAX_PROMPT}` });
   if (negativePrompt.length > MAX_PROMPT) problems.push({ option: 'no', message: `--no: ${negativePrompt.length} characters is too long; at most ${MAX_PROMPT}` });
   if (problems.length > 0) throw new OptionsError(problems);
@@ -144,6 +153,7 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
     ...(style === undefined ? {} : { style }),
     lite: values.lite !== undefined,
     count: 4,
+    ...(imageWeight === undefined ? {} : { imageWeight }),
   });
 }
 
@@ -183,7 +193,7 @@ function splitPrompt(text: string, meter: ParseMeter): { prompt: string; options
   let i = 0;
   while (i < text.length) {
     meter.steps += 1;
-    const dashes = i === 0 || isSpace(text.charCodeAt(i - 1)) ? dashLength(text, i) : 0;
+    const dashes = i === 0 || isSpace(text.charCodeAt(i - 1)) ? dashLength(text, i, meter) : 0;
     if (dashes > 0 && isAsciiLetter(text.charCodeAt(i + dashes))) {
       meter.steps += dashes;
       const end = skipWhile(text, i + dashes + 1, isNameChar, meter);
@@ -203,12 +213,20 @@ function splitPrompt(text: string, meter: ParseMeter): { prompt: string; options
   return { prompt: normalizeSpace(text.slice(0, tokens[0]!.start), meter), options };
 }
 
-/** `--` → 2, `—` or `–` → 1, anything else → 0. */
-function dashLength(text: string, at: number): number {
-  const code = text.charCodeAt(at);
-  if (code === 0x2014 || code === 0x2013) return 1;
-  return code === 0x2d && text.charCodeAt(at + 1) === 0x2d ? 2 : 0;
+/**
+ * Length of the option marker at `at`: a run of two or more dash-like characters (`--`, `—-`, `−−`, `－－`…),
+ * or one long dash (`—`, `–`, `―`); 0 when there is none (a single hyphen is prompt text).
+ */
+function dashLength(text: string, at: number, meter: ParseMeter): number {
+  const end = skipWhile(text, at, isDashLike, meter);
+  const run = end - at;
+  if (run >= 2) return run;
+  return run === 1 && isLongDash(text.charCodeAt(at)) ? 1 : 0;
 }
+
+/** Hyphen-minus, the Unicode hyphens and dashes (U+2010–U+2015), minus sign, small and full-width hyphen-minus. */
+const isDashLike = (code: number) => code === 0x2d || (code >= 0x2010 && code <= 0x2015) || code === 0x2212 || code === 0xfe58 || code === 0xfe63 || code === 0xff0d;
+const isLongDash = (code: number) => code >= 0x2013 && code <= 0x2015;
 
 const isAsciiLetter = (code: number) => (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
 const isDigit = (code: number) => code >= 0x30 && code <= 0x39;

@@ -54,7 +54,22 @@ export const jobKeys = {
   deleted: (id: JobId) => `${jobFolder(id)}deleted.json`,
   /** Dispatcher: the Discord message the job owns, so edits after a restart land on the same message. */
   discordMessage: (id: JobId) => `${jobFolder(id)}discord-message.json`,
+  /** Picture `n` (0–4) uploaded with the job, normalised to PNG by the bot before the job is queued (bot/uploads.ts). */
+  input: (id: JobId, n: number) => `${jobFolder(id)}inputs/${n}.png`,
 } as const;
+
+/**
+ * The keys a request may name as a picture (core/job.ts ImageKeySchema): an upload of a job or a finished tile of one.
+ * Anything else — another family, another object of a job — is refused, so a request cannot point the runner anywhere.
+ */
+export const IMAGE_KEY_PATTERN = /^jobs\/([a-z0-9][a-z0-9-]{0,63})\/(?:inputs\/([0-4])\.png|image-([1-4])\.png)$/;
+
+/** The job and slot a picture key names; undefined for any key a request may not name. */
+export function parseImageKey(key: string): { jobId: JobId; upload: number } | { jobId: JobId; tile: number } | undefined {
+  const match = IMAGE_KEY_PATTERN.exec(key);
+  if (!match) return undefined;
+  return match[2] !== undefined ? { jobId: match[1]!, upload: Number(match[2]) } : { jobId: match[1]!, tile: Number(match[3]) };
+}
 
 /** The job a key under `jobs/` belongs to and the object's name in its folder; undefined for any other key. */
 export function parseJobKey(key: string): { jobId: JobId; name: string } | undefined {
@@ -158,6 +173,10 @@ export const boardKeys = {
   vote: (boardId: string, pinKey: string, user: string) => `${STORAGE_PREFIXES.boards}${boardId}/votes/${pinKey}/${user}`,
   hero: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/hero.json`,
   header: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header.json`,
+  /** When the header was last edited: the 30-second pacing holds across restarts and dispatcher instances. */
+  headerEdited: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header-edited.json`,
+  /** The end summary was posted (once, however often the board is ended or its events redelivered). */
+  summary: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/summary.json`,
   tokens: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/`,
   token: (boardId: string, tokenHash: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/${tokenHash}`,
   versions: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/versions/`,

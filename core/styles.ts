@@ -27,9 +27,17 @@ export function findStyle(name: string): StylePreset | undefined {
   return STYLE_PRESETS.find((preset) => preset.name === wanted);
 }
 
-/** Prompt and negative prompt with the request's style applied; unknown or absent style = unchanged. */
-export function applyStyle(request: { prompt: string; negativePrompt: string; style?: string | undefined }): { prompt: string; negativePrompt: string } {
-  const preset = request.style === undefined ? undefined : findStyle(request.style);
+/**
+ * Prompt and negative prompt with the request's style applied; unknown or absent style = unchanged. `modelStyles`
+ * (a small model's manifest `styles`, core/model-notes.ts): the presets it can draw, mapped to words it knows; a
+ * preset missing there is not applied.
+ */
+export function applyStyle(
+  request: { prompt: string; negativePrompt: string; style?: string | undefined },
+  modelStyles?: Readonly<Record<string, Pick<StylePreset, 'promptSuffix' | 'negative'>>>,
+): { prompt: string; negativePrompt: string } {
+  const wanted = request.style?.trim().toLowerCase();
+  const preset = wanted === undefined ? undefined : modelStyles ? (Object.hasOwn(modelStyles, wanted) ? modelStyles[wanted] : undefined) : findStyle(wanted);
   if (!preset) return { prompt: request.prompt, negativePrompt: request.negativePrompt };
   const joinNonEmpty = (a: string, b: string) => [a, b].filter((part) => part.trim() !== '').join(', ');
   return { prompt: joinNonEmpty(request.prompt, preset.promptSuffix), negativePrompt: joinNonEmpty(request.negativePrompt, preset.negative) };

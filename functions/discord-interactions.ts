@@ -10,12 +10,13 @@
  * JOBS_QUEUE_URL, EVENTS_QUEUE_URL, BUCKET, MAX_PENDING_PER_USER, MODERATION_* / ALLOWED_* lists.
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { loadConfig, redactSecrets } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
 import { createAwsPorts } from '../core/aws/index.js';
 import { ConfigError } from '../core/errors.js';
 import { createModerationPolicy } from '../bot/moderation.js';
 import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
-import { acknowledgeThenRun, type InteractionLog } from '../bot/discord/acks.js';
+import { acknowledgeThenRun } from '../bot/discord/acks.js';
+import { createLogger, type Logger } from '../core/log.js';
 import { createInteractionVerifier } from '../bot/discord/verify.js';
 import { wireDiscord } from '../bot/discord/wiring.js';
 
@@ -39,8 +40,6 @@ export function createDiscordInteractionsHandler(deps: HttpInteractionDeps): Dis
   };
 }
 
-const log: InteractionLog = (event, fields) => console.log(redactSecrets(JSON.stringify({ event, ...fields })));
-
 let cached: DiscordInteractionsHandler | undefined;
 
 function fromEnvironment(env: Record<string, string | undefined>): DiscordInteractionsHandler {
@@ -49,6 +48,7 @@ function fromEnvironment(env: Record<string, string | undefined>): DiscordIntera
   const ports = createAwsPorts(config);
   const moderation = createModerationPolicy(config.moderation);
   const bot = { ...ports, moderation, maxPendingPerUser: config.maxPendingPerUser };
+  const log: Logger = createLogger({ json: true, level: config.log.level, fields: { component: 'discord-interactions' } });
   const discord = wireDiscord(config, bot, { ...(env.DISCORD_API_URL ? { api: env.DISCORD_API_URL } : {}), log });
   return createDiscordInteractionsHandler({ ...discord.router, verify: createInteractionVerifier({ publicKeyHex: config.discord.publicKey }) });
 }

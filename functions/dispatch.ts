@@ -47,7 +47,7 @@ export function createDispatchHandler(deps: DispatchDeps) {
     blobs: deps.blobs,
     posters: deps.posters,
     ...(deps.fleet ? { fleet: deps.fleet } : {}),
-    log: (name, fields) => deps.log.info(name, fields),
+    log: deps.log,
   });
   return async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
     const records = event.Records;

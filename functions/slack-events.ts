@@ -23,12 +23,12 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import type { AwsLambdaReceiver } from '@slack/bolt';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { loadConfig, redactSecrets } from '../core/config.js';
+import { loadConfig } from '../core/config.js';
+import { createLogger, type Logger } from '../core/log.js';
 import { createAwsPorts } from '../core/aws/index.js';
 import { ConfigError } from '../core/errors.js';
 import { createModerationPolicy } from '../bot/moderation.js';
 import { createSlackApp } from '../bot/slack/app.js';
-import type { SlackListenerDeps, SlackLog } from '../bot/slack/listeners.js';
 import { screenSlackRequest } from '../bot/slack/request-gate.js';
 
 type AwsHandler = Awaited<ReturnType<AwsLambdaReceiver['start']>>;
@@ -64,7 +64,7 @@ export interface SlackEventsHandlerOptions {
    */
   handOff?: (event: SlackHandOffEvent) => Promise<void>;
   /** Never receives tokens or request bodies. */
-  log?: SlackLog;
+  log?: Logger;
   /** ms since epoch; for tests. */
   now?: () => number;
 }
@@ -75,7 +75,7 @@ export async function createSlackEventsHandler(receiver: AwsLambdaReceiver, opti
   // The gate lets through only signed, well-shaped envelopes and listeners swallow their own errors
   // (bot/slack/app.ts), so whatever Bolt still cannot handle is the request's shape: a 400, never a 5xx.
   const unprocessable = (error: string) => {
-    options.log?.('slack_request_unprocessable', { error });
+    options.log?.warn('slack_request_unprocessable', { error });
     return { statusCode: 400, body: 'request could not be processed' };
   };
   const runBolt = async (headers: Record<string, string | undefined>, rawBody: string, context: unknown): Promise<SlackLambdaResult> => {
@@ -99,7 +99,7 @@ export async function createSlackEventsHandler(receiver: AwsLambdaReceiver, opti
       await options.handOff({ slackHandOff: { headers, body: rawBody } });
     } catch (error) {
       // Nothing was handed off (the Invoke call failed): do the work here, late rather than lost.
-      options.log?.('slack_hand_off_failed', { error: error instanceof Error ? error.message : String(error) });
+      options.log?.warn('slack_hand_off_failed', { error: error instanceof Error ? error.message : String(error) });
       return runBolt(headers, rawBody, context);
     }
     return { statusCode: 200, body: '' };
@@ -110,8 +110,6 @@ function lowerCaseKeys(headers: Record<string, string | undefined>): Record<stri
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
-const log: SlackListenerDeps['log'] = (event, fields) => console.log(redactSecrets(JSON.stringify({ event, ...fields })));
-
 export async function slackEventsHandlerFromEnv(env: Record<string, string | undefined>): Promise<SlackEventsHandler> {
   const config = loadConfig(env);
   const { botToken, signingSecret } = config.slack;
@@ -121,6 +119,7 @@ export async function slackEventsHandlerFromEnv(env: Record<string, string | und
   ].filter((issue): issue is string => issue !== undefined);
   if (missing.length > 0 || !botToken || !signingSecret) throw new ConfigError(missing);
   const bot = { ...createAwsPorts(config), moderation: createModerationPolicy(config.moderation), maxPendingPerUser: config.maxPendingPerUser };
+  const log = createLogger({ json: true, level: config.log.level, fields: { component: 'slack-events' } });
   const { receiver } = createSlackApp({ transport: 'lambda', botToken, signingSecret, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) }, { bot, log });
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME;
   return createSlackEventsHandler(receiver!, { signingSecret, log, ...(functionName ? { handOff: selfInvoke(new LambdaClient({ region: config.aws.region }), functionName) } : {}) });

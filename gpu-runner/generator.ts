@@ -4,6 +4,7 @@
  * (`cascade/pipeline.ts`); tests may use a small deterministic one kept in `test/`.
  */
 import type { StageName, VariationStrength } from '../core/job.js';
+import type { ModelGuide } from '../core/model-notes.js';
 
 /** Interleaved 8-bit RGB, row-major. */
 export interface RgbImage {
@@ -100,6 +101,10 @@ export interface ImageGenerator {
   readonly baseResolution: number;
   readonly modelName: string;
   readonly modelVariant: string;
+  /** The model reads image prompts (its bundle has an image encoder); front ends then offer 🧬 "More like this". */
+  readonly acceptsImagePrompts?: boolean;
+  /** A small model's known words and drawable styles (manifest `vocabulary`, `styles`); absent for real bundles. */
+  readonly guide?: ModelGuide;
   generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateOutput>;
   dispose(): Promise<void>;
 }

@@ -9,9 +9,10 @@ import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.j
 import type { RunnerSettings } from '../core/config.js';
 import type { Logger } from '../core/log.js';
 import { clearPending } from '../core/pending.js';
-import { CodedError, ParentMissingError } from '../core/errors.js';
+import { modelNotes } from '../core/model-notes.js';
+import { CodedError, ParentMissingError, UnsupportedRequestError } from '../core/errors.js';
 import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.js';
-import { buildGenerateRequest, loadParentTile } from './worker-request.js';
+import { buildGenerateRequest, loadParentTile, loadRequestImages } from './worker-request.js';
 import { storeOutputs } from './worker-outputs.js';
 import { composeGrid, encodeJpeg } from './imaging.js';
 import { markDeadLetterNotified } from './worker-dead-letters.js';
@@ -110,8 +111,9 @@ export class JobRun {
       const { generator } = this.#ctx;
       const result = await storeOutputs(blobs, {
         job, request, output,
-        model: { name: generator.modelName, variant: generator.modelVariant },
+        model: { name: generator.modelName, variant: generator.modelVariant, ...(generator.acceptsImagePrompts ? { imagePrompts: true } : {}) },
         runnerId: this.#ctx.settings.runnerId,
+        notes: modelNotes(job.request, generator.guide),
         timings: { generate: generateMs },
         attempt: this.#ctx.attempt,
       });
@@ -128,9 +130,12 @@ export class JobRun {
 
   async #generate(): Promise<{ request: GenerateRequest; output: GenerateOutput; generateMs: number }> {
     const job = this.job;
-    const parent = job.kind === 'imagine' ? undefined : await loadParentTile(this.#ctx.blobs, job.parent);
+    const [parent, images] = await Promise.all([
+      job.kind === 'imagine' ? undefined : loadParentTile(this.#ctx.blobs, job.parent),
+      loadRequestImages(this.#ctx.blobs, job),
+    ]);
     const { generator } = this.#ctx;
-    const request = buildGenerateRequest(job, generator.baseResolution, parent);
+    const request = buildGenerateRequest(job, generator.baseResolution, parent, generator.guide, images);
     const generateStarted = performance.now();
     const output = await generator.generate(request, {
       onProgress: this.#throttled((progress: GenerateProgress) => this.#publishSoon(this.#event({ type: 'progress', ...progress }))),
@@ -161,10 +166,16 @@ export class JobRun {
       await this.#finish(this.#event({ type: 'failed', code: 'parent_missing', reason: error.message.slice(0, 500), willRetry: false }));
       return { kind: 'parent_missing' };
     }
+    if (error instanceof UnsupportedRequestError) {
+      // This model cannot do it (e.g. no image encoder): retrying elsewhere would run the same model.
+      await this.#finish(this.#event({ type: 'failed', code: error.code, reason: error.message.slice(0, 500), willRetry: false }));
+      return { kind: 'failed', final: true, error };
+    }
     const attempt = this.#received.receiveCount;
     const final = attempt >= settings.maxReceives;
     log.error('job failed', { jobId: this.job.id, attempt, of: settings.maxReceives, final, error });
-    const code = error instanceof CodedError ? error.code : 'model_error';
+    // instanceof on the generic class narrows to CodedError<any>; the assertion restores its ErrorCode union.
+    const code = error instanceof CodedError ? (error as CodedError).code : 'model_error';
     if (final) {
       await this.#publishFailed(code, `The image could not be made after ${attempt} attempts. The job was set aside for the operators to look at.`, false);
       await this.#ctx.attempt('clear pending', () => clearPending(this.#ctx.blobs, this.job));
@@ -197,7 +208,7 @@ export class JobRun {
   }
 
   #event(fields: DistributiveOmit<JobEvent, 'v' | 'jobId' | 'at'>): JobEvent {
-    return { v: WIRE_VERSION, jobId: this.job.id, at: Date.now(), ...fields } as JobEvent;
+    return { v: WIRE_VERSION, jobId: this.job.id, at: Date.now(), ...fields };
   }
 
   /** Progress is best-effort: published in order, off the generator's path, dropped when the bus is down. */

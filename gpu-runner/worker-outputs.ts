@@ -16,8 +16,10 @@ export interface StoreOutputsInput {
   job: Job;
   request: GenerateRequest;
   output: GenerateOutput;
-  model: { name: string; variant: string };
+  model: { name: string; variant: string; imagePrompts?: boolean };
   runnerId: string;
+  /** Notes for the user about what the model could not draw (core/model-notes.ts). */
+  notes?: string[];
   /** Timings measured by the worker (ms), merged with the generator's. */
   timings: Record<string, number>;
   /** Wraps each store call (the worker retries connection failures). */
@@ -59,6 +61,7 @@ export async function storeOutputs(blobs: BlobStore, input: StoreOutputsInput): 
     timings: { ...output.timings, ...input.timings, upload: performance.now() - started },
     finishedAt: new Date().toISOString(),
     runnerId: input.runnerId,
+    ...(input.notes && input.notes.length > 0 ? { notes: input.notes } : {}),
   });
   await input.attempt(`upload ${jobKeys.result(job.id)}`, () => writeRecord(blobs, jobKeys.result(job.id), ResultSchema, result));
   return result;

@@ -1,11 +1,13 @@
 /**
  * From a Job to the generator's request: output size, one seed per image, the styled prompt, and
- * for variations and upscales the parent's stored latent. Pure apart from reading the parent.
+ * for variations and upscales the parent's stored latent, for image prompts and image-to-image the pictures' bytes.
+ * Pure apart from reading the parent and the pictures.
  */
 import { ResultSchema, type Job, type Result } from '../core/job.js';
 import { jobKeys } from '../core/storage-layout.js';
 import type { BlobStore } from '../core/ports.js';
 import { resolveDimensions } from '../core/dimensions.js';
+import type { ModelGuide } from '../core/model-notes.js';
 import { applyStyle } from '../core/styles.js';
 import { ParentMissingError } from '../core/errors.js';
 import { CorruptRecordError, readRecord } from '../core/stored-records.js';
@@ -41,11 +43,35 @@ export async function loadParentTile(blobs: BlobStore, parent: { jobId: string; 
   return { result, width: image.width, height: image.height, seed: image.seed, latent: { dims: [c, h, w], data: decodeLatent(bytes.subarray(start, end)) } };
 }
 
+/** The bytes of the pictures a request names (image prompts, image-to-image start), read from its keys. */
+export interface RequestImages {
+  imagePrompts?: { image: Uint8Array; weight: number }[];
+  init?: { image: Uint8Array; strength: number };
+}
+
+/**
+ * Reads the request's pictures. Keys were checked by the job schema (only uploads and tiles can be named); a picture
+ * that is gone (expired, or its job deleted) ends the job like a missing parent: retrying cannot bring it back.
+ */
+export async function loadRequestImages(blobs: BlobStore, job: Job): Promise<RequestImages> {
+  const { imagePrompts, initImage } = job.request;
+  const read = async (key: string): Promise<Uint8Array> => {
+    const bytes = await blobs.get(key);
+    if (!bytes) throw new ParentMissingError(key.split('/')[1] ?? job.id, `the picture ${key} given with the request is not stored (expired or deleted)`);
+    return bytes;
+  };
+  const [prompts, init] = await Promise.all([
+    imagePrompts ? Promise.all(imagePrompts.map(async (p) => ({ image: await read(p.key), weight: p.weight }))) : undefined,
+    initImage ? read(initImage.key).then((image) => ({ image, strength: initImage.strength })) : undefined,
+  ]);
+  return { ...(prompts ? { imagePrompts: prompts } : {}), ...(init ? { init } : {}) };
+}
+
 /** Upscales decode the stored latent onto a canvas twice as wide and tall. */
 export const UPSCALE_FACTOR = 2;
 
-export function buildGenerateRequest(job: Job, baseResolution: number, parent?: ParentTile): GenerateRequest {
-  const { prompt, negativePrompt } = applyStyle(job.request);
+export function buildGenerateRequest(job: Job, baseResolution: number, parent?: ParentTile, guide?: ModelGuide, images: RequestImages = {}): GenerateRequest {
+  const { prompt, negativePrompt } = applyStyle(job.request, guide?.styles);
   const seedsFrom = (seed: number, count: number) => Array.from({ length: count }, (_, index) => deriveSeed(seed, index));
   switch (job.kind) {
     case 'imagine': {
@@ -55,6 +81,7 @@ export function buildGenerateRequest(job: Job, baseResolution: number, parent?: 
         seeds: seedsFrom(job.request.seed, job.request.count),
         ...(job.request.steps === undefined ? {} : { steps: job.request.steps }),
         ...(job.request.cfg === undefined ? {} : { cfg: job.request.cfg }),
+        ...images,
       };
     }
     case 'variation': {

@@ -4,7 +4,7 @@
  * until AWS schedules the interruption. The base URL is configurable so tests serve it on loopback.
  */
 import type { Logger } from '../core/log.js';
-import { sleep } from './worker-backoff.js';
+import { sleep } from '../core/backoff.js';
 import { InstanceMetadata } from './worker-imds.js';
 
 export interface SpotNotice {

@@ -52,7 +52,7 @@ export function autoScalingGroupArnPattern(p: { partition: string; region: strin
 }
 
 /** Actions that AWS authorizes only against Resource "*" (service authorization reference). */
-export const WILDCARD_ONLY_ACTIONS = ['autoscaling:DescribeAutoScalingGroups', 'ecr:GetAuthorizationToken'] as const;
+export const WILDCARD_ONLY_ACTIONS = ['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'ecr:GetAuthorizationToken'] as const;
 
 const objects = (bucketArn: string, prefixes: string[]) => prefixes.map((prefix) => `${bucketArn}/${prefix}*`);
 
@@ -118,6 +118,8 @@ export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
     { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
     listBucket(arns.bucket),
     ...resizeFleet(arns),
+    // Why a launch failed (quota, no capacity): the queued message tells waiting users (bot/fleet.ts startProblem).
+    { Sid: 'FleetLaunchFailures', Effect: 'Allow', Action: ['autoscaling:DescribeScalingActivities'], Resource: ['*'] },
   ];
 }
 

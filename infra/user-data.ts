@@ -193,9 +193,10 @@ mkdir -p /etc/cascade
 ${heredoc('/etc/cascade/runner.env', runnerEnv, 'CASCADE_RUNNER_ENV')}${heredoc('/etc/cascade/drain.env', drainEnv, 'CASCADE_DRAIN_ENV')}${heredoc('/usr/local/bin/cascade-drain-agent', renderDrainAgent(), 'CASCADE_DRAIN_AGENT')}chmod 755 /usr/local/bin/cascade-drain-agent
 ${heredoc('/etc/systemd/system/cascade-drain.service', DRAIN_UNIT, 'CASCADE_DRAIN_UNIT')}
 command -v aws >/dev/null 2>&1 || dnf install -y -q awscli-2
-# The CRT transfer client splits each object into parallel ranged GETs sized to the instance's bandwidth.
-aws configure set default.s3.preferred_transfer_client crt
-
+# The CRT transfer client splits each object into parallel ranged GETs sized to the instance's bandwidth
+# (AWS CLI ≥ 2.22; older versions ignore the key). A file of its own: user data may run without a HOME.
+export AWS_CONFIG_FILE=/etc/cascade/aws-cli.config
+${heredoc('$AWS_CONFIG_FILE', '[default]\ns3 =\n  preferred_transfer_client = crt\n', 'CASCADE_AWS_CONFIG')}
 # Fast local disk: the NVMe instance store when this type has one (free, wiped on stop), else root EBS.
 # It holds both the model cache and Docker's data root, so the image layers also land on NVMe.
 mkdir -p ${HOST_CACHE_DIR}

@@ -34,7 +34,7 @@ export async function startChatBots(config: Config, bot: BotDeps, log: Logger, a
       // Loaded only when configured: discord.js is large and the playground does not need it.
       const { wireDiscord } = await import('../bot/discord/wiring.js');
       const { startDiscordGateway } = await import('../bot/discord/gateway.js');
-      const discordLog = (event: string, fields: Record<string, unknown>) => log.info(event, { component: 'discord', ...fields });
+      const discordLog = log.child({ component: 'discord' });
       const wiring = wireDiscord(config, bot, { log: discordLog, ...(apis.discord ? { api: apis.discord } : {}) });
       const gateway = await startDiscordGateway({ token: config.discord.token, router: wiring.router, log: discordLog });
       stops.push(() => gateway.stop());
@@ -46,7 +46,7 @@ export async function startChatBots(config: Config, bot: BotDeps, log: Logger, a
     const { slackTokensFrom, startSlackSocketMode } = await import('../bot/slack/socket-mode.js');
     const slack = slackTokensFrom(config);
     if (slack) {
-      const running = await startSlackSocketMode({ ...slack, bot, log: (event, fields) => log.info(event, { component: 'slack', ...fields }), ...(apis.slack ? { apiUrl: apis.slack } : {}) });
+      const running = await startSlackSocketMode({ ...slack, bot, log: log.child({ component: 'slack' }), ...(apis.slack ? { apiUrl: apis.slack } : {}) });
       stops.push(() => running.stop());
       posters.slack = running.poster;
       lines.push('slack      connected (Socket Mode)');

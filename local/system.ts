@@ -20,6 +20,9 @@ import { loadConfig, type Config } from '../core/config.js';
 import { PortInUseError } from '../core/errors.js';
 import { createLogger, type Logger } from '../core/log.js';
 import { Dispatcher } from '../bot/dispatcher.js';
+import { BoardHeaderUpdater } from '../bot/boards/header-updater.js';
+import { startDeadlineSweeper } from '../bot/boards/deadline.js';
+import { boardRoutes } from '../bot/web/board-routes.js';
 import type { BotDeps } from '../bot/commands/index.js';
 import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
 import type { PosterRegistry } from '../bot/poster.js';
@@ -104,13 +107,17 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     Object.assign(posters, chat.posters);
     for (const line of chat.lines) say(line);
 
+    const boards = new BoardHeaderUpdater({ blobs: ports.blobs, posters, log: (event, fields) => log.warn(event, { component: 'boards', ...fields }) });
+    const stopSweeper = startDeadlineSweeper(ports.blobs, ports.events, 60_000, (event, fields) => log.warn(event, fields));
+    cleanups.push(async () => stopSweeper());
     const dispatcher = new Dispatcher({
       events: ports.events,
       blobs: ports.blobs,
       posters,
+      boards,
       receiveWaitSeconds: 5,
       ...(chatConfigured ? {} : { minEditIntervalMs: 300, minChannelEditIntervalMs: 100 }),
-      log: (event, fields) => log.debug(event, { component: 'dispatcher', ...fields }),
+      log: log.child({ component: 'dispatcher' }),
     });
     const abort = new AbortController();
     const dispatching = dispatcher.run(abort.signal);
@@ -122,9 +129,10 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     });
     say(`dispatcher delivering to ${Object.keys(posters).join(', ')}`);
 
-    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, ...(base.local.publicHost ? { publicHost: base.local.publicHost } : {}), log: (event, fields) => log.warn(event, fields) });
+    const playground: WebPlayground = await startWebPlayground({ bot, poster: web, port: base.local.webPort, routes: boardRoutes(bot), ...(base.local.publicHost ? { publicHost: base.local.publicHost } : {}), log: log.child({ component: 'web' }) });
     cleanups.push(() => playground.stop());
     say(`playground ${playground.url}`);
+    boards.setPageBaseUrl(playground.url);
 
     return { config: queues.config, ports, webUrl: playground.url, bundle, requeued, runner, stop: stopAll };
   } catch (error) {

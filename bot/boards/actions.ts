@@ -37,7 +37,7 @@ import {
   toggleVote,
 } from './board-store.js';
 import { boardKeys, pinKeyOf } from '../../core/storage-layout.js';
-import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef, type Visibility } from './model.js';
+import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef } from './model.js';
 import { mayAddCohost, mayEnd, mayPickHero, mayUnpin, roleOf } from './roles.js';
 
 /** Board commands take the same ports as every command (BotDeps carries the board limits and page URL). */
@@ -83,7 +83,13 @@ export function parseDuration(text: string | undefined): number | string {
 }
 
 function actorOf(ctx: CommandContext, name?: string): UserRef {
-  return { platform: ctx.requester.platform, userId: ctx.requester.userId, ...(name ? { name: name.slice(0, 80) } : {}) };
+  return userRefOf(ctx.requester, name);
+}
+
+/** A playground session has no display name: it is shown as the page shows it, guest-xxxx. */
+function userRefOf(user: { platform: UserRef['platform']; userId: string }, name?: string): UserRef {
+  const shown = name ?? (user.platform === 'web' ? `guest-${user.userId.slice(1, 5)}` : undefined);
+  return { platform: user.platform, userId: user.userId, ...(shown ? { name: shown.slice(0, 80) } : {}) };
 }
 
 function nowOf(deps: BotDeps): number {
@@ -134,7 +140,7 @@ export async function startBoard(deps: BoardDeps, ctx: CommandContext, input: Bo
     place: placeOfContext(ctx),
     createdAt: now,
     deadline: now + duration,
-    visibility: visibility as Visibility,
+    visibility: visibility,
     limits: deps.boardLimits ?? DEFAULT_BOARD_LIMITS,
     ...(input.style ? { style: findStyle(input.style)!.name } : {}),
     negativePrompt: (input.negativePrompt ?? '').slice(0, 2000),
@@ -231,7 +237,7 @@ async function pinTile(deps: BoardDeps, board: BoardRecord, job: Job, tile: numb
     tile: image.index,
     pinnedBy: actor,
     at: now,
-    author: { platform: job.requester.platform, userId: job.requester.userId },
+    author: userRefOf(job.requester),
     prompt: job.request.prompt,
     negativePrompt: job.request.negativePrompt,
     seed: image.seed,

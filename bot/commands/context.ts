@@ -46,11 +46,49 @@ export interface CommandContext {
   canManageChannel?: boolean;
 }
 
+/**
+ * Why a request was refused: stable and machine-readable (tests, logs); the `message` is for people.
+ * A new refusal adds its code here.
+ */
+export type RejectionCode =
+  // where and what may be asked (moderation.ts)
+  | 'blocked_prompt'
+  | 'channel_not_allowed'
+  | 'workspace_not_allowed'
+  // input
+  | 'invalid_options'
+  | 'invalid_settings'
+  | 'invalid_button_id'
+  | 'invalid_job_id'
+  | 'unknown_command'
+  | 'needs_text'
+  | 'bad_upload'
+  // caps and permissions
+  | 'too_many_pending'
+  | 'not_allowed'
+  // the job asked about
+  | 'not_found'
+  | 'already_finished'
+  | 'not_finished'
+  | 'no_grid'
+  // mood boards (bot/boards/)
+  | 'no_board'
+  | 'invalid_board'
+  | 'board_exists'
+  | 'board_full'
+  | 'board_closed'
+  | 'not_in_board'
+  | 'already_pinned'
+  | 'not_pinned'
+  | 'already_ended'
+  | 'not_available'
+  // our side failed (the actor is told to try again)
+  | 'internal';
+
 /** A request refused for a reason the user can act on. Show `message` only to the actor (ephemeral). */
 export interface Rejected {
   kind: 'rejected';
-  /** Stable code: blocked_prompt, channel_not_allowed, workspace_not_allowed, invalid_options, too_many_pending, not_allowed, not_found, already_finished, invalid_button_id, invalid_settings. */
-  code: string;
+  code: RejectionCode;
   message: string;
 }
 
@@ -83,7 +121,7 @@ export interface ShowReply {
 export interface DoneReply {
   kind: 'done';
   /** What happened, for an ephemeral confirmation: 'deleted', 'cancelled', 'settings_saved'. */
-  action: 'deleted' | 'cancelled' | 'settings_saved' | 'pinned' | 'unpinned' | 'voted' | 'unvoted' | 'hero' | 'board_ended' | 'cohost_added';
+  action: 'deleted' | 'cancelled' | 'settings_saved' | 'pinned' | 'unpinned' | 'voted' | 'unvoted' | 'hero' | 'board_started' | 'board_generated' | 'board_ended' | 'cohost_added';
   /** The board a board action changed (bot/boards/). */
   boardId?: string;
   jobId?: JobId;

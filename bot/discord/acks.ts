@@ -4,14 +4,14 @@
  * the interaction webhook, and the callback POST used by the gateway and the Lambda.
  */
 import type { REST } from '@discordjs/rest';
+import type { Logger } from '../../core/log.js';
 import { InteractionResponseType, MessageFlags, Routes, type APIInteractionResponse } from 'discord-api-types/v10';
 import type { ButtonReply } from '../commands/context.js';
 import type { ModerationPolicy } from '../moderation.js';
 import type { DiscordCommandHandlers } from './command-handlers.js';
 import { DISCORD_LIMITS } from './limits.js';
 import { InteractionWebhook, renderActorReply, type ActorReply } from './replies.js';
-
-export type InteractionLog = (event: string, fields: Record<string, unknown>) => void;
+import { truncate } from '../../core/truncate.js';
 
 export interface InteractionRouterDeps {
   handlers: DiscordCommandHandlers;
@@ -20,7 +20,7 @@ export interface InteractionRouterDeps {
   /** REST client for follow-ups (webhook calls carry no bot token). */
   rest: REST;
   /** Never receives tokens. */
-  log?: InteractionLog;
+  log?: Logger;
 }
 
 export type RouteResult =
@@ -38,9 +38,7 @@ const SORRY = 'Something went wrong on our side. Nothing was lost; please try ag
 
 /** An immediate answer for the actor alone; long refusals (many bad options) are cut to Discord's 2000 characters. */
 export function ephemeral(content: string): APIInteractionResponse {
-  const max = DISCORD_LIMITS.contentChars;
-  const text = content.length <= max ? content : `${content.slice(0, max - 1)}…`;
-  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content: text, flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
+  return { type: InteractionResponseType.ChannelMessageWithSource, data: { content: truncate(content, DISCORD_LIMITS.contentChars), flags: EPHEMERAL, allowed_mentions: { parse: [] } } };
 }
 
 export const deferPublic: APIInteractionResponse = { type: InteractionResponseType.DeferredChannelMessageWithSource };
@@ -88,14 +86,14 @@ export function deferred<R>({ deps, webhook, interaction }: InteractionTarget, {
       try {
         reply = await run();
       } catch (error) {
-        deps.log?.('discord_command_failed', { command, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+        deps.log?.error('discord_command_failed', { command, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
         await webhook.followUp(renderActorReply({ kind: 'rejected', code: 'internal', message: SORRY }), true).catch(() => undefined);
         return;
       }
       try {
         await show(reply);
       } catch (error) {
-        deps.log?.('discord_reply_failed', { command, error: error instanceof Error ? error.name : String(error) });
+        deps.log?.warn('discord_reply_failed', { command, error: error instanceof Error ? error.name : String(error) });
       }
     },
   };
@@ -106,12 +104,12 @@ export function deferred<R>({ deps, webhook, interaction }: InteractionTarget, {
  * the gateway client and by the Lambda (which is frozen once it returns, so it cannot answer in the
  * HTTP body first and work afterwards). If the callback fails the interaction is dead: nothing runs.
  */
-export async function acknowledgeThenRun(rest: REST, result: Extract<RouteResult, { ok: true }>, log?: InteractionLog): Promise<boolean> {
+export async function acknowledgeThenRun(rest: REST, result: Extract<RouteResult, { ok: true }>, log?: Logger): Promise<boolean> {
   if (!result.interaction) return false;
   try {
     await rest.post(Routes.interactionCallback(result.interaction.id, result.interaction.token), { auth: false, body: result.response });
   } catch (error) {
-    log?.('discord_ack_failed', { error: error instanceof Error ? error.name : String(error), status: (error as { status?: unknown }).status });
+    log?.warn('discord_ack_failed', { error: error instanceof Error ? error.name : String(error), status: (error as { status?: unknown }).status });
     return false;
   }
   await result.afterAck?.();

@@ -9,7 +9,9 @@
 import type { APIApplicationCommandOptionChoice, RESTPutAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
 import { NAMED_ASPECTS } from '../../core/dimensions.js';
 import { STYLE_PRESETS } from '../../core/styles.js';
+import { boardSlashCommand } from './slash-commands/board.js';
 import { cancelCommand } from './slash-commands/cancel.js';
+import { helpCommand } from './slash-commands/help.js';
 import { imagineCommand } from './slash-commands/imagine.js';
 import { infoCommand } from './slash-commands/info.js';
 import { settingsCommand } from './slash-commands/settings.js';
@@ -22,6 +24,8 @@ export const SLASH_COMMANDS = {
   info: infoCommand,
   show: showCommand,
   cancel: cancelCommand,
+  help: helpCommand,
+  board: boardSlashCommand,
 } as const;
 
 export type CommandName = keyof typeof SLASH_COMMANDS;

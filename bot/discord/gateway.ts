@@ -5,7 +5,8 @@
  * An application uses either the gateway or an Interactions Endpoint URL, never both.
  */
 import { Client, GatewayDispatchEvents, GatewayIntentBits } from 'discord.js';
-import { acknowledgeThenRun, type InteractionLog, type InteractionRouterDeps } from './acks.js';
+import type { Logger } from '../../core/log.js';
+import { acknowledgeThenRun, type InteractionRouterDeps } from './acks.js';
 import { routeInteraction } from './interactions.js';
 
 export interface GatewayOptions {
@@ -13,7 +14,7 @@ export interface GatewayOptions {
   /** REST base URL (tests point it at a recording server on 127.0.0.1). */
   api?: string;
   router: InteractionRouterDeps;
-  log?: InteractionLog;
+  log?: Logger;
 }
 
 export interface DiscordGateway {
@@ -23,10 +24,10 @@ export interface DiscordGateway {
 }
 
 /** Handles one raw gateway interaction; resolves when its ack and follow-up work are done. */
-export async function handleGatewayInteraction(payload: unknown, router: InteractionRouterDeps, log?: InteractionLog): Promise<void> {
+export async function handleGatewayInteraction(payload: unknown, router: InteractionRouterDeps, log?: Logger): Promise<void> {
   const route = routeInteraction(payload, router);
   if (!route.ok) {
-    log?.('discord_interaction_ignored', { reason: route.error });
+    log?.info('discord_interaction_ignored', { reason: route.error });
     return;
   }
   if (route.afterAck) {
@@ -47,12 +48,12 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<Disc
   const inFlight = new Set<Promise<void>>();
   client.ws.on(GatewayDispatchEvents.InteractionCreate, (data: unknown) => {
     const work = handleGatewayInteraction(data, options.router, options.log).catch((error: unknown) => {
-      options.log?.('discord_interaction_failed', { error: error instanceof Error ? error.name : String(error) });
+      options.log?.error('discord_interaction_failed', { error: error instanceof Error ? error.name : String(error) });
     });
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   });
-  client.on('error', (error) => options.log?.('discord_gateway_error', { error: error.name }));
+  client.on('error', (error) => options.log?.warn('discord_gateway_error', { error: error.name }));
   try {
     await client.login(options.token);
   } catch (error) {
@@ -61,7 +62,7 @@ export async function startDiscordGateway(options: GatewayOptions): Promise<Disc
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`Discord refused to connect with DISCORD_TOKEN (${why}). Check the token under Bot in the developer portal.`, { cause: error });
   }
-  options.log?.('discord_gateway_ready', { user: client.user?.tag ?? 'unknown' });
+  options.log?.info('discord_gateway_ready', { user: client.user?.tag ?? 'unknown' });
   return {
     client,
     async stop() {

@@ -27,7 +27,7 @@ export async function startInteractionsServer(deps: HttpInteractionDeps, options
       if (!afterAck) return;
       // The ack is in the response body; the work starts once it has been handed to the socket.
       const work = new Promise<void>((resolve) => res.once('finish', resolve)).then(afterAck).catch((error: unknown) => {
-        deps.log?.('discord_after_ack_failed', { error: error instanceof Error ? error.name : String(error) });
+        deps.log?.error('discord_after_ack_failed', { error: error instanceof Error ? error.name : String(error) });
       });
       inFlight.add(work);
       void work.finally(() => inFlight.delete(work));

@@ -5,6 +5,7 @@
  * renderer: it fails here with the path and the limit instead of as a 400 from Discord later.
  */
 import { z } from 'zod';
+import { CodedError } from '../../core/errors.js';
 
 export const DISCORD_LIMITS = Object.freeze({
   contentChars: 2000,
@@ -97,10 +98,9 @@ export const DiscordMessageSchema = z
 export type DiscordMessage = z.infer<typeof DiscordMessageSchema>;
 
 /** Thrown when the renderer produced something Discord would refuse; says where and which limit. */
-export class DiscordLimitError extends Error {
+export class DiscordLimitError extends CodedError<'invalid_discord_message'> {
   constructor(readonly issues: readonly string[]) {
-    super(`Discord message breaks a platform limit:\n  ${issues.join('\n  ')}`);
-    this.name = 'DiscordLimitError';
+    super('invalid_discord_message', `Discord message breaks a platform limit:\n  ${issues.join('\n  ')}`);
   }
 }
 

@@ -16,6 +16,7 @@
 import { ButtonStyle as DiscordButtonStyle, ComponentType } from 'discord-api-types/v10';
 import type { ButtonStyle, JobMessage, MessageButton, MessageStatus } from '../message-model.js';
 import { assertDiscordMessage, DISCORD_LIMITS, type DiscordMessage } from './limits.js';
+import { truncate } from '../../core/truncate.js';
 
 export interface RenderOptions {
   /** File name of the attachment sent with this edit (grid or preview); absent = keep the current one. */
@@ -93,8 +94,4 @@ function codeLine(text: string): string {
 export function messageLink(guildId: string | undefined, channelId: string | undefined, messageId: string | undefined): string | undefined {
   if (!channelId || !messageId) return undefined;
   return `https://discord.com/channels/${guildId ?? '@me'}/${channelId}/${messageId}`;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -8,18 +8,19 @@ import { MessageFlags, Routes } from 'discord-api-types/v10';
 import type { DoneReply, InfoReply, Rejected } from '../commands/context.js';
 import type { Attachment } from '../poster.js';
 import { assertDiscordMessage, DISCORD_LIMITS, type DiscordMessage } from './limits.js';
+import { truncate } from '../../core/truncate.js';
 
 export type ActorReply = Rejected | InfoReply | DoneReply;
 
 /** A message for the actor only: text, plus an embed with code blocks for what they will copy. */
 export function renderActorReply(reply: ActorReply): DiscordMessage {
-  if (reply.kind !== 'info') return assertDiscordMessage({ content: clip(reply.message, DISCORD_LIMITS.contentChars), allowed_mentions: { parse: [] } });
+  if (reply.kind !== 'info') return assertDiscordMessage({ content: truncate(reply.message, DISCORD_LIMITS.contentChars), allowed_mentions: { parse: [] } });
   const fields = reply.copyable.slice(0, DISCORD_LIMITS.embedFields).map((item) => ({
-    name: clip(item.label, DISCORD_LIMITS.embedFieldName),
+    name: truncate(item.label, DISCORD_LIMITS.embedFieldName),
     value: codeBlock(item.value, DISCORD_LIMITS.embedFieldValue),
   }));
   return assertDiscordMessage({
-    embeds: [{ title: clip(reply.title, DISCORD_LIMITS.embedTitle), ...(reply.lines.length ? { description: clip(reply.lines.join('\n'), DISCORD_LIMITS.embedDescription) } : {}), ...(fields.length ? { fields } : {}) }],
+    embeds: [{ title: truncate(reply.title, DISCORD_LIMITS.embedTitle), ...(reply.lines.length ? { description: truncate(reply.lines.join('\n'), DISCORD_LIMITS.embedDescription) } : {}), ...(fields.length ? { fields } : {}) }],
     allowed_mentions: { parse: [] },
   });
 }
@@ -27,11 +28,7 @@ export function renderActorReply(reply: ActorReply): DiscordMessage {
 /** Code block that survives backticks in user text and fits `max` characters. */
 function codeBlock(value: string, max: number): string {
   const safe = value.replace(/```/g, '`\u200b`\u200b`');
-  return `\`\`\`\n${clip(safe, max - 8)}\n\`\`\``;
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  return `\`\`\`\n${truncate(safe, max - 8)}\n\`\`\``;
 }
 
 /** Calls on one interaction's webhook; all without the bot token (`auth: false`). */

@@ -6,7 +6,8 @@ import type { REST } from '@discordjs/rest';
 import type { Config } from '../../core/config.js';
 import type { BotDeps } from '../commands/context.js';
 import { createCommandHandlers } from './command-handlers.js';
-import type { InteractionLog, InteractionRouterDeps } from './acks.js';
+import type { Logger } from '../../core/log.js';
+import type { InteractionRouterDeps } from './acks.js';
 import { blobMessageIds, createDiscordRest, DiscordRestPoster } from './rest-poster.js';
 
 export interface DiscordWiring {
@@ -15,7 +16,7 @@ export interface DiscordWiring {
   poster: DiscordRestPoster;
 }
 
-export function wireDiscord(config: Config, bot: BotDeps, options: { api?: string; log?: InteractionLog } = {}): DiscordWiring {
+export function wireDiscord(config: Config, bot: BotDeps, options: { api?: string; log?: Logger } = {}): DiscordWiring {
   const token = config.discord.token;
   const rest = createDiscordRest({ ...(token ? { token } : {}), ...(options.api ? { api: options.api } : {}) });
   return {

@@ -66,6 +66,6 @@ export function createSlackApp(options: SlackAppOptions, deps: SlackListenerDeps
  */
 function answerListenerErrors(app: App, deps: SlackListenerDeps): void {
   app.error(async (error) => {
-    deps.log?.('slack_listener_failed', { code: error.code, error: error.message });
+    deps.log?.error('slack_listener_failed', { code: error.code, error: error.message });
   });
 }

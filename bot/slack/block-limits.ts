@@ -7,6 +7,7 @@
  *   assertValidSlackMessage({ text: 'hi', blocks: [{ type: 'actions', elements: [] }] })
  *   // throws SlackBlocksError: 'blocks[0] (actions): an actions block needs 1–25 elements, got 0'
  */
+import { CodedError } from '../../core/errors.js';
 export const SLACK_LIMITS = Object.freeze({
   blocksPerMessage: 50,
   elementsPerActions: 25,
@@ -54,11 +55,9 @@ export interface SlackMessage {
   blocks: SlackBlock[];
 }
 
-export class SlackBlocksError extends Error {
-  readonly code = 'invalid_slack_blocks' as const;
+export class SlackBlocksError extends CodedError<'invalid_slack_blocks'> {
   constructor(readonly problems: readonly string[]) {
-    super(`Slack message breaks Block Kit limits:\n  ${problems.join('\n  ')}`);
-    this.name = 'SlackBlocksError';
+    super('invalid_slack_blocks', `Slack message breaks Block Kit limits:\n  ${problems.join('\n  ')}`);
   }
 }
 

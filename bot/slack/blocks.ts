@@ -12,6 +12,7 @@
  */
 import type { ButtonRow, JobMessage, MessageButton } from '../message-model.js';
 import { assertValidSlackMessage, SLACK_LIMITS, type ButtonElement, type SlackBlock, type SlackMessage } from './block-limits.js';
+import { truncate } from '../../core/truncate.js';
 
 export interface RenderOptions {
   /** The uploaded grid or preview to show. */
@@ -23,10 +24,6 @@ export interface RenderOptions {
 /** Slack's mrkdwn treats &, < and > as control characters: escape user text before embedding it. */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 function buttonElement(button: MessageButton): ButtonElement {

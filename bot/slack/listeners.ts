@@ -15,6 +15,7 @@ import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import { jobKeys } from '../../core/storage-layout.js';
 import { jobIdFrom } from '../../core/ids.js';
+import { silentLogger, type Logger } from '../../core/log.js';
 import { OptionsError } from '../../core/errors.js';
 import { parseImagine } from '../../core/options.js';
 import { imagine, pressButton } from '../commands/index.js';
@@ -31,26 +32,23 @@ import {
   AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
 } from './payloads.js';
 
-export type SlackLog = (event: string, fields: Record<string, unknown>) => void;
-
 export interface SlackListenerDeps {
   bot: BotDeps;
   /** Never receives tokens or request bodies. */
-  log?: SlackLog;
+  log?: Logger;
 }
 
 /** Button actions that create a job (and so a message of their own). */
-const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
+const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'more']);
 const ACTION_ID_PATTERN = /^[a-z_]+:[a-z0-9-]+:\d+$/;
 
 export function registerSlackListeners(app: App, deps: SlackListenerDeps): void {
-  const log: SlackLog = deps.log ?? (() => undefined);
+  const log = deps.log ?? silentLogger;
   const { bot } = deps;
   // Requests being turned into jobs by this process, by job id: a redelivery that arrives while the
   // first delivery is still working (Socket Mode acks at once) must not post a second placeholder.
   const inFlight = new Set<string>();
-  const startJob = (client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit) =>
-    startJobOnce(inFlight, bot, client, ctx, text, tell, submit);
+  const startJob = (start: JobStart) => startJobOnce(inFlight, bot, start);
 
   // Every slash command: ack, parse, run; failures end in one ephemeral sentence.
   for (const command of SLACK_COMMANDS) {
@@ -60,7 +58,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       await guarded(log, command.definition.command, tell, async () => {
         const payload = parsePayload(SlashCommandSchema, 'slash command', body);
         const ctx = slashCommandContext(payload);
-        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit) => startJob(client, ctx, text, tell, submit) });
+        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit) => startJob({ client, ctx, text, tell, submit }) });
       });
     });
   }
@@ -80,7 +78,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
         throw error;
       }
       if (JOB_CREATING.has(action)) {
-        await startJob(client, ctx, undefined, tell, (withMessage) => pressButton(bot, withMessage, customId));
+        await startJob({ client, ctx, text: undefined, tell, submit: (withMessage) => pressButton(bot, withMessage, customId) });
         return;
       }
       if (action === 'remix') {
@@ -108,12 +106,12 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
     await guarded(log, 'remix', (message) => tell(message), async () => {
       const { ctx, customId, text } = parseRemixSubmission(body);
       tell = ephemeralIn(client, ctx.requester.channelId, ctx.requester.userId, ctx.requester.threadId);
-      await startJob(client, ctx, text, tell, (withMessage) => pressButton(bot, withMessage, customId, text));
+      await startJob({ client, ctx, text, tell, submit: (withMessage) => pressButton(bot, withMessage, customId, text) });
     });
   });
 
   app.event('app_mention', async ({ body, client, context }) => {
-    if (context.retryNum) log('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
+    if (context.retryNum) log.info('slack_event_retry', { retryNum: context.retryNum, reason: context.retryReason });
     // Until the event is read there is no one to answer; a malformed one is logged and acked (never retried).
     let tell: Tell = async () => undefined;
     await guarded(log, 'mention', (message) => tell(message), async () => {
@@ -121,29 +119,38 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       const ctx = appMentionContext(payload);
       tell = ephemeralIn(client, payload.event.channel, payload.event.user, payload.event.thread_ts);
       const prompt = mentionPrompt(payload.event.text);
-      await startJob(client, ctx, prompt, tell, (withMessage) => imagine(bot, withMessage, prompt));
+      await startJob({ client, ctx, text: prompt, tell, submit: (withMessage) => imagine(bot, withMessage, prompt) });
     });
   });
 }
 
 /** At most one start per job id at a time in this process; the job record in S3 covers other processes. */
-async function startJobOnce(inFlight: Set<string>, bot: BotDeps, client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit): Promise<void> {
-  const jobId = jobIdFrom(ctx.sourceId);
+async function startJobOnce(inFlight: Set<string>, bot: BotDeps, start: JobStart): Promise<void> {
+  const jobId = jobIdFrom(start.ctx.sourceId);
   if (inFlight.has(jobId)) return;
   inFlight.add(jobId);
   try {
     if (await bot.blobs.exists(jobKeys.job(jobId))) return;
-    await startJob(bot, client, ctx, text, tell, submit);
+    await startJob(bot, start);
   } finally {
     inFlight.delete(jobId);
   }
 }
 
-/**
- * Posts the placeholder, submits with its ts, and cleans up when nothing was enqueued.
- * `text` is the /imagine text (undefined for buttons: their prompt comes from the parent job).
- */
-async function startJob(bot: BotDeps, client: WebClient, ctx: CommandContext, text: string | undefined, tell: Tell, submit: Submit): Promise<void> {
+/** A request that makes a job, as the listeners hand it over. */
+interface JobStart {
+  client: WebClient;
+  ctx: CommandContext;
+  /** The /imagine text (undefined for buttons: their prompt comes from the parent job). */
+  text: string | undefined;
+  /** Answers the actor alone. */
+  tell: Tell;
+  /** The bot-core call that makes the job, given the context with the placeholder's ts. */
+  submit: Submit;
+}
+
+/** Posts the placeholder, submits with its ts, and cleans up when nothing was enqueued. */
+async function startJob(bot: BotDeps, { client, ctx, text, tell, submit }: JobStart): Promise<void> {
   const early = preScreen(bot, ctx, text);
   if (early) return void (await tell(renderNotice(early.message)));
 
@@ -211,12 +218,12 @@ function ephemeralVia(respond: RespondFn | undefined, extra: { replace_original?
 }
 
 /** The one catch-all per request: log the code (never the body), tell the actor in a sentence. */
-async function guarded(log: SlackLog, what: string, tell: Tell, work: () => Promise<void>): Promise<void> {
+async function guarded(log: Logger, what: string, tell: Tell, work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    log('slack_request_failed', { what, code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
+    log.warn('slack_request_failed', { what, code: typeof code === 'string' ? code : undefined, error: error instanceof Error ? error.message : String(error) });
     const reason = error instanceof Error && (error as { code?: unknown }).code === 'invalid_slack_payload' ? 'the request from Slack was malformed' : 'something went wrong on our side';
     try {
       await tell(renderNotice(`Sorry, ${reason}. Try again in a minute.`));

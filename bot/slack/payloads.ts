@@ -15,6 +15,7 @@ import { z } from 'zod';
 import type { Delivery, Requester } from '../../core/job.js';
 import type { CommandContext } from '../commands/context.js';
 import { decodeButtonId } from '../custom-id.js';
+import { CodedError } from '../../core/errors.js';
 
 function isRemixButtonId(id: string): boolean {
   try {
@@ -91,12 +92,10 @@ export const AppMentionSchema = z.object({
 });
 export type AppMentionPayload = z.infer<typeof AppMentionSchema>;
 
-export class SlackPayloadError extends Error {
-  readonly code = 'invalid_slack_payload' as const;
+export class SlackPayloadError extends CodedError<'invalid_slack_payload'> {
   constructor(kind: string, error: z.ZodError) {
     const where = error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
-    super(`malformed Slack ${kind} payload: ${where}`);
-    this.name = 'SlackPayloadError';
+    super('invalid_slack_payload', `malformed Slack ${kind} payload: ${where}`, { kind });
   }
 }
 

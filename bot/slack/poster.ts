@@ -14,6 +14,7 @@
  */
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { Job } from '../../core/job.js';
+import { sleep } from '../../core/backoff.js';
 import type { JobMessage } from '../message-model.js';
 import { DeliveryError, type Attachment, type Poster } from '../poster.js';
 import { SlackBlocksError } from './block-limits.js';
@@ -66,7 +67,7 @@ export class SlackPoster implements Poster {
     this.client = options.client;
     this.limit = options.attachmentLimitBytes ?? SLACK_ATTACHMENT_LIMIT_BYTES;
     this.delays = options.fileReadyRetryDelaysMs ?? FILE_READY_RETRY_DELAYS_MS;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? ((ms) => sleep(ms));
   }
 
   attachmentLimitBytes(_job: Job): number {

@@ -9,10 +9,7 @@
 import type { DoneReply, InfoReply, Rejected } from '../commands/context.js';
 import { assertValidSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './block-limits.js';
 import { escapeMrkdwn, renderNotice } from './blocks.js';
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
+import { truncate } from '../../core/truncate.js';
 
 /** A value inside a mrkdwn code block: escaped, and unable to close the block early. */
 function codeBlock(value: string): string {

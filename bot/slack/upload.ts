@@ -14,12 +14,11 @@
  */
 import type { WebClient } from '@slack/web-api';
 import type { Attachment } from '../poster.js';
+import { CodedError } from '../../core/errors.js';
 
-export class SlackUploadError extends Error {
-  readonly code = 'slack_upload_failed' as const;
+export class SlackUploadError extends CodedError<'slack_upload_failed'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SlackUploadError';
+    super('slack_upload_failed', message, {}, options);
   }
 }
 

@@ -12,15 +12,16 @@
 import { randomUUID } from 'node:crypto';
 import { cancel, help, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected, type ShowReply } from '../commands/index.js';
 import { JobIdSchema } from '../../core/job.js';
+import { boardCommand, parseBoardText, type BoardCommandReply } from '../boards/board-command.js';
 import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
 
 /** Every web session shares one channel, like the people in one chat channel. */
 export const PLAYGROUND_CHANNEL = 'playground';
 
-export type CommandReply = ImagineReply | InfoReply | DoneReply | ShowReply | Rejected;
+export type CommandReply = ImagineReply | InfoReply | DoneReply | ShowReply | Rejected | BoardCommandReply;
 
 const COMMAND_LINE = /^\/([a-z-]+)(?:\s+([\s\S]*))?$/i;
-const JOB_MAKING_BUTTONS: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'remix', 'reroll']);
+const JOB_MAKING_BUTTONS: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'remix', 'reroll', 'more']);
 
 /** Whether the line can make a job (bare text or /imagine): such requests count against the per-client cap. */
 export function commandMakesJob(text: string): boolean {
@@ -50,7 +51,7 @@ export function webContext(sessionId: string, requestId: string | undefined): Co
 
 /**
  * `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`, `/show <job id>`, `/cancel [job id]`,
- * `/settings [reset] [--options]` (the session's own defaults), `/help`.
+ * `/settings [reset] [--options]` (the session's own defaults), `/help`, `/board …` (mood boards).
  */
 export async function runCommand(deps: BotDeps, sessionId: string, text: string, requestId?: string): Promise<CommandReply> {
   const ctx = webContext(sessionId, requestId);
@@ -73,6 +74,10 @@ export async function runCommand(deps: BotDeps, sessionId: string, text: string,
       const reset = /^reset(\s|$)/i.test(rest);
       const options = (reset ? rest.slice(5) : rest).trim();
       return settings(deps, ctx, { scope: 'user', reset, ...(options ? { options } : {}) });
+    }
+    case 'board': {
+      const input = parseBoardText(rest, 'web');
+      return 'kind' in input ? input : boardCommand(deps, ctx, input);
     }
     case 'show':
       // The page draws the message from the store's images, so no grid bytes are read.

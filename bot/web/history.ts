@@ -7,12 +7,14 @@
  *
  * The index is read from the store once (every job record, on the first request), then kept
  * current by the deliveries and removals the poster publishes, so a page request reads only the
- * records of the messages it returns, however long the channel is.
+ * records of the messages it returns, however long the channel is. A finished job's message cannot
+ * change any more (a deletion is published as a removal), so it is read once and kept (LRU).
  *
  * @example
  *   const page = await history.page({ limit: 50 });             // the newest 50, oldest first
  *   await history.page({ limit: 50, before: page.older! });     // the 50 before those
  */
+import { LRUCache } from 'lru-cache';
 import type { BlobStore } from '../../core/ports.js';
 import { listJobs, loadJobSnapshot } from '../job-history.js';
 import { buildJobMessage } from '../message-model.js';
@@ -23,6 +25,8 @@ export const DEFAULT_PAGE_SIZE = 30;
 export const MAX_PAGE_SIZE = 100;
 /** More web jobs than any store keeps (jobs expire); the index never grows past it. */
 const MAX_INDEXED_JOBS = 100_000;
+/** Finished messages kept in memory: a few pages' worth for every reader (≈ 3 KB each). */
+const KEPT_FINISHED = 2_000;
 const CURSOR_PATTERN = /^(\d{4}-\d\d-\d\dT[\d:.]+Z)~(j[0-9a-z-]{1,63})$/;
 
 export interface HistoryPage {
@@ -44,6 +48,7 @@ export class ChannelHistory {
   readonly #index = new Map<string, string>();
   /** Removed while the first read was under way: that read must not bring them back. */
   readonly #removedDuringLoad = new Set<string>();
+  readonly #finished = new LRUCache<string, WebMessage>({ max: KEPT_FINISHED });
   #loaded: Promise<void> | undefined;
   #loadDone = false;
 
@@ -70,6 +75,11 @@ export class ChannelHistory {
     return CURSOR_PATTERN.test(value);
   }
 
+  /** Reads the index now (at start), so the first page view does not wait for it; a failure is retried by the next page. */
+  warm(): void {
+    (this.#loaded ??= this.#load()).catch(() => undefined);
+  }
+
   async page(options: { limit: number; before?: string }): Promise<HistoryPage> {
     await (this.#loaded ??= this.#load());
     const entries = [...this.#index].map(([jobId, createdAt]) => ({ jobId, createdAt })).sort(compareEntries);
@@ -87,12 +97,17 @@ export class ChannelHistory {
   async #messageOf(jobId: string): Promise<WebMessage | null> {
     const live = this.#poster.latest(jobId);
     if (live) return live;
+    const known = this.#finished.get(jobId);
+    if (known) return known;
     const snapshot = await loadJobSnapshot(this.#blobs, jobId);
     if (!snapshot) {
       this.#index.delete(jobId); // deleted (or its record is gone): not part of the channel any more
       return null;
     }
-    return webMessageOf(snapshot.job, buildJobMessage(snapshot.job, snapshot.state), 0, snapshot.state.result);
+    const message = webMessageOf(snapshot.job, buildJobMessage(snapshot.job, snapshot.state), 0, snapshot.state.result);
+    // Not kept if removed meanwhile (the removal would otherwise be undone by this read).
+    if (message.message.final && this.#index.has(jobId)) this.#finished.set(jobId, message);
+    return message;
   }
 
   async #load(): Promise<void> {
@@ -109,6 +124,7 @@ export class ChannelHistory {
 
   #remove(jobId: string): void {
     this.#index.delete(jobId);
+    this.#finished.delete(jobId);
     if (!this.#loadDone) this.#removedDuringLoad.add(jobId);
   }
 

@@ -5,6 +5,8 @@
  * the object store; anything else (and a tile URL that does not load) goes through the server's `/api/image`.
  * The newest message per job is kept so a page opened later (or reloaded) sees live jobs as they are.
  */
+import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
+import type { BoardRecord } from '../boards/model.js';
 import { type Job } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
@@ -18,6 +20,8 @@ export type WebListener = (event: WebEvent) => void;
 /** Far above any grid: the page fetches originals, so the dispatcher never needs to shrink one. */
 const NO_LIMIT_BYTES = 512 * 1024 * 1024;
 const KEPT_MESSAGES = 500;
+/** How many recent job durations the estimate is the median of. */
+const RECENT_DURATIONS = 20;
 /**
  * Tile links live this long (a page re-rendering later falls back to /api/image). Loading the four tiles
  * straight from the store instead of through this server: 15–18 → 5–6 ms per job (bench/e2e-latency.ts, demo model 256²).
@@ -37,9 +41,15 @@ export class WebPoster implements Poster {
    */
   readonly #signedTiles = new Map<string, Promise<Map<string, string>>>();
   #seq = 0;
+  /** When each running job was first seen running (ms), for its duration when it completes. */
+  readonly #startedAt = new Map<string, number>();
+  /** Recent jobs' durations, start of running to completed (ms), newest last. */
+  readonly #durations: number[] = [];
+  readonly #now: () => number;
 
-  constructor(blobs: BlobStore) {
+  constructor(blobs: BlobStore, now: () => number = Date.now) {
     this.#blobs = blobs;
+    this.#now = now;
   }
 
   attachmentLimitBytes(): number {
@@ -51,6 +61,8 @@ export class WebPoster implements Poster {
     const seq = ++this.#seq;
     const previewVersion = message.previewKey && attachment ? seq : this.#latest.get(job.id)?.previewVersion;
     const web = webMessageOf(job, message, seq, result, previewVersion);
+    const etaSeconds = this.#estimate(job.id, message);
+    if (etaSeconds !== undefined) web.etaSeconds = etaSeconds;
     if (message.status === 'running' && !this.#signedTiles.has(job.id)) {
       this.#signedTiles.set(job.id, this.#signTiles(job));
       const oldest = this.#signedTiles.keys().next().value;
@@ -63,6 +75,16 @@ export class WebPoster implements Poster {
     if (message.status !== 'queued' && message.status !== 'waking' && message.status !== 'running') this.#signedTiles.delete(job.id);
     this.#remember(web);
     this.publish({ type: 'message', message: web });
+  }
+
+  /** Mood boards: the side panel re-reads /api/boards; the playground has no header message to keep. */
+  async deliverBoardHeader(board: BoardRecord, header: BoardHeader): Promise<undefined> {
+    this.publish({ type: 'board', boardId: board.id, text: header.text });
+    return undefined;
+  }
+
+  async postBoardSummary(board: BoardRecord, summary: BoardSummary): Promise<void> {
+    this.publish({ type: 'board', boardId: board.id, text: summary.title, summary: summary.text });
   }
 
   /** The newest message this process delivered for the job (undefined: none, or long ago). */
@@ -82,6 +104,33 @@ export class WebPoster implements Poster {
   subscribe(listener: WebListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Seconds until the job is done, from the median of the last RECENT_DURATIONS durations: a queued job at place p
+   * (jobs ahead of it and running, itself included) waits about p of them, a running one the rest of one.
+   * Undefined until one job has completed here, and for finished jobs.
+   */
+  #estimate(jobId: string, message: JobMessage): number | undefined {
+    const now = this.#now();
+    if (message.status === 'running' && !this.#startedAt.has(jobId)) {
+      this.#startedAt.set(jobId, now);
+      if (this.#startedAt.size > KEPT_MESSAGES) this.#startedAt.delete(this.#startedAt.keys().next().value!);
+    }
+    if (message.final) {
+      const started = this.#startedAt.get(jobId);
+      this.#startedAt.delete(jobId);
+      if (message.status === 'completed' && started !== undefined) {
+        this.#durations.push(now - started);
+        if (this.#durations.length > RECENT_DURATIONS) this.#durations.shift();
+      }
+      return undefined;
+    }
+    if (this.#durations.length === 0) return undefined;
+    const sorted = [...this.#durations].sort((a, b) => a - b);
+    const typical = sorted[Math.floor(sorted.length / 2)]! / 1000;
+    if (message.status === 'running') return Math.max(1, Math.round(typical * (1 - (message.progress?.fraction ?? 0))));
+    return message.position === undefined ? undefined : Math.max(1, Math.round(typical * message.position));
   }
 
   /** Links for the tiles the job will have: jobs/{id}/image-1.png … (one for an upscale), made before they exist. */

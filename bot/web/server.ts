@@ -7,6 +7,7 @@
  *   POST /api/command      { text, requestId } → the same handlers the chat bots call
  *   POST /api/button       { customId, requestId } → pressButton, as a Discord/Slack button press
  *   GET  /api/image?key=   an image from the object store (jobs/… keys only)
+ *   GET  /api/download?job=&tile=  one tile as a PNG file with its parameters in an XMP text chunk (download.ts)
  *
  * Routes are a table (`WebRoute`); more can be passed in (`routes`) without touching this file.
  *
@@ -27,12 +28,16 @@ import { PortInUseError } from '../../core/errors.js';
 import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
 import type { BotDeps } from '../commands/index.js';
 import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.js';
+import { JobIdSchema } from '../../core/job.js';
 import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.js';
+import { tileDownload } from './download.js';
 import { buttonMakesJob, commandMakesJob, runButton, runCommand } from './commands.js';
 import { ChannelHistory, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './history.js';
 import type { WebPoster } from './poster.js';
 import { Sessions } from './sessions.js';
-import type { WebEvent } from './web-message.js';
+import { webMessageOf, type WebEvent } from './web-message.js';
+import { loadJobSnapshot } from '../job-history.js';
+import { silentLogger, type Logger } from '../../core/log.js';
 
 export interface WebPlaygroundLimits {
   /** Event streams one remote address may hold open (default 8). */
@@ -56,7 +61,7 @@ export interface WebPlaygroundOptions {
   /** More routes (e.g. other pages), tried after the built-in ones. */
   routes?: WebRoute[];
   /** Called with failures of a request (never with secrets); default: silent. */
-  log?: (event: string, fields: Record<string, unknown>) => void;
+  log?: Logger;
 }
 
 export interface WebPlayground {
@@ -78,7 +83,8 @@ export interface WebRequest {
 
 export interface WebRoute {
   method: 'GET' | 'POST';
-  path: string;
+  /** The exact path, or a pattern for a family of paths (e.g. /boards/{id}/…). */
+  path: string | RegExp;
   /** POST routes that act for a session: refused without one. */
   needsSession?: boolean;
   handle(request: WebRequest): Promise<void> | void;
@@ -113,13 +119,13 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   const streamSlots = new OpenSlots({ perClient: limits.streamsPerClient, total: limits.streamsTotal });
   const jobCap = new ClientJobCap({ limit: limits.jobsPerClient, staleAfterMs: DEFAULT_PENDING_STALE_MS });
   const history = new ChannelHistory(options.bot.blobs, options.poster);
+  history.warm();
   const unsubscribe = options.poster.subscribe((event) => {
     if (event.type === 'removed') jobCap.ended(event.jobId);
     else if (event.type === 'message' && FINAL_STATUSES.has(event.message.message.status)) jobCap.ended(event.message.jobId);
   });
   const bootId = randomBytes(6).toString('hex');
-  const log = options.log ?? (() => undefined);
-  let names: HostNames;
+  const log = options.log ?? silentLogger;
 
   const routes: WebRoute[] = [
     { method: 'GET', path: '/', handle: servePage },
@@ -134,6 +140,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     { method: 'GET', path: '/api/messages', handle: serveMessages },
     { method: 'GET', path: '/api/events', handle: openStream },
     { method: 'GET', path: '/api/image', handle: ({ response, url }) => sendImage(response, url.searchParams.get('key') ?? '') },
+    { method: 'GET', path: '/api/download', handle: sendDownload },
     { method: 'POST', path: '/api/command', needsSession: true, handle: postCommand },
     { method: 'POST', path: '/api/button', needsSession: true, handle: postButton },
     ...(options.routes ?? []),
@@ -141,7 +148,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error: unknown) => {
-      log('web_request_failed', { path: request.url?.split('?')[0], error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      log.error('web_request_failed', { path: request.url?.split('?')[0], error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       if (!response.headersSent) sendJson(response, 500, { error: 'Something went wrong on the server; the log has the details.' });
       else response.end();
     });
@@ -157,9 +164,9 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
       return sendJson(response, 403, { error: 'Cross-origin requests are not accepted: use the playground page itself.' });
     }
     const url = new URL(request.url ?? '/', `http://${HOST}`);
-    const route = routes.find((candidate) => candidate.path === url.pathname && candidate.method === request.method);
+    const route = routes.find((candidate) => pathMatches(candidate, url.pathname) && candidate.method === request.method);
     if (!route) {
-      const other = routes.find((candidate) => candidate.path === url.pathname);
+      const other = routes.find((candidate) => pathMatches(candidate, url.pathname));
       return sendJson(response, other ? 405 : 404, { error: other ? `${url.pathname} takes ${other.method}, not ${request.method}.` : `Nothing at ${request.method} ${url.pathname}.` });
     }
     const token = COOKIE_PATTERN.exec(request.headers.cookie ?? '')?.[1];
@@ -225,6 +232,12 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     await withSlot(slot, async () => {
       const reply = await runCommand(options.bot, userId!, text, requestIdOf(body.value));
       if (reply.kind === 'done' && reply.action === 'deleted' && reply.jobId) options.poster.publish({ type: 'removed', jobId: reply.jobId });
+      // /show: the page re-posts the job from what a web message needs (its tiles), not the grid bytes.
+      if (reply.kind === 'show') {
+        const snapshot = await loadJobSnapshot(options.bot.blobs, reply.jobId);
+        sendJson(response, 200, { kind: 'show', jobId: reply.jobId, ...(snapshot ? { web: webMessageOf(snapshot.job, reply.message, 0, snapshot.state.result) } : {}) });
+        return reply;
+      }
       sendJson(response, 200, reply);
       return reply;
     });
@@ -280,13 +293,23 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     response.end(bytes);
   }
 
+  async function sendDownload({ response, url }: WebRequest): Promise<void> {
+    const jobId = JobIdSchema.safeParse(url.searchParams.get('job') ?? '');
+    const tile = Number(url.searchParams.get('tile'));
+    if (!jobId.success || !Number.isInteger(tile) || tile < 1 || tile > 4) return sendJson(response, 400, { error: 'Give job=<job id> and tile=1…4.' });
+    const file = await tileDownload(options.bot.blobs, jobId.data, tile);
+    if ('error' in file) return sendJson(response, file.status, { error: file.error });
+    response.writeHead(200, { 'content-type': 'image/png', 'content-length': file.bytes.byteLength, 'content-disposition': `attachment; filename="${file.fileName}"`, 'cache-control': 'private, max-age=86400' });
+    response.end(file.bytes);
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE' ? new PortInUseError(HOST, options.port) : error));
     server.listen(options.port, HOST, () => resolve());
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  names = hostNames(port, options.publicHost);
+  const names = hostNames(port, options.publicHost);
   return {
     url: `http://${HOST}:${port}/`,
     port,
@@ -347,4 +370,8 @@ async function readJson(request: IncomingMessage): Promise<{ ok: true; value: Re
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
   response.end(JSON.stringify(body));
+}
+
+function pathMatches(route: WebRoute, pathname: string): boolean {
+  return typeof route.path === 'string' ? route.path === pathname : route.path.test(pathname);
 }

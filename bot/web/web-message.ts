@@ -32,6 +32,8 @@ export interface WebMessage {
   tiles?: WebTile[];
   /** Changes whenever the preview image changes, so the page can re-fetch the same key. */
   previewVersion?: number;
+  /** Estimated seconds until done (queued: place × typical job; running: the rest of a typical job), from recent jobs' durations. */
+  etaSeconds?: number;
 }
 
 /**
@@ -39,7 +41,12 @@ export interface WebMessage {
  * reads the channel again (it may have missed deliveries), and a new `bootId` (the server restarted,
  * its sequence numbers started over) makes it forget the old ones.
  */
-export type WebEvent = { type: 'hello'; bootId: string } | { type: 'message'; message: WebMessage } | { type: 'removed'; jobId: string };
+export type WebEvent =
+  | { type: 'hello'; bootId: string }
+  | { type: 'message'; message: WebMessage }
+  | { type: 'removed'; jobId: string }
+  /** A mood board's header changed (the page re-reads /api/boards); `summary` once it ended. */
+  | { type: 'board'; boardId: string; text: string; summary?: string };
 
 export function tilesOf(result: Result): WebTile[] {
   return result.images

@@ -3,6 +3,8 @@
  *
  * - `isWarm()` implements the bot's FleetStatus port (bot/fleet.ts): false while no instance is in
  *   service, which together with waiting jobs is the "GPU waking up" state users see.
+ * - `startProblem()` (also FleetStatus): when nothing is in service and the group's latest launch failed
+ *   (vCPU quota, no spot capacity, a bad launch template), a sentence saying so, for the waiting users.
  * - `snapshot()` / `resize()` serve the scaler (functions/fleet-reconcile.ts). The one piece of
  *   scaler state, "demand has been below the current size since …", lives as a tag on the group
  *   itself, so every scaler invocation (scheduled or nudged) sees the same clock without a database.
@@ -10,6 +12,7 @@
 import {
   CreateOrUpdateTagsCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
@@ -36,12 +39,27 @@ export interface AutoScalingFleetOptions {
   now?: () => number;
 }
 
+/** A failed launch older than this no longer explains why nothing is in service (the group retries meanwhile). */
+const RECENT_FAILURE_MS = 15 * 60_000;
+
+/** Auto Scaling's failure message (StatusMessage of a failed "Launching" activity) → what a waiting user should read. */
+export function launchFailureSentence(statusMessage: string): string {
+  if (/VcpuLimitExceeded|vCPU (capacity|limit)|MaxSpotInstanceCountExceeded|InstanceLimitExceeded|quota/i.test(statusMessage)) {
+    return 'No GPU can start: the account\'s GPU quota is used up. Your job stays queued; the operator has been alerted.';
+  }
+  if (/InsufficientInstanceCapacity|capacity-not-available|no Spot capacity|UnfulfillableCapacity|SpotMaxPriceTooLow|insufficient capacity/i.test(statusMessage)) {
+    return 'No GPU is available from AWS right now (no spot capacity). Your job stays queued and starts when one frees up.';
+  }
+  return 'The GPU failed to start. Your job stays queued; the operator has been alerted.';
+}
+
 export class AutoScalingFleet {
   readonly #client: AutoScalingClient;
   readonly #groupName: string;
   readonly #warmCacheMs: number;
   readonly #now: () => number;
   #warm: { value: boolean; at: number } | undefined;
+  #problem: { value: string | undefined; at: number } | undefined;
 
   constructor(options: AutoScalingFleetOptions) {
     this.#client = options.client;
@@ -73,6 +91,18 @@ export class AutoScalingFleet {
     if (this.#warm && now - this.#warm.at < this.#warmCacheMs) return this.#warm.value;
     const value = (await this.snapshot()).inService > 0;
     this.#warm = { value, at: now };
+    return value;
+  }
+
+  /** FleetStatus (bot/fleet.ts): why no instance can start, from the group's most recent launch activity. */
+  async startProblem(): Promise<string | undefined> {
+    const now = this.#now();
+    if (this.#problem && now - this.#problem.at < this.#warmCacheMs) return this.#problem.value;
+    const response = await this.#client.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: this.#groupName, MaxRecords: 5 }));
+    const latest = (response.Activities ?? []).find((activity) => /^Launching/i.test(activity.Description ?? ''));
+    const recent = latest?.StartTime !== undefined && now - latest.StartTime.getTime() < RECENT_FAILURE_MS;
+    const value = latest && recent && latest.StatusCode === 'Failed' ? launchFailureSentence(latest.StatusMessage ?? '') : undefined;
+    this.#problem = { value, at: now };
     return value;
   }
 

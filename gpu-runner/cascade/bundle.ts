@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { UnsupportedRequestError } from '../../core/errors.js';
 import { ManifestSchema, type Manifest } from './manifest.js';
 import type { ValueInfo } from './runtime.js';
 
@@ -36,14 +37,13 @@ export const OPTIONAL_GRAPH_FILES = {
 } as const;
 
 /** A request needs a graph this bundle does not have (e.g. an image prompt on a model without an image encoder). */
-export class MissingGraphError extends Error {
-  override readonly name = 'MissingGraphError';
+export class MissingGraphError extends UnsupportedRequestError {
   constructor(
     readonly stage: keyof typeof OPTIONAL_GRAPH_FILES,
     readonly modelName: string,
     readonly purpose: string,
   ) {
-    super(`model ${modelName} has no ${OPTIONAL_GRAPH_FILES[stage]} (manifest section ${stage}), which ${purpose} needs`);
+    super(`The model ${modelName} cannot take ${purpose}: it has no ${OPTIONAL_GRAPH_FILES[stage]} (manifest section ${stage}).`, { stage, modelName });
   }
 }
 

@@ -155,6 +155,18 @@ export const ManifestSchema = z.strictObject({
       channels: z.number().int().positive(),
     })
     .optional(),
+  /** Optional: the words a small model was trained on (real bundles have none). Prompt words outside it are named
+   * back to the user (core/model-notes.ts) while the image is still made. */
+  vocabulary: z
+    .strictObject({
+      /** Says what the model does draw, e.g. "the demo model draws shapes and colours". */
+      summary: z.string().min(1).max(200),
+      words: z.array(z.string().min(1).max(40)).min(1).max(5000),
+    })
+    .optional(),
+  /** Optional: the `--style` presets this model can draw, each mapped to words it knows; a preset absent here is not
+   * applied and the user is told so. Absent = every preset applies as written (real bundles). */
+  styles: z.record(z.string(), z.strictObject({ promptSuffix: z.string(), negative: z.string() })).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 export type ImageEncoderSettings = NonNullable<Manifest['imageEncoder']>;

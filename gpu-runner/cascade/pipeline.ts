@@ -15,6 +15,7 @@ import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, La
 import type { StageName } from '../../core/job.js';
 import type { LoadedBundle } from './bundle.js';
 import type { Manifest, SamplerSettings } from './manifest.js';
+import type { ModelGuide } from '../../core/model-notes.js';
 import { addNoise, GdfSampler } from './scheduler.js';
 import type { SessionPool } from './sessions.js';
 import type { ClipTokenizer } from './tokenizer.js';
@@ -37,6 +38,32 @@ export interface DebugOptions {
   ) => void;
 }
 
+/** One generate() call as every stage sees it. */
+interface GenerationCall {
+  request: GenerateRequest;
+  hooks: GenerateHooks;
+  debug: DebugOptions;
+  geometry: LatentGeometry;
+  noise: StageNoise;
+  /** Milliseconds per phase, filled as the stages run. */
+  timings: Record<string, number>;
+}
+
+/** Stage C's output as Stage B reads it, with the progress counter sized for the whole run. */
+interface StageCLatents {
+  latents: Float32Array;
+  /** Its latent height and width. */
+  dims: [number, number];
+  progress: Progress;
+}
+
+async function timed<T>(timings: Record<string, number>, phase: string, work: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  const value = await work();
+  timings[phase] = performance.now() - t0;
+  return value;
+}
+
 class Progress {
   private done = 0;
   constructor(
@@ -56,6 +83,8 @@ export class CascadePipeline implements ImageGenerator {
   readonly baseResolution: number;
   readonly modelName: string;
   readonly modelVariant: string;
+  readonly guide?: ModelGuide;
+  readonly acceptsImagePrompts: boolean;
   private readonly manifest: Manifest;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -68,6 +97,9 @@ export class CascadePipeline implements ImageGenerator {
     this.baseResolution = bundle.manifest.resolution.base;
     this.modelName = bundle.manifest.name;
     this.modelVariant = bundle.manifest.variant;
+    this.acceptsImagePrompts = bundle.manifest.imageEncoder !== undefined;
+    const { vocabulary, styles } = bundle.manifest;
+    if (vocabulary || styles) this.guide = { ...(vocabulary ? { vocabulary } : {}), ...(styles ? { styles } : {}) };
   }
 
   /** Requests run one at a time (sessions are shared); a second call waits for the first. */
@@ -87,7 +119,22 @@ export class CascadePipeline implements ImageGenerator {
     await this.pool.releaseAll();
   }
 
+  /** The stages in order, as named calls (the shape of diffusers' `__call__`). */
   private async run(request: GenerateRequest, hooks: GenerateHooks, debug: DebugOptions): Promise<GenerateOutput> {
+    const call = this.prepare(request, hooks, debug);
+    const started = performance.now();
+    const conditioning = await this.encodePrompt(call);
+    const clipImage = await this.encodeImagePrompts(call);
+    const stageC = request.kind === 'upscale' ? this.storedStageC(call, request) : await this.denoiseStageC(call, request, conditioning, clipImage);
+    debug.trace?.('prior/out', stageC.latents);
+    hooks.signal?.throwIfAborted();
+    const images = await this.decode(call, stageC, conditioning);
+    call.timings.total = performance.now() - started;
+    return { images, latents: this.outputLatents(request, stageC, call.geometry), timings: call.timings };
+  }
+
+  /** Checks the request before any work, and fixes what every stage reads: latent geometry and noise. */
+  private prepare(request: GenerateRequest, hooks: GenerateHooks, debug: DebugOptions): GenerationCall {
     hooks.signal?.throwIfAborted();
     checkSeeds(request.seeds);
     this.checkImageInputs(request);
@@ -96,59 +143,64 @@ export class CascadePipeline implements ImageGenerator {
     checkImageSize(m, request.width, request.height, upscale ? 'upscale' : 'image', upscale ? 2 * m.resolution.max : m.resolution.max);
     const geometry = latentGeometry(m, request.width, request.height);
     const noise: StageNoise = { ...seededStageNoise(request.seeds), ...debug.noise };
-    const timings: Record<string, number> = {};
-    const started = performance.now();
-    const timed = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-      const t0 = performance.now();
-      const value = await work();
-      timings[phase] = performance.now() - t0;
-      return value;
-    };
+    return { request, hooks, debug, geometry, noise, timings: {} };
+  }
+
+  /** CLIP text: conditional and unconditional embeddings, spread by `chaos` for imagine. */
+  private async encodePrompt({ request, debug, timings }: GenerationCall): Promise<Conditioning> {
     const chaos = request.kind === 'imagine' ? request.chaos : 0;
-    const conditioning = await timed('text', () => encodeConditioning(this.pool, m, this.tokenizer, request.prompt, request.negativePrompt, request.seeds, chaos));
+    const conditioning = await timed(timings, 'text', () => encodeConditioning(this.pool, this.manifest, this.tokenizer, request.prompt, request.negativePrompt, request.seeds, chaos));
     debug.trace?.('text/cond/hidden', conditioning.cond.hidden);
     debug.trace?.('text/cond/pooled', conditioning.cond.pooled);
     debug.trace?.('text/uncond/hidden', conditioning.uncond.hidden);
     debug.trace?.('text/uncond/pooled', conditioning.uncond.pooled);
-    let clipImage: ClipImageGroups | undefined;
-    if (request.kind === 'imagine' && request.imagePrompts?.length) {
-      const prompts = request.imagePrompts;
-      clipImage = await timed('imageEncoder', () => encodeImagePrompts(this.pool, m, prompts));
-      debug.trace?.('image/embeds', clipImage.embeds);
-    }
+    return conditioning;
+  }
 
-    let priorLatents: Float32Array;
-    let effnetDims: [number, number];
-    let progress: Progress;
-    if (request.kind === 'upscale') {
-      const [c, h, w] = request.source.dims;
-      checkLatent(request.source, c === m.geometry.priorChannels, `${m.geometry.priorChannels} channels`);
-      priorLatents = repeat(request.source.data, request.seeds.length);
-      effnetDims = [h, w];
-      progress = new Progress(hooks, m.decoder.sampler.steps + 1);
-    } else {
-      const prior = this.priorPlan(request, debug);
-      progress = new Progress(hooks, prior.sampler.steps + m.decoder.sampler.steps + 1);
-      const init = await this.priorInit(request, geometry, prior.sampler, noise, timed, debug);
-      priorLatents = await timed('prior', () =>
-        runPrior(this.pool, m, {
-          geometry, ...conditioning, clipImage, sampler: prior.sampler, cfg: prior.cfg, rho: m.prior.sampler.rho, init, noise: noise.priorSteps, signal: hooks.signal,
-          onStep: async (i, x0) => {
-            progress.step('prior', i + 1, prior.sampler.steps);
-            if (this.wantsPreview(hooks, i, prior.sampler.steps)) {
-              hooks.onPreview?.(await previewLatents(this.pool, m, x0, [request.seeds.length, m.geometry.priorChannels, geometry.hC, geometry.wC]), progress.fraction);
-            }
-          },
-        }),
-      );
-      effnetDims = [geometry.hC, geometry.wC];
-    }
-    debug.trace?.('prior/out', priorLatents);
-    hooks.signal?.throwIfAborted();
-    const images = await this.decode(priorLatents, effnetDims, geometry, conditioning, noise, hooks, progress, timings, debug);
-    timings.total = performance.now() - started;
-    const latents = request.kind === 'upscale' ? request.seeds.map(() => copyLatent(request.source)) : splitLatents(priorLatents, request.seeds.length, [m.geometry.priorChannels, geometry.hC, geometry.wC]);
-    return { images, latents, timings };
+  /** CLIP image embeddings of the request's image prompts, when it has any. */
+  private async encodeImagePrompts({ request, debug, timings }: GenerationCall): Promise<ClipImageGroups | undefined> {
+    if (request.kind !== 'imagine' || !request.imagePrompts?.length) return undefined;
+    const prompts = request.imagePrompts;
+    const clipImage = await timed(timings, 'imageEncoder', () => encodeImagePrompts(this.pool, this.manifest, prompts));
+    debug.trace?.('image/embeds', clipImage.embeds);
+    return clipImage;
+  }
+
+  /** Stage C's latents for an upscale: the stored tile's, once per seed (no Stage C run). */
+  private storedStageC({ hooks }: GenerationCall, request: Extract<GenerateRequest, { kind: 'upscale' }>): StageCLatents {
+    const m = this.manifest;
+    const [c, h, w] = request.source.dims;
+    checkLatent(request.source, c === m.geometry.priorChannels, `${m.geometry.priorChannels} channels`);
+    return { latents: repeat(request.source.data, request.seeds.length), dims: [h, w], progress: new Progress(hooks, m.decoder.sampler.steps + 1) };
+  }
+
+  /** Stage C (the prior): text (and image) conditioning → compressed latents, with previews along the way. */
+  private async denoiseStageC(
+    call: GenerationCall, request: Exclude<GenerateRequest, { kind: 'upscale' }>, conditioning: Conditioning, clipImage: ClipImageGroups | undefined,
+  ): Promise<StageCLatents> {
+    const { hooks, geometry, noise, timings } = call;
+    const m = this.manifest;
+    const prior = this.priorPlan(request, call.debug);
+    const progress = new Progress(hooks, prior.sampler.steps + m.decoder.sampler.steps + 1);
+    const init = await this.priorInit(call, request, prior.sampler);
+    const latents = await timed(timings, 'prior', () =>
+      runPrior(this.pool, m, {
+        geometry, ...conditioning, clipImage, sampler: prior.sampler, cfg: prior.cfg, rho: m.prior.sampler.rho, init, noise: noise.priorSteps, signal: hooks.signal,
+        onStep: async (i, x0) => {
+          progress.step('prior', i + 1, prior.sampler.steps);
+          if (this.wantsPreview(hooks, i, prior.sampler.steps)) {
+            hooks.onPreview?.(await previewLatents(this.pool, m, x0, [request.seeds.length, m.geometry.priorChannels, geometry.hC, geometry.wC]), progress.fraction);
+          }
+        },
+      }),
+    );
+    return { latents, dims: [geometry.hC, geometry.wC], progress };
+  }
+
+  /** One Stage C latent per image: the stored one for an upscale, else the new ones. */
+  private outputLatents(request: GenerateRequest, stageC: StageCLatents, geometry: LatentGeometry): Latent[] {
+    if (request.kind === 'upscale') return request.seeds.map(() => copyLatent(request.source));
+    return splitLatents(stageC.latents, request.seeds.length, [this.manifest.geometry.priorChannels, geometry.hC, geometry.wC]);
   }
 
   private priorPlan(request: Exclude<GenerateRequest, { kind: 'upscale' }>, debug: DebugOptions): { sampler: GdfSampler; cfg: number } {
@@ -163,17 +215,14 @@ export class CascadePipeline implements ImageGenerator {
    * Stage C's starting latents: pure noise for text-to-image; otherwise a start latent (a stored tile's for variations,
    * the picture's EfficientNet latent for image-to-image) re-noised to the sampler's first level — one img2img path.
    */
-  private async priorInit(
-    request: Exclude<GenerateRequest, { kind: 'upscale' }>, geometry: LatentGeometry, sampler: GdfSampler, noise: StageNoise,
-    timed: <T>(phase: string, work: () => Promise<T>) => Promise<T>, debug: DebugOptions,
-  ): Promise<Float32Array> {
+  private async priorInit({ geometry, noise, timings, debug }: GenerationCall, request: Exclude<GenerateRequest, { kind: 'upscale' }>, sampler: GdfSampler): Promise<Float32Array> {
     const m = this.manifest;
     const size = request.seeds.length * m.geometry.priorChannels * geometry.hC * geometry.wC;
     let start: Float32Array;
     if (request.kind === 'imagine') {
       const init = request.init;
       if (!init) return draw(noise.priorInit, size);
-      start = await timed('effnetEncoder', () => encodeInitImage(this.pool, m, init.image, geometry.hC, geometry.wC));
+      start = await timed(timings, 'effnetEncoder', () => encodeInitImage(this.pool, m, init.image, geometry.hC, geometry.wC));
       debug.trace?.('init/latent', start);
     } else {
       const [c, h, w] = request.source.dims;
@@ -187,7 +236,7 @@ export class CascadePipeline implements ImageGenerator {
   private checkImageInputs(request: GenerateRequest): void {
     if (request.kind !== 'imagine') return;
     if (request.imagePrompts?.length) {
-      if (!this.manifest.imageEncoder) throw new MissingGraphError('imageEncoder', this.modelName, 'an image prompt');
+      if (!this.manifest.imageEncoder) throw new MissingGraphError('imageEncoder', this.modelName, 'image prompts');
       checkImagePrompts(request.imagePrompts);
     }
     if (request.init) {
@@ -197,10 +246,9 @@ export class CascadePipeline implements ImageGenerator {
     }
   }
 
-  private async decode(
-    priorLatents: Float32Array, effnetDims: [number, number], geometry: LatentGeometry, conditioning: Conditioning,
-    noise: StageNoise, hooks: GenerateHooks, progress: Progress, timings: Record<string, number>, debug: DebugOptions,
-  ): Promise<RgbImage[]> {
+  /** Stage B (the decoder) on Stage C's latents, then Stage A (VQGAN) to pixels. */
+  private async decode({ geometry, noise, hooks, timings, debug }: GenerationCall, stageC: StageCLatents, conditioning: Conditioning): Promise<RgbImage[]> {
+    const { latents: priorLatents, dims: effnetDims, progress } = stageC;
     const m = this.manifest;
     const n = conditioning.cond.count;
     const sampler = makeSampler(m.decoder.sampler, m.decoder.sampler.steps, 1, debug.timesteps?.decoder);

@@ -65,7 +65,8 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
   if (slack) {
     // A hand-off that fails is not retried: the request's own signature window would have passed, and
     // the listeners answer users themselves.
-    new aws.lambda.FunctionEventInvokeConfig('SlackEventsHandOff', { functionName: slackFunctionName, maximumRetryAttempts: 0 }, { dependsOn: [slack] });
+    // Named through the function's own output, so it is created after the function.
+    new aws.lambda.FunctionEventInvokeConfig('SlackEventsHandOff', { functionName: slack.nodes.function.name, maximumRetryAttempts: 0 });
   }
 
   const dispatcher = queues.events.subscribe(

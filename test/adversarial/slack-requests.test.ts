@@ -14,16 +14,17 @@ import { takeJobs } from '../support/drain-jobs.js';
 import { RecordingSlackApi } from '../slack/support/recording-slack-api.js';
 import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from '../slack/support/signed-requests.js';
 import { malformedSlackRequests, slashCommandFields } from './support/slack-hostile.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
 let emulator: TestEmulator;
 let api: RecordingSlackApi;
 let handle: SlackEventsHandler;
-const logged: Array<{ event: string; fields: Record<string, unknown> }> = [];
+const log = recordingLogger();
+const logged = log.lines;
 
 beforeAll(async () => {
   [emulator, api] = await Promise.all([startTestEmulator(), new RecordingSlackApi().start()]);
   const bot = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }), maxPendingPerUser: 1000, randomSeed: () => 7 };
-  const log = (event: string, fields: Record<string, unknown>) => void logged.push({ event, fields });
   const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url, retryConfig: { retries: 0 } }, { bot, log });
   handle = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET, log });
 });
@@ -58,7 +59,7 @@ describe('signed but malformed Slack requests', () => {
     const response = await handle(signedEvent(slashCommandBody(fields), FORM));
     expect(response.statusCode).toBe(200);
     expect(await drainQueue()).toEqual([]);
-    expect(logged.map((entry) => entry.event)).toContain('slack_request_failed');
+    expect(log.events()).toContain('slack_request_failed');
     expect(JSON.stringify(logged)).not.toContain('7f3a');
   });
 

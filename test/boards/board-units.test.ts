@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../bot/boards/actions.js';
+import { parseBoardText } from '../../bot/boards/board-command.js';
 import { applyBoardStyle, boardReferences, extractBoardOption } from '../../bot/boards/board-style.js';
 import { newVersionId, tasteLine, voteWeights } from '../../bot/boards/board-store.js';
 import { boardCode, parseBoardCode, type BoardVersion } from '../../bot/boards/model.js';
@@ -71,5 +72,27 @@ describe('board units', () => {
     expect(mayEnd('cohost').allowed).toBe(true);
     expect(mayEnd('member').allowed).toBe(false);
     expect(mayUnpin('member', { pinnedBy: { platform: 'slack', userId: 'M' } }, { platform: 'slack', userId: 'M' }).allowed).toBe(true);
+  });
+});
+
+describe('the /board text form (Slack, playground)', () => {
+  it.each([
+    ['start "Spring campaign" --brief pastel, outdoors --duration 2h', { sub: 'start', name: 'Spring campaign', brief: 'pastel, outdoors', duration: '2h' }],
+    ['start Moody --visibility private --style photo --no text', { sub: 'start', name: 'Moody', visibility: 'private', style: 'photo', negativePrompt: 'text' }],
+    ['generate a fox at dawn 3', { sub: 'generate', prompt: 'a fox at dawn', count: 3 }],
+    ['generate', { sub: 'generate' }],
+    ['END', { sub: 'end' }],
+    ['status', { sub: 'status' }],
+    ['cohost <@U123|ada>', { sub: 'cohost', user: { platform: 'slack', userId: 'U123' } }],
+  ])('%j', (text, expected) => {
+    expect(parseBoardText(text, 'slack')).toEqual(expected);
+  });
+
+  it.each([
+    ['', 'Unknown /board (nothing)'],
+    ['paint', 'Unknown /board paint'],
+    ['start x --colour red', 'has no --colour'],
+  ])('%j is refused: %s', (text, message) => {
+    expect(parseBoardText(text)).toMatchObject({ kind: 'rejected', message: expect.stringContaining(message) });
   });
 });

@@ -3,7 +3,7 @@
  * with the deterministic test generator: /imagine → queue → runner → events → recorded deliveries,
  * then a U2 press and a duplicate `completed`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { WIRE_VERSION } from '../../core/job.js';
@@ -14,6 +14,7 @@ import type { BotDeps, CommandContext } from '../../bot/commands/context.js';
 import { Dispatcher } from '../../bot/dispatcher.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { TestGenerator } from '../support/test-generator.js';
 import { startTestRunner } from '../runner/harness.js';
 import { RecordingPoster } from './support/recording-poster.js';
@@ -22,14 +23,6 @@ import { RecordingPoster } from './support/recording-poster.js';
 const member = { platform: 'slack' as const, userId: 'U1', channelId: 'C1', workspaceId: 'T1' };
 const context = (sourceId: string): CommandContext => ({ requester: member, delivery: { platform: 'slack', channelId: 'C1' }, sourceId, channel: { ageRestricted: false } });
 
-async function until(what: string, predicate: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 describe('GIVEN the emulator, a runner and the dispatcher with a recording poster', () => {
   let emulator: TestEmulator;
   let runner: RunnerHandle;
@@ -37,13 +30,13 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
   const poster = new RecordingPoster('slack');
   const stop = new AbortController();
   let running: Promise<void>;
-  const logs: string[] = [];
+  const log = recordingLogger();
 
   beforeAll(async () => {
     emulator = await startTestEmulator();
     runner = await startTestRunner(emulator.env(), new TestGenerator({ baseResolution: 128, steps: 6, stepDelayMs: 250 }));
     deps = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }) };
-    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { slack: poster }, minEditIntervalMs: 200, minChannelEditIntervalMs: 100, receiveWaitSeconds: 1, log: (event) => logs.push(event) });
+    const dispatcher = new Dispatcher({ ...emulator.ports, posters: { slack: poster }, minEditIntervalMs: 200, minChannelEditIntervalMs: 100, receiveWaitSeconds: 1, log });
     running = dispatcher.run(stop.signal);
   });
   afterAll(async () => {
@@ -60,7 +53,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     expect(reply).toMatchObject({ kind: 'accepted', duplicate: false });
     if (reply.kind !== 'accepted') return;
     firstJobId = reply.jobId;
-    await until('the completed delivery', () => poster.deliveries.some((d) => d.jobId === firstJobId && d.message.status === 'completed'));
+    await vi.waitFor(() => expect(poster.deliveries.some((d) => d.jobId === firstJobId && d.message.status === 'completed'), 'the completed delivery').toBe(true), { timeout: 20_000, interval: 50 });
 
     const mine = poster.deliveries.filter((d) => d.jobId === firstJobId);
     const statuses = mine.map((d) => d.message.status);
@@ -84,7 +77,7 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     const reply = await pressButton(deps, context('slack:press-1'), `upscale:${firstJobId}:2`);
     expect(reply).toMatchObject({ kind: 'accepted' });
     if (reply.kind !== 'accepted') return;
-    await until('the upscale delivery', () => poster.deliveries.some((d) => d.jobId === reply.jobId && d.message.final));
+    await vi.waitFor(() => expect(poster.deliveries.some((d) => d.jobId === reply.jobId && d.message.final), 'the upscale delivery').toBe(true), { timeout: 20_000, interval: 50 });
     const final = poster.deliveries.filter((d) => d.jobId === reply.jobId).at(-1)!;
     expect(final.message.status).toBe('completed');
     expect(final.message.parent).toEqual({ jobId: firstJobId, index: 2, label: 'Upscale of tile 2' });
@@ -109,6 +102,6 @@ describe('GIVEN the emulator, a runner and the dispatcher with a recording poste
     while ((await depth()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(await depth()).toBe(0);
     expect(poster.deliveries.length).toBe(before);
-    expect(logs).not.toContain('event_failed');
+    expect(log.events()).not.toContain('event_failed');
   });
 });

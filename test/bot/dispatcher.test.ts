@@ -8,6 +8,7 @@ import { DeliveryError } from '../../bot/poster.js';
 import { MemoryBlobStore, MemoryEventBus } from './support/memory-ports.js';
 import { makeJob, makeResult, storeJob } from './support/fixtures.js';
 import { RecordingPoster } from './support/recording-poster.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
 const job = makeJob();
 let receipt = 0;
@@ -125,7 +126,7 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
   it('GIVEN a final result that keeps failing THEN it is left unacked for the queue to redeliver (never dropped)', async () => {
     blobs.putJson(jobKeys.result(job.id), makeResult(job));
     for (let i = 0; i < 4; i++) poster.failures.push(new Error('down'));
-    const log = vi.fn();
+    const log = recordingLogger();
     const d = dispatcher({ log });
     const done = completed();
     await d.handleBatch([done]);
@@ -133,7 +134,7 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
     expect(poster.attempts).toBe(4);
     expect(events.acked).not.toContain(done.receiptHandle);
     expect(blobs.objects.has(jobKeys.delivered(job.id))).toBe(false);
-    expect(log).toHaveBeenCalledWith('final_delivery_deferred_to_queue', expect.objectContaining({ jobId: job.id }));
+    expect(log.lines).toContainEqual({ level: 'warn', event: 'final_delivery_deferred_to_queue', fields: expect.objectContaining({ jobId: job.id }) });
     await d.handleBatch([done]);
     await vi.advanceTimersByTimeAsync(0);
     expect(poster.deliveries).toHaveLength(1);
@@ -141,14 +142,14 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
 
   it('GIVEN a permanent delivery failure THEN the event is acked and the job abandoned with a log line', async () => {
     poster.failures.push(new DeliveryError('message was deleted', false));
-    const log = vi.fn();
+    const log = recordingLogger();
     const d = dispatcher({ log });
     const event = received({ type: 'failed', code: 'model_error', reason: 'boom', willRetry: false });
     await d.handleBatch([event]);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(poster.attempts).toBe(1);
     expect(events.acked).toContain(event.receiptHandle);
-    expect(log).toHaveBeenCalledWith('delivery_abandoned', expect.objectContaining({ jobId: job.id }));
+    expect(log.lines).toContainEqual({ level: 'error', event: 'delivery_abandoned', fields: expect.objectContaining({ jobId: job.id }) });
   });
 
   it('GIVEN no GPU runner is up THEN the queued message says the GPU is waking up', async () => {
@@ -156,6 +157,15 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
     await d.handleBatch([queued(1)]);
     await vi.advanceTimersByTimeAsync(0);
     expect(poster.deliveries[0]!.message.status).toBe('waking');
+  });
+
+  it('GIVEN no GPU can start (quota) THEN the queued message says so at once instead of "GPU waking up"', async () => {
+    const reason = 'No GPU can start: the account\'s GPU quota is used up. Your job stays queued; the operator has been alerted.';
+    const d = dispatcher({ fleet: { isWarm: async () => false, startProblem: async () => reason } });
+    await d.handleBatch([queued(1)]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(poster.deliveries[0]!.message.status).toBe('waking');
+    expect(poster.deliveries[0]!.message.statusLine).toBe(`Queued · position 1 · ${reason}`);
   });
 
   it('GIVEN events for an unknown job, a deleted job and an unreadable body THEN they are acked and nothing is delivered', async () => {
@@ -181,24 +191,24 @@ describe('dispatcher (fake timers, in-memory ports)', () => {
   });
 
   it('GIVEN completed without a stored result THEN the event is left for redelivery', async () => {
-    const log = vi.fn();
+    const log = recordingLogger();
     const d = dispatcher({ log });
     const done = completed();
     await d.handleBatch([done]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(poster.deliveries).toHaveLength(0);
     expect(events.acked).not.toContain(done.receiptHandle);
-    expect(log).toHaveBeenCalledWith('event_failed', expect.objectContaining({ error: expect.stringContaining('result.json is missing') }));
+    expect(log.lines).toContainEqual({ level: 'warn', event: 'event_failed', fields: expect.objectContaining({ error: expect.stringContaining('result.json is missing') }) });
   });
 
   it('GIVEN a job with no poster for its platform THEN nothing is posted and the final event is acked with a log line', async () => {
-    const log = vi.fn();
+    const log = recordingLogger();
     const d = new Dispatcher({ events, blobs, posters: {}, log });
     const event = received({ type: 'failed', code: 'model_error', reason: 'boom', willRetry: false });
     await d.handleBatch([event]);
     await vi.advanceTimersByTimeAsync(0);
     expect(events.acked).toContain(event.receiptHandle);
-    expect(log).toHaveBeenCalledWith('delivery_abandoned', expect.objectContaining({ error: expect.stringContaining('no poster configured for web') }));
+    expect(log.lines).toContainEqual({ level: 'error', event: 'delivery_abandoned', fields: expect.objectContaining({ error: expect.stringContaining('no poster configured for web') }) });
   });
 });
 

@@ -82,7 +82,15 @@ describe('message model', () => {
     expect(message.statusLine).toBe('Stage C · ▰▰▰▰▰▱▱▱▱▱ 45 %');
   });
 
-  it('GIVEN a completed grid of four THEN U1–U4 + 🔄, V1–V4 + ℹ️, strong V1–V4 + 🗑️, all with decodable ids', () => {
+  it('GIVEN a completed result with model notes THEN the message shows them; a running job does not', () => {
+    const notes = ["the demo model draws shapes and colours; it doesn't know 'cat'"];
+    const done = buildJobMessage(job, { phase: 'completed', result: { ...makeResult(job), notes }, updatedAt: 0 });
+    expect(done.lines).toContain(notes[0]);
+    expect(done.text).toContain("it doesn't know 'cat'");
+    expect(buildJobMessage(job, { phase: 'running', updatedAt: 0 }).text).not.toContain("doesn't know");
+  });
+
+  it('GIVEN a completed grid of four THEN U1–U4 + 🔄, V1–V4 + ℹ️, strong V1–V4 + 🗑️, R1–R4 (the web has a remix dialog), all with decodable ids', () => {
     const result = makeResult(job);
     const message = buildJobMessage(job, { phase: 'completed', result, updatedAt: 0 });
     expect(message.final).toBe(true);
@@ -91,6 +99,7 @@ describe('message model', () => {
       ['U1', 'U2', 'U3', 'U4', '🔄'],
       ['V1', 'V2', 'V3', 'V4', 'ℹ️'],
       ['V1+', 'V2+', 'V3+', 'V4+', '🗑️'],
+      ['R1', 'R2', 'R3', 'R4'],
     ]);
     for (const button of message.buttonRows.flatMap((row) => row.buttons)) {
       expect(decodeButtonId(button.customId)).toMatchObject({ action: button.action, jobId: job.id, index: button.index });
@@ -101,6 +110,7 @@ describe('message model', () => {
   it.each([
     ['discord', { platform: 'discord' as const, applicationId: '1', interactionToken: 't', tokenIssuedAt: 0, channelId: 'c1' }],
     ['slack', { platform: 'slack' as const, channelId: 'C1' }],
+    ['web', { platform: 'web' as const, sessionId: 'wsession' }],
   ])('GIVEN a completed grid delivered to %s (which opens a dialog for the new prompt) THEN a fourth row R1–R4 remixes each tile', (_platform, delivery) => {
     const chat = makeJob({ delivery });
     const message = buildJobMessage(chat, { phase: 'completed', result: makeResult(chat), updatedAt: 0 });
@@ -108,12 +118,10 @@ describe('message model', () => {
     expect(message.buttonRows[3]!.buttons.map((b) => [b.label, b.customId])).toEqual([1, 2, 3, 4].map((tile) => [`R${tile}`, `remix:${chat.id}:${tile}`]));
   });
 
-  it('GIVEN the web playground (no remix dialog) or a single image THEN no remix buttons', () => {
-    expect(job.delivery.platform).toBe('web');
-    const web = buildJobMessage(job, { phase: 'completed', result: makeResult(job), updatedAt: 0 });
+  it('GIVEN a single image THEN no remix buttons', () => {
     const upscale = makeJob({ id: 'jup', kind: 'upscale', parent: { jobId: 'jparent', index: 2 }, delivery: { platform: 'slack', channelId: 'C1' } });
     const single = buildJobMessage(upscale, { phase: 'completed', result: makeResult(upscale, 1), updatedAt: 0 });
-    for (const message of [web, single]) expect(message.buttonRows.flatMap((row) => row.buttons).some((b) => b.action === 'remix')).toBe(false);
+    for (const message of [single]) expect(message.buttonRows.flatMap((row) => row.buttons).some((b) => b.action === 'remix')).toBe(false);
   });
 
   it('GIVEN a single upscaled image THEN vary subtle/strong, ℹ️ and 🗑️ for that tile', () => {

@@ -132,9 +132,9 @@ describe('GIVEN a bundle folder', () => {
       expect(problems.some((p) => p.startsWith('manifest.json imageEncoder.std.1'))).toBe(true);
       expect(problems.some((p) => p.startsWith('manifest.json effnetEncoder.mean'))).toBe(true);
       const dir2 = await bundleCopy((m) => {
-        m.imageEncoder = { file: 'image_encoder.onnx', dtype: 'float32', size: 32, embedSize: 24, ...CLIP };
+        m.imageEncoder = { file: 'no_such_encoder.onnx', dtype: 'float32', size: 32, embedSize: 24, ...CLIP };
       });
-      expect((await loadError(dir2)).problems).toContain('imageEncoder.file: file image_encoder.onnx is missing');
+      expect((await loadError(dir2)).problems).toContain('imageEncoder.file: file no_such_encoder.onnx is missing');
     });
 
     it('WHEN a declared encoder graph has the wrong shapes THEN load reports the shape the manifest implies', async () => {

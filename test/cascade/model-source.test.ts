@@ -20,7 +20,7 @@ async function upload(prefix: string, skip: (name: string) => boolean = () => fa
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const name = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(join(dir, entry.name), name);
-      else if (!name.startsWith('goldens') && !skip(name)) {
+      else if (!name.includes('goldens') && !name.startsWith('inputs/') && !skip(name)) {
         await s3.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: `${prefix}/${name}`, Body: await readFile(join(dir, entry.name)) }));
       }
     }
@@ -47,18 +47,18 @@ describe('GIVEN a bundle under an s3:// prefix', () => {
     const dir = await resolveModelSource(source, { cacheDir, s3, log: (m) => logs.push(m) });
     expect(dir).toBe(join(cacheDir, emulator.bucket, 'bundles', 'tiny'));
     expect((await loadBundle(dir)).manifest.name).toBe('cascade-tiny');
-    expect(logs.at(-1)).toMatch(/: 10 of 10 files fetched/);
+    expect(logs.at(-1)).toMatch(/: 12 of 12 files fetched/);
     await resolveModelSource(source, { cacheDir, s3, log: (m) => logs.push(m) });
-    expect(logs.at(-1)).toMatch(/: 0 of 10 files fetched/);
+    expect(logs.at(-1)).toMatch(/: 0 of 12 files fetched/);
     await s3.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: 'bundles/tiny/tokenizer/merges.txt', Body: '#version: 0.2\n' }));
     await resolveModelSource(`${source}/`, { cacheDir, s3, log: (m) => logs.push(m) });
-    expect(logs.at(-1)).toMatch(/: 1 of 10 files fetched/);
+    expect(logs.at(-1)).toMatch(/: 1 of 12 files fetched/);
     expect(await readFile(join(dir, 'tokenizer', 'merges.txt'), 'utf8')).toBe('#version: 0.2\n');
   });
 
   it('WHEN the prefix has no manifest.json THEN the error says so', async () => {
     await upload('bundles/broken', (name) => name === 'manifest.json');
-    await expect(resolveModelSource(`s3://${emulator.bucket}/bundles/broken`, { cacheDir, s3 })).rejects.toThrow(/has no manifest\.json \(found 9 objects/);
+    await expect(resolveModelSource(`s3://${emulator.bucket}/bundles/broken`, { cacheDir, s3 })).rejects.toThrow(/has no manifest\.json \(found 11 objects/);
   });
 
   it('WHEN no S3 client is given, or a local folder is missing THEN the error says what to give', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseImagine } from '../../core/options.js';
+import { givenOptionNames, parseImagine } from '../../core/options.js';
 import { OptionsError } from '../../core/errors.js';
 import { STYLE_NAMES } from '../../core/styles.js';
 
@@ -29,6 +29,23 @@ describe('parseImagine: accepted input', () => {
     const request = parseImagine('fox —AR 2:3 –seed 5');
     expect(request.aspect).toEqual({ w: 2, h: 3 });
     expect(request.seed).toBe(5);
+  });
+
+  it.each([
+    ['three hyphens autocorrected to em dash + hyphen', 'fox —-ar 16:9'],
+    ['two em dashes', 'fox ——ar 16:9'],
+    ['three hyphens', 'fox ---ar 16:9'],
+    ['minus signs', 'fox −−ar 16:9'],
+    ['full-width hyphens (CJK input)', 'fox －－ar 16:9'],
+    ['a horizontal bar', 'fox ―ar 16:9'],
+  ])('GIVEN %s THEN it reads as --ar, and saved defaults know it was given', (_, text) => {
+    expect(parseImagine(text)).toMatchObject({ prompt: 'fox', aspect: { w: 16, h: 9 } });
+    expect(givenOptionNames(text).has('ar')).toBe(true);
+  });
+
+  it('GIVEN a single hyphen or a dash inside a word THEN it stays prompt text', () => {
+    expect(parseImagine('fox -ar 16:9').prompt).toBe('fox -ar 16:9');
+    expect(parseImagine('well—known fox').prompt).toBe('well—known fox');
   });
 
   it('GIVEN --no twice THEN both texts are kept', () => {
@@ -68,7 +85,7 @@ describe('parseImagine: every error path names the option and what is allowed', 
     ['fox --size huge', '--size huge: choose small, medium or large'],
     ['fox --lite please', '--lite takes no value (got "please"); write just --lite'],
     ['fox --no', '--no: give the things to leave out, e.g. --no text, watermark'],
-    ['fox --foo 1', '--foo: unknown option; known options are --ar, --seed, --no, --steps, --cfg, --chaos, --style, --size, --lite'],
+    ['fox --foo 1', '--foo: unknown option; known options are --ar, --seed, --no, --steps, --cfg, --chaos, --style, --size, --lite, --iw'],
     ['fox --ar 1:1 --ar 2:3', '--ar: given twice; keep one'],
     ['--ar 1:1', 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"'],
     ['   ', 'prompt: describe the image before any --options, e.g. "a lighthouse at dusk --ar 16:9"'],
@@ -101,6 +118,19 @@ describe('parseImagine: every error path names the option and what is allowed', 
     expect(error).toBeInstanceOf(OptionsError);
     expect((error as OptionsError).code).toBe('invalid_options');
     expect((error as OptionsError).problems.map((p) => p.option)).toEqual(['ar', 'seed', 'chaos']);
+  });
+
+  it('GIVEN pictures with the command THEN the prompt may be empty and --iw sets their weight (0–3)', () => {
+    expect(parseImagine('--iw 0.5 --ar 3:2', {}, { imageCount: 2 })).toMatchObject({ prompt: '', imageWeight: 0.5, aspect: { w: 3, h: 2 } });
+    expect(parseImagine('a fox', { iw: '2' }, { imageCount: 1 }).imageWeight).toBe(2);
+    expect(parseImagine('a fox', {}, { imageCount: 1 }).imageWeight).toBeUndefined();
+  });
+
+  it('GIVEN --iw without a picture, out of range, or an empty prompt without pictures THEN each is refused by name', () => {
+    expect(problemsOf('fox --iw 1')).toEqual(['--iw weighs image prompts: attach an image to the command for it to apply']);
+    expect(() => parseImagine('fox --iw 4', {}, { imageCount: 1 })).toThrow(/--iw/);
+    expect(() => parseImagine('fox --iw -1', {}, { imageCount: 1 })).toThrow(/--iw/);
+    expect(problemsOf('--ar 3:2')[0]).toMatch(/^prompt: describe the image/);
   });
 });
 

@@ -9,6 +9,7 @@ import { createModerationPolicy } from '../../bot/moderation.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
 import { FakeGateway } from './support/fake-gateway.js';
 import { autocomplete, buttonPress, slashCommand } from './support/signed-interactions.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
 const api = new RecordingDiscordApi();
 const calls: string[] = [];
@@ -20,6 +21,8 @@ const handlers: DiscordCommandHandlers = {
   settings: async () => (calls.push('settings'), { kind: 'done', action: 'settings_saved', message: 'Saved' }),
   show: async () => (calls.push('show'), { kind: 'rejected', code: 'not_found', message: 'There is no job j9' }),
   cancel: async () => (calls.push('cancel'), { kind: 'done', action: 'cancelled', message: 'Cancelled' }),
+  help: async () => (calls.push('help'), { kind: 'info', title: 'Commands', lines: [], copyable: [] }),
+  board: async () => (calls.push('board'), { kind: 'info', title: 'Board', lines: [], copyable: [] }),
 };
 let router: InteractionRouterDeps;
 
@@ -71,14 +74,14 @@ describe('handleGatewayInteraction', () => {
   });
 
   it('GIVEN a command handler that throws THEN the actor gets a private "try again" and the error is logged without the token', async () => {
-    const logged: string[] = [];
-    const failing = { ...router, handlers: { ...handlers, imagine: async () => { throw new Error('S3 unreachable'); } }, log: (event: string, fields: Record<string, unknown>) => void logged.push(JSON.stringify({ event, ...fields })) };
+    const log = recordingLogger();
+    const failing = { ...router, handlers: { ...handlers, imagine: async () => { throw new Error('S3 unreachable'); } }, log };
     const payload = slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a fox' }]);
     await handleGatewayInteraction(payload, failing);
     expect(api.requests.map((r) => r.method)).toEqual(['POST', 'POST']);
     expect(api.requests[1]!.json).toMatchObject({ flags: MessageFlags.Ephemeral });
-    expect(logged.join('\n')).toContain('S3 unreachable');
-    expect(logged.join('\n')).not.toContain(payload.token);
+    expect(log.lines).toContainEqual({ level: 'error', event: 'discord_command_failed', fields: { command: 'imagine', error: 'Error: S3 unreachable' } });
+    expect(JSON.stringify(log.lines)).not.toContain(payload.token);
   });
 });
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { type JobEvent } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
-import { silentLogger, type Logger } from '../../core/log.js';
+import { silentLogger } from '../../core/log.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { DeliveryError } from '../../bot/poster.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
 import { batchItemFailures } from '../../functions/sqs-event-batch.js';
@@ -35,19 +36,6 @@ function record(body: JobEvent | string, group?: string): SQSRecord {
 const batch = (...records: SQSRecord[]): SQSEvent => ({ Records: records });
 /** Leaves 500 ms for deliveries before the handler's 3 s safety margin. */
 const context = { getRemainingTimeInMillis: () => 3500 };
-
-function recordingLog(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log: Logger & { lines: string[] } = {
-    lines,
-    debug: (message) => void lines.push(message),
-    info: (message) => void lines.push(message),
-    warn: (message) => void lines.push(message),
-    error: (message) => void lines.push(message),
-    child: () => log,
-  };
-  return log;
-}
 
 const at = Date.parse('2026-11-26T10:00:00Z');
 const jobA = makeJob({ id: 'ja' });
@@ -102,7 +90,7 @@ describe('events dispatcher Lambda adapter', () => {
 
   it('GIVEN the nudge fails THEN deliveries still happen and the failure is logged', async () => {
     const s = setup();
-    const log = recordingLog();
+    const log = recordingLogger();
     const handle = createDispatchHandler({
       blobs: s.blobs,
       posters: { web: s.poster },
@@ -114,7 +102,7 @@ describe('events dispatcher Lambda adapter', () => {
     const response = await handle(batch(record({ v: 1, type: 'queued', jobId: 'ja', at, position: 1 })), context);
     expect(response.batchItemFailures).toEqual([]);
     expect(s.poster.deliveries).toHaveLength(1);
-    expect(log.lines).toContain('fleet_nudge_failed');
+    expect(log.lines).toContainEqual({ level: 'warn', event: 'fleet_nudge_failed', fields: { error: expect.any(Error) } });
   });
 
   it('GIVEN an unreadable body THEN it is dropped (acked), not redelivered forever', async () => {

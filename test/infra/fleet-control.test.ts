@@ -3,22 +3,24 @@ import {
   AutoScalingClient,
   CreateOrUpdateTagsCommand,
   DescribeAutoScalingGroupsCommand,
+  DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { ConfigError } from '../../core/errors.js';
-import { AutoScalingFleet, SCALE_IN_TAG, type FleetSnapshot } from '../../core/aws/auto-scaling-fleet.js';
+import { AutoScalingFleet, launchFailureSentence, SCALE_IN_TAG, type FleetSnapshot } from '../../core/aws/auto-scaling-fleet.js';
 import { alwaysWarm, type FleetStatus } from '../../bot/fleet.js';
 import { fleetStatusFromEnvironment } from '../../functions/fleet-status.js';
 import { loadFleetControlSettings, reconcileFleet, type ControllableFleet } from '../../functions/fleet-reconcile.js';
 import { fleetControlEnvironment } from '../../infra/runtime-env.js';
 
 /** A client whose `send` answers by command class and records every command (unit test only). */
-function stubClient(describeOutput: unknown) {
+function stubClient(describeOutput: unknown, activities: unknown = { Activities: [] }) {
   const sent: unknown[] = [];
   const client = new AutoScalingClient({ region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
   client.send = (async (command: unknown) => {
     sent.push(command);
     if (command instanceof DescribeAutoScalingGroupsCommand) return describeOutput;
+    if (command instanceof DescribeScalingActivitiesCommand) return activities;
     if (command instanceof SetDesiredCapacityCommand || command instanceof CreateOrUpdateTagsCommand) return {};
     throw new Error(`unexpected command ${String(command)}`);
   }) as AutoScalingClient['send'];
@@ -120,6 +122,29 @@ describe('FleetStatus for the front ends', () => {
     expect(fleetStatusFromEnvironment({ FLEET_GROUP_NAME: 'grp', AWS_REGION: 'eu-west-1' })).toBeInstanceOf(AutoScalingFleet);
     expect(fleetStatusFromEnvironment({})).toBe(alwaysWarm);
     expect(fleetStatusFromEnvironment({ FLEET_GROUP_NAME: '  ' })).toBe(alwaysWarm);
+  });
+});
+
+describe('why the fleet cannot start', () => {
+  const now = Date.parse('2026-12-07T20:00:00Z');
+  const activity = (statusCode: string, statusMessage: string, minutesAgo: number, description = 'Launching a new EC2 instance.  Status Reason: …') => ({
+    Activities: [{ ActivityId: 'a1', AutoScalingGroupName: 'grp', Cause: 'x', Description: description, StatusCode: statusCode, StatusMessage: statusMessage, StartTime: new Date(now - minutesAgo * 60_000), Progress: 100 }],
+  });
+
+  it('GIVEN a recent failed launch for the vCPU quota THEN users are told the quota is used up', async () => {
+    const { client } = stubClient(group(), activity('Failed', 'You have requested more vCPU capacity than your current vCPU limit of 0 allows for the instance bucket that the specified instance type belongs to. (VcpuLimitExceeded)', 2));
+    const fleet = new AutoScalingFleet({ client, groupName: 'grp', now: () => now });
+    expect(await fleet.startProblem()).toMatch(/GPU quota is used up/);
+  });
+
+  it('GIVEN no spot capacity, an old failure, a successful launch or a termination THEN the right sentence or none', async () => {
+    const capacity = 'We currently do not have sufficient g6.xlarge capacity in the Availability Zone you requested (us-east-1a). (InsufficientInstanceCapacity)';
+    const answer = async (output: unknown) => new AutoScalingFleet({ client: stubClient(group(), output).client, groupName: 'grp', now: () => now }).startProblem();
+    expect(await answer(activity('Failed', capacity, 1))).toMatch(/no spot capacity/);
+    expect(await answer(activity('Failed', capacity, 40))).toBeUndefined();
+    expect(await answer(activity('Successful', '', 1))).toBeUndefined();
+    expect(await answer(activity('Failed', capacity, 1, 'Terminating EC2 instance: i-0abc'))).toBeUndefined();
+    expect(launchFailureSentence('The image id [ami-0] does not exist')).toMatch(/^The GPU failed to start/);
   });
 });
 

@@ -17,7 +17,10 @@ const root = resolve(import.meta.dirname, '../..');
 const platform = join(root, '.sst/platform/node_modules/@pulumi');
 const hasPlatform = existsSync(join(platform, 'aws/package.json')) && existsSync(join(platform, 'pulumi/package.json'));
 
-/** The slice of Pulumi's mock API used here (its package lives in .sst/platform, not in the project's node_modules). */
+/**
+ * The slice of Pulumi's mock API used here (its package lives in .sst/platform, not in the project's node_modules).
+ * Module functions are typed as properties: they do not use `this`, so taking them off the namespace is safe.
+ */
 interface PulumiOutput<T> {
   apply<U>(fn: (value: T) => U): PulumiOutput<U>;
 }
@@ -33,8 +36,8 @@ interface PulumiModule {
       preview: boolean,
     ): Promise<void>;
   };
-  output<T>(value: T): PulumiOutput<T>;
-  all<T>(values: T): PulumiOutput<unknown>;
+  output: <T>(value: T) => PulumiOutput<T>;
+  all: <T>(values: T) => PulumiOutput<unknown>;
 }
 interface GroupInputs {
   desiredCapacity?: number;
@@ -51,14 +54,14 @@ interface LaunchTemplateInputs {
 
 /** infra/resources/fleet.ts, loaded by path: it uses SST's globals, so the root typecheck must not follow it (the infra typecheck does). */
 interface FleetModule {
-  createFleet(inputs: { config: ReturnType<typeof loadInfraConfig>; network: unknown; queues: unknown; bucket: unknown; appArns: PulumiOutput<unknown> }): {
+  createFleet: (inputs: { config: ReturnType<typeof loadInfraConfig>; network: unknown; queues: unknown; bucket: unknown; appArns: PulumiOutput<unknown> }) => {
     group: { arn: PulumiOutput<string> };
     arns: PulumiOutput<AppArns>;
   };
 }
 
 interface AlarmsModule {
-  createAlarms(config: ReturnType<typeof loadInfraConfig>, queues: unknown, fleetGroupName: string, functions: Array<{ id: string; name: string }>): unknown;
+  createAlarms: (config: ReturnType<typeof loadInfraConfig>, queues: unknown, fleetGroupName: string, functions: Array<{ id: string; name: string }>) => unknown;
 }
 interface AlarmInputs {
   namespace?: string;
@@ -70,6 +73,21 @@ interface AlarmInputs {
   alarmActions: string[];
 }
 
+interface QueuesModule {
+  createQueues: (config: ReturnType<typeof loadInfraConfig>) => unknown;
+  JOB_RETENTION_SECONDS: number;
+}
+interface BotFunctionsModule {
+  createBotFunctions: (inputs: Record<string, unknown>) => unknown;
+}
+
+/** SST components (sst.aws.Queue / Function) stand-ins that record their arguments; the raw `aws.*` resources stay Pulumi's. */
+interface SstCall {
+  kind: string;
+  name: string;
+  args: Record<string, unknown>;
+}
+
 interface Registered {
   type: string;
   name: string;
@@ -78,6 +96,7 @@ interface Registered {
 
 describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
   const registered: Registered[] = [];
+  const sstCalls: SstCall[] = [];
   const byType = (type: string) => registered.filter((r) => r.type === type);
 
   beforeAll(async () => {
@@ -102,8 +121,26 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
       false,
     );
     const aws = await import(join(platform, 'aws/index.js'));
+    const component = (kind: string) =>
+      class {
+        readonly name: string;
+        readonly url = pulumi.output(`https://${kind}.example`);
+        readonly arn = pulumi.output(`arn:aws:${kind}:eu-west-1:1:x`);
+        readonly nodes: { queue: { name: PulumiOutput<string> }; function: { name: PulumiOutput<string> } };
+        readonly value = pulumi.output('secret');
+        constructor(name: string, args: Record<string, unknown> = {}) {
+          this.name = name;
+          this.nodes = { queue: { name: pulumi.output('q') }, function: { name: pulumi.output(typeof args.name === 'string' ? args.name : 'fn') } };
+          sstCalls.push({ kind, name, args });
+        }
+        subscribe(args: Record<string, unknown>, options: Record<string, unknown>) {
+          sstCalls.push({ kind: 'Subscriber', name: 'events', args: { ...args, options } });
+          return { nodes: { function: { name: pulumi.output('dispatch-fn') } } };
+        }
+      };
     Object.assign(globalThis, {
       aws,
+      sst: { aws: { Queue: component('Queue'), Function: component('Function') }, Secret: component('Secret') },
       $app: { name: 'cascade-bot', stage: 'test', removal: 'remove' },
       $resolve: pulumi.all,
       $util: pulumi,
@@ -134,6 +171,18 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
       { id: 'SlackEvents', name: 'slack-fn' },
       { id: 'Dispatcher', name: 'dispatch-fn' },
     ]);
+    const { createQueues } = (await import(join(root, 'infra/resources/queues.ts'))) as QueuesModule;
+    const queues = createQueues(config);
+    const { createBotFunctions } = (await import(join(root, 'infra/resources/bot-functions.ts'))) as BotFunctionsModule;
+    const secret = { value: out('s') };
+    createBotFunctions({
+      config,
+      queues,
+      bucket: { name: out('bucket-1') },
+      secrets: { discord: { applicationId: secret, publicKey: secret, botToken: secret }, slack: { signingSecret: secret, botToken: secret } },
+      fleetGroupName: 'cascade-bot-test-gpu-fleet',
+      arns: fleet.arns,
+    });
     // Let every resource register and every apply run.
     await new Promise<void>((done) => pulumi.all([fleet.group.arn, arns] as const).apply(() => setTimeout(done, 50)));
     await new Promise((done) => setTimeout(done, 200));
@@ -231,5 +280,30 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     expect(notifications.map((n) => [n.threshold, n.notificationType])).toEqual([[80, 'ACTUAL'], [100, 'FORECASTED']]);
     for (const n of notifications) expect(n.subscriberEmailAddresses).toEqual(['ops@example.com', 'oncall@example.com']);
     expect(budget!.inputs.costFilters).toEqual([{ name: 'TagKeyValue', values: ['user:sst:stage$test'] }]);
+  });
+
+  it('GIVEN the queues THEN jobs are kept 4 days (SQS expiry would drop them unseen) and no longer than their dead letters', async () => {
+    const { JOB_RETENTION_SECONDS } = (await import(join(root, 'infra/resources/queues.ts'))) as QueuesModule;
+    expect(JOB_RETENTION_SECONDS).toBe(4 * 24 * 3600);
+    const queue = (name: string) => sstCalls.find((call) => call.kind === 'Queue' && call.name === name)!.args as { transform: { queue: { messageRetentionSeconds: number } } };
+    expect(queue('Jobs').transform.queue.messageRetentionSeconds).toBe(345_600);
+    expect(queue('JobsDlq').transform.queue.messageRetentionSeconds).toBeGreaterThanOrEqual(345_600);
+    // The runner's refusal age cannot exceed what the queue keeps.
+    expect(() => loadInfraConfig({ CASCADE_JOB_MAX_AGE_MINUTES: String(4 * 24 * 60 + 1) })).toThrow(/CASCADE_JOB_MAX_AGE_MINUTES/);
+  });
+
+  it('GIVEN the chat functions THEN each has reserved concurrency, and Slack is named so it may invoke itself (only itself) without retries', async () => {
+    const fn = (name: string) => sstCalls.find((call) => call.kind === 'Function' && call.name === name)!.args;
+    expect(fn('DiscordInteractions')).toMatchObject({ url: true, runtime: 'nodejs24.x', concurrency: { reserved: 20 } });
+    const slack = fn('SlackEvents');
+    expect(slack).toMatchObject({ url: true, runtime: 'nodejs24.x', concurrency: { reserved: 20 }, name: 'cascade-bot-test-slack-events' });
+    const permissions = await new Promise<Array<{ actions: string[]; resources: string[] }>>((done) =>
+      (slack.permissions as PulumiOutput<Array<{ actions: string[]; resources: string[] }>>).apply(done),
+    );
+    const invoke = permissions.filter((p) => p.actions.some((a) => a.startsWith('lambda:')));
+    expect(invoke).toEqual([{ actions: ['lambda:InvokeFunction'], resources: ['arn:aws:lambda:eu-west-1:123456789012:function:cascade-bot-test-slack-events'] }]);
+    expect(byType('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig')[0]?.inputs).toMatchObject({ functionName: 'cascade-bot-test-slack-events', maximumRetryAttempts: 0 });
+    const dispatcher = sstCalls.find((call) => call.kind === 'Subscriber')!.args;
+    expect(dispatcher).toMatchObject({ runtime: 'nodejs24.x', handler: 'functions/dispatch.handler' });
   });
 });

@@ -121,7 +121,7 @@ describe('IAM statements', () => {
       expect(new Set(sids).size).toBe(sids.length);
       for (const sid of sids) expect(sid).toMatch(/^[A-Za-z0-9]+$/);
     }
-    expect(WILDCARD_ONLY_ACTIONS).toEqual(['autoscaling:DescribeAutoScalingGroups', 'ecr:GetAuthorizationToken']);
+    expect(WILDCARD_ONLY_ACTIONS).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeScalingActivities', 'ecr:GetAuthorizationToken']);
   });
 
   it('GIVEN the name-based ARNs THEN the group pattern and the Slack self-invoke name exactly one group and one function', () => {

@@ -264,6 +264,8 @@ describe('boot script', () => {
     expect(run.calls[sync]).toContain('models/stable-cascade/v2/');
     expect(run.calls[start]).toContain('MODEL_DIR=/models/stable-cascade/v2');
     expect(run.calls[start]).toMatch(/BOOT_PHASES=os_boot=\d+,script_start=\d+,disk_ready=\d+,model_synced=\d+,image_pulled=\d+/);
+    // The CRT transfer client, from a config file of its own (no HOME needed).
+    expect(readFileSync(join(dir, 'etc/aws-cli.config'), 'utf8')).toBe('[default]\ns3 =\n  preferred_transfer_client = crt\n');
   });
 
   it('GIVEN the image pull fails THEN the error trap abandons the launch (the group replaces the instance) and the runner never starts', () => {

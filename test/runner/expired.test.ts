@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobSchema, type JobEvent } from '../../core/job.js';
 import { submitJob } from '../../bot/submit.js';
 import { pendingKeys } from '../../core/storage-layout.js';
+import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
+import { loadConfig } from '../../core/config.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
 import { formatWait } from '../../gpu-runner/worker.js';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -49,6 +51,12 @@ describe('GIVEN a runner that refuses jobs older than 1 hour', () => {
     // Deleted, not released: it is neither back on the queue nor in the DLQ.
     expect(await emulator.ports.queue.depth()).toMatchObject({ visible: 0, inFlight: 0 });
     expect(await emulator.inspectDlqCount()).toBe(0);
+  });
+});
+
+describe('job age and pending markers', () => {
+  it('GIVEN the defaults THEN a pending marker counts exactly as long as the runner would still run its job', () => {
+    expect(loadConfig({}).runner.maxJobAgeSeconds * 1000).toBe(DEFAULT_PENDING_STALE_MS);
   });
 });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ResultSchema, type JobEvent } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
@@ -20,14 +20,6 @@ async function runnerWithLog(env: Record<string, string>, generator: TestGenerat
   return { runner, lines };
 }
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const completedOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && e.type === 'completed');
 
 describe('GIVEN the queue and store become unreachable', () => {
@@ -39,7 +31,7 @@ describe('GIVEN the queue and store become unreachable', () => {
 
     const { runner, lines } = await runnerWithLog(env, new TestGenerator());
     try {
-      await until(() => lines.filter((l) => String(l.msg).startsWith('jobs queue unreachable')).length >= 2, 15_000, 'two unreachable reports');
+      await vi.waitFor(() => expect(lines.filter((l) => String(l.msg).startsWith('jobs queue unreachable')).length, 'unreachable reports').toBeGreaterThanOrEqual(2), { timeout: 15_000, interval: 50 });
       const first = lines.find((l) => l.msg === 'jobs queue unreachable; retrying with back-off')!;
       expect(first.level).toBe('error');
       expect(JSON.stringify(first.error)).toContain(`127.0.0.1:${port}`);
@@ -71,7 +63,7 @@ describe('GIVEN the queue and store become unreachable', () => {
     try {
       const job = imagineJob({ userId: 'outage-2' });
       await submitJob(emulator.ports, job);
-      await until(() => generator.requests.length === 1, 15_000, 'generation to start');
+      await vi.waitFor(() => expect(generator.requests, 'generation to start').toHaveLength(1), { timeout: 15_000, interval: 50 });
       await proxy.down();
       await new Promise((resolve) => setTimeout(resolve, 2000));
       await proxy.up();

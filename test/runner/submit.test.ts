@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type JobEvent } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
+import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { imagineJob } from './fixtures.js';
 
@@ -38,9 +39,9 @@ describe('GIVEN submitJob over the emulator (no runner)', () => {
     expect(await submitJob(deps, imagineJob({ userId: 'solo' }))).toMatchObject({ accepted: false, pending: 1, limit: 1 });
   });
 
-  it('WHEN pending markers are older than the queue retention THEN they no longer count', async () => {
-    const hourLater = Date.now() + 61 * 60 * 1000;
-    const deps = { ...emulator.ports, maxPendingPerUser: 1, now: () => hourLater };
+  it('WHEN pending markers are older than the runner\'s maximum job age THEN they no longer count', async () => {
+    const later = Date.now() + DEFAULT_PENDING_STALE_MS + 60 * 1000;
+    const deps = { ...emulator.ports, maxPendingPerUser: 1, now: () => later };
     expect(await submitJob(deps, imagineJob({ userId: 'solo' }))).toMatchObject({ accepted: true });
   });
 
@@ -55,7 +56,7 @@ describe('GIVEN submitJob over the emulator (no runner)', () => {
   it('WHEN a job is accepted THEN job.json holds it and a queued event carries its position', async () => {
     const job = imagineJob({ userId: 'positioned' });
     const outcome = await submitJob(emulator.ports, job);
-    const stored = JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.job(job.id)))!));
+    const stored: unknown = JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.job(job.id)))!));
     expect(stored).toEqual(job);
     const events: JobEvent[] = await collectEvents(emulator.ports, (all) => all.some((e) => e.jobId === job.id));
     const queued = events.find((e) => e.jobId === job.id);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Backoff, sleep } from '../../gpu-runner/worker-backoff.js';
+import { Backoff, sleep } from '../../core/backoff.js';
 import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.js';
 import { expectedImage } from '../support/test-generator.js';
 import { buildGenerateRequest, decodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.js';
@@ -116,7 +116,7 @@ describe('buildGenerateRequest', () => {
     const { bytes, offsets } = encodeLatents(latents);
     expect(offsets).toEqual([0, 8, 24]);
     expect(Array.from(decodeLatent(bytes))).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(Array.from(decodeLatent(bytes.subarray(offsets[1]!, offsets[2]!)))).toEqual([3, 4, 5, 6]);
+    expect(Array.from(decodeLatent(bytes.subarray(offsets[1], offsets[2])))).toEqual([3, 4, 5, 6]);
   });
 });
 

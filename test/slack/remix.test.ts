@@ -14,18 +14,19 @@ import { takeJobs } from '../support/drain-jobs.js';
 import { RecordingSlackApi } from './support/recording-slack-api.js';
 import { FORM, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.js';
 import { resultOf } from './support/fixtures.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
 const THREAD_TS = '1700000000.000400';
 let emulator: TestEmulator;
 let api: RecordingSlackApi;
 let handle: SlackEventsHandler;
-const logged: Array<{ event: string; fields: Record<string, unknown> }> = [];
+const log = recordingLogger();
+const logged = log.lines;
 let parent: Job;
 
 beforeAll(async () => {
   [emulator, api] = await Promise.all([startTestEmulator(), new RecordingSlackApi().start()]);
   const bot = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: ['gore'] }), randomSeed: () => 7 };
-  const log = (event: string, fields: Record<string, unknown>) => void logged.push({ event, fields });
   const { receiver } = createSlackApp({ transport: 'lambda', botToken: 'xoxb-test', signingSecret: SIGNING_SECRET, apiUrl: api.url, retryConfig: { retries: 0 } }, { bot, log });
   handle = await createSlackEventsHandler(receiver!, { signingSecret: SIGNING_SECRET });
 
@@ -125,6 +126,6 @@ describe('GIVEN a finished grid posted in a Slack thread', () => {
     await handle(signedEvent(interactionBody(submission('UOWNER', 'V-forged', metadata, 'a castle')), FORM));
     expect(await takeJobs(emulator.ports.queue)).toEqual([]);
     expect(api.callsOf('chat.postMessage')).toEqual([]);
-    expect(logged.map((entry) => entry.event)).toContain('slack_request_failed');
+    expect(log.events()).toContain('slack_request_failed');
   });
 });

@@ -31,6 +31,21 @@ const HeldoutSchema = z.object({
       seed: z.number().int().nonnegative(),
     }),
   ),
+  /** Issue 21's families (test/support/demo-families.ts); absent in prompt documents of training combinations. */
+  families: z
+    .object({
+      two: z.array(
+        z.object({
+          prompt: z.string(),
+          background: z.string(),
+          shapes: z.array(z.object({ shape: z.string(), colour: z.string(), position: z.string(), side: z.enum(['left', 'right']) })).length(2),
+          seed: z.number().int().nonnegative(),
+        }),
+      ),
+      count: z.array(z.object({ prompt: z.string(), count: z.number().int().min(1).max(4), shape: z.string(), colour: z.string(), background: z.string(), seed: z.number().int().nonnegative() })),
+      unplaced: z.array(z.object({ prompt: z.string(), count: z.literal(1), shape: z.string(), colour: z.string(), background: z.string(), seed: z.number().int().nonnegative() })),
+    })
+    .optional(),
 });
 export type HeldoutDocument = z.infer<typeof HeldoutSchema>;
 export type HeldoutPrompt = HeldoutDocument['prompts'][number];
@@ -49,6 +64,11 @@ export interface Judgement {
   area: number;
   fill: number;
   taper: number;
+  /** The main shape's bounding box width / height, and its edge quality (Region.iou). */
+  boxAspect: number;
+  iou: number;
+  /** How many shapes stand out (judgeRegions). */
+  count: number;
 }
 
 type Rgb = readonly [number, number, number];
@@ -77,10 +97,10 @@ function medianColour(image: RgbImage, pixels: Iterable<number>): Rgb {
   return [median(channels[0]), median(channels[1]), median(channels[2])];
 }
 
-/** Largest 4-connected region of `mask` (pixel indices), by an explicit-stack flood fill. */
-function largestRegion(mask: Uint8Array, width: number, height: number): number[] {
+/** Every 4-connected region of `mask` (pixel indices), largest first, by an explicit-stack flood fill. */
+function regionsOf(mask: Uint8Array, width: number, height: number): number[][] {
   const seen = new Uint8Array(mask.length);
-  let best: number[] = [];
+  const regions: number[][] = [];
   const stack: number[] = [];
   for (let start = 0; start < mask.length; start++) {
     if (!mask[start] || seen[start]) continue;
@@ -100,9 +120,9 @@ function largestRegion(mask: Uint8Array, width: number, height: number): number[
         }
       }
     }
-    if (region.length > best.length) best = region;
+    regions.push(region);
   }
-  return best;
+  return regions.sort((a, b) => b.length - a.length);
 }
 
 function classifyShape(fill: number, taper: number): string {
@@ -118,31 +138,44 @@ function classifyPosition(cx: number, cy: number): string {
   return row || column || 'center';
 }
 
-export function judgeImage(image: RgbImage, doc: Pick<HeldoutDocument, 'palette'>): Judgement {
-  const { width, height, data } = image;
-  const palette = Object.entries(doc.palette) as Array<[string, Rgb]>;
-  const ring = Math.max(2, Math.round(width / 64));
-  const border: number[] = [];
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (x < ring || y < ring || x >= width - ring || y >= height - ring) border.push(y * width + x);
-    }
+/** One shape found in the picture. */
+export interface Region {
+  colour: string;
+  shape: string;
+  position: string;
+  /** Centroid as fractions of the canvas (x right, y down). */
+  cx: number;
+  cy: number;
+  /** Share of the image it covers; bounding-box fill ratio; width ratio top/bottom; bounding box width / height. */
+  area: number;
+  fill: number;
+  taper: number;
+  boxAspect: number;
+  /** Edge quality: IoU of the region with the ideal outline of its judged class fitted to its bounding box (1 = crisp). */
+  iou: number;
+}
+
+/** The ideal outline of `shape` in a box of w × h pixels: is pixel (x, y) (from the box's corner) inside? Circles,
+ * squares and diamonds are fitted as the regular shape of side (w + h) / 2 centred in the box (their true form has
+ * w = h); triangles (apex up) fill the box's height and width. */
+function insideIdeal(shape: string, x: number, y: number, w: number, h: number): boolean {
+  const s = (w + h) / 2;
+  const dx = x + 0.5 - w / 2;
+  const dy = y + 0.5 - h / 2;
+  switch (shape) {
+    case 'circle':
+      return dx * dx + dy * dy <= (s / 2) ** 2;
+    case 'square':
+      return Math.abs(dx) <= s / 2 && Math.abs(dy) <= s / 2;
+    case 'diamond':
+      return Math.abs(dx) + Math.abs(dy) <= s / 2;
+    default:
+      return y >= 0 && y < h && Math.abs(dx) <= (w / 2) * ((y + 0.5) / h);
   }
-  const bg = medianColour(image, border);
-  const bgClass = nearest(palette, ...bg);
-  const mask = new Uint8Array(width * height);
-  for (let p = 0; p < mask.length; p++) {
-    const r = data[p * 3]!;
-    const g = data[p * 3 + 1]!;
-    const b = data[p * 3 + 2]!;
-    const distance = Math.hypot(r - bg[0], g - bg[1], b - bg[2]);
-    mask[p] = distance > 30 && nearest(palette, r, g, b) !== bgClass ? 1 : 0;
-  }
-  const region = largestRegion(mask, width, height);
-  const background = palette[bgClass]![0];
-  if (region.length < width * height * 0.002) {
-    return { background, colour: null, shape: null, position: null, area: region.length / (width * height), fill: 0, taper: 0 };
-  }
+}
+
+function describeRegion(image: RgbImage, region: number[], palette: ReadonlyArray<[string, Rgb]>): Region {
+  const { width, height } = image;
   let x0 = width;
   let x1 = 0;
   let y0 = height;
@@ -169,18 +202,72 @@ export function judgeImage(image: RgbImage, doc: Pick<HeldoutDocument, 'palette'
     for (let x = x0; x <= x1; x++) count += inRegion[y * width + x]!;
     return count;
   };
+  const boxW = x1 - x0 + 1;
   const boxH = y1 - y0 + 1;
-  const fill = region.length / ((x1 - x0 + 1) * boxH);
+  const fill = region.length / (boxW * boxH);
   const taper = rowWidth(y0 + Math.floor(boxH / 4)) / Math.max(1, rowWidth(y0 + Math.floor((3 * boxH) / 4)));
+  const shape = classifyShape(fill, taper);
+  // IoU over the box grown by a margin (the ideal circle / square of side (w + h) / 2 may reach past the box).
+  const margin = Math.ceil(Math.abs(boxW - boxH) / 2) + 1;
+  let both = 0;
+  let either = 0;
+  for (let y = y0 - margin; y <= y1 + margin; y++) {
+    for (let x = x0 - margin; x <= x1 + margin; x++) {
+      const own = x >= 0 && y >= 0 && x < width && y < height && inRegion[y * width + x] === 1;
+      const ideal = insideIdeal(shape, x - x0, y - y0, boxW, boxH);
+      if (own && ideal) both++;
+      if (own || ideal) either++;
+    }
+  }
   return {
-    background,
     colour: palette[nearest(palette, ...colourRgb)]![0],
-    shape: classifyShape(fill, taper),
+    shape,
     position: classifyPosition(sx / region.length / width, sy / region.length / height),
+    cx: sx / region.length / width,
+    cy: sy / region.length / height,
     area: region.length / (width * height),
     fill,
     taper,
+    boxAspect: boxW / boxH,
+    iou: either > 0 ? both / either : 0,
   };
+}
+
+/** A region counts as a shape when it covers ≥ 0.2 % of the image and ≥ this share of the largest one. */
+export const MIN_REGION_SHARE = 0.25;
+
+/** Background and every shape that stands out (largest first): for counts and compositions. */
+export function judgeRegions(image: RgbImage, doc: Pick<HeldoutDocument, 'palette'>): { background: string; regions: Region[] } {
+  const { width, height, data } = image;
+  const palette = Object.entries(doc.palette) as Array<[string, Rgb]>;
+  const ring = Math.max(2, Math.round(Math.min(width, height) / 64));
+  const border: number[] = [];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (x < ring || y < ring || x >= width - ring || y >= height - ring) border.push(y * width + x);
+    }
+  }
+  const bg = medianColour(image, border);
+  const bgClass = nearest(palette, ...bg);
+  const mask = new Uint8Array(width * height);
+  for (let p = 0; p < mask.length; p++) {
+    const r = data[p * 3]!;
+    const g = data[p * 3 + 1]!;
+    const b = data[p * 3 + 2]!;
+    const distance = Math.hypot(r - bg[0], g - bg[1], b - bg[2]);
+    mask[p] = distance > 30 && nearest(palette, r, g, b) !== bgClass ? 1 : 0;
+  }
+  const all = regionsOf(mask, width, height);
+  const largest = all[0]?.length ?? 0;
+  const kept = all.filter((r) => r.length >= width * height * 0.002 && r.length >= MIN_REGION_SHARE * largest);
+  return { background: palette[bgClass]![0], regions: kept.map((r) => describeRegion(image, r, palette)) };
+}
+
+export function judgeImage(image: RgbImage, doc: Pick<HeldoutDocument, 'palette'>): Judgement {
+  const { background, regions } = judgeRegions(image, doc);
+  const main = regions[0];
+  if (!main) return { background, colour: null, shape: null, position: null, area: 0, fill: 0, taper: 0, boxAspect: 0, iou: 0, count: 0 };
+  return { background, colour: main.colour, shape: main.shape, position: main.position, area: main.area, fill: main.fill, taper: main.taper, boxAspect: main.boxAspect, iou: main.iou, count: regions.length };
 }
 
 export const ATTRIBUTES = ['colour', 'background', 'shape', 'position'] as const;

@@ -11,7 +11,7 @@ import { Sessions } from '../../bot/web/sessions.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makeJob } from '../bot/support/fixtures.js';
+import { makeJob, makeResult } from '../bot/support/fixtures.js';
 
 const JOBS = 150;
 let emulator: TestEmulator;
@@ -80,5 +80,16 @@ describe(`GIVEN ${JOBS} web jobs and one Discord job in the store`, () => {
     const page = await fetchPage('?limit=5');
     expect(page.messages.map((message) => message.jobId)).not.toContain(`jpage${JOBS - 1}`);
     expect(page.messages).toHaveLength(5);
+  });
+
+  it('WHEN a finished job is on the page THEN its records are read once, and a removal still takes it off', async () => {
+    const id = `jpage${JOBS - 2}`;
+    await emulator.ports.blobs.put(jobKeys.result(id), JSON.stringify(makeResult(makeJob({ id }))), 'application/json');
+    expect((await fetchPage('?limit=3')).messages.map((message) => message.jobId)).toContain(id);
+    reads.length = 0;
+    expect((await fetchPage('?limit=3')).messages.map((message) => message.jobId)).toContain(id);
+    expect(reads.filter((key) => key.includes(`/${id}/`))).toEqual([]);
+    poster.publish({ type: 'removed', jobId: id });
+    expect((await fetchPage('?limit=3')).messages.map((message) => message.jobId)).not.toContain(id);
   });
 });

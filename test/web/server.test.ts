@@ -111,8 +111,44 @@ describe('GIVEN the playground server', () => {
     expect(await wrongMethod.json()).toEqual({ error: '/api/command takes POST, not GET.' });
     for (const limit of ['0', '101', 'x', '2.5']) expect((await fetch(url(`/api/messages?limit=${limit}`))).status).toBe(400);
     expect(await (await fetch(url('/api/messages?before=nonsense'))).json()).toEqual({ error: 'before must be the "older" cursor of an earlier page.' });
+    for (const query of ['', '?job=j1', '?job=j1&tile=5', '?job=../x&tile=1', '?job=j1&tile=1.5']) {
+      const response = await fetch(url(`/api/download${query}`));
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({ error: 'Give job=<job id> and tile=1…4.' });
+    }
+    const missing = await fetch(url('/api/download?job=jnothere&tile=1'));
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: string }).error).toContain('Job jnothere has no finished image 1');
     const favicon = await fetch(url('/favicon.ico'));
     expect(favicon.status).toBe(200);
     expect(favicon.headers.get('content-type')).toBe('image/svg+xml');
+  });
+});
+
+describe('GIVEN the web poster\'s time estimate', () => {
+  it('WHEN jobs have taken 10 s and 20 s THEN a job queued at place 3 is estimated at about 3 typical jobs and a running one at the rest of one; finished jobs and a cold start have none', async () => {
+    let now = 0;
+    const poster = new WebPoster(emulator.ports.blobs, () => now);
+    const seen: WebEvent[] = [];
+    poster.subscribe((event) => seen.push(event));
+    const last = () => (seen.at(-1) as Extract<WebEvent, { type: 'message' }>).message;
+    const run = async (id: string, seconds: number) => {
+      const job = makeJob({ id });
+      const running = applyEvent(INITIAL_STATE, { v: 1, jobId: id, at: 1, type: 'started', runnerId: 'r1', attempt: 1 });
+      await poster.deliver(job, buildJobMessage(job, running));
+      // Cold start: nothing finished yet, no estimate; then the rest of one typical job (10 s).
+      expect(last().etaSeconds).toBe(id === 'jeta1' ? undefined : 10);
+      now += seconds * 1000;
+      const result = makeResult(job);
+      await poster.deliver(job, buildJobMessage(job, { phase: 'completed', result, updatedAt: now }), undefined, { result });
+      expect(last().etaSeconds).toBeUndefined();
+    };
+    await run('jeta1', 10);
+    await run('jeta2', 20);
+    const queued = makeJob({ id: 'jeta3' });
+    await poster.deliver(queued, buildJobMessage(queued, { phase: 'queued', position: 3, updatedAt: now }));
+    expect(last().etaSeconds).toBe(60); // median of [10, 20] → the upper one of two: 20 s × 3
+    await poster.deliver(queued, buildJobMessage(queued, { phase: 'running', progress: { fraction: 0.25 }, updatedAt: now }));
+    expect(last().etaSeconds).toBe(15);
   });
 });

@@ -95,6 +95,14 @@ describe('GIVEN npm start', () => {
     expect(run.stderr).toContain("Unknown option '--prot'");
   });
 
+  it('WHEN WEB_PORT is not a port THEN the error names the setting and the accepted range, not zod\'s wording', async () => {
+    const run = await start([], { WEB_PORT: 'abc' });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('WEB_PORT: must be a whole number from 0 to 65535 (0 = any free port)');
+    expect(run.stderr).not.toContain('NaN');
+    expect((await start(['--port', '99999'], {})).stderr).toContain('WEB_PORT: must be a whole number from 0 to 65535');
+  });
+
   it('WHEN everything is up and SIGTERM arrives THEN it prints one line per part, stops them all and exits 0', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'cascade-cwd-'));
     cleanups.push(() => rm(cwd, { recursive: true, force: true }));

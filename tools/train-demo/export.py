@@ -7,9 +7,11 @@ eval.tar (PNG contact sheets + index.json for bench/demo-quality.ts).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
 import json
 import os
+import random
 import sys
 import tarfile
 import tempfile
@@ -28,6 +30,7 @@ import models  # noqa: E402
 import sampling  # noqa: E402
 
 PRIOR_COMPRESSION = 16
+CLIP_IMG = 32  # width of the one clip_img token (models.ImageHead)
 SCALE_FACTOR = 1.0  # Stage A's encoder ends in a non-affine BatchNorm: its latents are already unit-variance
 DEFAULT_PRIOR, DEFAULT_DECODER = sampling.DEFAULT_PRIOR, sampling.DEFAULT_DECODER
 CANDIDATES = [  # in order of interest; evaluation stops adding sheets after EVAL_SECONDS
@@ -69,7 +72,7 @@ def export_graphs(bundle: str, graphs: dict[str, torch.nn.Module], length: int, 
                               ["input_ids", "attention_mask"], ["text_embeds", "hidden_state_last"],
                               {"input_ids": {0: "batch"}, "attention_mask": {0: "batch"}}),
         "prior.onnx": (graphs["prior"], (torch.randn(b, 16, 16, 16), torch.rand(b), torch.randn(b, 1, 128),
-                                         torch.randn(b, L, 128), torch.zeros(b, 1, 16)),
+                                         torch.randn(b, L, 128), torch.randn(b, 1, CLIP_IMG)),
                        ["sample", "timestep_ratio", "clip_text_pooled", "clip_text", "clip_img"], ["eps"],
                        {"sample": {0: "batch", 2: "h", 3: "w"}, "timestep_ratio": {0: "batch"},
                         "clip_text_pooled": {0: "batch"}, "clip_text": {0: "batch"}, "clip_img": {0: "batch"}}),
@@ -82,13 +85,19 @@ def export_graphs(bundle: str, graphs: dict[str, torch.nn.Module], length: int, 
                                {"latents": {0: "batch", 2: "h", 3: "w"}}),
         "previewer.onnx": (graphs["previewer"], (torch.randn(b, 16, 16, 16),), ["latents"], ["image"],
                            {"latents": {0: "batch", 2: "h", 3: "w"}}),
+        # images as prompts (issue 20/21): the image prompt's encoder into clip_img, and the EfficientNet-role encoder
+        # (image → Stage C latent) for img2img; both take RGB in [0, 1], NCHW float32
+        "image_encoder.onnx": (graphs["image_encoder"], (torch.rand(b, 3, models.IMAGE_SIDE, models.IMAGE_SIDE),),
+                               ["pixel_values"], ["image_embeds"], {"pixel_values": {0: "batch"}}),
+        "effnet_encoder.onnx": (graphs["effnet_encoder"], (torch.rand(b, 3, 256, 256),), ["image"], ["latent"],
+                                {"image": {0: "batch", 2: "h", 3: "w"}}),
     }
     for file, (module, args, inputs, outputs, dynamic) in specs.items():
         module.eval().float().cpu()
         _export(module, args, os.path.join(bundle, file), inputs, outputs, dynamic)
         # Parity with PyTorch at the traced shape and at a different batch / aspect ratio.
         other = tuple(torch.cat([a, a[:1]]) for a in args)
-        if file != "text_encoder.onnx":
+        if file not in ("text_encoder.onnx", "image_encoder.onnx"):  # those two have a fixed sequence / image size
             other = tuple(_resize(a, n) for a, n in zip(other, inputs))
         feeds = [dict(zip(inputs, (a.numpy() for a in args))), dict(zip(inputs, (a.numpy() for a in other)))]
         expect_in = {n: ("int64" if n in ("input_ids", "attention_mask") else "float32") for n in inputs}
@@ -106,7 +115,8 @@ def _resize(a: torch.Tensor, name: str) -> torch.Tensor:
     return a
 
 
-def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder: sampling.Settings) -> str:
+def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder: sampling.Settings,
+                 vocabulary: list[str]) -> str:
     bundle = os.path.join(out, "bundle")
     os.makedirs(bundle, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,11 +133,18 @@ def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder
         "geometry": {"priorCompression": PRIOR_COMPRESSION, "decoderCompression": 4, "priorChannels": 16,
                      "decoderChannels": 4},
         "textEncoder": {**cb.graph_entry(bundle, "text_encoder.onnx", "float32"), "hiddenSize": 128, "pooledSize": 128},
-        "prior": {**cb.graph_entry(bundle, "prior.onnx", "float32"), "clipImageSize": 16,
+        "prior": {**cb.graph_entry(bundle, "prior.onnx", "float32"), "clipImageSize": CLIP_IMG,
                   "sampler": priors.manifest(), "variation": {"subtle": 0.45, "strong": 0.7}},
         "decoder": {**cb.graph_entry(bundle, "decoder.onnx", "float32"), "sampler": decoder.manifest()},
         "vqgan": {**cb.graph_entry(bundle, "vqgan_decoder.onnx", "float32"), "scaleFactor": SCALE_FACTOR},
         "previewer": cb.graph_entry(bundle, "previewer.onnx", "float32"),
+        # images as prompts (issue 20's manifest sections): RGB in [0, 1], no normalisation
+        "imageEncoder": cb.image_encoder_section(bundle, "image_encoder.onnx", "float32", size=models.IMAGE_SIDE,
+                                                 embed_size=CLIP_IMG, mean=(0, 0, 0), std=(1, 1, 1)),
+        "effnetEncoder": cb.effnet_encoder_section(bundle, "effnet_encoder.onnx", "float32", cell=PRIOR_COMPRESSION,
+                                                   channels=16, mean=(0, 0, 0), std=(1, 1, 1)),
+        "vocabulary": {"summary": "the demo model draws shapes and colours", "words": vocabulary},
+        "styles": {},  # no --style preset is drawable by this model: the bot says so and draws without it
     }
     cb.write_manifest(bundle, manifest)
     cb.verify_bundle(bundle, sizes=((256, 256), (256, 384), (512, 512)), batches=(1, 2))
@@ -137,8 +154,11 @@ def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder
 
 @torch.no_grad()
 def generate(nets, tokenizer, prompts: list[str], seed: int, prior_s: sampling.Settings,
-             decoder_s: sampling.Settings, side: int = 256, latents: torch.Tensor | None = None):
-    """The engine's recipe in torch: text → Stage C (CFG, zero clip_img) → Stage B (zero effnet as null) → Stage A."""
+             decoder_s: sampling.Settings, side: int = 256, latents: torch.Tensor | None = None,
+             clip_img: torch.Tensor | None = None, start: torch.Tensor | None = None):
+    """The engine's recipe in torch: text (+ image prompt) → Stage C (CFG against the empty prompt and zero clip_img)
+    → Stage B (zero effnet as null) → Stage A. `clip_img` [n,1,C]: image prompts; `start`: a Stage C latent to
+    re-noise to prior_s.t_start and sample back (img2img / variation); `latents`: skip Stage C."""
     dev = next(nets["prior"].parameters()).device
     gen = torch.Generator(device=dev).manual_seed(seed)
     enc = [tokenizer.encode(p) for p in prompts] + [tokenizer.encode("")]
@@ -149,12 +169,18 @@ def generate(nets, tokenizer, prompts: list[str], seed: int, prior_s: sampling.S
     cond_p, cond_h = pooled[:n, None], hidden[:n]
     both_p = torch.cat([cond_p, pooled[n:].expand(n, -1)[:, None]])
     both_h = torch.cat([cond_h, hidden[n:].expand(n, -1, -1)])
+    width = nets["prior"].clip_img_mapper.in_features
+    img = torch.zeros(n, 1, width, device=dev) if clip_img is None else clip_img
+    both_img = torch.cat([img, torch.zeros_like(img)])
     if latents is None:
         def prior_fn(x, r, doubled):
             p, h = (both_p, both_h) if doubled else (cond_p, cond_h)
-            return nets["prior"](x, r, p, h, torch.zeros(x.shape[0], 1, 16, device=dev))
+            return nets["prior"](x, r, p, h, both_img if doubled else img)
         hc = side // PRIOR_COMPRESSION
-        latents = sampling.sample(prior_fn, torch.randn(n, 16, hc, hc, generator=gen, device=dev), prior_s, gen)
+        noise = torch.randn(n, 16, hc, hc, generator=gen, device=dev)
+        if start is not None:
+            noise, _ = sampling.noisy(start, torch.full((n,), prior_s.t_start, device=dev), noise)
+        latents = sampling.sample(prior_fn, noise, prior_s, gen)
 
     def decoder_fn(x, r, doubled):
         eff = torch.cat([latents, torch.zeros_like(latents)]) if doubled else latents
@@ -175,22 +201,59 @@ def sheet(images: torch.Tensor, cols: int) -> bytes:
     return buf.getvalue()
 
 
+def heldout_truth(held: list[dict], dev: torch.device, seed: int = 5) -> torch.Tensor:
+    """The held-out single-shape scenes drawn exactly at 256² (their size when unsaid: medium)."""
+    import render  # noqa: E402  (GPU renderer of the training data)
+
+    scenes = [dataset.Scene(h["background"], (dataset.Shape(h["shape"], h["colour"], h["position"], h["size"] or "medium"),),
+                            h["prompt"]) for h in held]
+    table = {k: v.to(dev) for k, v in render.encode_scenes(scenes).items()}
+    return render.render(render.sample_params(table, torch.Generator(device=dev).manual_seed(seed)), 256)
+
+
 @torch.no_grad()
 def diagnostic_sheets(nets, encoder, tokenizer, held: list[dict]) -> dict[str, torch.Tensor]:
     """Where do corners get lost? The held-out scenes drawn exactly (truth), through Stage A alone (stage-a), and
     decoded by Stage B + A from their exact semantic latent (exact-latent: Stage B's share, no Stage C)."""
-    import render  # noqa: E402  (GPU renderer of the training data)
-
     dev = next(nets["decoder"].parameters()).device
-    scenes = [dataset.Scene(h["background"], (dataset.Shape(h["shape"], h["colour"], h["position"], h["size"] or "medium"),),
-                            h["prompt"]) for h in held]
-    table = {k: v.to(dev) for k, v in render.encode_scenes(scenes).items()}
-    truth = render.render(render.sample_params(table, torch.Generator(device=dev).manual_seed(5)), 256)
+    truth = heldout_truth(held, dev)
     stage_a = nets["vqgan"].stage_a
     recon = nets["vqgan"](stage_a.encode(truth))
     exact = torch.cat([generate(nets, tokenizer, [h["prompt"] for h in held[i:i + 50]], 2000 + i, DEFAULT_PRIOR,
                                 DEFAULT_DECODER, latents=encoder(truth[i:i + 50]))[0] for i in range(0, len(held), 50)])
     return {"exact-latent": exact, "stage-a": recon, "truth": truth}  # most telling first
+
+
+IMG2IMG_STRENGTH = 0.5
+
+
+@torch.no_grad()
+def image_prompt_sheets(nets, tokenizer, held: list[dict]) -> dict[str, tuple[torch.Tensor, list[dict]]]:
+    """The issue's image families on the GPU (the TypeScript engine's image path is issue 20's): each held-out scene
+    drawn exactly is (a) the only prompt of an image variation (empty text, its clip_img from image_encoder, CFG
+    against zero clip_img) — expected: the same colour, background, shape, position; (b) the source of img2img at
+    strength 0.5 (its effnet_encoder latent re-noised to t = 0.5, sampled back) with the prompt naming another
+    colour — expected: that colour at the same position. Returns per sheet the images and per-tile expectations."""
+    dev = next(nets["prior"].parameters()).device
+    truth = heldout_truth(held, dev, seed=6)
+    clip = nets["image_encoder"](truth)[:, None]
+    rng = random.Random(31)
+    variation, recoloured, expected = [], [], []
+    for i in range(0, len(held), 50):
+        part = held[i:i + 50]
+        variation.append(generate(nets, tokenizer, [""] * len(part), 3000 + i, DEFAULT_PRIOR, DEFAULT_DECODER,
+                                  clip_img=clip[i:i + 50])[0])
+        prompts = []
+        for h in part:
+            colour = rng.choice([c for c in dataset.COLOUR_NAMES if c not in (h["colour"], h["background"])])
+            shape = dataset.Shape(h["shape"], colour, h["position"], h["size"] or "medium")
+            prompts.append(dataset.single_caption(rng, shape, h["background"], say_size=False))
+            expected.append({"colour": colour, "prompt": prompts[-1]})
+        img2img = dataclasses.replace(DEFAULT_PRIOR, t_start=IMG2IMG_STRENGTH)
+        recoloured.append(generate(nets, tokenizer, prompts, 4000 + i, img2img, DEFAULT_DECODER,
+                                   start=nets["effnet_encoder"](truth[i:i + 50]))[0])
+    return {"image-variation.png": (torch.cat(variation), [{} for _ in held]),
+            "img2img-recolour.png": (torch.cat(recoloured), expected)}
 
 
 def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | None = None) -> None:
@@ -216,11 +279,13 @@ def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | 
     imgs, lat = generate(nets, tokenizer, demo, 7, DEFAULT_PRIOR, DEFAULT_DECODER)
     files["demo.png"] = sheet(imgs, 4)
     var = sampling.Settings(DEFAULT_PRIOR.steps, DEFAULT_PRIOR.cfg, t_start=0.45)
-    gen = torch.Generator(device=lat.device).manual_seed(9)
-    renoised, _ = sampling.noisy(lat, torch.full((lat.shape[0],), 0.45, device=lat.device),
-                                 torch.randn(lat.shape, generator=gen, device=lat.device))
-    files["demo-variation.png"] = sheet(generate(nets, tokenizer, demo, 9, var, DEFAULT_DECODER,
-                                                 latents=_vary(nets, tokenizer, demo, renoised, var, gen))[0], 4)
+    files["demo-variation.png"] = sheet(generate(nets, tokenizer, demo, 9, var, DEFAULT_DECODER, start=lat)[0], 4)
+    if "image_encoder" in nets:
+        for name, (imgs, expected) in image_prompt_sheets(nets, tokenizer, held[: len(prompts)]).items():
+            files[name] = sheet(torch.nn.functional.avg_pool2d(imgs, 2), 10)
+            index["sheets"][name] = {"prior": name, "decoder": DEFAULT_DECODER.manifest(), "count": len(prompts),
+                                     "expected": expected}
+        print(f"[{time.strftime('%H:%M:%S')}] image-prompt sheets written", flush=True)
     # Most telling first, as the size cap below drops from the end: the default sampler's sheet, then Stage B's share
     # (exact-latent), then the other samplers, then the Stage A round trip and the truth.
     samplers = list(index["sheets"].items())
@@ -238,27 +303,17 @@ def evaluate(out: str, nets, tokenizer, smoke: bool, encoder: torch.nn.Module | 
             tar.addfile(info, io.BytesIO(data))
 
 
-def _vary(nets, tokenizer, prompts, x, settings, gen):
-    dev = x.device
-    enc = [tokenizer.encode(p) for p in prompts] + [tokenizer.encode("")]
-    ids = torch.tensor([e[0] for e in enc], device=dev)
-    mask = torch.tensor([e[1] for e in enc], device=dev)
-    pooled, hidden = nets["text_encoder"](ids, mask)
-    n = len(prompts)
-    p2 = torch.cat([pooled[:n], pooled[n:].expand(n, -1)])[:, None]
-    h2 = torch.cat([hidden[:n], hidden[n:].expand(n, -1, -1)])
-    return sampling.sample(lambda xx, r, d: nets["prior"](xx, r, p2 if d else p2[:n], h2 if d else h2[:n],
-                                                          torch.zeros(xx.shape[0], 1, 16, device=dev)), x, settings, gen)
-
-
 def export_all(out: str, nets, emas, corpus, smoke: bool, write: bool = True, diagnostics: bool = True) -> None:
     final = {"text_encoder": emas["text_encoder"], "prior": emas["prior"], "decoder": emas["decoder"],
-             "vqgan": models.VqganDecoderGraph(nets["stage_a"]), "previewer": nets["previewer"]}
+             "vqgan": models.VqganDecoderGraph(nets["stage_a"]), "previewer": nets["previewer"],
+             "image_encoder": models.ImageEncoderGraph(nets["encoder"], emas["image_head"]),
+             "effnet_encoder": nets["encoder"]}
     for m in final.values():
         m.eval()
     cpu = {k: copy.deepcopy(v).cpu().float().eval() for k, v in final.items()}
     if write:
-        bundle = write_bundle(out, cpu, corpus.tokenizer, DEFAULT_PRIOR, DEFAULT_DECODER)
+        vocabulary = dataset.vocabulary([s.caption for s in corpus.scenes])
+        bundle = write_bundle(out, cpu, corpus.tokenizer, DEFAULT_PRIOR, DEFAULT_DECODER, vocabulary)
         with tarfile.open(os.path.join(out, "bundle-prior.tar"), "w") as tar:
             tar.add(os.path.join(bundle, "prior.onnx"), arcname="prior.onnx")
         with tarfile.open(os.path.join(out, "bundle-rest.tar"), "w") as tar:

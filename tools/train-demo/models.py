@@ -21,7 +21,9 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Ten
     if not EXPORTING and hasattr(F, "scaled_dot_product_attention"):
         return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
     logits = q @ k.transpose(-1, -2) * (1.0 / math.sqrt(q.shape[-1]))
-    if bias is not None:
+    if bias is not None and bias.dtype == torch.bool:
+        logits = logits.masked_fill(~bias, float("-inf"))
+    elif bias is not None:
         logits = logits + bias
     return logits.softmax(-1) @ v
 
@@ -132,6 +134,7 @@ class Attention(nn.Module):
         self.q, self.k, self.v, self.o = (nn.Linear(d, d) for _ in range(4))
 
     def forward(self, x: torch.Tensor, kv: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        """`bias`: additive float bias or a boolean key mask (True = attend), broadcast to [B, heads, N, keys]."""
         b, n, d = x.shape
         h = self.heads
 
@@ -189,40 +192,46 @@ class PriorBlock(nn.Module):
         nn.init.zeros_(self.modulation.weight)
         nn.init.zeros_(self.modulation.bias)
 
-    def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, t: torch.Tensor, keys: torch.Tensor | None = None) -> torch.Tensor:
+        """`keys`: boolean [B,1,1,N+L] mask of the keys to attend (padded image tokens off), None = all."""
         s1, b1, g1, s2, b2, g2 = self.modulation(t)[:, None].chunk(6, dim=-1)
         h = self.norm(x) * (1 + s1) + b1
-        x = x + g1 * self.attn(h, torch.cat([h, self.kv_mapper(cond)], dim=1))
+        x = x + g1 * self.attn(h, torch.cat([h, self.kv_mapper(cond)], dim=1), keys)
         return x + g2 * self.mlp(self.norm(x) * (1 + s2) + b2)
 
 
+COORD_FEATURES = 32
+
+
 def coordinate_features(h: int, w: int, device: torch.device) -> torch.Tensor:
-    """[h·w, 16] Fourier features of token centres in [-1, 1] (aspect-free: every grid spans the canvas)."""
+    """[h·w, 32] Fourier features of token centres: in canvas coordinates ([-1, 1] on both axes, so "top left" is the
+    same place at every aspect ratio) and in isotropic ones (the longer side spans [-1, 1], the shorter less), which
+    tell the network the canvas's aspect ratio so that a circle stays round on a 16:9 canvas. The first bundles had
+    only the canvas coordinates and were trained on square canvases alone: their shapes stretched with the canvas."""
     ys = (torch.arange(h, device=device, dtype=torch.float32) + 0.5) / h * 2 - 1
     xs = (torch.arange(w, device=device, dtype=torch.float32) + 0.5) / w * 2 - 1
     grid = torch.stack([ys[:, None].expand(h, w), xs[None, :].expand(h, w)], dim=-1).reshape(-1, 2)
+    sides = torch.stack([torch.ones_like(ys).sum(), torch.ones_like(xs).sum()])  # (h, w) as tensors: traceable sizes
+    iso = grid * sides / sides.max()
     freqs = 2.0 ** torch.arange(4, device=device, dtype=torch.float32) * math.pi / 2  # 1, 2, 4, 8 (no host copy: CUDA graphs)
-    angles = (grid[:, :, None] * freqs).reshape(grid.shape[0], 8)
+    both = torch.cat([grid, iso], dim=1)
+    angles = (both[:, :, None] * freqs).reshape(both.shape[0], 16)
     return torch.cat([angles.sin(), angles.cos()], dim=1)
 
 
 class StageC(nn.Module):
-    """Text-conditional v-prediction on the 16-ch latent. `patch` 2 groups 2×2 latent cells per transformer token (the
-    first bundles: 64 tokens at 256², each covering 32×32 px); `patch` 1 gives every latent cell its own token, like
-    the real Stage C, which works at full latent resolution. `local` > 0 adds that many FiLM ConvBlocks at full
-    latent resolution before and after the transformer (a cheap way to draw sub-token outlines)."""
+    """Text- and image-conditional v-prediction on the 16-ch latent. `patch` 2 groups 2×2 latent cells per
+    transformer token (64 tokens at 256², each covering 32×32 px); `patch` 1 gives every latent cell its own token.
+    Everything between patchify and unpatchify is per token or attention, so a canvas is just a sequence of tokens
+    with coordinates: training packs canvases of every aspect ratio into one padded sequence length with a key mask
+    (predict_tokens), which computes exactly what the exported graph computes on the canvas alone (predict_v)."""
 
-    def __init__(self, channels=16, d=160, depth=6, heads=5, hidden=128, pooled=128, clip_img=16, c_t=64,
-                 patch=2, local=0, local_c=64):
+    def __init__(self, channels=16, d=160, depth=6, heads=5, hidden=128, pooled=128, clip_img=32, c_t=64,
+                 patch=2):
         super().__init__()
-        self.c_t, self.patch = c_t, patch
-        width = local_c if local else channels
-        self.stem = nn.Conv2d(channels, local_c, 3, padding=1) if local else None
-        self.local_in = nn.ModuleList(ConvBlock(local_c, c_film=c_t) for _ in range(local))
-        self.local_out = nn.ModuleList(ConvBlock(local_c, c_film=c_t) for _ in range(local))
-        self.head = nn.Conv2d(local_c, channels, 1) if local else None
-        self.patch_in = nn.Linear(width * patch * patch, d)
-        self.coords = nn.Linear(16, d)
+        self.c_t, self.patch, self.channels = c_t, patch, channels
+        self.patch_in = nn.Linear(channels * patch * patch, d)
+        self.coords = nn.Linear(COORD_FEATURES, d)
         self.clip_txt_mapper = nn.Linear(hidden, d)
         self.clip_txt_pooled_mapper = nn.Linear(pooled, 4 * d)
         self.clip_img_mapper = nn.Linear(clip_img, 4 * d)
@@ -231,50 +240,82 @@ class StageC(nn.Module):
         self.blocks = nn.ModuleList(PriorBlock(d, heads, c_t) for _ in range(depth))
         self.out_norm = nn.LayerNorm(d, elementwise_affine=False, eps=1e-6)
         self.out_mod = nn.Linear(c_t, 2 * d)
-        self.patch_out = nn.Linear(d, width * patch * patch)
-        for layer in (self.out_mod, self.patch_out, self.head):
-            if layer is not None:
-                nn.init.zeros_(layer.weight)
-                nn.init.zeros_(layer.bias)
+        self.patch_out = nn.Linear(d, channels * patch * patch)
+        for layer in (self.out_mod, self.patch_out):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
 
     def forward(self, sample, timestep_ratio, clip_text_pooled, clip_text, clip_img):
         return eps_from_v(sample, timestep_ratio, self.predict_v(sample, timestep_ratio, clip_text_pooled, clip_text, clip_img))
 
     def predict_v(self, sample, timestep_ratio, clip_text_pooled, clip_text, clip_img):
-        b, _, h, w = sample.shape
+        b, c, h, w = sample.shape
         p = self.patch
+        tokens = to_tokens(sample, p)
+        out = self.predict_tokens(tokens, coordinate_features(h // p, w // p, sample.device)[None], timestep_ratio,
+                                  clip_text_pooled, clip_text, clip_img)
+        return from_tokens(out, p, h, w)
+
+    def predict_tokens(self, tokens, coords, timestep_ratio, clip_text_pooled, clip_text, clip_img, keys=None):
+        """tokens [B,N,C·p²], coords [B or 1,N,32]; `keys` boolean [B,1,1,N+L]: which keys are real (None = all)."""
+        b = tokens.shape[0]
         t = self.t_mlp(timestep_embedding(timestep_ratio, self.c_t))
-        x = sample
-        if self.stem is not None:
-            x = self.stem(x)
-            for block in self.local_in:
-                x = block(x, t)
-        skip, width = x, x.shape[1]
-        if p > 1:
-            x = F.pixel_unshuffle(x, p)
-        x = self.patch_in(x.flatten(2).transpose(1, 2)) + self.coords(coordinate_features(h // p, w // p, sample.device))
+        x = self.patch_in(tokens) + self.coords(coords)
         d = x.shape[-1]
         cond = self.clip_norm(torch.cat([self.clip_txt_mapper(clip_text),
                                          self.clip_txt_pooled_mapper(clip_text_pooled).reshape(b, -1, d),
                                          self.clip_img_mapper(clip_img).reshape(b, -1, d)], dim=1))
         for block in self.blocks:
-            x = block(x, cond, t)
+            x = block(x, cond, t, keys)
         s, sh = self.out_mod(t)[:, None].chunk(2, dim=-1)
-        x = self.patch_out(self.out_norm(x) * (1 + s) + sh).transpose(1, 2).reshape(b, width * p * p, h // p, w // p)
-        if p > 1:
-            x = F.pixel_shuffle(x, p)
-        if self.head is None:
-            return x
-        x = x + skip
-        for block in self.local_out:
-            x = block(x, t)
-        return self.head(x)
+        return self.patch_out(self.out_norm(x) * (1 + s) + sh)
+
+
+def to_tokens(latent: torch.Tensor, p: int) -> torch.Tensor:
+    """[B,C,h,w] → [B,(h/p)(w/p),C·p²] in row-major token order (pixel-unshuffle channel order)."""
+    x = F.pixel_unshuffle(latent, p) if p > 1 else latent
+    return x.flatten(2).transpose(1, 2)
+
+
+def from_tokens(tokens: torch.Tensor, p: int, h: int, w: int) -> torch.Tensor:
+    b = tokens.shape[0]
+    x = tokens.transpose(1, 2).reshape(b, tokens.shape[2], h // p, w // p)
+    return F.pixel_shuffle(x, p) if p > 1 else x
+
+
+class ImageHead(nn.Module):
+    """The image prompt's encoder after the (frozen) semantic encoder: its 16 × 16 latent of a 256² image →
+    clip_img [B,1,clip_img] for Stage C. Trained with Stage C (through its loss); exported with the semantic
+    encoder in front as image_encoder.onnx."""
+
+    def __init__(self, channels: int = 16, clip_img: int = 32, c: int = 64):
+        super().__init__()
+        self.net = nn.Sequential(nn.Conv2d(channels, c, 3, padding=1), nn.GELU(), nn.Conv2d(c, c, 4, stride=2, padding=1),
+                                 nn.GELU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(c * 16, 256), nn.GELU(),
+                                 nn.Linear(256, clip_img))
+
+    def forward(self, sem: torch.Tensor) -> torch.Tensor:
+        return self.net(sem)[:, None]
+
+
+IMAGE_SIDE = 256  # image_encoder.onnx's input: the image resized to 256 × 256, RGB in [0, 1]
+
+
+class ImageEncoderGraph(nn.Module):
+    """Exported image_encoder.onnx: pixel_values [B,3,256,256] in [0, 1] → image_embeds [B,clip_img] (the engine
+    shortest-side-resizes and centre-crops the picture to 256², gpu-runner/cascade/manifest.ts imageEncoder)."""
+
+    def __init__(self, encoder: SemanticEncoder, head: ImageHead):
+        super().__init__()
+        self.encoder, self.head = encoder, head
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(pixel_values))[:, 0]
 
 
 PRIOR_ARCHS = {  # --prior-arch: Stage C variants (the shipped bundle up to issue 7's retrain is "patch2")
     "patch2": dict(patch=2),
     "patch1": dict(patch=1),
-    "hybrid": dict(patch=2, local=2, local_c=16),
 }
 
 

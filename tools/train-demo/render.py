@@ -2,7 +2,9 @@
 
 The discrete attributes come from the caption pool; the continuous ones (exact centre, size, colour jitter) are
 drawn here per render, so one caption covers many images. `sample_params` then `render(params, side)` lets the same
-scene be drawn at 256 and at 512 pixels (Stage B learns to decode a Stage C latent onto a 2× canvas).
+scene be drawn at 256 and at 512 pixels (Stage B learns to decode a Stage C latent onto a 2× canvas), and
+`render(params, height, width)` on any canvas: centres are fractions of each side, sizes fractions of the shorter
+side, so a circle stays round at every aspect ratio (issue 21: `--ar 16:9` drew ellipses).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import torch
 
 import dataset
 
-MAX_SHAPES = 3
+MAX_SHAPES = 4
 SHAPE_ID = {k: i for i, k in enumerate(dataset.SHAPES)}
 COLOUR_ID = {k: i for i, k in enumerate(dataset.COLOUR_NAMES)}
 POSITION_ID = {k: i for i, k in enumerate(dataset.POSITIONS)}
@@ -75,14 +77,18 @@ def signed_distance(kind: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor, s: t
     return torch.where(kind == 3, diamond, out)
 
 
-def _coverage(params: dict[str, torch.Tensor], slot: int, kind: torch.Tensor, side: int) -> torch.Tensor:
-    """Anti-aliased coverage [N, side, side] of slot `slot`'s shape drawn as `kind` ([N,1,1])."""
+def _coverage(params: dict[str, torch.Tensor], slot: int, kind: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """Anti-aliased coverage [N, height, width] of slot `slot`'s shape drawn as `kind` ([N,1,1]), in units of the
+    shorter side (isotropic: the same shape at every aspect ratio)."""
     n = params["centre"].shape[0]
-    coords = (torch.arange(side, device=params["centre"].device, dtype=torch.float32) + 0.5) / side
-    ys, xs = coords.view(1, side, 1), coords.view(1, 1, side)
-    d = signed_distance(kind, xs - params["centre"][:, slot, 0].view(n, 1, 1),
-                        ys - params["centre"][:, slot, 1].view(n, 1, 1), params["size"][:, slot].view(n, 1, 1))
-    return (0.5 - d * side).clamp(0, 1)
+    dev = params["centre"].device
+    unit = min(height, width)
+    ys = ((torch.arange(height, device=dev, dtype=torch.float32) + 0.5) / unit).view(1, height, 1)
+    xs = ((torch.arange(width, device=dev, dtype=torch.float32) + 0.5) / unit).view(1, 1, width)
+    cx = params["centre"][:, slot, 0].view(n, 1, 1) * (width / unit)
+    cy = params["centre"][:, slot, 1].view(n, 1, 1) * (height / unit)
+    d = signed_distance(kind, xs - cx, ys - cy, params["size"][:, slot].view(n, 1, 1))
+    return (0.5 - d * unit).clamp(0, 1)
 
 
 def shape_contrast(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
@@ -94,18 +100,19 @@ def shape_contrast(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
     for k in range(MAX_SHAPES):
         kind = params["kind"][:, k].view(n, 1, 1)
         present = (kind >= 0).float()
-        own = _coverage(params, k, kind, side)
+        own = _coverage(params, k, kind, side, side)
         others = [(kind + j) % len(dataset.SHAPES) for j in range(1, len(dataset.SHAPES))]
-        out += present * sum((own - _coverage(params, k, o, side)).abs() for o in others) / len(others)
+        out += present * sum((own - _coverage(params, k, o, side, side)).abs() for o in others) / len(others)
     return out.unsqueeze(1)
 
 
-def render(params: dict[str, torch.Tensor], side: int) -> torch.Tensor:
-    """[N, 3, side, side] in [0, 1]; shapes drawn in slot order over the background."""
+def render(params: dict[str, torch.Tensor], height: int, width: int | None = None) -> torch.Tensor:
+    """[N, 3, height, width] in [0, 1] (width defaults to height); shapes drawn in slot order over the background."""
+    width = height if width is None else width
     n = params["centre"].shape[0]
-    img = params["background"].view(n, 3, 1, 1).expand(n, 3, side, side).clone()
+    img = params["background"].view(n, 3, 1, 1).expand(n, 3, height, width).clone()
     for k in range(MAX_SHAPES):
         kind = params["kind"][:, k].view(n, 1, 1)
-        cover = (_coverage(params, k, kind, side) * (kind >= 0)).unsqueeze(1)
+        cover = (_coverage(params, k, kind, height, width) * (kind >= 0)).unsqueeze(1)
         img = img * (1 - cover) + params["colour"][:, k].view(n, 3, 1, 1) * cover
     return img

@@ -35,6 +35,8 @@ import sampling  # noqa: E402
 
 MAX_LENGTH = 32
 CFG_DROPOUT = 0.1
+IMAGE_SHARE = 0.4  # Stage C steps that see the scene as an image prompt (clip_img); the rest get zeros
+IMAGE_ONLY = 0.35  # of those, the share whose caption is dropped too (image variation without text)
 STARTED = time.time()
 
 
@@ -47,7 +49,7 @@ class Corpus:
 
     def __init__(self, size: int, device: torch.device, seed: int = 0):
         rng = random.Random(seed)
-        excluded = dataset.excluded_tuples(dataset.heldout_set())
+        excluded = dataset.all_excluded()
         self.scenes = [dataset.random_scene(rng, excluded) for _ in range(size)]
         self.tokenizer = bpe.Tokenizer(bpe.learn([s.caption for s in self.scenes[:30000]]), MAX_LENGTH)
         enc = [self.tokenizer.encode(s.caption) for s in self.scenes]
@@ -81,10 +83,13 @@ class Corpus:
         params = render.sample_params({k: v[idx] for k, v in self.table.items()}, gen)
         return (*self.captions(idx, gen, dropout), params)
 
-    def captions(self, idx: torch.Tensor, gen: torch.Generator | None, dropout: float = CFG_DROPOUT):
-        """Token ids, masks and attribute-head targets of scenes `idx`, `dropout` of them replaced by the empty
-        caption (the CFG null; their targets ignored)."""
+    def captions(self, idx: torch.Tensor, gen: torch.Generator | None, dropout: float = CFG_DROPOUT,
+                 also_drop: torch.Tensor | None = None):
+        """Token ids, masks and attribute-head targets of scenes `idx`, `dropout` of them (and those `also_drop`
+        marks) replaced by the empty caption (the CFG null; their targets ignored)."""
         drop = torch.rand(idx.shape[0], generator=gen, device=self.device) < dropout
+        if also_drop is not None:
+            drop = drop | also_drop
         ids = torch.where(drop[:, None], self.empty_ids[None], self.ids[idx])
         mask = torch.where(drop[:, None], self.empty_mask[None], self.mask[idx])
         targets = {k: torch.where(drop, torch.full_like(v[idx], -100), v[idx]) for k, v in self.targets.items()}
@@ -99,64 +104,127 @@ def draw_indices(n: int, high: int, weights: torch.Tensor | None, gen: torch.Gen
     return torch.randint(0, high, (n,), generator=gen, device=device)
 
 
+# Every canvas the bot asks the demo model for (core/dimensions.ts resolveDimensions at base 256: each --ar from 1:4 to
+# 4:1 with sides 1–21, each --size), as (width, height) in pixels. Stage C trains on all of them (issue 21: shapes
+# stretched with --ar and broke up at --size large when it had seen 256² only).
+CANVASES = ((128, 256), (128, 320), (128, 384), (128, 448), (128, 512), (192, 192), (192, 256), (192, 320), (192, 384),
+            (192, 512), (256, 128), (256, 192), (256, 256), (256, 320), (256, 512), (320, 128), (320, 192), (320, 256),
+            (320, 448), (320, 512), (384, 128), (384, 192), (384, 384), (384, 448), (448, 128), (448, 320), (448, 384),
+            (512, 128), (512, 192), (512, 256), (512, 320))
+SQUARE = CANVASES.index((256, 256))
+PATCH = 2
+MAX_TOKENS = max((w // 16 // PATCH) * (h // 16 // PATCH) for w, h in CANVASES)  # 168 (384 × 448)
+
+
+def canvas_tables(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per canvas: coordinate features of its tokens padded to MAX_TOKENS [C, MAX_TOKENS, 32], and which are real
+    [C, MAX_TOKENS] (bool)."""
+    coords = torch.zeros(len(CANVASES), MAX_TOKENS, models.COORD_FEATURES, device=device)
+    real = torch.zeros(len(CANVASES), MAX_TOKENS, dtype=torch.bool, device=device)
+    for i, (w, h) in enumerate(CANVASES):
+        th, tw = h // 16 // PATCH, w // 16 // PATCH
+        coords[i, : th * tw] = models.coordinate_features(th, tw, device)
+        real[i, : th * tw] = True
+    return coords, real
+
+
 @dataclasses.dataclass
 class PoolBatch:
+    """Stage B's draw: square 256² entries."""
     ids: torch.Tensor
     mask: torch.Tensor
     targets: dict[str, torch.Tensor]
-    params: dict[str, torch.Tensor]  # render.sample_params of each image (loss_weights' contrast, effnet mix)
-    sem: torch.Tensor  # semantic latent [B,16,h,w]: Stage C's x0, Stage B's effnet
+    params: dict[str, torch.Tensor]  # render.sample_params of each image (loss_weights' contrast)
+    sem: torch.Tensor  # semantic latent [B,16,16,16]: Stage B's effnet
     lat: torch.Tensor  # Stage A latent of the 256-px image [B,4,64,64]: Stage B's x0
     big_lat: torch.Tensor  # Stage A latent of the first `big` images drawn at 512 px: Stage B's 2× canvas
 
 
+@dataclasses.dataclass
+class TokenBatch:
+    """Stage C's draw: canvases of every shape as token sequences padded to MAX_TOKENS."""
+    ids: torch.Tensor
+    mask: torch.Tensor
+    targets: dict[str, torch.Tensor]
+    tokens: torch.Tensor  # [B, MAX_TOKENS, 64] the semantic latent, patchified (x0)
+    coords: torch.Tensor  # [B, MAX_TOKENS, 32]
+    real: torch.Tensor  # [B, MAX_TOKENS] bool
+    detail: torch.Tensor  # [B, MAX_TOKENS, 4] outline map (loss_weights' detail), 0 on padding
+    image: torch.Tensor  # [B, 16, 16, 16] semantic latent of the canvas resized to 256²: the image prompt's input
+    image_kept: torch.Tensor  # [B] bool: the image prompt is given (else clip_img is zeros, as in the engine)
+
+
 class LatentPool:
     """The corpus's scenes rendered (fresh jitter per entry, scene i % len(scenes)) and encoded once the autoencoders
-    are frozen, i.e. after phase 1: the semantic latent, Stage A's latent at 256 px and, for the first `big_share` of
-    the entries, at 512 px. Rendering and encoding a batch costs the GPU more than a Stage C step on it, so the
-    diffusion phases draw from here (float16; 200 000 entries ≈ 11 GB)."""
+    are frozen, i.e. after phase 1. The first `square_share` of the entries are 256² canvases with Stage A's latents
+    (at 256 px and, for the first `big_share` of all entries, at 512 px) for Stage B; the rest are spread over CANVASES
+    for Stage C. Every entry holds its semantic latent as padded tokens and, as the image prompt's input, the semantic
+    latent of its canvas resized to 256². Rendering and encoding a batch costs the GPU more than a Stage C step on it,
+    so the diffusion phases draw from here (float16; 200 000 entries ≈ 12 GB)."""
 
-    def __init__(self, corpus: Corpus, stage_a, encoder, entries: int, big_share: float = 0.125, chunk: int = 1024):
+    def __init__(self, corpus: Corpus, stage_a, encoder, entries: int, big_share: float = 0.0625,
+                 square_share: float = 0.5, chunk: int = 1024):
         self.corpus, dev = corpus, corpus.device
         self.scene = torch.arange(entries, device=dev) % len(corpus.scenes)
-        self.big = max(1, int(entries * big_share))
+        self.squares = max(1, int(entries * square_share))
+        self.big = max(1, min(self.squares, int(entries * big_share)))
         gen = torch.Generator(device=dev).manual_seed(2024)
-        # filled chunk by chunk into tensors allocated at the first chunk (no list + cat: that would double the peak)
-        self.sem = self.lat = self.big_lat = torch.empty(0)
+        canvas = torch.full((entries,), SQUARE, dtype=torch.long, device=dev)
+        canvas[self.squares:] = torch.randint(0, len(CANVASES), (entries - self.squares,), generator=gen, device=dev)
+        self.canvas = canvas
+        self.coords_table, self.real_table = canvas_tables(dev)
+        half = torch.float16
+        self.tokens = torch.zeros((entries, MAX_TOKENS, 16 * PATCH * PATCH), dtype=half, device=dev)
+        self.detail = torch.zeros((entries, MAX_TOKENS, PATCH * PATCH), dtype=half, device=dev)
+        self.image = torch.empty((entries, 16, 16, 16), dtype=half, device=dev)
+        self.lat = torch.empty((self.squares, 4, 64, 64), dtype=half, device=dev)
+        self.big_lat = torch.empty((self.big, 4, 128, 128), dtype=half, device=dev)
         self.params: dict[str, torch.Tensor] = {}
         with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16):
-            for start in range(0, entries, chunk):
-                end = min(entries, start + chunk)
-                p = render.sample_params({k: v[self.scene[start:end]] for k, v in corpus.table.items()}, gen)
-                img = render.render(p, 256)
-                sem, lat = encoder(img), stage_a.encode(img)
-                if start == 0:
-                    self.sem = torch.empty((entries, *sem.shape[1:]), dtype=torch.float16, device=dev)
-                    self.lat = torch.empty((entries, *lat.shape[1:]), dtype=torch.float16, device=dev)
-                    self.big_lat = torch.empty((self.big, lat.shape[1], 2 * lat.shape[2], 2 * lat.shape[3]),
-                                               dtype=torch.float16, device=dev)
-                    self.params = {k: torch.empty((entries, *v.shape[1:]), dtype=v.dtype, device=dev) for k, v in p.items()}
-                self.sem[start:end], self.lat[start:end] = sem, lat
-                for k, v in p.items():
-                    self.params[k][start:end] = v
-                if start < self.big:
-                    n = min(end, self.big) - start
-                    self.big_lat[start:start + n] = stage_a.encode(render.render({k: v[:n] for k, v in p.items()}, 512))
+            for c, (w, h) in enumerate(CANVASES):
+                members = (canvas == c).nonzero().squeeze(1)
+                for start in range(0, members.shape[0], chunk):
+                    idx = members[start:start + chunk]
+                    p = render.sample_params({k: v[self.scene[idx]] for k, v in corpus.table.items()}, gen)
+                    img = render.render(p, h, w)
+                    sem = encoder(img).float()
+                    n = (h // 16 // PATCH) * (w // 16 // PATCH)
+                    self.tokens[idx, :n] = models.to_tokens(sem, PATCH).half()
+                    self.detail[idx, :n] = models.to_tokens(outline_map(sem), PATCH).half()
+                    square = img if (w, h) == (256, 256) else image_prompt_input(img)
+                    self.image[idx] = sem.half() if (w, h) == (256, 256) else encoder(square).half()
+                    if c != SQUARE:
+                        continue
+                    own = idx[idx < self.squares]  # the square entries of Stage B (in order: they come first)
+                    if own.numel() == 0:
+                        continue
+                    keep = idx < self.squares
+                    if not self.params:
+                        self.params = {k: torch.empty((self.squares, *v.shape[1:]), dtype=v.dtype, device=dev)
+                                       for k, v in p.items()}
+                    for k, v in p.items():
+                        self.params[k][own] = v[keep]
+                    self.lat[own] = stage_a.encode(img[keep]).half()
+                    bigs = own < self.big
+                    if bigs.any():
+                        self.big_lat[own[bigs]] = stage_a.encode(
+                            render.render({k: v[keep][bigs] for k, v in p.items()}, 512)).half()
         self.weights = None if corpus.weights is None else corpus.weights[self.scene]
         self.redrawn_idx = self.redrawn_sem = None
 
     def make_redraws(self, nets, entries: int, t_range: tuple[float, float], chunk: int = 2048) -> None:
-        """Stage C's redraws (prior_redraw) of `entries` random entries' latents, each chunk from its own noise level
-        in `t_range`, for draw(redrawn=...). Made in large batches before Stage B's steps, which then stay graphable."""
-        dev = self.sem.device
+        """Stage C's redraws (prior_redraw) of `entries` random square entries' latents, each chunk from its own noise
+        level in `t_range`, for draw(redrawn=...). Made in large batches before Stage B's steps, which then stay
+        graphable."""
+        dev = self.image.device
         gen = torch.Generator(device=dev).manual_seed(77)
-        self.redrawn_idx = torch.randint(0, len(self), (entries,), generator=gen, device=dev)
+        self.redrawn_idx = torch.randint(0, self.squares, (entries,), generator=gen, device=dev)
         out = []
         for start in range(0, entries, chunk):
             idx = self.redrawn_idx[start:start + chunk]
             ids, mask, _ = self.corpus.captions(self.scene[idx], gen, dropout=0.0)
             t_start = t_range[0] + (t_range[1] - t_range[0]) * torch.rand((), generator=gen, device=dev).item()
-            out.append(prior_redraw(nets, self.corpus, self.sem[idx].float(), ids, mask, t_start, gen).half())
+            out.append(prior_redraw(nets, self.corpus, self.image[idx].float(), ids, mask, t_start, gen).half())
         self.redrawn_sem = torch.cat(out)
 
     def __len__(self) -> int:
@@ -164,20 +232,52 @@ class LatentPool:
 
     def draw(self, n: int, gen: torch.Generator | None, big: int = 0, redrawn: int = 0,
              dropout: float = CFG_DROPOUT) -> PoolBatch:
-        """n entries at random: the first `big` from those with a 512-px latent, the next `redrawn` from those
-        make_redraws() redrew, their `sem` Stage C's redraw instead of the exact latent."""
-        dev = self.sem.device
-        rest = draw_indices(n - big - redrawn, len(self), self.weights, gen, dev)
+        """Stage B: n square entries at random: the first `big` from those with a 512-px latent, the next `redrawn`
+        from those make_redraws() redrew, their `sem` Stage C's redraw instead of the exact latent."""
+        dev = self.image.device
+        weights = None if self.weights is None else self.weights[: self.squares]
+        rest = draw_indices(n - big - redrawn, self.squares, weights, gen, dev)
         picked = (torch.randint(0, self.redrawn_idx.shape[0], (redrawn,), generator=gen, device=dev)
                   if redrawn else None)
         idx = torch.cat([torch.randint(0, self.big, (big,), generator=gen, device=dev),
                          *([self.redrawn_idx[picked]] if redrawn else []), rest])
         ids, mask, targets = self.corpus.captions(self.scene[idx], gen, dropout)
-        sem = self.sem[idx]
+        sem = self.image[idx]
         if redrawn:
             sem = torch.cat([sem[:big], self.redrawn_sem[picked], sem[big + redrawn:]])
         return PoolBatch(ids, mask, targets, {k: v[idx] for k, v in self.params.items()}, sem.float(),
                          self.lat[idx].float(), self.big_lat[idx[:big]].float())
+
+    def draw_tokens(self, n: int, gen: torch.Generator | None, image_share: float = IMAGE_SHARE,
+                    image_only: float = IMAGE_ONLY) -> TokenBatch:
+        """Stage C: n entries of any canvas. The image prompt is kept for `image_share` of them (else dropped: the
+        engine's text-only case), and of those `image_only` also lose the caption (the engine's image variation
+        without text); besides, CFG_DROPOUT of all captions are dropped as before."""
+        dev = self.image.device
+        idx = draw_indices(n, len(self), self.weights, gen, dev)
+        kept = torch.rand(n, generator=gen, device=dev) < image_share
+        silent = kept & (torch.rand(n, generator=gen, device=dev) < image_only)
+        ids, mask, targets = self.corpus.captions(self.scene[idx], gen, CFG_DROPOUT, also_drop=silent)
+        canvas = self.canvas[idx]
+        return TokenBatch(ids, mask, targets, self.tokens[idx].float(), self.coords_table[canvas],
+                          self.real_table[canvas], self.detail[idx].float(), self.image[idx].float(), kept)
+
+
+def image_prompt_input(img: torch.Tensor) -> torch.Tensor:
+    """What the engine feeds image_encoder.onnx for a picture: centre crop to a square, resized to 256² (antialiased
+    bilinear here; the engine resizes the shortest side with sharp, then crops)."""
+    h, w = img.shape[-2:]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = img[..., top:top + side, left:left + side].float()
+    return F.interpolate(crop, size=(256, 256), mode="bilinear", antialias=True, align_corners=False)
+
+
+def outline_map(sem: torch.Tensor) -> torch.Tensor:
+    """[B,1,h,w]: where the latent departs from its 3×3 neighbourhood (a shape's outline), mean 1 per image. Flat
+    background fills most cells of these scenes and dominates a plain MSE (loss_weights, --detail-weight)."""
+    local = F.avg_pool2d(sem, 3, stride=1, padding=1, count_include_pad=False)
+    return _unit_mean((sem - local).abs().mean(1, keepdim=True))
 
 
 def lr_at(step: int, total: int, peak: float, warmup: int = 200) -> float:
@@ -229,41 +329,41 @@ def ema_update(ema: torch.nn.Module, live: torch.nn.Module, weight: torch.Tensor
 
 @dataclasses.dataclass(frozen=True)
 class PriorRecipe:
-    """How Stage C's loss is drawn and weighted (prior_loss, loss_weights); the same in phase 2 and --retrain-prior."""
+    """How Stage C's loss is drawn and weighted (prior_loss); the same in phase 2 and --retrain-prior."""
     detail: float = 0.0  # --detail-weight
-    contrast: float = 0.0  # --contrast-weight
     shift: float = 1.0  # --train-shift
 
-    def loss(self, prior, sem, params, pooled, hidden, clip_img, gen: torch.Generator | None) -> torch.Tensor:
-        weights = loss_weights(sem, params, self.detail, self.contrast)
-        return prior_loss(prior, sem, pooled, hidden, clip_img, gen, weights, self.shift)
+    def loss(self, prior, image_head, c: TokenBatch, pooled, hidden, gen: torch.Generator | None) -> torch.Tensor:
+        clip_img = image_head(c.image) * c.image_kept[:, None, None]
+        return prior_loss(prior, c, pooled, hidden, clip_img, gen, self.detail, self.shift)
 
 
 def train_diffusion(nets, emas, pool: LatentPool, batch: int, gen: torch.Generator | None, recipe: PriorRecipe = PriorRecipe(),
                     steps: int | None = None, seconds: float | None = None) -> None:
-    """Phase 2: text encoder (+ its attribute heads) + Stage C + Stage B jointly, for `steps` or a wall-clock budget
-    (train_loop)."""
+    """Phase 2: text encoder (+ its attribute heads) + Stage C (+ the image prompt's head) + Stage B jointly, for
+    `steps` or a wall-clock budget (train_loop). Stage C sees canvases of every shape, Stage B square ones."""
     te, prior, decoder = nets["text_encoder"], nets["prior"], nets["decoder"]
-    heads = nets["heads"]
-    groups = [{"params": [*te.parameters(), *heads.parameters(), *prior.parameters()], "peak": 6e-4},
+    heads, image_head = nets["heads"], nets["image_head"]
+    groups = [{"params": [*te.parameters(), *heads.parameters(), *prior.parameters(), *image_head.parameters()],
+               "peak": 6e-4},
               {"params": list(decoder.parameters()), "peak": 1e-3}]
-    clip_img = torch.zeros(batch, 1, prior.clip_img_mapper.in_features, device=pool.sem.device)
     half, big = batch // 2, max(4, batch // 16)
 
     def step_loss():
-        b = pool.draw(batch, gen, big)
-        with torch.autocast(b.sem.device.type, dtype=torch.bfloat16):
-            pooled, hidden = te(b.ids, b.mask)
+        c = pool.draw_tokens(batch, gen)
+        b = pool.draw(half, gen, big)
+        with torch.autocast(c.tokens.device.type, dtype=torch.bfloat16):
+            pooled, hidden = te(torch.cat([c.ids, b.ids]), torch.cat([c.mask, b.mask]))
             # mean over the captioned (not ignored) items, 0 when there are none; no host sync (CUDA graphs)
-            aux = sum(F.cross_entropy(heads[k](pooled.float()), b.targets[k], ignore_index=-100, reduction="sum")
-                      / (b.targets[k] >= 0).sum().clamp(min=1) for k in b.targets)
-            loss_c = recipe.loss(prior, b.sem, b.params, pooled, hidden, clip_img, gen)
-            eff = effnet_condition(b.sem[:half], torch.rand(half, 1, 1, 1, device=b.sem.device, generator=gen) * 0.2, gen)
-            loss_b = stage_b_loss(decoder, ((b.lat[:half], eff, None), (b.big_lat, eff[:big], None)), pooled.detach(), gen)
+            aux = sum(F.cross_entropy(heads[k](pooled[:batch].float()), c.targets[k], ignore_index=-100, reduction="sum")
+                      / (c.targets[k] >= 0).sum().clamp(min=1) for k in c.targets)
+            loss_c = recipe.loss(prior, image_head, c, pooled[:batch], hidden[:batch], gen)
+            eff = effnet_condition(b.sem, torch.rand(half, 1, 1, 1, device=b.sem.device, generator=gen) * 0.2, gen)
+            loss_b = stage_b_loss(decoder, ((b.lat, eff, None), (b.big_lat, eff[:big], None)), pooled[batch:].detach(), gen)
         return loss_c + loss_b + 0.05 * aux, {"C": loss_c, "B": loss_b, "aux": aux}
 
-    train_loop("phase2", groups, [(emas[k], nets[k]) for k in ("text_encoder", "prior", "decoder")], step_loss,
-               steps=steps, seconds=seconds)
+    train_loop("phase2", groups, [(emas[k], nets[k]) for k in ("text_encoder", "prior", "decoder", "image_head")],
+               step_loss, steps=steps, seconds=seconds)
 
 
 def effnet_condition(sem: torch.Tensor, jitter: torch.Tensor, gen: torch.Generator | None) -> torch.Tensor:
@@ -532,41 +632,65 @@ def _unit_mean(m: torch.Tensor) -> torch.Tensor:
     return m / m.mean((2, 3), keepdim=True).clamp(min=1e-6)
 
 
-def prior_loss(prior, sem: torch.Tensor, pooled: torch.Tensor, hidden: torch.Tensor, clip_img: torch.Tensor,
-               gen: torch.Generator | None, weights: torch.Tensor | None = None, shift: float = 1.0) -> torch.Tensor:
-    """Stage C's v-prediction MSE at random noise levels: uniform t, or t from the schedule shifted like the sampler's
-    `shift` (log-SNR − 2·ln shift: more of the training at the high-noise end where a shape is chosen); optionally
-    weighted per latent cell (loss_weights)."""
-    t = torch.rand(sem.shape[0], generator=gen, device=sem.device)
+def prior_loss(prior, c: TokenBatch, pooled: torch.Tensor, hidden: torch.Tensor, clip_img: torch.Tensor,
+               gen: torch.Generator | None, detail: float = 0.0, shift: float = 1.0) -> torch.Tensor:
+    """Stage C's v-prediction MSE at random noise levels on padded token sequences (padding masked out of the keys and
+    the loss): uniform t, or t from the schedule shifted like the sampler's `shift` (log-SNR − 2·ln shift: more of the
+    training at the high-noise end where a shape is chosen); cells weighted 1 + detail × outline map, mean 1 per
+    image."""
+    x0 = c.tokens
+    n = x0.shape[0]
+    t = torch.rand(n, generator=gen, device=x0.device)
     if shift != 1.0:
         t = sampling.shifted_t(t, shift)
-    noise = torch.randn(sem.shape, generator=gen, device=sem.device)
-    xt, r = sampling.noisy(sem, t, noise)
-    error = (prior.predict_v(xt, r, pooled[:, None], hidden, clip_img).float() - sampling.v_target(sem, t, noise)) ** 2
-    return error.mean() if weights is None else (error * weights).mean()
+    noise = torch.randn(x0.shape, generator=gen, device=x0.device)
+    xt, r = sampling.noisy(x0, t, noise)
+    keys = torch.cat([c.real, torch.ones(n, hidden.shape[1] + 8, dtype=torch.bool, device=x0.device)], dim=1)
+    pred = prior.predict_tokens(xt, c.coords, r, pooled[:, None], hidden, clip_img, keys[:, None, None, :])
+    error = (pred.float() - sampling.v_target(x0, t, noise)) ** 2  # [B, N, 16·4]
+    cells = (1 + detail * c.detail) * c.real[:, :, None]  # [B, N, 4]
+    cells = cells / cells.sum((1, 2), keepdim=True)
+    return (error.view(n, x0.shape[1], -1, PATCH * PATCH) * cells[:, :, None, :]).sum((1, 2, 3)).mean() / 16
 
 
 def train_prior(nets, emas, pool: LatentPool, seconds: float, batch: int, gen: torch.Generator | None,
                 peak_lr: float = 6e-4, recipe: PriorRecipe = PriorRecipe(), compiled: bool = False) -> None:
-    """Stage C alone for a wall-clock budget (train_alone), on a frozen text encoder: Stage B was trained on that
-    encoder's pooled output, so the text features must not move under it. Same loss as the joint phase (prior_loss;
-    10 % empty captions for CFG)."""
-    prior, te = nets["prior"], nets["text_encoder"].eval()
-    clip_img = torch.zeros(batch, 1, prior.clip_img_mapper.in_features, device=pool.sem.device)
+    """Stage C (+ the image prompt's head) alone for a wall-clock budget (train_loop), on a frozen text encoder: Stage
+    B was trained on that encoder's pooled output, so the text features must not move under it. Same loss as the
+    joint phase (prior_loss; empty captions for CFG, image prompts dropped at random)."""
+    prior, te, image_head = nets["prior"], nets["text_encoder"].eval(), nets["image_head"]
 
-    def step_loss() -> torch.Tensor:
-        b = pool.draw(batch, gen)
-        with torch.no_grad(), torch.autocast(b.sem.device.type, dtype=torch.bfloat16):
-            pooled, hidden = te(b.ids, b.mask)
-        with torch.autocast(b.sem.device.type, dtype=torch.bfloat16):
-            return recipe.loss(prior, b.sem, b.params, pooled.float(), hidden.float(), clip_img, gen)
+    def step_loss():
+        c = pool.draw_tokens(batch, gen)
+        with torch.no_grad(), torch.autocast(c.tokens.device.type, dtype=torch.bfloat16):
+            pooled, hidden = te(c.ids, c.mask)
+        with torch.autocast(c.tokens.device.type, dtype=torch.bfloat16):
+            loss = recipe.loss(prior, image_head, c, pooled.float(), hidden.float(), gen)
+        return loss, {"loss": loss}
 
-    if compiled:  # measured on one H100 at batch 512: 15.6 → 7.7 ms/step, after ≈ 25 s of compiling
-        prior.predict_v = torch.compile(prior.predict_v)
+    deadline = time.time() + seconds
+
+    def run() -> None:
+        train_loop("stageC", [{"params": [*prior.parameters(), *image_head.parameters()], "peak": peak_lr}],
+                   [(emas["prior"], prior), (emas["image_head"], image_head)], step_loss,
+                   seconds=deadline - time.time())
+
+    if not compiled:
+        return run()
+    # measured on one H100 at batch 512 (64 tokens): 15.6 → 7.7 ms/step, after ≈ 25 s of compiling
+    prior.predict_tokens = torch.compile(prior.predict_tokens)
     try:
-        train_alone("stageC", prior, emas["prior"], step_loss, seconds, peak_lr)
+        run()
+    except Exception as error:  # a compiler failure must not lose the run: go on uncompiled for what is left
+        log(f"stageC compiled failed ({type(error).__name__}: {str(error)[:300]}); going on uncompiled")
+        prior.__dict__.pop("predict_tokens", None)
+        torch.cuda.synchronize()
+        run()
     finally:
-        prior.__dict__.pop("predict_v", None)
+        prior.__dict__.pop("predict_tokens", None)
+
+
+EMA_NETS = ("text_encoder", "prior", "decoder", "image_head")  # exported from their EMA weights
 
 
 def build(vocab: int, device: torch.device, decoder: str = "wide", prior: str = "patch2"):
@@ -574,6 +698,7 @@ def build(vocab: int, device: torch.device, decoder: str = "wide", prior: str = 
         "stage_a": models.StageA(), "encoder": models.SemanticEncoder(), "previewer": models.Previewer(),
         "text_encoder": models.TextEncoder(vocab, MAX_LENGTH), "prior": models.StageC(**models.PRIOR_ARCHS[prior]),
         "decoder": models.StageB() if decoder == "wide" else models.stage_b_small(),
+        "image_head": models.ImageHead(),
         "heads": torch.nn.ModuleDict({"kind": torch.nn.Linear(128, len(dataset.SHAPES)),
                                       "colour": torch.nn.Linear(128, len(dataset.COLOURS)),
                                       "background": torch.nn.Linear(128, len(dataset.COLOURS)),
@@ -707,9 +832,6 @@ def main() -> None:
                     help="Stage C (phase 2 or --retrain-prior): extra loss weight on outline cells (train.loss_weights)")
     ap.add_argument("--train-shift", type=float, default=1.0,
                     help="Stage C (phase 2 or --retrain-prior): training noise levels from the schedule shifted by this factor")
-    ap.add_argument("--contrast-weight", type=float, default=0.0,
-                    help="Stage C (phase 2 or --retrain-prior): extra loss weight on the cells that tell a shape's kind "
-                         "(train.loss_weights, render.shape_contrast)")
     ap.add_argument("--boost", default="",
                     help="draw scenes with these shapes more often, e.g. 'square=2,circle=1.5' (Corpus.boost)")
     ap.add_argument("--no-diagnostics", action="store_true",
@@ -729,11 +851,11 @@ def main() -> None:
     corpus = Corpus(20000 if args.smoke else 100000, device)
     if args.boost:
         corpus.boost(parse_boost(args.boost))
-    recipe = PriorRecipe(args.detail_weight, args.contrast_weight, args.train_shift)
+    recipe = PriorRecipe(args.detail_weight, args.train_shift)
     vocab = len(corpus.tokenizer.vocab)
     log(f"corpus ready: {len(corpus.scenes)} scenes, vocab {vocab}, merges {len(corpus.tokenizer.ranks)}")
     nets = build(vocab, device, args.decoder, args.prior_arch)
-    emas = {k: build(vocab, device, args.decoder, args.prior_arch)[k] for k in ("text_encoder", "prior", "decoder")}
+    emas = {k: build(vocab, device, args.decoder, args.prior_arch)[k] for k in EMA_NETS}
     for k in emas:
         emas[k].load_state_dict(nets[k].state_dict())
         emas[k].requires_grad_(False)
@@ -782,7 +904,7 @@ def main() -> None:
         save_checkpoint(os.path.join(args.out, "ckpt.pt"), nets, emas, done)
     if args.retrain_diffusion and "diffusion" in done:
         fresh = build(vocab, device, args.decoder, args.prior_arch)
-        for k in ("text_encoder", "prior", "decoder", "heads"):
+        for k in (*EMA_NETS, "heads"):
             nets[k] = fresh[k]
             if k in emas:
                 emas[k].load_state_dict(fresh[k].state_dict())

@@ -1,12 +1,25 @@
-// The playground page: a chat channel. Messages come from /api/messages (the past, rebuilt from the
-// store) and /api/events (server-sent events: what the dispatcher delivers, the same JobMessage that
+// The playground page: a chat channel. Messages come from /api/messages (the past, newest page first, older
+// pages on demand) and /api/events (server-sent events: what the dispatcher delivers, the same JobMessage that
 // Discord and Slack render). The prompt box and the buttons call the same handlers as the bots.
 'use strict';
 
-// viewerId: this session's user id (not its secret), to tell "you" from others.
-const state = { viewerId: '', bootId: '', messages: new Map(), older: undefined };
+/** The prompt box's limit, as Discord's prompt field (2 000 characters). */
+const PROMPT_LIMIT = 2000;
+/** Visible words for buttons the message model gives only an emoji, so they read without an emoji font. */
+const BUTTON_WORD = { reroll: 'Reroll', info: 'Info', delete: 'Delete', cancel: 'Cancel' };
+/** Accessible names and tooltips; N is the tile. */
+const BUTTON_HINT = {
+  upscale: 'Upscale tile N', vary_subtle: 'Subtle variation of tile N', vary_strong: 'Strong variation of tile N',
+  remix: 'Remix tile N with a new prompt', reroll: 'Reroll: four new images from the same prompt', info: 'How this was made',
+  delete: 'Delete this job and its images', cancel: 'Cancel this job',
+};
+
+// viewerId: this session's user id (not its secret), to tell "you" from others. follow: keep the newest message
+// in view (false while the reader has scrolled up). sent: prompts sent from this page, for ↑.
+const state = { viewerId: '', bootId: '', messages: new Map(), older: undefined, follow: true, sent: [], recall: -1 };
 const $ = (id) => document.getElementById(id);
 const list = $('messages');
+const promptBox = $('prompt');
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -26,8 +39,65 @@ const authorOf = (ownerId) => (ownerId === state.viewerId ? 'you' : `guest-${own
 const timeOf = (iso) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 const nearBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < 120;
 
+/** Scrolls to the newest message unless the reader scrolled up to read history. */
+function keepNewestInView() {
+  if (state.follow) list.scrollTop = list.scrollHeight;
+}
+/** The reader acted (sent, pressed): show them the result. */
+function followNewest() {
+  state.follow = true;
+  keepNewestInView();
+}
+list.addEventListener('scroll', () => { state.follow = nearBottom(); }, { passive: true });
+// Images finish loading after the message is drawn and make it taller: stay at the bottom when following.
+list.addEventListener('load', keepNewestInView, true);
+
 function articleFor(jobId) {
   return list.querySelector(`article.msg[data-job="${CSS.escape(jobId)}"]`);
+}
+
+function etaText(seconds) {
+  if (seconds <= 0) return 'any moment now';
+  return seconds < 90 ? `about ${seconds} s left` : `about ${Math.round(seconds / 60)} min left`;
+}
+setInterval(() => {
+  for (const span of list.querySelectorAll('.eta[data-done-at]')) span.textContent = ` · ${etaText(Math.round((Number(span.dataset.doneAt) - Date.now()) / 1000))}`;
+}, 1000);
+
+/** The body of a job message (its article or a re-post of it): buttons keep their nodes across re-renders so a click is not lost. */
+function messageBody(web, old) {
+  const m = web.message;
+  const oldImages = new Map([...old.querySelectorAll('img')].map((img) => [img.dataset.src, img]));
+  // A direct tile link that does not load (expired, or the store is not reachable from this browser) falls back to /api/image.
+  const image = (src, attrs, fallback) => oldImages.get(src) ?? el('img', { src, loading: 'lazy', 'data-src': src, ...attrs,
+    onerror: fallback ? (event) => { if (event.currentTarget.getAttribute('src') !== fallback) event.currentTarget.src = fallback; } : null });
+  const oldButtons = new Map([...old.querySelectorAll('button[data-custom-id]')].map((b) => [b.dataset.customId, b]));
+  const button = (b) => {
+    const word = b.label || BUTTON_WORD[b.action] || b.action;
+    const hint = (BUTTON_HINT[b.action] ?? word).replace('N', String(b.index));
+    const known = oldButtons.get(b.customId);
+    if (known && known.dataset.word === word && known.className === b.style) return known;
+    return el('button', { type: 'button', class: b.style, 'data-custom-id': b.customId, 'data-action': b.action, 'data-word': word, 'data-label': b.label || b.emoji,
+      disabled: b.disabled, title: hint, 'aria-label': hint, onclick: (event) => press(event.currentTarget, web) },
+    b.emoji ? [el('span', { class: 'emoji', 'aria-hidden': 'true', text: b.emoji }), ' '] : null, el('span', { class: 'word', text: word }));
+  };
+  const eta = web.etaSeconds !== undefined && !m.final ? el('span', { class: 'eta', 'data-done-at': Date.now() + web.etaSeconds * 1000, text: ` · ${etaText(web.etaSeconds)}` }) : null;
+  return el('div', { class: 'body' },
+    el('div', { class: 'head' }, el('span', { class: 'author', text: 'cascade-bot' }), el('span', { class: 'bot-tag', text: 'BOT' }), el('span', { class: 'time', text: timeOf(web.createdAt) })),
+    el('div', { class: 'title' }, el('b', { text: m.title }), ` — ${authorOf(web.ownerId)}`),
+    m.parent ? el('div', { class: 'lineage' }, `↳ ${m.parent.label} of `, el('a', { 'data-goto': m.parent.jobId, href: '#', text: `job ${m.parent.jobId.slice(0, 9)}…`, onclick: (event) => { event.preventDefault(); jumpTo(m.parent.jobId); } })) : null,
+    el('div', { class: 'status' }, el('span', { class: 'status-text', text: m.statusLine }), eta),
+    m.progress ? el('div', { class: 'progress' }, el('div', { style: `width:${Math.round(m.progress.fraction * 100)}%` })) : null,
+    m.previewKey && !web.tiles ? el('div', { class: 'preview' }, image(imageUrl(m.previewKey, web.previewVersion), { alt: 'preview' })) : null,
+    web.tiles ? el('div', { class: `tiles${web.tiles.length === 1 ? ' single' : ''}` },
+      web.tiles.map((tile) => el('button', { type: 'button', class: 'tile', 'data-index': tile.index, title: `Open tile ${tile.index} · seed ${tile.seed} · ${tile.width}×${tile.height}`,
+        'aria-label': `Open tile ${tile.index} full size`, onclick: () => openViewer(web, tile) },
+      // width/height reserve the tile's space before it loads, so the message does not grow under the reader.
+      image(tile.url ?? imageUrl(tile.key), { alt: `tile ${tile.index}`, width: tile.width, height: tile.height }, tile.url ? imageUrl(tile.key) : null),
+      web.tiles.length > 1 ? el('span', { text: String(tile.index) }) : null))) : null,
+    el('div', { class: 'options', text: m.optionsText }),
+    m.buttonRows.length ? el('div', { class: 'rows' }, m.buttonRows.map((row) => el('div', { class: 'row', 'data-row': row.kind }, row.buttons.map(button)))) : null,
+  );
 }
 
 /** Draws or updates one job message; keeps images that did not change so nothing flickers. */
@@ -35,60 +105,38 @@ function renderMessage(web, { keepScroll = false } = {}) {
   const known = state.messages.get(web.jobId);
   if (known && web.seq < known.seq) return; // an older copy (history vs. live stream)
   state.messages.set(web.jobId, web);
-  const m = web.message;
-  const stick = !keepScroll && nearBottom();
   let article = articleFor(web.jobId);
   if (!article) {
     article = el('article', { class: 'msg', 'data-job': web.jobId });
     insertInOrder(article, web.createdAt);
   }
-  article.dataset.status = m.status;
+  article.dataset.status = web.message.status;
   article.dataset.kind = web.kind;
   article.dataset.created = web.createdAt;
-  if (m.parent) article.dataset.parent = m.parent.jobId;
-
+  if (web.message.parent) article.dataset.parent = web.message.parent.jobId;
   const ephemerals = [...article.querySelectorAll(':scope > .ephemeral')];
-  const oldImages = new Map([...article.querySelectorAll('img')].map((img) => [img.dataset.src, img]));
-  // A direct tile link that does not load (expired, or the store is not reachable from this browser) falls back to /api/image.
-  const image = (src, alt, fallback) => oldImages.get(src) ?? el('img', { src, alt, loading: 'lazy', 'data-src': src,
-    onerror: fallback ? (event) => { if (event.currentTarget.getAttribute('src') !== fallback) event.currentTarget.src = fallback; } : null });
-  // Progress re-renders the message several times a second: keep the same button nodes so a click in between is not lost.
-  const oldButtons = new Map([...article.querySelectorAll('button[data-custom-id]')].map((b) => [b.dataset.customId, b]));
-  const button = (b) => {
-    const text = [b.emoji, b.label].filter(Boolean).join(' ');
-    const known = oldButtons.get(b.customId);
-    if (known && known.textContent === text && known.className === b.style) return known;
-    return el('button', { type: 'button', class: b.style, 'data-custom-id': b.customId, 'data-label': b.label || b.emoji, disabled: b.disabled, title: b.label || b.action,
-      text, onclick: (event) => press(event.currentTarget, web.jobId) });
-  };
-
-  const body = el('div', { class: 'body' },
-    el('div', { class: 'head' }, el('span', { class: 'author', text: 'cascade-bot' }), el('span', { class: 'bot-tag', text: 'BOT' }), el('span', { class: 'time', text: timeOf(web.createdAt) })),
-    el('div', { class: 'title' }, el('b', { text: m.title }), ` — ${authorOf(web.ownerId)}`),
-    m.parent ? el('div', { class: 'lineage' }, `↳ ${m.parent.label} of `, el('a', { 'data-goto': m.parent.jobId, text: `job ${m.parent.jobId.slice(0, 9)}…`, onclick: () => jumpTo(m.parent.jobId) })) : null,
-    el('div', { class: 'status', text: m.statusLine }),
-    m.progress ? el('div', { class: 'progress' }, el('div', { style: `width:${Math.round(m.progress.fraction * 100)}%` })) : null,
-    m.previewKey && !web.tiles ? el('div', { class: 'preview' }, image(imageUrl(m.previewKey, web.previewVersion), 'preview')) : null,
-    web.tiles ? el('div', { class: `tiles${web.tiles.length === 1 ? ' single' : ''}` },
-      web.tiles.map((tile) => el('div', { class: 'tile', 'data-index': tile.index, title: `tile ${tile.index} · seed ${tile.seed} · ${tile.width}×${tile.height}` },
-        image(tile.url ?? imageUrl(tile.key), `tile ${tile.index}`, tile.url ? imageUrl(tile.key) : null), web.tiles.length > 1 ? el('span', { text: String(tile.index) }) : null))) : null,
-    el('div', { class: 'options', text: m.optionsText }),
-    m.buttonRows.length ? el('div', { class: 'rows' }, m.buttonRows.map((row) => el('div', { class: 'row', 'data-row': row.kind },
-      row.buttons.map(button)))) : null,
-  );
-  article.replaceChildren(el('div', { class: 'avatar', text: 'C' }), body, ...ephemerals);
-  if (m.status === 'completed') addToGallery(web);
-  if (stick) list.scrollTop = list.scrollHeight;
+  article.replaceChildren(el('div', { class: 'avatar', 'aria-hidden': 'true', text: 'C' }), messageBody(web, article), ...ephemerals);
+  if (web.message.status === 'completed') addToGallery(web);
+  if (!keepScroll) keepNewestInView();
 }
 
 function insertInOrder(article, createdAt) {
-  const later = [...list.querySelectorAll('article.msg')].find((other) => other.dataset.created > createdAt);
+  const later = [...list.querySelectorAll('article.msg[data-job]')].find((other) => other.dataset.created > createdAt);
   list.insertBefore(article, later ?? null);
+}
+
+/** /show: the job posted again at the bottom of the channel (for the one who asked, as an ephemeral re-post). */
+function repost(web) {
+  const article = el('article', { class: 'msg repost', 'data-show-of': web.jobId });
+  article.append(el('div', { class: 'avatar', 'aria-hidden': 'true', text: 'C' }), messageBody(web, article));
+  list.append(article);
+  followNewest();
 }
 
 function removeMessage(jobId) {
   state.messages.delete(jobId);
   articleFor(jobId)?.remove();
+  for (const copy of list.querySelectorAll(`[data-show-of="${CSS.escape(jobId)}"]`)) copy.remove();
   $('gallery').querySelector(`[data-job="${CSS.escape(jobId)}"]`)?.remove();
   $('gallery-empty').hidden = $('gallery').children.length > 0;
 }
@@ -99,7 +147,7 @@ function addToGallery(web) {
   const first = web.tiles[0];
   const lineage = web.message.parent ? `${web.message.parent.label} of ${web.message.parent.jobId.slice(0, 9)}…` : web.kind;
   const card = el('li', { class: 'card', 'data-job': web.jobId, onclick: () => jumpTo(web.jobId) },
-    el('img', { src: imageUrl(first.key), alt: web.prompt, loading: 'lazy' }),
+    el('img', { src: imageUrl(first.key), alt: web.prompt, loading: 'lazy', width: first.width, height: first.height }),
     el('div', { class: 'meta' }, el('b', { text: web.prompt }), el('span', { class: 'seed', text: `seed ${web.tiles.map((t) => t.seed).join(', ')}` }), el('br'), el('span', { class: 'lineage-text', text: lineage })));
   gallery.prepend(card);
   $('gallery-empty').hidden = true;
@@ -127,7 +175,7 @@ function showEphemeral(reply, anchor) {
   box.addEventListener('click', () => box.remove());
   if (anchor) anchor.append(box);
   else list.append(el('div', { class: 'notice' }, box));
-  list.scrollTop = list.scrollHeight;
+  followNewest();
 }
 
 async function post(path, body) {
@@ -136,16 +184,23 @@ async function post(path, body) {
   return response.ok ? reply : { kind: 'rejected', code: reply.code ?? 'http_error', message: reply.message ?? reply.error ?? `The server answered ${response.status}.` };
 }
 
-async function press(button, jobId) {
+/** What the page does with a reply to a command or a button. */
+function handleReply(reply, web) {
+  if (reply.kind === 'done' && reply.action === 'deleted' && reply.jobId) removeMessage(reply.jobId);
+  else if (reply.kind === 'accepted') placeholder(reply);
+  else if (reply.kind === 'show' && reply.web) repost(reply.web);
+  else showEphemeral(reply, web ? articleFor(web.jobId) : undefined);
+  // A board action (pin, vote, start, end…) changes the mood-board panel.
+  if (reply.boardId || String(reply.kind).startsWith('board_')) readBoard();
+}
+
+async function press(button, web) {
+  if (button.dataset.action === 'remix') return openRemix(web, Number(button.dataset.customId.split(':')[2]), button.dataset.customId);
   button.disabled = true;
   try {
-    const reply = await post('/api/button', { customId: button.dataset.customId });
-    const anchor = articleFor(jobId);
-    if (reply.kind === 'done' && reply.action === 'deleted') removeMessage(jobId);
-    else if (reply.kind === 'accepted') placeholder(reply);
-    else showEphemeral(reply, anchor);
+    handleReply(await post('/api/button', { customId: button.dataset.customId }), web);
   } catch (error) {
-    showEphemeral({ kind: 'rejected', code: 'network', message: `Could not reach the playground server (${error.message}).` }, articleFor(jobId));
+    showEphemeral({ kind: 'rejected', code: 'network', message: `Could not reach the playground server (${error.message}).` }, articleFor(web.jobId));
   } finally {
     button.disabled = false;
   }
@@ -155,28 +210,122 @@ async function press(button, jobId) {
 function placeholder(reply) {
   if (state.messages.has(reply.jobId) || articleFor(reply.jobId)) return;
   const article = el('article', { class: 'msg', 'data-job': reply.jobId, 'data-status': 'queued', 'data-created': new Date().toISOString() },
-    el('div', { class: 'avatar', text: 'C' }),
+    el('div', { class: 'avatar', 'aria-hidden': 'true', text: 'C' }),
     el('div', { class: 'body' }, el('div', { class: 'status', text: reply.position ? `Queued · position ${reply.position}` : 'Queued' })));
   list.append(article);
-  list.scrollTop = list.scrollHeight;
+  followNewest();
 }
+
+// ---- Dialogs: remix (R1–R4) and the tile viewer. Esc closes them (the <dialog> element does that itself).
+
+function openRemix(web, tile, customId) {
+  const dialog = $('remix');
+  $('remix-title').textContent = `Remix tile ${tile} of “${web.message.title}”`;
+  const text = $('remix-text');
+  text.value = web.prompt;
+  $('remix-error').textContent = '';
+  dialog.dataset.customId = customId;
+  dialog.dataset.job = web.jobId;
+  dialog.showModal();
+  text.focus();
+  text.select();
+}
+
+$('remix-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const dialog = $('remix');
+  const text = $('remix-text').value.trim();
+  if (!text) return;
+  const reply = await post('/api/button', { customId: dialog.dataset.customId, text }).catch((error) => ({ kind: 'rejected', message: `Could not reach the playground server (${error.message}).` }));
+  if (reply.kind === 'rejected') {
+    $('remix-error').textContent = reply.message;
+    return;
+  }
+  dialog.close();
+  handleReply(reply, state.messages.get(dialog.dataset.job));
+});
+$('remix-cancel').addEventListener('click', () => $('remix').close());
+
+function reproduceLine(web, tile) {
+  const options = web.message.optionsText.replace(/--seed \d+/, `--seed ${tile.seed}`);
+  return `/imagine ${web.prompt} ${options}`;
+}
+
+function openViewer(web, tile) {
+  const dialog = $('viewer');
+  const img = $('viewer-image');
+  img.src = tile.url ?? imageUrl(tile.key);
+  img.onerror = tile.url ? () => { if (img.getAttribute('src') !== imageUrl(tile.key)) img.src = imageUrl(tile.key); } : null;
+  img.alt = `${web.prompt} — tile ${tile.index}`;
+  img.width = tile.width;
+  img.height = tile.height;
+  $('viewer-prompt').textContent = web.prompt;
+  $('viewer-seed').textContent = String(tile.seed);
+  $('viewer-size').textContent = `${tile.width}×${tile.height}`;
+  $('viewer-options').textContent = web.message.optionsText.replace(/--seed \d+/, `--seed ${tile.seed}`);
+  const reproduce = reproduceLine(web, tile);
+  $('viewer-reproduce').textContent = reproduce;
+  const download = $('viewer-download');
+  download.href = `/api/download?job=${encodeURIComponent(web.jobId)}&tile=${tile.index}`;
+  download.setAttribute('download', `cascade-${web.jobId}-${tile.index}.png`);
+  $('viewer-copy').onclick = async () => {
+    await navigator.clipboard?.writeText(reproduce).catch(() => undefined);
+    $('viewer-copied').textContent = 'Copied.';
+    setTimeout(() => { $('viewer-copied').textContent = ''; }, 1500);
+  };
+  dialog.dataset.job = web.jobId;
+  dialog.dataset.tile = String(tile.index);
+  dialog.showModal();
+}
+$('viewer-close').addEventListener('click', () => $('viewer').close());
+$('viewer').addEventListener('click', (event) => { if (event.target === event.currentTarget) event.currentTarget.close(); });
+
+// ---- The prompt box: Enter sends (a form), ↑/↓ walk through prompts sent from this page, a counter shows the limit.
+
+function updateCounter() {
+  const length = promptBox.value.length;
+  const counter = $('counter');
+  const over = length > PROMPT_LIMIT;
+  counter.textContent = `${length.toLocaleString('en')} / ${PROMPT_LIMIT.toLocaleString('en')}`;
+  counter.classList.toggle('over', over);
+  $('send').disabled = over;
+  $('limit-note').textContent = over ? `The prompt is ${(length - PROMPT_LIMIT).toLocaleString('en')} characters over the ${PROMPT_LIMIT.toLocaleString('en')}-character limit; shorten it to send.` : '';
+}
+promptBox.addEventListener('input', () => { state.recall = -1; updateCounter(); });
+
+promptBox.addEventListener('keydown', (event) => {
+  if (event.key !== 'ArrowUp' && event.key !== 'ArrowDown') return;
+  // Only when the box is empty or shows a recalled prompt, so ↑ does not throw away what is being typed.
+  if (promptBox.value !== '' && state.recall === -1) return;
+  if (state.sent.length === 0) return;
+  event.preventDefault();
+  if (event.key === 'ArrowUp') state.recall = state.recall === -1 ? state.sent.length - 1 : Math.max(0, state.recall - 1);
+  else state.recall = state.recall === -1 ? -1 : state.recall + 1 >= state.sent.length ? -1 : state.recall + 1;
+  promptBox.value = state.recall === -1 ? '' : state.sent[state.recall];
+  promptBox.setSelectionRange(promptBox.value.length, promptBox.value.length);
+  updateCounter();
+});
 
 $('composer').addEventListener('submit', async (event) => {
   event.preventDefault();
-  const input = $('prompt');
-  const text = input.value.trim();
-  if (!text) return;
-  input.value = '';
+  const text = promptBox.value.trim();
+  if (!text || text.length > PROMPT_LIMIT) return;
+  if (state.sent.at(-1) !== text) state.sent.push(text);
+  state.recall = -1;
+  promptBox.value = '';
+  updateCounter();
   try {
     const reply = await post('/api/command', { text });
-    if (reply.kind === 'accepted') placeholder(reply);
-    else showEphemeral(reply);
-    if (reply.kind === 'rejected') input.value = text; // let the user fix the option
+    handleReply(reply);
+    if (reply.kind === 'rejected') promptBox.value = text; // let the user fix the option
   } catch (error) {
-    input.value = text;
+    promptBox.value = text;
     showEphemeral({ kind: 'rejected', code: 'network', message: `Could not reach the playground server (${error.message}).` });
   }
+  updateCounter();
 });
+
+// ---- The channel: live events, the newest page, older pages on demand.
 
 function connect() {
   const pending = [];
@@ -189,6 +338,10 @@ function connect() {
   const apply = (data) => {
     if (data.type === 'removed') removeMessage(data.jobId);
     else if (data.type === 'message') renderMessage(data.message);
+    else if (data.type === 'board') {
+      readBoard();
+      if (data.summary) showEphemeral({ kind: 'board_summary', message: data.summary });
+    }
   };
   events.onmessage = (event) => {
     const data = JSON.parse(event.data);
@@ -199,12 +352,42 @@ function connect() {
     else apply(data);
   };
   // Subscribe first, then read the past, so nothing delivered in between is missed.
+  readBoard();
   readChannel().then(() => {
     ready = true;
     pending.splice(0).forEach(apply);
-    list.scrollTop = list.scrollHeight;
+    followNewest();
     document.body.dataset.ready = 'true';
   });
+}
+
+/** The mood-board side panel: the open board, its pins ranked by votes with 👍, ⭐ (host) and unpin per pin. */
+async function readBoard() {
+  const body = await (await fetch('/api/boards')).json().catch(() => ({ board: null }));
+  const board = body.board;
+  const root = $('board');
+  root.replaceChildren();
+  $('board-empty').hidden = Boolean(board);
+  if (!board) return;
+  const pinButton = (action, pin, label, title) => el('button', { type: 'button', class: 'secondary', 'data-custom-id': `${action}:${pin.jobId}:${pin.tile}`, title, text: label,
+    onclick: async (event) => {
+      const reply = await post('/api/button', { customId: event.currentTarget.dataset.customId });
+      if (reply.kind !== 'done') showEphemeral(reply);
+      readBoard();
+    } });
+  root.append(el('div', { class: 'board-card', 'data-board': board.id },
+    el('h3', { text: `📋 ${board.name}` }),
+    board.brief ? el('p', { class: 'board-meta', text: board.brief }) : null,
+    el('p', { class: 'board-meta', text: `${board.pins.length}/${board.maxPins} pins · ${board.members} members · until ${board.deadline.slice(0, 16).replace('T', ' ')} UTC` }),
+    board.tasteLine ? el('p', { class: 'board-meta', text: `taste: ${board.tasteLine}` }) : null,
+    el('p', { class: 'board-meta' }, el('code', { class: 'copy board-code', text: board.code, title: 'copy the board code', onclick: () => navigator.clipboard?.writeText(board.code) })),
+    board.pageUrl ? el('p', { class: 'board-meta' }, el('a', { href: board.pageUrl, target: '_blank', class: 'board-page-link', text: 'Open the board page' })) : null,
+    el('ol', { class: 'board-pins' }, board.pins.map((pin) => el('li', { class: `board-pin${pin.hero ? ' hero' : ''}`, 'data-pin': pin.pinKey, 'data-votes': pin.votes, title: `${pin.prompt} · seed ${pin.seed}` },
+      el('img', { src: pin.imageUrl, alt: pin.prompt, loading: 'lazy' }),
+      el('div', { class: 'pin-actions' },
+        pinButton('vote', pin, `👍 ${pin.votes}`, 'vote (press again to take it back)'),
+        board.role === 'host' ? pinButton('hero', pin, pin.hero ? '⭐' : '☆', 'make this the hero') : null,
+        pinButton('unpin', pin, '✕', 'unpin')))))));
 }
 
 /** The newest page of the channel (older pages load on demand: loadOlder). */
@@ -241,5 +424,6 @@ async function loadOlder() {
 }
 $('load-older').addEventListener('click', loadOlder);
 
+updateCounter();
 connect();
-$('prompt').focus();
+promptBox.focus();

@@ -39,7 +39,7 @@ export function checkImagePrompts(prompts: readonly ImagePrompt[]): void {
 /** One image-encoder call for all pictures; returns the unweighted embeddings [n, D]. */
 export async function encodeImages(pool: SessionPool, m: Manifest, images: readonly EncodedImage[]): Promise<Float32Array> {
   const enc = m.imageEncoder;
-  if (!enc) throw new MissingGraphError('imageEncoder', m.name, 'an image prompt');
+  if (!enc) throw new MissingGraphError('imageEncoder', m.name, 'image prompts');
   const plane = 3 * enc.size * enc.size;
   const pixels = new Float32Array(images.length * plane);
   const prepared = await Promise.all(images.map((image) => clipPixels(image, enc)));

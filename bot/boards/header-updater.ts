@@ -1,0 +1,199 @@
+/**
+ * `board_changed` events → the board's header and collage, through the dispatcher (it hands the events here).
+ *
+ * - At most one header edit per `minIntervalMs` (30 s) per board: changes in between are coalesced and the
+ *   latest state is shown when the interval ends; the time of the last edit is stored
+ *   (boards/{id}/header-edited.json), so a restart or another dispatcher instance keeps the pace too.
+ * - Each render writes the board's current version (a new frozen code when anything changed).
+ * - A board whose deadline passed is ended here (reason `deadline`) if nobody ended it.
+ * - An ended board gets its exports written and its summary posted once (boards/{id}/summary.json marks it).
+ * - A header that can never be delivered again (thread or channel deleted) ends the board with reason
+ *   `place_gone`, so the page and the exports stay available; anything else is retried after a back-off.
+ * Page links for `link` boards use one token per process and board (only its hash is stored).
+ */
+import type { BlobStore } from '../../core/ports.js';
+import { boardKeys } from '../../core/storage-layout.js';
+import { readRecord, writeRecord } from '../../core/stored-records.js';
+import { z } from 'zod';
+import { DeliveryError, type Attachment, type PosterRegistry } from '../poster.js';
+import { WorkGate } from '../work-gate.js';
+import { closedReason, currentVersion, issueLinkToken, loadBoardState, loadHeader, markEnded, saveHeader } from './board-store.js';
+import { boardCollage, loadPinImages, writeExports } from './board-media.js';
+import { buildBoardHeader, buildBoardSummary } from './board-message.js';
+import { boardCode } from './model.js';
+
+const EditedSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
+const SummarySchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
+
+export interface BoardUpdaterOptions {
+  blobs: BlobStore;
+  posters: PosterRegistry;
+  /** Default 30 000. */
+  minIntervalMs?: number;
+  /** `{base}/boards/{id}?t=…` when set (the playground's URL locally, the page function's URL in AWS). */
+  pageBaseUrl?: string;
+  /** How long the exports' presigned links work (default 7 days, S3's maximum for SigV4). */
+  exportLinkSeconds?: number;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+  now?: () => number;
+}
+
+interface Pace {
+  timer?: ReturnType<typeof setTimeout>;
+  /** 'waiting': a render is coming (it will read the latest state); 'running': one is under way, a change now needs another. */
+  phase: 'waiting' | 'running';
+  dirty: boolean;
+  attempts: number;
+}
+
+export class BoardHeaderUpdater {
+  readonly #options: BoardUpdaterOptions;
+  readonly #paces = new Map<string, Pace>();
+  readonly #tokens = new Map<string, string>();
+  readonly #work = new WorkGate();
+  readonly #interval: number;
+  #stopped = false;
+
+  constructor(options: BoardUpdaterOptions) {
+    this.#options = options;
+    this.#interval = options.minIntervalMs ?? 30_000;
+  }
+
+  /** Where board pages are served, once known (the playground's URL after it listens). */
+  setPageBaseUrl(url: string): void {
+    this.#options.pageBaseUrl = url;
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
+  }
+
+  /** A board changed: its header is re-rendered as soon as its pace allows. */
+  changed(boardId: string): void {
+    const pace = this.#paces.get(boardId);
+    if (pace) {
+      if (pace.phase === 'running') pace.dirty = true;
+      return;
+    }
+    const fresh: Pace = { phase: 'waiting', dirty: false, attempts: 0 };
+    this.#paces.set(boardId, fresh);
+    void this.#work.track(this.#schedule(boardId, fresh));
+  }
+
+  /** Resolves when nothing is scheduled or running (tests, Lambda, shutdown). */
+  idle(): Promise<void> {
+    return this.#work.idle();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const pace of this.#paces.values()) {
+      if (pace.timer) {
+        clearTimeout(pace.timer);
+        pace.timer = undefined;
+        this.#work.release();
+      }
+    }
+    this.#paces.clear();
+  }
+
+  /** Never rejects: a store that cannot be read forgets the board's pace (its next change schedules it again). */
+  async #schedule(boardId: string, pace: Pace, extraDelayMs = 0): Promise<void> {
+    try {
+      await this.#scheduleOnce(boardId, pace, extraDelayMs);
+    } catch (error) {
+      this.#paces.delete(boardId);
+      this.#log('board_header_failed', { boardId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    }
+  }
+
+  async #scheduleOnce(boardId: string, pace: Pace, extraDelayMs: number): Promise<void> {
+    if (this.#stopped) return;
+    pace.phase = 'waiting';
+    const edited = await readRecord(this.#options.blobs, boardKeys.headerEdited(boardId), EditedSchema, { ifCorrupt: 'absent' });
+    const wait = Math.max(extraDelayMs, edited ? edited.at + this.#interval - this.#now() : 0);
+    if (wait <= 0) return this.#run(boardId, pace);
+    this.#work.hold();
+    pace.timer = setTimeout(() => {
+      pace.timer = undefined;
+      void this.#work.track(this.#run(boardId, pace));
+      this.#work.release();
+    }, wait);
+  }
+
+  async #run(boardId: string, pace: Pace): Promise<void> {
+    pace.phase = 'running';
+    pace.dirty = false;
+    let retryInMs: number | undefined;
+    try {
+      await this.render(boardId);
+      pace.attempts = 0;
+    } catch (error) {
+      pace.attempts++;
+      const retryAfter = error instanceof DeliveryError ? error.retryAfterMs ?? 0 : 0;
+      retryInMs = Math.max(retryAfter, Math.min(300_000, 2000 * 2 ** (pace.attempts - 1)));
+      this.#log('board_header_retry', { boardId, attempt: pace.attempts, retryInMs, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      if (pace.attempts >= 8) retryInMs = undefined;
+    }
+    if (retryInMs !== undefined) return this.#schedule(boardId, pace, retryInMs);
+    if (pace.dirty) return this.#schedule(boardId, pace);
+    this.#paces.delete(boardId);
+  }
+
+  #log(event: string, fields: Record<string, unknown>): void {
+    this.#options.log?.(event, fields);
+  }
+
+  async #pageUrl(boardId: string): Promise<string | undefined> {
+    const base = this.#options.pageBaseUrl;
+    if (!base) return undefined;
+    let token = this.#tokens.get(boardId);
+    if (!token) {
+      token = await issueLinkToken(this.#options.blobs, boardId, this.#now());
+      this.#tokens.set(boardId, token);
+    }
+    return `${base.replace(/\/$/, '')}/boards/${boardId}?t=${encodeURIComponent(token)}`;
+  }
+
+  /** One render of the board: version, collage, header; ends a board past its deadline; summary once when ended. */
+  async render(boardId: string): Promise<void> {
+    const { blobs, posters } = this.#options;
+    let state = await loadBoardState(blobs, boardId);
+    if (!state) return;
+    const now = this.#now();
+    const closed = closedReason(state.board, state.ended, now);
+    if (closed && !state.ended) {
+      const { ended } = await markEnded(blobs, state.board, { v: 1, at: state.board.deadline, reason: 'deadline' });
+      state = { ...state, ended };
+    }
+    const version = await currentVersion(blobs, state, now);
+    const code = boardCode(boardId, version.versionId);
+    const poster = posters[state.board.place.platform];
+    const pins = await loadPinImages(blobs, state);
+    const collageBytes = await boardCollage(state, pins);
+    const collage: Attachment = { bytes: collageBytes, contentType: 'image/png', fileName: `board-${boardId}.png` };
+    const pageUrl = await this.#pageUrl(boardId);
+    const header = buildBoardHeader(state, code, version.tasteLine, now, pageUrl);
+    if (poster?.deliverBoardHeader) {
+      const existing = await loadHeader(blobs, boardId);
+      try {
+        const where = await poster.deliverBoardHeader(state.board, header, collage, existing);
+        if (where && (!existing || where.messageId !== existing.messageId || where.channelId !== existing.channelId)) await saveHeader(blobs, boardId, where);
+      } catch (error) {
+        if (!(error instanceof DeliveryError) || error.retryable) throw error;
+        // The thread or channel is gone: the board ends, and nothing is lost (page, code and exports remain).
+        this.#log('board_place_gone', { boardId, error: error.message });
+        if (!state.ended) state = { ...state, ended: (await markEnded(blobs, state.board, { v: 1, at: now, reason: 'place_gone' })).ended };
+      }
+    }
+    await writeRecord(blobs, boardKeys.headerEdited(boardId), EditedSchema, { v: 1, at: this.#now() });
+    if (state.ended && !(await blobs.exists(boardKeys.summary(boardId)))) {
+      const exports = await writeExports(blobs, state, now);
+      const seconds = this.#options.exportLinkSeconds ?? 7 * 24 * 3600;
+      const [collageUrl, sheetUrl, zipUrl] = await Promise.all([blobs.presignedUrl(exports.keys.collage, seconds), blobs.presignedUrl(exports.keys.sheet, seconds), blobs.presignedUrl(exports.keys.zip, seconds)]);
+      const summary = buildBoardSummary(state, exports.code, { collage: collageUrl, sheet: sheetUrl, zip: zipUrl }, pageUrl);
+      if (poster?.postBoardSummary && state.ended.reason !== 'place_gone') await poster.postBoardSummary(state.board, summary, collage);
+      await writeRecord(blobs, boardKeys.summary(boardId), SummarySchema, { v: 1, at: this.#now() });
+    }
+  }
+}
