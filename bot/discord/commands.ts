@@ -10,6 +10,7 @@ import type { APIApplicationCommandOptionChoice, RESTPutAPIApplicationCommandsJS
 import { NAMED_ASPECTS } from '../../core/dimensions.js';
 import { STYLE_PRESETS } from '../../core/styles.js';
 import { blendCommand } from './slash-commands/blend.js';
+import { boardSlashCommand } from './slash-commands/board.js';
 import { cancelCommand } from './slash-commands/cancel.js';
 import { helpCommand } from './slash-commands/help.js';
 import { imagineCommand } from './slash-commands/imagine.js';
@@ -26,6 +27,7 @@ export const SLASH_COMMANDS = {
   show: showCommand,
   cancel: cancelCommand,
   help: helpCommand,
+  board: boardSlashCommand,
 } as const;
 
 export type CommandName = keyof typeof SLASH_COMMANDS;
