@@ -101,7 +101,7 @@ async function families(generator: ImageGenerator, doc: HeldoutDocument, aspectC
     out[`aspect ${canvas.ar}`] = a;
   }
   const neg = await negatives(generator, doc, negativeCases(doc, negativeCount));
-  console.log(`--no <colour> (n=${neg.n}): main shape in that colour ${pct(neg.withoutNegative)} without the negative, ${pct(neg.withNegative)} with it`);
+  console.log(`--no <colour> (n=${neg.n}, the colour it drew without the negative): colour changed ${pct(neg.avoided)}, a shape still drawn ${pct(neg.stillShape)}`);
   out.negatives = neg;
   return out;
 }

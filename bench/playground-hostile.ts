@@ -44,7 +44,7 @@ interface Attack {
   name: string;
   run(): Promise<{ response: RawResponse | { status: number }; verdict: Verdict }>;
 }
-const refusedIf = (response: RawResponse | { status: number }, refused: boolean) => ({ response, verdict: (refused ? 'refused' : 'wrongly_accepted') as Verdict });
+const refusedIf = (response: RawResponse | { status: number }, refused: boolean): Awaited<ReturnType<Attack['run']>> => ({ response, verdict: refused ? 'refused' : 'wrongly_accepted' });
 const kindOf = (response: RawResponse) => {
   try {
     return (JSON.parse(response.body) as { kind?: string }).kind;

@@ -70,7 +70,7 @@ async function syncS3Bundle(s3: S3Client, source: string, options: ModelSourceOp
   try {
     objects = await listObjects(s3, bucket, prefix);
   } catch (err) {
-    throw new Error(`model source ${source}: cannot list objects: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`model source ${source}: cannot list objects: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   if (!objects.some((o) => o.key === `${prefix}manifest.json`)) {
     throw new Error(`model source ${source} has no manifest.json (found ${objects.length} objects under the prefix)`);

@@ -111,7 +111,7 @@ export class JobRun {
       const { generator } = this.#ctx;
       const result = await storeOutputs(blobs, {
         job, request, output,
-        model: { name: generator.modelName, variant: generator.modelVariant },
+        model: { name: generator.modelName, variant: generator.modelVariant, ...(generator.acceptsImagePrompts ? { imagePrompts: true } : {}) },
         runnerId: this.#ctx.settings.runnerId,
         notes: modelNotes(job.request, generator.guide),
         timings: { generate: generateMs },
@@ -174,7 +174,8 @@ export class JobRun {
     const attempt = this.#received.receiveCount;
     const final = attempt >= settings.maxReceives;
     log.error('job failed', { jobId: this.job.id, attempt, of: settings.maxReceives, final, error });
-    const code = error instanceof CodedError ? error.code : 'model_error';
+    // instanceof on the generic class narrows to CodedError<any>; the assertion restores its ErrorCode union.
+    const code = error instanceof CodedError ? (error as CodedError).code : 'model_error';
     if (final) {
       await this.#publishFailed(code, `The image could not be made after ${attempt} attempts. The job was set aside for the operators to look at.`, false);
       await this.#ctx.attempt('clear pending', () => clearPending(this.#ctx.blobs, this.job));
@@ -207,7 +208,7 @@ export class JobRun {
   }
 
   #event(fields: DistributiveOmit<JobEvent, 'v' | 'jobId' | 'at'>): JobEvent {
-    return { v: WIRE_VERSION, jobId: this.job.id, at: Date.now(), ...fields } as JobEvent;
+    return { v: WIRE_VERSION, jobId: this.job.id, at: Date.now(), ...fields };
   }
 
   /** Progress is best-effort: published in order, off the generator's path, dropped when the bus is down. */

@@ -138,7 +138,7 @@ export class ScaleInGuard {
       this.#options.log.info(wanted ? 'instance protected from scale-in' : 'instance scale-in protection removed', recovered ? { recovered } : {});
     } catch (error) {
       // Name and message only (the logger's error form): never request details or credentials.
-      (this.#failing ? this.#options.log.debug : this.#options.log.warn)('could not change scale-in protection (jobs are not affected)', {
+      this.#options.log[this.#failing ? 'debug' : 'warn']('could not change scale-in protection (jobs are not affected)', {
         protect: wanted,
         error: error instanceof Error ? error : new Error(String(error)),
       });

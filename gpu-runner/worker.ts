@@ -126,8 +126,8 @@ export class Worker {
         if (this.#stopReason !== undefined) break;
         const delayMs = backoff.next();
         outageStartedAt ??= Date.now();
-        const log = backoff.attempts === 1 || !isConnectionError(error) ? this.#log.error : this.#log.warn;
-        log(isConnectionError(error) ? 'jobs queue unreachable; retrying with back-off' : 'receiving from the jobs queue failed; retrying with back-off', {
+        const level = backoff.attempts === 1 || !isConnectionError(error) ? 'error' : 'warn';
+        this.#log[level](isConnectionError(error) ? 'jobs queue unreachable; retrying with back-off' : 'receiving from the jobs queue failed; retrying with back-off', {
           error,
           attempt: backoff.attempts,
           retryInMs: delayMs,
@@ -287,5 +287,5 @@ function recoverJobFields(body: string): { id?: string; markerKey?: string } {
   if (!id.success) return {};
   const requester = candidate.requester;
   const canMark = typeof candidate.createdAt === 'string' && !Number.isNaN(Date.parse(candidate.createdAt)) && typeof requester?.platform === 'string' && typeof requester.userId === 'string';
-  return { id: id.data, ...(canMark ? { markerKey: pendingKeys.marker({ id: id.data, createdAt: candidate.createdAt!, requester: requester! }) } : {}) };
+  return { id: id.data, ...(canMark ? { markerKey: pendingKeys.marker({ id: id.data, createdAt: candidate.createdAt!, requester: requester }) } : {}) };
 }

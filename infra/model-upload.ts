@@ -120,7 +120,7 @@ export async function rolloutModel(deps: RolloutDeps, options: RolloutOptions): 
     return { refreshId: refresh.InstanceRefreshId };
   } catch (error) {
     if (error instanceof Error && error.name === 'InstanceRefreshInProgressFault') {
-      throw new Error(`the pointer now names ${options.version}, but an instance refresh is already running on ${options.fleetGroup}: start one when it ends (aws autoscaling start-instance-refresh …)`);
+      throw new Error(`the pointer now names ${options.version}, but an instance refresh is already running on ${options.fleetGroup}: start one when it ends (aws autoscaling start-instance-refresh …)`, { cause: error });
     }
     throw error;
   }

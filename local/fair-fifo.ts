@@ -12,7 +12,8 @@
 interface FifoQueueInternals {
   fifoMessages: Map<string, unknown[]>;
   fifoLockedGroups: Map<string, number>;
-  dequeue(...args: unknown[]): unknown[];
+  /** A function property: the patch below keeps the original and calls it with the queue as `this`. */
+  dequeue: (this: FifoQueueInternals, ...args: unknown[]) => unknown[];
 }
 
 const PATCHED = Symbol.for('cascade-bot.fair-fifo');

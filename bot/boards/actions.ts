@@ -37,7 +37,7 @@ import {
   toggleVote,
 } from './board-store.js';
 import { boardKeys, pinKeyOf } from '../../core/storage-layout.js';
-import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef, type Visibility } from './model.js';
+import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef } from './model.js';
 import { mayAddCohost, mayEnd, mayPickHero, mayUnpin, roleOf } from './roles.js';
 
 /** Board commands take the same ports as every command (BotDeps carries the board limits and page URL). */
@@ -140,7 +140,7 @@ export async function startBoard(deps: BoardDeps, ctx: CommandContext, input: Bo
     place: placeOfContext(ctx),
     createdAt: now,
     deadline: now + duration,
-    visibility: visibility as Visibility,
+    visibility: visibility,
     limits: deps.boardLimits ?? DEFAULT_BOARD_LIMITS,
     ...(input.style ? { style: findStyle(input.style)!.name } : {}),
     negativePrompt: (input.negativePrompt ?? '').slice(0, 2000),

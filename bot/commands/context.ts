@@ -62,6 +62,7 @@ export type RejectionCode =
   | 'invalid_job_id'
   | 'unknown_command'
   | 'needs_text'
+  | 'bad_upload'
   // caps and permissions
   | 'too_many_pending'
   | 'not_allowed'

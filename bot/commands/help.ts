@@ -7,9 +7,15 @@
  */
 import type { InfoReply } from './context.js';
 
-export const COMMAND_HELP: ReadonlyArray<{ usage: string; does: string }> = [
+export interface CommandHelp {
+  usage: string;
+  does: string;
+}
+
+/** The commands as Discord and the web playground name them (Slack's names differ: bot/slack/slash-commands/help.ts). */
+export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/imagine <prompt> [--options]', does: 'four images from a prompt' },
-  { usage: '/info [job]', does: 'your jobs in progress, the queue and the GPU; with a job id, how that job was made' },
+  { usage: '/info', does: 'your jobs in progress, the queue and the GPU (ℹ️ on an image shows how it was made)' },
   { usage: '/show <job>', does: 'post a finished job again' },
   { usage: '/cancel [job]', does: 'stop a queued or running job of yours (no id: your newest)' },
   { usage: '/settings [reset] [--options]', does: 'show, change or clear your default options' },
@@ -20,11 +26,12 @@ export const OPTIONS_HELP = '--ar W:H · --seed N · --no <things> · --steps 1�
 
 export const BUTTONS_HELP = 'Buttons: U1–U4 upscale a tile · V1–V4 subtle and V1+–V4+ strong variations · R1–R4 remix a tile with a new prompt · 🔄 reroll · ℹ️ details · 🗑️ delete · ❌ cancel';
 
-export function help(): InfoReply {
+/** The platform's own command list (default: Discord's and the web's names); options and buttons are the same everywhere. */
+export function help(commands: readonly CommandHelp[] = COMMAND_HELP): InfoReply {
   return {
     kind: 'info',
     title: 'Commands',
-    lines: [...COMMAND_HELP.map((command) => `${command.usage} — ${command.does}`), `Options: ${OPTIONS_HELP}`, BUTTONS_HELP],
+    lines: [...commands.map((command) => `${command.usage} — ${command.does}`), `Options: ${OPTIONS_HELP}`, BUTTONS_HELP],
     copyable: [{ label: 'Example', value: '/imagine a lighthouse in a storm --ar 16:9 --seed 7' }],
   };
 }

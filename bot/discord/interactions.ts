@@ -44,7 +44,7 @@ import {
   type RouteResult,
 } from './acks.js';
 /** Buttons whose result is a new public message (the child job's). */
-const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
+const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'more']);
 const REMIX_INPUT = 'prompt';
 
 export function routeInteraction(payload: unknown, deps: InteractionRouterDeps): RouteResult {

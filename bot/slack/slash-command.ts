@@ -22,7 +22,7 @@ export interface SlackSlashCommandCall {
   client: WebClient;
   tell: Tell;
   /** The job-making path shared with buttons and mentions: placeholder message, submit, clean-up (listeners.ts). */
-  startJob(text: string | undefined, submit: Submit): Promise<void>;
+  startJob: (text: string | undefined, submit: Submit) => Promise<void>;
 }
 
 export interface SlackSlashCommand {

@@ -126,7 +126,6 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   });
   const bootId = randomBytes(6).toString('hex');
   const log = options.log ?? silentLogger;
-  let names: HostNames;
 
   const routes: WebRoute[] = [
     { method: 'GET', path: '/', handle: servePage },
@@ -310,7 +309,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
-  names = hostNames(port, options.publicHost);
+  const names = hostNames(port, options.publicHost);
   return {
     url: `http://${HOST}:${port}/`,
     port,

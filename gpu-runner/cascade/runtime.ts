@@ -172,7 +172,7 @@ export class ModelSession {
         ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
       });
     } catch (err) {
-      throw new Error(`${label}: cannot open ${path} with the ${options.provider} execution provider: ${errorText(err)}`);
+      throw new Error(`${label}: cannot open ${path} with the ${options.provider} execution provider: ${errorText(err)}`, { cause: err });
     }
     return new ModelSession(session, label, path, options.provider, valueInfo(session.inputMetadata), valueInfo(session.outputMetadata));
   }
@@ -204,7 +204,7 @@ export class ModelSession {
       this.stats.runMs += performance.now() - started;
     } catch (err) {
       const described = Object.entries(feeds).map(([name, t]) => describeTensor(name, t));
-      throw new Error(`${this.label}: onnxruntime failed (${errorText(err)}); inputs were ${described.join('; ')}`);
+      throw new Error(`${this.label}: onnxruntime failed (${errorText(err)}); inputs were ${described.join('; ')}`, { cause: err });
     }
     const out: Record<string, Tensor> = {};
     for (const info of this.outputs) {

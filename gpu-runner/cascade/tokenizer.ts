@@ -115,7 +115,7 @@ export class ClipTokenizer {
     try {
       vocab = JSON.parse(vocabText);
     } catch (err) {
-      throw new Error(`ClipTokenizer: ${vocabPath} is not valid JSON: ${String(err)}`);
+      throw new Error(`ClipTokenizer: ${vocabPath} is not valid JSON: ${String(err)}`, { cause: err });
     }
     if (typeof vocab !== 'object' || vocab === null || Array.isArray(vocab)) {
       throw new Error(`ClipTokenizer: ${vocabPath} must hold a JSON object of token → id`);

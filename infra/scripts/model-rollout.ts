@@ -19,7 +19,7 @@ const USAGE = 'usage: npm run model:rollout -- <bundle-dir> --version <version> 
 
 function awsCliSync(plan: ModelUploadPlan): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(plan.command[0]!, plan.command.slice(1), { stdio: 'inherit' });
+    const child = spawn(plan.command[0], plan.command.slice(1), { stdio: 'inherit' });
     child.on('error', fail);
     child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`${plan.command.slice(0, 3).join(' ')} exited with ${code}`))));
   });

@@ -24,7 +24,7 @@ function parseMetered(text: string, slash: SlashOptions = {}): { steps: number; 
   }
 }
 
-const inputLength = (text: string, slash: SlashOptions) => text.length + Object.values(slash).reduce((sum, value) => sum + String(value ?? '').length, 0);
+const inputLength = (text: string, slash: SlashOptions) => text.length + (Object.values(slash) as (string | number | boolean | undefined)[]).reduce<number>((sum, value) => sum + String(value ?? '').length, 0);
 
 describe('pathological digit strings', () => {
   it('GIVEN --cfg + 100 000 digits + a letter THEN it is refused by its length without a single character examined', () => {

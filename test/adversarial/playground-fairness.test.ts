@@ -33,7 +33,7 @@ describe('GIVEN the playground with 3 jobs per session and 6 per client address'
   it('WHEN one address opens 20 sessions and posts from all of them at once THEN exactly 6 jobs are accepted and the rest get 429 with a sentence; another address still gets its own', async () => {
     const sessions = await Promise.all(Array.from({ length: 20 }, () => openSession(target.port, '127.0.0.7')));
     const responses = await Promise.all(sessions.map((cookie, i) => postJson(target.port, '/api/command', { text: `a fox ${i}` }, { cookie }, '127.0.0.7')));
-    const accepted = responses.filter((response) => response.status === 200 && JSON.parse(response.body).kind === 'accepted');
+    const accepted = responses.filter((response) => response.status === 200 && (JSON.parse(response.body) as { kind: string }).kind === 'accepted');
     expect(accepted).toHaveLength(6);
     const refused = responses.filter((response) => response.status === 429);
     expect(refused).toHaveLength(14);
@@ -44,7 +44,7 @@ describe('GIVEN the playground with 3 jobs per session and 6 per client address'
     });
     expect(await queued()).toBe(6);
     // Commands that make no job still answer at the cap.
-    expect(JSON.parse((await postJson(target.port, '/api/command', { text: '/help' }, { cookie: sessions[19]! }, '127.0.0.7')).body).kind).toBe('info');
+    expect((JSON.parse((await postJson(target.port, '/api/command', { text: '/help' }, { cookie: sessions[19]! }, '127.0.0.7')).body) as { kind: string }).kind).toBe('info');
 
     const elsewhere = await openSession(target.port, '127.0.0.8');
     const reply = JSON.parse((await postJson(target.port, '/api/command', { text: 'a bird' }, { cookie: elsewhere }, '127.0.0.8')).body) as { kind: string };
@@ -56,12 +56,12 @@ describe('GIVEN the playground with 3 jobs per session and 6 per client address'
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((JSON.parse((await postJson(target.port, '/api/command', { text: `a cat ${i}` }, { cookie }, '127.0.0.9')).body) as { jobId: string }).jobId);
     const second = await openSession(target.port, '127.0.0.9');
-    for (let i = 0; i < 3; i++) expect(JSON.parse((await postJson(target.port, '/api/command', { text: `a dog ${i}` }, { cookie: second }, '127.0.0.9')).body).kind).toBe('accepted');
+    for (let i = 0; i < 3; i++) expect((JSON.parse((await postJson(target.port, '/api/command', { text: `a dog ${i}` }, { cookie: second }, '127.0.0.9')).body) as { kind: string }).kind).toBe('accepted');
     const third = await openSession(target.port, '127.0.0.9');
     expect((await postJson(target.port, '/api/command', { text: 'one more' }, { cookie: third }, '127.0.0.9')).status).toBe(429);
     const deleted = JSON.parse((await postJson(target.port, '/api/button', { customId: `delete:${ids[0]}:0` }, { cookie }, '127.0.0.9')).body) as { action: string };
     expect(deleted.action).toBe('deleted');
-    expect(JSON.parse((await postJson(target.port, '/api/command', { text: 'one more' }, { cookie: third }, '127.0.0.9')).body).kind).toBe('accepted');
+    expect((JSON.parse((await postJson(target.port, '/api/command', { text: 'one more' }, { cookie: third }, '127.0.0.9')).body) as { kind: string }).kind).toBe('accepted');
   });
 });
 

@@ -27,7 +27,7 @@ describe('GIVEN the playground on 127.0.0.1', () => {
     for (const path of ['/', '/api/messages', '/api/image?key=jobs/j1/image-1.png']) {
       const response = await raw({ port: target.port, path, headers: evil });
       expect(response.status).toBe(421);
-      expect(JSON.parse(response.body).error).toContain('is none of them');
+      expect((JSON.parse(response.body) as { error: string }).error).toContain('is none of them');
     }
     const stream = await openEvents(target.port, { headers: evil });
     expect(stream.status).toBe(421);

@@ -89,7 +89,7 @@ describe('GIVEN a victim with a queued job in the playground', () => {
     for (const cookie of invented) {
       const response = await postJson(target.port, '/api/command', { text: 'a fox' }, cookie ? { cookie } : {});
       expect(response.status).toBe(401);
-      expect(JSON.parse(response.body).error).toContain('open the playground page first');
+      expect((JSON.parse(response.body) as { error: string }).error).toContain('open the playground page first');
       const page = await raw({ port: target.port, path: '/', headers: cookie ? { cookie } : {} });
       const issued = page.headers['set-cookie']?.[0] ?? '';
       expect(issued).toMatch(/^cascade_session=s1\.[0-9a-f]{32}\.[A-Za-z0-9_-]{43}; /);

@@ -29,7 +29,7 @@ describe('GIVEN a playground with 4 streams per client and 10 in all', () => {
       expect(statuses.filter((status) => status === 429)).toHaveLength(50 - PER_CLIENT);
       const refused = streams.find((stream) => stream.status === 429)!;
       await expect.poll(() => refused.text().length).toBeGreaterThan(0);
-      expect(JSON.parse(refused.text()).error).toBe(`Too many live connections from your address (the limit is ${PER_CLIENT}): close other playground tabs, then reload.`);
+      expect((JSON.parse(refused.text()) as { error: string }).error).toBe(`Too many live connections from your address (the limit is ${PER_CLIENT}): close other playground tabs, then reload.`);
       expect(refused.headers['retry-after']).toBe('30');
       const other = await openEvents(target.port, { from: '127.0.0.2' });
       streams.push(other);
@@ -48,7 +48,7 @@ describe('GIVEN a playground with 4 streams per client and 10 in all', () => {
       const refused = streams.filter((stream) => stream.status === 429);
       expect(refused).toHaveLength(2);
       await expect.poll(() => refused[0]!.text().length).toBeGreaterThan(0);
-      expect(JSON.parse(refused[0]!.text()).error).toBe(`The playground has ${TOTAL} live connections open, its limit: try again in a minute.`);
+      expect((JSON.parse(refused[0]!.text()) as { error: string }).error).toBe(`The playground has ${TOTAL} live connections open, its limit: try again in a minute.`);
       streams.find((stream) => stream.status === 200)!.close();
       await expect.poll(async () => {
         const again = await openEvents(target.port, { from: '127.0.0.6' });

@@ -47,7 +47,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
       await done.waitFor({ timeout: 45_000 });
       await expect.poll(() => done.locator('.tiles img').count(), { message: name }).toBe(4);
       expect(await done.locator('.title b').textContent(), name).toContain(prompt.slice(0, 40));
-      const job = await loadJob(system.ports.blobs, jobId as Parameters<typeof loadJob>[1]);
+      const job = await loadJob(system.ports.blobs, jobId);
       expect(job?.request.prompt, name).toBe(prompt);
       expect(job?.request.negativePrompt, name).toBe(negative);
     }

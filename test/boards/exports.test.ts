@@ -66,11 +66,11 @@ describe('board exports', () => {
     expect(names).toEqual(['board.json', ...ranked.map((pin) => `pins/${String(rankPins(pins).indexOf(pin) + 1).padStart(2, '0')}-${pin.jobId}-${pin.tile}.png`)].sort());
     const first = rankPins(pins)[0]!;
     const file = names.find((name) => name.includes(first.jobId))!;
-    const meta = await sharp(entries[file]!).metadata();
+    const meta = await sharp(entries[file]).metadata();
     expect([meta.width, meta.height]).toEqual([96, 96]);
     const chunks = Object.fromEntries((meta.comments ?? []).map((c) => [c.keyword, c.text]));
     expect(chunks).toMatchObject({ prompt: first.prompt, seed: String(first.seed), options: first.optionsText, votes: String(first.votes), board: 'mb-b00000000001-000000000abcd' });
-    const manifest = JSON.parse(new TextDecoder().decode(entries['board.json']!));
+    const manifest = JSON.parse(new TextDecoder().decode(entries['board.json'])) as { pins: { file: string | null }[] };
     expect(manifest.pins).toHaveLength(5);
     expect(manifest.pins[0]).toMatchObject({ rank: 1, votes: first.votes, prompt: first.prompt });
     expect(manifest.pins.filter((p: { file: string | null }) => p.file === null)).toHaveLength(1);

@@ -2,6 +2,9 @@
  * The engine end to end on the fixture bundle (CPU provider): determinism, per-tile seeds, chaos, variation and
  * upscale shapes and determinism, cancellation mid-loop, low-memory mode, input errors.
  */
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateOutput, GenerateProgress, GenerateRequest } from '../../gpu-runner/generator.js';
 import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
@@ -143,9 +146,6 @@ describe('GIVEN the engine in low-memory mode', () => {
 
 describe('GIVEN a bundle whose Stage B and Stage A graphs have float16 weights and I/O', () => {
   it('THEN the engine feeds and reads float16 in the loop and in the decode, and stays close to the float32 graphs', async () => {
-    const { cp, mkdtemp, readFile, rm, writeFile } = await import('node:fs/promises');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
     const dir = await mkdtemp(join(tmpdir(), 'cascade-fp16-'));
     try {
       await cp(FIXTURE_DIR, dir, { recursive: true, filter: (src) => !src.includes('goldens') });

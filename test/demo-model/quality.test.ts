@@ -60,11 +60,11 @@ describe('GIVEN the demo model bundle and the TypeScript engine on the CPU', () 
       .toSatisfy((r: { accuracy: number }) => r.accuracy >= THRESHOLDS.shape);
   }, 600_000);
 
-  it('THEN the whole bundle folder (graphs, tokenizer, manifest, card, held-out prompts) fits the 20 MB cap', async () => {
+  it('THEN the whole bundle folder (graphs, tokenizer, manifest, card, held-out prompts) fits the 60 MB cap (issue 21)', async () => {
     const files = await readdir(BUNDLE, { recursive: true, withFileTypes: true });
     const sizes = await Promise.all(files.filter((f) => f.isFile()).map((f) => stat(path.join(f.parentPath, f.name)).then((s) => s.size)));
     expect(sizes.length).toBeGreaterThan(5);
-    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(20_000_000);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(60_000_000);
   });
 
   it('WHEN the demo prompt makes a 2×2 grid THEN at least three tiles show a red circle at the top left on blue; V and U keep it', async () => {

@@ -32,6 +32,13 @@ function makeHandler(overrides: Partial<BotDeps> = {}): DiscordInteractionsHandl
 let handler: DiscordInteractionsHandler;
 const send = (payload: unknown, options = {}) => handler(functionUrlEvent(keys, JSON.stringify(payload), options));
 
+/** The fields of an interaction response body these tests read (a message, a modal or autocomplete choices). */
+interface InteractionReply {
+  type: InteractionResponseType;
+  data: { flags?: number; content: string; custom_id?: string; choices: { value: string }[]; components: { components: unknown[] }[] };
+}
+const replyBody = (response: { body?: string }) => JSON.parse(response.body!) as InteractionReply;
+
 function callbacks() {
   return api.requests.filter((r) => r.path.startsWith('/interactions/'));
 }
@@ -62,7 +69,7 @@ describe('GIVEN a PING', () => {
   it('THEN it answers PONG in the body and enqueues nothing', async () => {
     const response = await send(ping());
     expect(response.statusCode).toBe(200);
-    expect(JSON.parse(response.body!)).toEqual({ type: InteractionResponseType.Pong });
+    expect(replyBody(response)).toEqual({ type: InteractionResponseType.Pong });
     expect(api.requests).toHaveLength(0);
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
@@ -113,7 +120,7 @@ describe('GIVEN /imagine', () => {
   it('WITH a bad option THEN the parser message comes back ephemeral at once and nothing is deferred or enqueued', async () => {
     const response = await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a fox --ar 0:5' }]));
     expect(response.statusCode).toBe(200);
-    const body = JSON.parse(response.body!);
+    const body = replyBody(response);
     expect(body.type).toBe(InteractionResponseType.ChannelMessageWithSource);
     expect(body.data.flags).toBe(MessageFlags.Ephemeral);
     expect(body.data.content).toContain('--ar 0:5');
@@ -123,7 +130,7 @@ describe('GIVEN /imagine', () => {
 
   it('WITH an oversized prompt THEN it is refused with the limit and nothing is enqueued', async () => {
     const response = await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'x'.repeat(2500) }]));
-    const body = JSON.parse(response.body!);
+    const body = replyBody(response);
     expect(body.data.content).toContain('at most 2000');
     expect(body.data.flags).toBe(MessageFlags.Ephemeral);
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
@@ -131,20 +138,20 @@ describe('GIVEN /imagine', () => {
 
   it('WITH hundreds of unknown inline options THEN the refusal still fits one Discord message', async () => {
     const prompt = `a fox ${Array.from({ length: 300 }, (_, i) => `--bogus${i} x`).join(' ')}`;
-    const body = JSON.parse((await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: prompt }]))).body!);
+    const body = replyBody(await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: prompt }])));
     expect(body.data.content).toContain('--bogus0: unknown option');
     expect(body.data.content.length).toBeLessThanOrEqual(2000);
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WITH a blocklisted word THEN it is refused, saying which word', async () => {
-    const body = JSON.parse((await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a scene full of G0RE' }]))).body!);
+    const body = replyBody(await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a scene full of G0RE' }])));
     expect(body.data.content).toContain('"gore"');
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
 
   it('WITH a word allowed only in age-restricted channels THEN it depends on the channel nsfw flag', async () => {
-    const sfw = JSON.parse((await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a nude marble statue' }]))).body!);
+    const sfw = replyBody(await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a nude marble statue' }])));
     expect(sfw.data.content).toContain('age-restricted');
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
     const nsfw = await send(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a nude marble statue' }], { nsfw: true }));
@@ -174,10 +181,10 @@ describe('GIVEN /imagine', () => {
 
 describe('GIVEN autocomplete', () => {
   it('THEN aspect ratios and style presets are offered as type 8', async () => {
-    const ratios = JSON.parse((await send(autocomplete('ar', '16'))).body!);
+    const ratios = replyBody(await send(autocomplete('ar', '16')));
     expect(ratios.type).toBe(InteractionResponseType.ApplicationCommandAutocompleteResult);
     expect(ratios.data.choices.map((c: { value: string }) => c.value)).toContain('16:9');
-    const styles = JSON.parse((await send(autocomplete('style', 'anim'))).body!);
+    const styles = replyBody(await send(autocomplete('style', 'anim')));
     expect(styles.data.choices.map((c: { value: string }) => c.value)).toEqual(['anime']);
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
@@ -213,10 +220,10 @@ describe('GIVEN a finished grid and its buttons', () => {
   });
 
   it('WHEN Remix is pressed THEN a dialog opens at once; its submit enqueues a strong variation with the new prompt', async () => {
-    const opened = JSON.parse((await send(buttonPress(`remix:${parentId}:2`, messageId))).body!);
+    const opened = replyBody(await send(buttonPress(`remix:${parentId}:2`, messageId)));
     expect(opened.type).toBe(InteractionResponseType.Modal);
     expect(opened.data.custom_id).toBe(`remix:${parentId}:2`);
-    expect(opened.data.components[0].components[0]).toMatchObject({ type: 4, custom_id: 'prompt', required: true });
+    expect(opened.data.components[0]!.components[0]).toMatchObject({ type: 4, custom_id: 'prompt', required: true });
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
 
     const submit = modalSubmit(`remix:${parentId}:2`, { prompt: 'a lighthouse at dawn --ar 16:9' }, messageId);
@@ -228,9 +235,9 @@ describe('GIVEN a finished grid and its buttons', () => {
   });
 
   it('WHEN a remix dialog is submitted with a blocked prompt or a forged id THEN an ephemeral refusal and nothing enqueued', async () => {
-    const blocked = JSON.parse((await send(modalSubmit(`remix:${parentId}:2`, { prompt: 'gore' }, messageId))).body!);
+    const blocked = replyBody(await send(modalSubmit(`remix:${parentId}:2`, { prompt: 'gore' }, messageId)));
     expect(blocked.data.content).toContain('"gore"');
-    const forged = JSON.parse((await send(modalSubmit(`remix:${parentId}:8`, { prompt: 'a fox' }, messageId))).body!);
+    const forged = replyBody(await send(modalSubmit(`remix:${parentId}:8`, { prompt: 'a fox' }, messageId)));
     expect(forged.data.content).toContain('not valid');
     expect(await takeJobs(emulator.ports.queue)).toHaveLength(0);
   });
@@ -272,7 +279,7 @@ describe('GIVEN a finished grid and its buttons', () => {
   ])('WHEN the custom id is tampered (%s) THEN an ephemeral refusal comes at once and nothing is enqueued', async (_label, customId) => {
     const response = await send(buttonPress(customId, messageId));
     expect(response.statusCode).toBe(200);
-    const body = JSON.parse(response.body!);
+    const body = replyBody(response);
     expect(body.type).toBe(InteractionResponseType.ChannelMessageWithSource);
     expect(body.data.flags).toBe(MessageFlags.Ephemeral);
     expect(body.data.content).toContain('not valid');

@@ -37,7 +37,7 @@ describe('functions/discord-interactions handler', () => {
     expect(JSON.parse(pong.body!)).toEqual({ type: InteractionResponseType.Pong });
 
     const blocked = await handler(functionUrlEvent(keys, JSON.stringify(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'gore' }]))));
-    expect(JSON.parse(blocked.body!).data.content).toContain('"gore"');
+    expect((JSON.parse(blocked.body!) as { data: { content: string } }).data.content).toContain('"gore"');
 
     const payload = slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'a lighthouse' }]);
     expect((await handler(functionUrlEvent(keys, JSON.stringify(payload)))).statusCode).toBe(202);

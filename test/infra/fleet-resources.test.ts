@@ -17,7 +17,10 @@ const root = resolve(import.meta.dirname, '../..');
 const platform = join(root, '.sst/platform/node_modules/@pulumi');
 const hasPlatform = existsSync(join(platform, 'aws/package.json')) && existsSync(join(platform, 'pulumi/package.json'));
 
-/** The slice of Pulumi's mock API used here (its package lives in .sst/platform, not in the project's node_modules). */
+/**
+ * The slice of Pulumi's mock API used here (its package lives in .sst/platform, not in the project's node_modules).
+ * Module functions are typed as properties: they do not use `this`, so taking them off the namespace is safe.
+ */
 interface PulumiOutput<T> {
   apply<U>(fn: (value: T) => U): PulumiOutput<U>;
 }
@@ -33,8 +36,8 @@ interface PulumiModule {
       preview: boolean,
     ): Promise<void>;
   };
-  output<T>(value: T): PulumiOutput<T>;
-  all<T>(values: T): PulumiOutput<unknown>;
+  output: <T>(value: T) => PulumiOutput<T>;
+  all: <T>(values: T) => PulumiOutput<unknown>;
 }
 interface GroupInputs {
   desiredCapacity?: number;
@@ -51,14 +54,14 @@ interface LaunchTemplateInputs {
 
 /** infra/resources/fleet.ts, loaded by path: it uses SST's globals, so the root typecheck must not follow it (the infra typecheck does). */
 interface FleetModule {
-  createFleet(inputs: { config: ReturnType<typeof loadInfraConfig>; network: unknown; queues: unknown; bucket: unknown; appArns: PulumiOutput<unknown> }): {
+  createFleet: (inputs: { config: ReturnType<typeof loadInfraConfig>; network: unknown; queues: unknown; bucket: unknown; appArns: PulumiOutput<unknown> }) => {
     group: { arn: PulumiOutput<string> };
     arns: PulumiOutput<AppArns>;
   };
 }
 
 interface AlarmsModule {
-  createAlarms(config: ReturnType<typeof loadInfraConfig>, queues: unknown, fleetGroupName: string, functions: Array<{ id: string; name: string }>): unknown;
+  createAlarms: (config: ReturnType<typeof loadInfraConfig>, queues: unknown, fleetGroupName: string, functions: Array<{ id: string; name: string }>) => unknown;
 }
 interface AlarmInputs {
   namespace?: string;
@@ -71,11 +74,11 @@ interface AlarmInputs {
 }
 
 interface QueuesModule {
-  createQueues(config: ReturnType<typeof loadInfraConfig>): unknown;
+  createQueues: (config: ReturnType<typeof loadInfraConfig>) => unknown;
   JOB_RETENTION_SECONDS: number;
 }
 interface BotFunctionsModule {
-  createBotFunctions(inputs: Record<string, unknown>): unknown;
+  createBotFunctions: (inputs: Record<string, unknown>) => unknown;
 }
 
 /** SST components (sst.aws.Queue / Function) stand-ins that record their arguments; the raw `aws.*` resources stay Pulumi's. */

@@ -31,10 +31,10 @@ afterEach(() => {
 
 describe('Lambda environments built by infra', () => {
   const environments = {
-    discord: functionEnvironment(shared, discord) as Record<string, string>,
-    slack: functionEnvironment(shared, slack) as Record<string, string>,
-    dispatcher: { ...(functionEnvironment(shared, { ...discord, ...slack }) as Record<string, string>), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
-    scaler: { ...(functionEnvironment(shared) as Record<string, string>), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
+    discord: functionEnvironment<string>(shared, discord),
+    slack: functionEnvironment<string>(shared, slack),
+    dispatcher: { ...functionEnvironment<string>(shared, { ...discord, ...slack }), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
+    scaler: { ...functionEnvironment<string>(shared), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
   };
 
   it.each(Object.keys(environments))('GIVEN the %s function THEN every variable it gets is one the code reads, and AWS_REGION is left to Lambda', (name) => {
@@ -70,6 +70,6 @@ describe('Lambda environments built by infra', () => {
     const { fleetControlFromEnvironment } = await import('../../functions/scaler.js');
     const deps = fleetControlFromEnvironment({ ...lambdaRuntime, ...environments.scaler });
     expect(deps.settings).toEqual({ groupName: shared.fleetGroupName, jobsPerInstance: 3, scaleInDelayMs: 600_000 });
-    expect(() => fleetControlFromEnvironment({ ...lambdaRuntime, ...(functionEnvironment(shared) as Record<string, string>) })).toThrow(/FLEET_JOBS_PER_INSTANCE[\s\S]*FLEET_SCALE_IN_DELAY_SECONDS/);
+    expect(() => fleetControlFromEnvironment({ ...lambdaRuntime, ...functionEnvironment<string>(shared) })).toThrow(/FLEET_JOBS_PER_INSTANCE[\s\S]*FLEET_SCALE_IN_DELAY_SECONDS/);
   });
 });

@@ -46,7 +46,7 @@ describe('runner image', () => {
     const value = env!.split('=')[1]!;
     // onnxruntime-node 1.30's own flag parser: `true` forces the platform's manifests (linux/x64: cuda12);
     // `cuda12` would come back undefined (the "download if missing" default the image used to rely on).
-    const { parseInstallFlag } = createRequire(import.meta.url)('onnxruntime-node/script/install-utils.js') as { parseInstallFlag(): unknown };
+    const { parseInstallFlag } = createRequire(import.meta.url)('onnxruntime-node/script/install-utils.js') as { parseInstallFlag: () => unknown };
     const saved = process.env.ONNXRUNTIME_NODE_INSTALL;
     try {
       process.env.ONNXRUNTIME_NODE_INSTALL = value;

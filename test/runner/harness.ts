@@ -42,7 +42,7 @@ export function spawnRunner(env: Record<string, string>, args: readonly string[]
   const lines: Array<Record<string, unknown>> = [];
   const waiters: Array<() => void> = [];
   let buffer = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     buffer += chunk;
     let newline;
     while ((newline = buffer.indexOf('\n')) >= 0) {
@@ -56,7 +56,7 @@ export function spawnRunner(env: Record<string, string>, args: readonly string[]
       for (const wake of waiters.splice(0)) wake();
     }
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,

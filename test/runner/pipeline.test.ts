@@ -86,6 +86,21 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     }
   });
 
+  it('WHEN the model has a guide (the demo bundle) THEN result.json names the unknown words and the unsupported style, which is not applied', async () => {
+    generator.guide = { vocabulary: { summary: 'the demo model draws shapes and colours', words: ['a', 'red', 'in'] }, styles: {} };
+    try {
+      const job = imagineJob({ prompt: 'a red fox in snow', seed: 77 });
+      const styled = { ...job, request: { ...job.request, style: 'photo' } };
+      await submitJob(emulator.ports, styled);
+      await collectEvents(emulator.ports, (all) => finalOf(all, styled.id).length > 0, 20_000, events);
+      const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.result(styled.id)))!)));
+      expect(result.notes).toEqual(["the demo model draws shapes and colours; it doesn't know 'fox' or 'snow'", "this model has no 'photo' style, so it was drawn without it"]);
+      expect(generator.requests.at(-1)).toMatchObject({ prompt: 'a red fox in snow', negativePrompt: '' });
+    } finally {
+      delete generator.guide;
+    }
+  });
+
   it('WHEN a variation of tile 2 is submitted THEN the generator gets the stored latent and the parent size', async () => {
     const variation = childJob(first, 'variation', 2, `${first.id}-v2`);
     await submitJob(emulator.ports, variation);

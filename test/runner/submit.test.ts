@@ -56,7 +56,7 @@ describe('GIVEN submitJob over the emulator (no runner)', () => {
   it('WHEN a job is accepted THEN job.json holds it and a queued event carries its position', async () => {
     const job = imagineJob({ userId: 'positioned' });
     const outcome = await submitJob(emulator.ports, job);
-    const stored = JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.job(job.id)))!));
+    const stored: unknown = JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.job(job.id)))!));
     expect(stored).toEqual(job);
     const events: JobEvent[] = await collectEvents(emulator.ports, (all) => all.some((e) => e.jobId === job.id));
     const queued = events.find((e) => e.jobId === job.id);

@@ -116,7 +116,7 @@ describe('buildGenerateRequest', () => {
     const { bytes, offsets } = encodeLatents(latents);
     expect(offsets).toEqual([0, 8, 24]);
     expect(Array.from(decodeLatent(bytes))).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(Array.from(decodeLatent(bytes.subarray(offsets[1]!, offsets[2]!)))).toEqual([3, 4, 5, 6]);
+    expect(Array.from(decodeLatent(bytes.subarray(offsets[1], offsets[2])))).toEqual([3, 4, 5, 6]);
   });
 });
 

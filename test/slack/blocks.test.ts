@@ -57,7 +57,7 @@ describe('renderSlackMessage', () => {
     );
     fc.assert(
       fc.property(fc.string({ minLength: 1, maxLength: 2000, unit: 'grapheme' }), states, (prompt, state) => {
-        const message = buildJobMessage(slackJob({ messageTs: '1.2', prompt }), state as JobState);
+        const message = buildJobMessage(slackJob({ messageTs: '1.2', prompt }), state);
         const rendered = renderSlackMessage(message, state.phase === 'completed' ? { imageFileId: 'F0123ABCDE' } : {});
         expect(slackMessageProblems(rendered)).toEqual([]);
       }),

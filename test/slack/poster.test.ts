@@ -65,7 +65,7 @@ describe('SlackPoster', () => {
     await posterWith('reject', sleeps).deliver(job, buildJobMessage(job, { phase: 'completed', result: resultOf(job), updatedAt: 2 }), png);
     expect(api.callsOf('chat.update')).toHaveLength(2);
     expect(sleeps).toEqual([500]);
-    expect(JSON.parse(api.callsOf('chat.update')[1]!.params.blocks!).some((b: { type: string }) => b.type === 'image')).toBe(true);
+    expect((JSON.parse(api.callsOf('chat.update')[1]!.params.blocks!) as { type: string }[]).some((b) => b.type === 'image')).toBe(true);
   });
 
   it('GIVEN the file is never accepted inline THEN the message is updated without it and the image goes to the thread', async () => {

@@ -82,25 +82,27 @@ export async function aspect(generator: ImageGenerator, doc: HeldoutDocument, pr
   return { n, colour: share(hits.colour, n), background: share(hits.background, n), shape: share(hits.shape, n), position: share(hits.position, n), circles, roundCircles: share(round, circles), meanCircleAspect: circles ? aspectSum / circles : 0 };
 }
 
-/** `--no <colour>`: prompts that name no colour, drawn with and without that colour as the negative prompt; how often
- * the main shape has that colour in each case. */
-export async function negatives(generator: ImageGenerator, doc: HeldoutDocument, cases: readonly { prompt: string; avoid: string; seed: number }[]): Promise<{ n: number; withoutNegative: number; withNegative: number }> {
-  let plain = 0;
+/** `--no <colour>`: a prompt that names no colour is drawn once; then again with the colour it came out in as the
+ * negative prompt (what a user does who wants anything but that). Share of pictures whose main colour changed, and
+ * share that still hold a shape. */
+export async function negatives(generator: ImageGenerator, doc: HeldoutDocument, cases: readonly { prompt: string; seed: number }[]): Promise<{ n: number; avoided: number; stillShape: number }> {
   let avoided = 0;
+  let stillShape = 0;
+  let n = 0;
   for (const c of cases) {
-    if (judgeImage(await draw(generator, c.prompt, c.seed), doc).colour === c.avoid) plain++;
-    if (judgeImage(await draw(generator, c.prompt, c.seed, 256, 256, c.avoid), doc).colour === c.avoid) avoided++;
+    const first = judgeImage(await draw(generator, c.prompt, c.seed), doc).colour;
+    if (first === null) continue;
+    n++;
+    const again = judgeImage(await draw(generator, c.prompt, c.seed, 256, 256, first), doc);
+    if (again.colour !== first) avoided++;
+    if (again.shape !== null) stillShape++;
   }
-  return { n: cases.length, withoutNegative: share(plain, cases.length), withNegative: share(avoided, cases.length) };
+  return { n, avoided: share(avoided, n), stillShape: share(stillShape, n) };
 }
 
-/** Prompts for `negatives`: a shape named without a colour, on a background, avoiding one of the colours. */
-export function negativeCases(doc: HeldoutDocument, n: number): { prompt: string; avoid: string; seed: number }[] {
-  const colours = Object.keys(doc.palette);
-  return doc.prompts.slice(0, n).map((p, i) => {
-    const avoid = colours.filter((c) => c !== p.background)[i % (colours.length - 1)]!;
-    return { prompt: `a ${p.shape} in the center on a ${p.background} background`, avoid, seed: p.seed };
-  });
+/** Prompts for `negatives`: a held-out prompt's shape and background, no colour named. */
+export function negativeCases(doc: HeldoutDocument, n: number): { prompt: string; seed: number }[] {
+  return doc.prompts.slice(0, n).map((p) => ({ prompt: `a ${p.shape} in the center on a ${p.background} background`, seed: p.seed }));
 }
 
 /** Mean edge IoU of the main shape over images whose shape class is right (crispness). */

@@ -3,6 +3,7 @@
  * (seed, prompt, size), so a test can recompute exactly what must have landed in S3.
  */
 import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, Latent, RgbImage } from '../../gpu-runner/generator.js';
+import type { ModelGuide } from '../../core/model-notes.js';
 
 export interface TestGeneratorOptions {
   baseResolution?: number;
@@ -24,6 +25,8 @@ export class TestGenerator implements ImageGenerator {
   readonly modelName = 'test-generator';
   readonly modelVariant = 'deterministic';
   readonly requests: GenerateRequest[] = [];
+  /** A small model's guide (vocabulary, drawable styles), as the demo bundle's manifest gives; settable per test. */
+  guide?: ModelGuide;
   disposed = false;
   readonly #options: TestGeneratorOptions;
 

@@ -91,7 +91,7 @@ describe('GIVEN the playground prompt box', () => {
     const bot = deps();
     const job = makeJob({ id: 'jshow1', requester: { platform: 'web', userId: SESSION, channelId: PLAYGROUND_CHANNEL } });
     const result = { ...makeResult(job), grid: undefined };
-    storeJob(bot.blobs, job, result as never);
+    storeJob(bot.blobs, job, result);
     const reply = await runCommand(bot, SESSION, '/show jshow1');
     expect(reply).toMatchObject({ kind: 'show', jobId: 'jshow1', message: { status: 'completed', jobId: 'jshow1' } });
     expect(reply).toEqual(await show(bot, webContext(SESSION, undefined), 'jshow1', 'by-key'));

@@ -96,7 +96,7 @@ describe.skipIf(skip)(`GIVEN the playground in Chromium with the tiny model${bec
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#viewer-download').click()]);
     expect(download.suggestedFilename()).toBe(`cascade-${gridId}-2.png`);
-    const bytes = await readFile((await download.path())!);
+    const bytes = await readFile((await download.path()));
     const meta = await sharp(bytes).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['png', tile.width, tile.height]);
     const chunks = pngTextChunks(bytes);

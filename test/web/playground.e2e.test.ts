@@ -103,7 +103,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     for (const kind of ['upscale', 'variation', 'imagine'] as const) {
       const child = page.locator(`article.msg[data-parent="${parentId}"][data-kind="${kind}"]`);
       childIds[kind] = (await child.getAttribute('data-job')) ?? '';
-      const job = await loadJob(system.ports.blobs, childIds[kind]!);
+      const job = await loadJob(system.ports.blobs, childIds[kind]);
       expect(job?.kind).toBe(kind);
       expect(job?.parent).toEqual({ jobId: parentId, index: kind === 'upscale' ? 2 : kind === 'variation' ? 3 : 1 });
       const label = await child.locator('.lineage').textContent();

@@ -6,6 +6,7 @@
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { APP_ID } from './fixtures.js';
+import { wsText } from '../../support/ws-text.js';
 
 export class FakeGateway {
   private server: WebSocketServer | undefined;
@@ -34,7 +35,7 @@ export class FakeGateway {
         this.socket = socket;
         socket.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 45_000 }, s: null, t: null }));
         socket.on('message', (raw) => {
-          const packet = JSON.parse(String(raw)) as { op: number; d: { token?: string; intents?: number } };
+          const packet = JSON.parse(wsText(raw)) as { op: number; d: { token?: string; intents?: number } };
           if (packet.op === 1) socket.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
           if (packet.op === 2) {
             this.identifies.push({ token: packet.d.token ?? '', intents: packet.d.intents ?? 0 });

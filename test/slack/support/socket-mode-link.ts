@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { wsText } from '../../support/ws-text.js';
 
 export interface Envelope {
   envelope_id: string;
@@ -33,7 +34,7 @@ export class SocketModeLink {
   private accept(ws: WebSocket): void {
     this.socket = ws;
     ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { envelope_id?: string; payload?: unknown };
+      const message = JSON.parse(wsText(data)) as { envelope_id?: string; payload?: unknown };
       if (!message.envelope_id) return;
       this.acks.set(message.envelope_id, { at: performance.now(), ...(message.payload === undefined ? {} : { payload: message.payload }) });
       this.ackWaiters.get(message.envelope_id)?.();

@@ -1,0 +1,19 @@
+/** `/imagine-help`: the commands, options and buttons (the shared answer every platform gives), answered privately. */
+import { help, type CommandHelp } from '../../commands/index.js';
+import { renderReply } from '../replies.js';
+import type { SlackSlashCommand } from '../slash-command.js';
+
+/** Slack's own command names (a workspace may have another app's /imagine-less commands, so ours are prefixed). */
+const SLACK_COMMAND_HELP: readonly CommandHelp[] = [
+  { usage: '/imagine <prompt> [--options]', does: 'four images from a prompt' },
+  { usage: '/imagine-info [job | cancel [job]]', does: 'your jobs in progress, the queue and the limits; a job\'s details; or cancel a job of yours' },
+  { usage: '/imagine-settings [--options | reset | channel …]', does: 'show, change or clear your (or the channel\'s) default options' },
+  { usage: '/imagine-help', does: 'this list' },
+];
+
+export const helpCommand = {
+  definition: { command: '/imagine-help', description: 'The commands, options and buttons', usage_hint: '' },
+  async execute({ tell }) {
+    await tell(renderReply(help(SLACK_COMMAND_HELP)));
+  },
+} satisfies SlackSlashCommand;

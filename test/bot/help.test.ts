@@ -1,0 +1,28 @@
+/** `/help` on the shared handlers: every command the platform registers is listed, and every option the parser reads. */
+import { describe, expect, it } from 'vitest';
+import { COMMAND_HELP, help } from '../../bot/commands/index.js';
+import { SLASH_COMMANDS } from '../../bot/discord/commands.js';
+import { imagineCommand } from '../../bot/discord/slash-commands/imagine.js';
+import { givenOptionNames } from '../../core/options.js';
+
+describe('GIVEN /help', () => {
+  it('WHEN asked on Discord or the web THEN every registered Discord command has a line, and nothing unregistered does', () => {
+    const listed = COMMAND_HELP.map((command) => /^\/([a-z-]+)/.exec(command.usage)![1]).sort();
+    expect(listed).toEqual(Object.keys(SLASH_COMMANDS).sort());
+    expect(help().lines.slice(0, COMMAND_HELP.length)).toEqual(COMMAND_HELP.map((command) => `${command.usage} — ${command.does}`));
+  });
+
+  it('WHEN the options line is read THEN it names every option /imagine takes, each one the parser recognises', () => {
+    const optionsLine = help().lines.find((line) => line.startsWith('Options: '))!;
+    const named = [...optionsLine.matchAll(/--([a-z]+)/g)].map((match) => match[1]!);
+    const slashOptions = imagineCommand.definition.options.map((option) => option.name).filter((name) => name !== 'prompt');
+    expect(named.sort()).toEqual([...slashOptions].sort());
+    for (const name of named) expect(givenOptionNames(`x --${name} 1`).size, name).toBe(1);
+  });
+
+  it('WHEN a platform passes its own command names THEN those are listed, with the same options and buttons lines', () => {
+    const custom = help([{ usage: '/imagine-help', does: 'this list' }]);
+    expect(custom.lines[0]).toBe('/imagine-help — this list');
+    expect(custom.lines.slice(1)).toEqual(help().lines.slice(COMMAND_HELP.length));
+  });
+});
