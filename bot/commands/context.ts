@@ -121,7 +121,7 @@ export interface ShowReply {
 export interface DoneReply {
   kind: 'done';
   /** What happened, for an ephemeral confirmation: 'deleted', 'cancelled', 'settings_saved'. */
-  action: 'deleted' | 'cancelled' | 'settings_saved' | 'pinned' | 'unpinned' | 'voted' | 'unvoted' | 'hero' | 'board_ended' | 'cohost_added';
+  action: 'deleted' | 'cancelled' | 'settings_saved' | 'pinned' | 'unpinned' | 'voted' | 'unvoted' | 'hero' | 'board_started' | 'board_generated' | 'board_ended' | 'cohost_added';
   /** The board a board action changed (bot/boards/). */
   boardId?: string;
   jobId?: JobId;
