@@ -39,7 +39,7 @@ export function renderBoardSummaryBlocks(summary: BoardSummary): SlackMessage {
       { type: 'section', text: { type: 'mrkdwn', text: clip([`*${escapeMrkdwn(summary.title)}*`, ...summary.lines.map(escapeMrkdwn), '', top.length ? '*Top pins*' : 'Nothing was pinned.', ...top].join('\n'), 3000) } },
       { type: 'section', text: { type: 'mrkdwn', text: clip(`<${summary.exports.collage}|Collage (PNG)> · <${summary.exports.sheet}|Contact sheet (PDF)> · <${summary.exports.zip}|All images (zip)>`, 3000) } },
     ],
-  } as SlackMessage);
+  });
 }
 
 export function renderPinCardBlocks(jobId: string, tile: 1 | 2 | 3 | 4, message: string, pinnedBy: string): SlackMessage {
@@ -54,5 +54,5 @@ export function renderPinCardBlocks(jobId: string, tile: 1 | 2 | 3 | 4, message:
         { type: 'button', text: { type: 'plain_text', text: 'Unpin' }, action_id: id('unpin'), value: id('unpin') },
       ] },
     ],
-  } as SlackMessage);
+  });
 }
