@@ -16,7 +16,8 @@ import { blend, imagine, pressButton } from '../../bot/commands/index.js';
 import type { BotDeps } from '../../bot/commands/context.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
-import { collectEvents, startTestEmulator } from '../support/emulator.js';
+import type { RunnerHandle } from '../../gpu-runner/main.js';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { contextFor } from '../bot/support/fixtures.js';
 import { startTestRunner } from './harness.js';
 
@@ -25,26 +26,23 @@ const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jo
 const user = { platform: 'web' as const, userId: 'pictures', channelId: 'c1' };
 const picture = async (colour: string, width = 100, height = 70) => new Uint8Array(await sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer());
 
-/** The emulator and an in-process runner with the real engine on `bundleDir`. */
-interface LocalStack {
+/** The emulator and a runner with the cascade engine on `bundleDir`, stopped together. */
+interface Stack {
+  deps: BotDeps;
   stop(): Promise<void>;
 }
 
-async function stackWith(bundleDir: string): Promise<{ stack: LocalStack; deps: BotDeps }> {
+async function stackWith(bundleDir: string): Promise<{ stack: Stack; deps: BotDeps }> {
   const generator = await createCascadeGenerator({ bundleDir, provider: 'cpu' });
-  const emulator = await startTestEmulator();
-  const runner = await startTestRunner(emulator.env(), generator);
-  const stack = {
-    async stop() {
-      await runner.stop('test done');
-      await emulator.stop();
-    },
-  };
-  return { stack, deps: { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [], restrictedOnly: [] }), maxPendingPerUser: 10 } };
+  const emulator: TestEmulator = await startTestEmulator();
+  const runner: RunnerHandle = await startTestRunner(emulator.env(), generator);
+  const deps: BotDeps = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [], restrictedOnly: [] }), maxPendingPerUser: 10 };
+  const stack = { deps, stop: async () => { await runner.stop('test done'); await emulator.stop(); } };
+  return { stack, deps };
 }
 
 describe('GIVEN the local stack on the fixture bundle with its image encoders', () => {
-  let stack: LocalStack;
+  let stack: Stack;
   let deps: BotDeps;
   beforeAll(async () => {
     ({ stack, deps } = await stackWith(BUNDLE));
@@ -78,7 +76,7 @@ describe('GIVEN the local stack on the fixture bundle with its image encoders', 
 });
 
 describe('GIVEN the local stack on a bundle without image encoders (like the demo model today)', () => {
-  let stack: LocalStack;
+  let stack: Stack;
   let deps: BotDeps;
   let dir: string;
   beforeAll(async () => {
