@@ -12,6 +12,9 @@
  *   const poster = new SlackPoster({ client: createSlackClient(botToken, { onRateLimit: 'reject' }) });
  *   await poster.deliver(job, buildJobMessage(job, state), { bytes, contentType: 'image/png', fileName: 'grid-j1.png' });
  */
+import { renderBoardHeaderBlocks, renderBoardSummaryBlocks } from './board-blocks.js';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
+import type { BoardRecord, HeaderRecord } from '../boards/model.js';
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { Job } from '../../core/job.js';
 import { sleep } from '../../core/backoff.js';
@@ -127,6 +130,43 @@ export class SlackPoster implements Poster {
   }
 
   /** Best effort: a preview file left behind costs storage, never correctness. */
+  /** The collage file each board header shows; the next header's upload replaces (deletes) it. Memory only. */
+  private readonly collages = new Map<string, string>();
+
+  /**
+   * Mood boards: the header is the message in the channel whose thread is the session (posted by /board start, so
+   * `existing` is normally known); each edit is chat.update with a freshly uploaded collage. A header posted here
+   * (none known) goes to the channel.
+   */
+  async deliverBoardHeader(board: BoardRecord, header: BoardHeader, collage: Attachment, existing: HeaderRecord | null): Promise<HeaderRecord> {
+    try {
+      const fileId = await uploadImage(this.client, collage, `Collage of ${board.name}`).catch(() => undefined);
+      const message = renderBoardHeaderBlocks(header, fileId);
+      let where = existing;
+      if (where) await this.client.chat.update({ channel: where.channelId, ts: where.messageId, text: message.text, blocks: message.blocks });
+      else {
+        const posted = await this.client.chat.postMessage({ channel: board.place.channelId, text: message.text, blocks: message.blocks });
+        where = { v: 1, platform: 'slack', channelId: board.place.channelId, messageId: String(posted.ts) };
+      }
+      const previous = this.collages.get(board.id);
+      if (fileId) this.collages.set(board.id, fileId);
+      if (previous && previous !== fileId) await this.deleteFile(previous);
+      return where;
+    } catch (error) {
+      throw toDeliveryError(error, `board ${board.id}`);
+    }
+  }
+
+  async postBoardSummary(board: BoardRecord, summary: BoardSummary): Promise<void> {
+    const message = renderBoardSummaryBlocks(summary);
+    const where = board.place.threadId ? { channel: board.place.channelId, thread_ts: board.place.threadId, reply_broadcast: true } : { channel: board.place.channelId };
+    await this.client.chat
+      .postMessage({ ...where, text: message.text, blocks: message.blocks })
+      .catch((error: unknown) => {
+        throw toDeliveryError(error, `board ${board.id}`);
+      });
+  }
+
   private async deleteFile(fileId: string): Promise<void> {
     await this.client.files.delete({ file: fileId }).catch(() => undefined);
   }
