@@ -4,6 +4,9 @@
  * first job, and started again; the last one is left to finish. Prints N jobs, N kills (and how many hit a job in progress), N lost, N duplicated,
  * N dead-lettered; asserts nothing.
  *
+ * Measured (2 shared cores, 2026-12-07, seed 4242, 406 s): 300 jobs, 100 kills (91 while a job was in progress),
+ * 51 jobs retried; 0 lost, 0 duplicated, 0 dead-lettered.
+ *
  *   nice npx tsx bench/adversarial-chaos.ts [kills=100] [jobs=300] [seed]
  */
 import { runChaos } from '../test/adversarial/support/runner-chaos.js';

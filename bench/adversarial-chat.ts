@@ -7,6 +7,9 @@
  * or in the future, a replay of an accepted request, or an oversized body. None of them may enqueue
  * (a replay may not add a second job). Prints N tried, N wrongly enqueued, N 5xx per platform.
  *
+ * Measured (2026-12-07, seed 18): Slack 1000 tried, 0 wrongly enqueued, 0 5xx; Discord 1000 tried, 0 wrongly
+ * enqueued, 0 5xx (before the Slack gate the issue counted 45 5xx in 626 Slack requests, and future timestamps enqueued).
+ *
  *   nice npx tsx bench/adversarial-chat.ts [requestsPerPlatform=1000] [seed]
  */
 import { createModerationPolicy } from '../bot/moderation.js';
