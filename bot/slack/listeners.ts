@@ -26,6 +26,7 @@ import { renderNotice } from './blocks.js';
 import { renderReply } from './replies.js';
 import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.js';
 import { SLACK_COMMANDS } from './commands.js';
+import { postPinCard } from './board-thread.js';
 import type { Submit, Tell } from './slash-command.js';
 import { platformErrorOf } from './poster.js';
 import {
@@ -58,7 +59,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       await guarded(log, command.definition.command, tell, async () => {
         const payload = parsePayload(SlashCommandSchema, 'slash command', body);
         const ctx = slashCommandContext(payload);
-        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit) => startJob({ client, ctx, text, tell, submit }) });
+        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit, at = ctx) => startJob({ client, ctx: at, text, tell, submit }) });
       });
     });
   }
@@ -95,6 +96,8 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
           if (platformErrorOf(error) !== 'message_not_found') throw error;
         });
       }
+      const button = decodeButtonId(customId);
+      if (reply.kind === 'done' && reply.action === 'pinned' && button.action === 'pin' && (await postPinCard(client, bot, reply, button, ctx.requester.userId))) return;
       if (reply.kind !== 'accepted') await tell(renderReply(reply));
     });
   });
