@@ -15,7 +15,8 @@ import { JobIdSchema, type JobId } from '../core/job.js';
 import { CodedError } from '../core/errors.js';
 
 /** What a button does. Tile actions need index 1–4; job actions use index 0. */
-export const TILE_ACTIONS = ['upscale', 'vary_subtle', 'vary_strong', 'remix'] as const;
+/** `more`: 🧬 "More like this", an image variation with the tile itself as the image prompt. */
+export const TILE_ACTIONS = ['upscale', 'vary_subtle', 'vary_strong', 'remix', 'more'] as const;
 export const JOB_ACTIONS = ['reroll', 'info', 'delete', 'cancel'] as const;
 /** Mood-board actions on one tile of a job made in a board (bot/boards/): 📌 pin, 👍 vote, ⭐ hero, unpin. */
 export const BOARD_ACTIONS = ['pin', 'vote', 'hero', 'unpin'] as const;

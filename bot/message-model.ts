@@ -13,6 +13,9 @@
  *   row 'remix':       R1 R2 R3 R4            (a strong variation with a new prompt; only where the
  *                                             platform opens a text dialog for it: Discord, Slack)
  *   row 'board':       📌1 📌2 📌3 📌4        (only for a job made in a mood board: pin a tile to it)
+ *   row 'more':        🧬1 🧬2 🧬3 🧬4        ("More like this": four new images with the tile as the image
+ *                                             prompt; only when the model reads images, see `imagePrompts`,
+ *                                             and not in a board, whose 📌 row takes Discord's fifth row)
  * A single image (an upscale) gets one row: Vary (subtle), Vary (strong), ℹ️, 🗑️ (and 📌 in a board).
  * While queued or running: one row with ❌ Cancel. Failed or cancelled: 🔄 (try again), ℹ️, 🗑️.
  *
@@ -20,6 +23,7 @@
  *   buildJobMessage(job, { phase: 'queued', position: 2, updatedAt: 0 }).statusLine // → 'Queued · position 2'
  */
 import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, StageName } from '../core/job.js';
+import { jobKeys } from '../core/storage-layout.js';
 import { encodeButtonId, type ButtonAction } from './custom-id.js';
 import type { JobPhase, JobState } from './job-state.js';
 import { truncate } from '../core/truncate.js';
@@ -38,7 +42,7 @@ export interface MessageButton {
   disabled: boolean;
 }
 
-export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'board' | 'single' | 'pending' | 'failed';
+export type ButtonRowKind = 'upscale' | 'vary_subtle' | 'vary_strong' | 'remix' | 'board' | 'more' | 'single' | 'pending' | 'failed';
 
 export interface ButtonRow {
   kind: ButtonRowKind;
@@ -147,7 +151,7 @@ function lineageLabel(job: Job): string {
     case 'variation':
       return `${job.strength === 'strong' ? 'Strong' : 'Subtle'} variation of tile${tile}`;
     case 'imagine':
-      return 'Reroll';
+      return job.parent && job.request.imagePrompts?.some((p) => p.key === jobKeys.image(job.parent!.jobId, job.parent!.index)) ? `More like tile${tile}` : 'Reroll';
   }
 }
 
@@ -161,6 +165,7 @@ export function describeOptions(request: GenerationRequest): string {
   if (request.chaos !== 0) parts.push(`--chaos ${request.chaos}`);
   if (request.style !== undefined) parts.push(`--style ${request.style}`);
   if (request.lite) parts.push('--lite');
+  if (request.imageWeight !== undefined) parts.push(`--iw ${request.imageWeight}`);
   return parts.join(' ');
 }
 
@@ -204,7 +209,8 @@ function buttonRowsOf(job: Job, status: MessageStatus, result: Result | undefine
     { kind: 'vary_subtle', buttons: [...tiles.map((t) => button(id, 'vary_subtle', t, `V${t}`, 'secondary')), button(id, 'info', 0, '', 'secondary', 'ℹ️')] },
     { kind: 'vary_strong', buttons: [...tiles.map((t) => button(id, 'vary_strong', t, `V${t}+`, 'secondary')), button(id, 'delete', 0, '', 'danger', '🗑️')] },
     ...(REMIX_DIALOG_PLATFORMS.has(job.delivery.platform) ? [{ kind: 'remix' as const, buttons: tiles.map((t) => button(id, 'remix', t, `R${t}`, 'secondary')) }] : []),
-    // A grid made in a mood board: 📌 per tile, in Discord's free fifth row.
+    // A grid made in a mood board: 📌 per tile, in Discord's free fifth row; otherwise 🧬 there, when the model reads images.
     ...(job.boardId ? [{ kind: 'board' as const, buttons: tiles.map((t) => button(id, 'pin', t, `${t}`, 'secondary', '📌')) }] : []),
+    ...(!job.boardId && result.model.imagePrompts ? [{ kind: 'more' as const, buttons: tiles.map((t) => button(id, 'more', t, `${t}`, 'secondary', '🧬')) }] : []),
   ];
 }

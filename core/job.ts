@@ -204,7 +204,8 @@ export const ResultSchema = z.strictObject({
    * lays out the tiles itself (storesGridImage). */
   grid: z.strictObject({ key: z.string().min(1), width: z.number().int().positive(), height: z.number().int().positive(), contentType: z.string() }).optional(),
   images: z.array(ResultImageSchema).min(1).max(4),
-  model: z.strictObject({ name: z.string(), variant: z.string() }),
+  /** `imagePrompts`: the model reads image prompts (its bundle has an image encoder), so 🧬 is offered. */
+  model: z.strictObject({ name: z.string(), variant: z.string(), imagePrompts: z.boolean().optional() }),
   /** Milliseconds per phase, for /info and benchmarks. */
   timings: z.record(z.string(), z.number().nonnegative()),
   finishedAt: z.iso.datetime(),

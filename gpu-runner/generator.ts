@@ -101,6 +101,8 @@ export interface ImageGenerator {
   readonly baseResolution: number;
   readonly modelName: string;
   readonly modelVariant: string;
+  /** The model reads image prompts (its bundle has an image encoder); front ends then offer 🧬 "More like this". */
+  readonly acceptsImagePrompts?: boolean;
   /** A small model's known words and drawable styles (manifest `vocabulary`, `styles`); absent for real bundles. */
   readonly guide?: ModelGuide;
   generate(request: GenerateRequest, hooks?: GenerateHooks): Promise<GenerateOutput>;

@@ -111,7 +111,7 @@ export class JobRun {
       const { generator } = this.#ctx;
       const result = await storeOutputs(blobs, {
         job, request, output,
-        model: { name: generator.modelName, variant: generator.modelVariant },
+        model: { name: generator.modelName, variant: generator.modelVariant, ...(generator.acceptsImagePrompts ? { imagePrompts: true } : {}) },
         runnerId: this.#ctx.settings.runnerId,
         notes: modelNotes(job.request, generator.guide),
         timings: { generate: generateMs },

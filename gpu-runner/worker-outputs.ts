@@ -16,7 +16,7 @@ export interface StoreOutputsInput {
   job: Job;
   request: GenerateRequest;
   output: GenerateOutput;
-  model: { name: string; variant: string };
+  model: { name: string; variant: string; imagePrompts?: boolean };
   runnerId: string;
   /** Notes for the user about what the model could not draw (core/model-notes.ts). */
   notes?: string[];

@@ -52,6 +52,7 @@ export class BoardHeaderUpdater {
   readonly #tokens = new Map<string, string>();
   readonly #work = new WorkGate();
   readonly #interval: number;
+  #stopped = false;
 
   constructor(options: BoardUpdaterOptions) {
     this.#options = options;
@@ -76,11 +77,7 @@ export class BoardHeaderUpdater {
     }
     const fresh: Pace = { phase: 'waiting', dirty: false, attempts: 0 };
     this.#paces.set(boardId, fresh);
-    void this.#work.track(this.#schedule(boardId, fresh)).catch((error: unknown) => {
-      // The store could not be read: forget the board's pace; its next change schedules it again.
-      this.#paces.delete(boardId);
-      this.#log('board_header_failed', { boardId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-    });
+    void this.#work.track(this.#schedule(boardId, fresh));
   }
 
   /** Resolves when nothing is scheduled or running (tests, Lambda, shutdown). */
@@ -89,6 +86,7 @@ export class BoardHeaderUpdater {
   }
 
   stop(): void {
+    this.#stopped = true;
     for (const pace of this.#paces.values()) {
       if (pace.timer) {
         clearTimeout(pace.timer);
@@ -99,7 +97,18 @@ export class BoardHeaderUpdater {
     this.#paces.clear();
   }
 
+  /** Never rejects: a store that cannot be read forgets the board's pace (its next change schedules it again). */
   async #schedule(boardId: string, pace: Pace, extraDelayMs = 0): Promise<void> {
+    try {
+      await this.#scheduleOnce(boardId, pace, extraDelayMs);
+    } catch (error) {
+      this.#paces.delete(boardId);
+      this.#log('board_header_failed', { boardId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+    }
+  }
+
+  async #scheduleOnce(boardId: string, pace: Pace, extraDelayMs: number): Promise<void> {
+    if (this.#stopped) return;
     pace.phase = 'waiting';
     const edited = await readRecord(this.#options.blobs, boardKeys.headerEdited(boardId), EditedSchema, { ifCorrupt: 'absent' });
     const wait = Math.max(extraDelayMs, edited ? edited.at + this.#interval - this.#now() : 0);

@@ -62,6 +62,7 @@ export type RejectionCode =
   | 'invalid_job_id'
   | 'unknown_command'
   | 'needs_text'
+  | 'bad_upload'
   // caps and permissions
   | 'too_many_pending'
   | 'not_allowed'
@@ -120,7 +121,7 @@ export interface ShowReply {
 export interface DoneReply {
   kind: 'done';
   /** What happened, for an ephemeral confirmation: 'deleted', 'cancelled', 'settings_saved'. */
-  action: 'deleted' | 'cancelled' | 'settings_saved' | 'pinned' | 'unpinned' | 'voted' | 'unvoted' | 'hero' | 'board_ended' | 'cohost_added';
+  action: 'deleted' | 'cancelled' | 'settings_saved' | 'pinned' | 'unpinned' | 'voted' | 'unvoted' | 'hero' | 'board_started' | 'board_generated' | 'board_ended' | 'cohost_added';
   /** The board a board action changed (bot/boards/). */
   boardId?: string;
   jobId?: JobId;

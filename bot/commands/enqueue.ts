@@ -10,6 +10,8 @@ import { checkAdmission, submitJob, type SubmitDeps } from '../submit.js';
 import { checkPlace, moderatePrompt } from '../moderation.js';
 import type { BotDeps, CommandContext, ImagineReply, Rejected, RejectionCode } from './context.js';
 import { boardForJob, captureCandidate, inBoardStyle, joinBoard } from '../boards/capture.js';
+import { jobKeys } from '../../core/storage-layout.js';
+import { discardUploads, storeUploads, type NormalisedUpload } from '../uploads.js';
 
 export type JobSpec =
   | { kind: 'imagine'; parent?: ParentRef }
@@ -44,7 +46,10 @@ export function screen(deps: BotDeps, ctx: CommandContext, prompt?: string): Rej
  * `request` may still be in the making (imagine reads the saved defaults): the duplicate and cap checks need only the
  * job id and the requester, so they run meanwhile instead of after it (one store round trip less before the queue).
  */
-export async function enqueue(deps: BotDeps, ctx: CommandContext, request: GenerationRequest | Promise<GenerationRequest>, spec: JobSpec, placement: JobPlacement = {}): Promise<ImagineReply> {
+export async function enqueue(
+  deps: BotDeps, ctx: CommandContext, request: GenerationRequest | Promise<GenerationRequest>, spec: JobSpec, placement: JobPlacement = {},
+  uploads: readonly NormalisedUpload[] = [],
+): Promise<ImagineReply> {
   const now = deps.now ?? Date.now;
   const submitDeps: SubmitDeps = { queue: deps.queue, events: deps.events, blobs: deps.blobs, now, ...(deps.maxPendingPerUser === undefined ? {} : { maxPendingPerUser: deps.maxPendingPerUser }) };
   const id = jobIdFrom(ctx.sourceId);
@@ -53,7 +58,10 @@ export async function enqueue(deps: BotDeps, ctx: CommandContext, request: Gener
   // The board lookup (one LIST when the place has none) runs beside the admission checks, not after them.
   const boardLookup = boardForJob(deps.blobs, ctx.requester, placement.parentBoardId, now());
   boardLookup.catch(() => undefined);
-  const resolved = await request;
+  const asked = await request;
+  // Uploaded pictures become the job's image prompts, stored under its own keys (bot/uploads.ts).
+  const inputKeys = uploads.map((_, n) => jobKeys.input(id, n));
+  const resolved: GenerationRequest = inputKeys.length ? { ...asked, imagePrompts: inputKeys.map((key) => ({ key, weight: asked.imageWeight ?? 1 })) } : asked;
   const refusal = screen(deps, ctx, resolved.prompt);
   if (refusal) return refusal;
   const board = await boardLookup;
@@ -70,8 +78,16 @@ export async function enqueue(deps: BotDeps, ctx: CommandContext, request: Gener
     ...(board ? { boardId: board.id } : {}),
     ...(placement.boardCode ? { boardCode: placement.boardCode } : {}),
   } as Job;
-  const outcome = await submitJob(submitDeps, job, checks);
-  if (!outcome.accepted) return rejected(outcome.code, outcome.message);
+  // Stored only now that every check before the queue has passed; removed again if the submission is refused.
+  if (uploads.length) await storeUploads(deps.blobs, id, uploads);
+  const outcome = await submitJob(submitDeps, job, checks).catch(async (error: unknown) => {
+    await discardUploads(deps.blobs, inputKeys).catch(() => undefined);
+    throw error;
+  });
+  if (!outcome.accepted) {
+    await discardUploads(deps.blobs, inputKeys);
+    return rejected(outcome.code, outcome.message);
+  }
   if (board && !outcome.duplicate) await captureCandidate(deps.blobs, board.id, job);
   return { kind: 'accepted', jobId: outcome.jobId, duplicate: outcome.duplicate, ...(outcome.position === undefined ? {} : { position: outcome.position }) };
 }

@@ -10,14 +10,21 @@ import type { GenerationRequest } from '../../core/job.js';
 import { OptionsError } from '../../core/errors.js';
 import { givenOptionNames, parseImagine, type SlashOptions } from '../../core/options.js';
 import { readEffectiveSettings, type RequestDefaults } from '../settings.js';
-import type { BotDeps, CommandContext, ImagineReply } from './context.js';
+import type { BotDeps, CommandContext, ImagineReply, Rejected } from './context.js';
+import { checkUploads, UploadError, type NormalisedUpload } from '../uploads.js';
 import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
 import { applyBoardStyle, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
 import { boardCode } from '../boards/model.js';
 
-export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string): Promise<ImagineReply> {
+/**
+ * `pictures`: files given with the command (attachments, uploads), raw as received: checked and normalised here
+ * (bot/uploads.ts) for every platform; they become the job's image prompts, weighted by `--iw`.
+ */
+export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string, pictures: readonly Uint8Array[] = []): Promise<ImagineReply> {
   const placeRefusal = screen(deps, ctx);
   if (placeRefusal) return placeRefusal;
+  const uploads = await checkPictures(pictures);
+  if ('kind' in uploads) return uploads;
   // `--board mb-…` (or the slash option `board`) generates in a board's style (bot/boards/board-style.ts).
   const extracted = extractBoardOption(rawText);
   const text = extracted.text;
@@ -25,7 +32,7 @@ export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: strin
   let parsed: GenerationRequest;
   try {
     if (code === '') throw new OptionsError([{ option: 'board', message: '--board needs a board code, e.g. --board mb-b…-… (ask /board status for the current one).' }]);
-    parsed = parseImagine(text, slashOptions, { randomSeed: () => randomSeed(deps) });
+    parsed = parseImagine(text, slashOptions, { randomSeed: () => randomSeed(deps), imageCount: uploads.length });
   } catch (error) {
     if (error instanceof OptionsError) return rejected('invalid_options', error.message);
     throw error;
@@ -36,7 +43,17 @@ export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: strin
   const request = readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId)
     .then((settings) => applyDefaults(parsed, settings.defaults, given))
     .then((withDefaults) => (version ? applyBoardStyle(withDefaults, version, { style: given.has('style'), negativePrompt: given.has('no') }) : withDefaults));
-  return enqueue(deps, ctx, request, { kind: 'imagine' }, version ? { boardCode: boardCode(version.boardId, version.versionId) } : {});
+  return enqueue(deps, ctx, request, { kind: 'imagine' }, version ? { boardCode: boardCode(version.boardId, version.versionId) } : {}, uploads);
+}
+
+/** The pictures checked and normalised, or the refusal that says what is wrong with which one. */
+export async function checkPictures(pictures: readonly Uint8Array[]): Promise<NormalisedUpload[] | Rejected> {
+  try {
+    return await checkUploads(pictures);
+  } catch (error) {
+    if (error instanceof UploadError) return rejected(error.code, error.message);
+    throw error;
+  }
 }
 
 /** Saved defaults fill each option the user did not give; what the user typed always wins. */

@@ -29,6 +29,8 @@ export async function jobInfo(deps: { blobs: BlobStore }, jobId: JobId): Promise
     `Prompt: ${request.prompt}`,
     ...(request.negativePrompt ? [`Negative: ${request.negativePrompt}`] : []),
     `Options: ${options}`,
+    ...(request.imagePrompts ? [`Image prompts: ${request.imagePrompts.map((p) => `${p.key} (weight ${p.weight})`).join(', ')}`] : []),
+    ...(request.initImage ? [`Starts from: ${request.initImage.key} (strength ${request.initImage.strength})`] : []),
     ...(job.parent ? [`From: job ${job.parent.jobId}, tile ${job.parent.index}`] : []),
     ...(result ? [`Size: ${result.width}×${result.height} · model ${result.model.name} (${result.model.variant})`] : []),
     ...(result ? [`Seeds: ${result.images.map((image) => `${image.index}: ${image.seed}`).join(', ')}`] : []),

@@ -14,6 +14,7 @@
  */
 import type { GenerationRequest, Job } from '../../core/job.js';
 import { OptionsError } from '../../core/errors.js';
+import { jobKeys } from '../../core/storage-layout.js';
 import { clearPending } from '../../core/pending.js';
 import { givenOptionNames, parseImagine } from '../../core/options.js';
 import { ButtonIdError, decodeButtonId, isBoardAction, type ButtonId } from '../custom-id.js';
@@ -70,6 +71,12 @@ export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: 
     case 'vary_strong': {
       const strength = button.action === 'vary_subtle' ? 'subtle' : 'strong';
       return enqueue(deps, ctx, { ...parent.request, seed: randomSeed(deps) }, { kind: 'variation', parent: parentRef, strength }, inParentBoard);
+    }
+    case 'more': {
+      // 🧬 More like this: four new images with the tile itself (by its key: nothing is uploaded) as the image prompt.
+      const { imageWeight: _weight, initImage: _init, ...rest } = parent.request;
+      const request: GenerationRequest = { ...rest, prompt: '', seed: randomSeed(deps), count: 4, imagePrompts: [{ key: jobKeys.image(parent.id, tile.index), weight: 1 }] };
+      return enqueue(deps, ctx, request, { kind: 'imagine', parent: parentRef }, inParentBoard);
     }
     case 'remix': {
       if (remixText === undefined || remixText.trim() === '') return rejected('needs_text', 'Remix needs a new prompt: edit the prompt in the dialog and send it.');

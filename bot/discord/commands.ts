@@ -9,6 +9,7 @@
 import type { APIApplicationCommandOptionChoice, RESTPutAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
 import { NAMED_ASPECTS } from '../../core/dimensions.js';
 import { STYLE_PRESETS } from '../../core/styles.js';
+import { boardSlashCommand } from './slash-commands/board.js';
 import { cancelCommand } from './slash-commands/cancel.js';
 import { helpCommand } from './slash-commands/help.js';
 import { imagineCommand } from './slash-commands/imagine.js';
@@ -24,6 +25,7 @@ export const SLASH_COMMANDS = {
   show: showCommand,
   cancel: cancelCommand,
   help: helpCommand,
+  board: boardSlashCommand,
 } as const;
 
 export type CommandName = keyof typeof SLASH_COMMANDS;

@@ -121,11 +121,13 @@ export function commandContextOf(interaction: UserInteraction, extras: ContextEx
   };
 }
 
-/** Top-level and sub-command options flattened to name → value. */
+/** Top-level and sub-command options flattened to name → value; the subcommand's own name under `subcommand`. */
 export function optionValues(options: readonly OptionNode[] | undefined): Map<string, string | number | boolean> {
   const values = new Map<string, string | number | boolean>();
   for (const option of options ?? []) {
     if (option.value !== undefined) values.set(option.name, option.value);
+    // A subcommand (type 1) carries no value: its name is what the command dispatches on (/board start …).
+    if (option.type === 1) values.set('subcommand', option.name);
     for (const [name, value] of optionValues(option.options)) values.set(name, value);
   }
   return values;

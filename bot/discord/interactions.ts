@@ -13,6 +13,7 @@
  *   Remix                    → 9, a dialog for the new prompt; its submit → 5 like U/V
  * A refusal found after a public deferral replaces the placeholder with a private message.
  */
+import { renderPinCard } from './board-render.js';
 import { ComponentType, InteractionResponseType, InteractionType, TextInputStyle, type APIInteractionResponse } from 'discord-api-types/v10';
 import { checkPlace } from '../moderation.js';
 import { ButtonIdError, decodeButtonId, type ButtonId } from '../custom-id.js';
@@ -44,7 +45,7 @@ import {
   type RouteResult,
 } from './acks.js';
 /** Buttons whose result is a new public message (the child job's). */
-const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
+const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'more']);
 const REMIX_INPUT = 'prompt';
 
 export function routeInteraction(payload: unknown, deps: InteractionRouterDeps): RouteResult {
@@ -112,13 +113,17 @@ function routeComponent(interaction: ComponentInteraction, deps: InteractionRout
   if (button.action === 'info') {
     return deferred(target, { ack: deferPrivate, command: 'info', run, show: (reply) => webhook.editOriginal(renderActorReply(asActorReply(reply))) });
   }
-  // delete / cancel: nothing new to show in the channel; the actor gets a private confirmation.
+  // delete / cancel / board actions: nothing new to show in the channel (but a pin); the actor gets a private confirmation.
   return deferred(target, {
     ack: deferUpdate,
     command: button.action,
     run,
     show: async (reply) => {
       if (reply.kind === 'done' && reply.action === 'deleted') await webhook.deleteOriginal();
+      // A new pin is shown to the whole thread, with 👍 ⭐ and unpin under it: that is where the team votes.
+      if (reply.kind === 'done' && reply.action === 'pinned' && button.action === 'pin') {
+        return webhook.followUp(renderPinCard(button.jobId, button.index, reply.message, ctx.requester.userId), false);
+      }
       await webhook.followUp(renderActorReply(asActorReply(reply)), true);
     },
   });

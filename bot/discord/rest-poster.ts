@@ -21,6 +21,9 @@ import type { JobMessage } from '../message-model.js';
 import { DeliveryError, type Attachment, type Poster } from '../poster.js';
 import { DISCORD_LIMITS, type DiscordMessage } from './limits.js';
 import { renderDiscordMessage } from './render.js';
+import { renderBoardHeader, renderBoardSummary } from './board-render.js';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
+import type { BoardRecord, HeaderRecord } from '../boards/model.js';
 
 /** Interaction tokens live 15 minutes; stop using one a minute early so an edit never races expiry. */
 export const INTERACTION_TOKEN_USABLE_MS = 14 * 60 * 1000;
@@ -177,6 +180,38 @@ export class DiscordRestPoster implements Poster {
         throw toDeliveryError(error, 'posting to the channel');
       })) as APIMessage;
     await this.remember(job.id, created.id);
+  }
+
+  /**
+   * Mood boards: the header lives in the board's thread and is edited with the bot token (an interaction token would
+   * die after 15 minutes). The first render posts it and pins it; a failed pin (no Manage Messages) only costs the pin.
+   */
+  async deliverBoardHeader(board: BoardRecord, header: BoardHeader, collage: Attachment, existing: HeaderRecord | null): Promise<HeaderRecord> {
+    if (!this.options.hasBotToken) throw new DeliveryError(`board ${board.id}: the board header needs the bot token (DISCORD_TOKEN)`, false);
+    const body = renderBoardHeader(header, collage.fileName);
+    const files: RawFile[] = [{ name: collage.fileName, data: Buffer.from(collage.bytes), contentType: collage.contentType }];
+    if (existing) {
+      await this.options.rest.patch(Routes.channelMessage(existing.channelId, existing.messageId), { body, files }).catch((error: unknown) => {
+        throw toDeliveryError(error, 'editing the board header');
+      });
+      return existing;
+    }
+    const channelId = board.place.channelId;
+    const created = (await this.options.rest.post(Routes.channelMessages(channelId), { body, files }).catch((error: unknown) => {
+      throw toDeliveryError(error, 'posting the board header');
+    })) as APIMessage;
+    await this.options.rest.put(Routes.channelPin(channelId, created.id)).catch(() => undefined);
+    return { v: 1, platform: 'discord', channelId, messageId: created.id };
+  }
+
+  async postBoardSummary(board: BoardRecord, summary: BoardSummary, collage: Attachment): Promise<void> {
+    if (!this.options.hasBotToken) throw new DeliveryError(`board ${board.id}: the summary needs the bot token (DISCORD_TOKEN)`, false);
+    const body = renderBoardSummary(summary, collage.fileName);
+    await this.options.rest
+      .post(Routes.channelMessages(board.place.channelId), { body, files: [{ name: collage.fileName, data: Buffer.from(collage.bytes), contentType: collage.contentType }] })
+      .catch((error: unknown) => {
+        throw toDeliveryError(error, 'posting the board summary');
+      });
   }
 
   private async remember(jobId: string, messageId: string): Promise<void> {

@@ -40,7 +40,7 @@ export interface SlackListenerDeps {
 }
 
 /** Button actions that create a job (and so a message of their own). */
-const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll']);
+const JOB_CREATING: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'more']);
 const ACTION_ID_PATTERN = /^[a-z_]+:[a-z0-9-]+:\d+$/;
 
 export function registerSlackListeners(app: App, deps: SlackListenerDeps): void {

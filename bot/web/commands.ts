@@ -21,7 +21,7 @@ export const PLAYGROUND_CHANNEL = 'playground';
 export type CommandReply = ImagineReply | InfoReply | DoneReply | ShowReply | Rejected | BoardCommandReply;
 
 const COMMAND_LINE = /^\/([a-z-]+)(?:\s+([\s\S]*))?$/i;
-const JOB_MAKING_BUTTONS: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'remix', 'reroll']);
+const JOB_MAKING_BUTTONS: ReadonlySet<ButtonAction> = new Set(['upscale', 'vary_subtle', 'vary_strong', 'remix', 'reroll', 'more']);
 
 /** Whether the line can make a job (bare text or /imagine): such requests count against the per-client cap. */
 export function commandMakesJob(text: string): boolean {

@@ -84,6 +84,7 @@ export class CascadePipeline implements ImageGenerator {
   readonly modelName: string;
   readonly modelVariant: string;
   readonly guide?: ModelGuide;
+  readonly acceptsImagePrompts: boolean;
   private readonly manifest: Manifest;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -96,6 +97,7 @@ export class CascadePipeline implements ImageGenerator {
     this.baseResolution = bundle.manifest.resolution.base;
     this.modelName = bundle.manifest.name;
     this.modelVariant = bundle.manifest.variant;
+    this.acceptsImagePrompts = bundle.manifest.imageEncoder !== undefined;
     const { vocabulary, styles } = bundle.manifest;
     if (vocabulary || styles) this.guide = { ...(vocabulary ? { vocabulary } : {}), ...(styles ? { styles } : {}) };
   }

@@ -89,7 +89,7 @@ describe('button custom ids', () => {
   });
 
   it('GIVEN every action THEN the list of actions is what the message model and platforms rely on', () => {
-    expect([...BUTTON_ACTIONS].sort()).toEqual(['cancel', 'delete', 'hero', 'info', 'pin', 'remix', 'reroll', 'unpin', 'upscale', 'vary_strong', 'vary_subtle', 'vote']);
+    expect([...BUTTON_ACTIONS].sort()).toEqual(['cancel', 'delete', 'hero', 'info', 'more', 'pin', 'remix', 'reroll', 'unpin', 'upscale', 'vary_strong', 'vary_subtle', 'vote']);
   });
 
   it('GIVEN an encode of an invalid value THEN encode refuses it too', () => {

@@ -13,6 +13,7 @@ const TABLE: Record<ButtonAction, [boolean, boolean, boolean]> = {
   vary_subtle: [true, false, true],
   vary_strong: [true, false, true],
   remix: [true, false, true],
+  more: [true, false, true],
   reroll: [true, false, true],
   info: [true, true, true],
   delete: [true, false, false],

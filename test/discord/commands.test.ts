@@ -31,7 +31,7 @@ describe('COMMAND_DEFINITIONS', () => {
         expect(option.choices?.length ?? 0).toBeLessThanOrEqual(25);
       }
     }
-    expect([...names].sort()).toEqual(['cancel', 'help', 'imagine', 'info', 'settings', 'show']);
+    expect([...names].sort()).toEqual(['board', 'cancel', 'help', 'imagine', 'info', 'settings', 'show']);
     // Server installs only: a user install in a foreign server could not post results after 15 minutes.
     for (const command of COMMAND_DEFINITIONS) expect(command).toMatchObject({ integration_types: [0], contexts: [0, 1] });
   });
@@ -52,7 +52,7 @@ describe('SLASH_COMMANDS', () => {
     expect(Object.entries(SLASH_COMMANDS).map(([name, command]) => [name, command.definition.name])).toEqual(Object.keys(SLASH_COMMANDS).map((name) => [name, name]));
     expect(COMMAND_DEFINITIONS).toEqual(Object.values(SLASH_COMMANDS).map((command) => command.definition));
     for (const name of Object.keys(SLASH_COMMANDS)) expect(isCommandName(name)).toBe(true);
-    expect(['toString', 'constructor', 'board', ''].some(isCommandName)).toBe(false);
+    expect(['toString', 'constructor', 'boards', ''].some(isCommandName)).toBe(false);
     const handlers = createCommandHandlers({ queue: new MemoryJobQueue(), events: new MemoryEventBus(), blobs: new MemoryBlobStore(), moderation: createModerationPolicy({ blocklist: [] }) });
     expect(Object.keys(handlers).sort()).toEqual([...Object.keys(SLASH_COMMANDS), 'pressButton'].sort());
     for (const handler of Object.values(handlers)) expect(handler).toBeTypeOf('function');

@@ -22,6 +22,7 @@ const handlers: DiscordCommandHandlers = {
   show: async () => (calls.push('show'), { kind: 'rejected', code: 'not_found', message: 'There is no job j9' }),
   cancel: async () => (calls.push('cancel'), { kind: 'done', action: 'cancelled', message: 'Cancelled' }),
   help: async () => (calls.push('help'), { kind: 'info', title: 'Commands', lines: [], copyable: [] }),
+  board: async () => (calls.push('board'), { kind: 'info', title: 'Board', lines: [], copyable: [] }),
 };
 let router: InteractionRouterDeps;
 

@@ -74,11 +74,11 @@ interface AlarmInputs {
 }
 
 interface QueuesModule {
-  createQueues(config: ReturnType<typeof loadInfraConfig>): unknown;
+  createQueues: (config: ReturnType<typeof loadInfraConfig>) => unknown;
   JOB_RETENTION_SECONDS: number;
 }
 interface BotFunctionsModule {
-  createBotFunctions(inputs: Record<string, unknown>): unknown;
+  createBotFunctions: (inputs: Record<string, unknown>) => unknown;
 }
 
 /** SST components (sst.aws.Queue / Function) stand-ins that record their arguments; the raw `aws.*` resources stay Pulumi's. */

@@ -1,0 +1,76 @@
+/** /imagine with pictures, /blend and 🧬 "More like this" through the platform-neutral commands (memory ports). */
+import sharp from 'sharp';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { JobSchema } from '../../core/job.js';
+import { jobKeys } from '../../core/storage-layout.js';
+import { blend, imagine, jobInfo, pressButton } from '../../bot/commands/index.js';
+import type { BotDeps } from '../../bot/commands/context.js';
+import { buildJobMessage } from '../../bot/message-model.js';
+import { createModerationPolicy } from '../../bot/moderation.js';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from './support/memory-ports.js';
+import { alice, contextFor, makeJob, makeResult, storeJob } from './support/fixtures.js';
+
+let blobs: MemoryBlobStore;
+let queue: MemoryJobQueue;
+let deps: BotDeps;
+const picture = async (colour: string) => new Uint8Array(await sharp({ create: { width: 90, height: 60, channels: 3, background: colour } }).jpeg().toBuffer());
+
+beforeEach(() => {
+  blobs = new MemoryBlobStore();
+  queue = new MemoryJobQueue();
+  deps = { queue, events: new MemoryEventBus(), blobs, moderation: createModerationPolicy({ blocklist: [], restrictedOnly: [] }), randomSeed: () => 42, now: () => Date.parse('2026-12-07T10:00:00Z') };
+});
+
+describe('GIVEN pictures with a command', () => {
+  it('WHEN /imagine has two attachments and --iw 0.5 THEN both are stored as PNGs under the job and weigh 0.5', async () => {
+    const reply = await imagine(deps, contextFor(alice, { sourceId: 'd:77' }), 'a castle --iw 0.5', {}, undefined, [await picture('#f00'), await picture('#00f')]);
+    expect(reply).toMatchObject({ kind: 'accepted' });
+    const job = JobSchema.parse(queue.sent[0]);
+    expect(job.request.imagePrompts).toEqual([
+      { key: jobKeys.input(job.id, 0), weight: 0.5 },
+      { key: jobKeys.input(job.id, 1), weight: 0.5 },
+    ]);
+    const stored = await blobs.get(jobKeys.input(job.id, 1));
+    expect((await sharp(stored!).metadata()).format).toBe('png');
+    expect((await jobInfo(deps, job.id) as { lines: string[] }).lines).toContain(`Image prompts: ${jobKeys.input(job.id, 0)} (weight 0.5), ${jobKeys.input(job.id, 1)} (weight 0.5)`);
+  });
+
+  it('WHEN /imagine has a picture and no text THEN it is a pure image variation; without a picture the prompt is required', async () => {
+    expect(await imagine(deps, contextFor(alice), '--ar 3:2', {}, undefined, [await picture('#0f0')])).toMatchObject({ kind: 'accepted' });
+    expect(queue.sent[0]!.request).toMatchObject({ prompt: '', aspect: { w: 3, h: 2 } });
+    expect(await imagine(deps, contextFor(alice, { sourceId: 'd:2' }), '--ar 3:2')).toMatchObject({ kind: 'rejected', code: 'invalid_options' });
+  });
+
+  it('WHEN /blend gets three pictures and portrait THEN one job with three image prompts of weight 1 and no text', async () => {
+    const reply = await blend(deps, contextFor(alice), [await picture('#f00'), await picture('#0f0'), await picture('#00f')], 'portrait');
+    expect(reply).toMatchObject({ kind: 'accepted' });
+    const job = JobSchema.parse(queue.sent[0]);
+    expect(job.request).toMatchObject({ prompt: '', aspect: { w: 2, h: 3 }, seed: 42, count: 4 });
+    expect(job.request.imagePrompts!.map((p) => p.weight)).toEqual([1, 1, 1]);
+  });
+});
+
+describe('GIVEN a finished grid', () => {
+  it('WHEN 🧬 is pressed on tile 3 THEN four new images are asked with that tile (by key, no upload) as the image prompt', async () => {
+    const parent = makeJob({ request: { ...makeJob().request, imageWeight: 2 } });
+    storeJob(blobs, parent, { ...makeResult(parent), model: { name: 'demo', variant: 'demo', imagePrompts: true } });
+    const reply = await pressButton(deps, contextFor(alice, { sourceId: 'd:more' }), `more:${parent.id}:3`);
+    expect(reply).toMatchObject({ kind: 'accepted' });
+    const job = JobSchema.parse(queue.sent[0]);
+    expect(job).toMatchObject({ kind: 'imagine', parent: { jobId: parent.id, index: 3 } });
+    expect(job.request).toMatchObject({ prompt: '', count: 4, imagePrompts: [{ key: jobKeys.image(parent.id, 3), weight: 1 }] });
+    expect(job.request.imageWeight).toBeUndefined();
+    expect((await blobs.list(jobKeys.prefix(job.id))).some((key) => key.includes('/inputs/'))).toBe(false);
+    expect(buildJobMessage(job, { phase: 'queued', updatedAt: 0 }).lines).toContain(`More like tile 3 of job ${parent.id}`);
+  });
+
+  it('THEN the 🧬 row is offered only when the model reads image prompts', () => {
+    const job = makeJob();
+    const rows = (imagePrompts: boolean) =>
+      buildJobMessage(job, { phase: 'completed', updatedAt: 0, result: { ...makeResult(job), model: { name: 'm', variant: 'v', ...(imagePrompts ? { imagePrompts } : {}) } } }).buttonRows.map((row) => row.kind);
+    expect(rows(true)).toContain('more');
+    expect(rows(false)).not.toContain('more');
+    const more = buildJobMessage(job, { phase: 'completed', updatedAt: 0, result: { ...makeResult(job), model: { name: 'm', variant: 'v', imagePrompts: true } } }).buttonRows.find((row) => row.kind === "more")!;
+    expect(more.buttons.map((b) => [b.emoji, b.label, b.customId])).toEqual([1, 2, 3, 4].map((t) => ['🧬', `${t}`, `more:${job.id}:${t}`]));
+  });
+});
