@@ -175,7 +175,7 @@ function report(samples: Sample[]): void {
   // The share swings with the model's speed on a busy machine; the absolute overhead is steadier.
   row('not model compute per job (total − generate)', (s) => s.totalMs - s.generateMs);
   // Per job it is bimodal on a 2-core machine (the post-model encodes stall in some jobs): show the spread, so that a
-  // 2–5 ms difference between two runs is read against it (docs/notes/e2e-overhead.md, eighth pass: an A/A run).
+  // 2–5 ms difference between two runs is read against it (an A/A run; docs/decisions/008-end-to-end-overhead.md).
   const notModel = samples.map((s) => s.totalMs - s.generateMs).sort((a, b) => a - b);
   const at = (q: number) => notModel[Math.min(notModel.length - 1, Math.floor(q * notModel.length))]!.toFixed(1);
   console.log(`${'  spread over the jobs (p10 / p50 / p90)'.padEnd(44)} ${at(0.1)} / ${at(0.5)} / ${at(0.9)} ms`);

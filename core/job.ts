@@ -71,7 +71,7 @@ export type Delivery = z.infer<typeof DeliverySchema>;
 /**
  * Whether the runner stores a grid image for a job delivered here. Chat messages attach the grid; the web
  * playground lays out the four tiles itself, so its jobs skip the grid's encode and upload (8–13 ms of a
- * 256² job's 55–65 ms outside the model on 2 cores: docs/notes/e2e-overhead.md, sixth pass).
+ * 256² job's 55–65 ms outside the model on 2 cores: docs/decisions/008-end-to-end-overhead.md).
  */
 export function storesGridImage(delivery: Delivery): boolean {
   return delivery.platform !== 'web';

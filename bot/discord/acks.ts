@@ -7,6 +7,7 @@ import type { REST } from '@discordjs/rest';
 import type { Logger } from '../../core/log.js';
 import { InteractionResponseType, MessageFlags, Routes, type APIInteractionResponse } from 'discord-api-types/v10';
 import type { ButtonReply } from '../commands/context.js';
+import type { FileSource } from '../uploads.js';
 import type { ModerationPolicy } from '../moderation.js';
 import type { DiscordCommandHandlers } from './command-handlers.js';
 import { DISCORD_LIMITS } from './limits.js';
@@ -21,6 +22,8 @@ export interface InteractionRouterDeps {
   rest: REST;
   /** Never receives tokens. */
   log?: Logger;
+  /** Where attachment files may be downloaded from (default Discord's CDN; tests: a loopback stand-in). */
+  files?: FileSource;
 }
 
 export type RouteResult =

@@ -9,6 +9,7 @@
 import type { APIApplicationCommandOptionChoice, RESTPutAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
 import { NAMED_ASPECTS } from '../../core/dimensions.js';
 import { STYLE_PRESETS } from '../../core/styles.js';
+import { blendCommand } from './slash-commands/blend.js';
 import { boardSlashCommand } from './slash-commands/board.js';
 import { cancelCommand } from './slash-commands/cancel.js';
 import { helpCommand } from './slash-commands/help.js';
@@ -20,6 +21,7 @@ import { showCommand } from './slash-commands/show.js';
 /** Every slash command, by its name (a test checks each key is its definition's name); registered in this order. */
 export const SLASH_COMMANDS = {
   imagine: imagineCommand,
+  blend: blendCommand,
   settings: settingsCommand,
   info: infoCommand,
   show: showCommand,

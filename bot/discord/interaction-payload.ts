@@ -29,6 +29,24 @@ const OptionSchema: z.ZodType<OptionNode> = z.lazy(() =>
 
 const UserSchema = z.looseObject({ id: snowflake });
 
+/** An attachment option's file as Discord resolves it (the option's value is its id). The URL is checked before use. */
+const AttachmentSchema = z.looseObject({ id: snowflake, url: z.string().max(2048), size: z.number().int().nonnegative(), content_type: z.string().max(255).optional() });
+const ResolvedSchema = z.looseObject({ attachments: z.record(snowflake, AttachmentSchema).optional() });
+export type DiscordAttachment = z.infer<typeof AttachmentSchema>;
+
+/**
+ * Attachment options by option name, in the order given (`image`, `image2`, …): an id that names no resolved
+ * attachment is left out (a forged payload gets no file, not an error).
+ */
+export function attachmentOptions(options: readonly OptionNode[] | undefined, resolved: z.infer<typeof ResolvedSchema> | undefined): Map<string, DiscordAttachment> {
+  const out = new Map<string, DiscordAttachment>();
+  for (const option of options ?? []) {
+    const file = option.type === 11 && typeof option.value === 'string' ? resolved?.attachments?.[option.value] : undefined;
+    if (file) out.set(option.name, file);
+  }
+  return out;
+}
+
 const BaseSchema = {
   id: snowflake,
   application_id: snowflake,
@@ -43,7 +61,11 @@ const BaseSchema = {
 
 export const InteractionPayloadSchema = z.discriminatedUnion('type', [
   z.looseObject({ type: z.literal(InteractionType.Ping), id: snowflake, application_id: snowflake }),
-  z.looseObject({ ...BaseSchema, type: z.literal(InteractionType.ApplicationCommand), data: z.looseObject({ name: z.string().min(1).max(32), options: z.array(OptionSchema).max(25).optional() }) }),
+  z.looseObject({
+    ...BaseSchema,
+    type: z.literal(InteractionType.ApplicationCommand),
+    data: z.looseObject({ name: z.string().min(1).max(32), options: z.array(OptionSchema).max(25).optional(), resolved: ResolvedSchema.optional() }),
+  }),
   z.looseObject({ ...BaseSchema, type: z.literal(InteractionType.ApplicationCommandAutocomplete), data: z.looseObject({ name: z.string().min(1).max(32), options: z.array(OptionSchema).max(25).optional() }) }),
   z.looseObject({
     ...BaseSchema,

@@ -26,6 +26,7 @@ import {
   focusedOption,
   InteractionPayloadSchema,
   optionValues,
+  attachmentOptions,
   modalValue,
   type CommandInteraction,
   type ComponentInteraction,
@@ -75,7 +76,7 @@ function routeCommand(interaction: CommandInteraction, deps: InteractionRouterDe
   const name = interaction.data.name;
   if (!isCommandName(name)) return { ok: true, response: ephemeral(`/${name} is not a command of this bot any more.`) };
   const webhook = new InteractionWebhook(deps.rest, interaction.application_id, interaction.token);
-  return executeSlashCommand(name, { deps, webhook, interaction: { id: interaction.id, token: interaction.token }, ctx, options: optionValues(interaction.data.options) });
+  return executeSlashCommand(name, { deps, webhook, interaction: { id: interaction.id, token: interaction.token }, ctx, options: optionValues(interaction.data.options), attachments: attachmentOptions(interaction.data.options, interaction.data.resolved) });
 }
 
 /** The named command with its own bound handler (the registry and the handlers are keyed alike; TypeScript cannot follow that through a union of names). */

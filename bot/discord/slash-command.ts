@@ -12,6 +12,7 @@ import {
 } from 'discord-api-types/v10';
 import type { BotDeps, CommandContext } from '../commands/context.js';
 import type { InteractionTarget, RouteResult } from './acks.js';
+import type { DiscordAttachment } from './interaction-payload.js';
 
 /**
  * Server installs only, usable in servers and in DMs with the bot: both places let the bot token post
@@ -25,6 +26,8 @@ export interface SlashCommandCall<Run> extends InteractionTarget {
   ctx: CommandContext;
   /** The interaction's option values by name. */
   options: ReadonlyMap<string, string | number | boolean>;
+  /** Attachment options' files by option name (Discord's resolved data); empty for commands without them. */
+  attachments: ReadonlyMap<string, DiscordAttachment>;
   /** This command's bot-core call, bound to the ports (`bind`; tests of the transport substitute it). */
   run: Run;
 }

@@ -31,18 +31,20 @@ describe('COMMAND_DEFINITIONS', () => {
         expect(option.choices?.length ?? 0).toBeLessThanOrEqual(25);
       }
     }
-    expect([...names].sort()).toEqual(['board', 'cancel', 'help', 'imagine', 'info', 'settings', 'show']);
+    expect([...names].sort()).toEqual(['blend', 'board', 'cancel', 'help', 'imagine', 'info', 'settings', 'show']);
     // Server installs only: a user install in a foreign server could not post results after 15 minutes.
     for (const command of COMMAND_DEFINITIONS) expect(command).toMatchObject({ integration_types: [0], contexts: [0, 1] });
   });
 
   it('GIVEN each /imagine slash option THEN the option parser accepts it under the same name', () => {
     const imagine = COMMAND_DEFINITIONS.find((c) => c.name === 'imagine') as { options: Option[] };
-    const samples: Record<string, string | number | boolean> = { ar: '16:9', style: 'photo', no: 'text', seed: 5, chaos: 10, steps: 20, cfg: 4.5, size: 'large', lite: true };
-    for (const option of imagine.options.filter((o) => o.name !== 'prompt')) {
+    const samples: Record<string, string | number | boolean> = { ar: '16:9', style: 'photo', no: 'text', seed: 5, chaos: 10, steps: 20, cfg: 4.5, size: 'large', lite: true, iw: 0.5 };
+    // Attachment options carry pictures, not parser options (bot/uploads.ts); --iw applies with a picture.
+    for (const option of imagine.options.filter((o) => o.name !== 'prompt' && o.type !== ApplicationCommandOptionType.Attachment)) {
       expect(samples, `sample for ${option.name}`).toHaveProperty(option.name);
-      expect(() => parseImagine('a fox', { [option.name]: samples[option.name] })).not.toThrow();
+      expect(() => parseImagine('a fox', { [option.name]: samples[option.name] }, { imageCount: 1 })).not.toThrow();
     }
+    expect(imagine.options.filter((o) => o.type === ApplicationCommandOptionType.Attachment).map((o) => o.name)).toEqual(['image', 'image2', 'image3']);
     expect(imagine.options.find((o) => o.name === 'prompt')!.type).toBe(ApplicationCommandOptionType.String);
   });
 });

@@ -16,6 +16,7 @@ const calls: string[] = [];
 // A unit test of the transport: the handlers only record that they ran.
 const handlers: DiscordCommandHandlers = {
   imagine: async () => (calls.push('imagine'), { kind: 'accepted', jobId: 'j1', duplicate: false }),
+  blend: async () => (calls.push('blend'), { kind: 'accepted', jobId: 'j3', duplicate: false }),
   pressButton: async () => (calls.push('press'), { kind: 'accepted', jobId: 'j2', duplicate: false }),
   info: async () => (calls.push('info'), { kind: 'info', title: 'Your usage', lines: ['In progress: 0 of 3'], copyable: [] }),
   settings: async () => (calls.push('settings'), { kind: 'done', action: 'settings_saved', message: 'Saved' }),

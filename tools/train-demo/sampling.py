@@ -64,7 +64,7 @@ class Settings:
 # The bundle's sampler (export.write_bundle puts them in the manifest). CFG 3 was chosen on 100 prompts of training
 # combinations through the TypeScript engine (`dataset.py --training-prompts`, `bench/demo-quality.ts --prompts`):
 # shape 75 / 73 / 70 / 67 / 67 % at CFG 2.5 / 3 / 3.5 / 4 / 5, background 100 / 98 / 94 / 93 / 86 %; then confirmed
-# on the held-out set (docs/notes/issue-7-session-6.md).
+# on the held-out set (tools/train-demo/README.md).
 DEFAULT_PRIOR = Settings(steps=12, cfg=3.0, shift=1.0, rho=0.0, final="x0")
 # Stage C's redraws for Stage B's training (train.prior_redraw): CFG 4, the setting the shipped recipe was measured
 # with — kept apart from the bundle's sampler so that changing one does not silently change the other.
