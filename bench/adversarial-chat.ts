@@ -97,7 +97,8 @@ for (let i = 0; i < N; i += 1) {
     const field = pick(['type', 'data', 'member', 'channel', 'id', 'token']);
     const targets = field === 'channel' ? ['channel', 'channel_id'] : [field];
     const remove = next() < 0.3;
-    const wrong = pick(WRONG_VALUES);
+    // The token is opaque to us (any string of 1–512 characters is valid), so it only gets values that are not one.
+    const wrong = pick(field === 'token' ? WRONG_VALUES.filter((value) => value !== 'not an id!') : WRONG_VALUES);
     for (const target of targets) {
       if (remove) delete payload[target];
       else payload[target] = wrong;

@@ -9,7 +9,7 @@
  * output, reference }] }, raw little-endian tensors beside it. For each graph:
  *  1. a default session (CPU tensors in and out, the engine's path): creation time, first run, `runs` timed runs,
  *     max |output − PyTorch output|;
- *  2. a session with every symbolic dim fixed (`staticDims`): timed runs with outputs read back and kept on the device;
+ *  2. a session with every symbolic dim fixed (`staticDims`): timed runs with outputs read back;
  *  3. with PROFILE_STATIC=prior,decoder (names), three profiled runs of the static session (profile-static-*.json; profiling slows runs).
  * Prints a JSON summary and writes it to <results.json>.
  */
@@ -102,9 +102,8 @@ async function benchGraph(dir: string, g: GraphSpec, provider: Provider, runs: n
   for (let i = 0; i < out.length; i++) if (Number.isFinite(out[i]!)) staticVsDefault = Math.max(staticVsDefault, Math.abs(fixedFirst[i]! - out[i]!));
   result.staticMaxAbsDiffVsDefault = staticVsDefault;
   result.staticSteady = await timeRuns(runs, () => fixed.run(feeds));
-  result.staticOutputsOnDevice = await timeRuns(runs, () => fixed.runDiscardingOutputs(feeds));
   await fixed.release();
-  log(`${g.name}: static ${JSON.stringify({ steady: result.staticSteady, onDevice: result.staticOutputsOnDevice })}`);
+  log(`${g.name}: static ${JSON.stringify({ steady: result.staticSteady })}`);
   if (process.env.PROFILE_STATIC?.split(',').includes(g.name)) {
     const profiled = await ModelSession.open(join(dir, g.file), { provider, label: `${g.name}-profile`, staticDims, profileFilePrefix: join(dir, `profile-static-${g.name}`) });
     for (let i = 0; i < 3; i++) await profiled.run(feeds);

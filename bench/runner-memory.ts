@@ -1,11 +1,14 @@
 /**
  * Runner memory under a long queue (issue #18, item 9): the production runner in a child process
- * (cascade engine on the CPU, --expose-gc), N jobs through the emulator, and after every `every`
- * completed jobs the child's RSS, heap, external and array-buffer bytes after a full collection.
+ * (cascade engine on the CPU, production Node flags + --expose-gc), N jobs through the emulator, and
+ * after every `every` completed jobs the child's RSS and heap as they are, then RSS, heap, external and
+ * array-buffer bytes after a full collection.
  * Growth that survives gc() and keeps rising per job is a leak; a plateau is a cache filling up.
  * Prints one line per sample and the slope over the second half (KB per job); asserts nothing.
  *
- *   nice npx tsx bench/runner-memory.ts [jobs=1000] [every=100] [modelDir=test/fixtures/cascade-tiny]
+ *   nice npx tsx bench/runner-memory.ts [jobs=1000] [every=100] [modelDir=test/fixtures/cascade-tiny] [steps]
+ * (steps: fewer sampler steps per job, same tensor shapes: a long run in less time.) The child inherits
+ * the environment, so e.g. MALLOC_ARENA_MAX=2 can be compared.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -14,17 +17,19 @@ import { submitJob } from '../bot/submit.js';
 import { startTestEmulator } from '../test/support/emulator.js';
 import { imagineJob } from '../test/runner/fixtures.js';
 import { FAST_RUNNER_ENV } from '../test/runner/harness.js';
+import { RUNNER_NODE_FLAGS } from '../gpu-runner/node-flags.js';
 
 const JOBS = Number(process.argv[2] ?? 1000);
 const EVERY = Number(process.argv[3] ?? 100);
 const MODEL_DIR = process.argv[4] ?? fileURLToPath(new URL('../test/fixtures/cascade-tiny', import.meta.url));
+const STEPS = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 const MB = 1024 * 1024;
 
-interface Sample { label: string; rss: number; heapUsed: number; external: number; arrayBuffers: number }
+interface Sample { label: string; rssBeforeGc: number; heapBeforeGc: number; rss: number; heapUsed: number; external: number; arrayBuffers: number }
 
 const emulator = await startTestEmulator({ visibilitySeconds: 60, maxReceives: 5 });
 const child = fork(fileURLToPath(new URL('./support/runner-memory-child.ts', import.meta.url)), [], {
-  execArgv: ['--expose-gc', '--import', 'tsx'],
+  execArgv: [...RUNNER_NODE_FLAGS, '--expose-gc', '--import', 'tsx'],
   env: { ...process.env, ...emulator.env(), ...FAST_RUNNER_ENV, JOB_VISIBILITY_SECONDS: '60', MODEL_DIR, LOG_LEVEL: 'error', RUNNER_ID: 'memory-bench' },
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
@@ -39,7 +44,7 @@ const sample = (label: string) => new Promise<Sample>((resolve) => {
 });
 
 const samples: Array<Sample & { jobs: number }> = [];
-const print = (s: Sample & { jobs: number }) => console.log(`${String(s.jobs).padStart(5)} jobs  rss ${(s.rss / MB).toFixed(1).padStart(6)} MB  heap ${(s.heapUsed / MB).toFixed(1).padStart(6)} MB  external ${(s.external / MB).toFixed(1).padStart(6)} MB  arrayBuffers ${(s.arrayBuffers / MB).toFixed(1).padStart(6)} MB`);
+const print = (s: Sample & { jobs: number }) => console.log(`${String(s.jobs).padStart(5)} jobs  before gc: rss ${(s.rssBeforeGc / MB).toFixed(1).padStart(6)} MB heap ${(s.heapBeforeGc / MB).toFixed(1).padStart(6)} MB | after: rss ${(s.rss / MB).toFixed(1).padStart(6)} MB  heap ${(s.heapUsed / MB).toFixed(1).padStart(6)} MB  external ${(s.external / MB).toFixed(1).padStart(6)} MB  arrayBuffers ${(s.arrayBuffers / MB).toFixed(1).padStart(6)} MB`);
 const first = { ...(await sample('start')), jobs: 0 };
 samples.push(first);
 print(first);
@@ -53,6 +58,7 @@ for (let submitted = 0; submitted < JOBS; ) {
   for (let i = 0; i < window; i += 1, submitted += 1) {
     const job = imagineJob({ userId: `memory-${submitted % 20}`, prompt: `a small red house number ${submitted} 🏠`, seed: submitted });
     job.request.size = 'small';
+    if (STEPS !== undefined) job.request.steps = STEPS;
     await submitJob({ ...emulator.ports, maxPendingPerUser: JOBS }, job);
     ids.add(job.id);
   }
@@ -72,7 +78,7 @@ for (let submitted = 0; submitted < JOBS; ) {
 const half = samples[Math.floor(samples.length / 2)]!;
 const last = samples.at(-1)!;
 const slope = (key: keyof Sample) => (((last[key] as number) - (half[key] as number)) / Math.max(1, last.jobs - half.jobs) / 1024).toFixed(1);
-console.log(`\n${completed} jobs in ${((Date.now() - started) / 1000).toFixed(0)} s; slope over jobs ${half.jobs}–${last.jobs}: rss ${slope('rss')} KB/job, heap ${slope('heapUsed')} KB/job, external ${slope('external')} KB/job`);
+console.log(`\n${completed} jobs in ${((Date.now() - started) / 1000).toFixed(0)} s; slope over jobs ${half.jobs}–${last.jobs}: rss ${slope('rss')} KB/job (before gc ${slope('rssBeforeGc')}), heap ${slope('heapUsed')} KB/job, external ${slope('external')} KB/job`);
 child.disconnect();
 await new Promise((resolve) => child.once('exit', resolve));
 await emulator.stop();

@@ -13,18 +13,7 @@
  *   moderatePrompt(policy, 'a nude statue', { ageRestricted: true })    // → { allowed: true }
  */
 import type { Requester } from '../core/job.js';
-import { moderationSettingsFromEnv } from '../core/config.js';
-
-export interface ModerationConfig {
-  /** Words or phrases refused everywhere. */
-  blocklist: readonly string[];
-  /** Words or phrases refused unless the channel is age-restricted. */
-  restrictedOnly?: readonly string[];
-  /** When set, only these Discord guild / Slack team ids may use the bot. */
-  allowedWorkspaces?: readonly string[];
-  /** When set, only these channel ids may use the bot. */
-  allowedChannels?: readonly string[];
-}
+import type { ModerationSettings } from '../core/config.js';
 
 /** Facts about the channel a request comes from, supplied by the platform. */
 export interface ChannelFacts {
@@ -35,7 +24,7 @@ export interface ChannelFacts {
 export type ModerationVerdict = { allowed: true } | { allowed: false; code: 'blocked_prompt' | 'workspace_not_allowed' | 'channel_not_allowed'; message: string };
 
 export interface ModerationPolicy {
-  readonly config: ModerationConfig;
+  readonly config: ModerationSettings;
   /** Normalised blocklist phrases, as word arrays. */
   readonly blocked: readonly string[][];
   readonly restricted: readonly string[][];
@@ -64,7 +53,7 @@ function phrase(entry: string): string[] {
   return promptWords(entry);
 }
 
-export function createModerationPolicy(config: ModerationConfig): ModerationPolicy {
+export function createModerationPolicy(config: ModerationSettings): ModerationPolicy {
   return {
     config,
     blocked: config.blocklist.map(phrase).filter((p) => p.length > 0),
@@ -109,14 +98,4 @@ export function checkPlace(policy: ModerationPolicy, requester: Requester): Mode
     return { allowed: false, code: 'channel_not_allowed', message: 'This bot is not enabled in this channel. Try one of the channels it was set up for.' };
   }
   return { allowed: true };
-}
-
-/**
- * Moderation settings from the environment (MODERATION_BLOCKLIST, MODERATION_RESTRICTED,
- * ALLOWED_WORKSPACES, ALLOWED_CHANNELS; comma-separated). core/config.ts reads them, like every other
- * variable; a caller that already has a `Config` can use `config.moderation` instead.
- * @example moderationConfigFromEnv({ MODERATION_BLOCKLIST: 'gore, blood bath' }).blocklist // → ['gore', 'blood bath']
- */
-export function moderationConfigFromEnv(env: Record<string, string | undefined>): ModerationConfig {
-  return moderationSettingsFromEnv(env);
 }

@@ -152,10 +152,14 @@ export interface RunnerSettings {
 
 /** What bot/moderation.ts's policy is built from; an absent allow-list allows everything. */
 export interface ModerationSettings {
-  blocklist: string[];
-  restrictedOnly: string[];
-  allowedWorkspaces?: string[];
-  allowedChannels?: string[];
+  /** Words or phrases refused everywhere. */
+  blocklist: readonly string[];
+  /** Words or phrases refused unless the channel is age-restricted. */
+  restrictedOnly?: readonly string[];
+  /** When set, only these Discord guild / Slack team ids may use the bot. */
+  allowedWorkspaces?: readonly string[];
+  /** When set, only these channel ids may use the bot. */
+  allowedChannels?: readonly string[];
 }
 
 export interface Config {
@@ -190,14 +194,6 @@ function moderationSettings(lists: z.infer<typeof ModerationEnvSchema>): Moderat
   };
 }
 
-/**
- * Only the moderation lists, for callers that do not need (or cannot yet validate) the rest; they
- * cannot be invalid, so this never throws. `loadConfig(env).moderation` is the same value.
- * @example moderationSettingsFromEnv({ MODERATION_BLOCKLIST: 'gore, blood bath' }).blocklist // → ['gore', 'blood bath']
- */
-export function moderationSettingsFromEnv(env: Record<string, string | undefined>): ModerationSettings {
-  return moderationSettings(ModerationEnvSchema.parse(presentVariables(env)));
-}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = EnvSchema.safeParse(presentVariables(env));

@@ -1,6 +1,7 @@
 /**
- * Pixels to files. The only module that imports sharp (style guide): PNG for images and grids,
- * JPEG for quick previews. Grids are composed here in plain TypeScript (row copies) and encoded once.
+ * Pixels to files for the runner: PNG for images and grids, JPEG for quick previews. Grids are composed
+ * here in plain TypeScript (row copies) and encoded once. (The bot side uses sharp on its own, for
+ * attachment sizes, board collages and exports.)
  */
 import sharp from 'sharp';
 import type { RgbImage } from './generator.js';

@@ -24,13 +24,13 @@ import { BoardHeaderUpdater } from '../bot/boards/header-updater.js';
 import { startDeadlineSweeper } from '../bot/boards/deadline.js';
 import { boardRoutes } from '../bot/web/board-routes.js';
 import type { BotDeps } from '../bot/commands/index.js';
-import { createModerationPolicy, moderationConfigFromEnv } from '../bot/moderation.js';
+import { createModerationPolicy } from '../bot/moderation.js';
 import type { PosterRegistry } from '../bot/poster.js';
 import { WebPoster } from '../bot/web/poster.js';
 import { startWebPlayground, type WebPlayground } from '../bot/web/server.js';
 import { isBotMarkerKey, settingsKeys } from '../core/storage-layout.js';
 import { requeueUnfinished } from './requeue.js';
-import { startLocalQueues } from './stack.js';
+import { startLocalQueues } from './queues.js';
 import { SingleWriterCache } from './single-writer-cache.js';
 import { startRunnerProcess, type RunnerProcess } from './runner-process.js';
 import { startChatBots, type ChatBots, type PlatformApis } from './chat-bots.js';
@@ -99,7 +99,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const requeued = emulator ? await requeueUnfinished(ports) : [];
     if (requeued.length > 0) say(`requeued   ${requeued.length} unfinished job${requeued.length === 1 ? '' : 's'} from the last run`);
 
-    const bot: BotDeps = { ...ports, moderation: createModerationPolicy(moderationConfigFromEnv(env)), maxPendingPerUser: queues.config.maxPendingPerUser };
+    const bot: BotDeps = { ...ports, moderation: createModerationPolicy(queues.config.moderation), maxPendingPerUser: queues.config.maxPendingPerUser };
     const web = new WebPoster(ports.blobs);
     const posters: PosterRegistry = { web };
     const chat: ChatBots = await startChatBots(queues.config, bot, log, options.platformApis);

@@ -130,8 +130,6 @@ export interface OpenOptions {
   provider: Provider;
   /** Shown in errors ("prior", "decoder", …). */
   label?: string;
-  /** 'gpu-buffer' keeps outputs on the device (benchmarks: use `runDiscardingOutputs`). Default 'cpu'. */
-  outputLocation?: 'cpu' | 'gpu-buffer';
   /**
    * Fix symbolic dimensions (e.g. { batch: 2, height: 24, width: 24 }): onnxruntime then folds the graph's shape
    * arithmetic into constants, which removes thousands of tiny CPU-side shape ops and host→device copies per run.
@@ -170,7 +168,6 @@ export class ModelSession {
         // (on npm start's 2 cores, the post-model tail and the other process): off, the demo model's jobs ran 5–10 % faster
         // end to end and the time outside the model fell, with the grid alone unchanged (bench/e2e-latency.ts, bench/demo-quality.ts).
         ...(options.provider === 'cpu' ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
-        ...(options.outputLocation ? { preferredOutputLocation: options.outputLocation } : {}),
         ...(options.staticDims ? { freeDimensionOverrides: { ...options.staticDims } } : {}),
         ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
       });
@@ -221,17 +218,6 @@ export class ModelSession {
       out[info.name] = tensor(value.data as TensorData, value.dims);
     }
     return out;
-  }
-
-  /** Runs the graph and drops its outputs without reading them (benchmarks with outputs kept on the device). */
-  async runDiscardingOutputs(feeds: Readonly<Record<string, Tensor>>): Promise<void> {
-    const session = this.session;
-    if (!session) throw new Error(`${this.label}: session was released`);
-    this.checkFeeds(feeds);
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-    const results = await session.run(ortFeeds);
-    for (const value of Object.values(results)) value.dispose();
   }
 
   private checkFeeds(feeds: Readonly<Record<string, Tensor>>): void {

@@ -75,9 +75,4 @@ export class SessionPool {
     }
     return out;
   }
-
-  /** Stages whose sessions are open now (for tests of low-memory mode). */
-  openStages(): GraphStage[] {
-    return [...this.open.keys()];
-  }
 }

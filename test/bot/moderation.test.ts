@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPlace, createModerationPolicy, moderatePrompt, moderationConfigFromEnv, normaliseText, promptWords } from '../../bot/moderation.js';
+import { checkPlace, createModerationPolicy, moderatePrompt, normaliseText, promptWords } from '../../bot/moderation.js';
 
 const policy = createModerationPolicy({ blocklist: ['gore', 'blood bath'], restrictedOnly: ['nude'] });
 const sfw = { ageRestricted: false };
@@ -71,16 +71,5 @@ describe('allow-lists', () => {
 
   it('GIVEN no allow-lists THEN every place is allowed', () => {
     expect(checkPlace(createModerationPolicy({ blocklist: [] }), { platform: 'slack', userId: 'u', channelId: 'x' })).toEqual({ allowed: true });
-  });
-});
-
-describe('moderation config from the environment', () => {
-  it('GIVEN comma-separated lists THEN they are trimmed and empty lists leave the allow-lists off', () => {
-    expect(moderationConfigFromEnv({ MODERATION_BLOCKLIST: ' gore, blood bath ,', MODERATION_RESTRICTED: 'nude', ALLOWED_CHANNELS: 'c1,c2' })).toEqual({
-      blocklist: ['gore', 'blood bath'],
-      restrictedOnly: ['nude'],
-      allowedChannels: ['c1', 'c2'],
-    });
-    expect(moderationConfigFromEnv({})).toEqual({ blocklist: [], restrictedOnly: [] });
   });
 });

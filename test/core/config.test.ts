@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, loadConfig, moderationSettingsFromEnv, redactConfig, redactSecrets } from '../../core/config.js';
+import { CONFIG_VARIABLES, loadConfig, redactConfig, redactSecrets } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { JobIdSchema } from '../../core/job.js';
@@ -72,7 +72,6 @@ describe('loadConfig', () => {
     const env = { MODERATION_BLOCKLIST: ' gore, blood bath ,', MODERATION_RESTRICTED: 'nude', ALLOWED_WORKSPACES: ' , ', ALLOWED_CHANNELS: 'c1,c2' };
     const expected = { blocklist: ['gore', 'blood bath'], restrictedOnly: ['nude'], allowedChannels: ['c1', 'c2'] };
     expect(loadConfig(env).moderation).toEqual(expected);
-    expect(moderationSettingsFromEnv(env)).toEqual(expected);
     expect(loadConfig({}).moderation).toEqual({ blocklist: [], restrictedOnly: [] });
     expect(CONFIG_VARIABLES).toEqual(expect.arrayContaining(['MODERATION_BLOCKLIST', 'MODERATION_RESTRICTED', 'ALLOWED_WORKSPACES', 'ALLOWED_CHANNELS']));
   });

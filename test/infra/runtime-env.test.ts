@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../core/config.js';
-import { moderationConfigFromEnv } from '../../bot/moderation.js';
 import { botPolicyEnvironment, functionEnvironment, runnerEnvironment } from '../../infra/runtime-env.js';
 
 const shared = {
@@ -53,7 +52,7 @@ describe('bot policy forwarded from the deploy environment', () => {
       PATH: '/usr/bin',
     });
     expect(forwarded).toEqual({ MODERATION_BLOCKLIST: 'gore, blood bath', ALLOWED_WORKSPACES: 'T123', MAX_PENDING_PER_USER: '2' });
-    expect(moderationConfigFromEnv(forwarded)).toMatchObject({ blocklist: ['gore', 'blood bath'], allowedWorkspaces: ['T123'] });
+    expect(loadConfig(forwarded).moderation).toMatchObject({ blocklist: ['gore', 'blood bath'], allowedWorkspaces: ['T123'] });
     expect(loadConfig(forwarded).maxPendingPerUser).toBe(2);
   });
 });

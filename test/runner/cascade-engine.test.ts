@@ -7,29 +7,31 @@ import { submitJob } from '../../bot/submit.js';
 import { resolveDimensions } from '../../core/dimensions.js';
 import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
 import { decodeToRgb } from '../../gpu-runner/imaging.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { collectEvents } from '../support/emulator.js';
-import { createAwsPorts } from '../../core/aws/index.js';
+import type { RunnerHandle } from '../../gpu-runner/main.js';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { childJob, imagineJob } from './fixtures.js';
-import { FAST_RUNNER_ENV } from './harness.js';
+import { startTestRunner } from './harness.js';
 
 const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
 const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));
 
-describe.skipIf(!existsSync(`${BUNDLE}/manifest.json`))('GIVEN the local stack with the real cascade engine on the tiny ONNX bundle', () => {
-  let stack: LocalStack;
+describe.skipIf(!existsSync(`${BUNDLE}/manifest.json`))('GIVEN the emulator and a runner with the real cascade engine on the tiny ONNX bundle', () => {
+  let emulator: TestEmulator;
+  let runner: RunnerHandle;
   let baseResolution = 0;
   beforeAll(async () => {
     const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
     baseResolution = generator.baseResolution;
-    stack = await startLocalStack({ generator, env: { ...FAST_RUNNER_ENV, LOCAL_EMULATOR_PORT: '0' } });
+    emulator = await startTestEmulator();
+    runner = await startTestRunner(emulator.env(), generator);
   });
   afterAll(async () => {
-    await stack?.stop();
+    await runner?.stop('test done');
+    await emulator?.stop();
   });
 
   it('WHEN an imagine and then an upscale of its tile 1 are submitted THEN both complete with images of the resolved sizes', async () => {
-    const ports = createAwsPorts(stack.config, { maxAttempts: 1 });
+    const { ports } = emulator;
     const job = imagineJob({ prompt: 'a small red house', aspect: { w: 2, h: 1 }, userId: 'engine' });
     await submitJob(ports, job);
     const events = await collectEvents(ports, (all) => finalOf(all, job.id).length > 0, 50_000);
