@@ -19,6 +19,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/show <job>', does: 'post a finished job again' },
   { usage: '/cancel [job]', does: 'stop a queued or running job of yours (no id: your newest)' },
   { usage: '/settings [reset] [--options]', does: 'show, change or clear your default options' },
+  { usage: '/board start|status|generate|…', does: 'team mood boards: open one, see where it stands, make images in its style' },
   { usage: '/help', does: 'this list' },
 ];
 

@@ -4,6 +4,8 @@
  * cookie, cannot act on the other's jobs; the secret never appears in what pages receive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jobKeys } from '../../core/storage-layout.js';
+import { makeJob as jobRecord, makeResult } from '../bot/support/fixtures.js';
 import { openEvents, openSession, postJson, raw } from './support/playground-http.js';
 import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.js';
 
@@ -110,5 +112,20 @@ describe('GIVEN a victim with a queued job in the playground', () => {
     expect((await listAs(victim)).viewerId).toBe(before);
     const reply = JSON.parse((await postJson(target.port, '/api/button', { customId: `cancel:${jobId}:0` }, { cookie: victim })).body) as { kind: string; action: string };
     expect(reply).toMatchObject({ kind: 'done', action: 'cancelled' });
+  });
+
+  it('WHEN a job from before server-issued tokens is in the store (owner id = the old public cookie) THEN it still shows and ℹ️ works, but no one can act as its owner', async () => {
+    const oldCookie = '0123456789abcdef01234567';
+    const old = jobRecord({ id: 'jbeforetokens', createdAt: new Date().toISOString(), requester: { platform: 'web', userId: oldCookie, channelId: 'playground' }, delivery: { platform: 'web', sessionId: oldCookie } });
+    await target.emulator.ports.blobs.put(jobKeys.job(old.id), JSON.stringify(old), 'application/json');
+    await target.emulator.ports.blobs.put(jobKeys.result(old.id), JSON.stringify(makeResult(old)), 'application/json');
+    await target.restart(); // the channel index is read at start
+    expect((await listAs()).messages.some((message) => message.jobId === old.id)).toBe(true);
+    const visitor = await openSession(target.port);
+    const info = JSON.parse((await postJson(target.port, '/api/button', { customId: `info:${old.id}:0` }, { cookie: visitor })).body) as { kind: string; title: string };
+    expect(info).toMatchObject({ kind: 'info', title: `Job ${old.id}` });
+    expect((await postJson(target.port, '/api/button', { customId: `delete:${old.id}:0` }, { cookie: `cascade_session=${oldCookie}` })).status).toBe(401);
+    expect(JSON.parse((await postJson(target.port, '/api/button', { customId: `delete:${old.id}:0` }, { cookie: visitor })).body)).toMatchObject({ kind: 'rejected', code: 'not_allowed' });
+    expect(await target.emulator.ports.blobs.exists(jobKeys.job(old.id))).toBe(true);
   });
 });
