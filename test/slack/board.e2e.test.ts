@@ -221,6 +221,14 @@ describe('GIVEN the Slack app over signed HTTP, the queue, a runner, the dispatc
     expect(text).toMatch(/Board code: mb-b[a-z0-9]{11}-/);
   });
 
+  it('WHEN /board cohost names a mention THEN only the host may, and the co-host is stored by user id', async () => {
+    const refused = await slash(MEMBER, '/board', `cohost <@${HOST}|hana>`);
+    expect(told(refused)).toEqual(['Only the host can name co-hosts.']);
+    const named = await slash(HOST, '/board', 'cohost <@U0OLGA01|olga>');
+    expect(told(named)).toEqual(['U0OLGA01 is now a co-host of "Spring campaign".']);
+    expect((await loadBoardState(bot.blobs, board.id))!.cohosts).toEqual([expect.stringContaining('U0OLGA01')]);
+  });
+
   it('WHEN /board generate a kite festival 2 is used THEN two placeholders go to the board thread and both jobs carry the board and its code', async () => {
     const before = (await jobsInThread(headerTs)).length;
     const name = await slash(MEMBER, '/board', 'generate a kite festival 2');

@@ -28,7 +28,7 @@ export const boardCommandSlack = {
     usage_hint: 'start Spring campaign --brief pastel, outdoors --duration 2h | status | generate [prompt] [k] | end',
   },
   async execute(call) {
-    const input = parseBoardText(call.payload.text, 'slack');
+    const input = parseBoardText(unescapeCommandText(call.payload.text), 'slack');
     if ('kind' in input) return void (await call.tell(renderReply(input)));
     if (input.sub === 'start') return start(call, input);
     if (input.sub === 'generate') return generate(call, input);
@@ -37,6 +37,20 @@ export const boardCommandSlack = {
     await call.tell(renderReply(reply));
   },
 } satisfies SlackSlashCommand;
+
+/**
+ * `/board` is declared with should_escape (manifest.yaml) so that a mention arrives as `<@U123|name>` (the user id
+ * `cohost` needs). Names and briefs are then read back as typed: links and channel mentions as their label,
+ * Slack's three entities decoded. User mentions are kept for parseBoardText.
+ */
+export function unescapeCommandText(text: string): string {
+  return text
+    .replace(/<(?:#[A-Z0-9]+|!subteam\^[A-Z0-9]+|(?:https?|mailto):[^|>]*)\|([^>]*)>/g, '$1')
+    .replace(/<((?:https?|mailto):[^|>]*)>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
 
 async function start({ bot, ctx, payload, client, tell }: SlackSlashCommandCall, input: Extract<BoardCommandInput, { sub: 'start' }>): Promise<void> {
   let postedTs: string | undefined;
