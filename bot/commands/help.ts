@@ -19,11 +19,12 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/show <job>', does: 'post a finished job again' },
   { usage: '/cancel [job]', does: 'stop a queued or running job of yours (no id: your newest)' },
   { usage: '/settings [reset] [--options]', does: 'show, change or clear your default options' },
+  { usage: '/blend <2–5 pictures> [--options]', does: 'four new images blending the pictures (where uploads exist)' },
   { usage: '/board start|status|generate|…', does: 'team mood boards: open one, see where it stands, make images in its style' },
   { usage: '/help', does: 'this list' },
 ];
 
-export const OPTIONS_HELP = '--ar W:H · --seed N · --no <things> · --steps 1–100 · --cfg 0–30 · --chaos 0–100 · --style <name> · --size small|medium|large · --lite';
+export const OPTIONS_HELP = '--ar W:H · --seed N · --no <things> · --steps 1–100 · --cfg 0–30 · --chaos 0–100 · --style <name> · --size small|medium|large · --lite · --iw 0–3 (weight of attached pictures)';
 
 export const BUTTONS_HELP = 'Buttons: U1–U4 upscale a tile · V1–V4 subtle and V1+–V4+ strong variations · R1–R4 remix a tile with a new prompt · 🔄 reroll · ℹ️ details · 🗑️ delete · ❌ cancel';
 

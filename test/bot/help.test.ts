@@ -1,4 +1,5 @@
 /** `/help` on the shared handlers: every command the platform registers is listed, and every option the parser reads. */
+import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { describe, expect, it } from 'vitest';
 import { COMMAND_HELP, help } from '../../bot/commands/index.js';
 import { SLASH_COMMANDS } from '../../bot/discord/commands.js';
@@ -15,7 +16,8 @@ describe('GIVEN /help', () => {
   it('WHEN the options line is read THEN it names every option /imagine takes, each one the parser recognises', () => {
     const optionsLine = help().lines.find((line) => line.startsWith('Options: '))!;
     const named = [...optionsLine.matchAll(/--([a-z]+)/g)].map((match) => match[1]!);
-    const slashOptions = imagineCommand.definition.options.map((option) => option.name).filter((name) => name !== 'prompt');
+    // Typed options only: attachments (pictures) are not written in the prompt.
+    const slashOptions = imagineCommand.definition.options.filter((option) => option.name !== 'prompt' && option.type !== ApplicationCommandOptionType.Attachment).map((option) => option.name);
     expect(named.sort()).toEqual([...slashOptions].sort());
     for (const name of named) expect(givenOptionNames(`x --${name} 1`).size, name).toBe(1);
   });

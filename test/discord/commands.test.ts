@@ -10,7 +10,7 @@ import { createDiscordRest } from '../../bot/discord/rest-poster.js';
 import { RecordingDiscordApi } from './support/recording-discord-api.js';
 import { APP_ID } from './support/fixtures.js';
 
-type Option = { name: string; description: string; type: number; required?: boolean; choices?: unknown[]; options?: Option[] };
+type Option = { name: string; description: string; type: ApplicationCommandOptionType; required?: boolean; choices?: unknown[]; options?: Option[] };
 
 describe('COMMAND_DEFINITIONS', () => {
   it('GIVEN every command and option THEN names, descriptions and counts follow Discord rules', () => {

@@ -11,31 +11,38 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultSchema, type JobEvent } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
-import { createAwsPorts } from '../../core/aws/index.js';
 import { resolveDimensions } from '../../core/dimensions.js';
 import { blend, imagine, pressButton } from '../../bot/commands/index.js';
 import type { BotDeps } from '../../bot/commands/context.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { collectEvents } from '../support/emulator.js';
+import type { RunnerHandle } from '../../gpu-runner/main.js';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { contextFor } from '../bot/support/fixtures.js';
-import { FAST_RUNNER_ENV } from './harness.js';
+import { startTestRunner } from './harness.js';
 
 const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
 const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));
 const user = { platform: 'web' as const, userId: 'pictures', channelId: 'c1' };
 const picture = async (colour: string, width = 100, height = 70) => new Uint8Array(await sharp({ create: { width, height, channels: 3, background: colour } }).png().toBuffer());
 
-async function stackWith(bundleDir: string): Promise<{ stack: LocalStack; deps: BotDeps }> {
+/** The emulator and a runner with the cascade engine on `bundleDir`, stopped together. */
+interface Stack {
+  deps: BotDeps;
+  stop(): Promise<void>;
+}
+
+async function stackWith(bundleDir: string): Promise<{ stack: Stack; deps: BotDeps }> {
   const generator = await createCascadeGenerator({ bundleDir, provider: 'cpu' });
-  const stack = await startLocalStack({ generator, env: { ...FAST_RUNNER_ENV, LOCAL_EMULATOR_PORT: '0' } });
-  const ports = createAwsPorts(stack.config, { maxAttempts: 1 });
-  return { stack, deps: { ...ports, moderation: createModerationPolicy({ blocklist: [], restrictedOnly: [] }), maxPendingPerUser: 10 } };
+  const emulator: TestEmulator = await startTestEmulator();
+  const runner: RunnerHandle = await startTestRunner(emulator.env(), generator);
+  const deps: BotDeps = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [], restrictedOnly: [] }), maxPendingPerUser: 10 };
+  const stack = { deps, stop: async () => { await runner.stop('test done'); await emulator.stop(); } };
+  return { stack, deps };
 }
 
 describe('GIVEN the local stack on the fixture bundle with its image encoders', () => {
-  let stack: LocalStack;
+  let stack: Stack;
   let deps: BotDeps;
   beforeAll(async () => {
     ({ stack, deps } = await stackWith(BUNDLE));
@@ -69,7 +76,7 @@ describe('GIVEN the local stack on the fixture bundle with its image encoders', 
 });
 
 describe('GIVEN the local stack on a bundle without image encoders (like the demo model today)', () => {
-  let stack: LocalStack;
+  let stack: Stack;
   let deps: BotDeps;
   let dir: string;
   beforeAll(async () => {

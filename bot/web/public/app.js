@@ -6,12 +6,13 @@
 /** The prompt box's limit, as Discord's prompt field (2 000 characters). */
 const PROMPT_LIMIT = 2000;
 /** Visible words for buttons the message model gives only an emoji, so they read without an emoji font. */
-const BUTTON_WORD = { reroll: 'Reroll', info: 'Info', delete: 'Delete', cancel: 'Cancel' };
+const BUTTON_WORD = { reroll: 'Reroll', info: 'Info', delete: 'Delete', cancel: 'Cancel', pin: 'Pin', more: 'More' };
 /** Accessible names and tooltips; N is the tile. */
 const BUTTON_HINT = {
   upscale: 'Upscale tile N', vary_subtle: 'Subtle variation of tile N', vary_strong: 'Strong variation of tile N',
   remix: 'Remix tile N with a new prompt', reroll: 'Reroll: four new images from the same prompt', info: 'How this was made',
-  delete: 'Delete this job and its images', cancel: 'Cancel this job',
+  delete: 'Delete this job and its images', cancel: 'Cancel this job', pin: 'Pin tile N to the board',
+  more: 'More like tile N: four new images from it',
 };
 
 // viewerId: this session's user id (not its secret), to tell "you" from others. follow: keep the newest message
@@ -73,7 +74,8 @@ function messageBody(web, old) {
     onerror: fallback ? (event) => { if (event.currentTarget.getAttribute('src') !== fallback) event.currentTarget.src = fallback; } : null });
   const oldButtons = new Map([...old.querySelectorAll('button[data-custom-id]')].map((b) => [b.dataset.customId, b]));
   const button = (b) => {
-    const word = b.label || BUTTON_WORD[b.action] || b.action;
+    // A label that is only a tile number (📌 1, 🧬 2) gets its action's word too.
+    const word = b.label && !/^\d+$/.test(b.label) ? b.label : [BUTTON_WORD[b.action] ?? b.action, b.label].filter(Boolean).join(' ');
     const hint = (BUTTON_HINT[b.action] ?? word).replace('N', String(b.index));
     const known = oldButtons.get(b.customId);
     if (known && known.dataset.word === word && known.className === b.style) return known;
