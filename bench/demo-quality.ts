@@ -23,7 +23,7 @@ import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
 import type { ImageGenerator, RgbImage } from '../gpu-runner/generator.js';
 import { decodeToRgb } from '../gpu-runner/imaging.js';
 import { ATTRIBUTES, judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../test/support/shape-checker.js';
-import { aspect, ASPECT_CANVASES, counts, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.js';
+import { aspect, ASPECT_CANVASES, counts, img2img, imageVariation, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.js';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../models/demo');
 const DEMO_PROMPT = 'a red circle at the top left on a blue background';
@@ -78,8 +78,8 @@ async function heldoutQuality(generator: ImageGenerator, doc: HeldoutDocument, c
   return { ...score(pairs), meanIou: meanIou(pairs.map((p) => ({ expected: p.expected, iou: p.judged.iou, shape: p.judged.shape }))) };
 }
 
-/** Issue 21's families; `aspectCount` held-out prompts per --ar canvas, `negativeCount` --no cases. */
-async function families(generator: ImageGenerator, doc: HeldoutDocument, aspectCount: number, negativeCount: number): Promise<Record<string, unknown>> {
+/** Issue 21's families; `aspectCount` held-out prompts per --ar canvas (and per image family), `negativeCount` --no cases. */
+async function families(generator: ImageGenerator, doc: HeldoutDocument, aspectCount: number, negativeCount: number, hasEffnetEncoder: boolean): Promise<Record<string, unknown>> {
   const f = doc.families;
   if (!f) throw new Error('the prompt document has no families (tools/train-demo/dataset.py --heldout writes them)');
   const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
@@ -100,6 +100,16 @@ async function families(generator: ImageGenerator, doc: HeldoutDocument, aspectC
     console.log(`--ar ${canvas.ar} (${canvas.width}×${canvas.height}, n=${a.n}): colour ${pct(a.colour)} background ${pct(a.background)} shape ${pct(a.shape)} position ${pct(a.position)}; circles round ${pct(a.roundCircles)} of ${a.circles} (mean w/h ${a.meanCircleAspect.toFixed(2)})`);
     out[`aspect ${canvas.ar}`] = a;
   }
+  if (generator.acceptsImagePrompts) {
+    const v = await imageVariation(generator, doc, doc.prompts.slice(0, aspectCount));
+    printScore(`image variation, no text (first ${v.count} held-out scenes drawn exactly)`, v);
+    out.imageVariation = v;
+  } else console.log('image variation: skipped (the bundle has no image encoder)');
+  if (hasEffnetEncoder) {
+    const r = await img2img(generator, doc, doc.prompts.slice(0, aspectCount));
+    console.log(`img2img at strength 0.5 with a new colour (n=${r.n}): position kept ${pct(r.positionKept)}, colour changed ${pct(r.colourChanged)}`);
+    out.img2img = r;
+  } else console.log('img2img: skipped (the bundle has no EfficientNet-role encoder)');
   const neg = await negatives(generator, doc, negativeCases(doc, negativeCount));
   console.log(`--no <colour> (n=${neg.n}, the colour it drew without the negative): colour changed ${pct(neg.avoided)}, a shape still drawn ${pct(neg.stillShape)}`);
   out.negatives = neg;
@@ -166,7 +176,7 @@ async function main(): Promise<void> {
         for (const miss of s.misses.slice(0, 40)) console.log(`  miss ${miss.attribute}: expected ${miss.expected}, got ${miss.got} — "${miss.prompt}"`);
         figures.heldout = s;
       }
-      if (values.families) figures.families = await families(generator, doc, Number(values['aspect-count']), Number(values['negative-count']));
+      if (values.families) figures.families = await families(generator, doc, Number(values['aspect-count']), Number(values['negative-count']), generator.bundle.manifest.effnetEncoder !== undefined);
     } finally {
       await generator.dispose();
     }

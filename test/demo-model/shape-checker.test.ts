@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RgbImage } from '../../gpu-runner/generator.js';
-import { judgeImage, loadHeldout, score, type HeldoutDocument, type HeldoutPrompt } from '../support/shape-checker.js';
+import { judgeImage, judgeRegions, loadHeldout, renderScene, score, type HeldoutDocument, type HeldoutPrompt } from '../support/shape-checker.js';
 
 let doc: HeldoutDocument;
 beforeAll(async () => {
@@ -58,5 +58,34 @@ describe('GIVEN images drawn with known content', () => {
     const result = score([{ expected, judged: judgeImage(draw('square', 'red', 'blue', 'top-left'), doc) }]);
     expect(result.accuracy).toEqual({ colour: 1, background: 1, shape: 0, position: 1 });
     expect(result.misses).toEqual([{ prompt: 'a red circle', attribute: 'shape', expected: 'circle', got: 'square' }]);
+  });
+});
+
+describe('GIVEN the exact renders of the held-out scenes (renderScene, the image families\' sources)', () => {
+  it('THEN the checker reads every attribute back (first 60), one shape each, with crisp edges — on square and 16:9 canvases', async () => {
+    const doc = await loadHeldout();
+    for (const [width, height] of [[256, 256], [320, 192]] as const) {
+      const pairs = doc.prompts.slice(0, 60).map((expected) => ({ expected, judged: judgeImage(renderScene(doc, expected.background, [expected], width, height), doc) }));
+      const result = score(pairs);
+      expect({ width, misses: result.misses }).toEqual({ width, misses: [] });
+      expect(pairs.every((p) => p.judged.count === 1)).toBe(true);
+      expect(Math.min(...pairs.map((p) => p.judged.iou))).toBeGreaterThan(0.85);
+      const circles = pairs.filter((p) => p.expected.shape === 'circle').map((p) => p.judged.boxAspect);
+      expect(Math.min(...circles)).toBeGreaterThan(0.95);
+      expect(Math.max(...circles)).toBeLessThan(1.05);
+    }
+  });
+
+  it('THEN a count family scene drawn exactly shows its count, and two shapes show both on their sides', async () => {
+    const doc = await loadHeldout();
+    const layouts: Record<number, string[]> = { 1: ['center'], 2: ['left', 'right'], 3: ['left', 'center', 'right'], 4: ['top-left', 'top-right', 'bottom-left', 'bottom-right'] };
+    for (const c of doc.families!.count.slice(0, 40)) {
+      const shapes = layouts[c.count]!.map((position) => ({ shape: c.shape, colour: c.colour, position, size: c.count === 4 ? 'small' : 'medium' }));
+      expect(judgeRegions(renderScene(doc, c.background, shapes), doc).regions.length).toBe(c.count);
+    }
+    for (const t of doc.families!.two.slice(0, 40)) {
+      const { regions } = judgeRegions(renderScene(doc, t.background, t.shapes), doc);
+      for (const s of t.shapes) expect(regions.some((r) => r.colour === s.colour && r.shape === s.shape && (r.cx < 0.5 ? 'left' : 'right') === s.side)).toBe(true);
+    }
   });
 });

@@ -5,7 +5,8 @@
  */
 import { resolveDimensions } from '../../core/dimensions.js';
 import type { ImageGenerator, RgbImage } from '../../gpu-runner/generator.js';
-import { judgeImage, judgeRegions, type HeldoutDocument, type HeldoutPrompt } from './shape-checker.js';
+import { encodePng } from '../../gpu-runner/imaging.js';
+import { judgeImage, judgeRegions, renderScene, score, type HeldoutDocument, type HeldoutPrompt, type Score } from './shape-checker.js';
 
 type Families = NonNullable<HeldoutDocument['families']>;
 export type TwoPrompt = Families['two'][number];
@@ -109,4 +110,36 @@ export function negativeCases(doc: HeldoutDocument, n: number): { prompt: string
 export function meanIou(judged: readonly { expected: HeldoutPrompt; iou: number; shape: string | null }[]): number {
   const right = judged.filter((j) => j.shape === j.expected.shape);
   return right.length ? right.reduce((a, j) => a + j.iou, 0) / right.length : 0;
+}
+
+/** Image variation without text: each held-out scene drawn exactly is the only prompt (an image prompt of weight 1,
+ * empty text); does the picture keep its colour, background, shape and position? Needs the bundle's image encoder. */
+export async function imageVariation(generator: ImageGenerator, doc: HeldoutDocument, prompts: readonly HeldoutPrompt[]): Promise<Score> {
+  const pairs = [];
+  for (const p of prompts) {
+    const image = await encodePng(renderScene(doc, p.background, [p]));
+    const out = await generator.generate({ kind: 'imagine', prompt: '', negativePrompt: '', width: 256, height: 256, seeds: [p.seed], chaos: 0, imagePrompts: [{ image, weight: 1 }] });
+    pairs.push({ expected: p, judged: judgeImage(out.images[0]!, doc) });
+  }
+  return score(pairs);
+}
+
+/** img2img: each held-out scene drawn exactly is the init picture at `strength`, the prompt names the same shape,
+ * place and background in another colour; is the position kept and the colour changed? Needs the EfficientNet-role
+ * encoder. */
+export async function img2img(generator: ImageGenerator, doc: HeldoutDocument, prompts: readonly HeldoutPrompt[], strength = 0.5): Promise<{ n: number; positionKept: number; colourChanged: number }> {
+  const colours = Object.keys(doc.palette);
+  let kept = 0;
+  let changed = 0;
+  for (const [i, p] of prompts.entries()) {
+    const others = colours.filter((c) => c !== p.colour && c !== p.background);
+    const colour = others[i % others.length]!;
+    const image = await encodePng(renderScene(doc, p.background, [p]));
+    const prompt = `a ${colour} ${p.shape} at the ${p.position.replace('-', ' ')} on a ${p.background} background`;
+    const out = await generator.generate({ kind: 'imagine', prompt, negativePrompt: '', width: 256, height: 256, seeds: [p.seed], chaos: 0, init: { image, strength } });
+    const j = judgeImage(out.images[0]!, doc);
+    if (j.position === p.position) kept++;
+    if (j.colour === colour) changed++;
+  }
+  return { n: prompts.length, positionKept: share(kept, prompts.length), colourChanged: share(changed, prompts.length) };
 }

@@ -20,6 +20,8 @@ const HeldoutSchema = z.object({
   palette: z.record(z.string(), z.tuple([z.number(), z.number(), z.number()])),
   shapes: z.array(z.string()),
   positions: z.record(z.string(), z.tuple([z.number(), z.number()])),
+  /** Half-extent of each size as a fraction of the shorter side. */
+  sizes: z.record(z.string(), z.number()),
   prompts: z.array(
     z.object({
       prompt: z.string(),
@@ -301,4 +303,67 @@ export function score(pairs: ReadonlyArray<{ expected: HeldoutPrompt; judged: Ju
   const n = Math.max(1, pairs.length);
   const accuracy = Object.fromEntries(ATTRIBUTES.map((a) => [a, hits[a] / n])) as Record<Attribute, number>;
   return { count: pairs.length, accuracy, allCorrect: allCorrect / n, misses };
+}
+
+/** One shape of a scene to draw exactly (renderScene). */
+export interface SceneShape {
+  shape: string;
+  colour: string;
+  position: string;
+  /** A key of the document's sizes; medium when absent. */
+  size?: string | null;
+}
+
+/**
+ * The exact picture of a scene, as tools/train-demo/render.py draws it without its random jitter: anti-aliased signed
+ * distances, centres at the position's anchor (fractions of each side), sizes fractions of the shorter side. For
+ * image prompts and img2img sources in the evaluation (test/support/demo-families.ts).
+ */
+export function renderScene(doc: Pick<HeldoutDocument, 'palette' | 'positions' | 'sizes'>, background: string, shapes: readonly SceneShape[], width = 256, height = 256): RgbImage {
+  const unit = Math.min(width, height);
+  const data = new Uint8Array(width * height * 3);
+  const bg = doc.palette[background];
+  if (!bg) throw new Error(`renderScene: unknown background colour ${background}`);
+  for (let p = 0; p < width * height; p++) data.set(bg, p * 3);
+  for (const s of shapes) {
+    const colour = doc.palette[s.colour];
+    const anchor = doc.positions[s.position];
+    const size = doc.sizes[s.size ?? 'medium'];
+    if (!colour || !anchor || size === undefined) throw new Error(`renderScene: unknown colour, position or size in ${JSON.stringify(s)}`);
+    const cx = (anchor[0] * width) / unit;
+    const cy = (anchor[1] * height) / unit;
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const dx = (x + 0.5) / unit - cx;
+        const dy = (y + 0.5) / unit - cy;
+        const cover = Math.min(1, Math.max(0, 0.5 - signedDistance(s.shape, dx, dy, size) * unit));
+        if (cover === 0) continue;
+        for (let c = 0; c < 3; c++) {
+          const i = (y * width + x) * 3 + c;
+          data[i] = Math.round(data[i]! * (1 - cover) + colour[c]! * cover);
+        }
+      }
+    }
+  }
+  return { width, height, data };
+}
+
+/** tools/train-demo/render.py signed_distance: distance to the outline in units of the shorter side (negative inside). */
+function signedDistance(shape: string, dx: number, dy: number, s: number): number {
+  const ax = Math.abs(dx);
+  const ay = Math.abs(dy);
+  switch (shape) {
+    case 'circle':
+      return Math.hypot(dx, dy) - s;
+    case 'square':
+      return Math.max(ax, ay) - 0.9 * s;
+    case 'diamond':
+      return (ax + ay - 1.1 * s) / Math.SQRT2;
+    case 'triangle': {
+      const a = 1.1 * s;
+      return Math.max(dy - a / 2, (1.5 * ax - (dy + a)) / Math.hypot(1.5, 1));
+    }
+    default:
+      throw new Error(`renderScene: unknown shape ${shape}`);
+  }
 }
