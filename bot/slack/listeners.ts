@@ -11,6 +11,7 @@
  * retries carry X-Slack-Retry-Num) names the same job id and posts nothing new. A Remix press opens
  * a dialog (remix.ts); its submission makes the job like any other button press.
  */
+import { postPinCard } from './board-thread.js';
 import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import { jobKeys } from '../../core/storage-layout.js';
@@ -26,7 +27,6 @@ import { renderNotice } from './blocks.js';
 import { renderReply } from './replies.js';
 import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.js';
 import { SLACK_COMMANDS } from './commands.js';
-import { postPinCard } from './board-thread.js';
 import type { Submit, Tell } from './slash-command.js';
 import { platformErrorOf } from './poster.js';
 import {

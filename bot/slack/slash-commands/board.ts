@@ -25,7 +25,7 @@ export const boardCommandSlack = {
   definition: {
     command: '/board',
     description: 'Team mood boards with pins, votes and a live collage',
-    usage_hint: 'start Spring campaign --brief pastel, outdoors --duration 2h | status | generate [prompt] [k] | end',
+    usage_hint: 'start Spring campaign --brief pastel, outdoors --duration 2h | status | generate [prompt] [k] | cohost @someone | end',
   },
   async execute(call) {
     const input = parseBoardText(unescapeCommandText(call.payload.text), 'slack');
