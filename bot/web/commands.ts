@@ -49,51 +49,63 @@ export function webContext(sessionId: string, requestId: string | undefined): Co
   };
 }
 
+/** One playground command (the text after `/name` is `rest`); WEB_COMMANDS lists them, keyed by name. */
+interface WebCommand {
+  execute(deps: BotDeps, ctx: CommandContext, rest: string): Promise<CommandReply> | CommandReply;
+}
+
 /**
- * `/imagine …` (or bare text, the common case), `/info`, `/info <job id>`, `/show <job id>`, `/cancel [job id]`,
+ * `/imagine …` (bare text is /imagine too), `/info`, `/info <job id>`, `/show <job id>`, `/cancel [job id]`,
  * `/settings [reset] [--options]` (the session's own defaults), `/help`, `/board …` (mood boards).
  */
+const WEB_COMMANDS = {
+  imagine: { execute: (deps, ctx, rest) => imagine(deps, ctx, rest) },
+  info: {
+    execute(deps, ctx, rest) {
+      const jobId = rest.trim();
+      if (jobId === '') return usage(deps, ctx);
+      if (!JobIdSchema.safeParse(jobId).success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ℹ️ button or /info j…` };
+      return jobInfo(deps, jobId);
+    },
+  },
+  settings: {
+    execute(deps, ctx, rest) {
+      // As Discord's /settings with scope "user": no options shows them, options are merged in, `reset` starts over.
+      const reset = /^reset(\s|$)/i.test(rest);
+      const options = (reset ? rest.slice(5) : rest).trim();
+      return settings(deps, ctx, { scope: 'user', reset, ...(options ? { options } : {}) });
+    },
+  },
+  board: {
+    execute(deps, ctx, rest) {
+      const input = parseBoardText(rest, 'web');
+      return 'kind' in input ? input : boardCommand(deps, ctx, input);
+    },
+  },
+  // The page draws the message from the store's images, so no grid bytes are read.
+  show: { execute: (deps, ctx, rest) => show(deps, ctx, rest, 'by-key') },
+  cancel: {
+    execute(deps, ctx, rest) {
+      const jobId = rest.trim();
+      if (jobId === '') return cancel(deps, ctx);
+      const parsed = JobIdSchema.safeParse(jobId.toLowerCase());
+      if (!parsed.success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ❌ button or /cancel j…` };
+      return cancel(deps, ctx, parsed.data);
+    },
+  },
+  help: { execute: () => help() },
+} satisfies Record<string, WebCommand>;
+
+/** A line from the prompt box: a command of WEB_COMMANDS, or bare text for /imagine. */
 export async function runCommand(deps: BotDeps, sessionId: string, text: string, requestId?: string): Promise<CommandReply> {
   const ctx = webContext(sessionId, requestId);
   const trimmed = text.trim();
   const match = COMMAND_LINE.exec(trimmed);
   if (!match) return imagine(deps, ctx, trimmed);
   const name = match[1]!;
-  const rest = match[2] ?? '';
-  switch (name.toLowerCase()) {
-    case 'imagine':
-      return imagine(deps, ctx, rest);
-    case 'info': {
-      const jobId = rest.trim();
-      if (jobId === '') return usage(deps, ctx);
-      if (!JobIdSchema.safeParse(jobId).success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ℹ️ button or /info j…` };
-      return jobInfo(deps, jobId);
-    }
-    case 'settings': {
-      // As Discord's /settings with scope "user": no options shows them, options are merged in, `reset` starts over.
-      const reset = /^reset(\s|$)/i.test(rest);
-      const options = (reset ? rest.slice(5) : rest).trim();
-      return settings(deps, ctx, { scope: 'user', reset, ...(options ? { options } : {}) });
-    }
-    case 'board': {
-      const input = parseBoardText(rest, 'web');
-      return 'kind' in input ? input : boardCommand(deps, ctx, input);
-    }
-    case 'show':
-      // The page draws the message from the store's images, so no grid bytes are read.
-      return show(deps, ctx, rest, 'by-key');
-    case 'cancel': {
-      const jobId = rest.trim();
-      if (jobId === '') return cancel(deps, ctx);
-      const parsed = JobIdSchema.safeParse(jobId.toLowerCase());
-      if (!parsed.success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ❌ button or /cancel j…` };
-      return cancel(deps, ctx, parsed.data);
-    }
-    case 'help':
-      return help();
-    default:
-      return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name.slice(0, 20)}. Try /help for the list, or /imagine a yellow circle in the center on a purple background.` };
-  }
+  const command: WebCommand | undefined = Object.hasOwn(WEB_COMMANDS, name.toLowerCase()) ? WEB_COMMANDS[name.toLowerCase() as keyof typeof WEB_COMMANDS] : undefined;
+  if (!command) return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name.slice(0, 20)}. Try /help for the list, or /imagine a yellow circle in the center on a purple background.` };
+  return command.execute(deps, ctx, match[2] ?? '');
 }
 
 /** A button press; `remixText` is the new prompt typed in the remix dialog (R1–R4). */

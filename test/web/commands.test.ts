@@ -48,6 +48,8 @@ describe('GIVEN the playground prompt box', () => {
     expect(await runCommand(bot, SESSION, 'a fox --ar 0:5')).toEqual({ kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21, e.g. 16:9' });
     expect(await runCommand(bot, SESSION, 'so much gore')).toMatchObject({ kind: 'rejected', code: 'blocked_prompt' });
     expect(await runCommand(bot, SESSION, '/paint a fox')).toEqual({ kind: 'rejected', code: 'unknown_command', message: 'Unknown command /paint. Try /help for the list, or /imagine a yellow circle in the center on a purple background.' });
+    // Names of the command table's prototype are not commands either.
+    for (const line of ['/constructor', '/toString x', '/hasOwnProperty']) expect(await runCommand(bot, SESSION, line)).toMatchObject({ kind: 'rejected', code: 'unknown_command' });
     expect(await runCommand(bot, SESSION, '/info ../../etc')).toMatchObject({ kind: 'rejected', code: 'invalid_job_id' });
     expect(bot.queue.sent).toEqual([]);
   });

@@ -1,6 +1,7 @@
 /**
  * Chaos for the runner: jobs on the emulator's queue, and a runner process killed with SIGKILL at
- * random moments (while starting, polling, generating, uploading) and started again, until the
+ * random moments after it took its first job (generating, uploading, deleting, polling for the next)
+ * and started again, until the
  * planned kills are spent; the last one is left to finish. Then every job is checked: lost = no
  * result or no completed event; duplicated = more than one completed event. Shared by
  * test/adversarial/runner-chaos.test.ts (20 jobs, a handful of kills) and bench/adversarial-chaos.ts
@@ -16,7 +17,7 @@ import { spawnRunner, type RunnerChild } from '../../runner/harness.js';
 export interface ChaosPlan {
   jobs: number;
   kills: number;
-  /** Each runner lives a random time in [minLifeMs, maxLifeMs) before its SIGKILL. */
+  /** Each runner is SIGKILLed a random time in [minLifeMs, maxLifeMs) after it started its first job (kills stop once every job is done). */
   minLifeMs: number;
   maxLifeMs: number;
   seed: number;
@@ -29,7 +30,7 @@ export interface ChaosPlan {
 export interface ChaosFigures {
   jobs: number;
   kills: number;
-  /** Kills that hit a runner while a job of ours was started and not yet completed. */
+  /** Kills that hit a runner while a job it started was not yet completed (the completed event may still be on its way). */
   killsMidJob: number;
   lost: number;
   duplicated: number;
@@ -82,10 +83,18 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosFigures> {
     const ids = new Set(jobs.map((job) => job.id));
     const completedIds = () => new Set(events.filter((e) => e.type === 'completed' && ids.has(e.jobId)).map((e) => e.jobId));
     let killsMidJob = 0;
-    for (let kill = 0; kill < plan.kills; kill += 1) {
-      const runner = spawn(`chaos-runner-${kill}`);
+    let kills = 0;
+    for (let kill = 0; kill < plan.kills && completedIds().size < ids.size; kill += 1, kills += 1) {
+      const name = `chaos-runner-${kill}`;
+      const runner = spawn(name);
+      // Loading the runner takes seconds on a busy machine: the clock starts at its first job, so that kills land in
+      // work (generating, uploading, between jobs) rather than only in start-up.
+      const loadDeadline = Date.now() + 30_000;
+      while (!events.some((e) => e.type === 'started' && e.runnerId === name) && completedIds().size < ids.size && Date.now() < loadDeadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
       await new Promise((resolve) => setTimeout(resolve, plan.minLifeMs + next() * (plan.maxLifeMs - plan.minLifeMs)));
-      const inProgress = [...ids].some((id) => events.some((e) => e.jobId === id && e.type === 'started' && e.runnerId === `chaos-runner-${kill}`) && !completedIds().has(id));
+      const inProgress = [...ids].some((id) => events.some((e) => e.jobId === id && e.type === 'started' && e.runnerId === name) && !completedIds().has(id));
       if (inProgress) killsMidJob += 1;
       runner.child.kill('SIGKILL');
       await runner.exited;
@@ -108,7 +117,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosFigures> {
       if (completed > 1) duplicated += 1;
       if (mine.filter((e) => e.type === 'started').length > 1) retried += 1;
     }
-    return { jobs: ids.size, kills: plan.kills, killsMidJob, lost, duplicated, deadLettered: await emulator.inspectDlqCount(), retried, seconds: (Date.now() - started) / 1000 };
+    return { jobs: ids.size, kills, killsMidJob, lost, duplicated, deadLettered: await emulator.inspectDlqCount(), retried, seconds: (Date.now() - started) / 1000 };
   } finally {
     for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     reading = false;
