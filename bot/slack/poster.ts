@@ -153,7 +153,9 @@ export class SlackPoster implements Poster {
         await this.uploadToThread(channel, ts, collage, header.title);
       }
       const previous = this.collages.get(board.id);
+      this.collages.delete(board.id);
       this.collages.set(board.id, fileId);
+      if (this.collages.size > MAX_REMEMBERED_PREVIEWS) this.collages.delete(this.collages.keys().next().value!);
       if (previous !== undefined && previous !== fileId) await this.deleteFile(previous);
     } catch (error) {
       throw toDeliveryError(error, `board ${board.id}`);
