@@ -127,10 +127,9 @@ export async function startBoard(deps: BoardDeps, ctx: CommandContext, input: Bo
   if (visibility !== 'link' && visibility !== 'private') return rejected('invalid_board', `visibility must be private or link, not "${visibility.slice(0, 20)}".`);
   if (input.style !== undefined && !findStyle(input.style)) return rejected('invalid_board', `Unknown style "${input.style.slice(0, 32)}"; choose one of ${STYLE_NAMES.join(', ')}.`);
   const now = nowOf(deps);
-  if (!openPlace) {
-    const existing = await findActiveBoard(deps.blobs, ctx.requester, now);
-    if (existing) return rejected('board_exists', `This channel already has a board, "${existing.name}". Its host can end it with /board end first.`);
-  }
+  // One open board per place: also where the platform opens a place of its own (Slack's header lives in the channel).
+  const existing = await findActiveBoard(deps.blobs, ctx.requester, now);
+  if (existing) return rejected('board_exists', `This channel already has a board, "${existing.name}". Its host can end it with /board end first.`);
   const draft: BoardRecord = {
     v: 1,
     id: newBoardId(),

@@ -13,6 +13,7 @@
 import type { ButtonRow, JobMessage, MessageButton } from '../message-model.js';
 import { assertValidSlackMessage, SLACK_LIMITS, type ButtonElement, type SlackBlock, type SlackMessage } from './block-limits.js';
 import { truncate } from '../../core/truncate.js';
+import { decodeButtonId, encodeButtonId } from '../custom-id.js';
 
 export interface RenderOptions {
   /** The uploaded grid or preview to show. */
@@ -38,9 +39,25 @@ function buttonElement(button: MessageButton): ButtonElement {
   return element;
 }
 
+/**
+ * A grid made in a mood board: Slack has room beside each 📌 for a 👍 (one actions block holds 25), so the team
+ * can vote on a pinned tile right under the grid as well as on the pin card in the board's thread.
+ */
+function withVotes(row: ButtonRow): ButtonRow {
+  if (row.kind !== 'board') return row;
+  const votes = row.buttons.flatMap((button) => {
+    const pin = decodeButtonId(button.customId);
+    if (pin.action !== 'pin') return [];
+    const customId = encodeButtonId({ action: 'vote', jobId: pin.jobId, index: pin.index });
+    return [{ ...button, action: 'vote' as const, customId, label: `${pin.index}`, emoji: '👍' }];
+  });
+  return { ...row, buttons: [...row.buttons, ...votes] };
+}
+
 function actionsBlocks(rows: readonly ButtonRow[]): SlackBlock[] {
   // Slack has no disabled buttons: a disabled one is simply left out.
   return rows
+    .map(withVotes)
     .map((row) => ({ row, buttons: row.buttons.filter((button) => !button.disabled) }))
     .filter(({ buttons }) => buttons.length > 0)
     .map(({ row, buttons }) => ({ type: 'actions' as const, block_id: `row:${row.kind}`, elements: buttons.map(buttonElement) }));

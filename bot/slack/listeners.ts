@@ -11,8 +11,7 @@
  * retries carry X-Slack-Retry-Num) names the same job id and posts nothing new. A Remix press opens
  * a dialog (remix.ts); its submission makes the job like any other button press.
  */
-import { renderPinCardBlocks } from './board-blocks.js';
-import { loadBoard } from '../boards/board-store.js';
+import { postPinCard } from './board-thread.js';
 import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import { jobKeys } from '../../core/storage-layout.js';
@@ -60,7 +59,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       await guarded(log, command.definition.command, tell, async () => {
         const payload = parsePayload(SlashCommandSchema, 'slash command', body);
         const ctx = slashCommandContext(payload);
-        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit) => startJob({ client, ctx, text, tell, submit }) });
+        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit, at = ctx) => startJob({ client, ctx: at, text, tell, submit }) });
       });
     });
   }
@@ -97,14 +96,8 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
           if (platformErrorOf(error) !== 'message_not_found') throw error;
         });
       }
-      // A new pin is shown to the board's thread, with 👍 ⭐ and unpin under it: that is where the team votes.
-      const board = reply.kind === 'done' && reply.action === 'pinned' && reply.boardId ? await loadBoard(bot.blobs, reply.boardId) : null;
-      if (board && reply.kind === 'done') {
-        const { index } = decodeButtonId(customId);
-        const card = renderPinCardBlocks(reply.jobId ?? '', index as 1 | 2 | 3 | 4, reply.message, ctx.requester.userId);
-        await client.chat.postMessage({ channel: board.place.channelId, ...(board.place.threadId ? { thread_ts: board.place.threadId } : {}), text: card.text, blocks: card.blocks });
-        return;
-      }
+      const button = decodeButtonId(customId);
+      if (reply.kind === 'done' && reply.action === 'pinned' && button.action === 'pin' && (await postPinCard(client, bot, reply, button, ctx.requester.userId))) return;
       if (reply.kind !== 'accepted') await tell(renderReply(reply));
     });
   });

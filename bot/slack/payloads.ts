@@ -35,6 +35,8 @@ export const SlashCommandSchema = z.object({
   channel_id: SlackId,
   user_id: SlackId,
   trigger_id: z.string().min(1).max(128),
+  /** The user's handle; only shown (initials on a board's collage), never trusted for permissions. */
+  user_name: z.string().min(1).max(80).optional().catch(undefined),
   /** Not sent today (slash commands cannot be used in threads); honoured if Slack ever adds it. */
   thread_ts: SlackTs.optional(),
 });

@@ -12,9 +12,6 @@
  *   const poster = new SlackPoster({ client: createSlackClient(botToken, { onRateLimit: 'reject' }) });
  *   await poster.deliver(job, buildJobMessage(job, state), { bytes, contentType: 'image/png', fileName: 'grid-j1.png' });
  */
-import { renderBoardHeaderBlocks, renderBoardSummaryBlocks } from './board-blocks.js';
-import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
-import type { BoardRecord, HeaderRecord } from '../boards/model.js';
 import { ErrorCode, type WebClient } from '@slack/web-api';
 import type { Job } from '../../core/job.js';
 import { sleep } from '../../core/backoff.js';
@@ -23,6 +20,9 @@ import { DeliveryError, type Attachment, type Poster } from '../poster.js';
 import { SlackBlocksError } from './block-limits.js';
 import { renderSlackMessage, type RenderOptions } from './blocks.js';
 import { uploadImage } from './upload.js';
+import { renderBoardHeaderBlocks, renderBoardSummaryBlocks, type BoardImageOptions } from './board-blocks.js';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
+import type { BoardRecord, HeaderRecord } from '../boards/model.js';
 
 /** Slack shows images of any size we produce; keep uploads modest so they render quickly on phones. */
 export const SLACK_ATTACHMENT_LIMIT_BYTES = 10 * 1024 * 1024;
@@ -65,6 +65,8 @@ export class SlackPoster implements Poster {
    * workspace. Memory only: after a restart the next preview or the result replaces it.
    */
   private readonly previews = new Map<string, string>();
+  /** The collage file each board's header shows (memory only, like previews). */
+  private readonly collages = new Map<string, string>();
 
   constructor(options: SlackPosterOptions) {
     this.client = options.client;
@@ -99,26 +101,82 @@ export class SlackPoster implements Poster {
   /** chat.update, retrying while Slack still processes a fresh file; past that, the image goes to the thread instead. */
   private async showWithImage(target: SlackTarget, message: JobMessage, fileId: string | undefined, attachment: Attachment | undefined): Promise<void> {
     if (fileId === undefined) return this.update(target, message, {});
+    const shown = await this.untilFileReady(() => this.update(target, message, { imageFileId: fileId }));
+    if (shown) return;
+    // Still refused: show the message without the inline image and put the image in the message's thread.
+    await this.update(target, message, { imageNote: 'The image is in the thread below (Slack was still processing it).' });
+    if (attachment) await this.uploadToThread(target.channel, target.threadTs ?? target.ts, attachment, message.title);
+  }
+
+  /** Runs `show` until Slack stops refusing a fresh file as not ready; false when it still refuses after the last delay. */
+  private async untilFileReady(show: () => Promise<unknown>): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.update(target, message, { imageFileId: fileId });
+        await show();
+        return true;
       } catch (error) {
         if (!isFileNotReady(error)) throw error;
         const delay = this.delays[attempt];
-        if (delay === undefined) break;
+        if (delay === undefined) return false;
         await this.sleep(delay);
       }
     }
-    // Still refused: show the message without the inline image and put the image in the message's thread.
-    await this.update(target, message, { imageNote: 'The image is in the thread below (Slack was still processing it).' });
-    if (attachment) {
-      await this.client.filesUploadV2({
-        channel_id: target.channel,
-        thread_ts: target.threadTs ?? target.ts,
-        file: Buffer.from(attachment.bytes.buffer, attachment.bytes.byteOffset, attachment.bytes.byteLength),
-        filename: attachment.fileName,
-        alt_text: message.title.slice(0, 1000),
-      });
+  }
+
+  private async uploadToThread(channel: string, threadTs: string, attachment: Attachment, altText: string): Promise<void> {
+    await this.client.filesUploadV2({
+      channel_id: channel,
+      thread_ts: threadTs,
+      file: Buffer.from(attachment.bytes.buffer, attachment.bytes.byteOffset, attachment.bytes.byteLength),
+      filename: attachment.fileName,
+      alt_text: altText.slice(0, 1000),
+    });
+  }
+
+  /**
+   * Mood boards: the header is the channel message `/board start` posted (its ts is the board's thread), edited in
+   * place with the new collage; the collage it showed before is deleted so collages do not pile up in the workspace.
+   * A header that is gone (message_not_found…) is a permanent DeliveryError: the updater then ends the board.
+   */
+  async deliverBoardHeader(board: BoardRecord, header: BoardHeader, collage: Attachment, existing: HeaderRecord | null): Promise<HeaderRecord> {
+    const channel = existing?.channelId ?? board.place.channelId;
+    const ts = existing?.messageId ?? board.place.threadId;
+    if (!ts) throw new DeliveryError(`board ${board.id}: no Slack header message (place.threadId missing)`, false);
+    try {
+      const fileId = await uploadImage(this.client, collage, header.title);
+      const update = (options: BoardImageOptions) => {
+        const rendered = renderBoardHeaderBlocks(header, options);
+        return this.client.chat.update({ channel, ts, text: rendered.text, blocks: rendered.blocks });
+      };
+      if (!(await this.untilFileReady(() => update({ collageFileId: fileId })))) {
+        await update({ imageNote: 'The collage is in the thread below (Slack was still processing it).' });
+        await this.uploadToThread(channel, ts, collage, header.title);
+      }
+      const previous = this.collages.get(board.id);
+      this.collages.delete(board.id);
+      this.collages.set(board.id, fileId);
+      if (this.collages.size > MAX_REMEMBERED_PREVIEWS) this.collages.delete(this.collages.keys().next().value!);
+      if (previous !== undefined && previous !== fileId) await this.deleteFile(previous);
+    } catch (error) {
+      throw toDeliveryError(error, `board ${board.id}`);
+    }
+    return { v: 1, platform: 'slack', channelId: channel, messageId: ts };
+  }
+
+  /** The end summary with the final collage, in the board's thread and broadcast to the channel. */
+  async postBoardSummary(board: BoardRecord, summary: BoardSummary, collage: Attachment): Promise<void> {
+    const channel = board.place.channelId;
+    const threadTs = board.place.threadId;
+    try {
+      const fileId = await uploadImage(this.client, collage, summary.title);
+      const post = (options: BoardImageOptions) => {
+        const rendered = renderBoardSummaryBlocks(summary, options);
+        const message = { channel, text: rendered.text, blocks: rendered.blocks };
+        return this.client.chat.postMessage(threadTs ? { ...message, thread_ts: threadTs, reply_broadcast: true } : message);
+      };
+      if (!(await this.untilFileReady(() => post({ collageFileId: fileId })))) await post({ imageNote: 'Slack was still processing the final collage; the Collage link above has it.' });
+    } catch (error) {
+      throw toDeliveryError(error, `board ${board.id}`);
     }
   }
 
@@ -130,43 +188,6 @@ export class SlackPoster implements Poster {
   }
 
   /** Best effort: a preview file left behind costs storage, never correctness. */
-  /** The collage file each board header shows; the next header's upload replaces (deletes) it. Memory only. */
-  private readonly collages = new Map<string, string>();
-
-  /**
-   * Mood boards: the header is the message in the channel whose thread is the session (posted by /board start, so
-   * `existing` is normally known); each edit is chat.update with a freshly uploaded collage. A header posted here
-   * (none known) goes to the channel.
-   */
-  async deliverBoardHeader(board: BoardRecord, header: BoardHeader, collage: Attachment, existing: HeaderRecord | null): Promise<HeaderRecord> {
-    try {
-      const fileId = await uploadImage(this.client, collage, `Collage of ${board.name}`).catch(() => undefined);
-      const message = renderBoardHeaderBlocks(header, fileId);
-      let where = existing;
-      if (where) await this.client.chat.update({ channel: where.channelId, ts: where.messageId, text: message.text, blocks: message.blocks });
-      else {
-        const posted = await this.client.chat.postMessage({ channel: board.place.channelId, text: message.text, blocks: message.blocks });
-        where = { v: 1, platform: 'slack', channelId: board.place.channelId, messageId: String(posted.ts) };
-      }
-      const previous = this.collages.get(board.id);
-      if (fileId) this.collages.set(board.id, fileId);
-      if (previous && previous !== fileId) await this.deleteFile(previous);
-      return where;
-    } catch (error) {
-      throw toDeliveryError(error, `board ${board.id}`);
-    }
-  }
-
-  async postBoardSummary(board: BoardRecord, summary: BoardSummary): Promise<void> {
-    const message = renderBoardSummaryBlocks(summary);
-    const where = board.place.threadId ? { channel: board.place.channelId, thread_ts: board.place.threadId, reply_broadcast: true } : { channel: board.place.channelId };
-    await this.client.chat
-      .postMessage({ ...where, text: message.text, blocks: message.blocks })
-      .catch((error: unknown) => {
-        throw toDeliveryError(error, `board ${board.id}`);
-      });
-  }
-
   private async deleteFile(fileId: string): Promise<void> {
     await this.client.files.delete({ file: fileId }).catch(() => undefined);
   }

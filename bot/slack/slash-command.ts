@@ -21,8 +21,11 @@ export interface SlackSlashCommandCall {
   ctx: CommandContext;
   client: WebClient;
   tell: Tell;
-  /** The job-making path shared with buttons and mentions: placeholder message, submit, clean-up (listeners.ts). */
-  startJob: (text: string | undefined, submit: Submit) => Promise<void>;
+  /**
+   * The job-making path shared with buttons and mentions: placeholder message, submit, clean-up (listeners.ts).
+   * `at` replaces `ctx` (a board's thread, a per-grid source id); default `ctx`.
+   */
+  startJob: (text: string | undefined, submit: Submit, at?: CommandContext) => Promise<void>;
 }
 
 export interface SlackSlashCommand {

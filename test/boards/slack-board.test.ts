@@ -91,8 +91,10 @@ describe('GIVEN the Slack app with mood boards on loopback', () => {
 
   it('WHEN 📌 is pressed THEN a pin card with 👍 ⭐ unpin is posted in the board thread, and votes count', async () => {
     await handle(press(`pin:${jobId}:1`, 'UMAKER'));
-    await api.waitFor(() => api.callsOf('chat.postMessage').some((c) => c.params.thread_ts === headerTs), 10_000);
-    const card = api.callsOf('chat.postMessage').find((c) => c.params.thread_ts === headerTs)!;
+    // The /imagine placeholder is in the thread too (a channel's /imagine posts in its board's thread): find the card.
+    const isCard = (c: { params: Record<string, string> }) => c.params.thread_ts === headerTs && String(c.params.blocks).includes(`vote:${jobId}:1`);
+    await api.waitFor(() => api.callsOf('chat.postMessage').some(isCard), 10_000);
+    const card = api.callsOf('chat.postMessage').find(isCard)!;
     for (const action of ['vote', 'hero', 'unpin']) expect(String(card.params.blocks)).toContain(`${action}:${jobId}:1`);
     await handle(press(`vote:${jobId}:1`, 'UA'));
     await handle(press(`vote:${jobId}:1`, 'UB'));

@@ -65,7 +65,7 @@ describe('app manifest', () => {
   const manifest = readFileSync(new URL('../../bot/slack/manifest.yaml', import.meta.url), 'utf8');
 
   it('GIVEN the manifest THEN it declares exactly the commands the app listens to, each as its definition says', () => {
-    const declared = [...manifest.matchAll(/^ {4}- command: (\S+)\n {6}description: (.+)\n {6}usage_hint: "(.*)"\n {6}url: \S+\n {6}should_escape: false$/gm)].map((m) => ({ command: m[1], description: m[2], usage_hint: m[3] }));
+    const declared = [...manifest.matchAll(/^ {4}- command: (\S+)\n {6}description: (.+)\n {6}usage_hint: "(.*)"\n {6}url: \S+\n {6}should_escape: (?:false|true)$/gm)].map((m) => ({ command: m[1], description: m[2], usage_hint: m[3] }));
     // Every `- command:` line is one of the entries read above (none skipped by an odd layout).
     expect(declared).toHaveLength([...manifest.matchAll(/^\s+- command: /gm)].length);
     expect(declared).toEqual(SLACK_COMMANDS.map((command) => command.definition));

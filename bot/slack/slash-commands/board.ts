@@ -1,51 +1,121 @@
 /**
- * `/board start "name" --brief … --duration 2h [--visibility private|link] [--style name]`, `/board status`,
- * `/board generate [prompt] [k]`, `/board add`, `/board cohost @someone`, `/board end`.
+ * `/board start "name" --brief … [--duration 2h] [--visibility private|link] [--style …] | status | generate [prompt] [k]
+ * | cohost @user | add | end`: team mood boards (bot/boards/), text parsed by the core's `parseBoardText`.
  *
- * Where a Slack board lives: a slash command's payload says which channel it came from but not which thread
- * (it carries no thread_ts), so a board belongs to its channel, with one open board per channel. `start` posts
- * the header in the channel and its thread is the session: `@cascade <prompt>` in that thread, and `/imagine`
- * anywhere in the channel, make images of the board; the header is kept current with chat.update.
+ * `start` posts the board header in the channel (its thread is the session) before the board is written; the header
+ * updater then edits that message with the collage (chat.update). `generate` makes each grid like `/imagine`, with its
+ * own placeholder message in the board's thread. Everything else answers the actor alone (ephemeral).
  */
-import { boardCommand, parseBoardText, type BoardCommandReply } from '../../boards/board-command.js';
-import { saveHeader } from '../../boards/board-store.js';
-import type { ButtonReply, Rejected } from '../../commands/context.js';
+import type { WebClient } from '@slack/web-api';
+import { boardCommand, parseBoardText, type BoardCommandInput } from '../../boards/board-command.js';
+import { boardHere } from '../../boards/actions.js';
+import type { BoardRecord } from '../../boards/model.js';
+import type { ButtonReply, CommandContext } from '../../commands/context.js';
 import { renderNotice } from '../blocks.js';
+import { SLACK_LIMITS } from '../block-limits.js';
+import { platformErrorOf } from '../poster.js';
 import { renderReply } from '../replies.js';
-import type { SlackSlashCommand } from '../slash-command.js';
+import type { SlackSlashCommand, SlackSlashCommandCall } from '../slash-command.js';
+import { truncate } from '../../../core/truncate.js';
 
-function asReply(reply: BoardCommandReply): Parameters<typeof renderReply>[0] {
-  if (reply.kind === 'board_started') return { kind: 'done', action: 'board_started', boardId: reply.board.id, message: `${reply.message}${reply.pageUrl ? ` Board page: ${reply.pageUrl}` : ''}` };
-  if (reply.kind === 'board_generated') return { kind: 'done', action: 'board_generated', message: reply.message };
-  return reply;
-}
+/** The header could not be posted: the board is not written, and the host is told why. */
+class HeaderNotPosted extends Error {}
 
-export const boardSlackCommand = {
-  definition: { command: '/board', description: 'Team mood boards, pinned and voted in a thread', usage_hint: 'start Spring campaign --brief pastel, outdoors --duration 2h | status | generate [prompt] [k] | cohost @someone | end' },
-  async execute({ bot, payload, ctx, client, tell, startJob }) {
-    const input = parseBoardText(payload.text, 'slack');
-    if ('kind' in input) return void (await tell(renderNotice(input.message)));
-    if (input.sub === 'generate') {
-      // Each grid gets its own placeholder message (startJob), so each is made and shown like an /imagine.
-      const count = input.count ?? 1;
-      if (count < 1 || count > 4) return void (await tell(renderNotice('k must be 1–4 grids.')));
-      for (let i = 0; i < count; i++) {
-        await startJob(input.prompt, async (withMessage): Promise<ButtonReply> => {
-          const reply = await boardCommand(bot, { ...withMessage, sourceId: `${withMessage.sourceId}:${i}` }, { sub: 'generate', ...(input.prompt ? { prompt: input.prompt } : {}), count: 1 });
-          return reply.kind === 'board_generated' ? reply.results[0]! : (reply as Rejected);
-        });
-      }
-      return;
-    }
-    const reply = await boardCommand(bot, ctx, input, {
-      // The header is posted first: its ts is the session's thread, and the header updater edits this message.
-      openPlace: async (draft) => {
-        const posted = await client.chat.postMessage({ channel: ctx.requester.channelId, text: `📋 ${draft.name} — opening the board…` });
-        const ts = String(posted.ts);
-        await saveHeader(bot.blobs, draft.id, { v: 1, platform: 'slack', channelId: ctx.requester.channelId, messageId: ts });
-        return { platform: 'slack', channelId: ctx.requester.channelId, threadId: ts, ...(ctx.requester.workspaceId ? { workspaceId: ctx.requester.workspaceId } : {}) };
-      },
-    });
-    await tell(renderReply(asReply(reply)));
+export const boardCommandSlack = {
+  definition: {
+    command: '/board',
+    description: 'Team mood boards with pins, votes and a live collage',
+    usage_hint: 'start Spring campaign --brief pastel, outdoors --duration 2h | status | generate [prompt] [k] | cohost @someone | end',
+  },
+  async execute(call) {
+    const input = parseBoardText(unescapeCommandText(call.payload.text), 'slack');
+    if ('kind' in input) return void (await call.tell(renderReply(input)));
+    if (input.sub === 'start') return start(call, input);
+    if (input.sub === 'generate') return generate(call, input);
+    const reply = await boardCommand(call.bot, call.ctx, input);
+    if (reply.kind === 'board_started' || reply.kind === 'board_generated') return; // only start/generate give these
+    await call.tell(renderReply(reply));
   },
 } satisfies SlackSlashCommand;
+
+/**
+ * `/board` is declared with should_escape (manifest.yaml) so that a mention arrives as `<@U123|name>` (the user id
+ * `cohost` needs). Names and briefs are then read back as typed: links and channel mentions as their label,
+ * Slack's three entities decoded. User mentions are kept for parseBoardText.
+ */
+export function unescapeCommandText(text: string): string {
+  return text
+    .replace(/<(?:#[A-Z0-9]+|!subteam\^[A-Z0-9]+|(?:https?|mailto):[^|>]*)\|([^>]*)>/g, '$1')
+    .replace(/<((?:https?|mailto):[^|>]*)>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+async function start({ bot, ctx, payload, client, tell }: SlackSlashCommandCall, input: Extract<BoardCommandInput, { sub: 'start' }>): Promise<void> {
+  let postedTs: string | undefined;
+  const openPlace = async (draft: BoardRecord) => {
+    postedTs = await postHeaderPlaceholder(client, draft);
+    return { platform: 'slack' as const, channelId: draft.place.channelId, threadId: postedTs, ...(draft.place.workspaceId ? { workspaceId: draft.place.workspaceId } : {}) };
+  };
+  let reply;
+  try {
+    reply = await boardCommand(bot, ctx, input, { openPlace, ...(payload.user_name ? { actorName: payload.user_name } : {}) });
+  } catch (error) {
+    // The header was posted but the board could not be written: no header may stay behind for a board that does not exist.
+    if (postedTs) await client.chat.delete({ channel: ctx.requester.channelId, ts: postedTs }).catch(() => undefined);
+    if (error instanceof HeaderNotPosted) return void (await tell(renderNotice(error.message)));
+    throw error;
+  }
+  if (reply.kind !== 'board_started') return void (await tell(renderReply(reply.kind === 'rejected' ? reply : { kind: 'rejected', code: 'internal', message: 'Unexpected reply.' })));
+  // A private board's page link is the host's alone: it is told here, never shown in the header.
+  const link = reply.pageUrl && reply.board.visibility === 'private' ? ` Your private board page: ${reply.pageUrl}` : '';
+  await tell(renderNotice(`${reply.message}${link}`));
+}
+
+async function postHeaderPlaceholder(client: WebClient, draft: BoardRecord): Promise<string> {
+  const text = `📋 ${draft.name}\nOpening the board…`;
+  const blocks = [
+    { type: 'section', block_id: 'title', text: { type: 'plain_text', text: truncate(`📋 ${draft.name}`, SLACK_LIMITS.headerText), emoji: true } },
+    { type: 'context', block_id: 'status', elements: [{ type: 'plain_text', text: 'Opening the board…', emoji: true }] },
+  ];
+  try {
+    const posted = await client.chat.postMessage({ channel: draft.place.channelId, text, blocks });
+    if (!posted.ts) throw new HeaderNotPosted('Slack accepted the board header but returned no message ts; nothing was started.');
+    return posted.ts;
+  } catch (error) {
+    const code = platformErrorOf(error);
+    if (code === 'not_in_channel' || code === 'channel_not_found') {
+      throw new HeaderNotPosted('I cannot post in this conversation, so the board was not started. Invite me with /invite @cascade, then try again.');
+    }
+    throw error;
+  }
+}
+
+/**
+ * `/board generate [prompt] [k]`: k grids, one after another, each through the core's generate with count 1 and its own
+ * placeholder in the board's thread (a Slack message belongs to one job).
+ */
+async function generate({ bot, ctx, tell, startJob }: SlackSlashCommandCall, input: Extract<BoardCommandInput, { sub: 'generate' }>): Promise<void> {
+  const count = input.count ?? 1;
+  if (!Number.isInteger(count) || count < 1 || count > 4) return void (await tell(renderReply({ kind: 'rejected', code: 'invalid_options', message: 'k must be 1–4 grids.' })));
+  const board = await boardHere(bot, ctx);
+  if ('kind' in board) return void (await tell(renderReply(board)));
+  const threadTs = board.place.threadId;
+  const inThread: CommandContext = threadTs ? { ...ctx, requester: { ...ctx.requester, threadId: threadTs }, delivery: { ...ctx.delivery, ...(ctx.delivery.platform === 'slack' ? { threadTs } : {}) } } : ctx;
+  let accepted = 0;
+  let code = '';
+  for (let i = 0; i < count; i++) {
+    const submit = async (withMessage: CommandContext): Promise<ButtonReply> => {
+      const reply = await boardCommand(bot, withMessage, { sub: 'generate', ...(input.prompt ? { prompt: input.prompt } : {}), count: 1 });
+      if (reply.kind !== 'board_generated') return reply.kind === 'board_started' ? { kind: 'rejected', code: 'internal', message: 'Unexpected reply.' } : reply;
+      code = reply.code;
+      const first = reply.results[0]!;
+      if (first.kind === 'accepted' && !first.duplicate) accepted++;
+      return first;
+    };
+    await startJob(input.prompt ?? (board.brief || board.name), submit, { ...inThread, sourceId: `${ctx.sourceId}:${i}` });
+  }
+  if (accepted > 0) await tell(renderNotice(`${accepted} of ${count} grid${count === 1 ? '' : 's'} queued in the board's thread, in the style of "${board.name}" (${code}).`));
+}
+

@@ -8,6 +8,7 @@ const SLACK_COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/imagine <prompt> [--options]', does: 'four images from a prompt' },
   { usage: '/imagine-info [job | cancel [job]]', does: 'your jobs in progress, the queue and the limits; a job\'s details; or cancel a job of yours' },
   { usage: '/imagine-settings [--options | reset | channel …]', does: 'show, change or clear your (or the channel\'s) default options' },
+  { usage: '/board start "name" --brief … [--duration 2h] [--visibility private|link] | status | generate [prompt] [k] | cohost @user | end', does: 'a team mood board in this channel: its header\'s thread is the session; 📌 pins, 👍 votes, ⭐ the host\'s hero' },
   { usage: '/imagine-help', does: 'this list' },
 ];
 
