@@ -1,6 +1,6 @@
 """Byte-level BPE learned on the caption corpus, written in the CLIP / Hugging Face layout.
 
-Layout (../shared/vectors/clip-tokenizer/README.md): ids 0..255 the byte characters of
+Layout (test/fixtures/vectors/clip-tokenizer/README.md): ids 0..255 the byte characters of
 `bytes_to_unicode()`, 256..511 the same with `</w>`, then one entry per merge (its parts joined), then
 `<|startoftext|>`, `<|endoftext|>`. Normalisation and pre-tokenisation follow CLIPTokenizerFast for the
 ASCII captions this corpus holds (whitespace collapsed, lower-cased, letters / single digits / other runs).
