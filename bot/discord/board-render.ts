@@ -6,22 +6,19 @@
  */
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
+import { truncate } from '../../core/truncate.js';
 import { encodeButtonId } from '../custom-id.js';
 import { assertDiscordMessage, DISCORD_LIMITS as L, type DiscordMessage } from './limits.js';
 
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 function pageButton(url: string | undefined) {
-  return url ? [{ type: ComponentType.ActionRow as const, components: [{ type: ComponentType.Button as const, style: ButtonStyle.Link as const, label: 'Board page', url: clip(url, 512) }] }] : [];
+  return url ? [{ type: ComponentType.ActionRow as const, components: [{ type: ComponentType.Button as const, style: ButtonStyle.Link as const, label: 'Board page', url: truncate(url, 512) }] }] : [];
 }
 
 export function renderBoardHeader(header: BoardHeader, attachmentName: string): DiscordMessage {
-  const lines = [header.brief ? `*${clip(header.brief, 1000)}*` : '', `Host: <@${header.host.userId}>`, header.statusLine, header.tasteLine ? `Taste: ${header.tasteLine}` : '', `Board code: \`${header.code}\``,
+  const lines = [header.brief ? `*${truncate(header.brief, 1000)}*` : '', `Host: <@${header.host.userId}>`, header.statusLine, header.tasteLine ? `Taste: ${header.tasteLine}` : '', `Board code: \`${header.code}\``,
     header.final ? '' : 'Make images here with /imagine; press 📌 under a tile to pin it, 👍 on a pin to vote.'];
   return assertDiscordMessage({
-    embeds: [{ title: clip(header.title, L.embedTitle), description: clip(lines.filter(Boolean).join('\n'), L.embedDescription), image: { url: `attachment://${attachmentName}` }, color: header.final ? 0x808080 : 0x5865f2 }],
+    embeds: [{ title: truncate(header.title, L.embedTitle), description: truncate(lines.filter(Boolean).join('\n'), L.embedDescription), image: { url: `attachment://${attachmentName}` }, color: header.final ? 0x808080 : 0x5865f2 }],
     attachments: [{ id: 0, filename: attachmentName }],
     components: pageButton(header.pageUrl),
     allowed_mentions: { parse: [] },
@@ -29,11 +26,11 @@ export function renderBoardHeader(header: BoardHeader, attachmentName: string): 
 }
 
 export function renderBoardSummary(summary: BoardSummary, attachmentName: string): DiscordMessage {
-  const top = summary.top.map((pin) => `${pin.rank}. ${clip(pin.prompt, 150)} — ${pin.votes} 👍${pin.hero ? ' ⭐' : ''} (<@${pin.author.userId}>)`);
+  const top = summary.top.map((pin) => `${pin.rank}. ${truncate(pin.prompt, 150)} — ${pin.votes} 👍${pin.hero ? ' ⭐' : ''} (<@${pin.author.userId}>)`);
   return assertDiscordMessage({
     embeds: [{
-      title: clip(summary.title, L.embedTitle),
-      description: clip([...summary.lines, '', top.length ? '**Top pins**' : 'Nothing was pinned.', ...top].join('\n'), L.embedDescription),
+      title: truncate(summary.title, L.embedTitle),
+      description: truncate([...summary.lines, '', top.length ? '**Top pins**' : 'Nothing was pinned.', ...top].join('\n'), L.embedDescription),
       fields: [
         { name: 'Collage', value: `[PNG](${summary.exports.collage})`, inline: true },
         { name: 'Contact sheet', value: `[PDF](${summary.exports.sheet})`, inline: true },
@@ -51,7 +48,7 @@ export function renderBoardSummary(summary: BoardSummary, attachmentName: string
 export function renderPinCard(jobId: string, tile: 1 | 2 | 3 | 4, message: string, pinnedBy: string): DiscordMessage {
   const id = (action: 'vote' | 'hero' | 'unpin') => encodeButtonId({ action, jobId, index: tile });
   return assertDiscordMessage({
-    content: clip(`${message} (by <@${pinnedBy}>)`, L.contentChars),
+    content: truncate(`${message} (by <@${pinnedBy}>)`, L.contentChars),
     components: [{
       type: ComponentType.ActionRow,
       components: [
