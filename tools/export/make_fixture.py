@@ -22,15 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
 
 from cascade_export import bundle, export, graphs
 
-SHARED_TOKENIZER = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "clip-tokenizer"
+CLIP_TOKENIZER = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "clip-tokenizer"
 MERGES_KEPT = 2000  # a prefix of the CLIP merges keeps ids 0..511+MERGES_KEPT identical to the real vocabulary
 PRIOR_STEPS, DECODER_STEPS = 6, 4
 
@@ -42,10 +43,28 @@ CASES = [
 ]
 
 
+@contextmanager
+def recording_scheduler_noise(sched_module: Any) -> Iterator[list[torch.Tensor]]:
+    """Every noise draw of diffusers' Würstchen scheduler, recorded (in order) while the block runs, then restored."""
+    drawn: list[torch.Tensor] = []
+    original = sched_module.randn_tensor
+
+    def recording_randn(*args: Any, **kwargs: Any) -> torch.Tensor:
+        value = original(*args, **kwargs)
+        drawn.append(value.clone())
+        return value
+
+    sched_module.randn_tensor = recording_randn
+    try:
+        yield drawn
+    finally:
+        sched_module.randn_tensor = original
+
+
 def write_tokenizer(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    merges = (SHARED_TOKENIZER / "merges.txt").read_text(encoding="utf-8").splitlines()[1 : 1 + MERGES_KEPT]
-    full: dict[str, int] = json.loads((SHARED_TOKENIZER / "vocab.json").read_text(encoding="utf-8"))
+    merges = (CLIP_TOKENIZER / "merges.txt").read_text(encoding="utf-8").splitlines()[1 : 1 + MERGES_KEPT]
+    full: dict[str, int] = json.loads((CLIP_TOKENIZER / "vocab.json").read_text(encoding="utf-8"))
     vocab = {token: i for token, i in full.items() if i < 512 + MERGES_KEPT}
     vocab["<|startoftext|>"] = len(vocab)
     vocab["<|endoftext|>"] = len(vocab)
@@ -181,17 +200,8 @@ def run_reference(prior_repo: Path, decoder_repo: Path, goldens: Goldens) -> lis
                                             scheduler=DDPMWuerstchenScheduler())
     decoder_pipe = StableCascadeDecoderPipeline(decoder=decoder, tokenizer=tokenizer, text_encoder=text_encoder,
                                                 scheduler=DDPMWuerstchenScheduler(), vqgan=vqgan)
-    drawn: list[torch.Tensor] = []
-    original = sched_module.randn_tensor
-
-    def recording_randn(*args: Any, **kwargs: Any) -> torch.Tensor:
-        value = original(*args, **kwargs)
-        drawn.append(value.clone())
-        return value
-
-    sched_module.randn_tensor = recording_randn
     cases = []
-    try:
+    with recording_scheduler_noise(sched_module) as drawn:
         for case in CASES:
             n, tag = case["images"], case["name"]
             gen = torch.Generator().manual_seed(case["seed"])
@@ -239,8 +249,6 @@ def run_reference(prior_repo: Path, decoder_repo: Path, goldens: Goldens) -> lis
             goldens.add(f"{tag}/image", images)
             case["decoder_noise"] = len(drawn)
             cases.append(case)
-    finally:
-        sched_module.randn_tensor = original
     return cases
 
 
@@ -422,17 +430,8 @@ def run_image_reference(out: Path, prior_repo: Path, prior, text_encoder, image_
     pipe = StableCascadePriorPipeline(tokenizer=tokenizer, text_encoder=text_encoder, prior=prior,
                                       scheduler=DDPMWuerstchenScheduler(), image_encoder=image_encoder,
                                       feature_extractor=clip_processor(CLIP_SIZE))
-    drawn: list[torch.Tensor] = []
-    original = sched_module.randn_tensor
-
-    def recording_randn(*args: Any, **kwargs: Any) -> torch.Tensor:
-        value = original(*args, **kwargs)
-        drawn.append(value.clone())
-        return value
-
-    sched_module.randn_tensor = recording_randn
     cases: list[dict[str, Any]] = []
-    try:
+    with recording_scheduler_noise(sched_module) as drawn:
         # CLIP path: diffusers' prior with images= (weights 1), with weighted image_embeds=, and a pure variation.
         clip_cases = [
             {"name": "clip", "prompt": "a photo of a red fox", "pictures": ["clip-a", "clip-b"], "weights": [1.0, 1.0], "seed": 5},
@@ -505,8 +504,6 @@ def run_image_reference(out: Path, prior_repo: Path, prior, text_encoder, image_
         cases.append({"name": tag, "kind": "img2img", "prompt": prompt, "negative": negative, "picture": "effnet-square",
                       "strength": IMG2IMG_STRENGTH, "images": n, "height": 128, "width": 128, "seed": seed,
                       "priorNoise": len(drawn)})
-    finally:
-        sched_module.randn_tensor = original
     return cases
 
 
