@@ -31,7 +31,7 @@ import torch
 
 from cascade_export import bundle, export, graphs
 
-CLIP_TOKENIZER = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "clip-tokenizer"
+CLIP_TOKENIZER = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "vectors" / "clip-tokenizer"
 MERGES_KEPT = 2000  # a prefix of the CLIP merges keeps ids 0..511+MERGES_KEPT identical to the real vocabulary
 PRIOR_STEPS, DECODER_STEPS = 6, 4
 
