@@ -1,8 +1,8 @@
 """Write and verify a cascade bundle (manifest.json + ONNX graphs + tokenizer files).
 
 Shared by the Stable Cascade exporter (`cascade_export.export`) and the demo-model trainer (`tools/train-demo/`).
-The bundle layout and every key follow `gpu-runner/cascade/manifest.ts`; the graph I/O names follow
-`shared/docs/cascade-spec.md` §1.3 (see IO below). Only numpy, onnx and onnxruntime are needed here (no torch).
+The bundle layout and every key follow `gpu-runner/cascade/manifest.ts`; the graph I/O names follow diffusers'
+forward arguments, as listed in IO below and documented in `models/README.md`. Only numpy, onnx and onnxruntime are needed here (no torch).
 
 Stable API (keep these signatures; add, don't change):
     IO                                    graph input/output names per stage (what the TypeScript engine feeds)
