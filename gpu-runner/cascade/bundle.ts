@@ -10,17 +10,17 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { UnsupportedRequestError } from '../../core/errors.js';
+import { CodedError, UnsupportedRequestError } from '../../core/errors.js';
 import { ManifestSchema, type Manifest } from './manifest.js';
 import type { ValueInfo } from './runtime.js';
 
-export class BundleError extends Error {
-  override readonly name = 'BundleError';
+/** A model bundle that cannot be served, with every problem found (the runner refuses to start on it). */
+export class BundleError extends CodedError<'invalid_bundle'> {
   constructor(
     readonly bundleDir: string,
     readonly problems: readonly string[],
   ) {
-    super(`model bundle ${bundleDir} is not usable:\n  - ${problems.join('\n  - ')}`);
+    super('invalid_bundle', `model bundle ${bundleDir} is not usable:\n  - ${problems.join('\n  - ')}`, { bundleDir, problems: problems.length });
   }
 }
 
