@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'cancelled'
   | 'corrupt_record'
   | 'unsupported_request'
+  // gpu-runner
+  | 'invalid_bundle'
   // bot
   | 'invalid_button_id'
   | 'delivery_failed'
@@ -44,7 +46,7 @@ export interface OptionProblem {
 }
 
 /** Every problem of one `/imagine` request at once, so the user can fix them in one go. */
-export class OptionsError extends CodedError {
+export class OptionsError extends CodedError<'invalid_options'> {
   readonly problems: readonly OptionProblem[];
 
   constructor(problems: OptionProblem[]) {
@@ -54,7 +56,7 @@ export class OptionsError extends CodedError {
 }
 
 /** The environment does not describe a runnable configuration; lists every bad variable (names only, never values). */
-export class ConfigError extends CodedError {
+export class ConfigError extends CodedError<'invalid_config'> {
   readonly issues: readonly string[];
 
   constructor(issues: string[]) {
@@ -64,7 +66,7 @@ export class ConfigError extends CodedError {
 }
 
 /** A user already has the maximum number of jobs waiting or running. */
-export class TooManyPendingError extends CodedError {
+export class TooManyPendingError extends CodedError<'too_many_pending'> {
   constructor(readonly pending: number, readonly limit: number) {
     super(
       'too_many_pending',
@@ -76,14 +78,14 @@ export class TooManyPendingError extends CodedError {
 }
 
 /** A variation or upscale whose parent job has no stored result (expired or never finished). */
-export class ParentMissingError extends CodedError {
+export class ParentMissingError extends CodedError<'parent_missing'> {
   constructor(readonly parentJobId: string, detail: string) {
     super('parent_missing', `The original image (job ${parentJobId}) is no longer available: ${detail}.`, { parentJobId });
   }
 }
 
 /** The queue or object store could not be reached (emulator down, network, AWS outage). Retryable. */
-export class ServiceUnavailableError extends CodedError {
+export class ServiceUnavailableError extends CodedError<'service_unavailable'> {
   constructor(service: string, endpoint: string | undefined, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
     super(
@@ -95,7 +97,7 @@ export class ServiceUnavailableError extends CodedError {
   }
 }
 
-export class PortInUseError extends CodedError {
+export class PortInUseError extends CodedError<'port_in_use'> {
   constructor(host: string, port: number) {
     super('port_in_use', `port ${port} on ${host} is already in use; stop the other process or choose another port`, { host, port });
   }
@@ -118,7 +120,7 @@ export function isConnectionError(error: unknown): boolean {
  * The loaded model cannot serve this kind of request (e.g. an image prompt on a bundle without image_encoder.onnx).
  * Retrying cannot help: the runner tells the user and drops the job.
  */
-export class UnsupportedRequestError extends CodedError {
+export class UnsupportedRequestError extends CodedError<'unsupported_request'> {
   constructor(message: string, context: Record<string, unknown> = {}) {
     super('unsupported_request', message, context);
   }

@@ -13,7 +13,7 @@ import { CodedError } from './errors.js';
 import type { BlobStore } from './ports.js';
 
 /** A stored record that is not JSON or does not match its schema; the message names the key, never the content. */
-export class CorruptRecordError extends CodedError {
+export class CorruptRecordError extends CodedError<'corrupt_record'> {
   constructor(readonly key: string, detail: string) {
     super('corrupt_record', `${key} is not a valid record: ${detail}`, { key });
   }

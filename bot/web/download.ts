@@ -1,17 +1,17 @@
 /**
- * A tile as a PNG file that says how it was made: the image from the store, re-encoded by sharp with an
- * XMP packet (a PNG text chunk, keyword "XML:com.adobe.xmp") holding the prompt, negative prompt, seed,
- * size, model, job and the line that reproduces it. XMP, unlike tEXt, is UTF-8, so prompts with emoji or
- * CJK survive; image viewers and exiftool show dc:description and the cascade: fields.
+ * A tile as a PNG file that says how it was made: the stored PNG with text chunks (withPngText, the same as a mood
+ * board's zip) holding the prompt, negative prompt, seed, options, the line that reproduces it, model and job. Text
+ * that is not ASCII goes in iTXt (UTF-8), so prompts with emoji or CJK survive; image viewers and exiftool list them.
+ * The pixels are the stored tile's: nothing is re-encoded.
  *
  * @example
  *   const file = await tileDownload(blobs, 'j4f2…', 2);   // → { bytes, fileName: 'cascade-j4f2…-2.png', parameters: {…} } | { status: 404, error }
  */
-import sharp from 'sharp';
 import type { JobId } from '../../core/job.js';
 import type { BlobStore } from '../../core/ports.js';
 import { loadJob, loadResult } from '../job-records.js';
 import { describeOptions } from '../message-model.js';
+import { withPngText } from '../png-text.js';
 
 export interface TileParameters {
   prompt: string;
@@ -28,8 +28,6 @@ export interface TileParameters {
 }
 
 export type TileDownload = { bytes: Buffer; fileName: string; parameters: TileParameters } | { status: 404; error: string };
-
-export const XMP_NAMESPACE = 'https://github.com/cascade-bot/ns/parameters/1.0/';
 
 export async function tileDownload(blobs: BlobStore, jobId: JobId, index: number): Promise<TileDownload> {
   const [job, result] = await Promise.all([loadJob(blobs, jobId), loadResult(blobs, jobId)]);
@@ -50,28 +48,20 @@ export async function tileDownload(blobs: BlobStore, jobId: JobId, index: number
     jobId,
     tile: index,
   };
-  const bytes = await sharp(image).withXmp(xmpOf(parameters)).png().toBuffer();
+  const bytes = withPngText(image, pngTextOf(parameters));
   return { bytes, fileName: `cascade-${jobId}-${index}.png`, parameters };
 }
 
-/** The XMP packet: Dublin Core description (the prompt) plus every parameter in the cascade: namespace. */
-export function xmpOf(parameters: TileParameters): string {
-  const fields = Object.entries(parameters).map(([name, value]) => `<cascade:${name}>${escapeXml(String(value))}</cascade:${name}>`).join('');
-  return (
-    '<?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"?>' +
-    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
-    `<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:cascade="${XMP_NAMESPACE}">` +
-    `<dc:description><rdf:Alt><rdf:li xml:lang="x-default">${escapeXml(parameters.prompt)}</rdf:li></rdf:Alt></dc:description>${fields}` +
-    '</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>'
-  );
-}
-
-function escapeXml(text: string): string {
-  // Characters XML 1.0 cannot hold at all are dropped; the rest are escaped.
-  return text
-    .replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
+/** The text chunks of a tile's file, keyword → text; the keywords are those of a mood board's zip where they overlap. */
+function pngTextOf(parameters: TileParameters): Record<string, string> {
+  return {
+    prompt: parameters.prompt,
+    ...(parameters.negativePrompt ? { negative_prompt: parameters.negativePrompt } : {}),
+    seed: String(parameters.seed),
+    size: `${parameters.width}x${parameters.height}`,
+    options: parameters.options,
+    reproduce: parameters.reproduce,
+    model: parameters.model,
+    job: `${parameters.jobId} tile ${parameters.tile}`,
+  };
 }

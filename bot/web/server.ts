@@ -7,7 +7,7 @@
  *   POST /api/command      { text, requestId } → the same handlers the chat bots call
  *   POST /api/button       { customId, requestId } → pressButton, as a Discord/Slack button press
  *   GET  /api/image?key=   an image from the object store (jobs/… keys only)
- *   GET  /api/download?job=&tile=  one tile as a PNG file with its parameters in an XMP text chunk (download.ts)
+ *   GET  /api/download?job=&tile=  one tile as a PNG file with its parameters in PNG text chunks (download.ts)
  *
  * Routes are a table (`WebRoute`); more can be passed in (`routes`) without touching this file.
  *
@@ -22,6 +22,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { PortInUseError } from '../../core/errors.js';
@@ -29,6 +30,7 @@ import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
 import type { BotDeps } from '../commands/index.js';
 import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.js';
 import { JobIdSchema } from '../../core/job.js';
+import { parseJobKey } from '../../core/storage-layout.js';
 import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.js';
 import { tileDownload } from './download.js';
 import { buttonMakesJob, commandMakesJob, runButton, runCommand } from './commands.js';
@@ -101,7 +103,13 @@ const STATIC: Record<string, { file: string; type: string }> = {
   '/favicon.ico': { file: 'favicon.svg', type: 'image/svg+xml' },
   '/favicon.svg': { file: 'favicon.svg', type: 'image/svg+xml' },
 };
-const IMAGE_TYPES: Record<string, string> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', webp: 'image/webp' };
+const IMAGE_TYPES = new Map([['.png', 'image/png'], ['.jpg', 'image/jpeg'], ['.jpeg', 'image/jpeg'], ['.webp', 'image/webp']]);
+
+/** The content type of an image object in a job's folder (tiles, grid, preview); undefined for any other key. */
+function jobImageType(key: string): string | undefined {
+  const parsed = parseJobKey(key);
+  return parsed && JobIdSchema.safeParse(parsed.jobId).success ? IMAGE_TYPES.get(extname(parsed.name)) : undefined;
+}
 const FINAL_STATUSES = new Set(['completed', 'failed', 'cancelled', 'deleted']);
 
 export async function startWebPlayground(options: WebPlaygroundOptions): Promise<WebPlayground> {
@@ -285,11 +293,11 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
   }
 
   async function sendImage(response: ServerResponse, key: string): Promise<void> {
-    const match = /^jobs\/[a-z0-9][a-z0-9-]{0,63}\/[a-z0-9-]+\.(png|jpg|jpeg|webp)$/.exec(key);
-    if (!match) return sendJson(response, 400, { error: 'key must name an image under jobs/{id}/' });
+    const type = jobImageType(key);
+    if (!type) return sendJson(response, 400, { error: 'key must name an image under jobs/{id}/' });
     const bytes = await options.bot.blobs.get(key);
     if (!bytes) return sendJson(response, 404, { error: `No image at ${key} (deleted or expired).` });
-    response.writeHead(200, { 'content-type': IMAGE_TYPES[match[1]!]!, 'content-length': bytes.byteLength, 'cache-control': key.endsWith('preview.jpg') ? 'no-cache' : 'private, max-age=86400' });
+    response.writeHead(200, { 'content-type': type, 'content-length': bytes.byteLength, 'cache-control': key.endsWith('preview.jpg') ? 'no-cache' : 'private, max-age=86400' });
     response.end(bytes);
   }
 

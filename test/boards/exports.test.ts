@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
-import { boardZip, contactSheetPdf, rankPins, withPngText, type PinWithImage } from '../../bot/boards/exports.js';
+import { boardZip, contactSheetPdf, rankPins, type PinWithImage } from '../../bot/boards/exports.js';
 import type { BoardState, BoardVersion } from '../../bot/boards/model.js';
 import { tilePng } from './support.js';
 
@@ -75,14 +75,5 @@ describe('board exports', () => {
     expect(manifest.pins[0]).toMatchObject({ rank: 1, votes: first.votes, prompt: first.prompt });
     expect(manifest.pins.filter((p: { file: string | null }) => p.file === null)).toHaveLength(1);
     expect(manifest).toMatchObject({ code: 'mb-b00000000001-000000000abcd', participants: 7, generations: 31 });
-  });
-
-  it('text chunks go after IHDR, keep the image decodable, and refuse non-PNG bytes', async () => {
-    const png = await tilePng(3, 8, 8);
-    const tagged = withPngText(png, { prompt: 'a fox ü 🦊', seed: '7' });
-    const meta = await sharp(tagged).metadata();
-    expect(meta.comments).toEqual([{ keyword: 'prompt', text: 'a fox ü 🦊' }, { keyword: 'seed', text: '7' }]);
-    expect((await sharp(tagged).raw().toBuffer()).equals(await sharp(png).raw().toBuffer())).toBe(true);
-    expect(() => withPngText(new Uint8Array([1, 2, 3]), { a: 'b' })).toThrow('not a PNG');
   });
 });

@@ -3,6 +3,7 @@ import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CodedError } from '../../core/errors.js';
 import { BundleError, createCascadeGenerator, loadBundle } from '../../gpu-runner/cascade/index.js';
 import { FIXTURE_DIR } from './fixture.js';
 
@@ -29,6 +30,9 @@ async function loadError(dir: string): Promise<BundleError> {
     (err: unknown) => err,
   );
   expect(error).toBeInstanceOf(BundleError);
+  // A coded error like every other (its code is what logs carry).
+  expect(error).toBeInstanceOf(CodedError);
+  expect(error).toMatchObject({ code: 'invalid_bundle', name: 'BundleError', context: { bundleDir: dir } });
   return error as BundleError;
 }
 

@@ -41,6 +41,8 @@ describe('GIVEN a bundle without image encoders', () => {
     const progress: unknown[] = [];
     const error = await bare.generate({ ...base, imagePrompts: [{ image: picture, weight: 1 }] }, { onProgress: (p) => progress.push(p) }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MissingGraphError);
+    // The runner ends a job on this code at once, without a retry (gpu-runner/worker-job.ts).
+    expect(error).toMatchObject({ code: 'unsupported_request', context: { stage: 'imageEncoder', modelName: 'cascade-tiny' } });
     expect((error as Error).message).toBe('The model cascade-tiny cannot take image prompts: it has no image_encoder.onnx (manifest section imageEncoder).');
     expect(progress).toEqual([]);
     const out = await bare.generate(base);

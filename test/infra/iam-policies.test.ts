@@ -105,12 +105,13 @@ describe('IAM statements', () => {
     );
   });
 
-  it('GIVEN the dispatcher THEN it can wake the fleet and read results, but never consume or send jobs', () => {
+  it('GIVEN the dispatcher THEN it can wake the fleet, read results and render boards, but never consume or send jobs, and deletes only board-open markers', () => {
     expect(can('dispatcher', 'autoscaling:SetDesiredCapacity', arns.fleetGroup)).toBe(true);
     expect(can('dispatcher', 's3:GetObject', `${arns.bucket}/jobs/*`)).toBe(true);
+    expect(can('dispatcher', 's3:PutObject', `${arns.bucket}/boards/*`)).toBe(true);
     expect(can('dispatcher', 'sqs:ReceiveMessage', arns.jobsQueue)).toBe(false);
     expect(can('dispatcher', 'sqs:SendMessage', arns.jobsQueue)).toBe(false);
-    expect([...grants(roles.dispatcher!)].some((grant) => grant.startsWith('s3:DeleteObject'))).toBe(false);
+    expect([...grants(roles.dispatcher!)].filter((grant) => grant.startsWith('s3:DeleteObject'))).toEqual([`s3:DeleteObject ${arns.bucket}/board-places/*`]);
   });
 
   it('GIVEN any role THEN the document is valid IAM JSON with unique statement ids', () => {

@@ -53,7 +53,12 @@ describe('GIVEN the playground server', () => {
     expect(ok.status).toBe(200);
     expect(ok.headers.get('content-type')).toBe('image/png');
     expect(new Uint8Array(await ok.arrayBuffer())).toEqual(png);
-    for (const key of ['pending/web/x/1-j1', 'jobs/j1/job.json', 'jobs/../pending/web/x/1-j1', 'jobs/j1/latent-1.f32', 'jobs/j1/latents.f32']) {
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0]);
+    await emulator.ports.blobs.put('jobs/j1/preview.jpg', jpeg, 'image/jpeg');
+    const preview = await fetch(url('/api/image?key=jobs/j1/preview.jpg'));
+    expect([preview.status, preview.headers.get('content-type'), preview.headers.get('cache-control')]).toEqual([200, 'image/jpeg', 'no-cache']);
+    expect(new Uint8Array(await preview.arrayBuffer())).toEqual(jpeg);
+    for (const key of ['pending/web/x/1-j1', 'jobs/j1/job.json', 'jobs/../pending/web/x/1-j1', 'jobs/..png', 'jobs/J1/image-1.png', 'jobs/j1/inputs/0.png', 'jobs/j1/image-1.gif', 'jobs/j1/latent-1.f32', 'jobs/j1/latents.f32']) {
       const refused = await fetch(url(`/api/image?key=${encodeURIComponent(key)}`));
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { error: string }).error).toBe('key must name an image under jobs/{id}/');
