@@ -10,6 +10,7 @@
  * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
  * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write), boards/ (read/write), board-places/ (delete) | describe, resize  |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
+ * | deadlines   | —                        | events: send                 | boards/ (read)                                         | —                           |
  * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
  *
  * Roles that read the bucket may also list its key names (see listBucket).
@@ -125,6 +126,16 @@ export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
     ...resizeFleet(arns),
     // Why a launch failed (quota, no capacity): the queued message tells waiting users (bot/fleet.ts startProblem).
     { Sid: 'FleetLaunchFailures', Effect: 'Allow', Action: ['autoscaling:DescribeScalingActivities'], Resource: ['*'] },
+  ];
+}
+
+/** The board deadline sweep (functions/board-deadlines.ts): lists open boards, reads their records, publishes "ended". */
+export function boardDeadlineStatements(arns: AppArns): PolicyStatement[] {
+  return [
+    { Sid: 'ReadBoards', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
+    // The "board open here" markers are found by listing board-places/.
+    listBucket(arns.bucket),
   ];
 }
 

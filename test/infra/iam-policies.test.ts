@@ -3,6 +3,7 @@ import {
   autoScalingGroupArnPattern,
   lambdaFunctionArn,
   selfInvokeStatement,
+  boardDeadlineStatements,
   dispatcherStatements,
   frontEndStatements,
   policyDocument,
@@ -28,6 +29,7 @@ const roles: Record<string, PolicyStatement[]> = {
   frontEnd: frontEndStatements(arns),
   dispatcher: dispatcherStatements(arns),
   scaler: scalerStatements(arns),
+  boardDeadlines: boardDeadlineStatements(arns),
   runner: runnerStatements(arns),
 };
 
