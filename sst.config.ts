@@ -18,6 +18,7 @@ export default $config({
     const { createFleet } = await import('./infra/resources/fleet.js');
     const { createBotFunctions } = await import('./infra/resources/bot-functions.js');
     const { createScaler } = await import('./infra/resources/scaler.js');
+    const { createBoardDeadlines } = await import('./infra/resources/board-deadlines.js');
     const { createAlarms } = await import('./infra/resources/alarms.js');
 
     const { stageSettings } = await import('./infra/stages.js');
@@ -31,11 +32,13 @@ export default $config({
     const arns = fleet.arns;
     const functions = createBotFunctions({ config, queues, bucket, secrets, fleetGroupName: fleet.groupName, arns });
     const scaler = createScaler({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
+    const boardDeadlines = createBoardDeadlines({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
     createAlarms(config, queues, fleet.groupName, [
       ...(functions.discord ? [{ id: 'DiscordInteractions', name: functions.discord.name }] : []),
       ...(functions.slack ? [{ id: 'SlackEvents', name: functions.slack.name }] : []),
       { id: 'Dispatcher', name: functions.dispatcher.name },
       { id: 'FleetScaler', name: scaler.nodes.function.name },
+      { id: 'BoardDeadlines', name: boardDeadlines.nodes.function.name },
     ]);
 
     return {

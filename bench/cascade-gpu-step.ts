@@ -9,12 +9,15 @@
  * output, reference }] }, raw little-endian tensors beside it. For each graph:
  *  1. a default session (CPU tensors in and out, the engine's path): creation time, first run, `runs` timed runs,
  *     max |output − PyTorch output|;
- *  2. a session with every symbolic dim fixed (`staticDims`): timed runs with outputs read back;
+ *  2. a session of a copy of the graph with every symbolic dim fixed in the file (gpu-runner/cascade/onnx-dims.ts; the
+ *     session option freeDimensionOverrides is not read by onnxruntime-node 1.30): timed runs with outputs read back;
  *  3. with PROFILE_STATIC=prior,decoder (names), three profiled runs of the static session (profile-static-*.json; profiling slows runs).
  * Prints a JSON summary and writes it to <results.json>.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bindSymbols } from '../gpu-runner/cascade/buckets.js';
+import { fixSymbolicDims, graphInputShapes } from '../gpu-runner/cascade/onnx-dims.js';
 import { ModelSession, tensor, fromFloat16, type Provider, type Tensor } from '../gpu-runner/cascade/runtime.js';
 
 interface InputSpec {
@@ -51,18 +54,14 @@ async function timeRuns(runs: number, run: () => Promise<unknown>): Promise<{ me
   return { meanMs: all.reduce((a, b) => a + b, 0) / all.length, minMs: Math.min(...all), allMs: all };
 }
 
-/** The export's symbolic dims (tools/export/cascade_export/graphs.py) at this graph's input sizes. */
-function staticDimsFor(g: GraphSpec): Record<string, number> {
-  const dims = (name: string) => g.inputs.find((i) => i.name === name)?.dims ?? [];
-  const [batch = 1, , height = 1, width = 1] = dims('sample');
-  const fixed: Record<string, number> = { batch, height, width };
-  const text = dims('clip_text');
-  if (text.length) fixed.tokens = text[1]!;
-  const img = dims('clip_img');
-  if (img.length) fixed.images = img[1]!;
-  const effnet = dims('effnet');
-  if (effnet.length) Object.assign(fixed, { effnet_height: effnet[2]!, effnet_width: effnet[3]! });
-  return fixed;
+/** A copy of the graph with every symbolic dim fixed at this call's input sizes, beside it (shares its .data file). */
+function writeFixedGraph(dir: string, g: GraphSpec): { file: string; symbols: Record<string, number> } {
+  const bytes = readFileSync(join(dir, g.file));
+  const shapes = Object.fromEntries(g.inputs.map((i) => [i.name, i.dims]));
+  const symbols = bindSymbols(graphInputShapes(bytes), shapes);
+  const file = g.file.replace(/\.onnx$/, '.fixed.onnx');
+  writeFileSync(join(dir, file), fixSymbolicDims(bytes, symbols).bytes);
+  return { file, symbols };
 }
 
 async function benchGraph(dir: string, g: GraphSpec, provider: Provider, runs: number, log: (line: string) => void): Promise<Record<string, unknown>> {
@@ -91,11 +90,11 @@ async function benchGraph(dir: string, g: GraphSpec, provider: Provider, runs: n
   await session.release();
   log(`${g.name}: default ${JSON.stringify(result)}`);
 
-  // Static shapes: every symbolic dim fixed to this call's sizes, so the shape arithmetic folds away.
-  const staticDims = staticDimsFor(g);
-  result.staticDims = staticDims;
+  // Static shapes: every symbolic dim fixed in the graph file, so onnxruntime folds the shape arithmetic away.
+  const fixedGraph = writeFixedGraph(dir, g);
+  result.staticDims = fixedGraph.symbols;
   t0 = performance.now();
-  const fixed = await ModelSession.open(join(dir, g.file), { provider, label: `${g.name}-static`, staticDims });
+  const fixed = await ModelSession.open(join(dir, fixedGraph.file), { provider, label: `${g.name}-static` });
   result.staticCreateMs = performance.now() - t0;
   const fixedFirst = asFloat((await fixed.run(feeds))[g.output]!);
   let staticVsDefault = 0;
@@ -105,7 +104,7 @@ async function benchGraph(dir: string, g: GraphSpec, provider: Provider, runs: n
   await fixed.release();
   log(`${g.name}: static ${JSON.stringify({ steady: result.staticSteady })}`);
   if (process.env.PROFILE_STATIC?.split(',').includes(g.name)) {
-    const profiled = await ModelSession.open(join(dir, g.file), { provider, label: `${g.name}-profile`, staticDims, profileFilePrefix: join(dir, `profile-static-${g.name}`) });
+    const profiled = await ModelSession.open(join(dir, fixedGraph.file), { provider, label: `${g.name}-profile`, profileFilePrefix: join(dir, `profile-static-${g.name}`) });
     for (let i = 0; i < 3; i++) await profiled.run(feeds);
     await profiled.release();
   }

@@ -101,6 +101,8 @@ const EnvSchema = z.object({
   WEB_PORT: port(3000),
   /** `npm start`: a host name the playground is also reached by (a tunnel or proxy); by default only loopback names are answered. */
   WEB_PUBLIC_HOST: hostName.optional(),
+  /** AWS: the board page function's URL (https://…/), the base of every board page link the bot shows. */
+  BOARD_PAGE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** `npm start`: folder that keeps the local store's objects across restarts. */
   DATA_DIR: z.string().min(1).default('.data'),
 
@@ -178,6 +180,8 @@ export interface Config {
   slack: { botToken?: string; signingSecret?: string; appToken?: string };
   log: { level: 'debug' | 'info' | 'warn' | 'error'; json: boolean };
   moderation: ModerationSettings;
+  /** Where board pages are served (the playground sets its own URL at start). */
+  boards: { pageBaseUrl?: string };
 }
 
 /** Empty variables mean "unset" (a common .env habit), not "set to the empty string". */
@@ -251,6 +255,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     slack: { botToken: e.SLACK_BOT_TOKEN, signingSecret: e.SLACK_SIGNING_SECRET, appToken: e.SLACK_APP_TOKEN },
     log: { level: e.LOG_LEVEL, json: e.LOG_JSON },
     moderation: moderationSettings(e),
+    boards: e.BOARD_PAGE_URL ? { pageBaseUrl: e.BOARD_PAGE_URL } : {},
   };
 }
 

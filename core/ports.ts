@@ -55,6 +55,11 @@ export interface EventBus {
 
 export interface BlobStore {
   put(key: string, body: Uint8Array | string, contentType: string): Promise<void>;
+  /**
+   * Creates the object only if no object has the key (S3 `If-None-Match: *`): true when this call created it,
+   * false when it already existed. Of several concurrent creates of one key exactly one gets true.
+   */
+  putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<boolean>;
   /** Resolves null when the key does not exist. */
   get(key: string): Promise<Uint8Array | null>;
   exists(key: string): Promise<boolean>;

@@ -175,6 +175,17 @@ export const boardKeys = {
   header: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header.json`,
   /** When the header was last edited: the 30-second pacing holds across restarts and dispatcher instances. */
   headerEdited: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/header-edited.json`,
+  /**
+   * The right to make the header edit that follows the edit at `editedAt`: created with a conditional PUT, so of all
+   * dispatcher instances exactly one makes it; `attempt` moves on only when the claim before it went stale.
+   */
+  headerClaim: (boardId: string, editedAt: number, attempt: number) => `${STORAGE_PREFIXES.boards}${boardId}/header-claims/${String(editedAt).padStart(15, '0')}-${attempt}.json`,
+  /** One object per pin slot (0 … maxPins−1), created conditionally: the pin limit is exact. */
+  pinSlots: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/pin-slots/`,
+  pinSlot: (boardId: string, slot: number) => `${STORAGE_PREFIXES.boards}${boardId}/pin-slots/${String(slot).padStart(4, '0')}`,
+  /** One object per member slot (0 … maxMembers−1), created conditionally: the member limit is exact. */
+  memberSlots: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/member-slots/`,
+  memberSlot: (boardId: string, slot: number) => `${STORAGE_PREFIXES.boards}${boardId}/member-slots/${String(slot).padStart(4, '0')}`,
   /** The end summary was posted (once, however often the board is ended or its events redelivered). */
   summary: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/summary.json`,
   tokens: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/`,

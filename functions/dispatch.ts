@@ -11,6 +11,12 @@
  * then fold the batch into the dispatcher, wait until it is idle or the invocation is about to time out,
  * and report what it did not ack as batch item failures so SQS redelivers exactly those. A delivery still
  * pending at the deadline stays scheduled: it resumes when the instance is next invoked.
+ *
+ * Mood boards: `board_changed` events go to a BoardHeaderUpdater (one per warm instance, like the dispatcher),
+ * which re-renders the board's collage and header at most once per 30 s across all instances (a conditional
+ * claim per edit in S3, see bot/boards/header-updater.ts). Such an event is acked only once a render that saw
+ * it is out; one still waiting out the 30 s when the invocation ends is redelivered by SQS, so no change is lost
+ * to a frozen or recycled instance.
  */
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
@@ -20,6 +26,7 @@ import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { BlobStore } from '../core/ports.js';
 import { Dispatcher } from '../bot/dispatcher.js';
+import { BoardHeaderUpdater } from '../bot/boards/header-updater.js';
 import type { FleetStatus } from '../bot/fleet.js';
 import type { PosterRegistry } from '../bot/poster.js';
 import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.js';
@@ -38,15 +45,30 @@ export interface DispatchDeps {
   /** Grows the fleet when jobs were queued; never shrinks it. */
   nudgeFleet?: () => Promise<unknown>;
   log: Logger;
+  /** The board page function's URL: header and summary links point there. */
+  boardPageBaseUrl?: string;
+  /** Header pacing per board (default 30 s; tests shorten it). */
+  boardHeaderIntervalMs?: number;
+  now?: () => number;
 }
 
 export function createDispatchHandler(deps: DispatchDeps) {
   const bus = new InvocationAcks();
+  const boards = new BoardHeaderUpdater({
+    blobs: deps.blobs,
+    posters: deps.posters,
+    ...(deps.boardPageBaseUrl ? { pageBaseUrl: deps.boardPageBaseUrl } : {}),
+    ...(deps.boardHeaderIntervalMs !== undefined ? { minIntervalMs: deps.boardHeaderIntervalMs } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
+    log: (event, fields) => deps.log.warn(event, { component: 'boards', ...fields }),
+  });
   const dispatcher = new Dispatcher({
     events: bus,
     blobs: deps.blobs,
     posters: deps.posters,
     ...(deps.fleet ? { fleet: deps.fleet } : {}),
+    boards,
+    boardAcks: 'after_render',
     log: deps.log,
   });
   return async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
@@ -90,6 +112,7 @@ function fromEnvironment(env: Record<string, string | undefined>) {
     posters: postersFrom(config, blobs),
     fleet,
     nudgeFleet: () => reconcileFleet(control, 'nudge'),
+    ...(config.boards.pageBaseUrl ? { boardPageBaseUrl: config.boards.pageBaseUrl } : {}),
     log: createLogger({ json: true, level: config.log.level }),
   });
 }

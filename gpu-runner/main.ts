@@ -154,7 +154,11 @@ async function main(): Promise<void> {
   const gaps = fleetRunnerGaps(config);
   if (gaps.length > 0) log.warn('runner started without some fleet settings', { gaps });
   const { resolveModelSource } = await import('./model-source.js');
-  const { createCascadeGenerator } = await import('./cascade/index.js');
+  const { createCascadeGenerator, providerSupport } = await import('./cascade/index.js');
+  // The provider is chosen by ORT_PROVIDER only (no fallback): say which one, and stop with how to get it when missing.
+  const provider = providerSupport(config.model.provider);
+  if (!provider.available) throw new ConfigError([`ORT_PROVIDER=${provider.provider}: ${provider.detail}`]);
+  log.info(`onnxruntime execution provider: ${provider.provider} (ORT_PROVIDER)`, { provider: provider.provider });
   const bundleDir = await resolveModelSource(config.model.dir, {
     cacheDir: config.model.cacheDir,
     s3: createS3Client(config.aws),

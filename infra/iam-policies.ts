@@ -8,8 +8,9 @@
  * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
  * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
  * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
- * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write)                                     | describe, resize            |
+ * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write), boards/ (read/write), board-places/ (delete) | describe, resize  |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
+ * | deadlines   | —                        | events: send                 | boards/ (read)                                         | —                           |
  * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
  *
  * Roles that read the bucket may also list its key names (see listBucket).
@@ -114,12 +115,27 @@ export function lambdaFunctionArn(p: { partition: string; region: string; accoun
 export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
   return [
     // Reads job.json, result.json, grid/preview, delivered.json, deleted.json; writes delivered.json and
-    // discord-message.json. It deletes nothing (the runner clears pending markers on every final state).
+    // discord-message.json. It deletes no job object (the runner clears pending markers on every final state).
     { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
+    // bot/boards/header-updater.ts: reads a board's facts, writes its versions, header claims and records,
+    // exports and summary; it never deletes a fact.
+    { Sid: 'BoardHeaders', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    // A board it ends (deadline passed, thread gone) loses its "open here" marker.
+    { Sid: 'EndedBoardPlaces', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boardPlaces]) },
     listBucket(arns.bucket),
     ...resizeFleet(arns),
     // Why a launch failed (quota, no capacity): the queued message tells waiting users (bot/fleet.ts startProblem).
     { Sid: 'FleetLaunchFailures', Effect: 'Allow', Action: ['autoscaling:DescribeScalingActivities'], Resource: ['*'] },
+  ];
+}
+
+/** The board deadline sweep (functions/board-deadlines.ts): lists open boards, reads their records, publishes "ended". */
+export function boardDeadlineStatements(arns: AppArns): PolicyStatement[] {
+  return [
+    { Sid: 'ReadBoards', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
+    // The "board open here" markers are found by listing board-places/.
+    listBucket(arns.bucket),
   ];
 }
 

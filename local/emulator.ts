@@ -4,7 +4,8 @@
  * this builds its Fastify app and listens on loopback itself. Everything is created over HTTP
  * with the AWS SDK, exactly as the system later uses it.
  *
- * Message groups of a FIFO queue take turns, as in SQS (local/fair-fifo.ts).
+ * Message groups of a FIFO queue take turns, as in SQS (local/fair-fifo.ts), and a PUT with
+ * `If-None-Match: *` creates or fails with 412, as in S3 (local/conditional-puts.ts).
  *
  * State lives in memory: stopping the emulator forgets queues and messages. Objects too, unless
  * `dataDir` is given: then S3 writes are mirrored to disk and restored at start (local/s3-disk-mirror.ts).
@@ -16,6 +17,7 @@ import { createS3Client, createSqsClient } from '../core/aws/clients.js';
 import { PortInUseError } from '../core/errors.js';
 import { S3DiskMirror } from './s3-disk-mirror.js';
 import { makeFifoGroupsTakeTurns } from './fair-fifo.js';
+import { honourConditionalCreates } from './conditional-puts.js';
 
 export interface LocalEmulatorOptions {
   /** 0 = any free port. */
@@ -51,6 +53,7 @@ export async function startLocalEmulator(options: LocalEmulatorOptions = {}): Pr
   await makeFifoGroupsTakeTurns();
   const app = buildApp({ logger: false });
   keepHeadConnectionsAlive(app);
+  honourConditionalCreates(app);
   const mirror = options.dataDir ? new S3DiskMirror(options.dataDir) : undefined;
   mirror?.attach(app);
   let address: string;

@@ -59,6 +59,15 @@ export class SingleWriterCache implements BlobStore {
     await this.#write([key], () => this.#inner.put(key, body, contentType), () => (typeof body === 'string' ? new TextEncoder().encode(body) : body));
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<boolean> {
+    if (!this.#cached(key)) return this.#inner.putIfAbsent(key, body, contentType);
+    let created = false;
+    // Either way the key exists afterwards; memory learns its bytes only when this call wrote them.
+    await this.#write([key], async () => void (created = await this.#inner.putIfAbsent(key, body, contentType)), () => (created ? (typeof body === 'string' ? new TextEncoder().encode(body) : body) : null));
+    if (!created) this.#known.delete(key);
+    return created;
+  }
+
   async delete(keys: string[]): Promise<void> {
     await this.#write(keys.filter((key) => this.#cached(key)), () => this.#inner.delete(keys), () => null);
   }

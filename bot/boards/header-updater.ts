@@ -4,6 +4,14 @@
  * - At most one header edit per `minIntervalMs` (30 s) per board: changes in between are coalesced and the
  *   latest state is shown when the interval ends; the time of the last edit is stored
  *   (boards/{id}/header-edited.json), so a restart or another dispatcher instance keeps the pace too.
+ * - Many instances (Lambda copies of the dispatcher, each with its own timers) never edit twice in an interval:
+ *   the edit after the one at T is made by whoever creates boards/{id}/header-claims/{T}-{attempt} (a
+ *   conditional PUT, S3 `If-None-Match: *`). A loser whose change the winner's render already saw (the winner
+ *   claimed after the change, by more than CLOCK_SKEW_MS) is done; else it waits for the winner's edit and claims
+ *   the next one. A claim older than `staleClaimMs` with no edit after it (its instance died) lets attempt + 1
+ *   be claimed. `changed()` resolves once a render that saw the change is out, so the Lambda dispatcher acks a
+ *   `board_changed` event only then, and an instance frozen or killed before its render leaves the event to
+ *   SQS, which redelivers it: the debounce state is durable (S3) and conditional, never in one instance's memory.
  * - Each render writes the board's current version (a new frozen code when anything changed).
  * - A board whose deadline passed is ended here (reason `deadline`) if nobody ended it.
  * - An ended board gets its exports written and its summary posted once (boards/{id}/summary.json marks it).
@@ -24,6 +32,12 @@ import { boardCode } from './model.js';
 
 const EditedSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
 const SummarySchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
+const ClaimSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
+
+/** Two instances' clocks (Lambda hosts are NTP-synchronised) differ by less than this. */
+const CLOCK_SKEW_MS = 2000;
+/** After losing a claim that does not cover its change, an instance looks for the winner's edit this often. */
+const LOST_CLAIM_POLL_MS = 2000;
 
 export interface BoardUpdaterOptions {
   blobs: BlobStore;
@@ -34,8 +48,17 @@ export interface BoardUpdaterOptions {
   pageBaseUrl?: string;
   /** How long the exports' presigned links work (default 7 days, S3's maximum for SigV4). */
   exportLinkSeconds?: number;
+  /** A claim this old without an edit after it belonged to an instance that died (default 90 s: above the dispatcher's 60 s timeout). */
+  staleClaimMs?: number;
   log?: (event: string, fields: Record<string, unknown>) => void;
   now?: () => number;
+}
+
+/** A caller of `changed()`: resolved once a render that saw its change is out, rejected when the board's renders gave up. */
+interface Waiter {
+  at: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 interface Pace {
@@ -44,6 +67,8 @@ interface Pace {
   phase: 'waiting' | 'running';
   dirty: boolean;
   attempts: number;
+  /** Changes not yet seen by a render. */
+  waiters: Waiter[];
 }
 
 export class BoardHeaderUpdater {
@@ -68,16 +93,24 @@ export class BoardHeaderUpdater {
     return (this.#options.now ?? Date.now)();
   }
 
-  /** A board changed: its header is re-rendered as soon as its pace allows. */
-  changed(boardId: string): void {
-    const pace = this.#paces.get(boardId);
-    if (pace) {
-      if (pace.phase === 'running') pace.dirty = true;
-      return;
-    }
-    const fresh: Pace = { phase: 'waiting', dirty: false, attempts: 0 };
-    this.#paces.set(boardId, fresh);
-    void this.#work.track(this.#schedule(boardId, fresh));
+  /**
+   * A board changed (at `at`, the time its change was published): its header is re-rendered as soon as its pace
+   * allows. Resolves when a render that saw the change is out (here or by another instance); rejects when this
+   * instance gave up on the board (the caller leaves its event for redelivery).
+   */
+  changed(boardId: string, at: number = this.#now()): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { at, resolve, reject };
+      const pace = this.#paces.get(boardId);
+      if (pace) {
+        pace.waiters.push(waiter);
+        if (pace.phase === 'running') pace.dirty = true;
+        return;
+      }
+      const fresh: Pace = { phase: 'waiting', dirty: false, attempts: 0, waiters: [waiter] };
+      this.#paces.set(boardId, fresh);
+      void this.#work.track(this.#schedule(boardId, fresh));
+    });
   }
 
   /** Resolves when nothing is scheduled or running (tests, Lambda, shutdown). */
@@ -97,21 +130,27 @@ export class BoardHeaderUpdater {
     this.#paces.clear();
   }
 
-  /** Never rejects: a store that cannot be read forgets the board's pace (its next change schedules it again). */
+  /** Never rejects: a store that cannot be read forgets the board's pace (its next change schedules it again) and rejects its waiters. */
   async #schedule(boardId: string, pace: Pace, extraDelayMs = 0): Promise<void> {
     try {
       await this.#scheduleOnce(boardId, pace, extraDelayMs);
     } catch (error) {
-      this.#paces.delete(boardId);
-      this.#log('board_header_failed', { boardId, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      this.#giveUp(boardId, pace, error);
     }
+  }
+
+  #giveUp(boardId: string, pace: Pace, error: unknown): void {
+    if (this.#paces.get(boardId) === pace) this.#paces.delete(boardId);
+    const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.#log('board_header_failed', { boardId, error: text });
+    for (const waiter of pace.waiters.splice(0)) waiter.reject(new Error(`board ${boardId}: header not rendered (${text})`));
   }
 
   async #scheduleOnce(boardId: string, pace: Pace, extraDelayMs: number): Promise<void> {
     if (this.#stopped) return;
     pace.phase = 'waiting';
-    const edited = await readRecord(this.#options.blobs, boardKeys.headerEdited(boardId), EditedSchema, { ifCorrupt: 'absent' });
-    const wait = Math.max(extraDelayMs, edited ? edited.at + this.#interval - this.#now() : 0);
+    // How long the pace still asks to wait is read when the time comes (#claim), as late as possible.
+    const wait = extraDelayMs;
     if (wait <= 0) return this.#run(boardId, pace);
     this.#work.hold();
     pace.timer = setTimeout(() => {
@@ -122,22 +161,66 @@ export class BoardHeaderUpdater {
   }
 
   async #run(boardId: string, pace: Pace): Promise<void> {
+    try {
+      await this.#runOnce(boardId, pace);
+    } catch (error) {
+      this.#giveUp(boardId, pace, error);
+    }
+  }
+
+  async #runOnce(boardId: string, pace: Pace): Promise<void> {
+    if (this.#stopped) return;
     pace.phase = 'running';
     pace.dirty = false;
+    const claim = await this.#claim(boardId);
+    if (claim.kind === 'wait') return this.#schedule(boardId, pace, claim.ms);
+    if (claim.kind === 'lost') {
+      // The winner's render read the board after its claim: changes published well before it are in that render.
+      const stillOpen = pace.waiters.filter((waiter) => waiter.at + CLOCK_SKEW_MS > claim.claimedAt);
+      for (const waiter of pace.waiters) if (!stillOpen.includes(waiter)) waiter.resolve();
+      pace.waiters = stillOpen;
+      if (stillOpen.length === 0 && !pace.dirty) return void this.#paces.delete(boardId);
+      return this.#schedule(boardId, pace, LOST_CLAIM_POLL_MS);
+    }
+    const seen = pace.waiters.splice(0);
     let retryInMs: number | undefined;
     try {
       await this.render(boardId);
       pace.attempts = 0;
+      for (const waiter of seen) waiter.resolve();
     } catch (error) {
+      pace.waiters.unshift(...seen);
       pace.attempts++;
       const retryAfter = error instanceof DeliveryError ? error.retryAfterMs ?? 0 : 0;
       retryInMs = Math.max(retryAfter, Math.min(300_000, 2000 * 2 ** (pace.attempts - 1)));
       this.#log('board_header_retry', { boardId, attempt: pace.attempts, retryInMs, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-      if (pace.attempts >= 8) retryInMs = undefined;
+      if (pace.attempts >= 8) return this.#giveUp(boardId, pace, error);
     }
     if (retryInMs !== undefined) return this.#schedule(boardId, pace, retryInMs);
-    if (pace.dirty) return this.#schedule(boardId, pace);
+    if (pace.dirty || pace.waiters.length > 0) return this.#schedule(boardId, pace);
     this.#paces.delete(boardId);
+  }
+
+  /**
+   * The right to make the next edit: 'won' (render now), 'lost' (another instance claimed it at `claimedAt`), or
+   * 'wait' (the last edit, maybe another instance's, is less than an interval ago).
+   */
+  async #claim(boardId: string): Promise<{ kind: 'won' } | { kind: 'lost'; claimedAt: number } | { kind: 'wait'; ms: number }> {
+    const { blobs } = this.#options;
+    const edited = await readRecord(blobs, boardKeys.headerEdited(boardId), EditedSchema, { ifCorrupt: 'absent' });
+    const editedAt = edited?.at ?? 0;
+    const wait = edited ? editedAt + this.#interval - this.#now() : 0;
+    if (wait > 0) return { kind: 'wait', ms: wait };
+    const staleMs = this.#options.staleClaimMs ?? 90_000;
+    for (let attempt = 0; ; attempt++) {
+      const now = this.#now();
+      const key = boardKeys.headerClaim(boardId, editedAt, attempt);
+      if (await blobs.putIfAbsent(key, JSON.stringify(ClaimSchema.parse({ v: 1, at: now })), 'application/json')) return { kind: 'won' };
+      const other = await readRecord(blobs, key, ClaimSchema, { ifCorrupt: 'absent' });
+      // A claim that cannot be read counts as just made: it may be a winner still at work.
+      const claimedAt = other?.at ?? now;
+      if (claimedAt + staleMs > now) return { kind: 'lost', claimedAt };
+    }
   }
 
   #log(event: string, fields: Record<string, unknown>): void {

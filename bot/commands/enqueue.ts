@@ -59,9 +59,8 @@ export async function enqueue(
   const boardLookup = boardForJob(deps.blobs, ctx.requester, placement.parentBoardId, now());
   boardLookup.catch(() => undefined);
   const asked = await request;
-  // Uploaded pictures become the job's image prompts, stored under its own keys (bot/uploads.ts).
   const inputKeys = uploads.map((_, n) => jobKeys.input(id, n));
-  const resolved: GenerationRequest = inputKeys.length ? { ...asked, imagePrompts: inputKeys.map((key) => ({ key, weight: asked.imageWeight ?? 1 })) } : asked;
+  const resolved = withPictures(asked, inputKeys);
   const refusal = screen(deps, ctx, resolved.prompt);
   if (refusal) return refusal;
   const board = await boardLookup;
@@ -90,6 +89,21 @@ export async function enqueue(
   }
   if (board && !outcome.duplicate) await captureCandidate(deps.blobs, board.id, job);
   return { kind: 'accepted', jobId: outcome.jobId, duplicate: outcome.duplicate, ...(outcome.position === undefined ? {} : { position: outcome.position }) };
+}
+
+/**
+ * Uploaded pictures, stored under the job's own keys (bot/uploads.ts), become its image prompts; with `--strength` the
+ * first one is the start image (image-to-image) instead.
+ */
+export function withPictures(request: GenerationRequest, inputKeys: readonly string[]): GenerationRequest {
+  if (inputKeys.length === 0) return request;
+  const start = request.imageStrength === undefined ? undefined : inputKeys[0]!;
+  const prompts = start === undefined ? inputKeys : inputKeys.slice(1);
+  return {
+    ...request,
+    ...(start === undefined ? {} : { initImage: { key: start, strength: request.imageStrength! } }),
+    ...(prompts.length ? { imagePrompts: prompts.map((key) => ({ key, weight: request.imageWeight ?? 1 })) } : {}),
+  };
 }
 
 export function randomSeed(deps: BotDeps): number {

@@ -15,10 +15,12 @@ import { checkUploads, UploadError, type NormalisedUpload } from '../uploads.js'
 import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
 import { applyBoardStyle, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
 import { boardCode } from '../boards/model.js';
+import { aspectNear } from '../../core/dimensions.js';
 
 /**
  * `pictures`: files given with the command (attachments, uploads), raw as received: checked and normalised here
- * (bot/uploads.ts) for every platform; they become the job's image prompts, weighted by `--iw`.
+ * (bot/uploads.ts) for every platform; they become the job's image prompts, weighted by `--iw`. With `--strength` the
+ * first is the start image instead (image-to-image), and the job keeps its shape unless `--ar` is typed.
  */
 export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string, pictures: readonly Uint8Array[] = []): Promise<ImagineReply> {
   const placeRefusal = screen(deps, ctx);
@@ -42,6 +44,7 @@ export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: strin
   const given = givenOptionNames(text, slashOptions);
   const request = readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId)
     .then((settings) => applyDefaults(parsed, settings.defaults, given))
+    .then((withDefaults) => keepStartShape(withDefaults, uploads, given))
     .then((withDefaults) => (version ? applyBoardStyle(withDefaults, version, { style: given.has('style'), negativePrompt: given.has('no') }) : withDefaults));
   return enqueue(deps, ctx, request, { kind: 'imagine' }, version ? { boardCode: boardCode(version.boardId, version.versionId) } : {}, uploads);
 }
@@ -54,6 +57,13 @@ export async function checkPictures(pictures: readonly Uint8Array[]): Promise<No
     if (error instanceof UploadError) return rejected(error.code, error.message);
     throw error;
   }
+}
+
+/** Image-to-image keeps the start picture's shape (not a saved default's) unless `--ar` was typed. */
+function keepStartShape(request: GenerationRequest, uploads: readonly NormalisedUpload[], given: ReadonlySet<keyof SlashOptions>): GenerationRequest {
+  const start = uploads[0];
+  if (request.imageStrength === undefined || !start || given.has('ar')) return request;
+  return { ...request, aspect: aspectNear(start.width, start.height) };
 }
 
 /** Saved defaults fill each option the user did not give; what the user typed always wins. */

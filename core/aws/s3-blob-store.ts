@@ -29,6 +29,21 @@ export class S3BlobStore implements BlobStore {
     await this.#call(() => this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType })));
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string, contentType: string): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#call(() => this.#client.send(new PutObjectCommand({ Bucket: this.#bucket, Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' })));
+        return true;
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 412) return false;
+        // 409 ConditionalRequestConflict: another conditional write of this key was under way; S3 says to retry.
+        if (status !== 409 || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      }
+    }
+  }
+
   async get(key: string): Promise<Uint8Array | null> {
     try {
       const response = await this.#call(() => this.#client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key })));
@@ -80,8 +95,12 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
 function isNotFound(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const status = statusOf(error);
   return error.name === 'NoSuchKey' || error.name === 'NotFound' || status === 404;
 }

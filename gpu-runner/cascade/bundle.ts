@@ -99,6 +99,15 @@ function checkConsistency(m: Manifest): string[] {
   if (m.imageEncoder && m.imageEncoder.embedSize !== m.prior.clipImageSize) {
     problems.push(`imageEncoder.embedSize ${m.imageEncoder.embedSize} differs from prior.clipImageSize ${m.prior.clipImageSize} (the embeddings feed clip_img)`);
   }
+  for (const stage of GRAPH_STAGES) {
+    const seen = new Map<string, number>();
+    m[stage]?.buckets.forEach((bucket, i) => {
+      const key = JSON.stringify(Object.entries(bucket.inputs).sort(([a], [b]) => a.localeCompare(b)));
+      const earlier = seen.get(key);
+      if (earlier !== undefined) problems.push(`${stage}.buckets[${i}] has the same input shapes as ${stage}.buckets[${earlier}]`);
+      else seen.set(key, i);
+    });
+  }
   if (m.effnetEncoder && m.effnetEncoder.channels !== g.priorChannels) {
     problems.push(`effnetEncoder.channels ${m.effnetEncoder.channels} differs from geometry.priorChannels ${g.priorChannels} (its output is a Stage C latent)`);
   }
@@ -115,6 +124,7 @@ function namedFiles(m: Manifest): { what: string; file: string; sha256?: string 
     if (!graph) continue;
     files.push({ what: `${stage}.file`, file: graph.file, ...(graph.sha256 ? { sha256: graph.sha256 } : {}) });
     graph.externalData.forEach((file, i) => files.push({ what: `${stage}.externalData[${i}]`, file }));
+    graph.buckets.forEach((bucket, i) => files.push({ what: `${stage}.buckets[${i}].file`, file: bucket.file, ...(bucket.sha256 ? { sha256: bucket.sha256 } : {}) }));
   }
   return files;
 }

@@ -45,4 +45,4 @@ export async function createCascadeGenerator(options: CascadeGeneratorOptions): 
 
 export { BundleError, loadBundle } from './bundle.js';
 export { CascadePipeline, type DebugOptions } from './pipeline.js';
-export type { Provider } from './runtime.js';
+export { providerSupport, type Provider } from './runtime.js';

@@ -25,6 +25,25 @@ export const SamplerSchema = z.strictObject({
 });
 export type SamplerSettings = z.infer<typeof SamplerSchema>;
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * The same graph with every symbolic dim fixed for one set of input shapes (written by `npm run model:buckets`,
+ * gpu-runner/cascade/buckets.ts): onnxruntime folds its shape arithmetic away, and the WebGPU provider ran such graphs
+ * 1.1–1.8× faster than the dynamic ones (issue #25). It shares the dynamic graph's external-data file. The engine runs it whenever a call's
+ * feeds have exactly `inputs`' shapes and the dynamic graph otherwise.
+ */
+export const GraphBucketSchema = z.strictObject({
+  /** Path of the bucket's .onnx file relative to the bundle root (next to the dynamic graph). */
+  file: z.string().min(1),
+  sha256: Sha256.optional(),
+  /** Every input's fixed dims, by input name. */
+  inputs: z.record(z.string().min(1), z.array(z.number().int().positive()).min(1).max(8)),
+  /** Opened when the engine starts and kept open (the shapes every request uses); others open at first use. */
+  warm: z.boolean().default(false),
+});
+export type GraphBucket = z.infer<typeof GraphBucketSchema>;
+
 const GraphFile = {
   /** Path of the .onnx file relative to the bundle root. */
   file: z.string().min(1),
@@ -33,7 +52,9 @@ const GraphFile = {
   /** dtype of the graph's float inputs and outputs (timestep_ratio is always float32). */
   dtype: TensorDtypeSchema,
   /** sha256 of the .onnx file, checked at load when present. */
-  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  sha256: Sha256.optional(),
+  /** Fixed-shape copies of this graph (see GraphBucketSchema); none by default. */
+  buckets: z.array(GraphBucketSchema).max(64).default([]),
 };
 
 /** Per-channel R, G, B values (normalisation mean / std). */

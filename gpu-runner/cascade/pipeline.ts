@@ -114,6 +114,11 @@ export class CascadePipeline implements ImageGenerator {
     return this.pool.sessionStats();
   }
 
+  /** The bundle files with an open onnxruntime session: dynamic graphs and fixed-shape buckets (tests, logs). */
+  openGraphFiles(): string[] {
+    return this.pool.openFiles();
+  }
+
   async dispose(): Promise<void> {
     await this.queue;
     await this.pool.releaseAll();

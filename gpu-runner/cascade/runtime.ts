@@ -3,7 +3,8 @@
  * (dims, element type, typed array), so the runtime can be swapped or mocked in one place.
  *
  * - `ModelSession.open(path, { provider })` creates a session on `cpu`, `cuda` or `webgpu` (no silent fallback: a
- *   provider that cannot start is an error naming it).
+ *   provider that this install lacks is a `ProviderUnavailableError` saying how to get it, `providerSupport`; one that
+ *   cannot start is an error naming it).
  * - `session.run(feeds, into?)` checks the feeds against the graph's input names and element types first, and when
  *   onnxruntime fails it reports each input's name, dtype and dims. `into` lends pre-allocated output tensors, so a
  *   denoising loop allocates nothing per step.
@@ -13,6 +14,9 @@
  * Pattern after transformers.js `src/models/session.js` (sessionRun / validateInputs):
  * https://github.com/huggingface/transformers.js/blob/5ed4c5c/packages/transformers/src/models/session.js
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
 
 /**
@@ -117,6 +121,57 @@ export function fromFloat16(src: Uint16Array, out: Float32Array = new Float32Arr
   return out;
 }
 
+// ---- execution providers ----
+/** Shared libraries a provider needs next to the binding when onnxruntime-node does not bundle it (see its install script). */
+const PROVIDER_LIBRARIES: Partial<Record<Provider, string>> = { cuda: 'libonnxruntime_providers_cuda.so' };
+
+export interface ProviderSupport {
+  provider: Provider;
+  available: boolean;
+  /** Why not, and how to get it (empty when available). */
+  detail: string;
+}
+
+/**
+ * Whether this onnxruntime-node install can start `provider`: the binding must list it, and a provider it does not
+ * bundle (CUDA: downloaded from NuGet at install time, which this repository's .npmrc skips) must have its library
+ * beside the binding. Missing CUDA/cuDNN system libraries still only show when a session opens (see `open`).
+ */
+export function providerSupport(provider: Provider): ProviderSupport {
+  const listed = ort.listSupportedBackends();
+  const entry = listed.find((b) => b.name === provider);
+  if (!entry) {
+    return { provider, available: false, detail: `this onnxruntime-node build has no ${provider} execution provider (it has ${listed.map((b) => b.name).join(', ')})` };
+  }
+  const library = PROVIDER_LIBRARIES[provider];
+  if (entry.bundled || !library) return { provider, available: true, detail: '' };
+  const bindingDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  if (existsSync(join(bindingDir, library))) return { provider, available: true, detail: '' };
+  return {
+    provider,
+    available: false,
+    detail:
+      `onnxruntime-node's ${provider} provider is not installed (${library} is missing from ${bindingDir}): ` +
+      `reinstall it with ONNXRUNTIME_NODE_INSTALL=true npm install onnxruntime-node, as gpu-runner/Dockerfile does, on a host with CUDA 12 and cuDNN 9`,
+  };
+}
+
+/** Throws a `ProviderUnavailableError` naming what is missing, once per provider and process. */
+export function requireProvider(provider: Provider): void {
+  if (checkedProviders.has(provider)) return;
+  const support = providerSupport(provider);
+  if (!support.available) throw new ProviderUnavailableError(support);
+  checkedProviders.add(provider);
+}
+const checkedProviders = new Set<Provider>();
+
+export class ProviderUnavailableError extends Error {
+  override readonly name = 'ProviderUnavailableError';
+  constructor(readonly support: ProviderSupport) {
+    super(`execution provider ${support.provider} is not available: ${support.detail}`);
+  }
+}
+
 // ---- sessions ----
 export interface ValueInfo {
   name: string;
@@ -130,11 +185,6 @@ export interface OpenOptions {
   provider: Provider;
   /** Shown in errors ("prior", "decoder", …). */
   label?: string;
-  /**
-   * Fix symbolic dimensions (e.g. { batch: 2, height: 24, width: 24 }): onnxruntime then folds the graph's shape
-   * arithmetic into constants, which removes thousands of tiny CPU-side shape ops and host→device copies per run.
-   */
-  staticDims?: Readonly<Record<string, number>>;
   /** Write onnxruntime's per-node profile (JSON) with this file prefix; it is flushed when the session is released. */
   profileFilePrefix?: string;
 }
@@ -158,6 +208,7 @@ export class ModelSession {
 
   static async open(path: string, options: OpenOptions): Promise<ModelSession> {
     const label = options.label ?? path;
+    requireProvider(options.provider);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(path, {
@@ -168,11 +219,11 @@ export class ModelSession {
         // (on npm start's 2 cores, the post-model tail and the other process): off, the demo model's jobs ran 5–10 % faster
         // end to end and the time outside the model fell, with the grid alone unchanged (bench/e2e-latency.ts, bench/demo-quality.ts).
         ...(options.provider === 'cpu' ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
-        ...(options.staticDims ? { freeDimensionOverrides: { ...options.staticDims } } : {}),
         ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
       });
     } catch (err) {
-      throw new Error(`${label}: cannot open ${path} with the ${options.provider} execution provider: ${errorText(err)}`, { cause: err });
+      const hint = options.provider === 'cuda' ? ' (the CUDA provider needs the CUDA 12 and cuDNN 9 libraries on the library path: gpu-runner/Dockerfile)' : '';
+      throw new Error(`${label}: cannot open ${path} with the ${options.provider} execution provider: ${errorText(err)}${hint}`, { cause: err });
     }
     return new ModelSession(session, label, path, options.provider, valueInfo(session.inputMetadata), valueInfo(session.outputMetadata));
   }

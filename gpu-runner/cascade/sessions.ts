@@ -1,78 +1,200 @@
 /**
- * One ModelSession per graph of a bundle, opened on demand and checked against the manifest when opened.
- * Normal mode keeps every session open for the generator's lifetime; low-memory mode keeps at most one stage's
- * session and releases it before the next stage opens (the real Stage C is 7–14 GB, Stage B 3–6 GB: spec §6.3).
+ * The sessions of a bundle's graphs, opened on demand and checked against the manifest when opened.
+ *
+ * A stage's graph is reached through `get(stage)`, a `StageGraph` that picks, per call, the file to run: the stage's
+ * fixed-shape bucket whose input shapes equal the call's feeds (buckets.ts, manifest `<stage>.buckets`), else the
+ * dynamic graph. Each open session holds its own copy of the weights on the device, so:
+ * - warm buckets (`warm: true`, the shapes nearly every request uses) are opened at start and kept; a stage that has
+ *   one gives its dynamic session back after validating it and reopens it only for a call no bucket fits;
+ * - other buckets are opened at first use and at most `maxColdBuckets` of them stay open (least recently used first out);
+ * - low-memory mode keeps at most one session of any kind, released before the next one opens (the real Stage C is
+ *   7–14 GB, Stage B 3–6 GB: spec §6.3).
  */
-import { checkGraphIo, GRAPH_STAGES, OPTIONAL_STAGES, type GraphStage, type LoadedBundle } from './bundle.js';
-import { ModelSession, type Provider } from './runtime.js';
+import { checkGraphIo, GRAPH_STAGES, OPTIONAL_STAGES, BundleError, type GraphStage, type LoadedBundle } from './bundle.js';
+import { matchBucket } from './buckets.js';
+import type { GraphBucket } from './manifest.js';
+import { ModelSession, type Provider, type Tensor } from './runtime.js';
+
+/** What the stages need of a graph: a labelled `run`. */
+export interface GraphRunner {
+  readonly label: string;
+  run(feeds: Readonly<Record<string, Tensor>>, into?: Readonly<Record<string, Tensor>>): Promise<Record<string, Tensor>>;
+}
+
+/** One stage's graph: each run goes to the bucket that fits the feeds' shapes, or to the dynamic graph. */
+export class StageGraph implements GraphRunner {
+  /** The bundle-relative file of the last run (for tests and logs). */
+  lastFile: string | undefined;
+
+  constructor(
+    private readonly pool: SessionPool,
+    readonly stage: GraphStage,
+  ) {}
+
+  get label(): string {
+    return this.stage;
+  }
+
+  async run(feeds: Readonly<Record<string, Tensor>>, into: Readonly<Record<string, Tensor>> = {}): Promise<Record<string, Tensor>> {
+    const session = await this.pool.sessionFor(this.stage, feeds);
+    this.lastFile = session.file;
+    return session.session.run(feeds, into);
+  }
+}
+
+export interface OpenSession {
+  stage: GraphStage;
+  file: string;
+  session: ModelSession;
+  bucket: GraphBucket | undefined;
+  lastUsed: number;
+}
+
+export interface SessionPoolOptions {
+  lowMemory: boolean;
+  /** Buckets without `warm` kept open at once (each holds a copy of its stage's weights). Default 2. */
+  maxColdBuckets?: number;
+}
 
 export class SessionPool {
-  private readonly open = new Map<GraphStage, ModelSession>();
+  /** By `sessionKey(stage, file)`: a stage's checks apply to its own session even when two stages name one file. */
+  private readonly open = new Map<string, OpenSession>();
+  private readonly graphs = new Map<GraphStage, StageGraph>();
+  private useCounter = 0;
+  readonly lowMemory: boolean;
+  readonly maxColdBuckets: number;
 
   constructor(
     readonly bundle: LoadedBundle,
     readonly provider: Provider,
-    readonly lowMemory: boolean,
-  ) {}
+    options: SessionPoolOptions | boolean,
+  ) {
+    const o = typeof options === 'boolean' ? { lowMemory: options } : options;
+    this.lowMemory = o.lowMemory;
+    this.maxColdBuckets = o.maxColdBuckets ?? 2;
+  }
 
-  /** Opens every graph once to check its I/O against the manifest; keeps them open unless low-memory. */
+  /**
+   * Opens every graph once to check its I/O against the manifest, and every warm bucket (I/O and fixed shapes); keeps
+   * them open unless low-memory. A stage with a warm bucket gives its dynamic session back (see the module comment).
+   */
   async validateAll(): Promise<void> {
     for (const stage of GRAPH_STAGES) {
-      if (OPTIONAL_STAGES.has(stage) && !this.bundle.manifest[stage]) continue;
-      await this.get(stage);
+      const graph = this.bundle.manifest[stage];
+      if (!graph && OPTIONAL_STAGES.has(stage)) continue;
+      if (!graph) throw new Error(`this bundle has no ${stage} graph`);
+      await this.openFile(stage, graph.file, undefined);
+      const warm = graph.buckets.filter((b) => b.warm);
+      const dynamic = this.open.get(sessionKey(stage, graph.file));
+      if (warm.length && !this.lowMemory && dynamic) await this.close(dynamic);
+      for (const bucket of warm) await this.openFile(stage, bucket.file, bucket);
     }
     if (this.lowMemory) await this.releaseAll();
   }
 
-  async get(stage: GraphStage): Promise<ModelSession> {
-    const existing = this.open.get(stage);
-    if (existing) return existing;
-    if (this.lowMemory) await this.releaseAll();
+  /** The stage's graph (throws when the bundle has none); sessions open at its first run. */
+  async get(stage: GraphStage): Promise<StageGraph> {
+    if (!this.bundle.manifest[stage]) throw new Error(`this bundle has no ${stage} graph`);
+    let graph = this.graphs.get(stage);
+    if (!graph) {
+      graph = new StageGraph(this, stage);
+      this.graphs.set(stage, graph);
+    }
+    return graph;
+  }
+
+  /** The session for one call of `stage` with these feeds: the fitting bucket's, else the dynamic graph's. */
+  async sessionFor(stage: GraphStage, feeds: Readonly<Record<string, Tensor>>): Promise<OpenSession> {
     const graph = this.bundle.manifest[stage];
     if (!graph) throw new Error(`this bundle has no ${stage} graph`);
-    const session = await ModelSession.open(this.bundle.path(graph.file), { provider: this.provider, label: stage });
+    const dims: Record<string, readonly number[]> = {};
+    for (const [name, t] of Object.entries(feeds)) dims[name] = t.dims;
+    const bucket = matchBucket(graph.buckets, dims);
+    return this.openFile(stage, bucket?.file ?? graph.file, bucket);
+  }
+
+  private async openFile(stage: GraphStage, file: string, bucket: GraphBucket | undefined): Promise<OpenSession> {
+    const key = sessionKey(stage, file);
+    const existing = this.open.get(key);
+    if (existing) {
+      existing.lastUsed = ++this.useCounter;
+      return existing;
+    }
+    if (this.lowMemory) await this.releaseAll();
+    else if (bucket && !bucket.warm) await this.evictColdBuckets(this.maxColdBuckets - 1);
+    const label = bucket ? `${stage} (${file})` : stage;
+    const session = await ModelSession.open(this.bundle.path(file), { provider: this.provider, label });
     try {
       checkGraphIo(this.bundle, stage, session);
+      if (bucket) checkBucketShapes(this.bundle, stage, bucket, session);
     } catch (err) {
       await session.release();
       throw err;
     }
-    this.open.set(stage, session);
-    return session;
+    const entry: OpenSession = { stage, file, session, bucket, lastUsed: ++this.useCounter };
+    this.open.set(key, entry);
+    return entry;
   }
 
-  /** In low-memory mode, drop a stage's session once it is done; otherwise a no-op. */
+  private async evictColdBuckets(keep: number): Promise<void> {
+    const cold = [...this.open.values()].filter((s) => s.bucket && !s.bucket.warm).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const entry of cold.slice(0, Math.max(0, cold.length - Math.max(0, keep)))) await this.close(entry);
+  }
+
+  /** In low-memory mode, drop a stage's sessions once it is done; otherwise a no-op. */
   async done(stage: GraphStage): Promise<void> {
-    if (this.lowMemory) await this.close(stage);
+    if (!this.lowMemory) return;
+    for (const entry of [...this.open.values()]) if (entry.stage === stage) await this.close(entry);
   }
 
   async releaseAll(): Promise<void> {
-    for (const stage of [...this.open.keys()]) await this.close(stage);
+    for (const entry of [...this.open.values()]) await this.close(entry);
   }
 
-  /** Releases a stage's session, keeping its onnxruntime counters in the stage totals. */
-  private async close(stage: GraphStage): Promise<void> {
-    const session = this.open.get(stage);
-    if (!session) return;
-    this.open.delete(stage);
-    const totals = this.runStats.get(stage) ?? { runs: 0, runMs: 0 };
-    totals.runs += session.stats.runs;
-    totals.runMs += session.stats.runMs;
-    this.runStats.set(stage, totals);
-    await session.release();
+  /** The bundle-relative files with an open session (for tests and logs). */
+  openFiles(): string[] {
+    return [...this.open.values()].map((entry) => entry.file);
   }
 
-  /** Per stage: onnxruntime calls and ms spent in them, over every session opened so far. */
+  /** Releases a session, keeping its onnxruntime counters in its stage's totals. */
+  private async close(entry: OpenSession): Promise<void> {
+    if (!this.open.delete(sessionKey(entry.stage, entry.file))) return;
+    const totals = this.runStats.get(entry.stage) ?? { runs: 0, runMs: 0 };
+    totals.runs += entry.session.stats.runs;
+    totals.runMs += entry.session.stats.runMs;
+    this.runStats.set(entry.stage, totals);
+    await entry.session.release();
+  }
+
+  /** Per stage: onnxruntime calls and ms spent in them, over every session closed so far. */
   readonly runStats = new Map<GraphStage, { runs: number; runMs: number }>();
 
-  /** Calls and ms in onnxruntime per stage, open sessions included. */
+  /** Calls and ms in onnxruntime per stage, open sessions (dynamic and buckets) included. */
   sessionStats(): Record<string, { runs: number; runMs: number }> {
     const out: Record<string, { runs: number; runMs: number }> = {};
-    for (const stage of new Set([...this.runStats.keys(), ...this.open.keys()])) {
-      const closed = this.runStats.get(stage) ?? { runs: 0, runMs: 0 };
-      const live = this.open.get(stage)?.stats ?? { runs: 0, runMs: 0 };
-      out[stage] = { runs: closed.runs + live.runs, runMs: closed.runMs + live.runMs };
+    for (const [stage, closed] of this.runStats) out[stage] = { ...closed };
+    for (const entry of this.open.values()) {
+      const totals = (out[entry.stage] ??= { runs: 0, runMs: 0 });
+      totals.runs += entry.session.stats.runs;
+      totals.runMs += entry.session.stats.runMs;
     }
     return out;
   }
+}
+
+function sessionKey(stage: GraphStage, file: string): string {
+  return `${stage}\u0000${file}`;
+}
+
+/** A bucket's graph must take exactly the shapes the manifest declares for it (no symbolic dim left). */
+function checkBucketShapes(bundle: LoadedBundle, stage: GraphStage, bucket: GraphBucket, session: ModelSession): void {
+  const problems: string[] = [];
+  for (const input of session.inputs) {
+    const want = bucket.inputs[input.name];
+    const got = input.shape;
+    if (!want || want.length !== got.length || want.some((d, i) => d !== got[i])) {
+      problems.push(`${stage} bucket ${bucket.file}: input ${input.name} has shape [${got.join(', ')}], the manifest declares [${want?.join(', ') ?? 'nothing'}]`);
+    }
+  }
+  if (problems.length) throw new BundleError(bundle.dir, problems);
 }

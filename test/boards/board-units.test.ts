@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../bot/boards/actions.js';
 import { parseBoardText } from '../../bot/boards/board-command.js';
 import { applyBoardStyle, boardReferences, extractBoardOption } from '../../bot/boards/board-style.js';
-import { newVersionId, tasteLine, voteWeights } from '../../bot/boards/board-store.js';
-import { boardCode, parseBoardCode, type BoardVersion } from '../../bot/boards/model.js';
+import { createBoard, newVersionId, tasteLine, voteWeights } from '../../bot/boards/board-store.js';
+import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
+import { boardKeys } from '../../core/storage-layout.js';
+import { MemoryBlobStore } from '../bot/support/memory-ports.js';
+import { boardCode, parseBoardCode, type BoardRecord, type BoardVersion } from '../../bot/boards/model.js';
 import { roleOf, mayEnd, mayUnpin } from '../../bot/boards/roles.js';
 
 describe('board units', () => {
@@ -94,5 +97,34 @@ describe('the /board text form (Slack, playground)', () => {
     ['start x --colour red', 'has no --colour'],
   ])('%j is refused: %s', (text, message) => {
     expect(parseBoardText(text)).toMatchObject({ kind: 'rejected', message: expect.stringContaining(message) });
+  });
+});
+
+describe('header edit claims (unit: an in-memory store with conditional creates)', () => {
+  const board: BoardRecord = {
+    v: 1, id: 'bclaim000001', name: 'Claims', brief: '', host: { platform: 'web', userId: 'h' }, place: { platform: 'web', channelId: 'playground' },
+    createdAt: 0, deadline: 10 * 3_600_000, visibility: 'link', limits: { maxPins: 48, maxMembers: 25 }, negativePrompt: '',
+  };
+  async function setup(claimAt: number | undefined, now: number) {
+    const blobs = new MemoryBlobStore();
+    await createBoard(blobs, board);
+    if (claimAt !== undefined) blobs.putJson(boardKeys.headerClaim(board.id, 0, 0), { v: 1, at: claimAt });
+    const updater = new BoardHeaderUpdater({ blobs, posters: {}, now: () => now, staleClaimMs: 90_000 });
+    return { blobs, updater };
+  }
+
+  it('GIVEN another instance claimed the next edit after the change THEN no second render, and the change counts as seen', async () => {
+    const { blobs, updater } = await setup(5_000, 6_000);
+    await updater.changed(board.id, 1_000);
+    await updater.idle();
+    expect(await blobs.exists(boardKeys.headerEdited(board.id))).toBe(false);
+  });
+
+  it('GIVEN the claim is older than staleClaimMs and no edit followed (its instance died) THEN attempt 1 is claimed and the header rendered', async () => {
+    const { blobs, updater } = await setup(5_000, 200_000);
+    await updater.changed(board.id, 199_000);
+    await updater.idle();
+    expect(await blobs.exists(boardKeys.headerClaim(board.id, 0, 1))).toBe(true);
+    expect(blobs.json(boardKeys.headerEdited(board.id))).toEqual({ v: 1, at: 200_000 });
   });
 });

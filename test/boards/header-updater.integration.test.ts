@@ -10,32 +10,14 @@ import { imagine, pressButton } from '../../bot/commands/index.js';
 import type { BotDeps } from '../../bot/commands/context.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { Dispatcher } from '../../bot/dispatcher.js';
-import { DeliveryError, type Attachment } from '../../bot/poster.js';
 import { endBoard, startBoard, type BoardStarted } from '../../bot/boards/actions.js';
 import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
 import { sweepDeadlines } from '../../bot/boards/deadline.js';
 import { loadEnded } from '../../bot/boards/board-store.js';
-import type { BoardHeader, BoardSummary } from '../../bot/boards/board-message.js';
-import type { BoardRecord, HeaderRecord } from '../../bot/boards/model.js';
 import { boardKeys } from '../../core/storage-layout.js';
 import { takeJobs } from '../support/drain-jobs.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { RecordingPoster } from '../bot/support/recording-poster.js';
-import { finishJob, slackUser } from './support.js';
-
-class BoardRecordingPoster extends RecordingPoster {
-  readonly headers: Array<{ boardId: string; header: BoardHeader; collage: Attachment; existing: HeaderRecord | null; at: number }> = [];
-  readonly summaries: Array<{ boardId: string; summary: BoardSummary }> = [];
-  readonly gone = new Set<string>();
-  async deliverBoardHeader(board: BoardRecord, header: BoardHeader, collage: Attachment, existing: HeaderRecord | null): Promise<HeaderRecord> {
-    if (this.gone.has(board.id)) throw new DeliveryError('Unknown Channel (10003)', false);
-    this.headers.push({ boardId: board.id, header, collage, existing, at: Date.now() });
-    return existing ?? { v: 1, platform: 'slack', channelId: board.place.channelId, messageId: `ts-${board.id}` };
-  }
-  async postBoardSummary(board: BoardRecord, summary: BoardSummary): Promise<void> {
-    this.summaries.push({ boardId: board.id, summary });
-  }
-}
+import { BoardRecordingPoster, finishJob, slackUser } from './support.js';
 
 async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,6 +5,10 @@ import { jobKeys } from '../../core/storage-layout.js';
 import type { BlobStore } from '../../core/ports.js';
 import type { CommandContext } from '../../bot/commands/context.js';
 import { loadJob } from '../../bot/job-records.js';
+import { DeliveryError, type Attachment } from '../../bot/poster.js';
+import type { BoardHeader, BoardSummary } from '../../bot/boards/board-message.js';
+import type { BoardRecord, HeaderRecord } from '../../bot/boards/model.js';
+import { RecordingPoster } from '../bot/support/recording-poster.js';
 
 let counter = 0;
 
@@ -39,4 +43,19 @@ export async function finishJob(blobs: BlobStore, jobId: string, tiles = 4, size
   const result: Result = { v: 1, jobId, kind: job.kind, width: size, height: size, images, model: { name: 'test', variant: 'tiny' }, timings: {}, finishedAt: new Date().toISOString(), runnerId: 'test' };
   await blobs.put(jobKeys.result(jobId), JSON.stringify(result), 'application/json');
   return result;
+}
+
+/** Records board headers and summaries as a chat would show them; a board in `gone` lost its thread. */
+export class BoardRecordingPoster extends RecordingPoster {
+  readonly headers: Array<{ boardId: string; header: BoardHeader; collage: Attachment; existing: HeaderRecord | null; at: number }> = [];
+  readonly summaries: Array<{ boardId: string; summary: BoardSummary }> = [];
+  readonly gone = new Set<string>();
+  async deliverBoardHeader(board: BoardRecord, header: BoardHeader, collage: Attachment, existing: HeaderRecord | null): Promise<HeaderRecord> {
+    if (this.gone.has(board.id)) throw new DeliveryError('Unknown Channel (10003)', false);
+    this.headers.push({ boardId: board.id, header, collage, existing, at: Date.now() });
+    return existing ?? { v: 1, platform: 'slack', channelId: board.place.channelId, messageId: `ts-${board.id}` };
+  }
+  async postBoardSummary(board: BoardRecord, summary: BoardSummary): Promise<void> {
+    this.summaries.push({ boardId: board.id, summary });
+  }
 }

@@ -92,6 +92,7 @@ describe('GIVEN a user with a cap of 1 and a queue that cannot be reached (or a 
 function storeWith(real: BlobStore, overrides: Partial<BlobStore>): BlobStore {
   return {
     put: (key, body, contentType) => real.put(key, body, contentType),
+    putIfAbsent: (key, body, contentType) => real.putIfAbsent(key, body, contentType),
     get: (key) => real.get(key),
     exists: (key) => real.exists(key),
     list: (prefix) => real.list(prefix),

@@ -1,6 +1,10 @@
-/** runtime.ts: float16 conversion and the checks run before onnxruntime sees a feed. */
+/** runtime.ts: float16 conversion, the checks run before onnxruntime sees a feed, execution-provider availability, and the fixture's fp16 graphs loading on the CPU provider. */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromFloat16, ModelSession, tensor, toFloat16 } from '../../gpu-runner/cascade/runtime.js';
+import { fromFloat16, ModelSession, providerSupport, ProviderUnavailableError, tensor, toFloat16, type Tensor } from '../../gpu-runner/cascade/runtime.js';
 import { FIXTURE_DIR } from './fixture.js';
 
 describe('GIVEN float32 values', () => {
@@ -72,5 +76,56 @@ describe('GIVEN a session on the fixture Stage A graph', () => {
 
   it('WHEN a graph cannot be opened THEN the error names the provider and the file', async () => {
     await expect(ModelSession.open(`${FIXTURE_DIR}/missing.onnx`, { provider: 'cpu', label: 'prior' })).rejects.toThrow(/prior: cannot open .*missing\.onnx with the cpu execution provider/);
+  });
+});
+
+describe('GIVEN the execution providers of this onnxruntime-node install', () => {
+  const bindingDir = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  const cudaInstalled = existsSync(join(bindingDir, 'libonnxruntime_providers_cuda.so'));
+
+  it('THEN cpu is available and cuda is available exactly when its provider library was installed beside the binding', () => {
+    expect(providerSupport('cpu')).toEqual({ provider: 'cpu', available: true, detail: '' });
+    const cuda = providerSupport('cuda');
+    expect(cuda.available).toBe(cudaInstalled);
+    if (!cudaInstalled) expect(cuda.detail).toMatch(/libonnxruntime_providers_cuda\.so is missing .* ONNXRUNTIME_NODE_INSTALL=true/);
+  });
+
+  it.skipIf(cudaInstalled)('WHEN cuda is asked for without its provider library THEN opening a graph says so before onnxruntime runs', async () => {
+    const error = await ModelSession.open(`${FIXTURE_DIR}/vqgan_decoder.onnx`, { provider: 'cuda', label: 'vqgan' }).then(() => undefined, (err: unknown) => err);
+    expect(error).toBeInstanceOf(ProviderUnavailableError);
+    expect(String(error)).toMatch(/execution provider cuda is not available: onnxruntime-node's cuda provider is not installed/);
+  });
+});
+
+describe('GIVEN the fp16 graphs of the fixture (test/fixtures/cascade-tiny/*.fp16.onnx)', () => {
+  it('THEN each loads on the CPU provider with float16 I/O and runs to finite outputs close to its float32 graph', async () => {
+    const files = (await readdir(FIXTURE_DIR)).filter((f) => f.endsWith('.fp16.onnx')).sort();
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const file of files) {
+      const fp16 = await ModelSession.open(join(FIXTURE_DIR, file), { provider: 'cpu', label: file });
+      const fp32 = await ModelSession.open(join(FIXTURE_DIR, file.replace('.fp16.onnx', '.onnx')), { provider: 'cpu', label: file });
+      const feeds16: Record<string, Tensor> = {};
+      const feeds32: Record<string, Tensor> = {};
+      for (const input of fp32.inputs) {
+        const dims = input.shape.map((d, axis) => (typeof d === 'number' ? d : axis === 0 ? 1 : 16));
+        const values = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (input.name === 'timestep_ratio' ? 0.5 : Math.sin(i * 0.37) * 0.8));
+        feeds32[input.name] = tensor(values, dims);
+        const type = fp16.inputs.find((i) => i.name === input.name)?.type;
+        feeds16[input.name] = type === 'float16' ? tensor(toFloat16(values), dims) : tensor(values, dims);
+      }
+      expect(fp16.inputs.some((i) => i.type === 'float16'), file).toBe(true);
+      const want = await fp32.run(feeds32);
+      const got = await fp16.run(feeds16);
+      for (const [name, value] of Object.entries(want)) {
+        const out = got[name]!;
+        const floats = out.data instanceof Uint16Array ? fromFloat16(out.data) : (out.data as Float32Array);
+        expect(floats.every(Number.isFinite), `${file} ${name}`).toBe(true);
+        const scale = (value.data as Float32Array).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        let worst = 0;
+        (value.data as Float32Array).forEach((v, i) => (worst = Math.max(worst, Math.abs(v - floats[i]!))));
+        expect(worst / (1 + scale), `${file} ${name}`).toBeLessThan(2e-2);
+      }
+      await Promise.all([fp16.release(), fp32.release()]);
+    }
   });
 });

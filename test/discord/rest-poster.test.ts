@@ -196,6 +196,7 @@ describe('blobMessageIds', () => {
   const objects = new Map<string, Uint8Array>();
   const blobs: BlobStore = {
     put: async (key, body) => void objects.set(key, typeof body === 'string' ? new TextEncoder().encode(body) : body),
+    putIfAbsent: async (key, body) => !objects.has(key) && Boolean(objects.set(key, typeof body === 'string' ? new TextEncoder().encode(body) : body)),
     get: async (key) => objects.get(key) ?? null,
     exists: async (key) => objects.has(key),
     list: async (prefix) => [...objects.keys()].filter((key) => key.startsWith(prefix)),

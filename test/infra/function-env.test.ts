@@ -35,6 +35,7 @@ describe('Lambda environments built by infra', () => {
     slack: functionEnvironment<string>(shared, slack),
     dispatcher: { ...functionEnvironment<string>(shared, { ...discord, ...slack }), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
     scaler: { ...functionEnvironment<string>(shared), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
+    boardDeadlines: functionEnvironment<string>(shared),
   };
 
   it.each(Object.keys(environments))('GIVEN the %s function THEN every variable it gets is one the code reads, and AWS_REGION is left to Lambda', (name) => {
@@ -64,6 +65,12 @@ describe('Lambda environments built by infra', () => {
     Object.assign(process.env, lambdaRuntime, environments.dispatcher);
     const { handler } = await import('../../functions/dispatch.js');
     await expect(handler({ Records: [] }, { getRemainingTimeInMillis: () => 60_000 } as never)).resolves.toEqual({ batchItemFailures: [] });
+  });
+
+  it('GIVEN the board deadline env THEN the scheduled handler builds (its first S3 call fails only for want of AWS here)', async () => {
+    Object.assign(process.env, lambdaRuntime, environments.boardDeadlines, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
+    const { handler } = await import('../../functions/board-deadlines.js');
+    await expect(handler()).rejects.toThrow(/127\.0\.0\.1:9|ECONNREFUSED|unavailable/i);
   });
 
   it('GIVEN the scaler env THEN the controller builds with the configured settings; without them it names each variable', async () => {

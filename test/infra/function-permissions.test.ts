@@ -16,11 +16,11 @@ import { cancel, imagine, jobInfo, pressButton, settings, show, usage, type BotD
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { endBoard, startBoard } from '../../bot/boards/actions.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
-import { dispatcherStatements, frontEndStatements, type AppArns, type PolicyStatement } from '../../infra/iam-policies.js';
+import { dispatcherStatements, frontEndStatements, type AppArns } from '../../infra/iam-policies.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { RecordingPoster } from '../bot/support/recording-poster.js';
 import { importClosure } from './import-closure.js';
-import { allowingStatement, authorizationsOf, queueArn, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.js';
+import { authorizationsOf, checkStatements, queueArn, startRecordingProxy, type RecordingProxy } from './aws-request-recorder.js';
 
 const requester = { platform: 'web' as const, userId: 'perm-user', channelId: 'playground' };
 let source = 0;
@@ -41,17 +41,6 @@ function sqsRecord(event: JobEvent, n: number): SQSRecord {
     attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: event.jobId },
     messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:events.fifo', awsRegion: 'us-east-1',
   };
-}
-
-function check(statements: PolicyStatement[], authorizations: Authorization[]) {
-  const denied = [...new Set(authorizations.filter((a) => !allowingStatement(statements, a)).map((a) => `${a.action} ${a.resource}`))];
-  const unused: string[] = [];
-  for (const statement of statements.filter((s) => /^(sqs|s3):/.test(s.Action[0]!))) {
-    for (const action of statement.Action) {
-      if (!authorizations.some((a) => a.action === action && allowingStatement([{ ...statement, Action: [action] }], a))) unused.push(`${statement.Sid}: ${action}`);
-    }
-  }
-  return { denied, unused };
 }
 
 describe('GIVEN the front-end commands and the dispatcher Lambda over a recording proxy', () => {
@@ -105,6 +94,10 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
     note(await pressButton(deps, ctx(), `vote:${boardJob.id}:1`));
     note(await pressButton(deps, ctx(), `vote:${boardJob.id}:1`));
     note(await endBoard(deps, ctx()));
+    // A second board, started three hours ago for two: its deadline passed, and the dispatcher is the one to end it.
+    const lapsed = await startBoard({ ...deps, now: () => Date.now() - 3 * 3_600_000 }, ctx(), { name: 'Lapsed board', duration: '2h' });
+    note(lapsed);
+    const boardIds = [...new Set((await emulator.ports.blobs.list('boards/')).map((key) => key.split('/')[1]!))];
 
     // Dispatcher: a fresh job's events through the Lambda handler.
     const other = { ...job, id: `${job.id}-d`, createdAt: new Date().toISOString() } as Job;
@@ -120,6 +113,11 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
     ];
     const response = await handle({ Records: events.map(sqsRecord) }, { getRemainingTimeInMillis: () => 8000 });
     replies.push(`dispatch:${response.batchItemFailures.length}`);
+    // Both boards' changes: the ended one gets its header, exports and summary; the lapsed one is ended by its deadline.
+    const boardEvents: JobEvent[] = boardIds.map((id) => ({ v: 1, type: 'board_changed', jobId: id, change: 'ended', at: Date.now() }));
+    const boardResponse = await handle({ Records: boardEvents.map((event, i) => sqsRecord(event, 100 + i)) }, { getRemainingTimeInMillis: () => 20_000 });
+    replies.push(`boards:${boardIds.length}:${boardResponse.batchItemFailures.length}`);
+    replies.push(`summaries:${(await emulator.ports.blobs.list('boards/')).filter((key) => key.endsWith('/summary.json')).length}`);
   }, 60_000);
 
   afterAll(async () => {
@@ -129,19 +127,21 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
   });
 
   it('THEN each command did its real work (so its code path was recorded)', () => {
-    expect(replies).toEqual(['done', 'accepted', 'rejected:too_many_pending', 'info', 'accepted', 'done', 'info', 'show', 'done', 'board_started', 'accepted', 'done', 'done', 'done', 'done', 'dispatch:0']);
+    expect(replies).toEqual(['done', 'accepted', 'rejected:too_many_pending', 'info', 'accepted', 'done', 'info', 'show', 'done', 'board_started', 'accepted', 'done', 'done', 'done', 'done', 'board_started', 'dispatch:0', 'boards:2:0', 'summaries:2']);
   });
 
   it('THEN every front-end request is allowed by the front-end statements, and every SQS/S3 right granted is used', () => {
     const authorizations = frontProxy.requests.flatMap((r) => authorizationsOf(r, emulator.config.aws.region));
-    expect(check(frontEndStatements(arns), authorizations)).toEqual({ denied: [], unused: [] });
+    expect(checkStatements(frontEndStatements(arns), authorizations)).toEqual({ denied: [], unused: [] });
   });
 
-  it('THEN every dispatcher request is allowed by the dispatcher statements, and it deletes nothing', () => {
+  it('THEN every dispatcher request is allowed by the dispatcher statements, and it deletes only the "board open here" marker of a board it ended', () => {
     const authorizations = dispatchProxy.requests.flatMap((r) => authorizationsOf(r, emulator.config.aws.region));
     expect(authorizations.some((a) => a.action === 's3:PutObject')).toBe(true);
-    expect(authorizations.filter((a) => a.action === 's3:DeleteObject')).toEqual([]);
-    const { denied, unused } = check(dispatcherStatements(arns), authorizations);
+    const deleted = authorizations.filter((a) => a.action === 's3:DeleteObject').map((a) => a.resource);
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]).toMatch(/:::[^/]+\/board-places\//);
+    const { denied, unused } = checkStatements(dispatcherStatements(arns), authorizations);
     expect(denied).toEqual([]);
     // Its only SQS right (GetQueueAttributes, for the fleet nudge) is exercised by the reconcile, not by deliveries.
     expect(unused).toEqual(['ReadJobsDepth: sqs:GetQueueAttributes']);

@@ -3,6 +3,7 @@ import {
   autoScalingGroupArnPattern,
   lambdaFunctionArn,
   selfInvokeStatement,
+  boardDeadlineStatements,
   dispatcherStatements,
   frontEndStatements,
   policyDocument,
@@ -28,6 +29,7 @@ const roles: Record<string, PolicyStatement[]> = {
   frontEnd: frontEndStatements(arns),
   dispatcher: dispatcherStatements(arns),
   scaler: scalerStatements(arns),
+  boardDeadlines: boardDeadlineStatements(arns),
   runner: runnerStatements(arns),
 };
 
@@ -105,12 +107,13 @@ describe('IAM statements', () => {
     );
   });
 
-  it('GIVEN the dispatcher THEN it can wake the fleet and read results, but never consume or send jobs', () => {
+  it('GIVEN the dispatcher THEN it can wake the fleet, read results and render boards, but never consume or send jobs, and deletes only board-open markers', () => {
     expect(can('dispatcher', 'autoscaling:SetDesiredCapacity', arns.fleetGroup)).toBe(true);
     expect(can('dispatcher', 's3:GetObject', `${arns.bucket}/jobs/*`)).toBe(true);
+    expect(can('dispatcher', 's3:PutObject', `${arns.bucket}/boards/*`)).toBe(true);
     expect(can('dispatcher', 'sqs:ReceiveMessage', arns.jobsQueue)).toBe(false);
     expect(can('dispatcher', 'sqs:SendMessage', arns.jobsQueue)).toBe(false);
-    expect([...grants(roles.dispatcher!)].some((grant) => grant.startsWith('s3:DeleteObject'))).toBe(false);
+    expect([...grants(roles.dispatcher!)].filter((grant) => grant.startsWith('s3:DeleteObject'))).toEqual([`s3:DeleteObject ${arns.bucket}/board-places/*`]);
   });
 
   it('GIVEN any role THEN the document is valid IAM JSON with unique statement ids', () => {

@@ -3,10 +3,11 @@
  * what the runner imports (no chat SDKs, no tsx, no emulator, no dotenv, no build tools) and keeps the native
  * packages outside; and it runs: the bundle alone, with plain `node`, loads the tiny cascade fixture on
  * onnxruntime's CPU provider, reports ready, turns a queued job into images over the emulator, and drains on
- * SIGTERM. The Lambda bundles carry only their own platform's SDK.
+ * SIGTERM; it names its execution provider at start and stops with what is missing when ORT_PROVIDER asks for one this
+ * install lacks. The Lambda bundles carry only their own platform's SDK.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobEvent } from '../../core/job.js';
@@ -79,6 +80,7 @@ describe('runner bundle at run time', () => {
     const ready = await child.waitForLog((line) => line.msg === 'cold start: ready', 60_000);
     expect(ready).toMatchObject({ FleetGroup: 'local', _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'cascade-bot/runner' })] } });
     expect(typeof ready.SessionCreateMs).toBe('number');
+    expect(child.lines.find((line) => line.msg === 'onnxruntime execution provider: cpu (ORT_PROVIDER)')).toMatchObject({ provider: 'cpu' });
 
     const job = imagineJob({ prompt: 'a lighthouse from a bundle' });
     await submitJob(emulator.ports, job);
@@ -89,4 +91,13 @@ describe('runner bundle at run time', () => {
     child.child.kill('SIGTERM');
     expect(await child.exited).toEqual({ code: 0, signal: null });
   }, 120_000);
+
+  const cudaInstalled = existsSync(join(root, 'node_modules/onnxruntime-node/bin/napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so'));
+  it.skipIf(cudaInstalled)('GIVEN ORT_PROVIDER=cuda without the CUDA provider installed THEN it stops at start saying what is missing and how to get it', async () => {
+    const cuda = spawnRunner({ ...emulator.env(), MODEL_DIR: TINY, ORT_PROVIDER: 'cuda', RUNNER_ID: 'bundle-test-cuda' }, [...RUNNER_NODE_FLAGS, join(out, 'main.mjs')]);
+    expect((await cuda.exited).code).toBe(1);
+    const text = cuda.lines.map((line) => String(line.msg)).join('\n');
+    expect(text).toMatch(/ORT_PROVIDER=cuda: onnxruntime-node's cuda provider is not installed \(libonnxruntime_providers_cuda\.so is missing .*ONNXRUNTIME_NODE_INSTALL=true/);
+    expect(cuda.lines.some((line) => line.msg === 'cold start: ready')).toBe(false);
+  }, 60_000);
 });

@@ -24,6 +24,7 @@ beforeAll(async () => {
   const store = emulator.ports.blobs;
   const counting: BlobStore = {
     put: (key, body, type) => store.put(key, body, type),
+    putIfAbsent: (key, body, type) => store.putIfAbsent(key, body, type),
     get: (key) => (reads.push(key), store.get(key)),
     exists: (key) => (reads.push(key), store.exists(key)),
     list: (prefix) => store.list(prefix),

@@ -6,7 +6,8 @@
 import { applyCfgBatch } from '../guidance.js';
 import type { TensorDtype } from '../manifest.js';
 import type { NoiseSource } from '../noise.js';
-import { tensor, type ModelSession, type Tensor } from '../runtime.js';
+import { tensor, type Tensor } from '../runtime.js';
+import type { GraphRunner } from '../sessions.js';
 import type { GdfSampler } from '../scheduler.js';
 import { FloatFeed, FloatFetch } from './io.js';
 
@@ -33,7 +34,7 @@ export interface DenoiseOptions {
 
 /** An ε-predicting graph (Stage C or Stage B): its sample/timestep/output names and the feeds that never change. */
 export interface EpsGraph {
-  session: ModelSession;
+  session: GraphRunner;
   dtype: TensorDtype;
   names: { sample: string; timestepRatio: string };
   output: string;

@@ -8,6 +8,11 @@ export class MemoryBlobStore implements BlobStore {
   async put(key: string, body: Uint8Array | string, _contentType?: string): Promise<void> {
     this.objects.set(key, typeof body === 'string' ? new TextEncoder().encode(body) : body);
   }
+  async putIfAbsent(key: string, body: Uint8Array | string, contentType?: string): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    await this.put(key, body, contentType);
+    return true;
+  }
   async get(key: string): Promise<Uint8Array | null> {
     return this.objects.get(key) ?? null;
   }
