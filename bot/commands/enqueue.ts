@@ -51,7 +51,7 @@ export function screen(deps: BotDeps, ctx: CommandContext, prompt?: string): Rej
  */
 export async function enqueue(
   deps: BotDeps, ctx: CommandContext, request: GenerationRequest | Promise<GenerationRequest>, spec: JobSpec, placement: JobPlacement = {},
-  uploads: readonly NormalisedUpload[] = [],
+  uploads: readonly (NormalisedUpload & { weight?: number })[] = [],
 ): Promise<ImagineReply> {
   const now = deps.now ?? Date.now;
   const submitDeps: SubmitDeps = { queue: deps.queue, events: deps.events, blobs: deps.blobs, now, ...(deps.maxPendingPerUser === undefined ? {} : { maxPendingPerUser: deps.maxPendingPerUser }) };
@@ -63,7 +63,7 @@ export async function enqueue(
   boardLookup.catch(() => undefined);
   const asked = await request;
   const inputKeys = uploads.map((_, n) => jobKeys.input(id, n));
-  const resolved = withBoardImages(withPictures(asked, inputKeys), placement.boardImages ?? []);
+  const resolved = withBoardImages(withPictures(asked, inputKeys, uploads.map((upload) => upload.weight)), placement.boardImages ?? []);
   const refusal = screen(deps, ctx, resolved.prompt);
   if (refusal) return refusal;
   const board = await boardLookup;
@@ -95,17 +95,18 @@ export async function enqueue(
 }
 
 /**
- * Uploaded pictures, stored under the job's own keys (bot/uploads.ts), become its image prompts; with `--strength` the
- * first one is the start image (image-to-image) instead.
+ * Uploaded pictures, stored under the job's own keys (bot/uploads.ts), become its image prompts, each weighted by its
+ * own weight when it has one, else by `--iw` (default 1); with `--strength` the first one is the start image
+ * (image-to-image) instead.
  */
-export function withPictures(request: GenerationRequest, inputKeys: readonly string[]): GenerationRequest {
+export function withPictures(request: GenerationRequest, inputKeys: readonly string[], weights: readonly (number | undefined)[] = []): GenerationRequest {
   if (inputKeys.length === 0) return request;
-  const start = request.imageStrength === undefined ? undefined : inputKeys[0]!;
-  const prompts = start === undefined ? inputKeys : inputKeys.slice(1);
+  const first = request.imageStrength === undefined ? 0 : 1;
+  const prompts = inputKeys.map((key, n) => ({ key, weight: weights[n] ?? request.imageWeight ?? 1 })).slice(first);
   return {
     ...request,
-    ...(start === undefined ? {} : { initImage: { key: start, strength: request.imageStrength! } }),
-    ...(prompts.length ? { imagePrompts: prompts.map((key) => ({ key, weight: request.imageWeight ?? 1 })) } : {}),
+    ...(first === 1 ? { initImage: { key: inputKeys[0]!, strength: request.imageStrength! } } : {}),
+    ...(prompts.length ? { imagePrompts: prompts } : {}),
   };
 }
 

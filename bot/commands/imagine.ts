@@ -22,11 +22,17 @@ import { aspectNear } from '../../core/dimensions.js';
  * (bot/uploads.ts) for every platform; they become the job's image prompts, weighted by `--iw`. With `--strength` the
  * first is the start image instead (image-to-image), and the job keeps its shape unless `--ar` is typed.
  */
-export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string, pictures: readonly Uint8Array[] = []): Promise<ImagineReply> {
+export async function imagine(
+  deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string, pictures: readonly (Uint8Array | WeightedPicture)[] = [],
+): Promise<ImagineReply> {
   const placeRefusal = screen(deps, ctx);
   if (placeRefusal) return placeRefusal;
-  const uploads = await checkPictures(pictures);
-  if ('kind' in uploads) return uploads;
+  const checked = await checkPictures(pictures.map((picture) => (picture instanceof Uint8Array ? picture : picture.bytes)));
+  if ('kind' in checked) return checked;
+  const uploads = checked.map((upload, n) => {
+    const picture = pictures[n]!;
+    return picture instanceof Uint8Array ? upload : { ...upload, weight: picture.weight };
+  });
   // `--board mb-…` (or the slash option `board`) generates in a board's style (bot/boards/board-style.ts).
   const extracted = extractBoardOption(rawText);
   const text = extracted.text;
@@ -49,6 +55,12 @@ export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: strin
     .then((withDefaults) => (version ? applyBoardStyle(withDefaults, version, { style: given.has('style'), negativePrompt: given.has('no') }) : withDefaults));
   const placement = version ? { boardCode: boardCode(version.boardId, version.versionId), ...(boardImages?.kind === 'images' ? { boardImages: boardImages.prompts } : {}) } : {};
   return enqueue(deps, ctx, request, { kind: 'imagine' }, placement, uploads);
+}
+
+/** A picture with its own image weight (the playground's per-picture control); it wins over `--iw`. */
+export interface WeightedPicture {
+  bytes: Uint8Array;
+  weight: number;
 }
 
 /** The pictures checked and normalised, or the refusal that says what is wrong with which one. */
