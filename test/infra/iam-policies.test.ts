@@ -4,6 +4,7 @@ import {
   lambdaFunctionArn,
   selfInvokeStatement,
   boardDeadlineStatements,
+  boardPageStatements,
   dispatcherStatements,
   frontEndStatements,
   policyDocument,
@@ -30,6 +31,7 @@ const roles: Record<string, PolicyStatement[]> = {
   dispatcher: dispatcherStatements(arns),
   scaler: scalerStatements(arns),
   boardDeadlines: boardDeadlineStatements(arns),
+  boardPage: boardPageStatements(arns),
   runner: runnerStatements(arns),
 };
 
