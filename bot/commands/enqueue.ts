@@ -4,12 +4,13 @@
  * outcome into a command reply. Moderation and place checks happen here too, so no command can
  * enqueue a prompt that skipped them.
  */
-import { WIRE_VERSION, type GenerationRequest, type Job, type ParentRef, type VariationStrength } from '../../core/job.js';
+import { WIRE_VERSION, type GenerationRequest, type ImagePromptRef, type Job, type ParentRef, type VariationStrength } from '../../core/job.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { checkAdmission, submitJob, type SubmitDeps } from '../submit.js';
 import { checkPlace, moderatePrompt } from '../moderation.js';
 import type { BotDeps, CommandContext, ImagineReply, Rejected, RejectionCode } from './context.js';
 import { boardForJob, captureCandidate, inBoardStyle, joinBoard } from '../boards/capture.js';
+import { withBoardImages } from '../boards/board-style.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import { discardUploads, storeUploads, type NormalisedUpload } from '../uploads.js';
 
@@ -25,6 +26,8 @@ export type JobSpec =
 export interface JobPlacement {
   parentBoardId?: string;
   boardCode?: string;
+  /** A board code's pinned pictures (bot/boards/board-style.ts), after the user's own image prompts. */
+  boardImages?: readonly ImagePromptRef[];
 }
 
 export function rejected(code: RejectionCode, message: string): Rejected {
@@ -60,7 +63,7 @@ export async function enqueue(
   boardLookup.catch(() => undefined);
   const asked = await request;
   const inputKeys = uploads.map((_, n) => jobKeys.input(id, n));
-  const resolved = withPictures(asked, inputKeys, uploads.map((upload) => upload.weight));
+  const resolved = withBoardImages(withPictures(asked, inputKeys, uploads.map((upload) => upload.weight)), placement.boardImages ?? []);
   const refusal = screen(deps, ctx, resolved.prompt);
   if (refusal) return refusal;
   const board = await boardLookup;

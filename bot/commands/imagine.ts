@@ -13,7 +13,7 @@ import { readEffectiveSettings, type RequestDefaults } from '../settings.js';
 import type { BotDeps, CommandContext, ImagineReply, Rejected } from './context.js';
 import { checkUploads, UploadError, type NormalisedUpload } from '../uploads.js';
 import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
-import { applyBoardStyle, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
+import { applyBoardStyle, boardImagePrompts, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
 import { boardCode } from '../boards/model.js';
 import { aspectNear } from '../../core/dimensions.js';
 
@@ -48,11 +48,13 @@ export async function imagine(
   const version = code === undefined ? undefined : await resolveBoardCode(deps.blobs, code);
   if (typeof version === 'string') return rejected('invalid_options', version);
   const given = givenOptionNames(text, slashOptions);
+  const boardImages = version ? await boardImagePrompts(deps.blobs, version) : undefined;
   const request = readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId)
     .then((settings) => applyDefaults(parsed, settings.defaults, given))
     .then((withDefaults) => keepStartShape(withDefaults, uploads, given))
     .then((withDefaults) => (version ? applyBoardStyle(withDefaults, version, { style: given.has('style'), negativePrompt: given.has('no') }) : withDefaults));
-  return enqueue(deps, ctx, request, { kind: 'imagine' }, version ? { boardCode: boardCode(version.boardId, version.versionId) } : {}, uploads);
+  const placement = version ? { boardCode: boardCode(version.boardId, version.versionId), ...(boardImages?.kind === 'images' ? { boardImages: boardImages.prompts } : {}) } : {};
+  return enqueue(deps, ctx, request, { kind: 'imagine' }, placement, uploads);
 }
 
 /** A picture with its own image weight (the playground's per-picture control); it wins over `--iw`. */
