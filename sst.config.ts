@@ -18,6 +18,8 @@ export default $config({
     const { createFleet } = await import('./infra/resources/fleet.js');
     const { createBotFunctions } = await import('./infra/resources/bot-functions.js');
     const { createScaler } = await import('./infra/resources/scaler.js');
+    const { createBoardDeadlines } = await import('./infra/resources/board-deadlines.js');
+    const { createBoardPage } = await import('./infra/resources/board-page.js');
     const { createAlarms } = await import('./infra/resources/alarms.js');
 
     const { stageSettings } = await import('./infra/stages.js');
@@ -29,18 +31,23 @@ export default $config({
     const appArns = $resolve({ jobsQueue: queues.jobs.arn, jobsDlq: queues.jobsDlq.arn, eventsQueue: queues.events.arn, bucket: bucket.arn });
     const fleet = createFleet({ config, network, queues, bucket, appArns });
     const arns = fleet.arns;
-    const functions = createBotFunctions({ config, queues, bucket, secrets, fleetGroupName: fleet.groupName, arns });
+    const boardPage = createBoardPage({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
+    const functions = createBotFunctions({ config, queues, bucket, secrets, fleetGroupName: fleet.groupName, arns, boardPageUrl: boardPage.url });
     const scaler = createScaler({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
+    const boardDeadlines = createBoardDeadlines({ config, queues, bucket, fleetGroupName: fleet.groupName, arns });
     createAlarms(config, queues, fleet.groupName, [
       ...(functions.discord ? [{ id: 'DiscordInteractions', name: functions.discord.name }] : []),
       ...(functions.slack ? [{ id: 'SlackEvents', name: functions.slack.name }] : []),
       { id: 'Dispatcher', name: functions.dispatcher.name },
       { id: 'FleetScaler', name: scaler.nodes.function.name },
+      { id: 'BoardDeadlines', name: boardDeadlines.nodes.function.name },
+      { id: 'BoardPage', name: boardPage.name },
     ]);
 
     return {
       discordInteractionsUrl: functions.discord?.url,
       slackEventsUrl: functions.slack?.url,
+      boardPageUrl: boardPage.url,
       bucket: bucket.name,
       modelPrefix: $interpolate`s3://${bucket.name}/models/${config.model.name}/`,
       runnerRepository: fleet.repository.repositoryUrl,

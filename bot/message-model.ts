@@ -166,6 +166,7 @@ export function describeOptions(request: GenerationRequest): string {
   if (request.style !== undefined) parts.push(`--style ${request.style}`);
   if (request.lite) parts.push('--lite');
   if (request.imageWeight !== undefined) parts.push(`--iw ${request.imageWeight}`);
+  if (request.imageStrength !== undefined) parts.push(`--strength ${request.imageStrength}`);
   return parts.join(' ');
 }
 

@@ -179,6 +179,11 @@ export async function fetchPlatformFile(raw: string, source: FileSource, fetchIm
     await response.body?.cancel();
     throw new UploadError('download_failed', `The chat platform answered ${response.status} for the image. Try attaching it again.`);
   }
+  if ((response.headers.get('content-type') ?? '').startsWith('text/html')) {
+    // Slack answers a download it does not authorise (e.g. a token without files:read) with its sign-in page.
+    await response.body?.cancel();
+    throw new UploadError('download_failed', 'The chat platform sent a web page instead of the image (the app may not be allowed to read that file). Try attaching it again.');
+  }
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (declared > UPLOAD_LIMITS.maxBytes) {
     await response.body?.cancel();

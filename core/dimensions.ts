@@ -36,6 +36,29 @@ export const NAMED_ASPECTS: readonly { value: string; label: string }[] = Object
   { value: '21:9', label: 'landscape (cinema)' },
 ]);
 
+/**
+ * The whole-number ratio (sides 1–21, at most MAX_ASPECT_RATIO:1) closest to a picture's shape, the simplest on a tie:
+ * an image-to-image job keeps its start picture's shape unless `--ar` is typed.
+ * @example aspectNear(1920, 1080) // → { w: 16, h: 9 }
+ */
+export function aspectNear(width: number, height: number): Aspect {
+  const target = Math.log(width / height);
+  let best: Aspect = { w: 1, h: 1 };
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (let w = 1; w <= 21; w++) {
+    for (let h = 1; h <= 21; h++) {
+      if (Math.max(w / h, h / w) > MAX_ASPECT_RATIO) continue;
+      const distance = Math.abs(Math.log(w / h) - target);
+      // Strictly closer only (beyond float noise): 2:2 never replaces 1:1.
+      if (distance < bestDistance - 1e-9) {
+        best = { w, h };
+        bestDistance = distance;
+      }
+    }
+  }
+  return best;
+}
+
 export function defaultBounds(baseResolution: number, multiple = 64): DimensionBounds {
   return {
     minSide: Math.max(multiple, roundTo(baseResolution / 4, multiple)),

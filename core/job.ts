@@ -127,6 +127,11 @@ export const GenerationRequestSchema = z.strictObject({
   count: z.number().int().min(1).max(4),
   /** `--iw`: the weight of the request's image prompts, as typed (1 when absent). */
   imageWeight: z.number().min(0).max(MAX_IMAGE_WEIGHT).optional(),
+  /**
+   * `--strength`, as typed: the request's first picture is its start image (`initImage`) at this strength, the others
+   * are its image prompts.
+   */
+  imageStrength: z.number().gt(0).max(1).optional(),
   /** Pictures whose CLIP embeddings condition Stage C (uploads, or a tile for "More like this"); 1–5. */
   imagePrompts: z.array(ImagePromptRefSchema).min(1).max(MAX_IMAGE_PROMPTS).optional(),
   /** Image-to-image: Stage C starts from this picture, re-noised to t_start = strength ∈ (0, 1]. */

@@ -33,6 +33,8 @@ export interface SlashOptions {
   lite?: boolean;
   /** Image weight of the request's image prompts (0–3). */
   iw?: number | string;
+  /** Image-to-image: the first picture is the start image, re-noised to this level (0 < strength ≤ 1). */
+  strength?: number | string;
 }
 
 export interface ParseContext {
@@ -40,7 +42,7 @@ export interface ParseContext {
   randomSeed?: () => number;
   /** Counts the characters the parser examines (tests prove the work is linear in the input). */
   meter?: ParseMeter;
-  /** Pictures given with the command (attachments, uploads): the prompt may then be empty, and --iw applies. */
+  /** Pictures given with the command (attachments, uploads): the prompt may then be empty, and --iw and --strength apply. */
   imageCount?: number;
 }
 
@@ -51,7 +53,7 @@ export interface ParseMeter {
 type OptionName = keyof SlashOptions;
 
 /** Canonical names, then aliases users type out of habit. */
-const OPTION_NAMES: readonly OptionName[] = ['ar', 'seed', 'no', 'steps', 'cfg', 'chaos', 'style', 'size', 'lite', 'iw'];
+const OPTION_NAMES: readonly OptionName[] = ['ar', 'seed', 'no', 'steps', 'cfg', 'chaos', 'style', 'size', 'lite', 'iw', 'strength'];
 const ALIASES: Readonly<Record<string, OptionName>> = { aspect: 'ar', negative: 'no', guidance: 'cfg', s: 'style' };
 const SIZE_NAMES: readonly SizeClass[] = ['small', 'medium', 'large'];
 const UINT32_MAX = 0xffffffff;
@@ -132,6 +134,11 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
   const size = values.size === undefined ? 'medium' : parseSize(values.size, problems);
   const images = context.imageCount ?? 0;
   const imageWeight = values.iw === undefined ? undefined : parseDecimal('iw', values.iw, 0, MAX_IMAGE_WEIGHT, problems, meter);
+  const imageStrength = values.strength === undefined ? undefined : parseStrength(values.strength, problems, meter);
+  if (values.strength !== undefined && images === 0) problems.push({ option: 'strength', message: '--strength starts from a picture (image-to-image): attach one to the command' });
+  // With --strength the first picture is the start image; only the others are image prompts.
+  const imagePrompts = imageStrength === undefined ? images : images - 1;
+  if (values.iw !== undefined && images > 0 && imagePrompts === 0) problems.push({ option: 'iw', message: '--iw weighs image prompts, and with --strength the only picture is the start image: attach a second picture as the image prompt, or leave out --iw' });
   if (values.iw !== undefined && images === 0) problems.push({ option: 'iw', message: '--iw weighs image prompts: attach an image to the command for it to apply' });
   if (values.lite !== undefined && values.lite !== '') problems.push({ option: 'lite', message: `--lite takes no value (got "${clip(values.lite)}"); write just --lite` });
 
@@ -154,6 +161,7 @@ export function parseImagine(text: string, slashOptions: SlashOptions = {}, cont
     lite: values.lite !== undefined,
     count: 4,
     ...(imageWeight === undefined ? {} : { imageWeight }),
+    ...(imageStrength === undefined ? {} : { imageStrength }),
   });
 }
 
@@ -310,6 +318,16 @@ function parseDecimal(option: OptionName, value: string, min: number, max: numbe
   if (!Number.isFinite(number) || number < min || number > max) {
     problems.push({ option, message: `--${option} ${clip(value) || '(empty)'}: must be a number from ${min} to ${max}` });
     return min;
+  }
+  return number;
+}
+
+/** Image-to-image strength: above 0 (0 would change nothing) and at most 1 (1 = from pure noise). */
+function parseStrength(value: string, problems: OptionProblem[], meter: ParseMeter): number | undefined {
+  const number = isDecimalText(value, meter) ? Number(value) : Number.NaN;
+  if (!(number > 0 && number <= 1)) {
+    problems.push({ option: 'strength', message: `--strength ${clip(value) || '(empty)'}: must be a number above 0 and at most 1, e.g. 0.6 (lower stays closer to the picture)` });
+    return undefined;
   }
   return number;
 }

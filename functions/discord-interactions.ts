@@ -47,7 +47,7 @@ function fromEnvironment(env: Record<string, string | undefined>): DiscordIntera
   if (!config.discord.publicKey) throw new ConfigError(['DISCORD_PUBLIC_KEY: required (the application\'s public key from the developer portal)']);
   const ports = createAwsPorts(config);
   const moderation = createModerationPolicy(config.moderation);
-  const bot = { ...ports, moderation, maxPendingPerUser: config.maxPendingPerUser };
+  const bot = { ...ports, moderation, maxPendingPerUser: config.maxPendingPerUser, ...(config.boards.pageBaseUrl ? { boardPageBaseUrl: config.boards.pageBaseUrl } : {}) };
   const log: Logger = createLogger({ json: true, level: config.log.level, fields: { component: 'discord-interactions' } });
   const discord = wireDiscord(config, bot, { ...(env.DISCORD_API_URL ? { api: env.DISCORD_API_URL } : {}), log });
   return createDiscordInteractionsHandler({ ...discord.router, verify: createInteractionVerifier({ publicKeyHex: config.discord.publicKey }) });

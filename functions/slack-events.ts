@@ -118,7 +118,7 @@ export async function slackEventsHandlerFromEnv(env: Record<string, string | und
     signingSecret ? undefined : 'SLACK_SIGNING_SECRET: required (Basic Information → App Credentials → Signing Secret)',
   ].filter((issue): issue is string => issue !== undefined);
   if (missing.length > 0 || !botToken || !signingSecret) throw new ConfigError(missing);
-  const bot = { ...createAwsPorts(config), moderation: createModerationPolicy(config.moderation), maxPendingPerUser: config.maxPendingPerUser };
+  const bot = { ...createAwsPorts(config), moderation: createModerationPolicy(config.moderation), maxPendingPerUser: config.maxPendingPerUser, ...(config.boards.pageBaseUrl ? { boardPageBaseUrl: config.boards.pageBaseUrl } : {}) };
   const log = createLogger({ json: true, level: config.log.level, fields: { component: 'slack-events' } });
   const { receiver } = createSlackApp({ transport: 'lambda', botToken, signingSecret, ...(env.SLACK_API_URL ? { apiUrl: env.SLACK_API_URL } : {}) }, { bot, log });
   const functionName = env.AWS_LAMBDA_FUNCTION_NAME;

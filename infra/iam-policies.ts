@@ -10,6 +10,8 @@
  * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
  * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write), boards/ (read/write), board-places/ (delete) | describe, resize  |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
+ * | deadlines   | —                        | events: send                 | boards/ (read)                                         | —                           |
+ * | board page  | —                        | —                            | boards/ (read/write), jobs/ (read)                     | —                           |
  * | GPU runner  | receive/extend/delete    | events: send; DLQ: receive   | jobs/ (read/write), pending/ (delete), dead-letters/ (read/write), models/ (read) | own lifecycle, own protection |
  *
  * Roles that read the bucket may also list its key names (see listBucket).
@@ -125,6 +127,27 @@ export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
     ...resizeFleet(arns),
     // Why a launch failed (quota, no capacity): the queued message tells waiting users (bot/fleet.ts startProblem).
     { Sid: 'FleetLaunchFailures', Effect: 'Allow', Action: ['autoscaling:DescribeScalingActivities'], Resource: ['*'] },
+  ];
+}
+
+/** The board deadline sweep (functions/board-deadlines.ts): lists open boards, reads their records, publishes "ended". */
+export function boardDeadlineStatements(arns: AppArns): PolicyStatement[] {
+  return [
+    { Sid: 'ReadBoards', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    { Sid: 'PublishEvents', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arns.eventsQueue] },
+    // The "board open here" markers are found by listing board-places/.
+    listBucket(arns.bucket),
+  ];
+}
+
+/** The board page function URL (functions/board-page.ts): reads boards and pinned images, writes versions and exports. */
+export function boardPageStatements(arns: AppArns): PolicyStatement[] {
+  return [
+    // Facts, tokens (HEAD), versions and exports; an open board's exports are rendered on request.
+    { Sid: 'BoardPages', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    // Pinned images live with their jobs; the page presigns GETs of them (and reads them for the exports).
+    { Sid: 'PinnedImages', Effect: 'Allow', Action: ['s3:GetObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
+    listBucket(arns.bucket),
   ];
 }
 

@@ -74,7 +74,7 @@ export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: 
     }
     case 'more': {
       // 🧬 More like this: four new images with the tile itself (by its key: nothing is uploaded) as the image prompt.
-      const { imageWeight: _weight, initImage: _init, ...rest } = parent.request;
+      const { imageWeight: _weight, imageStrength: _strength, initImage: _init, ...rest } = parent.request;
       const request: GenerationRequest = { ...rest, prompt: '', seed: randomSeed(deps), count: 4, imagePrompts: [{ key: jobKeys.image(parent.id, tile.index), weight: 1 }] };
       return enqueue(deps, ctx, request, { kind: 'imagine', parent: parentRef }, inParentBoard);
     }

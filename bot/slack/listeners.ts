@@ -29,6 +29,7 @@ import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.js';
 import { SLACK_COMMANDS } from './commands.js';
 import type { Submit, Tell } from './slash-command.js';
 import { platformErrorOf } from './poster.js';
+import { fetchSlackPictures, pictureCount, slackFileLinks, type SlackFileDeps, type SlackPictureRequest } from './files.js';
 import {
   AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
 } from './payloads.js';
@@ -37,6 +38,8 @@ export interface SlackListenerDeps {
   bot: BotDeps;
   /** Never receives tokens or request bodies. */
   log?: Logger;
+  /** Tests: where "files.slack.com" is served (bot/slack/files.ts); the bot token still goes in the header. */
+  fileHosts?: SlackFileDeps['hosts'];
 }
 
 /** Button actions that create a job (and so a message of their own). */
@@ -50,16 +53,18 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
   // first delivery is still working (Socket Mode acks at once) must not post a second placeholder.
   const inFlight = new Set<string>();
   const startJob = (start: JobStart) => startJobOnce(inFlight, bot, start);
+  const fileDeps = (client: WebClient, botToken: string | undefined): SlackFileDeps => ({ client, botToken: botToken ?? '', ...(deps.fileHosts ? { hosts: deps.fileHosts } : {}) });
 
   // Every slash command: ack, parse, run; failures end in one ephemeral sentence.
   for (const command of SLACK_COMMANDS) {
-    app.command(command.definition.command, async ({ ack, body, client, respond }) => {
+    app.command(command.definition.command, async ({ ack, body, client, context, respond }) => {
       await ack();
       const tell = ephemeralVia(respond);
       await guarded(log, command.definition.command, tell, async () => {
         const payload = parsePayload(SlashCommandSchema, 'slash command', body);
         const ctx = slashCommandContext(payload);
-        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit, at = ctx) => startJob({ client, ctx: at, text, tell, submit }) });
+        const files = fileDeps(client, context.botToken);
+        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit, at = ctx, pictures) => startJob({ client, ctx: at, text, tell, submit, ...(pictures ? { pictures: { request: pictures, deps: files } } : {}) }) });
       });
     });
   }
@@ -121,8 +126,10 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       const payload = parsePayload(AppMentionSchema, 'app_mention event', body);
       const ctx = appMentionContext(payload);
       tell = ephemeralIn(client, payload.event.channel, payload.event.user, payload.event.thread_ts);
-      const prompt = mentionPrompt(payload.event.text);
-      await startJob({ client, ctx, text: prompt, tell, submit: (withMessage) => imagine(bot, withMessage, prompt) });
+      // Files attached to the mention and Slack file links in it are image prompts (bot/slack/files.ts).
+      const { text: prompt, fileIds } = slackFileLinks(mentionPrompt(payload.event.text));
+      const pictures = { request: { attached: payload.event.files ?? [], linked: fileIds }, deps: fileDeps(client, context.botToken) };
+      await startJob({ client, ctx, text: prompt, tell, pictures, submit: (withMessage, bytes) => imagine(bot, withMessage, prompt, {}, undefined, bytes) });
     });
   });
 }
@@ -150,12 +157,16 @@ interface JobStart {
   tell: Tell;
   /** The bot-core call that makes the job, given the context with the placeholder's ts. */
   submit: Submit;
+  /** Slack files the request names, fetched after the cheap checks and before the placeholder. */
+  pictures?: { request: SlackPictureRequest; deps: SlackFileDeps };
 }
 
 /** Posts the placeholder, submits with its ts, and cleans up when nothing was enqueued. */
-async function startJob(bot: BotDeps, { client, ctx, text, tell, submit }: JobStart): Promise<void> {
-  const early = preScreen(bot, ctx, text);
+async function startJob(bot: BotDeps, { client, ctx, text, tell, submit, pictures }: JobStart): Promise<void> {
+  const early = preScreen(bot, ctx, text, pictures ? pictureCount(pictures.request) : 0);
   if (early) return void (await tell(renderNotice(early.message)));
+  const bytes = pictures && pictureCount(pictures.request) > 0 ? await fetchSlackPictures(pictures.deps, ctx.requester, pictures.request) : [];
+  if ('kind' in bytes) return void (await tell(renderNotice(bytes.message)));
 
   const channel = ctx.requester.channelId;
   const threadTs = ctx.delivery.platform === 'slack' ? ctx.delivery.threadTs : undefined;
@@ -180,7 +191,7 @@ async function startJob(bot: BotDeps, { client, ctx, text, tell, submit }: JobSt
   const removePlaceholder = () => client.chat.delete({ channel, ts }).catch(() => undefined);
   let reply: ButtonReply;
   try {
-    reply = await submit({ ...ctx, delivery });
+    reply = await submit({ ...ctx, delivery }, bytes);
   } catch (error) {
     // The queue or store failed: no "Queued…" message may stay behind for a job that will never run.
     await removePlaceholder();
@@ -199,10 +210,10 @@ function rateLimitedFor(error: unknown): number | undefined {
 }
 
 /** The handlers' own pure checks, run before anything is posted; the handlers run them again. */
-function preScreen(bot: BotDeps, ctx: CommandContext, text: string | undefined): Rejected | undefined {
+function preScreen(bot: BotDeps, ctx: CommandContext, text: string | undefined, imageCount: number): Rejected | undefined {
   if (text === undefined) return screen(bot, ctx);
   try {
-    return screen(bot, ctx, parseImagine(text, {}, { randomSeed: () => 0 }).prompt);
+    return screen(bot, ctx, parseImagine(text, {}, { randomSeed: () => 0, imageCount }).prompt);
   } catch (error) {
     if (error instanceof OptionsError) return { kind: 'rejected', code: 'invalid_options', message: error.message };
     throw error;

@@ -16,6 +16,7 @@ import type { Delivery, Requester } from '../../core/job.js';
 import type { CommandContext } from '../commands/context.js';
 import { decodeButtonId } from '../custom-id.js';
 import { CodedError } from '../../core/errors.js';
+import { EventFileSchema } from './files.js';
 
 function isRemixButtonId(id: string): boolean {
   try {
@@ -90,6 +91,8 @@ export const AppMentionSchema = z.object({
     text: z.string().max(4000),
     ts: SlackTs,
     thread_ts: SlackTs.optional(),
+    /** Files attached to the mentioning message (bot/slack/files.ts). */
+    files: z.array(EventFileSchema).max(20).optional(),
   }),
 });
 export type AppMentionPayload = z.infer<typeof AppMentionSchema>;

@@ -8,11 +8,12 @@ import type { WebClient } from '@slack/web-api';
 import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.js';
 import type { SlackMessage } from './block-limits.js';
 import type { SlashCommandPayload } from './payloads.js';
+import type { SlackPictureRequest } from './files.js';
 
 /** Sends a message to the actor alone (ephemeral). */
 export type Tell = (message: SlackMessage) => Promise<unknown>;
-/** The bot-core call that makes a job, given the context with the placeholder message's ts. */
-export type Submit = (ctx: CommandContext) => Promise<ButtonReply>;
+/** The bot-core call that makes a job, given the context with the placeholder message's ts and the pictures' bytes. */
+export type Submit = (ctx: CommandContext, pictures: readonly Uint8Array[]) => Promise<ButtonReply>;
 
 /** One use of a command, as `execute` sees it (already acked; a throw ends in one ephemeral sentence). */
 export interface SlackSlashCommandCall {
@@ -23,9 +24,10 @@ export interface SlackSlashCommandCall {
   tell: Tell;
   /**
    * The job-making path shared with buttons and mentions: placeholder message, submit, clean-up (listeners.ts).
-   * `at` replaces `ctx` (a board's thread, a per-grid source id); default `ctx`.
+   * `at` replaces `ctx` (a board's thread, a per-grid source id); default `ctx`. `pictures`: Slack files the request
+   * names (bot/slack/files.ts), fetched after the cheap checks and before the placeholder is posted.
    */
-  startJob: (text: string | undefined, submit: Submit, at?: CommandContext) => Promise<void>;
+  startJob: (text: string | undefined, submit: Submit, at?: CommandContext, pictures?: SlackPictureRequest) => Promise<void>;
 }
 
 export interface SlackSlashCommand {

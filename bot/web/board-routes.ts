@@ -81,47 +81,63 @@ export function boardRoutes(deps: BotDeps): WebRoute[] {
   ];
 }
 
-/** Serves /boards/…. */
-export async function handleBoardPage(deps: BotDeps, response: ServerResponse, url: URL): Promise<boolean> {
+/**
+ * What a /boards/… request gets, independent of the server: the playground writes it to its response, the board
+ * page Lambda (functions/board-page.ts) to a function URL response. `object` is a stored object to serve: the
+ * playground sends its bytes, the Lambda redirects to a short-lived presigned URL (a function URL answer is
+ * capped at 6 MB, a zip of 48 full-size PNGs is not).
+ */
+export type BoardPageReply =
+  | { kind: 'body'; status: number; headers: Record<string, string>; body: string | Uint8Array }
+  | { kind: 'object'; key: string; headers: Record<string, string> };
+
+export interface BoardPageOptions {
+  /** Origins the page may load pin images from besides its own (the Lambda's presigned S3 URLs); asked only for a page. */
+  imageOrigins?: () => Promise<string[]>;
+}
+
+const html = (status: number, body: string, headers: Record<string, string> = {}): BoardPageReply => ({ kind: 'body', status, headers: { 'content-type': 'text/html; charset=utf-8', ...headers }, body });
+const jsonError = (error: string): BoardPageReply => ({ kind: 'body', status: 404, headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ error }) });
+
+/** The reply to a /boards/… URL, or undefined when the path is not one of them. */
+export async function boardPageReply(deps: Pick<BotDeps, 'blobs' | 'now'>, url: URL, options: BoardPageOptions = {}): Promise<BoardPageReply | undefined> {
   const match = BOARD_PATH.exec(url.pathname);
-  if (!match) return false;
+  if (!match) return undefined;
   const [, boardId = '', kind, item = ''] = match;
   const token = url.searchParams.get('t') ?? undefined;
-  if (!BoardIdSchema.safeParse(boardId).success || !(await verifyLinkToken(deps.blobs, boardId, token))) {
-    send(response, 404, 'text/html; charset=utf-8', NOT_FOUND);
-    return true;
-  }
+  if (!BoardIdSchema.safeParse(boardId).success || !(await verifyLinkToken(deps.blobs, boardId, token))) return html(404, NOT_FOUND);
   const state = await loadBoardState(deps.blobs, boardId);
-  if (!state) {
-    send(response, 404, 'text/html; charset=utf-8', NOT_FOUND);
-    return true;
-  }
+  if (!state) return html(404, NOT_FOUND);
   if (kind === 'image') {
     const pin = state.pins.find((candidate) => candidate.pinKey === item);
-    const bytes = pin ? await deps.blobs.get(pin.imageKey) : null;
-    if (!pin || !bytes) return notFoundJson(response, `No pinned image ${item.slice(0, 80)} on this board (unpinned or deleted).`);
+    if (!pin) return jsonError(`No pinned image ${item.slice(0, 80)} on this board (unpinned or deleted).`);
     const disposition: Record<string, string> = url.searchParams.has('download') ? { 'content-disposition': `attachment; filename="${pin.jobId}-${pin.tile}.png"` } : {};
-    send(response, 200, 'image/png', bytes, { 'cache-control': 'private, max-age=3600', ...disposition });
-    return true;
+    return { kind: 'object', key: pin.imageKey, headers: { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600', ...disposition } };
   }
   if (kind === 'download') {
-    if (!(item in EXPORT_TYPES)) return notFoundJson(response, 'Exports are collage.png, sheet.pdf and board.zip.');
+    if (!(item in EXPORT_TYPES)) return jsonError('Exports are collage.png, sheet.pdf and board.zip.');
     const file = item as ExportFile;
     const key = boardKeys.export(boardId, file);
     // An ended board's exports are final (written once by its summary); an open board's are rendered fresh.
     if (!state.ended || !(await deps.blobs.exists(key))) await writeExports(deps.blobs, state, (deps.now ?? Date.now)());
-    const bytes = await deps.blobs.get(key);
-    if (!bytes) return notFoundJson(response, 'The export could not be read back; try again.');
-    send(response, 200, EXPORT_TYPES[file], bytes, { 'content-disposition': `attachment; filename="${boardId}-${file}"` });
-    return true;
+    return { kind: 'object', key, headers: { 'content-type': EXPORT_TYPES[file], 'content-disposition': `attachment; filename="${boardId}-${file}"` } };
   }
   const version = await currentVersion(deps.blobs, state, (deps.now ?? Date.now)());
-  send(response, 200, 'text/html; charset=utf-8', boardPageHtml(state, version, token!), { 'content-security-policy': "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'" });
-  return true;
+  const imgSrc = ["'self'", ...((await options.imageOrigins?.()) ?? [])].join(' ');
+  return html(200, boardPageHtml(state, version, token!), { 'content-security-policy': `default-src 'none'; img-src ${imgSrc}; style-src 'unsafe-inline'` });
 }
 
-function notFoundJson(response: ServerResponse, error: string): true {
-  send(response, 404, 'application/json; charset=utf-8', JSON.stringify({ error }));
+/** Serves /boards/… in the playground. */
+export async function handleBoardPage(deps: BotDeps, response: ServerResponse, url: URL): Promise<boolean> {
+  const reply = await boardPageReply(deps, url);
+  if (!reply) return false;
+  if (reply.kind === 'body') {
+    send(response, reply.status, reply.headers['content-type']!, reply.body, reply.headers);
+    return true;
+  }
+  const bytes = await deps.blobs.get(reply.key);
+  if (!bytes) send(response, 404, 'application/json; charset=utf-8', JSON.stringify({ error: 'That file is gone from the store (its job was deleted); try again later or ask the host.' }));
+  else send(response, 200, reply.headers['content-type']!, bytes, reply.headers);
   return true;
 }
 

@@ -18,14 +18,16 @@ export interface BotFunctionInputs {
   secrets: Secrets;
   fleetGroupName: string;
   arns: $util.Output<AppArns>;
+  /** The board page function's URL: the base of the page links the bot shows. */
+  boardPageUrl: $util.Input<string>;
 }
 
-export function createBotFunctions({ config, queues, bucket, secrets, fleetGroupName, arns }: BotFunctionInputs) {
+export function createBotFunctions({ config, queues, bucket, secrets, fleetGroupName, arns, boardPageUrl }: BotFunctionInputs) {
   const shared = appEnvironmentFields({ config, queues, bucket, fleetGroupName });
   const discordSecrets = secrets.discord
     ? { discordApplicationId: secrets.discord.applicationId.value, discordPublicKey: secrets.discord.publicKey.value, discordToken: secrets.discord.botToken.value }
     : {};
-  const policy = botPolicyEnvironment(process.env);
+  const botSettings = { ...botPolicyEnvironment(process.env), BOARD_PAGE_URL: boardPageUrl };
   const slackSecrets = secrets.slack ? { slackSigningSecret: secrets.slack.signingSecret.value, slackBotToken: secrets.slack.botToken.value } : {};
 
   const discord = secrets.discord
@@ -37,7 +39,7 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
         memory: '512 MB',
         // A public URL: a flood of (even unsigned) requests stops at this many concurrent copies.
         concurrency: { reserved: config.frontEndConcurrency },
-        environment: { ...functionEnvironment<$util.Input<string>>(shared, discordSecrets), ...policy },
+        environment: { ...functionEnvironment<$util.Input<string>>(shared, discordSecrets), ...botSettings },
         permissions: functionPermissions(arns, frontEndStatements),
       })
     : undefined;
@@ -56,7 +58,7 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
         timeout: '10 seconds',
         memory: '512 MB',
         concurrency: { reserved: config.frontEndConcurrency },
-        environment: { ...functionEnvironment<$util.Input<string>>(shared, slackSecrets), ...policy },
+        environment: { ...functionEnvironment<$util.Input<string>>(shared, slackSecrets), ...botSettings },
         permissions: $resolve([arns, slackFunctionArn] as const).apply(([resolved, self]) =>
           [...frontEndStatements(resolved as AppArns), selfInvokeStatement(self)].map((statement) => ({ actions: statement.Action, resources: statement.Resource })),
         ),
@@ -80,7 +82,7 @@ export function createBotFunctions({ config, queues, bucket, secrets, fleetGroup
       environment: {
         ...functionEnvironment<$util.Input<string>>(shared, { ...discordSecrets, ...slackSecrets }),
         ...fleetControlEnvironment(config.fleet),
-        ...policy,
+        ...botSettings,
       },
       permissions: functionPermissions(arns, dispatcherStatements),
     },

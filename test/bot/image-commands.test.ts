@@ -50,6 +50,53 @@ describe('GIVEN pictures with a command', () => {
   });
 });
 
+describe('GIVEN pictures with --strength (image-to-image)', () => {
+  const wide = async () => new Uint8Array(await sharp({ create: { width: 320, height: 180, channels: 3, background: '#0a0' } }).png().toBuffer());
+
+  it('WHEN one picture comes with --strength 0.6 THEN it is the start image, not an image prompt, and the job keeps its 16:9 shape', async () => {
+    const reply = await imagine(deps, contextFor(alice, { sourceId: 'd:s1' }), 'a castle at dawn --strength 0.6', {}, undefined, [await wide()]);
+    expect(reply).toMatchObject({ kind: 'accepted' });
+    const job = JobSchema.parse(queue.sent[0]);
+    expect(job.request.initImage).toEqual({ key: jobKeys.input(job.id, 0), strength: 0.6 });
+    expect(job.request.imagePrompts).toBeUndefined();
+    expect(job.request.aspect).toEqual({ w: 16, h: 9 });
+    expect((await jobInfo(deps, job.id) as { lines: string[] }).lines).toContain(`Starts from: ${jobKeys.input(job.id, 0)} (strength 0.6)`);
+  });
+
+  it('WHEN two pictures, --strength, --iw and --ar are given THEN the first starts, the second is the weighted image prompt, and the typed --ar wins', async () => {
+    const reply = await imagine(deps, contextFor(alice, { sourceId: 'd:s2' }), 'fox --strength 0.35 --iw 2 --ar 1:1', {}, undefined, [await wide(), await picture('#00f')]);
+    expect(reply).toMatchObject({ kind: 'accepted' });
+    const job = JobSchema.parse(queue.sent[0]);
+    expect(job.request.initImage).toEqual({ key: jobKeys.input(job.id, 0), strength: 0.35 });
+    expect(job.request.imagePrompts).toEqual([{ key: jobKeys.input(job.id, 1), weight: 2 }]);
+    expect(job.request.aspect).toEqual({ w: 1, h: 1 });
+  });
+
+  it('WHEN --strength is out of range, has no picture, or leaves --iw nothing to weigh THEN each is refused with its own sentence and nothing is stored', async () => {
+    const cases: Array<[string, Uint8Array[], string]> = [
+      ['fox --strength 0', [await wide()], '--strength 0: must be a number above 0 and at most 1'],
+      ['fox --strength 1.5', [await wide()], '--strength 1.5: must be a number above 0 and at most 1'],
+      ['fox --strength 0.5', [], '--strength starts from a picture (image-to-image): attach one to the command'],
+      ['fox --strength 0.5 --iw 2', [await wide()], 'with --strength the only picture is the start image'],
+    ];
+    for (const [n, [text, pictures, message]] of cases.entries()) {
+      const reply = await imagine(deps, contextFor(alice, { sourceId: `d:bad${n}` }), text, {}, undefined, pictures);
+      expect(reply).toMatchObject({ kind: 'rejected', code: 'invalid_options', message: expect.stringContaining(message) });
+    }
+    expect(queue.sent).toHaveLength(0);
+    expect(await blobs.list('jobs/')).toEqual([]);
+  });
+
+  it('WHEN 🧬 is pressed on an image-to-image result THEN the new job has no start image and no --strength', async () => {
+    const parent = makeJob({ request: { ...makeJob().request, imageStrength: 0.5, initImage: { key: 'jobs/jabc/inputs/0.png', strength: 0.5 } } });
+    storeJob(blobs, parent, { ...makeResult(parent), model: { name: 'demo', variant: 'demo', imagePrompts: true } });
+    expect(await pressButton(deps, contextFor(alice, { sourceId: 'd:more2' }), `more:${parent.id}:1`)).toMatchObject({ kind: 'accepted' });
+    const job = JobSchema.parse(queue.sent[0]);
+    expect(job.request.initImage).toBeUndefined();
+    expect(job.request.imageStrength).toBeUndefined();
+  });
+});
+
 describe('GIVEN a finished grid', () => {
   it('WHEN 🧬 is pressed on tile 3 THEN four new images are asked with that tile (by key, no upload) as the image prompt', async () => {
     const parent = makeJob({ request: { ...makeJob().request, imageWeight: 2 } });

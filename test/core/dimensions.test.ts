@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { defaultBounds, MAX_ASPECT_RATIO, NAMED_ASPECTS, resolveDimensions } from '../../core/dimensions.js';
+import { aspectNear, defaultBounds, MAX_ASPECT_RATIO, NAMED_ASPECTS, resolveDimensions } from '../../core/dimensions.js';
 import { parseImagine } from '../../core/options.js';
 
 describe('resolveDimensions', () => {
@@ -48,5 +48,18 @@ describe('resolveDimensions', () => {
         expect(Math.abs((width * height) / 1024 ** 2 - 1)).toBeLessThan(0.1);
       }),
     );
+  });
+});
+
+describe('aspectNear: the shape an image-to-image job keeps from its start picture', () => {
+  it.each([
+    [1920, 1080, { w: 16, h: 9 }],
+    [1080, 1920, { w: 9, h: 16 }],
+    [500, 500, { w: 1, h: 1 }],
+    [120, 80, { w: 3, h: 2 }],
+    [1000, 100, { w: 4, h: 1 }],
+    [1000, 333, { w: 3, h: 1 }],
+  ])('GIVEN %i×%i THEN %o (whole sides 1–21, at most 4:1, simplest on a tie)', (width, height, expected) => {
+    expect(aspectNear(width, height)).toEqual(expected);
   });
 });

@@ -85,6 +85,22 @@ describe('GIVEN /imagine with attachment options', () => {
     expect(await sharp(stored!).metadata()).toMatchObject({ format: 'png', width: 64, height: 64 });
   });
 
+  it('WHEN a picture comes with the strength option THEN the job starts from it (image-to-image) in its shape', async () => {
+    const handler = makeHandler(loopbackCdn);
+    const payload = withAttachments('imagine', [{ name: 'prompt', type: 3, value: 'a castle in winter' }, { name: 'strength', type: 10, value: 0.45 }], { image: { path: '/a.png' } });
+    expect((await handler(functionUrlEvent(keys, JSON.stringify(payload)))).statusCode).toBe(202);
+    const job = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(job.request).toMatchObject({ prompt: 'a castle in winter', imageStrength: 0.45, initImage: { key: jobKeys.input(job.id, 0), strength: 0.45 }, aspect: { w: 3, h: 2 } });
+    expect(job.request.imagePrompts).toBeUndefined();
+    expect(await sharp((await emulator.ports.blobs.get(jobKeys.input(job.id, 0)))!).metadata()).toMatchObject({ width: 120, height: 80 });
+  });
+
+  it('WHEN the strength option comes without a picture THEN it is refused at once, before any deferral', async () => {
+    const handler = makeHandler(loopbackCdn);
+    const response = await handler(functionUrlEvent(keys, JSON.stringify(slashCommand('imagine', [{ name: 'prompt', type: 3, value: 'x' }, { name: 'strength', type: 10, value: 0.5 }]))));
+    expect(JSON.parse(response.body!)).toMatchObject({ data: { flags: MessageFlags.Ephemeral, content: expect.stringContaining('--strength starts from a picture') } });
+  });
+
   it('WHEN the attachment is not a picture THEN a private refusal says so and nothing is queued or stored', async () => {
     const handler = makeHandler(loopbackCdn);
     const inputs = async () => (await emulator.ports.blobs.list('jobs/')).filter((k) => k.includes('/inputs/'));

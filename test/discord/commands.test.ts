@@ -38,8 +38,8 @@ describe('COMMAND_DEFINITIONS', () => {
 
   it('GIVEN each /imagine slash option THEN the option parser accepts it under the same name', () => {
     const imagine = COMMAND_DEFINITIONS.find((c) => c.name === 'imagine') as { options: Option[] };
-    const samples: Record<string, string | number | boolean> = { ar: '16:9', style: 'photo', no: 'text', seed: 5, chaos: 10, steps: 20, cfg: 4.5, size: 'large', lite: true, iw: 0.5 };
-    // Attachment options carry pictures, not parser options (bot/uploads.ts); --iw applies with a picture.
+    const samples: Record<string, string | number | boolean> = { ar: '16:9', style: 'photo', no: 'text', seed: 5, chaos: 10, steps: 20, cfg: 4.5, size: 'large', lite: true, iw: 0.5, strength: 0.5 };
+    // Attachment options carry pictures, not parser options (bot/uploads.ts); --iw and --strength apply with a picture.
     for (const option of imagine.options.filter((o) => o.name !== 'prompt' && o.type !== ApplicationCommandOptionType.Attachment)) {
       expect(samples, `sample for ${option.name}`).toHaveProperty(option.name);
       expect(() => parseImagine('a fox', { [option.name]: samples[option.name] }, { imageCount: 1 })).not.toThrow();

@@ -90,3 +90,18 @@ const globToRegExp = (pattern: string) => new RegExp(`^${pattern.split('*').map(
 export function allowingStatement(statements: PolicyStatement[], { action, resource }: Authorization): PolicyStatement | undefined {
   return statements.find((s) => s.Action.some((a) => globToRegExp(a).test(action)) && s.Resource.some((r) => globToRegExp(r).test(resource)));
 }
+
+/**
+ * Requests against statements: `denied` lists each SQS/S3 request no statement allows, `unused` each SQS/S3
+ * action granted that no request needed ("Sid: action").
+ */
+export function checkStatements(statements: PolicyStatement[], authorizations: Authorization[]): { denied: string[]; unused: string[] } {
+  const denied = [...new Set(authorizations.filter((a) => !allowingStatement(statements, a)).map((a) => `${a.action} ${a.resource}`))];
+  const unused: string[] = [];
+  for (const statement of statements.filter((s) => /^(sqs|s3):/.test(s.Action[0]!))) {
+    for (const action of statement.Action) {
+      if (!authorizations.some((a) => a.action === action && allowingStatement([{ ...statement, Action: [action] }], a))) unused.push(`${statement.Sid}: ${action}`);
+    }
+  }
+  return { denied, unused };
+}

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
+import { functionUrlRequest } from '../support/function-url-event.js';
 import { CONFIG_VARIABLES } from '../../core/config.js';
 import { SCALING_VARIABLES } from '../../functions/fleet-reconcile.js';
 import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } from '../../infra/runtime-env.js';
@@ -35,6 +36,9 @@ describe('Lambda environments built by infra', () => {
     slack: functionEnvironment<string>(shared, slack),
     dispatcher: { ...functionEnvironment<string>(shared, { ...discord, ...slack }), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
     scaler: { ...functionEnvironment<string>(shared), ...fleetControlEnvironment({ jobsPerInstance: 3, scaleInDelayMinutes: 10 }) },
+    boardDeadlines: functionEnvironment<string>(shared),
+    boardPage: functionEnvironment<string>(shared),
+    discordWithBoardPage: { ...functionEnvironment<string>(shared, discord), BOARD_PAGE_URL: 'https://abc.lambda-url.eu-west-1.on.aws/' },
   };
 
   it.each(Object.keys(environments))('GIVEN the %s function THEN every variable it gets is one the code reads, and AWS_REGION is left to Lambda', (name) => {
@@ -64,6 +68,19 @@ describe('Lambda environments built by infra', () => {
     Object.assign(process.env, lambdaRuntime, environments.dispatcher);
     const { handler } = await import('../../functions/dispatch.js');
     await expect(handler({ Records: [] }, { getRemainingTimeInMillis: () => 60_000 } as never)).resolves.toEqual({ batchItemFailures: [] });
+  });
+
+  it('GIVEN the board deadline env THEN the scheduled handler builds (its first S3 call fails only for want of AWS here)', async () => {
+    Object.assign(process.env, lambdaRuntime, environments.boardDeadlines, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
+    const { handler } = await import('../../functions/board-deadlines.js');
+    await expect(handler()).rejects.toThrow(/127\.0\.0\.1:9|ECONNREFUSED|unavailable/i);
+  });
+
+  it('GIVEN the board page env THEN the function-URL handler builds and answers a path that is no board 404', async () => {
+    Object.assign(process.env, lambdaRuntime, environments.boardPage);
+    const { handler } = await import('../../functions/board-page.js');
+    const response = await handler(functionUrlRequest('GET', '/'));
+    expect(response).toMatchObject({ statusCode: 404 });
   });
 
   it('GIVEN the scaler env THEN the controller builds with the configured settings; without them it names each variable', async () => {

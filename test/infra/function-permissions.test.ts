@@ -16,11 +16,11 @@ import { cancel, imagine, jobInfo, pressButton, settings, show, usage, type BotD
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { endBoard, startBoard } from '../../bot/boards/actions.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
-import { dispatcherStatements, frontEndStatements, type AppArns, type PolicyStatement } from '../../infra/iam-policies.js';
+import { dispatcherStatements, frontEndStatements, type AppArns } from '../../infra/iam-policies.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { RecordingPoster } from '../bot/support/recording-poster.js';
 import { importClosure } from './import-closure.js';
-import { allowingStatement, authorizationsOf, queueArn, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.js';
+import { authorizationsOf, checkStatements, queueArn, startRecordingProxy, type RecordingProxy } from './aws-request-recorder.js';
 
 const requester = { platform: 'web' as const, userId: 'perm-user', channelId: 'playground' };
 let source = 0;
@@ -41,17 +41,6 @@ function sqsRecord(event: JobEvent, n: number): SQSRecord {
     attributes: { ApproximateReceiveCount: '1', SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0', MessageGroupId: event.jobId },
     messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:events.fifo', awsRegion: 'us-east-1',
   };
-}
-
-function check(statements: PolicyStatement[], authorizations: Authorization[]) {
-  const denied = [...new Set(authorizations.filter((a) => !allowingStatement(statements, a)).map((a) => `${a.action} ${a.resource}`))];
-  const unused: string[] = [];
-  for (const statement of statements.filter((s) => /^(sqs|s3):/.test(s.Action[0]!))) {
-    for (const action of statement.Action) {
-      if (!authorizations.some((a) => a.action === action && allowingStatement([{ ...statement, Action: [action] }], a))) unused.push(`${statement.Sid}: ${action}`);
-    }
-  }
-  return { denied, unused };
 }
 
 describe('GIVEN the front-end commands and the dispatcher Lambda over a recording proxy', () => {
@@ -143,7 +132,7 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
 
   it('THEN every front-end request is allowed by the front-end statements, and every SQS/S3 right granted is used', () => {
     const authorizations = frontProxy.requests.flatMap((r) => authorizationsOf(r, emulator.config.aws.region));
-    expect(check(frontEndStatements(arns), authorizations)).toEqual({ denied: [], unused: [] });
+    expect(checkStatements(frontEndStatements(arns), authorizations)).toEqual({ denied: [], unused: [] });
   });
 
   it('THEN every dispatcher request is allowed by the dispatcher statements, and it deletes only the "board open here" marker of a board it ended', () => {
@@ -152,7 +141,7 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
     const deleted = authorizations.filter((a) => a.action === 's3:DeleteObject').map((a) => a.resource);
     expect(deleted).toHaveLength(1);
     expect(deleted[0]).toMatch(/:::[^/]+\/board-places\//);
-    const { denied, unused } = check(dispatcherStatements(arns), authorizations);
+    const { denied, unused } = checkStatements(dispatcherStatements(arns), authorizations);
     expect(denied).toEqual([]);
     // Its only SQS right (GetQueueAttributes, for the fleet nudge) is exercised by the reconcile, not by deliveries.
     expect(unused).toEqual(['ReadJobsDepth: sqs:GetQueueAttributes']);

@@ -3,6 +3,8 @@ import {
   autoScalingGroupArnPattern,
   lambdaFunctionArn,
   selfInvokeStatement,
+  boardDeadlineStatements,
+  boardPageStatements,
   dispatcherStatements,
   frontEndStatements,
   policyDocument,
@@ -28,6 +30,8 @@ const roles: Record<string, PolicyStatement[]> = {
   frontEnd: frontEndStatements(arns),
   dispatcher: dispatcherStatements(arns),
   scaler: scalerStatements(arns),
+  boardDeadlines: boardDeadlineStatements(arns),
+  boardPage: boardPageStatements(arns),
   runner: runnerStatements(arns),
 };
 

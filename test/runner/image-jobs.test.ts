@@ -1,7 +1,8 @@
 /**
  * Images as prompts end to end on the local stack (SQS/S3 on the emulator, the runner with the real cascade engine on
  * the tiny ONNX bundle): /imagine with a picture, /blend and 🧬 "More like this" go from the bot commands through the
- * queue to a finished result; on a bundle without image encoders the job ends with the sentence naming the graph.
+ * queue to a finished result, and so does image-to-image (--strength); on a bundle without image encoders the job ends
+ * with the sentence naming the graph.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -73,6 +74,15 @@ describe('GIVEN the local stack on the fixture bundle with its image encoders', 
     expect({ width: blendResult.width, height: blendResult.height }).toEqual(resolveDimensions({ w: 3, h: 2 }, 'medium', 128));
     expect(blendResult.images).toHaveLength(4);
   });
+
+  it('WHEN /imagine has a 2:1 picture and --strength 0.5 THEN the runner encodes it, completes, and keeps its shape', async () => {
+    const reply = await imagine(deps, contextFor(user), 'a red house --strength 0.5', {}, undefined, [await picture('#c33', 200, 100)]);
+    const jobId = (reply as { jobId: string }).jobId;
+    const events = await collectEvents(deps, (all) => finalOf(all, jobId).length > 0, 50_000);
+    expect(finalOf(events, jobId)[0]?.type).toBe('completed');
+    const result = ResultSchema.parse(JSON.parse(new TextDecoder().decode((await deps.blobs.get(jobKeys.result(jobId)))!)));
+    expect({ width: result.width, height: result.height }).toEqual(resolveDimensions({ w: 2, h: 1 }, 'medium', 128));
+  });
 });
 
 describe('GIVEN the local stack on a bundle without image encoders (like the demo model today)', () => {
@@ -100,5 +110,15 @@ describe('GIVEN the local stack on a bundle without image encoders (like the dem
     const final = finalOf(events, jobId)[0];
     expect(final).toMatchObject({ type: 'failed', code: 'unsupported_request', willRetry: false, reason: 'The model cascade-tiny cannot take image prompts: it has no image_encoder.onnx (manifest section imageEncoder).' });
     expect(events.filter((e) => e.jobId === jobId && e.type === 'failed')).toHaveLength(1);
+  });
+
+  it('WHEN /imagine has --strength THEN the job ends at once with a sentence naming effnet_encoder.onnx', async () => {
+    const reply = await imagine(deps, contextFor(user), 'a red house --strength 0.4', {}, undefined, [await picture('#3c3')]);
+    const jobId = (reply as { jobId: string }).jobId;
+    const events = await collectEvents(deps, (all) => finalOf(all, jobId).length > 0, 50_000);
+    expect(finalOf(events, jobId)[0]).toMatchObject({
+      type: 'failed', code: 'unsupported_request', willRetry: false,
+      reason: 'The model cascade-tiny cannot take image-to-image from a picture: it has no effnet_encoder.onnx (manifest section effnetEncoder).',
+    });
   });
 });

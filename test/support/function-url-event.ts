@@ -28,3 +28,9 @@ export function functionUrlPost(body: string, headers: Record<string, string>, o
     isBase64Encoded: options.base64 === true,
   };
 }
+
+/** A function-URL request without a body (the board page Lambda's GETs): path and raw query as Lambda passes them. */
+export function functionUrlRequest(method: string, rawPath: string, rawQueryString = '', headers: Record<string, string> = {}): LambdaFunctionURLEvent {
+  const event = functionUrlPost('', headers);
+  return { ...event, rawPath, rawQueryString, body: undefined, isBase64Encoded: false, requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method, path: rawPath } } };
+}

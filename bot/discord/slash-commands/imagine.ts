@@ -1,6 +1,7 @@
 /**
- * `/imagine prompt [ar style no seed chaos steps cfg size lite iw image image2 image3]`: four images; the deferral becomes
- * the job's message. Attached pictures are image prompts (weighted by `iw`); with a picture the prompt may be empty.
+ * `/imagine prompt [ar style no seed chaos steps cfg size lite iw strength image image2 image3]`: four images; the
+ * deferral becomes the job's message. Attached pictures are image prompts (weighted by `iw`); with `strength` the first
+ * is the start image instead (image-to-image). With a picture the prompt may be empty.
  */
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
 import { OptionsError } from '../../../core/errors.js';
@@ -27,6 +28,7 @@ export const imagineCommand = {
       { type: ApplicationCommandOptionType.String, name: 'prompt', description: 'What to draw; may end with --options (optional with an image)', max_length: 2000 },
       ...IMAGE_OPTIONS.map((name, i) => ({ type: ApplicationCommandOptionType.Attachment as const, name, description: i === 0 ? 'A picture to use as an image prompt' : 'Another picture' })),
       { type: ApplicationCommandOptionType.Number, name: 'iw', description: 'Image weight of the pictures (0–3, default 1)', min_value: 0, max_value: 3 },
+      { type: ApplicationCommandOptionType.Number, name: 'strength', description: 'Start from the first picture (image-to-image): 0.3 stays close, 1 redraws it', min_value: 0.01, max_value: 1 },
       { type: ApplicationCommandOptionType.String, name: 'ar', description: 'Aspect ratio, e.g. 16:9', autocomplete: true, max_length: 7 },
       { type: ApplicationCommandOptionType.String, name: 'style', description: 'Style preset', autocomplete: true, max_length: 32 },
       { type: ApplicationCommandOptionType.String, name: 'no', description: 'Things to leave out (negative prompt)', max_length: 2000 },
@@ -104,7 +106,7 @@ function slashOptionsOf(options: ReadonlyMap<string, string | number | boolean>)
     const value = options.get(key);
     if (value !== undefined) slash[key] = String(value);
   }
-  for (const key of ['seed', 'steps', 'cfg', 'chaos', 'iw'] as const) {
+  for (const key of ['seed', 'steps', 'cfg', 'chaos', 'iw', 'strength'] as const) {
     const value = options.get(key);
     if (typeof value === 'number' || typeof value === 'string') slash[key] = value;
   }

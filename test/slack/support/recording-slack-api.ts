@@ -2,7 +2,7 @@
  * A stand-in for slack.com/api on 127.0.0.1 that records every Web API call and answers like Slack.
  *
  * Point a WebClient at it with `slackApiUrl: api.url`. It answers the methods the bot uses
- * (auth.test, chat.postMessage, chat.update, chat.postEphemeral, chat.delete, views.open, files.getUploadURLExternal,
+ * (auth.test, chat.postMessage, chat.update, chat.postEphemeral, chat.delete, views.open, files.info, files.getUploadURLExternal,
  * the upload URL itself, files.completeUploadExternal) and keeps the newest text/blocks of each
  * message, so tests can assert the message a user would finally see. `script(method, …)` queues
  * canned answers (a 429 with Retry-After, a platform error) for the next calls of one method.
@@ -36,6 +36,8 @@ export class RecordingSlackApi {
   readonly calls: RecordedCall[] = [];
   readonly messages = new Map<string, RecordedMessage>();
   readonly uploads = new Map<string, { filename: string; altText?: string; bytes?: Uint8Array; completed: boolean }>();
+  /** What files.info answers, by file id (pictures users give the bot: bot/slack/files.ts). */
+  readonly files = new Map<string, Record<string, unknown>>();
   private readonly scripted = new Map<string, ScriptedAnswer[]>();
   private readonly server = new RecordingServer((req, raw) => this.handle(req, raw));
   private nextTs = 1_700_000_000_000_100;
@@ -131,6 +133,10 @@ export class RecordingSlackApi {
         const fileId = `F${String(this.nextFile++).padStart(10, '0')}`;
         this.uploads.set(fileId, { filename: params.filename ?? '', completed: false, ...(params.alt_text ? { altText: params.alt_text } : {}) });
         return { ok: true, file_id: fileId, upload_url: this.url.replace(/\/api\/$/, `/upload/${fileId}`) };
+      }
+      case 'files.info': {
+        const file = this.files.get(params.file ?? '');
+        return file ? { ok: true, file } : { ok: false, error: 'file_not_found' };
       }
       case 'files.delete':
         return this.uploads.delete(params.file ?? '') ? { ok: true } : { ok: false, error: 'file_not_found' };
