@@ -5,13 +5,15 @@
  * --visibility private --style watercolor`.
  *
  * `generate [prompt] [k]` makes k (1–4) grids in the board's style from inside its place: the prompt (or the
- * board's brief) with the current board code, so each job also carries the code for image conditioning later.
+ * board's brief) with the current board code, so each job is conditioned on the top pins' pictures, weighted by
+ * votes, where the model reads images (bot/boards/board-style.ts); the reply's `styleNote` says which it was.
  */
 import type { BotDeps, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected } from '../commands/context.js';
 import { rejected } from '../commands/enqueue.js';
 import { imagine } from '../commands/imagine.js';
 import { addBoardCohost, boardHere, boardStatus, endBoard, startBoard, type BoardStartInput, type BoardStartReply, type OpenPlace } from './actions.js';
 import { currentVersion, loadBoardState } from './board-store.js';
+import { boardImagePrompts, boardStyleNote } from './board-style.js';
 import { boardCode, type UserRef } from './model.js';
 import type { Platform } from '../../core/job.js';
 
@@ -30,6 +32,8 @@ export interface GenerateReply {
   kind: 'board_generated';
   code: string;
   results: ImagineReply[];
+  /** Whether the board's pictures conditioned the grids, or why only its text style did. */
+  styleNote: string;
   message: string;
 }
 
@@ -79,11 +83,13 @@ async function generate(deps: BotDeps, ctx: CommandContext, prompt: string | und
   for (let i = 0; i < count; i++) results.push(await imagine(deps, { ...ctx, sourceId: `${ctx.sourceId}:g${i}` }, text, {}, code));
   const accepted = results.filter((result) => result.kind === 'accepted').length;
   const refusal = results.find((result): result is Rejected => result.kind === 'rejected');
+  const styleNote = boardStyleNote(await boardImagePrompts(deps.blobs, version));
   return {
     kind: 'board_generated',
     code,
     results,
-    message: `${accepted} of ${count} grid${count === 1 ? '' : 's'} queued in the style of "${here.name}" (${code}).${refusal ? ` ${refusal.message}` : ''}`,
+    styleNote,
+    message: `${accepted} of ${count} grid${count === 1 ? '' : 's'} queued in the style of "${here.name}" (${code}). ${styleNote}${refusal ? ` ${refusal.message}` : ''}`,
   };
 }
 

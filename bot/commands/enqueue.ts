@@ -4,12 +4,13 @@
  * outcome into a command reply. Moderation and place checks happen here too, so no command can
  * enqueue a prompt that skipped them.
  */
-import { WIRE_VERSION, type GenerationRequest, type Job, type ParentRef, type VariationStrength } from '../../core/job.js';
+import { WIRE_VERSION, type GenerationRequest, type ImagePromptRef, type Job, type ParentRef, type VariationStrength } from '../../core/job.js';
 import { jobIdFrom } from '../../core/ids.js';
 import { checkAdmission, submitJob, type SubmitDeps } from '../submit.js';
 import { checkPlace, moderatePrompt } from '../moderation.js';
 import type { BotDeps, CommandContext, ImagineReply, Rejected, RejectionCode } from './context.js';
 import { boardForJob, captureCandidate, inBoardStyle, joinBoard } from '../boards/capture.js';
+import { withBoardImages } from '../boards/board-style.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import { discardUploads, storeUploads, type NormalisedUpload } from '../uploads.js';
 
@@ -25,6 +26,8 @@ export type JobSpec =
 export interface JobPlacement {
   parentBoardId?: string;
   boardCode?: string;
+  /** A board code's pinned pictures (bot/boards/board-style.ts), after the user's own image prompts. */
+  boardImages?: readonly ImagePromptRef[];
 }
 
 export function rejected(code: RejectionCode, message: string): Rejected {
@@ -48,7 +51,7 @@ export function screen(deps: BotDeps, ctx: CommandContext, prompt?: string): Rej
  */
 export async function enqueue(
   deps: BotDeps, ctx: CommandContext, request: GenerationRequest | Promise<GenerationRequest>, spec: JobSpec, placement: JobPlacement = {},
-  uploads: readonly NormalisedUpload[] = [],
+  uploads: readonly (NormalisedUpload & { weight?: number })[] = [],
 ): Promise<ImagineReply> {
   const now = deps.now ?? Date.now;
   const submitDeps: SubmitDeps = { queue: deps.queue, events: deps.events, blobs: deps.blobs, now, ...(deps.maxPendingPerUser === undefined ? {} : { maxPendingPerUser: deps.maxPendingPerUser }) };
@@ -60,7 +63,7 @@ export async function enqueue(
   boardLookup.catch(() => undefined);
   const asked = await request;
   const inputKeys = uploads.map((_, n) => jobKeys.input(id, n));
-  const resolved = withPictures(asked, inputKeys);
+  const resolved = withBoardImages(withPictures(asked, inputKeys, uploads.map((upload) => upload.weight)), placement.boardImages ?? []);
   const refusal = screen(deps, ctx, resolved.prompt);
   if (refusal) return refusal;
   const board = await boardLookup;
@@ -92,17 +95,18 @@ export async function enqueue(
 }
 
 /**
- * Uploaded pictures, stored under the job's own keys (bot/uploads.ts), become its image prompts; with `--strength` the
- * first one is the start image (image-to-image) instead.
+ * Uploaded pictures, stored under the job's own keys (bot/uploads.ts), become its image prompts, each weighted by its
+ * own weight when it has one, else by `--iw` (default 1); with `--strength` the first one is the start image
+ * (image-to-image) instead.
  */
-export function withPictures(request: GenerationRequest, inputKeys: readonly string[]): GenerationRequest {
+export function withPictures(request: GenerationRequest, inputKeys: readonly string[], weights: readonly (number | undefined)[] = []): GenerationRequest {
   if (inputKeys.length === 0) return request;
-  const start = request.imageStrength === undefined ? undefined : inputKeys[0]!;
-  const prompts = start === undefined ? inputKeys : inputKeys.slice(1);
+  const first = request.imageStrength === undefined ? 0 : 1;
+  const prompts = inputKeys.map((key, n) => ({ key, weight: weights[n] ?? request.imageWeight ?? 1 })).slice(first);
   return {
     ...request,
-    ...(start === undefined ? {} : { initImage: { key: start, strength: request.imageStrength! } }),
-    ...(prompts.length ? { imagePrompts: prompts.map((key) => ({ key, weight: request.imageWeight ?? 1 })) } : {}),
+    ...(first === 1 ? { initImage: { key: inputKeys[0]!, strength: request.imageStrength! } } : {}),
+    ...(prompts.length ? { imagePrompts: prompts } : {}),
   };
 }
 

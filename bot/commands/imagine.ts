@@ -13,7 +13,7 @@ import { readEffectiveSettings, type RequestDefaults } from '../settings.js';
 import type { BotDeps, CommandContext, ImagineReply, Rejected } from './context.js';
 import { checkUploads, UploadError, type NormalisedUpload } from '../uploads.js';
 import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
-import { applyBoardStyle, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
+import { applyBoardStyle, boardImagePrompts, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
 import { boardCode } from '../boards/model.js';
 import { aspectNear } from '../../core/dimensions.js';
 
@@ -22,11 +22,17 @@ import { aspectNear } from '../../core/dimensions.js';
  * (bot/uploads.ts) for every platform; they become the job's image prompts, weighted by `--iw`. With `--strength` the
  * first is the start image instead (image-to-image), and the job keeps its shape unless `--ar` is typed.
  */
-export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string, pictures: readonly Uint8Array[] = []): Promise<ImagineReply> {
+export async function imagine(
+  deps: BotDeps, ctx: CommandContext, rawText: string, slashOptions: SlashOptions = {}, boardCodeOption?: string, pictures: readonly (Uint8Array | WeightedPicture)[] = [],
+): Promise<ImagineReply> {
   const placeRefusal = screen(deps, ctx);
   if (placeRefusal) return placeRefusal;
-  const uploads = await checkPictures(pictures);
-  if ('kind' in uploads) return uploads;
+  const checked = await checkPictures(pictures.map((picture) => (picture instanceof Uint8Array ? picture : picture.bytes)));
+  if ('kind' in checked) return checked;
+  const uploads = checked.map((upload, n) => {
+    const picture = pictures[n]!;
+    return picture instanceof Uint8Array ? upload : { ...upload, weight: picture.weight };
+  });
   // `--board mb-…` (or the slash option `board`) generates in a board's style (bot/boards/board-style.ts).
   const extracted = extractBoardOption(rawText);
   const text = extracted.text;
@@ -42,11 +48,19 @@ export async function imagine(deps: BotDeps, ctx: CommandContext, rawText: strin
   const version = code === undefined ? undefined : await resolveBoardCode(deps.blobs, code);
   if (typeof version === 'string') return rejected('invalid_options', version);
   const given = givenOptionNames(text, slashOptions);
+  const boardImages = version ? await boardImagePrompts(deps.blobs, version) : undefined;
   const request = readEffectiveSettings(deps.blobs, ctx.requester.platform, ctx.requester.userId, ctx.requester.channelId)
     .then((settings) => applyDefaults(parsed, settings.defaults, given))
     .then((withDefaults) => keepStartShape(withDefaults, uploads, given))
     .then((withDefaults) => (version ? applyBoardStyle(withDefaults, version, { style: given.has('style'), negativePrompt: given.has('no') }) : withDefaults));
-  return enqueue(deps, ctx, request, { kind: 'imagine' }, version ? { boardCode: boardCode(version.boardId, version.versionId) } : {}, uploads);
+  const placement = version ? { boardCode: boardCode(version.boardId, version.versionId), ...(boardImages?.kind === 'images' ? { boardImages: boardImages.prompts } : {}) } : {};
+  return enqueue(deps, ctx, request, { kind: 'imagine' }, placement, uploads);
+}
+
+/** A picture with its own image weight (the playground's per-picture control); it wins over `--iw`. */
+export interface WeightedPicture {
+  bytes: Uint8Array;
+  weight: number;
 }
 
 /** The pictures checked and normalised, or the refusal that says what is wrong with which one. */

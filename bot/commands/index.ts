@@ -1,6 +1,6 @@
 /** The platform-neutral command handlers every front end calls. */
 export type * from './context.js';
-export { imagine, applyDefaults } from './imagine.js';
+export { imagine, applyDefaults, type WeightedPicture } from './imagine.js';
 export { blend, BLEND_SHAPES, isBlendShape, type BlendShape } from './blend.js';
 export { pressButton } from './press-button.js';
 export { jobInfo } from './job-info.js';

@@ -14,6 +14,7 @@ import { cancel, help, imagine, jobInfo, pressButton, settings, show, usage, typ
 import { JobIdSchema } from '../../core/job.js';
 import { boardCommand, parseBoardText, type BoardCommandReply } from '../boards/board-command.js';
 import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
+import type { PictureForm } from './picture-form.js';
 
 /** Every web session shares one channel, like the people in one chat channel. */
 export const PLAYGROUND_CHANNEL = 'playground';
@@ -106,6 +107,20 @@ export async function runCommand(deps: BotDeps, sessionId: string, text: string,
   const command: WebCommand | undefined = Object.hasOwn(WEB_COMMANDS, name.toLowerCase()) ? WEB_COMMANDS[name.toLowerCase() as keyof typeof WEB_COMMANDS] : undefined;
   if (!command) return { kind: 'rejected', code: 'unknown_command', message: `Unknown command /${name.slice(0, 20)}. Try /help for the list, or /imagine a yellow circle in the center on a purple background.` };
   return command.execute(deps, ctx, match[2] ?? '');
+}
+
+/**
+ * A line from the prompt box with pictures (POST /api/imagine, picture-form.ts): only `/imagine …` or a bare prompt
+ * takes pictures; `strength` is the page's "use as start image" control, read by the parser as `--strength`.
+ */
+export async function runImagineWithPictures(deps: BotDeps, sessionId: string, form: PictureForm): Promise<ImagineReply> {
+  const ctx = webContext(sessionId, form.requestId);
+  const trimmed = form.text.trim();
+  const match = COMMAND_LINE.exec(trimmed);
+  if (match && match[1]!.toLowerCase() !== 'imagine') {
+    return { kind: 'rejected', code: 'invalid_options', message: `Pictures go with /imagine (or a bare prompt), not /${match[1]!.slice(0, 20)}. Remove the pictures or the command.` };
+  }
+  return imagine(deps, ctx, match ? (match[2] ?? '') : trimmed, form.strength === undefined ? {} : { strength: form.strength }, undefined, form.pictures);
 }
 
 /** A button press; `remixText` is the new prompt typed in the remix dialog (R1–R4). */

@@ -5,6 +5,7 @@
  *   GET  /api/messages     the channel, newest page first: ?limit=N (≤ 100) and ?before=<cursor> for older
  *   GET  /api/events       server-sent events: every message the dispatcher delivers (WebPoster)
  *   POST /api/command      { text, requestId } → the same handlers the chat bots call
+ *   POST /api/imagine      multipart: text, image × 1–5, weight per image, strength → /imagine with pictures (picture-form.ts)
  *   POST /api/button       { customId, requestId } → pressButton, as a Discord/Slack button press
  *   GET  /api/image?key=   an image from the object store (jobs/… keys only)
  *   GET  /api/download?job=&tile=  one tile as a PNG file with its parameters in PNG text chunks (download.ts)
@@ -33,7 +34,8 @@ import { JobIdSchema } from '../../core/job.js';
 import { parseJobKey } from '../../core/storage-layout.js';
 import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.js';
 import { tileDownload } from './download.js';
-import { buttonMakesJob, commandMakesJob, runButton, runCommand } from './commands.js';
+import { buttonMakesJob, commandMakesJob, runButton, runCommand, runImagineWithPictures } from './commands.js';
+import { readPictureForm } from './picture-form.js';
 import { ChannelHistory, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './history.js';
 import type { WebPoster } from './poster.js';
 import { Sessions } from './sessions.js';
@@ -150,6 +152,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     { method: 'GET', path: '/api/image', handle: ({ response, url }) => sendImage(response, url.searchParams.get('key') ?? '') },
     { method: 'GET', path: '/api/download', handle: sendDownload },
     { method: 'POST', path: '/api/command', needsSession: true, handle: postCommand },
+    { method: 'POST', path: '/api/imagine', needsSession: true, handle: postPictures },
     { method: 'POST', path: '/api/button', needsSession: true, handle: postButton },
     ...(options.routes ?? []),
   ];
@@ -246,6 +249,23 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
         sendJson(response, 200, { kind: 'show', jobId: reply.jobId, ...(snapshot ? { web: webMessageOf(snapshot.job, reply.message, 0, snapshot.state.result) } : {}) });
         return reply;
       }
+      sendJson(response, 200, reply);
+      return reply;
+    });
+  }
+
+  async function postPictures({ request, response, client, userId }: WebRequest): Promise<void> {
+    const slot = reserveJob(response, client);
+    if (slot === undefined) return;
+    await withSlot(slot, async () => {
+      const body = await readPictureForm(request);
+      if (!body.ok) {
+        // An upload refused before its end is not read further: the connection closes after the answer.
+        if (body.status === 413) response.setHeader('connection', 'close');
+        sendJson(response, body.status, { kind: 'rejected', code: 'bad_upload', message: body.error });
+        return { kind: 'rejected' };
+      }
+      const reply = await runImagineWithPictures(options.bot, userId!, body.form);
       sendJson(response, 200, reply);
       return reply;
     });

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration } from '../../bot/boards/actions.js';
 import { parseBoardText } from '../../bot/boards/board-command.js';
-import { applyBoardStyle, boardReferences, extractBoardOption } from '../../bot/boards/board-style.js';
+import { applyBoardStyle, boardReferences, extractBoardOption, referencePrompts, withBoardImages } from '../../bot/boards/board-style.js';
+import type { GenerationRequest } from '../../core/job.js';
 import { createBoard, newVersionId, tasteLine, voteWeights } from '../../bot/boards/board-store.js';
 import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
 import { boardKeys } from '../../core/storage-layout.js';
@@ -126,5 +127,29 @@ describe('header edit claims (unit: an in-memory store with conditional creates)
     await updater.idle();
     expect(await blobs.exists(boardKeys.headerClaim(board.id, 0, 1))).toBe(true);
     expect(blobs.json(boardKeys.headerEdited(board.id))).toEqual({ v: 1, at: 200_000 });
+  });
+});
+
+describe('board pictures as image prompts (unit)', () => {
+  const version = (pins: Array<[string, number]>, hero?: string) =>
+    ({ heroPinKey: hero, pins: pins.map(([pinKey, weight]) => ({ pinKey, imageKey: `jobs/j${pinKey}/image-1.png`, weight, jobId: `j${pinKey}` })) }) as unknown as BoardVersion;
+
+  it.each([
+    { name: 'no hero: the most voted is 1, the rest relative', pins: [['a', 0.5], ['b', 0.25], ['c', 0.25]] as Array<[string, number]>, hero: undefined, weights: [1, 0.5, 0.5] },
+    { name: 'a hero that leads: first at 1', pins: [['a', 0.2], ['b', 0.6], ['c', 0.2]] as Array<[string, number]>, hero: 'b', weights: [1, 0.333, 0.333] },
+    { name: 'a hero outvoted: still first at 1, the leader capped at 1', pins: [['a', 0.7], ['b', 0.2], ['c', 0.1]] as Array<[string, number]>, hero: 'b', weights: [1, 1, 0.143] },
+  ])('$name', ({ pins, hero, weights }) => {
+    const prompts = referencePrompts(version(pins, hero));
+    expect(prompts.map((p) => p.weight)).toEqual(weights);
+    if (hero) expect(prompts[0]!.key).toBe(`jobs/j${hero}/image-1.png`);
+  });
+
+  it('at most 5 pictures, and the board\'s fill only the slots the user\'s own uploads leave', () => {
+    const many = version(Array.from({ length: 9 }, (_, i) => [`p${i}`, (9 - i) / 45] as [string, number]));
+    expect(referencePrompts(many)).toHaveLength(5);
+    const own = { key: 'jobs/jx/inputs/0.png', weight: 0.8 };
+    const request = { prompt: 'x', imagePrompts: [own, own, own, own] } as unknown as GenerationRequest;
+    expect(withBoardImages(request, referencePrompts(many)).imagePrompts).toEqual([own, own, own, own, referencePrompts(many)[0]]);
+    expect(referencePrompts(version([]))).toEqual([]);
   });
 });

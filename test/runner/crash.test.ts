@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ResultSchema, type JobEvent } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import { submitJob } from '../../bot/submit.js';
-import { collectEvents, drainEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { collectEvents, settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { imagineJob } from './fixtures.js';
 import { spawnRunner, type RunnerChild } from './harness.js';
 
@@ -34,7 +34,7 @@ describe('GIVEN a runner process that is killed with SIGKILL in the middle of a 
     const second = spawnRunner({ ...emulator.env(), TEST_GENERATOR_STEPS: '2', RUNNER_ID: 'runner-second' });
     children.push(second);
     await collectEvents(emulator.ports, (all) => all.some((e) => e.jobId === job.id && e.type === 'completed'), 30_000, events);
-    await drainEvents(emulator.ports, 2500, events);
+    await settleEvents(emulator, events);
 
     const mine = events.filter((e) => e.jobId === job.id);
     expect(mine.filter((e) => e.type === 'completed')).toHaveLength(1);

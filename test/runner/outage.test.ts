@@ -5,7 +5,7 @@ import { submitJob } from '../../bot/submit.js';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/log.js';
 import { startRunner } from '../../gpu-runner/main.js';
-import { collectEvents, drainEvents, startTestEmulator } from '../support/emulator.js';
+import { collectEvents, settleEvents, startTestEmulator } from '../support/emulator.js';
 import { TestGenerator } from '../support/test-generator.js';
 import { imagineJob } from './fixtures.js';
 import { FAST_RUNNER_ENV } from './harness.js';
@@ -65,11 +65,12 @@ describe('GIVEN the queue and store become unreachable', () => {
       await submitJob(emulator.ports, job);
       await vi.waitFor(() => expect(generator.requests, 'generation to start').toHaveLength(1), { timeout: 15_000, interval: 50 });
       await proxy.down();
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      // Down until the runner has felt it (a retried call), not for a fixed time.
+      await vi.waitFor(() => expect(lines.some((l) => String(l.msg).includes('service unreachable; retrying')), 'a retried call').toBe(true), { timeout: 15_000, interval: 50 });
       await proxy.up();
 
       const events = await collectEvents(emulator.ports, (all) => completedOf(all, job.id).length > 0, 30_000);
-      await drainEvents(emulator.ports, 1500, events);
+      await settleEvents(emulator, events);
       expect(completedOf(events, job.id)).toHaveLength(1);
       expect(ResultSchema.parse(JSON.parse(new TextDecoder().decode((await emulator.ports.blobs.get(jobKeys.result(job.id)))!))).runnerId).toBe('runner-outage');
       expect(lines.some((l) => String(l.msg).includes('service unreachable; retrying'))).toBe(true);

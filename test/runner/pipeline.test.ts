@@ -7,7 +7,7 @@ import { encodeLatents, UPSCALE_FACTOR } from '../../gpu-runner/worker-request.j
 import { resolveDimensions } from '../../core/dimensions.js';
 import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
 import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { collectEvents, drainEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { collectEvents, settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { expectedImage, expectedLatent, TestGenerator } from '../support/test-generator.js';
 import { childJob, imagineJob } from './fixtures.js';
 import { startTestRunner } from './harness.js';
@@ -141,7 +141,7 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     // A redelivery (runner died after result.json, before deleting) is the same body again; a plain
     // send of the same job would be dropped by the FIFO queue's deduplication instead.
     await emulator.sendRaw(JSON.stringify(first), 'web:user-a');
-    await drainEvents(emulator.ports, 3000, events);
+    await settleEvents(emulator, events);
     expect(await emulator.ports.blobs.get(jobKeys.result(first.id))).toEqual(resultBefore);
     expect(await emulator.ports.blobs.get(jobKeys.grid(first.id))).toEqual(gridBefore);
     expect(eventsOf(events, first.id).filter((e) => e.type === 'started')).toHaveLength(1);
@@ -155,7 +155,7 @@ describe('GIVEN the emulator and one runner over HTTP', () => {
     await emulator.ports.blobs.put(jobKeys.cancel(job.id), '{}', 'application/json');
     await submitJob(emulator.ports, job);
     await collectEvents(emulator.ports, (all) => finalOf(all, job.id).length > 0, 20_000, events);
-    await drainEvents(emulator.ports, 500, events);
+    await settleEvents(emulator, events);
     // The model may have started while the runner checked for cancel.json; it is stopped and nothing is announced.
     expect(eventsOf(events, job.id).map((e) => e.type)).toEqual(['queued', 'failed']);
     expect(finalOf(events, job.id)[0]).toMatchObject({ type: 'failed', code: 'cancelled', willRetry: false });

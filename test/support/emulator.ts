@@ -18,6 +18,8 @@ export interface TestEmulator extends LocalEmulator {
   dlqBodies(): Promise<string[]>;
   /** Messages in the DLQ, visible or not. */
   inspectDlqCount(): Promise<number>;
+  /** Messages in the events queue, visible or not (received but not yet acknowledged counts). */
+  eventsQueueCount(): Promise<number>;
 }
 
 export async function startTestEmulator(options: LocalEmulatorOptions & { env?: Record<string, string> } = {}): Promise<TestEmulator> {
@@ -37,10 +39,8 @@ export async function startTestEmulator(options: LocalEmulatorOptions & { env?: 
       const response = await sqs.send(new ReceiveMessageCommand({ QueueUrl: emulator.jobsDlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0 }));
       return (response.Messages ?? []).map((message) => message.Body ?? '');
     },
-    async inspectDlqCount() {
-      const response = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: emulator.jobsDlqUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-      return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
-    },
+    inspectDlqCount: () => messageCount(sqs, emulator.jobsDlqUrl),
+    eventsQueueCount: () => messageCount(sqs, emulator.eventsQueueUrl),
     async stop() {
       sqs.destroy();
       await emulator.stop();
@@ -60,6 +60,33 @@ export async function collectEvents(ports: Ports, done: (events: JobEvent[]) => 
     }
   }
   return events;
+}
+
+async function messageCount(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const response = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+  return Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+}
+
+/**
+ * Reads events until no more can come: the jobs queue holds nothing (visible or in flight, so no job can run again)
+ * and every event published so far has been read and acknowledged. What a test waits on to prove that nothing else
+ * arrives (e.g. no second `completed`), instead of reading for a fixed time. Runners left alive must be idle.
+ */
+export async function settleEvents(emulator: TestEmulator, into: JobEvent[], timeoutMs = 20_000): Promise<JobEvent[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const received = await emulator.ports.events.receive({ waitSeconds: 0, max: 10 });
+    for (const message of received) {
+      if (message.event) into.push(message.event);
+      await emulator.ports.events.ack(message.receiptHandle);
+    }
+    if (received.length === 0) {
+      const jobs = await emulator.ports.queue.depth();
+      if (jobs.visible === 0 && jobs.inFlight === 0 && (await emulator.eventsQueueCount()) === 0) return into;
+      if (Date.now() > deadline) throw new Error(`events did not settle in ${timeoutMs} ms: jobs queue ${JSON.stringify(jobs)}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 /** Keeps reading a little longer to prove nothing else arrives (e.g. no second `completed`). */

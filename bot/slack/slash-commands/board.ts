@@ -105,17 +105,19 @@ async function generate({ bot, ctx, tell, startJob }: SlackSlashCommandCall, inp
   const inThread: CommandContext = threadTs ? { ...ctx, requester: { ...ctx.requester, threadId: threadTs }, delivery: { ...ctx.delivery, ...(ctx.delivery.platform === 'slack' ? { threadTs } : {}) } } : ctx;
   let accepted = 0;
   let code = '';
+  let styleNote = '';
   for (let i = 0; i < count; i++) {
     const submit = async (withMessage: CommandContext): Promise<ButtonReply> => {
       const reply = await boardCommand(bot, withMessage, { sub: 'generate', ...(input.prompt ? { prompt: input.prompt } : {}), count: 1 });
       if (reply.kind !== 'board_generated') return reply.kind === 'board_started' ? { kind: 'rejected', code: 'internal', message: 'Unexpected reply.' } : reply;
       code = reply.code;
+      styleNote = reply.styleNote;
       const first = reply.results[0]!;
       if (first.kind === 'accepted' && !first.duplicate) accepted++;
       return first;
     };
     await startJob(input.prompt ?? (board.brief || board.name), submit, { ...inThread, sourceId: `${ctx.sourceId}:${i}` });
   }
-  if (accepted > 0) await tell(renderNotice(`${accepted} of ${count} grid${count === 1 ? '' : 's'} queued in the board's thread, in the style of "${board.name}" (${code}).`));
+  if (accepted > 0) await tell(renderNotice(`${accepted} of ${count} grid${count === 1 ? '' : 's'} queued in the board's thread, in the style of "${board.name}" (${code}). ${styleNote}`));
 }
 

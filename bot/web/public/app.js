@@ -311,21 +311,119 @@ promptBox.addEventListener('keydown', (event) => {
 $('composer').addEventListener('submit', async (event) => {
   event.preventDefault();
   const text = promptBox.value.trim();
-  if (!text || text.length > PROMPT_LIMIT) return;
-  if (state.sent.at(-1) !== text) state.sent.push(text);
+  const withPictures = pictures.length > 0;
+  if ((!text && !withPictures) || text.length > PROMPT_LIMIT) return;
+  if (text && state.sent.at(-1) !== text) state.sent.push(text);
   state.recall = -1;
   promptBox.value = '';
   updateCounter();
   try {
-    const reply = await post('/api/command', { text });
+    const reply = withPictures ? await postPictures(text) : await post('/api/command', { text });
     handleReply(reply);
     if (reply.kind === 'rejected') promptBox.value = text; // let the user fix the option
+    else if (withPictures) clearPictures();
   } catch (error) {
     promptBox.value = text;
     showEphemeral({ kind: 'rejected', code: 'network', message: `Could not reach the playground server (${error.message}).` });
   }
   updateCounter();
 });
+
+// ---- Pictures for the next prompt: dropped on the channel, pasted into the box, or picked with 📎. Each is an image
+// prompt with its weight, or (one of them) the start image with the strength slider. The server checks them again
+// (type sniffed from the bytes, size, pixels): these checks only spare a useless upload.
+
+const PICTURE_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+const MAX_PICTURES = 5;
+const MAX_PICTURE_BYTES = 10 * 1024 * 1024;
+/** { file, url (object URL of the thumbnail), weight, start } in the order they were added. */
+const pictures = [];
+
+function addPictures(files) {
+  const refused = [];
+  for (const file of files) {
+    if (!PICTURE_TYPES.includes(file.type)) refused.push(`${file.name || 'The pasted file'} is not a PNG, JPEG or WebP picture.`);
+    else if (file.size > MAX_PICTURE_BYTES) refused.push(`${file.name} is ${(file.size / 1048576).toFixed(1)} MiB; pictures up to 10 MiB are used.`);
+    else if (pictures.length >= MAX_PICTURES) refused.push(`At most ${MAX_PICTURES} pictures go with one prompt; ${file.name} was left out.`);
+    else pictures.push({ file, url: URL.createObjectURL(file), weight: 1, start: false });
+  }
+  if (refused.length) showEphemeral({ kind: 'rejected', code: 'bad_upload', message: refused.join(' ') });
+  renderPictures();
+}
+
+function removePicture(index) {
+  const [removed] = pictures.splice(index, 1);
+  if (removed) URL.revokeObjectURL(removed.url);
+  renderPictures();
+}
+
+function clearPictures() {
+  for (const picture of pictures.splice(0)) URL.revokeObjectURL(picture.url);
+  renderPictures();
+}
+
+function renderPictures() {
+  $('attachments').hidden = pictures.length === 0;
+  $('strength-control').hidden = !pictures.some((picture) => picture.start);
+  $('thumbs').replaceChildren(...pictures.map((picture, index) => el('li', { class: `thumb${picture.start ? ' start' : ''}`, 'data-index': index },
+    el('img', { src: picture.url, alt: picture.file.name || `picture ${index + 1}` }),
+    el('button', { type: 'button', class: 'remove', title: 'Remove this picture', 'aria-label': `Remove picture ${index + 1}`, text: '✕', onclick: () => removePicture(index) }),
+    el('label', {}, el('input', { type: 'checkbox', class: 'use-start', checked: picture.start, onchange: (event) => {
+      for (const other of pictures) other.start = false;
+      picture.start = event.currentTarget.checked;
+      renderPictures();
+    } }), 'use as start image'),
+    picture.start ? null : el('label', {}, 'weight', el('input', { type: 'number', class: 'weight', min: 0, max: 3, step: 0.1, value: picture.weight, 'aria-label': `Weight of picture ${index + 1}`,
+      onchange: (event) => { picture.weight = Number(event.currentTarget.value); } })))));
+}
+
+/** The prompt with its pictures (start image first) as one multipart request: POST /api/imagine. */
+async function postPictures(text) {
+  const form = new FormData();
+  form.append('text', text);
+  form.append('requestId', crypto.randomUUID());
+  const ordered = [...pictures.filter((picture) => picture.start), ...pictures.filter((picture) => !picture.start)];
+  for (const picture of ordered) {
+    form.append('image', picture.file, picture.file.name || 'pasted.png');
+    form.append('weight', String(picture.start ? 1 : picture.weight));
+  }
+  if (ordered[0]?.start) form.append('strength', $('strength').value);
+  const response = await fetch('/api/imagine', { method: 'POST', body: form });
+  const reply = await response.json().catch(() => ({ error: `The server answered ${response.status}.` }));
+  return response.ok ? reply : { kind: 'rejected', code: reply.code ?? 'http_error', message: reply.message ?? reply.error ?? `The server answered ${response.status}.` };
+}
+
+$('attach').addEventListener('click', () => $('file-picker').click());
+$('file-picker').addEventListener('change', (event) => {
+  addPictures([...event.currentTarget.files]);
+  event.currentTarget.value = '';
+});
+$('strength').addEventListener('input', (event) => { $('strength-value').textContent = event.currentTarget.value; });
+promptBox.addEventListener('paste', (event) => {
+  const files = [...(event.clipboardData?.files ?? [])];
+  if (files.length === 0) return;
+  event.preventDefault();
+  addPictures(files);
+});
+{
+  // Dropping anywhere on the channel adds the pictures to the next prompt.
+  const zone = document.querySelector('main.channel');
+  const composer = $('composer');
+  const hasFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes('Files');
+  zone.addEventListener('dragover', (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    composer.classList.add('dropping');
+  });
+  zone.addEventListener('dragleave', (event) => { if (!zone.contains(event.relatedTarget)) composer.classList.remove('dropping'); });
+  zone.addEventListener('drop', (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    composer.classList.remove('dropping');
+    addPictures([...event.dataTransfer.files]);
+    promptBox.focus();
+  });
+}
 
 // ---- The channel: live events, the newest page, older pages on demand.
 

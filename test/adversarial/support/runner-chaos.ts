@@ -10,7 +10,7 @@
 import type { JobEvent } from '../../../core/job.js';
 import { jobKeys } from '../../../core/storage-layout.js';
 import { submitJob } from '../../../bot/submit.js';
-import { startTestEmulator } from '../../support/emulator.js';
+import { settleEvents, startTestEmulator } from '../../support/emulator.js';
 import { imagineJob } from '../../runner/fixtures.js';
 import { spawnRunner, type RunnerChild } from '../../runner/harness.js';
 
@@ -102,8 +102,10 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosFigures> {
     const survivor = spawn('chaos-runner-last');
     const deadline = Date.now() + plan.finishTimeoutMs;
     while (completedIds().size < ids.size && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
-    // A little longer, so that a second `completed` for any job would be seen.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Until no job can run again and every event is read, so that a second `completed` for any job would be seen.
+    reading = false;
+    await reader;
+    await settleEvents(emulator, events, plan.finishTimeoutMs);
     survivor.child.kill('SIGTERM');
     await survivor.exited;
 
