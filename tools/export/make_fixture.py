@@ -544,12 +544,33 @@ def run_image_reference(out: Path, prior_repo: Path, prior, text_encoder, image_
     return cases
 
 
+def add_text_encoder_fp16(out: Path) -> None:
+    """text_encoder.fp16.onnx (float16 outputs, not in the manifest) from the fixture's float32 text encoder, through the
+    same float16 conversion `export_text_encoder` applies after its float32 trace (issue #25: a text encoder traced in
+    float16 had float32/float16 LayerNormalization inputs and did not load); loaded and checked with onnxruntime."""
+    target = out / "text_encoder.fp16.onnx"
+    graphs.convert_to_float16(out / "text_encoder.onnx", target, keep_io_types=False)
+    io = bundle.IO["textEncoder"]
+    ids = np.tile((np.arange(77, dtype=np.int64) * 37) % 2500, (2, 1))
+    feeds = [{io["inputs"]["inputIds"]: ids, io["inputs"]["attentionMask"]: np.ones_like(ids)}]
+    outputs = {io["outputs"]["pooled"]: "float16", io["outputs"]["hidden"]: "float16"}
+    reference = bundle.verify_graph(out / "text_encoder.onnx", feeds, {k: "int64" for k in feeds[0]},
+                                    {k: "float32" for k in outputs})[0]
+    bundle.verify_graph(target, feeds, {k: "int64" for k in feeds[0]}, outputs, reference=lambda _: reference, atol=2e-2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--dtype", choices=bundle.FLOAT_DTYPES, default="float32")
     parser.add_argument("--images-only", action="store_true", help="add the image encoders to an existing fixture")
+    parser.add_argument("--text-encoder-fp16-only", action="store_true",
+                        help="add text_encoder.fp16.onnx (the committed text_encoder.onnx through the exporter's float16 "
+                             "conversion; needs onnx and onnxruntime, not diffusers)")
     args = parser.parse_args()
+    if args.text_encoder_fp16_only:
+        add_text_encoder_fp16(args.out)
+        return
     import diffusers
     import transformers
 
@@ -582,6 +603,7 @@ def main() -> None:
         example = {"sample": torch.randn(1, 4, 32, 32), "timestep_ratio": torch.tensor([0.5]),
                    "clip_text_pooled": torch.randn(1, 1, 32), "effnet": torch.randn(1, 16, 3, 3)}
         graphs.export_decoder(decoder, args.out / "decoder.fp16.onnx", "float16", example, "float16")
+        add_text_encoder_fp16(args.out)
         add_previewer(args.out)
         add_image_encoders(args.out, prior_repo, decoder_repo)
     print(f"fixture written to {args.out}")
