@@ -36,7 +36,9 @@ import {
   setHero,
   toggleVote,
 } from './board-store.js';
-import { boardKeys, pinKeyOf } from '../../core/storage-layout.js';
+import { boardKeys, jobKeys, pinKeyOf } from '../../core/storage-layout.js';
+import { jobIdFrom } from '../../core/ids.js';
+import { checkPictures } from '../commands/imagine.js';
 import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef } from './model.js';
 import { mayAddCohost, mayEnd, mayPickHero, mayUnpin, roleOf } from './roles.js';
 
@@ -310,4 +312,45 @@ export async function boardStatus(deps: BoardDeps, ctx: CommandContext): Promise
     ],
     copyable: [{ label: 'Board code', value: code }],
   };
+}
+
+/**
+ * `/board add` with a picture: the picture (checked and normalised like every upload, bot/uploads.ts) is pinned to the
+ * open board here. It is stored where a finished tile would be (`jobs/{id}/image-1.png`, the id from this request),
+ * so the collage, the page, the exports and the board's image references read it as they read a tile; the caption
+ * (moderated like a prompt) stands for its prompt. Nothing is stored when the pin is refused.
+ */
+export async function pinUploadedPicture(deps: BoardDeps, ctx: CommandContext, pictures: readonly Uint8Array[], caption: string | undefined, actorName?: string): Promise<DoneReply | Rejected> {
+  if (pictures.length !== 1) {
+    return rejected('invalid_options', pictures.length === 0
+      ? '/board add pins a picture: attach one (Discord: the image option; Slack: a file link, /board add <link> [caption]; playground: drop it on the prompt box).'
+      : `/board add pins one picture at a time; ${pictures.length} were given.`);
+  }
+  const text = caption?.trim().slice(0, 200) || 'Uploaded picture';
+  const refusal = screen(deps, ctx, text);
+  if (refusal) return refusal;
+  const here = await boardHere(deps, ctx);
+  if ('kind' in here) return here;
+  const uploads = await checkPictures(pictures);
+  if ('kind' in uploads) return uploads;
+  const now = nowOf(deps);
+  const actor = actorOf(ctx, actorName);
+  if ((await ensureMember(deps.blobs, here, actor, now)) === 'full') return membersFull(here);
+  const id = jobIdFrom(ctx.sourceId);
+  const imageKey = jobKeys.image(id, 1);
+  const upload = uploads[0]!;
+  const pin: PinRecord = {
+    v: 1, jobId: id, tile: 1, pinnedBy: actor, at: now, author: actor, prompt: text, negativePrompt: '', seed: 0,
+    optionsText: `uploaded picture, ${upload.width}×${upload.height}`, imageKey, width: upload.width, height: upload.height, kind: 'imagine',
+  };
+  await deps.blobs.put(imageKey, upload.png, 'image/png');
+  const outcome = await addPin(deps.blobs, here, pinKeyOf(id, 1), pin);
+  // A redelivered request names the same pin: it stays (the picture is the same); a full board keeps nothing.
+  if (outcome === 'already_pinned') return done('pinned', here, `📌 Your picture is pinned to "${here.name}".`);
+  if (outcome === 'full') {
+    await deps.blobs.delete([imageKey]);
+    return rejected('board_full', `"${here.name}" already has ${here.limits.maxPins} pins (its limit). Unpin one first.`);
+  }
+  await publishChange(deps, here.id, 'pinned');
+  return done('pinned', here, `📌 Pinned your picture to "${here.name}".`);
 }

@@ -11,7 +11,7 @@
 import type { BotDeps, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected } from '../commands/context.js';
 import { rejected } from '../commands/enqueue.js';
 import { imagine } from '../commands/imagine.js';
-import { addBoardCohost, boardHere, boardStatus, endBoard, startBoard, type BoardStartInput, type BoardStartReply, type OpenPlace } from './actions.js';
+import { addBoardCohost, boardHere, pinUploadedPicture, boardStatus, endBoard, startBoard, type BoardStartInput, type BoardStartReply, type OpenPlace } from './actions.js';
 import { currentVersion, loadBoardState } from './board-store.js';
 import { boardImagePrompts, boardStyleNote } from './board-style.js';
 import { boardCode, type UserRef } from './model.js';
@@ -25,7 +25,8 @@ export type BoardCommandInput =
   | { sub: 'end' }
   | { sub: 'status' }
   | { sub: 'generate'; prompt?: string; count?: number }
-  | { sub: 'add' }
+  /** `pictures`: the platform's file(s), raw; `caption` stands for the pin's prompt. */
+  | { sub: 'add'; caption?: string; pictures?: readonly Uint8Array[] }
   | { sub: 'cohost'; user?: UserRef };
 
 export interface GenerateReply {
@@ -46,7 +47,7 @@ export interface BoardCommandOptions {
   actorName?: string;
 }
 
-export const BOARD_HELP = 'Use /board start name brief [duration 2h] [visibility private|link], /board status, /board generate [prompt] [k], /board end.';
+export const BOARD_HELP = 'Use /board start name brief [duration 2h] [visibility private|link], /board status, /board generate [prompt] [k], /board add [caption] with a picture, /board end.';
 
 export async function boardCommand(deps: BotDeps, ctx: CommandContext, input: BoardCommandInput, options: BoardCommandOptions = {}): Promise<BoardCommandReply> {
   switch (input.sub) {
@@ -59,8 +60,7 @@ export async function boardCommand(deps: BotDeps, ctx: CommandContext, input: Bo
     case 'status':
       return boardStatus(deps, ctx);
     case 'add':
-      // Pinning an upload needs images as prompts (the image-conditioning issue); until the engine has it, say so.
-      return rejected('not_available', 'Adding an uploaded image to a board needs images as prompts, which this deployment does not have yet. Make it with /imagine here and pin it with 📌.');
+      return pinUploadedPicture(deps, ctx, input.pictures ?? [], input.caption, options.actorName);
     case 'cohost':
       if (!input.user) return rejected('invalid_board', 'Name the co-host: /board cohost @someone.');
       return addBoardCohost(deps, ctx, input.user);
@@ -133,7 +133,9 @@ export function parseBoardText(text: string, platform: Platform = 'web'): BoardC
     case 'cohost':
       // Slack writes a mention as <@U123|name>; the playground takes a session id.
       return unquoted ? { sub: 'cohost', user: { platform, userId: unquoted.replace(/^<@([^|>]+)(\|[^>]*)?>$/, '$1').replace(/^@/, '').slice(0, 64) } } : { sub: 'cohost' };
+    case 'add':
+      return { sub: 'add', ...(unquoted ? { caption: unquoted } : {}) };
     default:
-      return { sub: sub as 'end' | 'status' | 'add' };
+      return { sub: sub as 'end' | 'status' };
   }
 }

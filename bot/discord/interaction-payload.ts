@@ -43,6 +43,8 @@ export function attachmentOptions(options: readonly OptionNode[] | undefined, re
   for (const option of options ?? []) {
     const file = option.type === 11 && typeof option.value === 'string' ? resolved?.attachments?.[option.value] : undefined;
     if (file) out.set(option.name, file);
+    // A subcommand's own options (/board add image:…).
+    for (const [name, nested] of attachmentOptions(option.options, resolved)) out.set(name, nested);
   }
   return out;
 }

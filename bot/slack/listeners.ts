@@ -64,7 +64,7 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
         const payload = parsePayload(SlashCommandSchema, 'slash command', body);
         const ctx = slashCommandContext(payload);
         const files = fileDeps(client, context.botToken);
-        await command.execute({ bot, payload, ctx, client, tell, startJob: (text, submit, at = ctx, pictures) => startJob({ client, ctx: at, text, tell, submit, ...(pictures ? { pictures: { request: pictures, deps: files } } : {}) }) });
+        await command.execute({ bot, payload, ctx, client, files, tell, startJob: (text, submit, at = ctx, pictures) => startJob({ client, ctx: at, text, tell, submit, ...(pictures ? { pictures: { request: pictures, deps: files } } : {}) }) });
       });
     });
   }

@@ -8,7 +8,7 @@ import type { WebClient } from '@slack/web-api';
 import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.js';
 import type { SlackMessage } from './block-limits.js';
 import type { SlashCommandPayload } from './payloads.js';
-import type { SlackPictureRequest } from './files.js';
+import type { SlackFileDeps, SlackPictureRequest } from './files.js';
 
 /** Sends a message to the actor alone (ephemeral). */
 export type Tell = (message: SlackMessage) => Promise<unknown>;
@@ -21,6 +21,8 @@ export interface SlackSlashCommandCall {
   payload: SlashCommandPayload;
   ctx: CommandContext;
   client: WebClient;
+  /** For commands that take Slack files (bot/slack/files.ts): the client and the bot token. */
+  files: SlackFileDeps;
   tell: Tell;
   /**
    * The job-making path shared with buttons and mentions: placeholder message, submit, clean-up (listeners.ts).

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { cancel, help, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected, type ShowReply } from '../commands/index.js';
 import { JobIdSchema } from '../../core/job.js';
 import { boardCommand, parseBoardText, type BoardCommandReply } from '../boards/board-command.js';
+import { pinUploadedPicture } from '../boards/actions.js';
 import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
 import type { PictureForm } from './picture-form.js';
 
@@ -110,17 +111,21 @@ export async function runCommand(deps: BotDeps, sessionId: string, text: string,
 }
 
 /**
- * A line from the prompt box with pictures (POST /api/imagine, picture-form.ts): only `/imagine …` or a bare prompt
- * takes pictures; `strength` is the page's "use as start image" control, read by the parser as `--strength`.
+ * A line from the prompt box with pictures (POST /api/imagine, picture-form.ts): `/imagine …` or a bare prompt (the
+ * pictures are image prompts; `strength` is the page's "use as start image" control, read as `--strength`), or
+ * `/board add [caption]` (the picture is pinned to the open board). Other commands take no pictures.
  */
-export async function runImagineWithPictures(deps: BotDeps, sessionId: string, form: PictureForm): Promise<ImagineReply> {
+export async function runWithPictures(deps: BotDeps, sessionId: string, form: PictureForm): Promise<ImagineReply | DoneReply> {
   const ctx = webContext(sessionId, form.requestId);
   const trimmed = form.text.trim();
   const match = COMMAND_LINE.exec(trimmed);
-  if (match && match[1]!.toLowerCase() !== 'imagine') {
-    return { kind: 'rejected', code: 'invalid_options', message: `Pictures go with /imagine (or a bare prompt), not /${match[1]!.slice(0, 20)}. Remove the pictures or the command.` };
+  const command = match?.[1]!.toLowerCase();
+  const rest = match?.[2] ?? '';
+  if (command === 'board' && /^add(\s|$)/i.test(rest)) return pinUploadedPicture(deps, ctx, form.pictures.map((picture) => picture.bytes), rest.slice(3).trim().replace(/^"(.*)"$/s, '$1'));
+  if (match && command !== 'imagine') {
+    return { kind: 'rejected', code: 'invalid_options', message: `Pictures go with /imagine (or a bare prompt) and /board add, not /${match[1]!.slice(0, 20)}. Remove the pictures or the command.` };
   }
-  return imagine(deps, ctx, match ? (match[2] ?? '') : trimmed, form.strength === undefined ? {} : { strength: form.strength }, undefined, form.pictures);
+  return imagine(deps, ctx, match ? rest : trimmed, form.strength === undefined ? {} : { strength: form.strength }, undefined, form.pictures);
 }
 
 /** A button press; `remixText` is the new prompt typed in the remix dialog (R1–R4). */

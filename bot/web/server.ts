@@ -5,7 +5,7 @@
  *   GET  /api/messages     the channel, newest page first: ?limit=N (≤ 100) and ?before=<cursor> for older
  *   GET  /api/events       server-sent events: every message the dispatcher delivers (WebPoster)
  *   POST /api/command      { text, requestId } → the same handlers the chat bots call
- *   POST /api/imagine      multipart: text, image × 1–5, weight per image, strength → /imagine with pictures (picture-form.ts)
+ *   POST /api/imagine      multipart: text, image × 1–5, weight per image, strength → /imagine (or /board add) with pictures (picture-form.ts)
  *   POST /api/button       { customId, requestId } → pressButton, as a Discord/Slack button press
  *   GET  /api/image?key=   an image from the object store (jobs/… keys only)
  *   GET  /api/download?job=&tile=  one tile as a PNG file with its parameters in PNG text chunks (download.ts)
@@ -34,7 +34,7 @@ import { JobIdSchema } from '../../core/job.js';
 import { parseJobKey } from '../../core/storage-layout.js';
 import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.js';
 import { tileDownload } from './download.js';
-import { buttonMakesJob, commandMakesJob, runButton, runCommand, runImagineWithPictures } from './commands.js';
+import { buttonMakesJob, commandMakesJob, runButton, runCommand, runWithPictures } from './commands.js';
 import { readPictureForm } from './picture-form.js';
 import { ChannelHistory, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './history.js';
 import type { WebPoster } from './poster.js';
@@ -265,7 +265,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
         sendJson(response, body.status, { kind: 'rejected', code: 'bad_upload', message: body.error });
         return { kind: 'rejected' };
       }
-      const reply = await runImagineWithPictures(options.bot, userId!, body.form);
+      const reply = await runWithPictures(options.bot, userId!, body.form);
       sendJson(response, 200, reply);
       return reply;
     });

@@ -98,6 +98,8 @@ describe('GIVEN the execution providers of this onnxruntime-node install', () =>
 });
 
 describe('GIVEN the fp16 graphs of the fixture (test/fixtures/cascade-tiny/*.fp16.onnx)', () => {
+  // Stage B and Stage A today; text_encoder.fp16.onnx once make_fixture.py has run with the float16 text-encoder export
+  // (issue #25: a float16 text encoder traced by the TorchScript exporter did not load).
   it('THEN each loads on the CPU provider with float16 I/O and runs to finite outputs close to its float32 graph', async () => {
     const files = (await readdir(FIXTURE_DIR)).filter((f) => f.endsWith('.fp16.onnx')).sort();
     expect(files.length).toBeGreaterThanOrEqual(2);
@@ -108,12 +110,18 @@ describe('GIVEN the fp16 graphs of the fixture (test/fixtures/cascade-tiny/*.fp1
       const feeds32: Record<string, Tensor> = {};
       for (const input of fp32.inputs) {
         const dims = input.shape.map((d, axis) => (typeof d === 'number' ? d : axis === 0 ? 1 : 16));
+        if (input.type === 'int64') {
+          // Text encoder: token ids below the fixture's vocabulary size (2514), attention mask all ones.
+          const ids = BigInt64Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => BigInt(input.name === 'attention_mask' ? 1 : (i * 37) % 2500));
+          feeds32[input.name] = feeds16[input.name] = tensor(ids, dims);
+          continue;
+        }
         const values = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => (input.name === 'timestep_ratio' ? 0.5 : Math.sin(i * 0.37) * 0.8));
         feeds32[input.name] = tensor(values, dims);
         const type = fp16.inputs.find((i) => i.name === input.name)?.type;
         feeds16[input.name] = type === 'float16' ? tensor(toFloat16(values), dims) : tensor(values, dims);
       }
-      expect(fp16.inputs.some((i) => i.type === 'float16'), file).toBe(true);
+      expect([...fp16.inputs, ...fp16.outputs].some((i) => i.type === 'float16'), file).toBe(true);
       const want = await fp32.run(feeds32);
       const got = await fp16.run(feeds16);
       for (const [name, value] of Object.entries(want)) {

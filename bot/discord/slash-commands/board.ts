@@ -2,14 +2,16 @@
  * `/board start|end|status|generate|add|cohost`: team mood boards (bot/boards/). `start` opens a public thread from
  * the channel (bot token, before the board is written) and answers in the channel with a link to it; the header
  * follows in the thread from the header updater. `generate`'s grids post as new messages with the bot token (one
- * interaction cannot own several grid messages). Refusals are private.
+ * interaction cannot own several grid messages). `add` pins the attached picture (downloaded from Discord's CDN like
+ * /imagine's). Refusals are private.
  */
 import { DiscordAPIError } from '@discordjs/rest';
 import { ApplicationCommandOptionType, ApplicationCommandType, ChannelType, Routes, type APIChannel } from 'discord-api-types/v10';
 import { STYLE_PRESETS } from '../../../core/styles.js';
 import { boardCommand, type BoardCommandInput, type BoardCommandOptions, type BoardCommandReply } from '../../boards/board-command.js';
 import type { CommandContext } from '../../commands/context.js';
-import { deferPrivate, deferPublic, deferred } from '../acks.js';
+import { deferPrivate, deferPublic, deferred, ephemeral } from '../acks.js';
+import { downloadAttachments, precheckAttachments } from './imagine.js';
 import { renderActorReply } from '../replies.js';
 import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
 
@@ -39,10 +41,13 @@ function inputOf(options: ReadonlyMap<string, string | number | boolean>): Board
       const user = text('user');
       return { sub: 'cohost', ...(user ? { user: { platform: 'discord' as const, userId: user } } : {}) };
     }
+    case 'add': {
+      const caption = text('caption');
+      return { sub: 'add', ...(caption ? { caption } : {}) };
+    }
     case 'end':
     case 'status':
-    case 'add':
-      return { sub: options.get('subcommand') as 'end' | 'status' | 'add' };
+      return { sub: options.get('subcommand') as 'end' | 'status' };
     default:
       return undefined;
   }
@@ -73,7 +78,13 @@ export const boardSlashCommand = {
           { type: S.Integer, name: 'k', description: 'How many grids (1–4)', min_value: 1, max_value: 4 },
         ],
       },
-      { type: S.Subcommand, name: 'add', description: 'Pin an uploaded image (needs images as prompts)' },
+      {
+        type: S.Subcommand, name: 'add', description: 'Pin a picture of yours to the board',
+        options: [
+          { type: S.Attachment, name: 'image', description: 'The picture (PNG, JPEG or WebP, up to 10 MiB)', required: true },
+          { type: S.String, name: 'caption', description: 'What it is (shown as its prompt)', max_length: 200 },
+        ],
+      },
       { type: S.Subcommand, name: 'cohost', description: 'Name a co-host (host only)', options: [{ type: S.User, name: 'user', description: 'Who', required: true }] },
       { type: S.Subcommand, name: 'end', description: 'End the board: summary and exports (host or co-host)' },
     ],
@@ -106,6 +117,20 @@ export const boardSlashCommand = {
           if (reply.kind !== 'board_started') return call.webhook.replacePublicWithPrivate(renderActorReply(reply.kind === 'rejected' ? reply : { kind: 'rejected', code: 'internal', message: 'Unexpected reply.' }));
           await call.webhook.editOriginal({ content: `📋 **${reply.board.name.replace(/[*_`~|]/g, '')}** is open in <#${reply.board.place.channelId}>. ${reply.message}`.slice(0, 2000), allowed_mentions: { parse: [] } });
         },
+      });
+    }
+    if (input.sub === 'add') {
+      const files = [...call.attachments.values()];
+      const tooLarge = precheckAttachments(files);
+      if (tooLarge) return { ok: true, response: ephemeral(tooLarge.message) };
+      return deferred(call, {
+        ack: deferPrivate,
+        command: 'board add',
+        run: async () => {
+          const pictures = await downloadAttachments(deps, files);
+          return 'kind' in pictures ? pictures : call.run(ctx, { ...input, pictures });
+        },
+        show: (reply) => call.webhook.editOriginal(renderActorReply(reply.kind === 'board_generated' || reply.kind === 'board_started' ? { kind: 'done', action: reply.kind, message: reply.message } : reply)),
       });
     }
     // generate: each grid posts its own message with the bot token (tokenIssuedAt 0), not into this interaction's reply.

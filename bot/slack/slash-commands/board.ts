@@ -8,7 +8,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { boardCommand, parseBoardText, type BoardCommandInput } from '../../boards/board-command.js';
-import { boardHere } from '../../boards/actions.js';
+import { boardHere, pinUploadedPicture } from '../../boards/actions.js';
 import type { BoardRecord } from '../../boards/model.js';
 import type { ButtonReply, CommandContext } from '../../commands/context.js';
 import { renderNotice } from '../blocks.js';
@@ -17,6 +17,7 @@ import { platformErrorOf } from '../poster.js';
 import { renderReply } from '../replies.js';
 import type { SlackSlashCommand, SlackSlashCommandCall } from '../slash-command.js';
 import { truncate } from '../../../core/truncate.js';
+import { fetchSlackPictures, slackFileLinks } from '../files.js';
 
 /** The header could not be posted: the board is not written, and the host is told why. */
 class HeaderNotPosted extends Error {}
@@ -25,13 +26,14 @@ export const boardCommandSlack = {
   definition: {
     command: '/board',
     description: 'Team mood boards with pins, votes and a live collage',
-    usage_hint: 'start Spring campaign --brief pastel, outdoors --duration 2h | status | generate [prompt] [k] | cohost @someone | end',
+    usage_hint: 'start Spring campaign --brief pastel, outdoors --duration 2h | status | generate [prompt] [k] | add <file link> [caption] | cohost @someone | end',
   },
   async execute(call) {
     const input = parseBoardText(unescapeCommandText(call.payload.text), 'slack');
     if ('kind' in input) return void (await call.tell(renderReply(input)));
     if (input.sub === 'start') return start(call, input);
     if (input.sub === 'generate') return generate(call, input);
+    if (input.sub === 'add') return add(call);
     const reply = await boardCommand(call.bot, call.ctx, input);
     if (reply.kind === 'board_started' || reply.kind === 'board_generated') return; // only start/generate give these
     await call.tell(renderReply(reply));
@@ -50,6 +52,16 @@ export function unescapeCommandText(text: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
+}
+
+/** `/board add <Slack file link> [caption]`: the linked file (yours, or shared here) pinned to the channel's board. */
+async function add(call: SlackSlashCommandCall): Promise<void> {
+  // Links are read from the text as Slack sent it (`<url|label>` keeps its URL); the rest, unescaped, is the caption.
+  const { text, fileIds } = slackFileLinks(call.payload.text);
+  const caption = unescapeCommandText(text).replace(/^add\b/i, '').trim().replace(/^"(.*)"$/s, '$1');
+  const pictures = await fetchSlackPictures(call.files, call.ctx.requester, { attached: [], linked: fileIds });
+  if ('kind' in pictures) return void (await call.tell(renderReply(pictures)));
+  await call.tell(renderReply(await pinUploadedPicture(call.bot, call.ctx, pictures, caption, call.payload.user_name)));
 }
 
 async function start({ bot, ctx, payload, client, tell }: SlackSlashCommandCall, input: Extract<BoardCommandInput, { sub: 'start' }>): Promise<void> {

@@ -329,8 +329,12 @@ def verify_graph(
 ) -> list[dict[str, np.ndarray]]:
     """Run the graph with onnxruntime (CPU) on each feed set; check names, dtypes, output shapes, finiteness and,
     when `reference` is given (e.g. the PyTorch module), max |ort - reference| <= atol (scaled by the reference's
-    magnitude). Returns the outputs. Raises BundleError naming the graph, the feed shapes and what differed."""
-    session = _session(path)
+    magnitude). Returns the outputs. Raises BundleError naming the graph, the feed shapes and what differed; a graph
+    that onnxruntime refuses to load (e.g. mixed float/float16 types at one node) is a BundleError too."""
+    try:
+        session = _session(path)
+    except Exception as error:  # onnxruntime raises its own exception types
+        raise BundleError(f"{path}: onnxruntime cannot load this graph: {error}") from error
     got_in = {i.name: _ORT_TYPES.get(i.type, i.type) for i in session.get_inputs()}
     got_out = {o.name: _ORT_TYPES.get(o.type, o.type) for o in session.get_outputs()}
     if got_in != dict(expect_inputs) or got_out != dict(expect_outputs):

@@ -252,13 +252,52 @@ def export_decoder(unet: nn.Module, path: Path, dtype: str, example: Mapping[str
 
 def export_text_encoder(model: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor],
                         io_dtype: str | None = None) -> nn.Module:
-    graph = TextEncoderGraph(model.eval().to(_dtype(dtype)), _dtype(io_dtype) if io_dtype else None).eval()
+    """CLIP text encoder → `path`. float16 is NOT traced in float16: the TorchScript exporter's type promotion then
+    feeds a float32 activation into LayerNormalization nodes whose scale and bias are float16 (seen at
+    `layers.0/layer_norm2` when tracing on CUDA; pytorch/pytorch#190338 for BERT), which onnxruntime refuses to load
+    ("Type parameter (T) of Optype (LayerNormalization) bound to different types", issue #25). The graph is exported in
+    float32 and converted as a whole by onnxruntime's float16 converter, which gives every float tensor one type
+    (values clipped to ±65504, so the attention masks' float32 minimum stays finite). Returns the torch module that
+    the verification compares against (float32 for a float16 export)."""
     io = bundle.IO["textEncoder"]
     ins = [io["inputs"]["inputIds"], io["inputs"]["attentionMask"]]
     outs = [io["outputs"]["pooled"], io["outputs"]["hidden"]]
     axes = {ins[0]: {0: "batch"}, ins[1]: {0: "batch"}, outs[0]: {0: "batch"}, outs[1]: {0: "batch"}}
-    _export(graph, (example[ins[0]], example[ins[1]]), path, ins, outs, axes)
+    args = (example[ins[0]], example[ins[1]])
+    if dtype == "float32":
+        graph = TextEncoderGraph(model.eval().float(), _dtype(io_dtype) if io_dtype else None).eval()
+        _export(graph, args, path, ins, outs, axes)
+        return graph
+    graph = TextEncoderGraph(model.eval().float(), None).eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        fp32_path = Path(scratch) / path.name
+        _export(graph, args, fp32_path, ins, outs, axes)
+        convert_to_float16(fp32_path, path, keep_io_types=(io_dtype or dtype) == "float32")
     return graph
+
+
+def convert_to_float16(src: Path, dst: Path, keep_io_types: bool) -> None:
+    """A float32 graph file → the same graph in float16 (onnxruntime.transformers.float16), float32 inputs/outputs kept
+    when `keep_io_types`. Shape inference runs on the file (works past 2 GB); the result is saved inline, or with one
+    `<name>.data` file beside it above 2 GB."""
+    import onnx
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+
+    with tempfile.TemporaryDirectory(dir=dst.parent) as scratch:
+        inferred = Path(scratch) / src.name
+        onnx.shape_inference.infer_shapes_path(str(src), str(inferred))
+        model = onnx.load(str(inferred), load_external_data=False)
+        from onnx.external_data_helper import load_external_data_for_model
+
+        load_external_data_for_model(model, str(src.parent))
+    model = convert_float_to_float16(model, keep_io_types=keep_io_types, disable_shape_infer=True)
+    for stale in (dst, dst.parent / (dst.name + ".data")):
+        if stale.exists():
+            stale.unlink()
+    large = sum(len(t.raw_data) for t in _all_tensors(model)) > TWO_GB
+    onnx.save_model(model, str(dst), save_as_external_data=large, all_tensors_to_one_file=True,
+                    location=dst.name + ".data", size_threshold=1024)
 
 
 def export_vqgan_decoder(vqgan: nn.Module, path: Path, dtype: str, example: Mapping[str, torch.Tensor],

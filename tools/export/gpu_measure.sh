@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Issue #25 measurements on the GPU machine, from the project root. The device machine takes 64 MiB per call and this
+# repository's tracked files are ~36 MB of it, so what the script needs comes in two folders made by
+# tools/export/pack_gpu_bench.sh, in two calls with the same command on the same (still warm) machine; what a call
+# unpacks or builds stays in .cache/gpu-measure/ (git-ignored, kept between calls) and is not done again:
+#   call 1, carry .gpu-node  (Node, diffusers' source): the Python steps
+#     1. fp16 text encoder: the old float16 trace vs the exporter's path now (check_fp16_text_encoder.py), and the
+#        fixture's text_encoder.fp16.onnx through the exporter's conversion (make_fixture.py --text-encoder-fp16-only);
+#     2. a real-size random-weight bundle (make_bench_bundle.py: Stage C 3.6 B, Stage B 1.5 B, Stage A, fp16 with float32
+#        I/O, official sampler) with PyTorch's per-step times (CUDA graphs) at the 2×2 grid's shapes;
+#   call 2, carry .gpu-bench (onnxruntime-node, sharp, GL loaders, the bundled benchmarks): the Node steps
+#     3. text_encoder.fp16.onnx opened and run by onnxruntime-node on cpu and webgpu;
+#     4. the grid's buckets (bin/model-buckets.ts), then the 2×2 grid at 1024² through the engine on webgpu, buckets vs
+#        dynamic graphs (bench/cascade-gpu.ts; all 20 + 10 steps unless STEPS=C,B).
+# Each step has its own time limit inside BUDGET (default 330 s), so what is done always comes back. $OUT (≤ 8 files):
+# env.txt, measure.log, fp16-text-encoder.json, text_encoder.fp16.onnx, torch.json, bench-gpu.json.
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu-measure-out}
+STATE=${STATE:-.cache/gpu-measure}
+BUNDLE=${BUNDLE:-$STATE/bench-bundle}
+BUDGET=${BUDGET:-330}
+MODES=${MODES:-bucket,dynamic}
+PROVIDER=${PROVIDER:-webgpu}
+started=$(date +%s)
+left() { echo $((BUDGET - ($(date +%s) - started))); }
+# Seconds for a step that must leave `$1` seconds for the steps after it (20 at least).
+allow() { local s=$(( $(left) - $1 )); [ "$s" -lt 20 ] && s=20; echo "$s"; }
+mkdir -p "$OUT" "$STATE"
+LOG="$OUT/measure.log"
+say() { echo "[$(($(date +%s) - started)) s] $*" | tee -a "$LOG"; }
+
+# ---- what this call carried, unpacked once ----
+if [ -f .gpu-node/node.xz ] && [ ! -x "$STATE/node/bin/node" ]; then
+  mkdir -p "$STATE/node/bin" && xz -dc .gpu-node/node.xz > "$STATE/node/bin/node" && chmod +x "$STATE/node/bin/node"
+fi
+[ -f .gpu-node/diffusers-src.tar.xz ] && [ ! -d "$STATE/ref/src/diffusers" ] && mkdir -p "$STATE/ref" && tar -xJf .gpu-node/diffusers-src.tar.xz -C "$STATE/ref"
+[ -f .gpu-bench/node_modules.tar.xz ] && [ ! -d node_modules/onnxruntime-node ] && tar -xJf .gpu-bench/node_modules.tar.xz
+if [ -d .gpu-bench/gl ]; then for f in .gpu-bench/gl/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
+export PATH=$(cd "$STATE" && pwd)/node/bin:$PATH
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+export PYTHONPATH=tools/export:$STATE/ref/src PYTHONUNBUFFERED=1
+{ command -v node >/dev/null && node --version || echo "node: not here (carry .gpu-node in an earlier call)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+  python3 -c 'import torch, onnx, onnxruntime, transformers; print("torch", torch.__version__, "onnx", onnx.__version__, "onnxruntime", onnxruntime.__version__, "transformers", transformers.__version__)'
+  echo "budget ${BUDGET}s steps ${STEPS:-manifest} modes ${MODES} provider ${PROVIDER}; carried: $(ls -d .gpu-node .gpu-bench 2>/dev/null | tr '\n' ' ')"; } > "$OUT/env.txt" 2>&1
+say "setup: $(tr '\n' ' ' < "$OUT/env.txt")"
+
+# ---- 1. fp16 text encoder (Python) ----
+if [ ! -f "$STATE/fp16-text-encoder.json" ]; then
+  timeout 100 python3 tools/export/check_fp16_text_encoder.py --out "$STATE/fp16-text-encoder.json" 2>&1 | grep -v -i "warn" >> "$LOG"
+  say "fp16 text encoder check: exit ${PIPESTATUS[0]}"
+fi
+if [ ! -f "$STATE/fixture/text_encoder.fp16.onnx" ]; then
+  mkdir -p "$STATE/fixture" && cp test/fixtures/cascade-tiny/text_encoder.onnx "$STATE/fixture/"
+  timeout 60 python3 tools/export/make_fixture.py --text-encoder-fp16-only --out "$STATE/fixture" >> "$LOG" 2>&1
+  say "fixture text_encoder.fp16.onnx (exporter conversion, checked against float32 by onnxruntime): exit $?"
+fi
+for f in "$STATE/fp16-text-encoder.json" "$STATE/fixture/text_encoder.fp16.onnx"; do [ -f "$f" ] && cp "$f" "$OUT/"; done
+
+# ---- 2. real-size random-weight bundle (+ PyTorch per-step times) ----
+if [ ! -f "$BUNDLE/manifest.json" ]; then
+  if [ -d "$STATE/ref/src/diffusers" ]; then
+    timeout "$(allow 10)" python3 tools/export/make_bench_bundle.py --out "$BUNDLE" --torch 2>&1 | grep -v -i "warn\|_C._jit" >> "$LOG"
+    say "bench bundle: exit ${PIPESTATUS[0]}"
+  else
+    say "bench bundle: missing and no diffusers source here (carry .gpu-node)"
+  fi
+fi
+[ -f "$BUNDLE/torch.json" ] && cp "$BUNDLE/torch.json" "$OUT/"
+
+# ---- 3, 4. Node: fp16 load on onnxruntime-node, buckets, the grid ----
+if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ] && [ -d .gpu-bench ]; then
+  for provider in cpu webgpu; do
+    [ -f "$STATE/fixture/text_encoder.fp16.onnx" ] || break
+    timeout 60 node -e '
+      delete globalThis.Float16Array; // float16 outputs as Uint16Array (gpu-runner/cascade/runtime.ts, keepFloat16AsUint16)
+      const ort = require("onnxruntime-node");
+      const [file, provider] = process.argv.slice(1);
+      ort.InferenceSession.create(file, { executionProviders: [provider] }).then(async (s) => {
+        const ids = new ort.Tensor("int64", BigInt64Array.from({ length: 77 }, (_, i) => BigInt((i * 37) % 2500)), [1, 77]);
+        const mask = new ort.Tensor("int64", new BigInt64Array(77).fill(1n), [1, 77]);
+        const h = (await s.run({ input_ids: ids, attention_mask: mask })).hidden_state_last;
+        console.log(`onnxruntime-node ${provider}: text_encoder.fp16.onnx loaded and ran, hidden ${h.type} [${h.dims}]`);
+      }).catch((e) => { console.log(`onnxruntime-node ${provider}: FAILED ${e.message}`); process.exit(1); });' \
+      "$STATE/fixture/text_encoder.fp16.onnx" "$provider" >> "$LOG" 2>&1
+    say "onnxruntime-node $provider, fp16 text encoder: exit $?"
+  done
+  if [ -f "$BUNDLE/manifest.json" ]; then
+    timeout 60 node .gpu-bench/model-buckets.mjs "$BUNDLE" --grid 1024x1024:4 --warm >> "$LOG" 2>&1
+    say "buckets: exit $?"
+    timeout "$(allow 3)" node .gpu-bench/bench-grid.mjs "$BUNDLE" --provider "$PROVIDER" --modes "$MODES" ${STEPS:+--steps "$STEPS"} \
+      --out "$OUT/bench-gpu.json" >> "$LOG" 2>&1
+    say "grid benchmark: exit $? ($(left) s of the budget left)"
+  fi
+else
+  say "Node steps skipped: they need Node (.gpu-node, this call or an earlier one) and .gpu-bench carried in this call"
+fi
+tail -30 "$LOG"
