@@ -30,6 +30,7 @@ const SHARED_MODULE_FILES = [
   'test/cascade/bundle.test.ts',
   'test/cascade/guidance.test.ts',
   'test/cascade/image-input.test.ts',
+  'test/cascade/image-parity.test.ts',
   'test/cascade/image-requests.test.ts',
   'test/cascade/noise.test.ts',
   'test/cascade/parity.test.ts',

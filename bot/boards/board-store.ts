@@ -3,11 +3,13 @@
  * a pin, a user's vote on a pin, a member, a candidate. Counts come from LIST, so 25 people pressing at
  * once give exact counts without any read-modify-write of a shared object.
  *
- * Limits (48 pins, 25 members by default) are claimed like submit.ts's per-user cap: write the fact,
- * list, and if the list is over the limit the facts beyond it (oldest first by their `at`, then key)
- * are withdrawn by their own writers. That makes concurrent claims settle on the limit; it narrows
- * rather than closes the race (a claim whose clock is earlier but whose write lands later can still
- * push one over), because the emulator has no conditional put to close it.
+ * Limits (48 pins, 25 members by default) are exact: a pin or a member first takes one of the board's numbered
+ * slots (boards/{id}/pin-slots/0000 … maxPins−1, member-slots/ likewise), each created with a conditional PUT
+ * (S3 `If-None-Match: *`; the local emulator honours it too, local/conditional-puts.ts), so of any number of
+ * concurrent claims exactly as many hold as there are free slots; then the fact itself is created the same way
+ * (a second pin of the same tile gives its slot back). An unpin deletes the pin first and its slot last, so the
+ * slots in use never undercount the pins. A claimant that dies between slot and fact leaves one slot taken
+ * (the board holds one fewer pin); nothing ever goes over the limit.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -92,7 +94,9 @@ export async function saveHeader(blobs: BlobStore, boardId: string, header: Head
 export async function createBoard(blobs: BlobStore, board: BoardRecord): Promise<void> {
   const record = BoardRecordSchema.parse(board);
   await put(blobs, boardKeys.board(record.id), record);
-  await put(blobs, boardKeys.member(record.id, userKey(record.host)), { v: 1, user: record.host, at: record.createdAt });
+  // The host holds member slot 0 of a board nobody else can have written to yet.
+  await put(blobs, boardKeys.memberSlot(record.id, 0), { v: 1, holder: userKey(record.host), at: record.createdAt });
+  await put(blobs, boardKeys.member(record.id, userKey(record.host)), { v: 1, user: record.host, at: record.createdAt, slot: 0 });
   await blobs.put(boardKeys.place(record.place.platform, record.place.channelId, record.createdAt, record.id), new Uint8Array(0), 'application/octet-stream');
 }
 
@@ -126,37 +130,40 @@ export async function listPlacedBoards(blobs: BlobStore): Promise<string[]> {
   return [...ids];
 }
 
+const SlotSchema = z.strictObject({ v: z.literal(1), holder: z.string().min(1).max(200), at: z.number().int().nonnegative() });
+
 /**
- * Claims one of `limit` slots under `prefix` by writing `key`; true when it holds. Over the limit, the
- * claims ranked beyond it (by the record's `at`, then key) are withdrawn by their writers.
+ * Takes a free slot of `limit` (numbered keys under `prefix`, `keyOf(n)`) for `holder` with conditional creates,
+ * trying the free ones from a random place so concurrent claimants spread out; undefined when every slot was
+ * taken at the moment this claim tried it (after one more look, in case some were freed meanwhile).
  */
-async function claimSlot(blobs: BlobStore, prefix: string, key: string, record: { at: number }, limit: number): Promise<boolean> {
-  await put(blobs, key, record);
-  const keys = await blobs.list(prefix);
-  if (keys.length <= limit) return true;
-  const ats = await Promise.all(keys.map(async (k) => ({ key: k, at: k === key ? record.at : await readAt(blobs, k) })));
-  ats.sort((a, b) => a.at - b.at || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const rank = ats.findIndex((entry) => entry.key === key);
-  if (rank < limit) return true;
-  await blobs.delete([key]);
-  return false;
-}
-
-const AtSchema = z.looseObject({ at: z.number() });
-
-async function readAt(blobs: BlobStore, key: string): Promise<number> {
-  // A claim deleted meanwhile ranks last: it no longer holds a slot.
-  return (await readRecord(blobs, key, AtSchema))?.at ?? Number.MAX_SAFE_INTEGER;
+async function claimSlot(blobs: BlobStore, prefix: string, keyOf: (slot: number) => string, limit: number, holder: string, now: number): Promise<number | undefined> {
+  const body = JSON.stringify(SlotSchema.parse({ v: 1, holder, at: now }));
+  for (let look = 0; look < 2; look++) {
+    const taken = new Set((await blobs.list(prefix)).map((key) => Number(key.slice(prefix.length))));
+    const free = Array.from({ length: limit }, (_, slot) => slot).filter((slot) => !taken.has(slot));
+    const start = free.length ? randomBytes(2).readUInt16BE(0) % free.length : 0;
+    for (const slot of [...free.slice(start), ...free.slice(0, start)]) {
+      if (await blobs.putIfAbsent(keyOf(slot), body, JSON_TYPE)) return slot;
+    }
+  }
+  return undefined;
 }
 
 export type JoinOutcome = 'member' | 'joined' | 'full';
 
 /** Makes `user` a member (host and co-hosts always are). 'full' when the board already has its maximum of members. */
 export async function ensureMember(blobs: BlobStore, board: BoardRecord, user: UserRef, now: number): Promise<JoinOutcome> {
-  const key = boardKeys.member(board.id, userKey(user));
+  const member = userKey(user);
+  const key = boardKeys.member(board.id, member);
   if (await blobs.exists(key)) return 'member';
-  const record = MemberRecordSchema.parse({ v: 1, user: { platform: user.platform, userId: user.userId, ...(user.name ? { name: user.name } : {}) }, at: now });
-  return (await claimSlot(blobs, boardKeys.members(board.id), key, record, board.limits.maxMembers)) ? 'joined' : 'full';
+  const slot = await claimSlot(blobs, boardKeys.memberSlots(board.id), (n) => boardKeys.memberSlot(board.id, n), board.limits.maxMembers, member, now);
+  if (slot === undefined) return (await blobs.exists(key)) ? 'member' : 'full';
+  const record = MemberRecordSchema.parse({ v: 1, user: { platform: user.platform, userId: user.userId, ...(user.name ? { name: user.name } : {}) }, at: now, slot });
+  if (await blobs.putIfAbsent(key, JSON.stringify(record), JSON_TYPE)) return 'joined';
+  // The same user joined at the same moment through another request: that one holds a slot, this one gives its back.
+  await blobs.delete([boardKeys.memberSlot(board.id, slot)]);
+  return 'member';
 }
 
 export async function recordCandidate(blobs: BlobStore, boardId: string, candidate: CandidateRecord): Promise<void> {
@@ -172,18 +179,26 @@ export type PinOutcome = 'pinned' | 'already_pinned' | 'full';
 export async function addPin(blobs: BlobStore, board: BoardRecord, pinKey: string, pin: PinRecord): Promise<PinOutcome> {
   const key = boardKeys.pin(board.id, pinKey);
   if (await blobs.exists(key)) return 'already_pinned';
-  return (await claimSlot(blobs, boardKeys.pins(board.id), key, PinRecordSchema.parse(pin), board.limits.maxPins)) ? 'pinned' : 'full';
+  const slot = await claimSlot(blobs, boardKeys.pinSlots(board.id), (n) => boardKeys.pinSlot(board.id, n), board.limits.maxPins, pinKey, pin.at);
+  // The slots may have been taken by presses of this very tile: then it is pinned, not full.
+  if (slot === undefined) return (await blobs.exists(key)) ? 'already_pinned' : 'full';
+  if (await blobs.putIfAbsent(key, JSON.stringify(PinRecordSchema.parse({ ...pin, slot })), JSON_TYPE)) return 'pinned';
+  // Someone pinned the same tile at the same moment: theirs holds a slot, this one gives its back.
+  await blobs.delete([boardKeys.pinSlot(board.id, slot)]);
+  return 'already_pinned';
 }
 
 export function loadPin(blobs: BlobStore, boardId: string, pinKey: string): Promise<PinRecord | null> {
   return readRecord(blobs, boardKeys.pin(boardId, pinKey), PinRecordSchema);
 }
 
-/** Unpin = DELETE the pin, then its votes (a later re-pin starts from zero votes). */
+/** Unpin = DELETE the pin, then its votes (a later re-pin starts from zero votes), then its slot (last: slots never undercount pins). */
 export async function removePin(blobs: BlobStore, boardId: string, pinKey: string): Promise<void> {
+  const pin = await loadPin(blobs, boardId, pinKey);
   await blobs.delete([boardKeys.pin(boardId, pinKey)]);
   const votes = await blobs.list(boardKeys.votesOf(boardId, pinKey));
   if (votes.length > 0) await blobs.delete(votes);
+  if (pin?.slot !== undefined) await blobs.delete([boardKeys.pinSlot(boardId, pin.slot)]);
 }
 
 /** A user's 👍 on a pin: PUT when absent, DELETE when present. Returns whether the user now votes for it. */

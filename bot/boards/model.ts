@@ -70,10 +70,13 @@ export const PinRecordSchema = z.strictObject({
   /** Lineage: the job and tile this image came from, with a human label. */
   parent: ParentRefSchema.extend({ label: z.string().max(100) }).optional(),
   kind: z.enum(['imagine', 'variation', 'upscale']),
+  /** The pin slot it holds (board-store.ts: the pin limit is exact); set by addPin. */
+  slot: z.number().int().min(0).max(499).optional(),
 });
 export type PinRecord = z.infer<typeof PinRecordSchema>;
 
-export const MemberRecordSchema = z.strictObject({ v: z.literal(1), user: UserRefSchema, at: z.number().int().nonnegative() });
+/** `slot`: the member slot it holds (board-store.ts: the member limit is exact). */
+export const MemberRecordSchema = z.strictObject({ v: z.literal(1), user: UserRefSchema, at: z.number().int().nonnegative(), slot: z.number().int().min(0).max(999).optional() });
 export const CandidateRecordSchema = z.strictObject({ v: z.literal(1), jobId: JobIdSchema, author: UserRefSchema, at: z.number().int().nonnegative() });
 export type CandidateRecord = z.infer<typeof CandidateRecordSchema>;
 export const HeroRecordSchema = z.strictObject({ v: z.literal(1), pinKey: z.string().min(3).max(80), by: UserRefSchema, at: z.number().int().nonnegative() });

@@ -1,6 +1,9 @@
 /**
  * The committed parity fixture (test/fixtures/cascade-tiny, written by tools/export/make_fixture.py): a tiny
- * random-weight bundle plus the reference diffusers run's goldens (float32 tensors in goldens.bin, indexed by goldens.json).
+ * random-weight bundle plus the reference runs' goldens: little-endian float32 tensors back to back in <stem>.bin,
+ * indexed by <stem>.json {tensors: {name: {offset, dims}}} with offsets counted in float32 values, not bytes.
+ * Stems: `goldens` (text-to-image, test/cascade/parity.test.ts), `image-goldens` (image prompts and image-to-image,
+ * test/cascade/image-parity.test.ts).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,33 +26,32 @@ export interface GoldenCase {
   decoder_noise: number;
 }
 
-interface GoldenIndex {
+export interface GoldenTensors {
+  tensors: Record<string, { offset: number; dims: number[] }>;
+}
+
+interface GoldenIndex extends GoldenTensors {
   reference: Record<string, string>;
   priorSteps: number;
   decoderSteps: number;
   cases: GoldenCase[];
-  tensors: Record<string, { offset: number; dims: number[] }>;
 }
 
-export class Goldens {
-  readonly index: GoldenIndex;
+export class Goldens<Index extends GoldenTensors = GoldenIndex> {
+  readonly index: Index;
   private readonly values: Float32Array;
 
-  constructor(dir = FIXTURE_DIR) {
-    this.index = JSON.parse(readFileSync(`${dir}/goldens.json`, 'utf8')) as GoldenIndex;
-    const bytes = readFileSync(`${dir}/goldens.bin`);
+  constructor(dir = FIXTURE_DIR, stem = 'goldens') {
+    this.index = JSON.parse(readFileSync(`${dir}/${stem}.json`, 'utf8')) as Index;
+    const bytes = readFileSync(`${dir}/${stem}.bin`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.values = new Float32Array(bytes.byteLength / 4);
     for (let i = 0; i < this.values.length; i++) this.values[i] = view.getFloat32(i * 4, true);
   }
 
-  get cases(): GoldenCase[] {
-    return this.index.cases;
-  }
-
   tensor(name: string): { data: Float32Array; dims: number[] } {
     const entry = this.index.tensors[name];
-    if (!entry) throw new Error(`golden tensor ${name} is not in goldens.json`);
+    if (!entry) throw new Error(`golden tensor ${name} is not in the index`);
     const count = entry.dims.reduce((a, b) => a * b, 1);
     return { data: this.values.subarray(entry.offset, entry.offset + count), dims: entry.dims };
   }

@@ -32,13 +32,13 @@ describe('GIVEN the tiny fixture bundle and the diffusers goldens', () => {
   it('THEN the tokenizer gives the reference ids and masks', async () => {
     const t = generator.bundle.manifest.tokenizer;
     const tokenizer = await ClipTokenizer.fromFiles(`${FIXTURE_DIR}/${t.vocab}`, `${FIXTURE_DIR}/${t.merges}`, t);
-    for (const c of goldens.cases) {
+    for (const c of goldens.index.cases) {
       expect(tokenizer.encode(c.prompt)).toEqual({ inputIds: c.cond_ids, attentionMask: c.cond_mask });
       expect(tokenizer.encode(c.negative)).toEqual({ inputIds: c.uncond_ids, attentionMask: c.uncond_mask });
     }
   });
 
-  for (const c of goldens.cases) {
+  for (const c of goldens.index.cases) {
     it(`THEN case ${c.name} (${c.images} images ${c.width}×${c.height}, negative ${JSON.stringify(c.negative)}) matches per stage`, async () => {
       const traced = new Map<string, Float32Array>();
       const out = await generator.generate(

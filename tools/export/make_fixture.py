@@ -288,6 +288,13 @@ def tiny_image_encoder() -> torch.nn.Module:
         hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=CLIP_SIZE,
         patch_size=8, projection_dim=24, hidden_act="quick_gelu"))
     randomize(model, 104)
+    # randomize() gives every LayerNorm γ ~ N(0, 0.1), which all but hides the picture from the class token (two
+    # unrelated pictures gave embeddings 4 % apart); γ = 1 + 0.1·N(0, 1) keeps the tokens at unit scale, as trained.
+    gen = torch.Generator().manual_seed(9)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.LayerNorm):
+                module.weight.copy_(1 + 0.1 * torch.randn(module.weight.shape, generator=gen))
     try:  # the eager attention exports as plain ops (as the text encoder, loaded with attn_implementation="eager")
         model.set_attn_implementation("eager")
     except (AttributeError, ValueError):
@@ -297,7 +304,13 @@ def tiny_image_encoder() -> torch.nn.Module:
 
 def tiny_effnet_encoder() -> torch.nn.Module:
     """torchvision's EfficientNet classes with a tiny stage list; total stride 32 like EfficientNetV2-S (stem /2, four
-    stride-2 stages), then the official mapper (1×1 conv, BatchNorm2d affine=False) with calibrated running stats."""
+    stride-2 stages), then the official mapper (1×1 conv, BatchNorm2d affine=False) with calibrated running stats.
+
+    randomize() alone gives every BatchNorm γ ~ N(0, 0.1) with running stats (0, 1): the backbone's eleven BatchNorms
+    in a row scale the picture's signal by ~1e-11, below float32 rounding of the biases, so the encoder ignored its
+    input (the first --images-only fixture had that defect). Like a trained network's, each backbone BatchNorm here
+    keeps activations near unit scale: γ = 1 + 0.1·N(0, 1), running statistics measured on random pictures, layer by
+    layer in order (each with the earlier ones already calibrated)."""
     from torchvision.models.efficientnet import EfficientNet, FusedMBConvConfig, MBConvConfig
 
     from cascade_export.encoders import EfficientNetEncoder
@@ -309,12 +322,32 @@ def tiny_effnet_encoder() -> torch.nn.Module:
     model = EfficientNetEncoder(net.features, 64, 16)
     randomize(model, 105)
     model.eval()
+    gen = torch.Generator().manual_seed(8)
+    batch = torch.randn(8, 3, 96, 96, generator=gen)
+    norms = [m for m in model.backbone.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     with torch.no_grad():
-        gen = torch.Generator().manual_seed(8)
-        features = model.mapper[0](model.backbone(torch.randn(8, 3, 96, 96, generator=gen)))
+        for bn in norms:
+            bn.weight.copy_(1 + 0.1 * torch.randn(bn.weight.shape, generator=gen))
+        for bn in norms:  # one pass per layer in training mode, cumulative average = that batch's statistics
+            bn.reset_running_stats()
+            bn.momentum = None
+            bn.train()
+            model.backbone(batch)
+            bn.eval()
+        features = model.mapper[0](model.backbone(batch))
         model.mapper[1].running_mean.copy_(features.mean(dim=(0, 2, 3)))
         model.mapper[1].running_var.copy_(features.var(dim=(0, 2, 3)))
     return model
+
+
+def check_responds(name: str, encode, first: torch.Tensor, second: torch.Tensor) -> None:  # noqa: ANN001
+    """An encoder whose output barely depends on its input makes its parity goldens meaningless: refuse to write them."""
+    with torch.no_grad():
+        a, b = encode(first), encode(second)
+    change = float((a - b).abs().max() / a.abs().max().clamp_min(1e-12))
+    print(f"{name}: two pictures differ by {change:.3g} of the largest output")
+    if change < 0.05:
+        raise SystemExit(f"{name} hardly depends on its input (relative change {change:.3g}); fix its initialisation")
 
 
 def write_inputs(folder: Path) -> dict[str, Any]:
@@ -430,6 +463,8 @@ def run_image_reference(out: Path, prior_repo: Path, prior, text_encoder, image_
     pipe = StableCascadePriorPipeline(tokenizer=tokenizer, text_encoder=text_encoder, prior=prior,
                                       scheduler=DDPMWuerstchenScheduler(), image_encoder=image_encoder,
                                       feature_extractor=clip_processor(CLIP_SIZE))
+    clip_pixels = [pipe.feature_extractor(pictures[p], return_tensors="pt").pixel_values for p in ("clip-a", "clip-b")]
+    check_responds("CLIP image encoder", lambda x: image_encoder(pixel_values=x).image_embeds, *clip_pixels)
     cases: list[dict[str, Any]] = []
     with recording_scheduler_noise(sched_module) as drawn:
         # CLIP path: diffusers' prior with images= (weights 1), with weighted image_embeds=, and a pure variation.
@@ -469,6 +504,8 @@ def run_image_reference(out: Path, prior_repo: Path, prior, text_encoder, image_
         tag, n, seed = "img2img", 2, 9
         gen = torch.Generator().manual_seed(seed)
         pixels = effnet_reference_pixels(pictures["effnet-square"], EFFNET_CELL * 3, EFFNET_CELL * 3)
+        check_responds("EfficientNet encoder", effnet, pixels,
+                       effnet_reference_pixels(pictures["wide"], EFFNET_CELL * 3, EFFNET_CELL * 3))
         with torch.no_grad():
             x0 = effnet(pixels)
         goldens.add(f"{tag}/pixels", pixels)

@@ -9,10 +9,12 @@
  * further along the picture's direction and saturates (the token norm is normalised away); any real weight works
  * (--iw 0.5), the token count does not change with the weight, and a weight-0 picture costs no extra attention.
  * Repeating a group k times instead multiplies its share of attention by k, only in integer steps, and grows the
- * prior's key/value length with every repeat. Measured on the parity fixture (bench/image-prompt-weight.ts, relative
- * L2 distance of Stage C's output to the text-only output): scaling w = 0 / 0.5 / 1 / 2 / 3 → 0 / 0.032 / 0.043 / 0.049
- * / 0.051 (monotone, saturating); repeating ×1 / ×2 / ×3 / ×5 → 0.043 / 0.077 / 0.106 / 0.153 (unbounded, integer
- * steps). A weight should be a bounded dial with an exact "off", so the engine scales.
+ * prior's key/value length with every repeat. Measured on the parity fixture's torch-made encoders
+ * (bench/image-prompt-weight.ts, relative L2 distance of Stage C's output to the text-only output): scaling
+ * w = 0 / 0.5 / 1 / 2 / 3 → 0 / 0.026 / 0.040 / 0.048 / 0.050 (monotone, saturating); repeating ×1 / ×2 / ×3 / ×5 →
+ * 0.040 / 0.071 / 0.098 / 0.145 (unbounded, integer steps). A weight should be a bounded dial with an exact "off", so
+ * the engine scales. It is also diffusers' only way to weight pictures: `image_embeds=` with embeddings the caller
+ * scaled (test/cascade/image-parity.test.ts, case clip-weighted, matches it).
  */
 import { MissingGraphError } from '../bundle.js';
 import type { Manifest } from '../manifest.js';

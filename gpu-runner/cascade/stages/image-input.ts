@@ -7,7 +7,7 @@
  *   `resize(antialias=True)` in the official recipe), centre crop;
  * then RGB / 255 and (x − mean) / std per channel, planar [3, H, W]. Alpha is dropped, not composited (PIL's
  * `convert('RGB')`); the front ends store inputs as opaque PNGs anyway. Agreement with the references (transformers,
- * the PIL/torchvision filters): test/cascade/image-input.test.ts.
+ * the PIL/torchvision filters): test/cascade/image-input.test.ts and test/cascade/image-parity.test.ts.
  */
 import sharp from 'sharp';
 import type { EncodedImage } from '../../generator.js';
