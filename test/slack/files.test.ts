@@ -1,6 +1,6 @@
 /**
  * Pictures from Slack files over the real protocol: signed /imagine and app_mention requests through the Lambda handler,
- * files.info on the recording Slack API, the downloads from an HTTP server on 127.0.0.1 standing in for
+ * files.info and conversations.replies on the recording Slack API, the downloads from an HTTP server on 127.0.0.1 standing in for
  * files.slack.com, SQS/S3 on the fauxqs emulator. What reaches the queue and the store, what the file host was sent
  * (the bot token, and only for allowed files), and the sentence the user gets when a file is refused.
  */
@@ -158,6 +158,26 @@ describe('GIVEN an @mention in a thread with files attached', () => {
     expect(job.delivery).toMatchObject({ threadTs: '1700000000.000100' });
     expect(await inputsIn(job)).toHaveLength(2);
     expect(downloads.every((d) => d.headers.authorization === `Bearer ${BOT_TOKEN}`)).toBe(true);
+  });
+
+  it('WHEN a mention in the thread asks for a picture (--strength, no prompt of its own) THEN the thread\'s newest picture starts the job; a plain prompt stays text', async () => {
+    api.threads.set('1700000000.000100', [
+      { ts: '1700000000.000100', text: 'ideas' },
+      { ts: '1700000100.000100', files: [{ id: 'F0000000B2', mimetype: 'image/jpeg' }] },
+      { ts: '1700000150.000100', files: [{ id: 'F0000000A1', mimetype: 'image/png' }, { id: 'F0000000G7', mimetype: 'application/pdf' }] },
+      { ts: '1700000900.000100', files: [{ id: 'F0000000D4', mimetype: 'image/png' }] },
+    ]);
+    await mention('<@UBOT> --strength 0.5', [], '1700000300.000500');
+    const job = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(job.request).toMatchObject({ prompt: '', initImage: { key: jobKeys.input(job.id, 0), strength: 0.5 }, aspect: { w: 3, h: 2 } });
+    expect(api.callsOf('files.info').map((call) => call.params.file)).toEqual(['F0000000A1']);
+    expect(api.callsOf('conversations.replies')[0]!.params).toMatchObject({ channel: 'C0001', ts: '1700000000.000100' });
+
+    await mention('<@UBOT> a red fox in the snow', [], '1700000300.000600');
+    const text = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(text.request.imagePrompts).toBeUndefined();
+    expect(text.request.initImage).toBeUndefined();
+    expect(api.callsOf('conversations.replies')).toHaveLength(1);
   });
 
   it('WHEN the attached file is not a picture THEN the requester alone is told, in the thread', async () => {
