@@ -150,6 +150,28 @@ describe('GIVEN /imagine with Slack file links in its text', () => {
   });
 });
 
+describe('GIVEN /imagine-blend with file links', () => {
+  const blend = (text: string) => {
+    trigger += 1;
+    return handle(signedEvent(slashCommandBody({ team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', command: '/imagine-blend', text, response_url: api.responseUrl(`b-${trigger}`), trigger_id: `${trigger}.1700000000.blend` }), FORM));
+  };
+
+  it('WHEN two linked pictures and portrait are given THEN one text-less job blends them at weight 1', async () => {
+    await blend('https://acme.slack.com/files/U0001/F0000000A1/red.png <https://acme.slack.com/files/U0999/F0000000B2/green.jpg> portrait');
+    const job = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(job.request).toMatchObject({ prompt: '', aspect: { w: 2, h: 3 }, imagePrompts: [0, 1].map((n) => ({ key: jobKeys.input(job.id, n), weight: 1 })) });
+  });
+
+  it('WHEN one link or an unknown shape is given THEN it is refused before any lookup', async () => {
+    await blend('https://acme.slack.com/files/U0001/F0000000A1/red.png');
+    await blend('https://acme.slack.com/files/U0001/F0000000A1/red.png https://acme.slack.com/files/U0001/F0000000D4/notes.png round');
+    expect(told()).toContain('/imagine-blend needs 2 to 5 Slack file links (Copy link to file); 1 was given.');
+    expect(told()).toContain('shape must be square, portrait or landscape; "round" is none of them.');
+    expect(api.callsOf('files.info')).toEqual([]);
+    expect(await takeJobs(emulator.ports.queue)).toEqual([]);
+  });
+});
+
 describe('GIVEN an @mention in a thread with files attached', () => {
   it('WHEN two pictures come with the mention THEN one job in that thread has both as image prompts', async () => {
     expect((await mention('<@UBOT> the same, at night', ['F0000000A1', 'F0000000B2'], '1700000200.000300')).statusCode).toBe(200);
