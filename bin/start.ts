@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseDotenv } from 'dotenv';
-import { redactSecrets } from '../core/config.js';
-import { startSystem } from '../local/system.js';
+import { loadConfig, redactSecrets } from '../core/config.js';
 
 const HELP = `npm start [-- options]
 
@@ -56,6 +55,10 @@ async function main(): Promise<void> {
   const env = { LOG_LEVEL: 'warn', ...readDotenv(), ...process.env, ...flags };
   // The SDK warns that its releases after January 2027 need Node 22; package-lock pins one that runs on 20.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // Settings are checked before the system's modules load (a second or so): --help, an unknown flag or a bad
+  // setting answers at once.
+  loadConfig(env);
+  const { startSystem } = await import('../local/system.js');
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say('cascade-bot: starting…');
   const starting = startSystem({ env, say });

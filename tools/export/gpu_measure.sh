@@ -11,15 +11,16 @@
 #   call 2, carry .gpu-bench (onnxruntime-node, sharp, GL loaders, the bundled benchmarks): the Node steps
 #     3. text_encoder.fp16.onnx opened and run by onnxruntime-node on cpu and webgpu;
 #     4. the grid's buckets (bin/model-buckets.ts), then the 2×2 grid at 1024² through the engine on webgpu, buckets vs
-#        dynamic graphs (bench/cascade-gpu.ts; all 20 + 10 steps unless STEPS=C,B).
-# Each step has its own time limit inside BUDGET (default 330 s), so what is done always comes back. $OUT (≤ 8 files):
+#        dynamic graphs (bench/cascade-gpu.ts; all 20 + 10 steps unless STEPS=C,B), then Stage B under CFG as one
+#        8-row call vs two 4-row calls (mode halves; last, so the budget cuts it first).
+# Each step has its own time limit inside BUDGET (default 320 s), so what is done always comes back. $OUT (≤ 8 files):
 # env.txt, measure.log, fp16-text-encoder.json, text_encoder.fp16.onnx, torch.json, bench-gpu.json.
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-measure-out}
 STATE=${STATE:-.cache/gpu-measure}
 BUNDLE=${BUNDLE:-$STATE/bench-bundle}
-BUDGET=${BUDGET:-330}
-MODES=${MODES:-bucket,dynamic}
+BUDGET=${BUDGET:-320}
+MODES=${MODES:-bucket,dynamic,halves}
 PROVIDER=${PROVIDER:-webgpu}
 started=$(date +%s)
 left() { echo $((BUDGET - ($(date +%s) - started))); }
