@@ -1,7 +1,7 @@
 /**
  * The 2×2 grid through the cascade engine on a GPU provider: dynamic graphs vs fixed-shape buckets (issue #25).
  *
- *   npm run bench:gpu -- <bundle dir> [--provider webgpu|cuda|cpu] [--modes bucket,dynamic] [--size 1024x1024]
+ *   npm run bench:gpu -- <bundle dir> [--provider webgpu|cuda|cpu] [--modes bucket,dynamic,halves] [--size 1024x1024]
  *                        [--images 4] [--steps C,B] [--out results.json]
  *
  * For each mode the engine (createCascadeGenerator, the runner's own code) opens the bundle through a folder of hard
@@ -10,7 +10,8 @@
  * buckets included), a first grid at one step per stage (first-run costs), then a measured grid: per stage the wall time, the time awaiting
  * onnxruntime and its calls, so ms per denoising step and the TypeScript share. `--steps 4,2` runs Stage C / Stage B with
  * fewer steps to fit a time budget; the grid at the manifest's steps is then projected from the per-step figures
- * (labelled as such). Prints a table (figures and ratios, no assertions) and writes JSON after each mode.
+ * (labelled as such). Mode `halves`: Stage B under CFG as one call of 2N rows vs two calls of N rows, on buckets.
+ * Prints a table (figures and ratios, no assertions) and writes JSON after each mode.
  */
 import { link, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { gridBucketSpecs, matchBucket, bucketInputShapes, writeBucketGraphs } from '../gpu-runner/cascade/buckets.js';
 import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
 import { ManifestSchema, type Manifest } from '../gpu-runner/cascade/manifest.js';
-import { PROVIDERS, type Provider } from '../gpu-runner/cascade/runtime.js';
+import { ModelSession, PROVIDERS, tensor, type Provider } from '../gpu-runner/cascade/runtime.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -35,9 +36,9 @@ const bundleDir = positionals[0] ? resolve(positionals[0]) : undefined;
 const provider = values.provider as Provider;
 const [width, height] = values.size.split('x').map(Number) as [number, number];
 const images = Number(values.images);
-const modes = values.modes.split(',') as ('bucket' | 'dynamic')[];
-if (!bundleDir || !PROVIDERS.includes(provider) || !width || !height || !(images >= 1) || modes.some((m) => m !== 'bucket' && m !== 'dynamic')) {
-  console.error('usage: npm run bench:gpu -- <bundle dir> [--provider webgpu|cuda|cpu] [--modes bucket,dynamic] [--size WxH] [--images N] [--steps C,B] [--out file]');
+const modes = values.modes.split(',') as ('bucket' | 'dynamic' | 'halves')[];
+if (!bundleDir || !PROVIDERS.includes(provider) || !width || !height || !(images >= 1) || modes.some((m) => !['bucket', 'dynamic', 'halves'].includes(m))) {
+  console.error('usage: npm run bench:gpu -- <bundle dir> [--provider webgpu|cuda|cpu] [--modes bucket,dynamic,halves] [--size WxH] [--images N] [--steps C,B] [--out file]');
   process.exit(2);
 }
 const stepsOverride = values.steps?.split(',').map(Number) as [number, number] | undefined;
@@ -132,6 +133,41 @@ async function runMode(mode: 'bucket' | 'dynamic', official: Manifest): Promise<
   }
 }
 
+/**
+ * Stage B under CFG: one call over [cond; uncond] (2N rows, what the engine does) against two calls of N rows, both on
+ * fixed-shape buckets (issue #25 asks whether the halves beat one doubled batch on WebGPU). Sessions opened directly.
+ */
+async function runHalves(official: Manifest): Promise<Record<string, unknown>> {
+  if (official.decoder.sampler.cfg <= 1) return { mode: 'halves', skipped: 'Stage B does not guide in this bundle (cfg ≤ 1)' };
+  const geometry = gridBucketSpecs(official, width, height, images, false).find((spec) => spec.stage === 'decoder')!;
+  const specs = [images, 2 * images].map((rows) => ({ ...geometry, rows }));
+  const { manifest } = await readManifest(bundleDir!);
+  const missing = specs.filter((spec) => !matchBucket(manifest.decoder.buckets, bucketInputShapes(manifest, spec)));
+  if (missing.length) await writeBucketGraphs(bundleDir!, missing);
+  const fresh = (await readManifest(bundleDir!)).manifest;
+  const timings: Record<string, unknown> = { mode: 'halves', rows: specs.map((s) => s.rows) };
+  for (const spec of specs) {
+    const shapes = bucketInputShapes(fresh, spec);
+    const bucket = matchBucket(fresh.decoder.buckets, shapes)!;
+    let t0 = performance.now();
+    const session = await ModelSession.open(join(bundleDir!, bucket.file), { provider, label: bucket.file });
+    const createMs = performance.now() - t0;
+    const feeds = Object.fromEntries(Object.entries(shapes).map(([name, dims]) => [name, tensor(new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(name === 'timestep_ratio' ? 0.5 : 0.1), dims)]));
+    await session.run(feeds);
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      t0 = performance.now();
+      await session.run(feeds);
+      runs.push(performance.now() - t0);
+    }
+    await session.release();
+    timings[`rows${spec.rows}`] = { file: bucket.file, createMs, msPerCall: runs.reduce((a, b) => a + b, 0) / runs.length, runsMs: runs };
+  }
+  const half = (timings[`rows${images}`] as { msPerCall: number }).msPerCall;
+  const full = (timings[`rows${2 * images}`] as { msPerCall: number }).msPerCall;
+  return { ...timings, oneCallMs: full, twoHalvesMs: 2 * half, halvesOverOneCall: (2 * half) / full };
+}
+
 function table(results: Record<string, unknown>[]): string {
   const byMode = new Map(results.map((r) => [r.mode as string, r]));
   const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`);
@@ -169,7 +205,7 @@ const header = { provider, bundle: bundleDir, size: `${width}x${height}`, images
 console.log(JSON.stringify(header));
 for (const mode of modes) {
   try {
-    const result = await runMode(mode, official);
+    const result = mode === 'halves' ? await runHalves(official) : await runMode(mode, official);
     results.push(result);
     console.log(JSON.stringify(result));
   } catch (err) {
@@ -178,5 +214,10 @@ for (const mode of modes) {
   }
   if (values.out) await writeFile(values.out, JSON.stringify({ ...header, results }, null, 1));
 }
-const complete = results.filter((r) => !('error' in r));
+const complete = results.filter((r) => !('error' in r) && r.mode !== 'halves');
 if (complete.length) console.log(`\n${table(complete)}`);
+const halves = results.find((r) => r.mode === 'halves' && 'twoHalvesMs' in r);
+if (halves) {
+  const f = (v: unknown) => `${(v as number).toFixed(1)} ms`;
+  console.log(`\nStage B under CFG, buckets: one call of ${2 * images} rows ${f(halves.oneCallMs)}, two calls of ${images} rows ${f(halves.twoHalvesMs)} (halves ÷ one call ${(halves.halvesOverOneCall as number).toFixed(2)}×)`);
+}

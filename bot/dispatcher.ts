@@ -56,12 +56,6 @@ export interface DispatcherOptions {
   idleTrackMs?: number;
   /** Where `board_changed` events go (bot/boards/header-updater.ts); without it they are acked and dropped. */
   boards?: BoardEventSink;
-  /**
-   * 'on_receipt' (default, one long-lived process): a `board_changed` event is acked at once, the updater's own
-   * retries carry it. 'after_render' (Lambda, where an instance may be frozen or dropped before its timer fires):
-   * acked only once a render that saw it is out, else SQS redelivers it.
-   */
-  boardAcks?: 'on_receipt' | 'after_render';
 }
 
 /** The mood-board side of the dispatcher: paced header and collage edits. */
@@ -153,19 +147,10 @@ export class Dispatcher {
       return this.#ack(received.receiptHandle);
     }
     if (event.type === 'board_changed') {
-      const rendered = this.#options.boards?.changed(event.jobId, event.at);
-      if (!rendered || this.#options.boardAcks !== 'after_render') {
-        // The header updater paces and retries on its own and reads everything from the store: the event has done its part.
-        rendered?.catch(() => undefined);
-        return this.#ack(received.receiptHandle);
-      }
-      void this.#work.track(
-        rendered.then(
-          () => this.#ack(received.receiptHandle),
-          (error: unknown) => this.#log.warn('board_event_left_for_redelivery', { boardId: event.jobId, error: describe(error) }),
-        ),
-      );
-      return Promise.resolve();
+      // The header updater paces and retries on its own and reads everything from the store: the event has done its
+      // part (it logs a board it gives up on). The dispatcher Lambda handles these events itself (functions/dispatch.ts).
+      this.#options.boards?.changed(event.jobId, event.at).catch(() => undefined);
+      return this.#ack(received.receiptHandle);
     }
     const previous = this.#chains.get(event.jobId) ?? Promise.resolve();
     const next = previous.then(() => this.#fold(received)).catch((error: unknown) => {

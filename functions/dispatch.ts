@@ -12,16 +12,18 @@
  * and report what it did not ack as batch item failures so SQS redelivers exactly those. A delivery still
  * pending at the deadline stays scheduled: it resumes when the instance is next invoked.
  *
- * Mood boards: `board_changed` events go to a BoardHeaderUpdater (one per warm instance, like the dispatcher),
- * which re-renders the board's collage and header at most once per 30 s across all instances (a conditional
- * claim per edit in S3, see bot/boards/header-updater.ts). Such an event is acked only once a render that saw
- * it is out; one still waiting out the 30 s when the invocation ends is redelivered by SQS, so no change is lost
- * to a frozen or recycled instance.
+ * Mood boards: `board_changed` events are handled here, not by the Dispatcher's timers (an instance may be frozen
+ * or dropped before a timer fires). Per board in the batch, one BoardHeaderUpdater.renderIfDue: the collage and
+ * header are re-rendered now if the 30-s pace allows and this instance wins the edit's conditional claim in S3
+ * (at most one edit per 30 s across all instances, bot/boards/header-updater.ts), and the events are acked; else
+ * they go back to the queue for as long as the pace still asks (ChangeMessageVisibility) and are reported failed,
+ * so SQS redelivers them when due. Nothing waits out the pace inside an invocation, so the job events that share
+ * a batch with a board's are not held in flight for it.
  */
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { loadConfig, type Config } from '../core/config.js';
-import { createS3Client, createSqsClient, S3BlobStore, SqsJobQueue } from '../core/aws/index.js';
+import { createS3Client, createSqsClient, S3BlobStore, SqsEventBus, SqsJobQueue } from '../core/aws/index.js';
 import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.js';
 import { createLogger, type Logger } from '../core/log.js';
 import type { BlobStore } from '../core/ports.js';
@@ -49,6 +51,8 @@ export interface DispatchDeps {
   boardPageBaseUrl?: string;
   /** Header pacing per board (default 30 s; tests shorten it). */
   boardHeaderIntervalMs?: number;
+  /** Puts a received event back on the queue for `seconds` (SQS ChangeMessageVisibility); without it, SQS's visibility timeout decides. */
+  deferEvent?: (receiptHandle: string, seconds: number) => Promise<void>;
   now?: () => number;
 }
 
@@ -67,10 +71,31 @@ export function createDispatchHandler(deps: DispatchDeps) {
     blobs: deps.blobs,
     posters: deps.posters,
     ...(deps.fleet ? { fleet: deps.fleet } : {}),
-    boards,
-    boardAcks: 'after_render',
     log: deps.log,
   });
+
+  /** One render attempt per board of the batch; its events are acked when shown, else deferred for as long as needed. */
+  async function handleBoardChanges(changes: Array<{ record: SQSRecord; boardId: string; at: number }>): Promise<void> {
+    const byBoard = new Map<string, typeof changes>();
+    for (const change of changes) byBoard.set(change.boardId, [...(byBoard.get(change.boardId) ?? []), change]);
+    await Promise.all(
+      [...byBoard].map(async ([boardId, events]) => {
+        const changedAt = Math.max(...events.map((e) => e.at));
+        const attempt = Math.max(...events.map((e) => Number(e.record.attributes.ApproximateReceiveCount) || 1));
+        const outcome = await boards.renderIfDue(boardId, changedAt, attempt).catch((error: unknown) => {
+          deps.log.warn('board_header_failed', { boardId, error });
+          return { kind: 'later' as const, inMs: 5000 };
+        });
+        if (outcome.kind === 'shown') {
+          for (const e of events) await bus.ack(e.record.receiptHandle);
+          return;
+        }
+        const seconds = Math.max(1, Math.ceil(outcome.inMs / 1000));
+        const defer = deps.deferEvent;
+        if (defer) await Promise.all(events.map((e) => defer(e.record.receiptHandle, seconds).catch((error: unknown) => deps.log.warn('board_event_defer_failed', { boardId, error }))));
+      }),
+    );
+  }
   return async (event: SQSEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<SQSBatchResponse> => {
     const records = event.Records;
     const received = records.map(toReceivedEvent);
@@ -79,10 +104,15 @@ export function createDispatchHandler(deps: DispatchDeps) {
       await deps.nudgeFleet().catch((error: unknown) => deps.log.warn('fleet_nudge_failed', { error }));
     }
     const acked = bus.begin();
-    await dispatcher.handleBatch(received);
+    const boardChanges = records.flatMap((record, i) => {
+      const parsed = received[i]!.event;
+      return parsed?.type === 'board_changed' ? [{ record, boardId: parsed.jobId, at: parsed.at }] : [];
+    });
+    const boardsDone = handleBoardChanges(boardChanges);
+    await dispatcher.handleBatch(received.filter((item) => item.event?.type !== 'board_changed'));
     const budgetMs = (context?.getRemainingTimeInMillis() ?? 60_000) - DEADLINE_MARGIN_MS;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([dispatcher.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, budgetMs))))]);
+    await Promise.race([Promise.all([dispatcher.idle(), boardsDone]), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, budgetMs))))]);
     clearTimeout(timer);
     const failures = batchItemFailures(records, acked);
     if (failures.length > 0) deps.log.warn('events_redelivered', { count: failures.length, of: records.length });
@@ -103,7 +133,8 @@ function postersFrom(config: Config, blobs: BlobStore): PosterRegistry {
 function fromEnvironment(env: Record<string, string | undefined>) {
   const config = loadConfig(env);
   const settings = loadFleetControlSettings(env);
-  if (!config.jobsQueueUrl || !config.bucket) throw new Error('JOBS_QUEUE_URL and BUCKET: required by the events dispatcher');
+  if (!config.jobsQueueUrl || !config.eventsQueueUrl || !config.bucket) throw new Error('JOBS_QUEUE_URL, EVENTS_QUEUE_URL and BUCKET: required by the events dispatcher');
+  const events = new SqsEventBus({ client: createSqsClient(config.aws), queueUrl: config.eventsQueueUrl });
   const blobs = new S3BlobStore({ client: createS3Client(config.aws), bucket: config.bucket });
   const fleet = new AutoScalingFleet({ client: new AutoScalingClient({ region: config.aws.region }), groupName: settings.groupName });
   const control: ReconcileDeps = { fleet, backlog: new SqsJobQueue({ client: createSqsClient(config.aws), queueUrl: config.jobsQueueUrl }), settings };
@@ -112,6 +143,7 @@ function fromEnvironment(env: Record<string, string | undefined>) {
     posters: postersFrom(config, blobs),
     fleet,
     nudgeFleet: () => reconcileFleet(control, 'nudge'),
+    deferEvent: (receiptHandle, seconds) => events.defer(receiptHandle, seconds),
     ...(config.boards.pageBaseUrl ? { boardPageBaseUrl: config.boards.pageBaseUrl } : {}),
     log: createLogger({ json: true, level: config.log.level }),
   });

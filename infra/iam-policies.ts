@@ -8,7 +8,7 @@
  * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
  * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
  * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
- * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST)    | jobs/ (read/write), boards/ (read/write), board-places/ (delete) | describe, resize  |
+ * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST), defer a board event | jobs/ (read/write), boards/ (read/write), board-places/ (delete) | describe, resize  |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
  * | deadlines   | —                        | events: send                 | boards/ (read)                                         | —                           |
  * | board page  | —                        | —                            | boards/ (read/write), jobs/ (read)                     | —                           |
@@ -123,6 +123,8 @@ export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
     { Sid: 'BoardHeaders', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
     // A board it ends (deadline passed, thread gone) loses its "open here" marker.
     { Sid: 'EndedBoardPlaces', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boardPlaces]) },
+    // A board change that must wait out the 30-s header pace goes back to the queue for that long (functions/dispatch.ts).
+    { Sid: 'DeferBoardEvents', Effect: 'Allow', Action: ['sqs:ChangeMessageVisibility'], Resource: [arns.eventsQueue] },
     listBucket(arns.bucket),
     ...resizeFleet(arns),
     // Why a launch failed (quota, no capacity): the queued message tells waiting users (bot/fleet.ts startProblem).

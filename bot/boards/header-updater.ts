@@ -4,14 +4,15 @@
  * - At most one header edit per `minIntervalMs` (30 s) per board: changes in between are coalesced and the
  *   latest state is shown when the interval ends; the time of the last edit is stored
  *   (boards/{id}/header-edited.json), so a restart or another dispatcher instance keeps the pace too.
- * - Many instances (Lambda copies of the dispatcher, each with its own timers) never edit twice in an interval:
- *   the edit after the one at T is made by whoever creates boards/{id}/header-claims/{T}-{attempt} (a
- *   conditional PUT, S3 `If-None-Match: *`). A loser whose change the winner's render already saw (the winner
- *   claimed after the change, by more than CLOCK_SKEW_MS) is done; else it waits for the winner's edit and claims
- *   the next one. A claim older than `staleClaimMs` with no edit after it (its instance died) lets attempt + 1
- *   be claimed. `changed()` resolves once a render that saw the change is out, so the Lambda dispatcher acks a
- *   `board_changed` event only then, and an instance frozen or killed before its render leaves the event to
- *   SQS, which redelivers it: the debounce state is durable (S3) and conditional, never in one instance's memory.
+ * - Many instances (Lambda copies of the dispatcher) never edit twice in an interval: the edit after the one at T
+ *   is made by whoever creates boards/{id}/header-claims/{T}-{attempt} (a conditional PUT, S3 `If-None-Match: *`;
+ *   an instance that failed its render keeps its claim and retries it). A claim older than `staleClaimMs` with no
+ *   edit after it (its instance died) lets attempt + 1 be claimed. The edited record also says when its render
+ *   started reading the board (`readFrom`): a change published before that (by more than CLOCK_SKEW_MS) is shown.
+ * - `changed()` serves a long-lived process (npm start): timers wait out the pace. `renderIfDue()` serves the
+ *   dispatcher Lambda, which keeps no timers: one attempt, and "not yet, in N ms" when the pace or another
+ *   instance's claim says so, so the event goes back to SQS for that long (functions/dispatch.ts). The debounce
+ *   state is durable (S3) and conditional, never in one instance's memory.
  * - Each render writes the board's current version (a new frozen code when anything changed).
  * - A board whose deadline passed is ended here (reason `deadline`) if nobody ended it.
  * - An ended board gets its exports written and its summary posted once (boards/{id}/summary.json marks it).
@@ -19,6 +20,7 @@
  *   `place_gone`, so the page and the exports stay available; anything else is retried after a back-off.
  * Page links for `link` boards use one token per process and board (only its hash is stored).
  */
+import { randomBytes } from 'node:crypto';
 import type { BlobStore } from '../../core/ports.js';
 import { boardKeys } from '../../core/storage-layout.js';
 import { readRecord, writeRecord } from '../../core/stored-records.js';
@@ -30,14 +32,17 @@ import { boardCollage, loadPinImages, writeExports } from './board-media.js';
 import { buildBoardHeader, buildBoardSummary } from './board-message.js';
 import { boardCode } from './model.js';
 
-const EditedSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
+/** `readFrom`: when that render began reading the board; every change published before it is in that edit. */
+const EditedSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative(), readFrom: z.number().int().nonnegative().optional() });
 const SummarySchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
-const ClaimSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative() });
+const ClaimSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative(), by: z.string().min(1).max(64) });
 
 /** Two instances' clocks (Lambda hosts are NTP-synchronised) differ by less than this. */
 const CLOCK_SKEW_MS = 2000;
-/** After losing a claim that does not cover its change, an instance looks for the winner's edit this often. */
+/** After losing a claim, an instance looks for the winner's edit this often. */
 const LOST_CLAIM_POLL_MS = 2000;
+
+export type RenderAttempt = { kind: 'shown' } | { kind: 'later'; inMs: number };
 
 export interface BoardUpdaterOptions {
   blobs: BlobStore;
@@ -77,6 +82,8 @@ export class BoardHeaderUpdater {
   readonly #tokens = new Map<string, string>();
   readonly #work = new WorkGate();
   readonly #interval: number;
+  /** Names this instance's header claims, so a retry after a failed render takes its own claim again. */
+  readonly #instanceId = randomBytes(8).toString('hex');
   #stopped = false;
 
   constructor(options: BoardUpdaterOptions) {
@@ -172,16 +179,16 @@ export class BoardHeaderUpdater {
     if (this.#stopped) return;
     pace.phase = 'running';
     pace.dirty = false;
-    const claim = await this.#claim(boardId);
-    if (claim.kind === 'wait') return this.#schedule(boardId, pace, claim.ms);
-    if (claim.kind === 'lost') {
-      // The winner's render read the board after its claim: changes published well before it are in that render.
-      const stillOpen = pace.waiters.filter((waiter) => waiter.at + CLOCK_SKEW_MS > claim.claimedAt);
-      for (const waiter of pace.waiters) if (!stillOpen.includes(waiter)) waiter.resolve();
-      pace.waiters = stillOpen;
-      if (stillOpen.length === 0 && !pace.dirty) return void this.#paces.delete(boardId);
-      return this.#schedule(boardId, pace, LOST_CLAIM_POLL_MS);
+    const oldest = Math.min(...pace.waiters.map((waiter) => waiter.at));
+    const claim = await this.#claim(boardId, Number.isFinite(oldest) ? oldest : undefined);
+    if (claim.kind === 'shown') {
+      for (const waiter of pace.waiters.splice(0)) waiter.resolve();
+      if (!pace.dirty) return void this.#paces.delete(boardId);
+      return this.#schedule(boardId, pace);
     }
+    if (claim.kind === 'wait') return this.#schedule(boardId, pace, claim.ms);
+    // Lost to another instance: look again soon, for its edit (which may show these changes) or a stale claim.
+    if (claim.kind === 'lost') return this.#schedule(boardId, pace, LOST_CLAIM_POLL_MS);
     const seen = pace.waiters.splice(0);
     let retryInMs: number | undefined;
     try {
@@ -191,8 +198,7 @@ export class BoardHeaderUpdater {
     } catch (error) {
       pace.waiters.unshift(...seen);
       pace.attempts++;
-      const retryAfter = error instanceof DeliveryError ? error.retryAfterMs ?? 0 : 0;
-      retryInMs = Math.max(retryAfter, Math.min(300_000, 2000 * 2 ** (pace.attempts - 1)));
+      retryInMs = this.#retryDelay(error, pace.attempts);
       this.#log('board_header_retry', { boardId, attempt: pace.attempts, retryInMs, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
       if (pace.attempts >= 8) return this.#giveUp(boardId, pace, error);
     }
@@ -201,13 +207,40 @@ export class BoardHeaderUpdater {
     this.#paces.delete(boardId);
   }
 
+  #retryDelay(error: unknown, attempt: number): number {
+    const retryAfter = error instanceof DeliveryError ? error.retryAfterMs ?? 0 : 0;
+    return Math.max(retryAfter, Math.min(300_000, 2000 * 2 ** (attempt - 1)));
+  }
+
   /**
-   * The right to make the next edit: 'won' (render now), 'lost' (another instance claimed it at `claimedAt`), or
-   * 'wait' (the last edit, maybe another instance's, is less than an interval ago).
+   * One attempt for a change published at `changedAt`, with no timer left behind (the dispatcher Lambda): 'shown'
+   * when this render or an earlier one shows it, else 'later' with how long to wait (the pace, another instance's
+   * claim, or a failed delivery's back-off, `attempt` being how often this change was tried).
    */
-  async #claim(boardId: string): Promise<{ kind: 'won' } | { kind: 'lost'; claimedAt: number } | { kind: 'wait'; ms: number }> {
+  async renderIfDue(boardId: string, changedAt: number, attempt = 1): Promise<RenderAttempt> {
+    const claim = await this.#claim(boardId, changedAt);
+    if (claim.kind === 'shown') return { kind: 'shown' };
+    if (claim.kind === 'wait') return { kind: 'later', inMs: claim.ms };
+    if (claim.kind === 'lost') return { kind: 'later', inMs: LOST_CLAIM_POLL_MS };
+    try {
+      await this.render(boardId);
+      return { kind: 'shown' };
+    } catch (error) {
+      const inMs = this.#retryDelay(error, attempt);
+      this.#log('board_header_retry', { boardId, attempt, retryInMs: inMs, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      return { kind: 'later', inMs };
+    }
+  }
+
+  /**
+   * The right to make the next edit: 'shown' (the last edit read the board after `changedAt`), 'won' (render now),
+   * 'lost' (another live instance claimed it), or 'wait' (the last edit, maybe another instance's, is less than
+   * an interval ago).
+   */
+  async #claim(boardId: string, changedAt: number | undefined): Promise<{ kind: 'shown' | 'won' | 'lost' } | { kind: 'wait'; ms: number }> {
     const { blobs } = this.#options;
     const edited = await readRecord(blobs, boardKeys.headerEdited(boardId), EditedSchema, { ifCorrupt: 'absent' });
+    if (edited?.readFrom !== undefined && changedAt !== undefined && changedAt + CLOCK_SKEW_MS <= edited.readFrom) return { kind: 'shown' };
     const editedAt = edited?.at ?? 0;
     const wait = edited ? editedAt + this.#interval - this.#now() : 0;
     if (wait > 0) return { kind: 'wait', ms: wait };
@@ -215,11 +248,11 @@ export class BoardHeaderUpdater {
     for (let attempt = 0; ; attempt++) {
       const now = this.#now();
       const key = boardKeys.headerClaim(boardId, editedAt, attempt);
-      if (await blobs.putIfAbsent(key, JSON.stringify(ClaimSchema.parse({ v: 1, at: now })), 'application/json')) return { kind: 'won' };
+      if (await blobs.putIfAbsent(key, JSON.stringify(ClaimSchema.parse({ v: 1, at: now, by: this.#instanceId })), 'application/json')) return { kind: 'won' };
       const other = await readRecord(blobs, key, ClaimSchema, { ifCorrupt: 'absent' });
+      if (other?.by === this.#instanceId) return { kind: 'won' };
       // A claim that cannot be read counts as just made: it may be a winner still at work.
-      const claimedAt = other?.at ?? now;
-      if (claimedAt + staleMs > now) return { kind: 'lost', claimedAt };
+      if ((other?.at ?? now) + staleMs > now) return { kind: 'lost' };
     }
   }
 
@@ -241,6 +274,7 @@ export class BoardHeaderUpdater {
   /** One render of the board: version, collage, header; ends a board past its deadline; summary once when ended. */
   async render(boardId: string): Promise<void> {
     const { blobs, posters } = this.#options;
+    const readFrom = this.#now();
     let state = await loadBoardState(blobs, boardId);
     if (!state) return;
     const now = this.#now();
@@ -269,7 +303,7 @@ export class BoardHeaderUpdater {
         if (!state.ended) state = { ...state, ended: (await markEnded(blobs, state.board, { v: 1, at: now, reason: 'place_gone' })).ended };
       }
     }
-    await writeRecord(blobs, boardKeys.headerEdited(boardId), EditedSchema, { v: 1, at: this.#now() });
+    await writeRecord(blobs, boardKeys.headerEdited(boardId), EditedSchema, { v: 1, at: this.#now(), readFrom });
     if (state.ended && !(await blobs.exists(boardKeys.summary(boardId)))) {
       const exports = await writeExports(blobs, state, now);
       const seconds = this.#options.exportLinkSeconds ?? 7 * 24 * 3600;

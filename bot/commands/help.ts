@@ -24,7 +24,7 @@ export const COMMAND_HELP: readonly CommandHelp[] = [
   { usage: '/help', does: 'this list' },
 ];
 
-export const OPTIONS_HELP = '--ar W:H · --seed N · --no <things> · --steps 1–100 · --cfg 0–30 · --chaos 0–100 · --style <name> · --size small|medium|large · --lite · --iw 0–3 (weight of attached pictures)';
+export const OPTIONS_HELP = '--ar W:H · --seed N · --no <things> · --steps 1–100 · --cfg 0–30 · --chaos 0–100 · --style <name> · --size small|medium|large · --lite · --iw 0–3 (weight of attached pictures) · --strength 0–1 (start from the first picture)';
 
 export const BUTTONS_HELP = 'Buttons: U1–U4 upscale a tile · V1–V4 subtle and V1+–V4+ strong variations · R1–R4 remix a tile with a new prompt · 🔄 reroll · ℹ️ details · 🗑️ delete · ❌ cancel';
 

@@ -1,7 +1,9 @@
 /**
  * Pictures given to the bot on Slack, as image prompts (or the start image with `--strength`): the files attached to an
- * `@cascade …` message, and Slack file links in the text of `/imagine` or of a mention (a file's permalink
- * `https://team.slack.com/files/U…/F…/name.png` or its `https://files.slack.com/files-pri/T…-F…/…` URL).
+ * `@cascade …` message, Slack file links in the text of `/imagine` or of a mention (a file's permalink
+ * `https://team.slack.com/files/U…/F…/name.png` or its `https://files.slack.com/files-pri/T…-F…/…` URL), and, for a
+ * mention in a thread that has none of its own but asks for one (`wantsThreadPictures`), the pictures of the thread's
+ * newest message that has any.
  *
  * Every file is looked up with `files.info` (its size, type, owner and where it is shared; the bot needs `files:read`),
  * then downloaded from files.slack.com only (`fetchPlatformFile` in bot/uploads.ts: no other host, no redirect, byte
@@ -75,6 +77,39 @@ export function slackFileLinks(text: string): { text: string; fileIds: string[] 
     return ' ';
   });
   return { text: rest.replace(/\s+/g, ' ').trim(), fileIds };
+}
+
+/** How many of a thread's newest messages are looked at for pictures (one conversations.replies page). */
+const THREAD_LOOKBACK = 50;
+
+/**
+ * Whether an @mention with no picture of its own asks for the thread's: it has no prompt of its own (only options), or
+ * it weighs or starts from a picture (`--iw`, `--strength`). A plain text prompt in a thread stays a text prompt.
+ */
+export function wantsThreadPictures(prompt: string): boolean {
+  return prompt.trim() === '' || /^\s*[-—–]/.test(prompt) || /(^|\s)(--|—|–)(strength|iw)(\s|$)/i.test(prompt);
+}
+
+/**
+ * The picture files of the newest message in the thread before `beforeTs` that has any (conversations.replies; the
+ * app needs channels:history / groups:history). Empty when there is none, or the app may not read the thread.
+ */
+export async function threadPictureFiles(client: WebClient, channel: string, threadTs: string, beforeTs: string): Promise<EventFile[]> {
+  let messages: unknown;
+  try {
+    messages = (await client.conversations.replies({ channel, ts: threadTs, limit: THREAD_LOOKBACK })).messages;
+  } catch (error) {
+    if (platformErrorOf(error) !== undefined) return [];
+    throw error;
+  }
+  const parsed = z.array(z.object({ ts: z.string().max(32), files: z.array(EventFileSchema.loose()).max(20).optional() }).loose()).max(1000).safeParse(messages ?? []);
+  if (!parsed.success) return [];
+  const earlier = parsed.data.filter((message) => Number(message.ts) < Number(beforeTs)).sort((a, b) => Number(b.ts) - Number(a.ts));
+  for (const message of earlier) {
+    const pictures = (message.files ?? []).filter((file) => file.mimetype === undefined || file.mimetype.startsWith('image/'));
+    if (pictures.length) return pictures.slice(0, UPLOAD_LIMITS.maxFiles).map((file) => ({ id: file.id }));
+  }
+  return [];
 }
 
 /** What a request names: files attached to its message, and file ids from links in its text. */

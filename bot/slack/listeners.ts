@@ -29,7 +29,7 @@ import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.js';
 import { SLACK_COMMANDS } from './commands.js';
 import type { Submit, Tell } from './slash-command.js';
 import { platformErrorOf } from './poster.js';
-import { fetchSlackPictures, pictureCount, slackFileLinks, type SlackFileDeps, type SlackPictureRequest } from './files.js';
+import { fetchSlackPictures, pictureCount, slackFileLinks, threadPictureFiles, wantsThreadPictures, type SlackFileDeps, type SlackPictureRequest } from './files.js';
 import {
   AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
 } from './payloads.js';
@@ -128,7 +128,11 @@ export function registerSlackListeners(app: App, deps: SlackListenerDeps): void 
       tell = ephemeralIn(client, payload.event.channel, payload.event.user, payload.event.thread_ts);
       // Files attached to the mention and Slack file links in it are image prompts (bot/slack/files.ts).
       const { text: prompt, fileIds } = slackFileLinks(mentionPrompt(payload.event.text));
-      const pictures = { request: { attached: payload.event.files ?? [], linked: fileIds }, deps: fileDeps(client, context.botToken) };
+      const { channel, thread_ts: threadTs, ts } = payload.event;
+      let attached = payload.event.files ?? [];
+      // In a thread, a mention without pictures that asks for one takes the thread's newest (bot/slack/files.ts).
+      if (attached.length === 0 && fileIds.length === 0 && threadTs && wantsThreadPictures(prompt)) attached = await threadPictureFiles(client, channel, threadTs, ts);
+      const pictures = { request: { attached, linked: fileIds }, deps: fileDeps(client, context.botToken) };
       await startJob({ client, ctx, text: prompt, tell, pictures, submit: (withMessage, bytes) => imagine(bot, withMessage, prompt, {}, undefined, bytes) });
     });
   });

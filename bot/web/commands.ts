@@ -10,7 +10,7 @@
  *   await runCommand(deps, session, '/show j4f2…')                       // → { kind: 'show', jobId, message }  (the page posts it again)
  */
 import { randomUUID } from 'node:crypto';
-import { cancel, help, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected, type ShowReply } from '../commands/index.js';
+import { blend, cancel, help, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected, type ShowReply } from '../commands/index.js';
 import { JobIdSchema } from '../../core/job.js';
 import { boardCommand, parseBoardText, type BoardCommandReply } from '../boards/board-command.js';
 import { pinUploadedPicture } from '../boards/actions.js';
@@ -113,7 +113,8 @@ export async function runCommand(deps: BotDeps, sessionId: string, text: string,
 /**
  * A line from the prompt box with pictures (POST /api/imagine, picture-form.ts): `/imagine …` or a bare prompt (the
  * pictures are image prompts; `strength` is the page's "use as start image" control, read as `--strength`), or
- * `/board add [caption]` (the picture is pinned to the open board). Other commands take no pictures.
+ * `/blend [square|portrait|landscape]` (2–5 pictures, no text), or `/board add [caption]` (the picture is pinned to the
+ * open board). Other commands take no pictures.
  */
 export async function runWithPictures(deps: BotDeps, sessionId: string, form: PictureForm): Promise<ImagineReply | DoneReply> {
   const ctx = webContext(sessionId, form.requestId);
@@ -121,9 +122,11 @@ export async function runWithPictures(deps: BotDeps, sessionId: string, form: Pi
   const match = COMMAND_LINE.exec(trimmed);
   const command = match?.[1]!.toLowerCase();
   const rest = match?.[2] ?? '';
-  if (command === 'board' && /^add(\s|$)/i.test(rest)) return pinUploadedPicture(deps, ctx, form.pictures.map((picture) => picture.bytes), rest.slice(3).trim().replace(/^"(.*)"$/s, '$1'));
+  const bytes = form.pictures.map((picture) => picture.bytes);
+  if (command === 'board' && /^add(\s|$)/i.test(rest)) return pinUploadedPicture(deps, ctx, bytes, rest.slice(3).trim().replace(/^"(.*)"$/s, '$1'));
+  if (command === 'blend') return blend(deps, ctx, bytes, rest.trim().toLowerCase() || 'square');
   if (match && command !== 'imagine') {
-    return { kind: 'rejected', code: 'invalid_options', message: `Pictures go with /imagine (or a bare prompt) and /board add, not /${match[1]!.slice(0, 20)}. Remove the pictures or the command.` };
+    return { kind: 'rejected', code: 'invalid_options', message: `Pictures go with /imagine (or a bare prompt), /blend and /board add, not /${match[1]!.slice(0, 20)}. Remove the pictures or the command.` };
   }
   return imagine(deps, ctx, match ? rest : trimmed, form.strength === undefined ? {} : { strength: form.strength }, undefined, form.pictures);
 }

@@ -6,7 +6,7 @@
  * `completed` again SQS itself drops the copy (5-minute window); consumers should still treat
  * events as at-least-once beyond that window. On a standard queue the same code simply publishes.
  */
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { JobEventSchema, type JobEvent } from '../job.js';
 import type { EventBus, ReceivedEvent, ReceiveOptions } from '../ports.js';
 import { isAbort, withServiceErrors } from './service-errors.js';
@@ -64,6 +64,12 @@ export class SqsEventBus implements EventBus {
 
   async ack(receiptHandle: string): Promise<void> {
     await this.#call(() => this.#client.send(new DeleteMessageCommand({ QueueUrl: this.#queueUrl, ReceiptHandle: receiptHandle })));
+  }
+
+  /** Makes a received, unacked event visible again in `seconds` (0–43200): "not yet, ask me then". */
+  async defer(receiptHandle: string, seconds: number): Promise<void> {
+    const visibility = Math.min(43_200, Math.max(0, Math.ceil(seconds)));
+    await this.#call(() => this.#client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.#queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibility })));
   }
 
   #call<T>(operation: () => Promise<T>): Promise<T> {

@@ -5,7 +5,7 @@
  * fixed-shape bucket whose input shapes equal the call's feeds (buckets.ts, manifest `<stage>.buckets`), else the
  * dynamic graph. Each open session holds its own copy of the weights on the device, so:
  * - warm buckets (`warm: true`, the shapes nearly every request uses) are opened at start and kept; a stage that has
- *   one gives its dynamic session back after validating it and reopens it only for a call no bucket fits;
+ *   one opens its dynamic graph only at the first call no bucket fits;
  * - other buckets are opened at first use and at most `maxColdBuckets` of them stay open (least recently used first out);
  * - low-memory mode keeps at most one session of any kind, released before the next one opens (the real Stage C is
  *   7–14 GB, Stage B 3–6 GB: spec §6.3).
@@ -75,18 +75,18 @@ export class SessionPool {
   }
 
   /**
-   * Opens every graph once to check its I/O against the manifest, and every warm bucket (I/O and fixed shapes); keeps
-   * them open unless low-memory. A stage with a warm bucket gives its dynamic session back (see the module comment).
+   * Opens every graph once to check its I/O against the manifest and keeps it open unless low-memory. A stage with warm
+   * buckets opens those instead (I/O and fixed shapes checked): they are copies of its graph with the same inputs and
+   * outputs, and opening the dynamic graph too would cost its session creation (Stage B: 38 s on WebGPU, issue #25)
+   * and a second copy of the weights; it opens at the first call no bucket fits.
    */
   async validateAll(): Promise<void> {
     for (const stage of GRAPH_STAGES) {
       const graph = this.bundle.manifest[stage];
       if (!graph && OPTIONAL_STAGES.has(stage)) continue;
       if (!graph) throw new Error(`this bundle has no ${stage} graph`);
-      await this.openFile(stage, graph.file, undefined);
       const warm = graph.buckets.filter((b) => b.warm);
-      const dynamic = this.open.get(sessionKey(stage, graph.file));
-      if (warm.length && !this.lowMemory && dynamic) await this.close(dynamic);
+      if (!warm.length) await this.openFile(stage, graph.file, undefined);
       for (const bucket of warm) await this.openFile(stage, bucket.file, bucket);
     }
     if (this.lowMemory) await this.releaseAll();

@@ -7,6 +7,8 @@ import { createBoard, newVersionId, tasteLine, voteWeights } from '../../bot/boa
 import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
 import { boardKeys } from '../../core/storage-layout.js';
 import { MemoryBlobStore } from '../bot/support/memory-ports.js';
+import { RecordingPoster } from '../bot/support/recording-poster.js';
+import { DeliveryError } from '../../bot/poster.js';
 import { boardCode, parseBoardCode, type BoardRecord, type BoardVersion } from '../../bot/boards/model.js';
 import { roleOf, mayEnd, mayUnpin } from '../../bot/boards/roles.js';
 
@@ -106,27 +108,54 @@ describe('header edit claims (unit: an in-memory store with conditional creates)
     v: 1, id: 'bclaim000001', name: 'Claims', brief: '', host: { platform: 'web', userId: 'h' }, place: { platform: 'web', channelId: 'playground' },
     createdAt: 0, deadline: 10 * 3_600_000, visibility: 'link', limits: { maxPins: 48, maxMembers: 25 }, negativePrompt: '',
   };
-  async function setup(claimAt: number | undefined, now: number) {
+  class FlakyPoster extends RecordingPoster {
+    failuresLeft = 0;
+    headers = 0;
+    async deliverBoardHeader(): Promise<undefined> {
+      if (this.failuresLeft-- > 0) throw new DeliveryError('rate limited', true, 1500);
+      this.headers++;
+      return undefined;
+    }
+  }
+  async function setup(now: number, claim?: { at: number; by: string }, edited?: { at: number; readFrom: number }) {
     const blobs = new MemoryBlobStore();
     await createBoard(blobs, board);
-    if (claimAt !== undefined) blobs.putJson(boardKeys.headerClaim(board.id, 0, 0), { v: 1, at: claimAt });
-    const updater = new BoardHeaderUpdater({ blobs, posters: {}, now: () => now, staleClaimMs: 90_000 });
-    return { blobs, updater };
+    if (claim) blobs.putJson(boardKeys.headerClaim(board.id, edited?.at ?? 0, 0), { v: 1, ...claim });
+    if (edited) blobs.putJson(boardKeys.headerEdited(board.id), { v: 1, ...edited });
+    const poster = new FlakyPoster('web');
+    const updater = new BoardHeaderUpdater({ blobs, posters: { web: poster }, now: () => now, staleClaimMs: 90_000 });
+    return { blobs, updater, poster };
   }
 
-  it('GIVEN another instance claimed the next edit after the change THEN no second render, and the change counts as seen', async () => {
-    const { blobs, updater } = await setup(5_000, 6_000);
-    await updater.changed(board.id, 1_000);
-    await updater.idle();
-    expect(await blobs.exists(boardKeys.headerEdited(board.id))).toBe(false);
+  it('GIVEN another live instance holds the claim THEN no render: "later", to look again for its edit', async () => {
+    const { updater, poster } = await setup(6_000, { at: 5_000, by: 'other' });
+    expect(await updater.renderIfDue(board.id, 1_000)).toEqual({ kind: 'later', inMs: 2000 });
+    expect(poster.headers).toBe(0);
   });
 
   it('GIVEN the claim is older than staleClaimMs and no edit followed (its instance died) THEN attempt 1 is claimed and the header rendered', async () => {
-    const { blobs, updater } = await setup(5_000, 200_000);
-    await updater.changed(board.id, 199_000);
-    await updater.idle();
+    const { blobs, updater, poster } = await setup(200_000, { at: 5_000, by: 'other' });
+    expect(await updater.renderIfDue(board.id, 199_000)).toEqual({ kind: 'shown' });
     expect(await blobs.exists(boardKeys.headerClaim(board.id, 0, 1))).toBe(true);
-    expect(blobs.json(boardKeys.headerEdited(board.id))).toEqual({ v: 1, at: 200_000 });
+    expect(blobs.json(boardKeys.headerEdited(board.id))).toEqual({ v: 1, at: 200_000, readFrom: 200_000 });
+    expect(poster.headers).toBe(1);
+  });
+
+  it('GIVEN the last edit read the board after the change THEN "shown" at once; a later change waits out the interval', async () => {
+    const { updater, poster } = await setup(40_000, undefined, { at: 35_000, readFrom: 34_000 });
+    expect(await updater.renderIfDue(board.id, 30_000)).toEqual({ kind: 'shown' });
+    expect(await updater.renderIfDue(board.id, 33_000)).toEqual({ kind: 'later', inMs: 25_000 });
+    expect(poster.headers).toBe(0);
+  });
+
+  it('GIVEN this instance\'s render failed THEN it retries under its own claim after the back-off, and no other instance may edit meanwhile', async () => {
+    const { blobs, updater, poster } = await setup(100_000);
+    poster.failuresLeft = 1;
+    expect(await updater.renderIfDue(board.id, 99_000)).toEqual({ kind: 'later', inMs: 2000 });
+    const other = new BoardHeaderUpdater({ blobs, posters: { web: poster }, now: () => 100_500 });
+    expect(await other.renderIfDue(board.id, 99_000)).toEqual({ kind: 'later', inMs: 2000 });
+    expect(await updater.renderIfDue(board.id, 99_000, 2)).toEqual({ kind: 'shown' });
+    expect(poster.headers).toBe(1);
   });
 });
 

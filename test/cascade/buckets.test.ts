@@ -146,7 +146,7 @@ describe('GIVEN a copy of the fixture bundle with the buckets of a 4-image 128×
     const pool = new SessionPool(bundle, 'cpu', { lowMemory: false });
     try {
       await pool.validateAll();
-      // Warm buckets are open from the start; a stage with one gave its dynamic session back.
+      // Warm buckets are open from the start; a stage with one has not opened its dynamic graph.
       expect(pool.openFiles()).toEqual(expect.arrayContaining(['prior.b8-3x3.onnx', 'prior.b2-3x3.onnx', 'decoder.b4-32x32.onnx', 'vqgan_decoder.b4-32x32.onnx', 'text_encoder.onnx']));
       expect(pool.openFiles()).not.toContain('prior.onnx');
       const prior = await pool.get('prior');
@@ -184,7 +184,7 @@ describe('GIVEN a copy of the fixture bundle with the buckets of a 4-image 128×
         // same size as the batch-vs-alone difference the pipeline tests allow.
         expect(maxAbsDiff(a.latents[i]!.data, b.latents[i]!.data), `tile ${i} latent`).toBeLessThan(1e-3);
       }
-      // Stage C, B and A ran on bucket files: no dynamic session of those stages was opened again after validation.
+      // Stage C, B and A ran on bucket files: no dynamic session of those stages was opened.
       expect(bucketed.sessionStats().prior?.runs).toBe(fixtureManifest.prior.sampler.steps);
       const open = bucketed.openGraphFiles();
       expect(open).toEqual(expect.arrayContaining(['prior.b8-3x3.onnx', 'decoder.b4-32x32.onnx', 'vqgan_decoder.b4-32x32.onnx']));

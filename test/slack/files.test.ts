@@ -1,6 +1,6 @@
 /**
  * Pictures from Slack files over the real protocol: signed /imagine and app_mention requests through the Lambda handler,
- * files.info on the recording Slack API, the downloads from an HTTP server on 127.0.0.1 standing in for
+ * files.info and conversations.replies on the recording Slack API, the downloads from an HTTP server on 127.0.0.1 standing in for
  * files.slack.com, SQS/S3 on the fauxqs emulator. What reaches the queue and the store, what the file host was sent
  * (the bot token, and only for allowed files), and the sentence the user gets when a file is refused.
  */
@@ -150,6 +150,28 @@ describe('GIVEN /imagine with Slack file links in its text', () => {
   });
 });
 
+describe('GIVEN /imagine-blend with file links', () => {
+  const blend = (text: string) => {
+    trigger += 1;
+    return handle(signedEvent(slashCommandBody({ team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', command: '/imagine-blend', text, response_url: api.responseUrl(`b-${trigger}`), trigger_id: `${trigger}.1700000000.blend` }), FORM));
+  };
+
+  it('WHEN two linked pictures and portrait are given THEN one text-less job blends them at weight 1', async () => {
+    await blend('https://acme.slack.com/files/U0001/F0000000A1/red.png <https://acme.slack.com/files/U0999/F0000000B2/green.jpg> portrait');
+    const job = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(job.request).toMatchObject({ prompt: '', aspect: { w: 2, h: 3 }, imagePrompts: [0, 1].map((n) => ({ key: jobKeys.input(job.id, n), weight: 1 })) });
+  });
+
+  it('WHEN one link or an unknown shape is given THEN it is refused before any lookup', async () => {
+    await blend('https://acme.slack.com/files/U0001/F0000000A1/red.png');
+    await blend('https://acme.slack.com/files/U0001/F0000000A1/red.png https://acme.slack.com/files/U0001/F0000000D4/notes.png round');
+    expect(told()).toContain('/imagine-blend needs 2 to 5 Slack file links (Copy link to file); 1 was given.');
+    expect(told()).toContain('shape must be square, portrait or landscape; "round" is none of them.');
+    expect(api.callsOf('files.info')).toEqual([]);
+    expect(await takeJobs(emulator.ports.queue)).toEqual([]);
+  });
+});
+
 describe('GIVEN an @mention in a thread with files attached', () => {
   it('WHEN two pictures come with the mention THEN one job in that thread has both as image prompts', async () => {
     expect((await mention('<@UBOT> the same, at night', ['F0000000A1', 'F0000000B2'], '1700000200.000300')).statusCode).toBe(200);
@@ -158,6 +180,26 @@ describe('GIVEN an @mention in a thread with files attached', () => {
     expect(job.delivery).toMatchObject({ threadTs: '1700000000.000100' });
     expect(await inputsIn(job)).toHaveLength(2);
     expect(downloads.every((d) => d.headers.authorization === `Bearer ${BOT_TOKEN}`)).toBe(true);
+  });
+
+  it('WHEN a mention in the thread asks for a picture (--strength, no prompt of its own) THEN the thread\'s newest picture starts the job; a plain prompt stays text', async () => {
+    api.threads.set('1700000000.000100', [
+      { ts: '1700000000.000100', text: 'ideas' },
+      { ts: '1700000100.000100', files: [{ id: 'F0000000B2', mimetype: 'image/jpeg' }] },
+      { ts: '1700000150.000100', files: [{ id: 'F0000000A1', mimetype: 'image/png' }, { id: 'F0000000G7', mimetype: 'application/pdf' }] },
+      { ts: '1700000900.000100', files: [{ id: 'F0000000D4', mimetype: 'image/png' }] },
+    ]);
+    await mention('<@UBOT> --strength 0.5', [], '1700000300.000500');
+    const job = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(job.request).toMatchObject({ prompt: '', initImage: { key: jobKeys.input(job.id, 0), strength: 0.5 }, aspect: { w: 3, h: 2 } });
+    expect(api.callsOf('files.info').map((call) => call.params.file)).toEqual(['F0000000A1']);
+    expect(api.callsOf('conversations.replies')[0]!.params).toMatchObject({ channel: 'C0001', ts: '1700000000.000100' });
+
+    await mention('<@UBOT> a red fox in the snow', [], '1700000300.000600');
+    const text = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(text.request.imagePrompts).toBeUndefined();
+    expect(text.request.initImage).toBeUndefined();
+    expect(api.callsOf('conversations.replies')).toHaveLength(1);
   });
 
   it('WHEN the attached file is not a picture THEN the requester alone is told, in the thread', async () => {

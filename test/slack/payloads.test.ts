@@ -73,7 +73,7 @@ describe('app manifest', () => {
 
   it('GIVEN the manifest THEN it asks for the scopes the code needs, the app_mention event and interactivity', () => {
     const scopes = [...manifest.matchAll(/^\s+- ([a-z_.]+:[a-z_.]+|commands)\s/gm)].map((m) => m[1]);
-    expect(scopes.sort()).toEqual(['app_mentions:read', 'chat:write', 'chat:write.public', 'commands', 'files:read', 'files:write', 'users:read']);
+    expect(scopes.sort()).toEqual(['app_mentions:read', 'channels:history', 'chat:write', 'chat:write.public', 'commands', 'files:read', 'files:write', 'groups:history', 'users:read']);
     expect(manifest).toMatch(/bot_events:\n\s+- app_mention\n/);
     expect(manifest).toMatch(/interactivity:\n\s+is_enabled: true/);
     expect(manifest).not.toMatch(/\t/);

@@ -65,6 +65,14 @@ describe('GIVEN the playground session', () => {
     expect(job.request).toMatchObject({ initImage: { key: jobKeys.input(job.id, 0), strength: 0.4 }, imagePrompts: [{ key: jobKeys.input(job.id, 1), weight: 1.5 }], aspect: { w: 3, h: 2 } });
   });
 
+  it('WHEN /blend landscape comes with three pictures THEN one text-less job blends them; with one picture it is refused', async () => {
+    expect(await (await post(form({ text: '/blend landscape', requestId: 'req-pictures-0003' }, [{ bytes: png }, { bytes: png }, { bytes: png }]))).json()).toMatchObject({ kind: 'accepted' });
+    const job = JobSchema.parse((await takeJobs(emulator.ports.queue))[0]);
+    expect(job.request).toMatchObject({ prompt: '', aspect: { w: 3, h: 2 } });
+    expect(job.request.imagePrompts).toHaveLength(3);
+    expect(await (await post(form({ text: '/blend' }, [{ bytes: png }]))).json()).toMatchObject({ kind: 'rejected', message: '/blend needs 2 to 5 pictures; 1 was given.' });
+  });
+
   it('WHEN the form is malformed, oversized, another command, or the pictures are no pictures THEN a sentence each, nothing queued or stored', async () => {
     const before = await inputs();
     const cases: Array<[Promise<Response>, number, string]> = [

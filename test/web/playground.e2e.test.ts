@@ -3,10 +3,11 @@
  * over HTTP, runner with the bundled demo model on the CPU, dispatcher, web server): a prompt goes
  * through queued → running → done, four tiles decode to real images, U2 / V3 / 🔄 make child jobs
  * linked to their parent, a bad option gets its specific error, /settings defaults apply to the next
- * prompt, and after a restart of the whole stack the channel and the gallery are still there.
+ * prompt, after a restart of the whole stack the channel and the gallery are still there, and a picture with a prompt
+ * gets the demo model's answer (a sentence naming the missing image encoder while the demo has none).
  * Screenshots go to test-artifacts/ (and to docs/playground.png when UPDATE_DOCS_SCREENSHOT=1).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -224,6 +225,24 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: `${ARTIFACTS}/playground-phone.png` });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  }, TIMEOUT);
+
+  it('WHEN a picture goes with a prompt THEN the demo model answers: a sentence naming the missing image encoder while it has none, else the grid', async () => {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    const manifest = JSON.parse(await readFile(`${DEMO_BUNDLE}/manifest.json`, 'utf8')) as { imageEncoder?: unknown };
+    const picture = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#36c' } }).png().toBuffer();
+    await page.setInputFiles('#file-picker', { name: 'blue.png', mimeType: 'image/png', buffer: picture });
+    const jobId = await send(page, 'a circle like this --seed 4');
+    expect((await loadJob(system.ports.blobs, jobId))?.request.imagePrompts).toHaveLength(1);
+    const final = page.locator(`article[data-job="${jobId}"]:is([data-status="failed"], [data-status="completed"])`);
+    await final.waitFor({ timeout: 30_000 });
+    if (manifest.imageEncoder === undefined) {
+      expect(await final.getAttribute('data-status')).toBe('failed');
+      expect(await final.textContent()).toContain('cannot take image prompts: it has no image_encoder.onnx (manifest section imageEncoder).');
+      await page.screenshot({ path: `${ARTIFACTS}/playground-demo-refuses-pictures.png` });
+    } else {
+      expect(await final.getAttribute('data-status')).toBe('completed');
+    }
   }, TIMEOUT);
 });
 

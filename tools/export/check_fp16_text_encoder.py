@@ -76,7 +76,10 @@ def make_model() -> tuple[nn.Module, str]:
     config = CLIPTextConfig(vocab_size=VOCAB, hidden_size=HIDDEN, intermediate_size=4 * HIDDEN, num_hidden_layers=LAYERS,
                             num_attention_heads=HEADS, max_position_embeddings=TOKENS, projection_dim=HIDDEN,
                             hidden_act="gelu", eos_token_id=VOCAB - 1)
-    config._attn_implementation = "eager"  # as export.load_diffusers loads the real one
+    try:
+        config._attn_implementation = "eager"  # as export.load_diffusers loads the real one
+    except (AttributeError, ValueError):  # a transformers version without the setter: its default attention
+        pass
     return CLIPTextModelWithProjection(config).eval(), f"transformers {transformers.__version__}"
 
 

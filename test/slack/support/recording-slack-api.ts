@@ -38,6 +38,8 @@ export class RecordingSlackApi {
   readonly uploads = new Map<string, { filename: string; altText?: string; bytes?: Uint8Array; completed: boolean }>();
   /** What files.info answers, by file id (pictures users give the bot: bot/slack/files.ts). */
   readonly files = new Map<string, Record<string, unknown>>();
+  /** What conversations.replies answers, by thread ts. */
+  readonly threads = new Map<string, Array<Record<string, unknown>>>();
   private readonly scripted = new Map<string, ScriptedAnswer[]>();
   private readonly server = new RecordingServer((req, raw) => this.handle(req, raw));
   private nextTs = 1_700_000_000_000_100;
@@ -138,6 +140,8 @@ export class RecordingSlackApi {
         const file = this.files.get(params.file ?? '');
         return file ? { ok: true, file } : { ok: false, error: 'file_not_found' };
       }
+      case 'conversations.replies':
+        return { ok: true, messages: this.threads.get(params.ts ?? '') ?? [], has_more: false };
       case 'files.delete':
         return this.uploads.delete(params.file ?? '') ? { ok: true } : { ok: false, error: 'file_not_found' };
       case 'files.completeUploadExternal': {
