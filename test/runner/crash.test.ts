@@ -11,7 +11,8 @@ describe('GIVEN a runner process that is killed with SIGKILL in the middle of a 
   const children: RunnerChild[] = [];
 
   beforeAll(async () => {
-    emulator = await startTestEmulator({ visibilitySeconds: 4, maxReceives: 4 });
+    // The held job comes back one visibility timeout after the kill: 3 s, heartbeats every second (as the chaos test).
+    emulator = await startTestEmulator({ visibilitySeconds: 3, maxReceives: 4 });
   });
   afterAll(async () => {
     for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
@@ -20,7 +21,7 @@ describe('GIVEN a runner process that is killed with SIGKILL in the middle of a 
 
   it('THEN a second runner completes it exactly once and the bot sees one completed', async () => {
     const slowJob = { TEST_GENERATOR_STEPS: '8', TEST_GENERATOR_STEP_MS: '400' };
-    const first = spawnRunner({ ...emulator.env(), ...slowJob, RUNNER_ID: 'runner-killed' });
+    const first = spawnRunner({ ...emulator.env(), ...slowJob, JOB_VISIBILITY_SECONDS: '3', RUNNER_ID: 'runner-killed' });
     children.push(first);
     const job = imagineJob({ prompt: 'a kite over dunes' });
     await submitJob(emulator.ports, job);

@@ -73,7 +73,7 @@ describe('GIVEN runner processes asked to leave', () => {
   });
 
   it('WHEN the job cannot finish before the drain limit THEN it is released at once and made by another runner', async () => {
-    const runner = spawnTracked({ TEST_GENERATOR_STEPS: '100', TEST_GENERATOR_STEP_MS: '200', DRAIN_TIMEOUT_SECONDS: '2', RUNNER_ID: 'runner-short' });
+    const runner = spawnTracked({ TEST_GENERATOR_STEPS: '100', TEST_GENERATOR_STEP_MS: '200', DRAIN_TIMEOUT_SECONDS: '1', RUNNER_ID: 'runner-short' });
     const job = imagineJob({ userId: 'drain-3' });
     await submitJob(emulator.ports, job);
     await runner.waitForLog(startedOn(job.id));

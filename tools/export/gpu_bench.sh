@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# GPU baseline (run on the GPU machine from the project root, with .gpu-bench/ made by tools/export/pack_gpu_bench.sh,
-# and Node + diffusers' source from .gpu-node/ in the same call, or left in .cache/gpu-measure/ by an earlier call of
-# tools/export/gpu_measure.sh on the same machine: both folders together exceed the device machine's 64 MiB per call):
+# GPU baseline (run on the GPU machine from the project root, carrying .gpu-bench/ made by tools/export/pack_gpu_bench.sh,
+# after a call of tools/export/gpu_measure.sh that carried .gpu-node/ on the same machine and left the first part of Node
+# and diffusers' source in .cache/gpu-measure/: both folders together exceed the device machine's 64 MiB per call):
 # real-size Stage C / Stage B, random weights → PyTorch eager + CUDA graphs (bench_gpu.py), fp16 ONNX export,
 # then one step through onnxruntime-node's WebGPU provider (bench/cascade-gpu-step.ts), profile summary.
 # Results go to $OUT (torch.json, webgpu.json, profile.json, logs).
@@ -13,16 +13,16 @@ mkdir -p "$OUT" "$WORK"
 if [ -d "$G" ]; then  # a bare GPU machine: bring Node, onnxruntime-node, the GL/Vulkan loaders and diffusers' source
   mkdir -p /tmp/node/bin /tmp/ref
   state=.cache/gpu-measure
-  if [ -f .gpu-node/node.xz ]; then xz -dc .gpu-node/node.xz > /tmp/node/bin/node; else cp "$state/node/bin/node" /tmp/node/bin/node; fi
-  chmod +x /tmp/node/bin/node
+  cat "$state/node.xz.1" $G/node.xz.2 | xz -dc > /tmp/node/bin/node && chmod +x /tmp/node/bin/node
   export PATH=/tmp/node/bin:$PATH
   for f in $G/gl/*.deb; do dpkg -x "$f" /; done; ldconfig
   export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
   export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
   tar -xJf $G/node_modules.tar.xz
-  if [ -f .gpu-node/diffusers-src.tar.xz ]; then tar -xJf .gpu-node/diffusers-src.tar.xz -C /tmp/ref; else cp -r "$state/ref/src" /tmp/ref/; fi
+  cp -r "$state/ref/src" /tmp/ref/
+  tar -xJf $G/bench.tar.xz -C "$state"  # under the project root: the bundles find node_modules/ from there
   export PYTHONPATH=tools/export:/tmp/ref/src
-  BENCH=(node $G/bench.mjs)
+  BENCH=(node "$state/bench/bench.mjs")
 else  # an operator's GPU host: node, npm install and diffusers 0.35.2 already there
   export PYTHONPATH=tools/export${PYTHONPATH:+:$PYTHONPATH}
   BENCH=(npx tsx bench/cascade-gpu-step.ts)

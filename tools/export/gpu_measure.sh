@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Issue #25 measurements on the GPU machine, from the project root. The device machine takes 64 MiB per call and this
-# repository's tracked files are ~36 MB of it, so what the script needs comes in two folders made by
-# tools/export/pack_gpu_bench.sh, in two calls with the same command on the same (still warm) machine; what a call
-# unpacks or builds stays in .cache/gpu-measure/ (git-ignored, kept between calls) and is not done again:
-#   call 1, carry .gpu-node  (Node, diffusers' source): the Python steps
+# Issue #25 measurements on the GPU machine, from the project root. The device machine takes 64 MiB per call, tracked
+# files included (~39 MB), so what the script needs comes in two folders made by tools/export/pack_gpu_bench.sh, carried
+# in two calls of the same command on the same (still warm) machine; what a call unpacks or builds stays in
+# .cache/gpu-measure/ (git-ignored, kept between calls) and is not done again:
+#   call 1, carry .gpu-node  (diffusers' source, the first part of Node): the Python steps
 #     1. fp16 text encoder: the old float16 trace vs the exporter's path now (check_fp16_text_encoder.py), and the
 #        fixture's text_encoder.fp16.onnx through the exporter's conversion (make_fixture.py --text-encoder-fp16-only);
 #     2. a real-size random-weight bundle (make_bench_bundle.py: Stage C 3.6 B, Stage B 1.5 B, Stage A, fp16 with float32
 #        I/O, official sampler) with PyTorch's per-step times (CUDA graphs) at the 2×2 grid's shapes;
-#   call 2, carry .gpu-bench (onnxruntime-node, sharp, GL loaders, the bundled benchmarks): the Node steps
+#   call 2, carry .gpu-bench (the rest of Node, onnxruntime-node, GL loaders, the bundled benchmarks): the Node steps
 #     3. text_encoder.fp16.onnx opened and run by onnxruntime-node on cpu and webgpu;
 #     4. the grid's buckets (bin/model-buckets.ts), then the 2×2 grid at 1024² through the engine on webgpu, buckets vs
 #        dynamic graphs (bench/cascade-gpu.ts; all 20 + 10 steps unless STEPS=C,B), then Stage B under CFG as one
@@ -31,17 +31,19 @@ LOG="$OUT/measure.log"
 say() { echo "[$(($(date +%s) - started)) s] $*" | tee -a "$LOG"; }
 
 # ---- what this call carried, unpacked once ----
-if [ -f .gpu-node/node.xz ] && [ ! -x "$STATE/node/bin/node" ]; then
-  mkdir -p "$STATE/node/bin" && xz -dc .gpu-node/node.xz > "$STATE/node/bin/node" && chmod +x "$STATE/node/bin/node"
+[ -f .gpu-node/node.xz.1 ] && cp .gpu-node/node.xz.1 "$STATE/"
+if [ -f .gpu-bench/node.xz.2 ] && [ -f "$STATE/node.xz.1" ] && [ ! -x "$STATE/node/bin/node" ]; then
+  mkdir -p "$STATE/node/bin" && cat "$STATE/node.xz.1" .gpu-bench/node.xz.2 | xz -dc > "$STATE/node/bin/node" && chmod +x "$STATE/node/bin/node"
 fi
 [ -f .gpu-node/diffusers-src.tar.xz ] && [ ! -d "$STATE/ref/src/diffusers" ] && mkdir -p "$STATE/ref" && tar -xJf .gpu-node/diffusers-src.tar.xz -C "$STATE/ref"
 [ -f .gpu-bench/node_modules.tar.xz ] && [ ! -d node_modules/onnxruntime-node ] && tar -xJf .gpu-bench/node_modules.tar.xz
+[ -f .gpu-bench/bench.tar.xz ] && tar -xJf .gpu-bench/bench.tar.xz -C "$STATE"
 if [ -d .gpu-bench/gl ]; then for f in .gpu-bench/gl/*.deb; do dpkg -x "$f" /; done; ldconfig; fi
 export PATH=$(cd "$STATE" && pwd)/node/bin:$PATH
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 export __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
 export PYTHONPATH=tools/export:$STATE/ref/src PYTHONUNBUFFERED=1
-{ command -v node >/dev/null && node --version || echo "node: not here (carry .gpu-node in an earlier call)"
+{ command -v node >/dev/null && node --version || echo "node: not yet (its second part comes with .gpu-bench in call 2)"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
   python3 -c 'import torch, onnx, onnxruntime, transformers; print("torch", torch.__version__, "onnx", onnx.__version__, "onnxruntime", onnxruntime.__version__, "transformers", transformers.__version__)'
   echo "budget ${BUDGET}s steps ${STEPS:-manifest} modes ${MODES} provider ${PROVIDER}; carried: $(ls -d .gpu-node .gpu-bench 2>/dev/null | tr '\n' ' ')"; } > "$OUT/env.txt" 2>&1
@@ -71,7 +73,7 @@ fi
 [ -f "$BUNDLE/torch.json" ] && cp "$BUNDLE/torch.json" "$OUT/"
 
 # ---- 3, 4. Node: fp16 load on onnxruntime-node, buckets, the grid ----
-if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ] && [ -d .gpu-bench ]; then
+if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ] && [ -f "$STATE/bench/bench-grid.mjs" ] && [ -d .gpu-bench ]; then
   for provider in cpu webgpu; do
     [ -f "$STATE/fixture/text_encoder.fp16.onnx" ] || break
     timeout 60 node -e '
@@ -88,13 +90,13 @@ if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ] && [ -d .g
     say "onnxruntime-node $provider, fp16 text encoder: exit $?"
   done
   if [ -f "$BUNDLE/manifest.json" ]; then
-    timeout 60 node .gpu-bench/model-buckets.mjs "$BUNDLE" --grid 1024x1024:4 --warm >> "$LOG" 2>&1
+    timeout 60 node "$STATE/bench/model-buckets.mjs" "$BUNDLE" --grid 1024x1024:4 --warm >> "$LOG" 2>&1
     say "buckets: exit $?"
-    timeout "$(allow 3)" node .gpu-bench/bench-grid.mjs "$BUNDLE" --provider "$PROVIDER" --modes "$MODES" ${STEPS:+--steps "$STEPS"} \
+    timeout "$(allow 3)" node "$STATE/bench/bench-grid.mjs" "$BUNDLE" --provider "$PROVIDER" --modes "$MODES" ${STEPS:+--steps "$STEPS"} \
       --out "$OUT/bench-gpu.json" >> "$LOG" 2>&1
     say "grid benchmark: exit $? ($(left) s of the budget left)"
   fi
 else
-  say "Node steps skipped: they need Node (.gpu-node, this call or an earlier one) and .gpu-bench carried in this call"
+  say "Node steps skipped: they need .gpu-bench carried in this call, after a call that carried .gpu-node"
 fi
 tail -30 "$LOG"
