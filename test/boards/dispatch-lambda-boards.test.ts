@@ -142,5 +142,7 @@ describe('GIVEN the emulator and two warm copies of the dispatcher Lambda (board
     for (let i = 1; i < poster.headers.length; i++) expect(poster.headers[i]!.at - poster.headers[i - 1]!.at).toBeGreaterThanOrEqual(INTERVAL_MS - 50);
     expect(poster.headers.at(-1)!.header.statusLine).toContain('3/48 pins');
     expect(await emulator.ports.blobs.list(`${boardKeys.prefix(board.board.id)}header-claims/`)).toHaveLength(poster.headers.length);
+    // Whichever copy rendered, the header's page link is the board's one link, the one the start reply gave.
+    expect(new Set(poster.headers.map((h) => h.header.pageUrl))).toEqual(new Set([`https://pages.example/boards/${board.board.id}?t=${board.linkToken}`]));
   }, 40_000);
 });
