@@ -216,6 +216,18 @@ export function graphIoProblems(m: Manifest, stage: GraphStage, actual: { inputs
 }
 
 /**
+ * A prior graph whose clip_img group axis is fixed must say so (prior.clipImageGroups), or a blend would fail inside
+ * onnxruntime. For the stage's own graph only: its fixed-shape buckets take one group by design (buckets.ts).
+ */
+export function clipImageGroupProblems(m: Manifest, actual: { inputs: readonly ValueInfo[] }): string[] {
+  const groups = actual.inputs.find((v) => v.name === m.prior.inputs.clipImg)?.shape[1];
+  if (typeof groups !== 'number' || groups === m.prior.clipImageGroups) return [];
+  return groups === 1
+    ? [`prior: input ${m.prior.inputs.clipImg} takes exactly 1 group; declare "clipImageGroups": 1 in the manifest's prior (several pictures are then summed into it)`]
+    : [`prior: input ${m.prior.inputs.clipImg} has a fixed group axis of ${groups}; only a dynamic axis or exactly 1 is supported`];
+}
+
+/**
  * The encoders' shapes as the manifest promises them: fixed dims (numbers) must match, symbolic ones (strings) may be
  * anything. Image encoder [B, 3, size, size] → [B, embedSize]; EfficientNet [B, 3, H, W] → [B, channels, h, w].
  */

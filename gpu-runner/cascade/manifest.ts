@@ -105,6 +105,12 @@ export const ManifestSchema = z.strictObject({
     ...GraphFile,
     /** Width of one clip_img token (768), fed as zeros when there is no image. */
     clipImageSize: z.number().int().positive(),
+    /**
+     * The number of clip_img groups the graph was exported for, when that axis is fixed (the demo prior takes exactly
+     * 1); absent = any number (spec §4.3: one group per picture). With a fixed 1, several pictures (a blend) are
+     * summed into that one group, each scaled by its weight (encoders.ts `fitClipImageGroups`); checked at load.
+     */
+    clipImageGroups: z.literal(1).optional(),
     sampler: SamplerSchema,
     /** Re-noising levels for variations (t_start of the img2img loop, spec §4.2). */
     variation: z.strictObject({ subtle: z.number().gt(0).lte(1), strong: z.number().gt(0).lte(1) }),

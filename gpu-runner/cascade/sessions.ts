@@ -10,7 +10,7 @@
  * - low-memory mode keeps at most one session of any kind, released before the next one opens (the real Stage C is
  *   7–14 GB, Stage B 3–6 GB: spec §6.3).
  */
-import { checkGraphIo, GRAPH_STAGES, OPTIONAL_STAGES, BundleError, type GraphStage, type LoadedBundle } from './bundle.js';
+import { checkGraphIo, clipImageGroupProblems, GRAPH_STAGES, OPTIONAL_STAGES, BundleError, type GraphStage, type LoadedBundle } from './bundle.js';
 import { matchBucket } from './buckets.js';
 import type { GraphBucket } from './manifest.js';
 import { ModelSession, type Provider, type Tensor } from './runtime.js';
@@ -127,6 +127,10 @@ export class SessionPool {
     try {
       checkGraphIo(this.bundle, stage, session);
       if (bucket) checkBucketShapes(this.bundle, stage, bucket, session);
+      else if (stage === 'prior') {
+        const problems = clipImageGroupProblems(this.bundle.manifest, session);
+        if (problems.length) throw new BundleError(this.bundle.dir, problems);
+      }
     } catch (err) {
       await session.release();
       throw err;

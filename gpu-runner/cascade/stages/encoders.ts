@@ -66,7 +66,22 @@ export async function encodeImagePrompts(pool: SessionPool, m: Manifest, prompts
   prompts.forEach((p, i) => {
     for (let k = i * size; k < (i + 1) * size; k++) embeds[k] = embeds[k]! * p.weight;
   });
-  return { count: prompts.length, size, embeds };
+  return fitClipImageGroups({ count: prompts.length, size, embeds }, m.prior.clipImageGroups);
+}
+
+/**
+ * The groups as the prior takes them: unchanged for a dynamic group axis; for a prior exported with exactly one group
+ * (the demo's), the weighted embeddings summed into it. A sum, not a mean, so each picture keeps its weight's meaning (a
+ * weight-0 picture adds nothing, 2 : 1 stays 2 : 1) and one picture is unchanged; the prior layer-normalises the token,
+ * so the larger norm of a sum mostly cancels (see the weight note above).
+ */
+export function fitClipImageGroups(groups: ClipImageGroups, fixedGroups: 1 | undefined): ClipImageGroups {
+  if (fixedGroups === undefined || groups.count <= fixedGroups) return groups;
+  const summed = new Float32Array(groups.size);
+  for (let i = 0; i < groups.count; i++) {
+    for (let k = 0; k < groups.size; k++) summed[k] = summed[k]! + groups.embeds[i * groups.size + k]!;
+  }
+  return { count: 1, size: groups.size, embeds: summed };
 }
 
 /** A picture → its Stage C latent [channels, hC, wC] (spec §4.1), for image-to-image. */
