@@ -188,6 +188,8 @@ export const boardKeys = {
   memberSlot: (boardId: string, slot: number) => `${STORAGE_PREFIXES.boards}${boardId}/member-slots/${String(slot).padStart(4, '0')}`,
   /** The end summary was posted (once, however often the board is ended or its events redelivered). */
   summary: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/summary.json`,
+  /** A `link` board's one shown page token (its link is shown to the whole place anyway); every other token is stored as a hash only. */
+  sharedLink: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/shared-link.json`,
   tokens: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/`,
   token: (boardId: string, tokenHash: string) => `${STORAGE_PREFIXES.boards}${boardId}/tokens/${tokenHash}`,
   versions: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/versions/`,

@@ -34,6 +34,7 @@ import {
   newBoardId,
   removePin,
   setHero,
+  sharedLinkToken,
   toggleVote,
 } from './board-store.js';
 import { boardKeys, jobKeys, pinKeyOf } from '../../core/storage-layout.js';
@@ -148,7 +149,8 @@ export async function startBoard(deps: BoardDeps, ctx: CommandContext, input: Bo
   };
   const board: BoardRecord = openPlace ? { ...draft, place: await openPlace(draft) } : draft;
   await createBoard(deps.blobs, board);
-  const linkToken = await issueLinkToken(deps.blobs, board.id, now);
+  // A link board's one shared link; a private board's link for its host alone.
+  const linkToken = (await sharedLinkToken(deps.blobs, board, now)) ?? (await issueLinkToken(deps.blobs, board.id, now));
   await publishChange(deps, board.id, 'started');
   const url = pageUrl(deps, board.id, linkToken);
   const until = new Date(board.deadline).toISOString().replace(/:\d\d\.\d+Z$/, ' UTC').replace('T', ' ');

@@ -227,6 +227,26 @@ export async function issueLinkToken(blobs: BlobStore, boardId: string, now: num
   return token;
 }
 
+const SharedLinkSchema = z.strictObject({ v: z.literal(1), token: z.string().regex(/^[A-Za-z0-9_-]{43}$/), at: z.number().int().nonnegative() });
+
+/**
+ * The page-link token of a `link` board, the same for the start reply, every header edit (whichever dispatcher
+ * instance makes it) and the summary: created once (a conditional create; a racer that lost uses the winner's) and
+ * kept in the clear in boards/{id}/shared-link.json, because a `link` board shows it to its whole place anyway.
+ * `private` boards never get one: their tokens are issued per person (issueLinkToken) and stored as hashes only.
+ */
+export async function sharedLinkToken(blobs: BlobStore, board: BoardRecord, now: number): Promise<string | undefined> {
+  if (board.visibility !== 'link') return undefined;
+  const key = boardKeys.sharedLink(board.id);
+  const existing = await readRecord(blobs, key, SharedLinkSchema, { ifCorrupt: 'absent' });
+  if (existing) return existing.token;
+  const token = newLinkToken();
+  await put(blobs, boardKeys.token(board.id, hashToken(token)), { v: 1, at: now });
+  if (await blobs.putIfAbsent(key, JSON.stringify(SharedLinkSchema.parse({ v: 1, token, at: now })), JSON_TYPE)) return token;
+  // Another writer was first: its token is the one shown (this one stays valid, shown nowhere).
+  return (await readRecord(blobs, key, SharedLinkSchema, { ifCorrupt: 'absent' }))?.token ?? token;
+}
+
 export async function verifyLinkToken(blobs: BlobStore, boardId: string, token: string | undefined): Promise<boolean> {
   if (!token || token.length > 100 || !/^[A-Za-z0-9_-]+$/.test(token)) return false;
   return blobs.exists(boardKeys.token(boardId, hashToken(token)));

@@ -18,7 +18,8 @@
  * - An ended board gets its exports written and its summary posted once (boards/{id}/summary.json marks it).
  * - A header that can never be delivered again (thread or channel deleted) ends the board with reason
  *   `place_gone`, so the page and the exports stay available; anything else is retried after a back-off.
- * Page links for `link` boards use one token per process and board (only its hash is stored).
+ * Page links for `link` boards use the board's one shared token (board-store.ts sharedLinkToken), the same from
+ * every instance; private boards show none.
  */
 import { randomBytes } from 'node:crypto';
 import type { BlobStore } from '../../core/ports.js';
@@ -27,10 +28,10 @@ import { readRecord, writeRecord } from '../../core/stored-records.js';
 import { z } from 'zod';
 import { DeliveryError, type Attachment, type PosterRegistry } from '../poster.js';
 import { WorkGate } from '../work-gate.js';
-import { closedReason, currentVersion, issueLinkToken, loadBoardState, loadHeader, markEnded, saveHeader } from './board-store.js';
+import { closedReason, currentVersion, loadBoardState, loadHeader, markEnded, saveHeader, sharedLinkToken } from './board-store.js';
 import { boardCollage, loadPinImages, writeExports } from './board-media.js';
 import { buildBoardHeader, buildBoardSummary } from './board-message.js';
-import { boardCode } from './model.js';
+import { boardCode, type BoardRecord } from './model.js';
 
 /** `readFrom`: when that render began reading the board; every change published before it is in that edit. */
 const EditedSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative(), readFrom: z.number().int().nonnegative().optional() });
@@ -260,15 +261,17 @@ export class BoardHeaderUpdater {
     this.#options.log?.(event, fields);
   }
 
-  async #pageUrl(boardId: string): Promise<string | undefined> {
+  /** The page link the header and summary show: a `link` board's shared token (private boards show none). */
+  async #pageUrl(board: BoardRecord): Promise<string | undefined> {
     const base = this.#options.pageBaseUrl;
     if (!base) return undefined;
-    let token = this.#tokens.get(boardId);
+    let token = this.#tokens.get(board.id);
     if (!token) {
-      token = await issueLinkToken(this.#options.blobs, boardId, this.#now());
-      this.#tokens.set(boardId, token);
+      token = await sharedLinkToken(this.#options.blobs, board, this.#now());
+      if (!token) return undefined;
+      this.#tokens.set(board.id, token);
     }
-    return `${base.replace(/\/$/, '')}/boards/${boardId}?t=${encodeURIComponent(token)}`;
+    return `${base.replace(/\/$/, '')}/boards/${board.id}?t=${encodeURIComponent(token)}`;
   }
 
   /** One render of the board: version, collage, header; ends a board past its deadline; summary once when ended. */
@@ -289,7 +292,7 @@ export class BoardHeaderUpdater {
     const pins = await loadPinImages(blobs, state);
     const collageBytes = await boardCollage(state, pins);
     const collage: Attachment = { bytes: collageBytes, contentType: 'image/png', fileName: `board-${boardId}.png` };
-    const pageUrl = await this.#pageUrl(boardId);
+    const pageUrl = await this.#pageUrl(state.board);
     const header = buildBoardHeader(state, code, version.tasteLine, now, pageUrl);
     if (poster?.deliverBoardHeader) {
       const existing = await loadHeader(blobs, boardId);

@@ -80,8 +80,9 @@ export async function enqueue(
     ...(board ? { boardId: board.id } : {}),
     ...(placement.boardCode ? { boardCode: placement.boardCode } : {}),
   } as Job;
-  // Stored only now that every check before the queue has passed; removed again if the submission is refused.
-  if (uploads.length) await storeUploads(deps.blobs, id, uploads);
+  // Stored only now that every check before the queue has passed; removed again if the submission is refused. A
+  // replayed request (same id) leaves the first request's pictures as they are: its job may be reading them.
+  if (uploads.length && !(await checks).duplicate) await storeUploads(deps.blobs, id, uploads);
   const outcome = await submitJob(submitDeps, job, checks).catch(async (error: unknown) => {
     await discardUploads(deps.blobs, inputKeys).catch(() => undefined);
     throw error;

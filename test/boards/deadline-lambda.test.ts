@@ -18,7 +18,7 @@ import { createBoardDeadlineHandler } from '../../functions/board-deadlines.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
 import { boardDeadlineStatements, type AppArns } from '../../infra/iam-policies.js';
 import { authorizationsOf, checkStatements, queueArn, startRecordingProxy, type RecordingProxy } from '../infra/aws-request-recorder.js';
-import { collectEvents, drainEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { BoardRecordingPoster, slackUser } from './support.js';
 
 describe('GIVEN the emulator, three boards (open, lapsed, ended early) and the deadline sweep Lambda over a recording proxy', () => {
@@ -40,7 +40,7 @@ describe('GIVEN the emulator, three boards (open, lapsed, ended early) and the d
     lapsed = (await startBoard(past, slackUser('host', 'D2'), { name: 'Lapsed', duration: '2h' })) as BoardStarted;
     endedEarly = (await startBoard(past, slackUser('host', 'D3'), { name: 'Ended early', duration: '2h' })) as BoardStarted;
     await endBoard(past, slackUser('host', 'D3'));
-    await drainEvents(emulator.ports, 1500, []);
+    await settleEvents(emulator, []);
     const viaProxy = createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL: proxy.url }), { maxAttempts: 1 });
     sweep = createBoardDeadlineHandler({ blobs: viaProxy.blobs, events: viaProxy.events, log: silentLogger });
   });
@@ -51,8 +51,7 @@ describe('GIVEN the emulator, three boards (open, lapsed, ended early) and the d
 
   it('WHEN the sweep runs THEN only the lapsed board is due, and exactly one "ended" event for it is on the events queue', async () => {
     expect(await sweep()).toEqual({ due: [lapsed.board.id] });
-    const events = await collectEvents(emulator.ports, (all) => all.length >= 1, 10_000);
-    await drainEvents(emulator.ports, 1500, events);
+    const events = await settleEvents(emulator, []);
     expect(events).toEqual([expect.objectContaining({ type: 'board_changed', jobId: lapsed.board.id, change: 'ended' })]);
     expect(open.board.id).not.toBe(lapsed.board.id);
     expect(endedEarly.board.id).not.toBe(lapsed.board.id);

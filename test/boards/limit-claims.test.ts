@@ -3,9 +3,10 @@
  * S3 does, local/conditional-puts.ts): of 25 simultaneous claims on a board of 5 pins exactly 5 hold; ten presses
  * of the same tile give one pin and one slot; an unpin frees its slot for the next pin; 25 people joining a board
  * of 10 members give exactly 9 more members (the host holds one). The old write-then-list claim could admit one over.
+ * A link board's one shared page token is made once however many dispatcher copies ask at the same moment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addPin, createBoard, ensureMember, loadBoardState, newBoardId, removePin } from '../../bot/boards/board-store.js';
+import { addPin, createBoard, ensureMember, loadBoardState, newBoardId, removePin, sharedLinkToken, verifyLinkToken } from '../../bot/boards/board-store.js';
 import type { BoardRecord, PinRecord } from '../../bot/boards/model.js';
 import { boardKeys } from '../../core/storage-layout.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
@@ -77,5 +78,14 @@ describe('GIVEN the emulator over HTTP', () => {
     expect((await loadBoardState(emulator.ports.blobs, board.id))!.members).toBe(10);
     expect(await emulator.ports.blobs.list(boardKeys.memberSlots(board.id))).toHaveLength(10);
     expect(await ensureMember(emulator.ports.blobs, board, board.host, Date.now())).toBe('member');
+  });
+
+  it('WHEN ten dispatcher copies ask for a link board\'s page token at once THEN they all get the same one, and it opens the page; a private board gets none', async () => {
+    const board = { ...boardWith({ maxPins: 48, maxMembers: 25 }), visibility: 'link' as const };
+    await createBoard(emulator.ports.blobs, board);
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => sharedLinkToken(emulator.ports.blobs, board, Date.now())));
+    expect(new Set(tokens).size).toBe(1);
+    expect(await verifyLinkToken(emulator.ports.blobs, board.id, tokens[0])).toBe(true);
+    expect(await sharedLinkToken(emulator.ports.blobs, { ...board, visibility: 'private' }, Date.now())).toBeUndefined();
   });
 });

@@ -41,6 +41,16 @@ describe('GIVEN pictures with a command', () => {
     expect(await imagine(deps, contextFor(alice, { sourceId: 'd:2' }), '--ar 3:2')).toMatchObject({ kind: 'rejected', code: 'invalid_options' });
   });
 
+  it('WHEN the same request is replayed with another picture THEN it names the same job and the stored picture stays the first', async () => {
+    const first = await imagine(deps, contextFor(alice, { sourceId: 'd:replay' }), 'a castle', {}, undefined, [await picture('#f00')]);
+    const again = await imagine(deps, contextFor(alice, { sourceId: 'd:replay' }), 'a castle', {}, undefined, [await picture('#00f')]);
+    expect(again).toMatchObject({ kind: 'accepted', duplicate: true, jobId: (first as { jobId: string }).jobId });
+    const { channels } = await sharp((await blobs.get(jobKeys.input((first as { jobId: string }).jobId, 0)))!).stats();
+    expect(channels[0]!.mean).toBeGreaterThan(200); // red, the first picture, not the replay's blue
+    expect(channels[2]!.mean).toBeLessThan(50);
+    expect(queue.sent).toHaveLength(1);
+  });
+
   it('WHEN /blend gets three pictures and portrait THEN one job with three image prompts of weight 1 and no text', async () => {
     const reply = await blend(deps, contextFor(alice), [await picture('#f00'), await picture('#0f0'), await picture('#00f')], 'portrait');
     expect(reply).toMatchObject({ kind: 'accepted' });

@@ -170,6 +170,25 @@ describe('GIVEN a copy of the fixture bundle with the buckets of a 4-image 128×
     }
   });
 
+  it('THEN in low-memory mode at most one session is open: validation leaves none, each call opens only its own', async () => {
+    const bundle = await loadBundle(dir, { checkHashes: false });
+    const pool = new SessionPool(bundle, 'cpu', { lowMemory: true });
+    try {
+      await pool.validateAll();
+      expect(pool.openFiles()).toEqual([]);
+      const prior = await pool.get('prior');
+      const at = (rows: number) => feedsFor(bucketInputShapes(bundle.manifest, { stage: 'prior', rows, height: 3, width: 3 }), rows);
+      await prior.run(at(8));
+      expect(pool.openFiles()).toEqual(['prior.b8-3x3.onnx']);
+      await prior.run(at(6));
+      expect(pool.openFiles()).toEqual(['prior.onnx']);
+      await pool.done('prior');
+      expect(pool.openFiles()).toEqual([]);
+    } finally {
+      await pool.releaseAll();
+    }
+  });
+
   it('THEN a 4-image grid through the engine gives the same pixels as the bundle without buckets, having run the buckets', async () => {
     const request: GenerateRequest = { kind: 'imagine', prompt: 'a red square', negativePrompt: '', width: 128, height: 128, seeds: [1, 2, 3, 4], chaos: 0 };
     const plain = await createCascadeGenerator({ bundleDir: FIXTURE_DIR, provider: 'cpu' });

@@ -78,7 +78,7 @@ describe('GIVEN the playground session', () => {
     const cases: Array<[Promise<Response>, number, string]> = [
       [post(JSON.stringify({ text: 'x' }), { 'content-type': 'application/json' }), 415, 'multipart/form-data'],
       [post(form({ text: 'x' }, [])), 400, 'form field "image"'],
-      [post(form({ text: 'x' }, Array.from({ length: 6 }, () => ({ bytes: png })))), 400, '6 pictures were given; at most 5'],
+      [post(form({ text: 'x' }, Array.from({ length: 6 }, () => ({ bytes: png })))), 400, 'More than 5 pictures were given; at most 5 are used'],
       [post(form({ text: 'x' }, [{ bytes: png, weight: '7' }])), 400, 'weight of picture 1 must be a number from 0 to 3'],
       [post(form({ text: 'x' }, [{ bytes: png, weight: '1' }, { bytes: png }])), 400, 'one "weight" per picture'],
       [post('--b\r\nnot a form', { 'content-type': 'multipart/form-data; boundary=b' }), 400, 'not a well-formed multipart form'],
@@ -93,6 +93,13 @@ describe('GIVEN the playground session', () => {
     }
     expect(await takeJobs(emulator.ports.queue)).toEqual([]);
     expect(await inputs()).toEqual(before);
+  });
+
+  it('WHEN one streamed picture is over 10 MiB THEN 413 naming it, and nothing is queued', async () => {
+    const response = await post(form({ text: 'x' }, [{ bytes: png }, { bytes: new Uint8Array(10 * 1024 * 1024 + 1) }]));
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as { message: string }).message).toBe('Picture 2 is over 10 MiB, the limit for one picture.');
+    expect(await takeJobs(emulator.ports.queue)).toEqual([]);
   });
 
   it('WHEN the declared body is over the limit THEN 413 before it is read', async () => {

@@ -227,22 +227,18 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   }, TIMEOUT);
 
-  it('WHEN a picture goes with a prompt THEN the demo model answers: a sentence naming the missing image encoder while it has none, else the grid', async () => {
+  it('WHEN a picture goes with a prompt THEN the demo model (which has an image encoder) draws the grid with it', async () => {
     await page.setViewportSize({ width: 1280, height: 860 });
     const manifest = JSON.parse(await readFile(`${DEMO_BUNDLE}/manifest.json`, 'utf8')) as { imageEncoder?: unknown };
+    expect(manifest.imageEncoder).toBeDefined();
     const picture = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#36c' } }).png().toBuffer();
     await page.setInputFiles('#file-picker', { name: 'blue.png', mimeType: 'image/png', buffer: picture });
     const jobId = await send(page, 'a circle like this --seed 4');
     expect((await loadJob(system.ports.blobs, jobId))?.request.imagePrompts).toHaveLength(1);
     const final = page.locator(`article[data-job="${jobId}"]:is([data-status="failed"], [data-status="completed"])`);
     await final.waitFor({ timeout: 30_000 });
-    if (manifest.imageEncoder === undefined) {
-      expect(await final.getAttribute('data-status')).toBe('failed');
-      expect(await final.textContent()).toContain('cannot take image prompts: it has no image_encoder.onnx (manifest section imageEncoder).');
-      await page.screenshot({ path: `${ARTIFACTS}/playground-demo-refuses-pictures.png` });
-    } else {
-      expect(await final.getAttribute('data-status')).toBe('completed');
-    }
+    expect(await final.getAttribute('data-status')).toBe('completed');
+    expect(await final.locator('img').count()).toBeGreaterThan(0);
   }, TIMEOUT);
 });
 

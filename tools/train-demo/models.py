@@ -110,8 +110,8 @@ class SemanticEncoder(nn.Module):
                                  nn.Conv2d(96, 128, 4, stride=2, padding=1), nn.GELU(), ConvBlock(128),
                                  nn.Conv2d(128, channels, 1), nn.BatchNorm2d(channels, affine=False))
 
-    def forward(self, img: torch.Tensor) -> torch.Tensor:
-        return self.net(img)
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net(image)
 
 
 class Previewer(nn.Module):
