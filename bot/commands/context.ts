@@ -108,6 +108,21 @@ export interface InfoReply {
   lines: string[];
   /** Values users copy on mobile (prompt, seed, job id); renderers put them in code blocks. */
   copyable: Array<{ label: string; value: string }>;
+  /** The pictures the job was made from (ℹ️ of a job with image prompts or a start image), in request order. */
+  pictures?: InfoPicture[];
+}
+
+/** One picture a job was made from: an upload (`jobs/{id}/inputs/{n}.png`) or an earlier job's tile ("More like this"). */
+export interface InfoPicture {
+  /** Its key (core/storage-layout.ts `IMAGE_KEY_PATTERN`); the playground shows it through its own /api/image. */
+  key: string;
+  /** e.g. "Picture 1 · image prompt, weight 0.5" or "Picture 1 · start image, strength 0.6". */
+  label: string;
+  /**
+   * A short-lived link (job-info.ts PICTURE_LINK_SECONDS) for an asker who can see the job (its owner, or anyone in its
+   * channel): Discord and Slack show it as a thumbnail in the private ℹ️ reply. Absent for anyone else and on the web.
+   */
+  url?: string;
 }
 
 /** A job's message to post again (/show): the platform posts it as a new message. */

@@ -5,11 +5,12 @@
  * @example
  *   (await jobInfo(deps, 'j1')).copyable[1] // → { label: 'Reproduce', value: 'a fox --ar 1:1 --seed 7' }
  */
-import type { JobId } from '../../core/job.js';
+import type { GenerationRequest, Job, JobId, Requester } from '../../core/job.js';
 import type { BlobStore } from '../../core/ports.js';
 import { isCancelRequested, isDeleted, loadDelivered, loadJob, loadResult } from '../job-records.js';
 import { describeOptions } from '../message-model.js';
-import type { InfoReply, Rejected } from './context.js';
+import { isOwner } from '../permissions.js';
+import type { InfoPicture, InfoReply, Rejected } from './context.js';
 import { rejected } from './enqueue.js';
 
 export function notFound(jobId: string, deleted: boolean): Rejected {
@@ -18,7 +19,48 @@ export function notFound(jobId: string, deleted: boolean): Rejected {
     : rejected('not_found', `There is no job ${jobId} (it may have expired).`);
 }
 
-export async function jobInfo(deps: { blobs: BlobStore }, jobId: JobId): Promise<InfoReply | Rejected> {
+/** How long the ℹ️ reply's picture links work: the reply is private and read at once. */
+export const PICTURE_LINK_SECONDS = 15 * 60;
+
+/**
+ * Who asks for ℹ️ and how pictures are shown to them: `signed` links (Discord, Slack) only when the asker can see the
+ * job (its owner, or someone in the channel it was made in; `/info <id>` elsewhere lists the pictures without links);
+ * `by-key` (the playground, one shared channel) gives keys only, served by its /api/image to a session.
+ */
+export interface InfoViewer {
+  asker: Pick<Requester, 'platform' | 'userId' | 'channelId'>;
+  links: 'signed' | 'by-key';
+}
+
+/** Each picture's setting in request order (the start image first, as `--strength` takes the first picture). */
+export function pictureSettings(request: GenerationRequest): Array<{ key: string; setting: string }> {
+  return [
+    ...(request.initImage ? [{ key: request.initImage.key, setting: `start image, strength ${request.initImage.strength}` }] : []),
+    ...(request.imagePrompts ?? []).map((p) => ({ key: p.key, setting: `image prompt, weight ${p.weight}` })),
+  ];
+}
+
+/** The playground's options-line note of the pictures: "pictures: 1 start image, strength 0.6 · 2 image prompt, weight 0.5". */
+export function describePictures(request: GenerationRequest): string | undefined {
+  const settings = pictureSettings(request);
+  return settings.length ? `pictures: ${settings.map((p, i) => `${i + 1} ${p.setting}`).join(' · ')}` : undefined;
+}
+
+export function picturesOf(request: GenerationRequest): InfoPicture[] {
+  return pictureSettings(request).map((p, i) => ({ key: p.key, label: `Picture ${i + 1} · ${p.setting}` }));
+}
+
+function seesJob(asker: InfoViewer['asker'], job: Job): boolean {
+  return isOwner(asker, job) || (asker.platform === job.requester.platform && asker.channelId === job.requester.channelId);
+}
+
+async function linkedPictures(blobs: BlobStore, job: Job, viewer: InfoViewer | undefined): Promise<InfoPicture[]> {
+  const pictures = picturesOf(job.request);
+  if (viewer?.links !== 'signed' || !seesJob(viewer.asker, job)) return pictures;
+  return Promise.all(pictures.map(async (p) => ({ ...p, url: await blobs.presignedUrl(p.key, PICTURE_LINK_SECONDS) })));
+}
+
+export async function jobInfo(deps: { blobs: BlobStore }, jobId: JobId, viewer?: InfoViewer): Promise<InfoReply | Rejected> {
   const [job, result, deleted] = await Promise.all([loadJob(deps.blobs, jobId), loadResult(deps.blobs, jobId), isDeleted(deps.blobs, jobId)]);
   if (!job) return notFound(jobId, deleted);
   const { request } = job;
@@ -36,10 +78,12 @@ export async function jobInfo(deps: { blobs: BlobStore }, jobId: JobId): Promise
     ...(result ? [`Seeds: ${result.images.map((image) => `${image.index}: ${image.seed}`).join(', ')}`] : []),
     `Created: ${job.createdAt}`,
   ];
+  const pictures = await linkedPictures(deps.blobs, job, viewer);
   return {
     kind: 'info',
     title: `Job ${job.id}`,
     lines,
+    ...(pictures.length ? { pictures } : {}),
     copyable: [
       { label: 'Prompt', value: request.prompt },
       { label: 'Reproduce', value: `${request.prompt} ${options}` },

@@ -48,7 +48,7 @@ export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: 
   const inParentBoard = parent.boardId ? { parentBoardId: parent.boardId } : {};
   switch (button.action) {
     case 'info':
-      return jobInfo(deps, parent.id);
+      return jobInfo(deps, parent.id, { asker: ctx.requester, links: ctx.requester.platform === 'web' ? 'by-key' : 'signed' });
     case 'cancel':
       return cancel(deps, ctx, parent.id);
     case 'delete':

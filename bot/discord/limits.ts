@@ -73,6 +73,7 @@ const EmbedSchema = z.strictObject({
   fields: z.array(z.strictObject({ name: z.string().min(1).max(L.embedFieldName), value: z.string().min(1).max(L.embedFieldValue), inline: z.boolean().optional() })).max(L.embedFields).optional(),
   footer: z.strictObject({ text: z.string().min(1).max(L.embedFooter) }).optional(),
   image: z.strictObject({ url: z.string().min(1) }).optional(),
+  thumbnail: z.strictObject({ url: z.string().min(1) }).optional(),
   timestamp: z.string().optional(),
 });
 

@@ -19,8 +19,13 @@ export function renderActorReply(reply: ActorReply): DiscordMessage {
     name: truncate(item.label, DISCORD_LIMITS.embedFieldName),
     value: codeBlock(item.value, DISCORD_LIMITS.embedFieldValue),
   }));
+  // One small embed per picture the asker may open: its label linked, its thumbnail shown (at most 5, under the 10 embeds).
+  const pictures = (reply.pictures ?? []).flatMap((p) => (p.url ? [{ title: truncate(p.label, DISCORD_LIMITS.embedTitle), url: p.url, thumbnail: { url: p.url } }] : []));
   return assertDiscordMessage({
-    embeds: [{ title: truncate(reply.title, DISCORD_LIMITS.embedTitle), ...(reply.lines.length ? { description: truncate(reply.lines.join('\n'), DISCORD_LIMITS.embedDescription) } : {}), ...(fields.length ? { fields } : {}) }],
+    embeds: [
+      { title: truncate(reply.title, DISCORD_LIMITS.embedTitle), ...(reply.lines.length ? { description: truncate(reply.lines.join('\n'), DISCORD_LIMITS.embedDescription) } : {}), ...(fields.length ? { fields } : {}) },
+      ...pictures.slice(0, DISCORD_LIMITS.embeds - 1),
+    ],
     allowed_mentions: { parse: [] },
   });
 }

@@ -26,6 +26,12 @@ export function renderInfo(reply: InfoReply): SlackMessage {
   reply.copyable.slice(0, SLACK_LIMITS.blocksPerMessage - blocks.length).forEach((item, i) => {
     blocks.push({ type: 'section', block_id: `copy:${i}`, text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(item.label)}*\n${codeBlock(item.value)}`, SLACK_LIMITS.sectionText) } });
   });
+  // The pictures the asker may open, as image blocks (Slack loads the short-lived link once and shows the picture).
+  for (const [i, p] of (reply.pictures ?? []).entries()) {
+    if (!p.url || p.url.length > SLACK_LIMITS.imageUrl || blocks.length >= SLACK_LIMITS.blocksPerMessage) continue;
+    const label = truncate(p.label, SLACK_LIMITS.imageAltText);
+    blocks.push({ type: 'image', block_id: `picture:${i}`, image_url: p.url, alt_text: label, title: { type: 'plain_text', text: truncate(p.label, SLACK_LIMITS.sectionText), emoji: true } });
+  }
   const text = [reply.title, ...reply.lines, ...reply.copyable.map((item) => `${item.label}: ${item.value}`)].join('\n');
   return assertValidSlackMessage({ text: truncate(text, SLACK_LIMITS.fallbackText), blocks });
 }

@@ -67,7 +67,7 @@ const WEB_COMMANDS = {
       const jobId = rest.trim();
       if (jobId === '') return usage(deps, ctx);
       if (!JobIdSchema.safeParse(jobId).success) return { kind: 'rejected', code: 'invalid_job_id', message: `"${jobId.slice(0, 40)}" is not a job id; use the ℹ️ button or /info j…` };
-      return jobInfo(deps, jobId);
+      return jobInfo(deps, jobId, { asker: ctx.requester, links: 'by-key' });
     },
   },
   settings: {

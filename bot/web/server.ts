@@ -7,7 +7,7 @@
  *   POST /api/command      { text, requestId } → the same handlers the chat bots call
  *   POST /api/imagine      multipart: text, image × 1–5, weight per image, strength → /imagine (or /board add) with pictures (picture-form.ts)
  *   POST /api/button       { customId, requestId } → pressButton, as a Discord/Slack button press
- *   GET  /api/image?key=   an image from the object store (jobs/… keys only)
+ *   GET  /api/image?key=   an image from the object store (jobs/… keys only; a job's uploaded pictures to a session only)
  *   GET  /api/download?job=&tile=  one tile as a PNG file with its parameters in PNG text chunks (download.ts)
  *
  * Routes are a table (`WebRoute`); more can be passed in (`routes`) without touching this file.
@@ -31,7 +31,8 @@ import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
 import type { BotDeps } from '../commands/index.js';
 import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.js';
 import { JobIdSchema } from '../../core/job.js';
-import { parseJobKey } from '../../core/storage-layout.js';
+import { parseImageKey, parseJobKey } from '../../core/storage-layout.js';
+import { isDeleted, loadJob } from '../job-records.js';
 import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.js';
 import { tileDownload } from './download.js';
 import { buttonMakesJob, commandMakesJob, runButton, runCommand, runWithPictures } from './commands.js';
@@ -149,7 +150,7 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     })),
     { method: 'GET', path: '/api/messages', handle: serveMessages },
     { method: 'GET', path: '/api/events', handle: openStream },
-    { method: 'GET', path: '/api/image', handle: ({ response, url }) => sendImage(response, url.searchParams.get('key') ?? '') },
+    { method: 'GET', path: '/api/image', handle: ({ response, url, userId }) => sendImage(response, url.searchParams.get('key') ?? '', userId) },
     { method: 'GET', path: '/api/download', handle: sendDownload },
     { method: 'POST', path: '/api/command', needsSession: true, handle: postCommand },
     { method: 'POST', path: '/api/imagine', needsSession: true, handle: postPictures },
@@ -312,12 +313,32 @@ export async function startWebPlayground(options: WebPlaygroundOptions): Promise
     }
   }
 
-  async function sendImage(response: ServerResponse, key: string): Promise<void> {
+  async function sendImage(response: ServerResponse, key: string, userId: string | undefined): Promise<void> {
+    const upload = parseImageKey(key);
+    if (upload && 'upload' in upload) return sendUpload(response, key, upload.jobId, userId);
     const type = jobImageType(key);
     if (!type) return sendJson(response, 400, { error: 'key must name an image under jobs/{id}/' });
     const bytes = await options.bot.blobs.get(key);
     if (!bytes) return sendJson(response, 404, { error: `No image at ${key} (deleted or expired).` });
     response.writeHead(200, { 'content-type': type, 'content-length': bytes.byteLength, 'cache-control': key.endsWith('preview.jpg') ? 'no-cache' : 'private, max-age=86400' });
+    response.end(bytes);
+  }
+
+  /**
+   * A picture uploaded with a job (ℹ️ shows it): to the job's viewers only. The playground is one shared channel, so every
+   * session sees every job; a request without the session cookie (SameSite=Strict: never sent by another site's page) is
+   * refused, and so is a picture of a job the store does not have or its owner deleted.
+   */
+  async function sendUpload(response: ServerResponse, key: string, jobId: string, userId: string | undefined): Promise<void> {
+    if (userId === undefined) return sendJson(response, 401, { error: 'Uploaded pictures are shown to playground sessions only: open the playground page first.' });
+    const job = await loadJob(options.bot.blobs, jobId);
+    if (!job || job.requester.platform !== 'web') {
+      const deleted = !job && (await isDeleted(options.bot.blobs, jobId));
+      return sendJson(response, 404, { error: deleted ? `Job ${jobId} was deleted by its owner.` : `There is no playground job ${jobId}.` });
+    }
+    const bytes = await options.bot.blobs.get(key);
+    if (!bytes) return sendJson(response, 404, { error: `No picture at ${key} (deleted or expired).` });
+    response.writeHead(200, { 'content-type': 'image/png', 'content-length': bytes.byteLength, 'cache-control': 'private, max-age=3600' });
     response.end(bytes);
   }
 

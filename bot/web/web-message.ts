@@ -6,6 +6,7 @@
  */
 import type { Job, Result } from '../../core/job.js';
 import type { JobMessage } from '../message-model.js';
+import { describePictures } from '../commands/job-info.js';
 
 export interface WebTile {
   index: number;
@@ -29,6 +30,8 @@ export interface WebMessage {
   /** Stage C seed of tile 1 (tiles 2–4 derive theirs). */
   seed: number;
   message: JobMessage;
+  /** Each picture the job was made from and its weight or strength, shown after the options line (not copied with it). */
+  picturesText?: string;
   tiles?: WebTile[];
   /** Changes whenever the preview image changes, so the page can re-fetch the same key. */
   previewVersion?: number;
@@ -64,6 +67,7 @@ export function webMessageOf(job: Job, message: JobMessage, seq: number, result?
     prompt: job.request.prompt,
     seed: job.request.seed,
     message,
+    ...(describePictures(job.request) ? { picturesText: describePictures(job.request)! } : {}),
     ...(result && message.status === 'completed' ? { tiles: tilesOf(result) } : {}),
     ...(previewVersion === undefined ? {} : { previewVersion }),
   };

@@ -4,6 +4,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { JobSchema } from '../../core/job.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import { blend, imagine, jobInfo, pressButton } from '../../bot/commands/index.js';
+import { renderActorReply } from '../../bot/discord/replies.js';
+import { renderInfo } from '../../bot/slack/replies.js';
+import type { InfoReply } from '../../bot/commands/context.js';
 import type { BotDeps } from '../../bot/commands/context.js';
 import { buildJobMessage } from '../../bot/message-model.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
@@ -33,6 +36,28 @@ describe('GIVEN pictures with a command', () => {
     const stored = await blobs.get(jobKeys.input(job.id, 1));
     expect((await sharp(stored!).metadata()).format).toBe('png');
     expect((await jobInfo(deps, job.id) as { lines: string[] }).lines).toContain(`Image prompts: ${jobKeys.input(job.id, 0)} (weight 0.5), ${jobKeys.input(job.id, 1)} (weight 0.5)`);
+  });
+
+  it('WHEN ℹ️ is asked for a job with a start image and an image prompt THEN its pictures come with their strength and weight, linked for the owner and the channel only', async () => {
+    await imagine(deps, contextFor(alice, { sourceId: 'd:info' }), 'a castle --strength 0.6 --iw 0.5', {}, undefined, [await picture('#f00'), await picture('#00f')]);
+    const job = JobSchema.parse(queue.sent[0]);
+    const labels = [{ key: jobKeys.input(job.id, 0), label: 'Picture 1 · start image, strength 0.6' }, { key: jobKeys.input(job.id, 1), label: 'Picture 2 · image prompt, weight 0.5' }];
+    const linked = labels.map((p) => ({ ...p, url: `memory://${p.key}` }));
+    const bobHere = { ...alice, userId: 'bob' };
+    expect((await jobInfo(deps, job.id, { asker: bobHere, links: 'signed' }) as InfoReply).pictures).toEqual(linked);
+    expect((await jobInfo(deps, job.id, { asker: { ...alice, channelId: 'elsewhere' }, links: 'signed' }) as InfoReply).pictures).toEqual(linked); // the owner anywhere
+    expect((await jobInfo(deps, job.id, { asker: { ...bobHere, channelId: 'elsewhere' }, links: 'signed' }) as InfoReply).pictures).toEqual(labels); // /info <id> from another channel: no links
+    expect((await jobInfo(deps, job.id, { asker: { ...bobHere, platform: 'slack' }, links: 'signed' }) as InfoReply).pictures).toEqual(labels);
+    expect((await jobInfo(deps, job.id, { asker: bobHere, links: 'by-key' }) as InfoReply).pictures).toEqual(labels);
+
+    const reply = (await pressButton(deps, contextFor(bobHere), `info:${job.id}:0`)) as InfoReply;
+    expect(reply.pictures).toEqual(linked);
+    const discord = renderActorReply(reply);
+    expect(discord.embeds!.slice(1)).toEqual(linked.map((p) => ({ title: p.label, url: p.url, thumbnail: { url: p.url } })));
+    const slack = renderInfo(reply);
+    expect(slack.blocks.filter((b) => b.type === 'image')).toEqual(linked.map((p, i) => ({ type: 'image', block_id: `picture:${i}`, image_url: p.url, alt_text: p.label, title: { type: 'plain_text', text: p.label, emoji: true } })));
+    expect(renderInfo({ ...reply, pictures: labels }).blocks.some((b) => b.type === 'image')).toBe(false);
+    expect(renderActorReply({ ...reply, pictures: labels }).embeds).toHaveLength(1);
   });
 
   it('WHEN /imagine has a picture and no text THEN it is a pure image variation; without a picture the prompt is required', async () => {

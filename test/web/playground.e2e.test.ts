@@ -227,7 +227,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
   }, TIMEOUT);
 
-  it('WHEN a picture goes with a prompt THEN the demo model (which has an image encoder) draws the grid with it', async () => {
+  it('WHEN a picture goes with a prompt THEN the demo model (which has an image encoder) draws the grid with it, the options line gives its weight and ℹ️ shows it', async () => {
     await page.setViewportSize({ width: 1280, height: 860 });
     const manifest = JSON.parse(await readFile(`${DEMO_BUNDLE}/manifest.json`, 'utf8')) as { imageEncoder?: unknown };
     expect(manifest.imageEncoder).toBeDefined();
@@ -239,6 +239,13 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await final.waitFor({ timeout: 30_000 });
     expect(await final.getAttribute('data-status')).toBe('completed');
     expect(await final.locator('img').count()).toBeGreaterThan(0);
+    // The options line names the picture and its weight; ℹ️ shows the uploaded picture itself, through /api/image.
+    expect(await final.locator('.options .pictures').textContent()).toBe(' · pictures: 1 image prompt, weight 1');
+    await final.locator(`button[data-custom-id="info:${jobId}:0"]`).click();
+    const shown = final.locator('.ephemeral .info-pictures figure');
+    await shown.first().waitFor({ timeout: 10_000 });
+    expect(await shown.locator('figcaption').allTextContents()).toEqual(['Picture 1 · image prompt, weight 1']);
+    await expect.poll(() => shown.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 10_000 }).toBe(64);
   }, TIMEOUT);
 });
 

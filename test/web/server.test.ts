@@ -58,7 +58,7 @@ describe('GIVEN the playground server', () => {
     const preview = await fetch(url('/api/image?key=jobs/j1/preview.jpg'));
     expect([preview.status, preview.headers.get('content-type'), preview.headers.get('cache-control')]).toEqual([200, 'image/jpeg', 'no-cache']);
     expect(new Uint8Array(await preview.arrayBuffer())).toEqual(jpeg);
-    for (const key of ['pending/web/x/1-j1', 'jobs/j1/job.json', 'jobs/../pending/web/x/1-j1', 'jobs/..png', 'jobs/J1/image-1.png', 'jobs/j1/inputs/0.png', 'jobs/j1/image-1.gif', 'jobs/j1/latent-1.f32', 'jobs/j1/latents.f32']) {
+    for (const key of ['pending/web/x/1-j1', 'jobs/j1/job.json', 'jobs/../pending/web/x/1-j1', 'jobs/..png', 'jobs/J1/image-1.png', 'jobs/j1/inputs/5.png', 'jobs/j1/inputs/0.jpg', 'jobs/j1/image-1.gif', 'jobs/j1/latent-1.f32', 'jobs/j1/latents.f32']) {
       const refused = await fetch(url(`/api/image?key=${encodeURIComponent(key)}`));
       expect(refused.status).toBe(400);
       expect(((await refused.json()) as { error: string }).error).toBe('key must name an image under jobs/{id}/');
@@ -66,6 +66,33 @@ describe('GIVEN the playground server', () => {
     const missing = await fetch(url('/api/image?key=jobs/j2/image-1.png'));
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { error: string }).error).toContain('No image at jobs/j2/image-1.png');
+  });
+
+  it('WHEN a job\'s uploaded picture is asked for (ℹ️ shows it) THEN a session gets it, a request without the session cookie does not, nor one for a job that is not a playground job or is gone', async () => {
+    const session = (await fetch(url('/'))).headers.get('set-cookie')!.split(';')[0]!;
+    const png = new Uint8Array([137, 80, 78, 71, 13, 10, 26, 10, 7]);
+    const web = makeJob({ id: 'jupload1', requester: { platform: 'web', userId: 'someone-else', channelId: 'playground' }, delivery: { platform: 'web', sessionId: 's9' } });
+    await emulator.ports.blobs.put(jobKeys.job(web.id), JSON.stringify(web), 'application/json');
+    await emulator.ports.blobs.put(jobKeys.input(web.id, 0), png, 'image/png');
+    const picture = (key: string, cookie?: string) => fetch(url(`/api/image?key=${encodeURIComponent(key)}`), cookie ? { headers: { cookie } } : {});
+    const ok = await picture(jobKeys.input(web.id, 0), session);
+    expect([ok.status, ok.headers.get('content-type'), ok.headers.get('cache-control')]).toEqual([200, 'image/png', 'private, max-age=3600']);
+    expect(new Uint8Array(await ok.arrayBuffer())).toEqual(png);
+    const noSession = await picture(jobKeys.input(web.id, 0));
+    expect(noSession.status).toBe(401);
+    expect(((await noSession.json()) as { error: string }).error).toContain('playground sessions only');
+    const forged = await picture(jobKeys.input(web.id, 0), 'cascade_session=s1.00000000000000000000000000000000.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    expect(forged.status).toBe(401);
+    // A Discord job's upload in the same store is not the playground's to show.
+    const discord = makeJob({ id: 'jupload2' });
+    await emulator.ports.blobs.put(jobKeys.job(discord.id), JSON.stringify(discord), 'application/json');
+    await emulator.ports.blobs.put(jobKeys.input(discord.id, 0), png, 'image/png');
+    const other = await picture(jobKeys.input(discord.id, 0), session);
+    expect([other.status, ((await other.json()) as { error: string }).error]).toEqual([404, 'There is no playground job jupload2.']);
+    await emulator.ports.blobs.put(jobKeys.input('jnojob', 0), png, 'image/png');
+    expect((await picture(jobKeys.input('jnojob', 0), session)).status).toBe(404);
+    const missing = await picture(jobKeys.input(web.id, 1), session);
+    expect([missing.status, ((await missing.json()) as { error: string }).error]).toEqual([404, `No picture at ${jobKeys.input(web.id, 1)} (deleted or expired).`]);
   });
 
   // Links are signed when the job is seen running (its tile keys follow from the job) or, if it never was, on completion.

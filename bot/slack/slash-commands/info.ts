@@ -23,5 +23,5 @@ async function infoReply(bot: BotDeps, ctx: CommandContext, text: string): Promi
   if (!JobIdSchema.safeParse(text).success) {
     return { kind: 'rejected', code: 'invalid_options', message: 'Use /imagine-info for your usage, /imagine-info <job id> for a job, or /imagine-info cancel [job id].' };
   }
-  return jobInfo(bot, text);
+  return jobInfo(bot, text, { asker: ctx.requester, links: 'signed' });
 }

@@ -97,7 +97,7 @@ function messageBody(web, old) {
       // width/height reserve the tile's space before it loads, so the message does not grow under the reader.
       image(tile.url ?? imageUrl(tile.key), { alt: `tile ${tile.index}`, width: tile.width, height: tile.height }, tile.url ? imageUrl(tile.key) : null),
       web.tiles.length > 1 ? el('span', { text: String(tile.index) }) : null))) : null,
-    el('div', { class: 'options', text: m.optionsText }),
+    el('div', { class: 'options' }, m.optionsText, web.picturesText ? el('span', { class: 'pictures', text: ` · ${web.picturesText}` }) : null),
     m.buttonRows.length ? el('div', { class: 'rows' }, m.buttonRows.map((row) => el('div', { class: 'row', 'data-row': row.kind }, row.buttons.map(button)))) : null,
   );
 }
@@ -169,7 +169,9 @@ function showEphemeral(reply, anchor) {
   const box = el('div', { class: `ephemeral${isError ? ' error' : ''}`, 'data-code': reply.code ?? reply.kind, role: isError ? 'alert' : 'status' });
   if (reply.kind === 'info') {
     box.append(el('b', { text: reply.title }), el('ul', {}, reply.lines.map((line) => el('li', { text: line }))),
-      el('div', {}, reply.copyable.map((item) => el('code', { class: 'copy', title: `copy ${item.label}`, text: `${item.label}: ${item.value}`, onclick: () => navigator.clipboard?.writeText(item.value) }))));
+      el('div', {}, reply.copyable.map((item) => el('code', { class: 'copy', title: `copy ${item.label}`, text: `${item.label}: ${item.value}`, onclick: () => navigator.clipboard?.writeText(item.value) }))),
+      // The job's pictures, through /api/image (a session's request; see server.ts sendUpload).
+      reply.pictures?.length ? el('div', { class: 'info-pictures' }, reply.pictures.map((p) => el('figure', {}, el('img', { src: imageUrl(p.key), alt: p.label, width: 96 }), el('figcaption', { text: p.label })))) : null);
   } else {
     box.append(el('span', { class: 'text', text: reply.message ?? reply.error ?? 'Done.' }));
   }
