@@ -88,6 +88,8 @@ export function buildJobMessage(job: Job, state: JobState): JobMessage {
   const optionsText = describeOptions(job.request);
   const lines = [optionsText];
   if (parent) lines.push(`${parent.label} of job ${parent.jobId}`);
+  const pictures = describePictures(job.request);
+  if (pictures) lines.push(`From pictures: ${pictures}`);
   if (state.failure && (state.phase === 'failed' || state.failure.willRetry)) lines.push(state.failure.reason);
   if (status === 'completed') lines.push(...(state.result?.notes ?? []));
   const statusLine = statusLineOf(status, state, progress?.bar);
@@ -168,6 +170,20 @@ export function describeOptions(request: GenerationRequest): string {
   if (request.imageWeight !== undefined) parts.push(`--iw ${request.imageWeight}`);
   if (request.imageStrength !== undefined) parts.push(`--strength ${request.imageStrength}`);
   return parts.join(' ');
+}
+
+/** Each picture's setting in request order (the start image first, as `--strength` takes the first picture). */
+export function pictureSettings(request: GenerationRequest): Array<{ key: string; setting: string }> {
+  return [
+    ...(request.initImage ? [{ key: request.initImage.key, setting: `start image, strength ${request.initImage.strength}` }] : []),
+    ...(request.imagePrompts ?? []).map((p) => ({ key: p.key, setting: `image prompt, weight ${p.weight}` })),
+  ];
+}
+
+/** The pictures a job was made from, numbered: "1 start image, strength 0.6 · 2 image prompt, weight 0.5"; undefined without. */
+export function describePictures(request: GenerationRequest): string | undefined {
+  const settings = pictureSettings(request);
+  return settings.length ? settings.map((p, i) => `${i + 1} ${p.setting}`).join(' · ') : undefined;
 }
 
 function shorten(text: string, max: number): string {

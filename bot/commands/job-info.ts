@@ -8,7 +8,7 @@
 import type { GenerationRequest, Job, JobId, Requester } from '../../core/job.js';
 import type { BlobStore } from '../../core/ports.js';
 import { isCancelRequested, isDeleted, loadDelivered, loadJob, loadResult } from '../job-records.js';
-import { describeOptions } from '../message-model.js';
+import { describeOptions, pictureSettings } from '../message-model.js';
 import { isOwner } from '../permissions.js';
 import type { InfoPicture, InfoReply, Rejected } from './context.js';
 import { rejected } from './enqueue.js';
@@ -30,20 +30,6 @@ export const PICTURE_LINK_SECONDS = 15 * 60;
 export interface InfoViewer {
   asker: Pick<Requester, 'platform' | 'userId' | 'channelId'>;
   links: 'signed' | 'by-key';
-}
-
-/** Each picture's setting in request order (the start image first, as `--strength` takes the first picture). */
-export function pictureSettings(request: GenerationRequest): Array<{ key: string; setting: string }> {
-  return [
-    ...(request.initImage ? [{ key: request.initImage.key, setting: `start image, strength ${request.initImage.strength}` }] : []),
-    ...(request.imagePrompts ?? []).map((p) => ({ key: p.key, setting: `image prompt, weight ${p.weight}` })),
-  ];
-}
-
-/** The playground's options-line note of the pictures: "pictures: 1 start image, strength 0.6 · 2 image prompt, weight 0.5". */
-export function describePictures(request: GenerationRequest): string | undefined {
-  const settings = pictureSettings(request);
-  return settings.length ? `pictures: ${settings.map((p, i) => `${i + 1} ${p.setting}`).join(' · ')}` : undefined;
 }
 
 export function picturesOf(request: GenerationRequest): InfoPicture[] {

@@ -5,8 +5,7 @@
  * (one from the history request, one from the live stream).
  */
 import type { Job, Result } from '../../core/job.js';
-import type { JobMessage } from '../message-model.js';
-import { describePictures } from '../commands/job-info.js';
+import { describePictures, type JobMessage } from '../message-model.js';
 
 export interface WebTile {
   index: number;
@@ -67,7 +66,7 @@ export function webMessageOf(job: Job, message: JobMessage, seq: number, result?
     prompt: job.request.prompt,
     seed: job.request.seed,
     message,
-    ...(describePictures(job.request) ? { picturesText: describePictures(job.request)! } : {}),
+    ...(describePictures(job.request) ? { picturesText: `pictures: ${describePictures(job.request)!}` } : {}),
     ...(result && message.status === 'completed' ? { tiles: tilesOf(result) } : {}),
     ...(previewVersion === undefined ? {} : { previewVersion }),
   };

@@ -58,6 +58,9 @@ describe('GIVEN pictures with a command', () => {
     expect(slack.blocks.filter((b) => b.type === 'image')).toEqual(linked.map((p, i) => ({ type: 'image', block_id: `picture:${i}`, image_url: p.url, alt_text: p.label, title: { type: 'plain_text', text: p.label, emoji: true } })));
     expect(renderInfo({ ...reply, pictures: labels }).blocks.some((b) => b.type === 'image')).toBe(false);
     expect(renderActorReply({ ...reply, pictures: labels }).embeds).toHaveLength(1);
+    // The job's own message (all three front ends) carries the same settings as a lineage line.
+    expect(buildJobMessage(job, { phase: 'queued', updatedAt: 0 }).lines).toContain('From pictures: 1 start image, strength 0.6 · 2 image prompt, weight 0.5');
+    expect(buildJobMessage(makeJob(), { phase: 'queued', updatedAt: 0 }).lines.some((line) => line.startsWith('From pictures'))).toBe(false);
   });
 
   it('WHEN /imagine has a picture and no text THEN it is a pure image variation; without a picture the prompt is required', async () => {
