@@ -246,6 +246,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     await shown.first().waitFor({ timeout: 10_000 });
     expect(await shown.locator('figcaption').allTextContents()).toEqual(['Picture 1 · image prompt, weight 1']);
     await expect.poll(() => shown.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 10_000 }).toBe(64);
+    expect(await page.locator(`#gallery [data-job="${jobId}"] .lineage-text`).textContent()).toBe('imagine · pictures: 1 image prompt, weight 1');
   }, TIMEOUT);
 });
 

@@ -147,7 +147,7 @@ function addToGallery(web) {
   const gallery = $('gallery');
   if (!web.tiles || gallery.querySelector(`[data-job="${CSS.escape(web.jobId)}"]`)) return;
   const first = web.tiles[0];
-  const lineage = web.message.parent ? `${web.message.parent.label} of ${web.message.parent.jobId.slice(0, 9)}…` : web.kind;
+  const lineage = [web.message.parent ? `${web.message.parent.label} of ${web.message.parent.jobId.slice(0, 9)}…` : web.kind, web.picturesText].filter(Boolean).join(' · ');
   const card = el('li', { class: 'card', 'data-job': web.jobId, onclick: () => jumpTo(web.jobId) },
     el('img', { src: imageUrl(first.key), alt: web.prompt, loading: 'lazy', width: first.width, height: first.height }),
     el('div', { class: 'meta' }, el('b', { text: web.prompt }), el('span', { class: 'seed', text: `seed ${web.tiles.map((t) => t.seed).join(', ')}` }), el('br'), el('span', { class: 'lineage-text', text: lineage })));
