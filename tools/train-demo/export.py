@@ -133,7 +133,9 @@ def write_bundle(out: str, graphs, tokenizer, priors: sampling.Settings, decoder
         "geometry": {"priorCompression": PRIOR_COMPRESSION, "decoderCompression": 4, "priorChannels": 16,
                      "decoderChannels": 4},
         "textEncoder": {**cb.graph_entry(bundle, "text_encoder.onnx", "float32"), "hiddenSize": 128, "pooledSize": 128},
-        "prior": {**cb.graph_entry(bundle, "prior.onnx", "float32"), "clipImageSize": CLIP_IMG,
+        # clipImageGroups: prior.onnx's clip_img has one token group (only its batch axis is dynamic, above); the engine
+        # sums a blend's weighted embeddings into it and refuses to load a one-group prior that does not declare it
+        "prior": {**cb.graph_entry(bundle, "prior.onnx", "float32"), "clipImageSize": CLIP_IMG, "clipImageGroups": 1,
                   "sampler": priors.manifest(), "variation": {"subtle": 0.45, "strong": 0.7}},
         "decoder": {**cb.graph_entry(bundle, "decoder.onnx", "float32"), "sampler": decoder.manifest()},
         "vqgan": {**cb.graph_entry(bundle, "vqgan_decoder.onnx", "float32"), "scaleFactor": SCALE_FACTOR},
