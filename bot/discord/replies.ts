@@ -12,6 +12,9 @@ import { truncate } from '../../core/truncate.js';
 
 export type ActorReply = Rejected | InfoReply | DoneReply;
 
+/** A conservative cap on an embed's url / thumbnail url (Discord documents none we could check here; 2048 is the common bound). */
+export const PICTURE_URL_MAX = 2048;
+
 /** A message for the actor only: text, plus an embed with code blocks for what they will copy. */
 export function renderActorReply(reply: ActorReply): DiscordMessage {
   if (reply.kind !== 'info') return assertDiscordMessage({ content: truncate(reply.message, DISCORD_LIMITS.contentChars), allowed_mentions: { parse: [] } });
@@ -20,7 +23,9 @@ export function renderActorReply(reply: ActorReply): DiscordMessage {
     value: codeBlock(item.value, DISCORD_LIMITS.embedFieldValue),
   }));
   // One small embed per picture the asker may open: its label linked, its thumbnail shown (at most 5, under the 10 embeds).
-  const pictures = (reply.pictures ?? []).flatMap((p) => (p.url ? [{ title: truncate(p.label, DISCORD_LIMITS.embedTitle), url: p.url, thumbnail: { url: p.url } }] : []));
+  // A link longer than PICTURE_URL_MAX (a presigned URL with a long session token) is left out rather than risk Discord
+  // refusing the whole reply; the lines still name the picture.
+  const pictures = (reply.pictures ?? []).flatMap((p) => (p.url && p.url.length <= PICTURE_URL_MAX ? [{ title: truncate(p.label, DISCORD_LIMITS.embedTitle), url: p.url, thumbnail: { url: p.url } }] : []));
   return assertDiscordMessage({
     embeds: [
       { title: truncate(reply.title, DISCORD_LIMITS.embedTitle), ...(reply.lines.length ? { description: truncate(reply.lines.join('\n'), DISCORD_LIMITS.embedDescription) } : {}), ...(fields.length ? { fields } : {}) },

@@ -58,6 +58,7 @@ describe('GIVEN pictures with a command', () => {
     expect(slack.blocks.filter((b) => b.type === 'image')).toEqual(linked.map((p, i) => ({ type: 'image', block_id: `picture:${i}`, image_url: p.url, alt_text: p.label, title: { type: 'plain_text', text: p.label, emoji: true } })));
     expect(renderInfo({ ...reply, pictures: labels }).blocks.some((b) => b.type === 'image')).toBe(false);
     expect(renderActorReply({ ...reply, pictures: labels }).embeds).toHaveLength(1);
+    expect(renderActorReply({ ...reply, pictures: [linked[0]!, { ...linked[1]!, url: `https://s3/${'x'.repeat(2100)}` }] }).embeds).toHaveLength(2);
     // The job's own message (all three front ends) carries the same settings as a lineage line.
     expect(buildJobMessage(job, { phase: 'queued', updatedAt: 0 }).lines).toContain('From pictures: 1 start image, strength 0.6 · 2 image prompt, weight 0.5');
     expect(buildJobMessage(makeJob(), { phase: 'queued', updatedAt: 0 }).lines.some((line) => line.startsWith('From pictures'))).toBe(false);
