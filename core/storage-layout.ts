@@ -29,6 +29,8 @@ export const STORAGE_PREFIXES = {
   web: 'web/',
   boards: 'boards/',
   boardPlaces: 'board-places/',
+  /** Header-edit claims (bot/boards/header-updater.ts): only the newest matters, so the bucket expires them after a day. */
+  boardHeaderClaims: 'board-header-claims/',
 } as const;
 
 const jobFolder = (id: JobId) => `${STORAGE_PREFIXES.jobs}${id}/`;
@@ -179,7 +181,7 @@ export const boardKeys = {
    * The right to make the header edit that follows the edit at `editedAt`: created with a conditional PUT, so of all
    * dispatcher instances exactly one makes it; `attempt` moves on only when the claim before it went stale.
    */
-  headerClaim: (boardId: string, editedAt: number, attempt: number) => `${STORAGE_PREFIXES.boards}${boardId}/header-claims/${String(editedAt).padStart(15, '0')}-${attempt}.json`,
+  headerClaim: (boardId: string, editedAt: number, attempt: number) => `${STORAGE_PREFIXES.boardHeaderClaims}${boardId}/${String(editedAt).padStart(15, '0')}-${attempt}.json`,
   /** One object per pin slot (0 … maxPins−1), created conditionally: the pin limit is exact. */
   pinSlots: (boardId: string) => `${STORAGE_PREFIXES.boards}${boardId}/pin-slots/`,
   pinSlot: (boardId: string, slot: number) => `${STORAGE_PREFIXES.boards}${boardId}/pin-slots/${String(slot).padStart(4, '0')}`,

@@ -8,7 +8,7 @@
  * | role        | jobs queue               | other queues                 | bucket prefixes                                        | fleet                       |
  * |-------------|--------------------------|------------------------------|--------------------------------------------------------|-----------------------------|
  * | front end   | send, read depth         | events: send                 | jobs/ (read/write/delete), pending/ (write/delete), settings/ (read/write), boards/ (read/write/delete), board-places/ (write/delete) | — |
- * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST), defer a board event | jobs/ (read/write), boards/ (read/write), board-places/ (delete) | describe, resize  |
+ * | dispatcher  | read depth (nudge)       | events: SQS trigger (SST), defer a board event | jobs/ (read/write), boards/ (read/write), board-header-claims/ (read/write), board-places/ (delete) | describe, resize  |
  * | scaler      | read depth               | —                            | —                                                      | describe, resize            |
  * | deadlines   | —                        | events: send                 | boards/ (read)                                         | —                           |
  * | board page  | —                        | —                            | boards/ (read/write), jobs/ (read)                     | —                           |
@@ -118,9 +118,11 @@ export function dispatcherStatements(arns: AppArns): PolicyStatement[] {
     // Reads job.json, result.json, grid/preview, delivered.json, deleted.json; writes delivered.json and
     // discord-message.json. It deletes no job object (the runner clears pending markers on every final state).
     { Sid: 'JobRecords', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.jobs]) },
-    // bot/boards/header-updater.ts: reads a board's facts, writes its versions, header claims and records,
-    // exports and summary; it never deletes a fact.
+    // bot/boards/header-updater.ts: reads a board's facts, writes its versions, records, exports and summary;
+    // it never deletes a fact.
     { Sid: 'BoardHeaders', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boards]) },
+    // Header-edit claims: created conditionally, read back when the create loses (the bucket expires them).
+    { Sid: 'BoardHeaderClaims', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boardHeaderClaims]) },
     // A board it ends (deadline passed, thread gone) loses its "open here" marker.
     { Sid: 'EndedBoardPlaces', Effect: 'Allow', Action: ['s3:DeleteObject'], Resource: objects(arns.bucket, [STORAGE_PREFIXES.boardPlaces]) },
     // A board change that must wait out the 30-s header pace goes back to the queue for that long (functions/dispatch.ts).

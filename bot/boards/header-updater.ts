@@ -5,7 +5,7 @@
  *   latest state is shown when the interval ends; the time of the last edit is stored
  *   (boards/{id}/header-edited.json), so a restart or another dispatcher instance keeps the pace too.
  * - Many instances (Lambda copies of the dispatcher) never edit twice in an interval: the edit after the one at T
- *   is made by whoever creates boards/{id}/header-claims/{T}-{attempt} (a conditional PUT, S3 `If-None-Match: *`;
+ *   is made by whoever creates board-header-claims/{id}/{T}-{attempt} (a conditional PUT, S3 `If-None-Match: *`;
  *   an instance that failed its render keeps its claim and retries it). A claim older than `staleClaimMs` with no
  *   edit after it (its instance died) lets attempt + 1 be claimed. The edited record also says when its render
  *   started reading the board (`readFrom`): a change published before that (by more than CLOCK_SKEW_MS) is shown.

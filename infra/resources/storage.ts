@@ -19,6 +19,8 @@ export function createStorage(config: InfraConfig) {
       { id: 'expire-pending-markers', prefix: STORAGE_PREFIXES.pending, expiresIn: '1 day' },
       // A notice marker that expired before its DLQ message would make the runner announce the job again.
       { id: 'expire-dead-letter-notices', prefix: STORAGE_PREFIXES.deadLetters, expiresIn: `${DEAD_LETTER_NOTICE_DAYS} days` },
+      // Only the claim of the newest header edit is ever read; an expired one is simply claimable again.
+      { id: 'expire-board-header-claims', prefix: STORAGE_PREFIXES.boardHeaderClaims, expiresIn: '1 day' },
     ],
   });
   return { bucket };

@@ -14,7 +14,7 @@ import type { BotDeps } from '../../bot/commands/context.js';
 import { createModerationPolicy } from '../../bot/moderation.js';
 import { startBoard, type BoardStarted } from '../../bot/boards/actions.js';
 import { SqsEventBus } from '../../core/aws/index.js';
-import { boardKeys } from '../../core/storage-layout.js';
+import { boardKeys, STORAGE_PREFIXES } from '../../core/storage-layout.js';
 import { silentLogger } from '../../core/log.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
 import { takeJobs } from '../support/drain-jobs.js';
@@ -92,7 +92,7 @@ describe('GIVEN the emulator and two warm copies of the dispatcher Lambda (board
     expect(poster.headers).toHaveLength(1);
     expect(poster.headers[0]!.header.pageUrl).toMatch(new RegExp(`^https://pages\\.example/boards/${board.board.id}\\?t=[A-Za-z0-9_-]{43}$`));
     expect(poster.headers[0]!.collage.bytes.byteLength).toBeGreaterThan(1000);
-    expect(await emulator.ports.blobs.list(`${boardKeys.prefix(board.board.id)}header-claims/`)).toHaveLength(1);
+    expect(await emulator.ports.blobs.list(`${STORAGE_PREFIXES.boardHeaderClaims}${board.board.id}/`)).toHaveLength(1);
   });
 
   it('WHEN a change comes within the interval, in a batch with a job\'s event THEN the job is delivered at once, the board event goes back for the rest of the interval and is shown when it returns', async () => {
@@ -144,7 +144,7 @@ describe('GIVEN the emulator and two warm copies of the dispatcher Lambda (board
     expect(acked).toBe(5);
     for (let i = 1; i < poster.headers.length; i++) expect(poster.headers[i]!.at - poster.headers[i - 1]!.at).toBeGreaterThanOrEqual(INTERVAL_MS - 50);
     expect(poster.headers.at(-1)!.header.statusLine).toContain('3/48 pins');
-    expect(await emulator.ports.blobs.list(`${boardKeys.prefix(board.board.id)}header-claims/`)).toHaveLength(poster.headers.length);
+    expect(await emulator.ports.blobs.list(`${STORAGE_PREFIXES.boardHeaderClaims}${board.board.id}/`)).toHaveLength(poster.headers.length);
     // Whichever copy rendered, the header's page link is the board's one link, the one the start reply gave.
     expect(new Set(poster.headers.map((h) => h.header.pageUrl))).toEqual(new Set([`https://pages.example/boards/${board.board.id}?t=${board.linkToken}`]));
   }, 40_000);

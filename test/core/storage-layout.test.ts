@@ -31,6 +31,7 @@ describe('storage layout', () => {
       web: [webKeys.sessionKey],
       boards: [boardKeys.board('b1'), boardKeys.pin('b1', 'j-1-2'), boardKeys.vote('b1', 'j-1-2', 'slack%3AU1'), boardKeys.version('b1', 'v1'), boardKeys.export('b1', 'board.zip')],
       boardPlaces: [boardKeys.placePrefix('slack', 'C/1'), boardKeys.place('slack', 'C1', 5, 'b1'), boardKeys.allPlaces()],
+      boardHeaderClaims: [boardKeys.headerClaim('b1', 1_700_000_000_000, 0)],
     };
     for (const [family, familyKeys] of Object.entries(keys)) {
       for (const key of familyKeys) expect(key.startsWith(STORAGE_PREFIXES[family as keyof typeof STORAGE_PREFIXES]), key).toBe(true);

@@ -82,6 +82,9 @@ interface BotFunctionsModule {
 }
 
 /** SST components (sst.aws.Queue / Function) stand-ins that record their arguments; the raw `aws.*` resources stay Pulumi's. */
+interface StorageModule {
+  createStorage: (config: ReturnType<typeof loadInfraConfig>) => unknown;
+}
 interface SstCall {
   kind: string;
   name: string;
@@ -140,7 +143,7 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
       };
     Object.assign(globalThis, {
       aws,
-      sst: { aws: { Queue: component('Queue'), Function: component('Function') }, Secret: component('Secret') },
+      sst: { aws: { Queue: component('Queue'), Function: component('Function'), Bucket: component('Bucket') }, Secret: component('Secret') },
       $app: { name: 'cascade-bot', stage: 'test', removal: 'remove' },
       $resolve: pulumi.all,
       $util: pulumi,
@@ -183,6 +186,8 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
       fleetGroupName: 'cascade-bot-test-gpu-fleet',
       arns: fleet.arns,
     });
+    const { createStorage } = (await import(join(root, 'infra/resources/storage.ts'))) as StorageModule;
+    createStorage(config);
     // Let every resource register and every apply run.
     await new Promise<void>((done) => pulumi.all([fleet.group.arn, arns] as const).apply(() => setTimeout(done, 50)));
     await new Promise((done) => setTimeout(done, 200));
@@ -305,5 +310,16 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     expect(byType('aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig')[0]?.inputs).toMatchObject({ functionName: 'cascade-bot-test-slack-events', maximumRetryAttempts: 0 });
     const dispatcher = sstCalls.find((call) => call.kind === 'Subscriber')!.args;
     expect(dispatcher).toMatchObject({ runtime: 'nodejs24.x', handler: 'functions/dispatch.handler' });
+  });
+  it('GIVEN the bucket THEN job outputs, pending markers, dead-letter notices and header-edit claims expire; boards and settings never do', async () => {
+    const { STORAGE_PREFIXES } = await import('../../core/storage-layout.js');
+    const bucket = sstCalls.find((c) => c.kind === 'Bucket');
+    const rules = (bucket?.args.lifecycle ?? []) as Array<{ prefix: string; expiresIn: string }>;
+    const byPrefix = Object.fromEntries(rules.map((r) => [r.prefix, r.expiresIn]));
+    expect(byPrefix[STORAGE_PREFIXES.boardHeaderClaims]).toBe('1 day');
+    expect(byPrefix[STORAGE_PREFIXES.pending]).toBe('1 day');
+    expect(Object.keys(byPrefix).sort()).toEqual([STORAGE_PREFIXES.boardHeaderClaims, STORAGE_PREFIXES.deadLetters, STORAGE_PREFIXES.jobs, STORAGE_PREFIXES.pending].sort());
+    // No rule's prefix may cover another family's keys (S3 prefixes match by string start).
+    for (const rule of rules) for (const prefix of Object.values(STORAGE_PREFIXES)) if (prefix !== rule.prefix) expect(prefix.startsWith(rule.prefix)).toBe(false);
   });
 });
