@@ -21,8 +21,8 @@ import { silentLogger } from '../../core/log.js';
 import { loadConfig } from '../../core/config.js';
 import { createAwsPorts } from '../../core/aws/index.js';
 import { createBoardPageHandler } from '../../functions/board-page.js';
-import { boardPageStatements, type AppArns } from '../../infra/iam-policies.js';
-import { authorizationsOf, checkStatements, queueArn, startRecordingProxy, type RecordingProxy } from '../infra/aws-request-recorder.js';
+import { boardPageStatements } from '../../infra/iam-policies.js';
+import { authorizationsOf, checkStatements, emulatorArns, startRecordingProxy, type RecordingProxy } from '../infra/aws-request-recorder.js';
 import { takeJobs } from '../support/drain-jobs.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { functionUrlRequest } from '../support/function-url-event.js';
@@ -121,11 +121,7 @@ describe('GIVEN a link board with three pins and a private board, and the board 
 
   it('THEN every S3 request of the function is allowed by its statements, and every right granted is used', () => {
     const region = emulator.config.aws.region;
-    const arns: AppArns = {
-      jobsQueue: queueArn(emulator.jobsQueueUrl, region), jobsDlq: queueArn(emulator.jobsDlqUrl, region), eventsQueue: queueArn(emulator.eventsQueueUrl, region),
-      bucket: `arn:aws:s3:::${emulator.bucket}`, fleetGroup: 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g',
-      runnerRepository: 'arn:aws:ecr:us-east-1:1:repository/r', runnerLogGroup: 'arn:aws:logs:us-east-1:1:log-group:/l',
-    };
+    const arns = emulatorArns(emulator);
     // The presigned GETs the browser followed were signed with the function's rights, so they count as its requests.
     const authorizations = proxy.requests.flatMap((r) => authorizationsOf(r, region));
     expect(checkStatements(boardPageStatements(arns), authorizations)).toEqual({ denied: [], unused: [] });

@@ -16,8 +16,8 @@ import { endBoard, startBoard, type BoardStarted } from '../../bot/boards/action
 import { loadEnded } from '../../bot/boards/board-store.js';
 import { createBoardDeadlineHandler } from '../../functions/board-deadlines.js';
 import { createDispatchHandler } from '../../functions/dispatch.js';
-import { boardDeadlineStatements, type AppArns } from '../../infra/iam-policies.js';
-import { authorizationsOf, checkStatements, queueArn, startRecordingProxy, type RecordingProxy } from '../infra/aws-request-recorder.js';
+import { boardDeadlineStatements } from '../../infra/iam-policies.js';
+import { authorizationsOf, checkStatements, emulatorArns, startRecordingProxy, type RecordingProxy } from '../infra/aws-request-recorder.js';
 import { settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { BoardRecordingPoster, slackUser } from './support.js';
 
@@ -75,11 +75,7 @@ describe('GIVEN the emulator, three boards (open, lapsed, ended early) and the d
 
   it('THEN every request of the sweep is allowed by its statements, and every right granted is used', () => {
     const region = emulator.config.aws.region;
-    const arns: AppArns = {
-      jobsQueue: queueArn(emulator.jobsQueueUrl, region), jobsDlq: queueArn(emulator.jobsDlqUrl, region), eventsQueue: queueArn(emulator.eventsQueueUrl, region),
-      bucket: `arn:aws:s3:::${emulator.bucket}`, fleetGroup: 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g',
-      runnerRepository: 'arn:aws:ecr:us-east-1:1:repository/r', runnerLogGroup: 'arn:aws:logs:us-east-1:1:log-group:/l',
-    };
+    const arns = emulatorArns(emulator);
     const authorizations = proxy.requests.flatMap((r) => authorizationsOf(r, region));
     expect(checkStatements(boardDeadlineStatements(arns), authorizations)).toEqual({ denied: [], unused: [] });
   });

@@ -5,7 +5,7 @@
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { PolicyStatement } from '../../infra/iam-policies.js';
+import type { AppArns, PolicyStatement } from '../../infra/iam-policies.js';
 
 export interface RecordedRequest {
   method: string;
@@ -61,6 +61,27 @@ export function queueArn(queueUrl: string, region: string): string {
 }
 
 /** What IAM checks for one request (S3 without ListBucket answers a missing key with 403, so a 404 needs it too). */
+/**
+ * The app's ARNs for an emulator's queues and bucket, as the IAM statement builders take them; the fleet group,
+ * runner repository and log group are placeholders unless a test names its own.
+ */
+export function emulatorArns(
+  emulator: { config: { aws: { region: string } }; jobsQueueUrl: string; jobsDlqUrl: string; eventsQueueUrl: string; bucket: string },
+  placeholders: Partial<Pick<AppArns, 'fleetGroup' | 'runnerRepository' | 'runnerLogGroup'>> = {},
+): AppArns {
+  const region = emulator.config.aws.region;
+  return {
+    jobsQueue: queueArn(emulator.jobsQueueUrl, region),
+    jobsDlq: queueArn(emulator.jobsDlqUrl, region),
+    eventsQueue: queueArn(emulator.eventsQueueUrl, region),
+    bucket: `arn:aws:s3:::${emulator.bucket}`,
+    fleetGroup: 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g',
+    runnerRepository: 'arn:aws:ecr:us-east-1:1:repository/r',
+    runnerLogGroup: 'arn:aws:logs:us-east-1:1:log-group:/l',
+    ...placeholders,
+  };
+}
+
 export function authorizationsOf(recorded: RecordedRequest, region: string): Authorization[] {
   const target = recorded.headers['x-amz-target'];
   if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {

@@ -21,7 +21,7 @@ import { dispatcherStatements, frontEndStatements, type AppArns } from '../../in
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { RecordingPoster } from '../bot/support/recording-poster.js';
 import { importClosure } from './import-closure.js';
-import { authorizationsOf, checkStatements, queueArn, startRecordingProxy, type RecordingProxy } from './aws-request-recorder.js';
+import { authorizationsOf, checkStatements, emulatorArns, startRecordingProxy, type RecordingProxy } from './aws-request-recorder.js';
 
 const requester = { platform: 'web' as const, userId: 'perm-user', channelId: 'playground' };
 let source = 0;
@@ -55,12 +55,7 @@ describe('GIVEN the front-end commands and the dispatcher Lambda over a recordin
     emulator = await startTestEmulator();
     frontProxy = await startRecordingProxy(emulator.env().AWS_ENDPOINT_URL!);
     dispatchProxy = await startRecordingProxy(emulator.env().AWS_ENDPOINT_URL!);
-    const region = emulator.config.aws.region;
-    arns = {
-      jobsQueue: queueArn(emulator.jobsQueueUrl, region), jobsDlq: queueArn(emulator.jobsDlqUrl, region), eventsQueue: queueArn(emulator.eventsQueueUrl, region),
-      bucket: `arn:aws:s3:::${emulator.bucket}`, fleetGroup: 'arn:aws:autoscaling:us-east-1:1:autoScalingGroup:x:autoScalingGroupName/g',
-      runnerRepository: 'arn:aws:ecr:us-east-1:1:repository/r', runnerLogGroup: 'arn:aws:logs:us-east-1:1:log-group:/l',
-    };
+    arns = emulatorArns(emulator);
     const viaProxy = (proxy: RecordingProxy) => createAwsPorts(loadConfig({ ...emulator.env(), AWS_ENDPOINT_URL: proxy.url }), { maxAttempts: 1 });
 
     // Front end: the commands a Discord/Slack function runs.

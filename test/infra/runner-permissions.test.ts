@@ -22,7 +22,7 @@ import { TestGenerator } from '../support/test-generator.js';
 import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from '../runner/fake-aws.js';
 import { childJob, imagineJob } from '../runner/fixtures.js';
 import { FAST_RUNNER_ENV } from '../runner/harness.js';
-import { allowingStatement, authorizationsOf, queueArn, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.js';
+import { allowingStatement, authorizationsOf, emulatorArns, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.js';
 
 const GROUP_ARN = 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0b1c:autoScalingGroupName/cascade-bot-test-gpu-fleet';
 
@@ -52,16 +52,11 @@ describe('GIVEN the runner serving every kind of job through a recording proxy',
     proxy = await startRecordingProxy(emulator.env().AWS_ENDPOINT_URL!);
     imds = await startFakeImds('i-0123456789abcdef0');
     autoScaling = await startFakeAutoScaling();
-    const region = emulator.config.aws.region;
-    arns = {
-      jobsQueue: queueArn(emulator.jobsQueueUrl, region),
-      jobsDlq: queueArn(emulator.jobsDlqUrl, region),
-      eventsQueue: queueArn(emulator.eventsQueueUrl, region),
-      bucket: `arn:aws:s3:::${emulator.bucket}`,
+    arns = emulatorArns(emulator, {
       fleetGroup: GROUP_ARN,
       runnerRepository: 'arn:aws:ecr:us-east-1:123456789012:repository/cascade-bot-test-runner',
       runnerLogGroup: 'arn:aws:logs:us-east-1:123456789012:log-group:/cascade-bot/test/runner',
-    };
+    });
     statements = runnerStatements(arns);
     const config = loadConfig({
       ...FAST_RUNNER_ENV,
@@ -104,7 +99,7 @@ describe('GIVEN the runner serving every kind of job through a recording proxy',
       outcomes[name] = last.type === 'failed' ? `failed:${last.code}` : last.type;
     }
 
-    for (const recorded of proxy.requests) authorizations.push(...authorizationsOf(recorded, region));
+    for (const recorded of proxy.requests) authorizations.push(...authorizationsOf(recorded, emulator.config.aws.region));
     for (const call of autoScaling.calls) authorizations.push({ action: `autoscaling:${call.params.Action}`, resource: GROUP_ARN });
   }, 120_000);
 
