@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
 
@@ -74,4 +75,17 @@ export function maxAbs(a: Float32Array): number {
   let max = 0;
   for (const v of a) max = Math.max(max, Math.abs(v));
   return max;
+}
+
+/**
+ * A per-stage comparison for parity tests: asserts the engine traced the tensor, records "max diff (max |ref|)" under
+ * its label in `figures` (printed by the test), and returns the max abs diff for the test's own bound.
+ */
+export function tracedComparer(figures: Record<string, string>): (ours: Float32Array | undefined, golden: Float32Array, label: string) => number {
+  return (ours, golden, label) => {
+    expect(ours, `${label} was traced`).toBeDefined();
+    const diff = maxAbsDiff(ours!, golden);
+    figures[label] = `${diff.toExponential(2)} (max |ref| ${maxAbs(golden).toPrecision(3)})`;
+    return diff;
+  };
 }

@@ -31,7 +31,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
 import { createReplayNoise } from '../../gpu-runner/cascade/noise.js';
 import { clipPixels, effnetPixels } from '../../gpu-runner/cascade/stages/image-input.js';
-import { FIXTURE_DIR, Goldens, maxAbs, maxAbsDiff, type GoldenTensors } from './fixture.js';
+import { FIXTURE_DIR, Goldens, maxAbs, maxAbsDiff, tracedComparer, type GoldenTensors } from './fixture.js';
 
 interface ClipCase {
   kind: 'clip';
@@ -215,12 +215,7 @@ describe('GIVEN the engine and diffusers runs with pictures', () => {
     it(`THEN case ${c.name} (${c.kind}) matches per stage`, async () => {
       const traced = new Map<string, Float32Array>();
       const figures: Record<string, string> = {};
-      const compare = (ours: Float32Array | undefined, golden: Float32Array, label: string) => {
-        expect(ours, `${label} was traced`).toBeDefined();
-        const diff = maxAbsDiff(ours!, golden);
-        figures[label] = `${diff.toExponential(2)} (max |ref| ${maxAbs(golden).toPrecision(3)})`;
-        return diff;
-      };
+      const compare = tracedComparer(figures);
       const base = { kind: 'imagine' as const, width: c.width, height: c.height, seeds: Array.from({ length: c.images }, (_, i) => i), chaos: 0 };
       const priorNoise = { priorSteps: createReplayNoise(goldens.list(`${c.name}/prior/noise`)) };
       const timesteps = { prior: [...goldens.tensor(`${c.name}/prior/timesteps`).data] };

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
 import { createReplayNoise } from '../../gpu-runner/cascade/noise.js';
 import { ClipTokenizer } from '../../gpu-runner/cascade/tokenizer.js';
-import { FIXTURE_DIR, Goldens, maxAbs, maxAbsDiff } from './fixture.js';
+import { FIXTURE_DIR, Goldens, maxAbs, tracedComparer } from './fixture.js';
 
 const goldens = new Goldens();
 let generator: CascadePipeline;
@@ -56,12 +56,7 @@ describe('GIVEN the tiny fixture bundle and the diffusers goldens', () => {
         },
       );
       const figures: Record<string, string> = {};
-      const compare = (ours: Float32Array | undefined, golden: Float32Array, label: string) => {
-        expect(ours, `${label} was traced`).toBeDefined();
-        const diff = maxAbsDiff(ours!, golden);
-        figures[label] = `${diff.toExponential(2)} (max |ref| ${maxAbs(golden).toPrecision(3)})`;
-        return diff;
-      };
+      const compare = tracedComparer(figures);
       const hiddenRow = (t: Float32Array | undefined) => t?.subarray(0, goldens.tensor(`${c.name}/text/cond/hidden`).data.length);
       expect(compare(hiddenRow(traced.get('text/cond/hidden')), goldens.tensor(`${c.name}/text/cond/hidden`).data, 'text cond hidden')).toBeLessThan(1e-5);
       expect(compare(traced.get('text/uncond/hidden'), goldens.tensor(`${c.name}/text/uncond/hidden`).data, 'text uncond hidden')).toBeLessThan(1e-5);
