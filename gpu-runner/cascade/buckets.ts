@@ -14,6 +14,7 @@ import { basename, dirname, extname, join, relative } from 'node:path';
 import { sha256File } from './bundle.js';
 import { ManifestSchema, type GraphBucket, type Manifest } from './manifest.js';
 import { fixSymbolicDims, graphInputShapes } from './onnx-dims.js';
+import { isGuided } from './stages/denoise.js';
 import { latentGeometry } from './stages/geometry.js';
 
 /** The stages whose graphs can have buckets: the per-step and per-image graphs (encoders run once per request). */
@@ -71,7 +72,8 @@ export function bucketInputShapes(m: Manifest, spec: Pick<BucketSpec, 'stage' | 
 /** The buckets an `images`-image request at width × height uses (see the module comment). */
 export function gridBucketSpecs(m: Manifest, width: number, height: number, images: number, warm: boolean): BucketSpec[] {
   const geometry = latentGeometry(m, width, height);
-  const guided = (cfg: number) => (cfg > 1 ? 2 : 1);
+  // The stages double their rows exactly when they guide (denoise.ts isGuided).
+  const guided = (cfg: number) => (isGuided(cfg) ? 2 : 1);
   const specs: BucketSpec[] = [
     { stage: 'prior', rows: images * guided(m.prior.sampler.cfg), height: geometry.hC, width: geometry.wC, warm },
     { stage: 'decoder', rows: images * guided(m.decoder.sampler.cfg), height: geometry.hB, width: geometry.wB, warm },
