@@ -1,13 +1,19 @@
+import { relative } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Unit test files that share their worker's module registry (isolate: false): each imports the same heavy modules
- * (zod, sharp, onnxruntime-node, the AWS SDK, discord.js…), and loading them once per worker instead of once per file
- * saves about a third of these files' time (50 files: 36.6 → 25.5 s of CPU, 33 → 18 s wall on 2 workers). A file belongs here only if it starts no server, process or browser, opens no connection,
- * and restores whatever global it touches (fake timers, process.env); the list passes in any order
- * (`npx vitest run --project unit --sequence.shuffle`). Everything else runs isolated, which is also the default for
- * a new file. Not here on purpose: files that send multipart requests through @discordjs/rest after another file did
- * (undici's web streams fail with "action is not a function" across files), and anything with a server of its own.
+ * Test files that share their worker's module registry (isolate: false): each imports the same heavy modules (zod,
+ * sharp, onnxruntime-node, the AWS SDK, discord.js, playwright…), and a worker loads them once instead of once per
+ * file; an isolated file also costs a process of its own. On a fresh clone, 2 cores: 99 files here instead of 51 took
+ * `npm test` from ≈ 230–240 s to ≈ 181 s (vitest's import time 61 → 29 s). A file belongs here only if it closes
+ * every server, emulator, process and browser it opens in its own hooks and restores whatever global it touches (fake
+ * timers, process.env); the list passes with its files in any order
+ * (`npx vitest run --project shared --sequence.shuffle.files`; tests inside a file keep their order, as many build on
+ * the previous one). Everything else runs isolated, which is also the default for a new file. Isolated on purpose:
+ * the Discord and Slack HTTP files and the Lambda handlers' tests (functions/ keeps a configured handler per module
+ * and lambda-env.test.ts configures it through process.env; after other files, @discordjs/rest multipart bodies
+ * failed in undici's web streams with "action is not a function").
  */
 const SHARED_MODULE_FILES = [
   'test/job-schema.test.ts',
@@ -61,7 +67,85 @@ const SHARED_MODULE_FILES = [
   'test/boards/board-units.test.ts',
   'test/boards/collage.test.ts',
   'test/adversarial/options-fuzz.test.ts',
+  // Files with servers, emulators, runner processes or a browser of their own: each closes what it opens in its hooks.
+  'test/adversarial/playground-fairness.test.ts',
+  'test/adversarial/playground-host.test.ts',
+  'test/adversarial/playground-session.test.ts',
+  'test/adversarial/playground-streams.test.ts',
+  'test/adversarial/playground-unicode.e2e.test.ts',
+  'test/adversarial/runner-chaos.test.ts',
+  'test/adversarial/unicode-prompts.test.ts',
+  'test/adversarial/uploads.test.ts',
+  'test/boards/board-core.integration.test.ts',
+  'test/boards/board-generate-images.test.ts',
+  'test/boards/board.e2e.test.ts',
+  'test/boards/exports.test.ts',
+  'test/boards/header-updater.integration.test.ts',
+  'test/boards/limit-claims.test.ts',
+  'test/bot/dispatcher.integration.test.ts',
+  'test/bot/submit-send-failure.test.ts',
+  'test/cascade/buckets.test.ts',
+  'test/cascade/model-source.test.ts',
+  'test/core/aws-adapters.test.ts',
+  'test/demo-model/image-inputs.test.ts',
+  'test/infra/model-upload.test.ts',
+  'test/infra/runner-image.test.ts',
+  'test/infra/runner-permissions.test.ts',
+  'test/infra/sst-typecheck.test.ts',
+  'test/infra/user-data.test.ts',
+  'test/runner/cancel-progress.test.ts',
+  'test/runner/cascade-engine.test.ts',
+  'test/runner/crash.test.ts',
+  'test/runner/dead-letters.test.ts',
+  'test/runner/drain.test.ts',
+  'test/runner/expired.test.ts',
+  'test/runner/image-jobs.test.ts',
+  'test/runner/launch-ready.test.ts',
+  'test/runner/outage.test.ts',
+  'test/runner/pipeline.test.ts',
+  'test/runner/poison.test.ts',
+  'test/runner/scale-in-guard.test.ts',
+  'test/runner/scale-in-protection.test.ts',
+  'test/runner/submit.test.ts',
+  'test/web/history-paging.test.ts',
+  'test/web/persistence.test.ts',
+  'test/web/picture-upload.test.ts',
+  'test/web/playground-features.e2e.test.ts',
+  'test/web/playground-images.e2e.test.ts',
+  'test/web/playground.e2e.test.ts',
+  'test/web/runner-child.test.ts',
+  'test/web/server.test.ts',
+  'test/web/start-cli.test.ts',
 ];
+
+/**
+ * The longest files (measured on 2 cores: seconds of wall time each), started before everything else so that a run
+ * never ends with one of them alone on a core while the other idles. Without this a fresh clone (no vitest results
+ * cache) orders by project name and file size, and runner-chaos and sst-typecheck started last.
+ */
+const SLOW_FIRST = [
+  'test/demo-model/quality.test.ts',
+  'test/web/playground.e2e.test.ts',
+  'test/adversarial/runner-chaos.test.ts',
+  'test/infra/sst-typecheck.test.ts',
+  'test/web/start-cli.test.ts',
+  'test/boards/header-updater.integration.test.ts',
+  'test/runner/drain.test.ts',
+  'test/web/playground-features.e2e.test.ts',
+  'test/boards/board.e2e.test.ts',
+  'test/web/persistence.test.ts',
+  'test/web/runner-child.test.ts',
+];
+
+class SlowFirstSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => {
+      const at = SLOW_FIRST.indexOf(relative(file.project.config.root, file.moduleId));
+      return at < 0 ? SLOW_FIRST.length : at;
+    };
+    return (await super.sort(files)).map((file, order) => ({ file, order })).sort((a, b) => rank(a.file) - rank(b.file) || a.order - b.order).map(({ file }) => file);
+  }
+}
 
 export default defineConfig({
   test: {
@@ -72,8 +156,9 @@ export default defineConfig({
     // The machine has 2 cores; integration suites start servers and runners of their own.
     maxWorkers: 2,
     reporters: ['default'],
+    sequence: { sequencer: SlowFirstSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: SHARED_MODULE_FILES, isolate: false } },
+      { extends: true, test: { name: 'shared', include: SHARED_MODULE_FILES, isolate: false } },
       { extends: true, test: { name: 'isolated', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...SHARED_MODULE_FILES] } },
     ],
   },
