@@ -24,8 +24,11 @@
  * at the end by a read-back run on the same device), TFLOP/s (2·M·N·K per matmul, over that time; `tflopsNetOfIo` over
  * the time less the io case's), and `output`: a checksum of the first output values, equal across the forms of a case
  * that add the bias (matmul and matmul-nk have none).
- * Evidence of the adapter: a child process opens a WebGPU session at log level verbose and its WebGPU/Dawn log lines
- * (adapter, features, options) are kept; one profiled run of mlp gemm lists the kernels that ran (onnxruntime profile).
+ * Evidence of what runs: a child process opens WebGPU sessions (Gemm and 3-D MatMul, fp16, [576, 2048]·[2048, 2048])
+ * at log level verbose; its WebGPU/Dawn log lines (EP options, Dawn warnings) and onnxruntime's dump of every WGSL
+ * program it compiled are kept (`adapter.shaders`: program name such as MatMul / SubgroupMatrixMatMul / GemmSubgroup,
+ * `enable`s — f16, subgroups, chromium_experimental_subgroup_matrix —, workgroup size, tile constants; the first
+ * MatMul/Gemm texts in full); one profiled run of mlp gemm lists the kernels that ran (onnxruntime profile).
  * The JSON (--json) is rewritten after every variant, so a run cut by --budget or by `timeout` still leaves its results.
  * --quick: tiny dims (the CPU smoke test). The numbers are ms and TFLOP/s; nothing is asserted.
  */
@@ -488,24 +491,74 @@ export function variants(provider: Provider, dims: Dims): Variant[] {
 // ---- adapter evidence ----
 const PROBE_PATTERN = /webgpu|dawn|adapter|feature|subgroup|shader-?f16|vulkan|vendor|architecture|device/i;
 
-/** Opens a WebGPU session at log level verbose in a child process and keeps the log lines about WebGPU/Dawn. */
-function probeAdapter(script: string, timeoutMs: number): { exitCode: number | null; lines: string[]; note: string } {
-  const child = spawnSync(process.execPath, [...process.execArgv, script, '--probe-child'], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+/** One WGSL program that onnxruntime compiled, from its verbose "=== WebGPU Shader code [Name, Key=…] Start ===" dump. */
+export interface ShaderSummary {
+  program: string;
+  key: string;
+  /** WGSL `enable` directives (f16, subgroups, chromium_experimental_subgroup_matrix, …). */
+  enables: string[];
+  workgroupSize: string;
+  usesSubgroupMatrix: boolean;
+  usesSubgroupOps: boolean;
+  /** Tile constants of the packed matmul (rowPerThread, colPerThread, tileInner, …). */
+  constants: string[];
+  lines: number;
+}
+
+/** The shader dumps in onnxruntime's verbose log, summarized; the first few full texts of MatMul/Gemm programs. */
+export function parseShaderDumps(log: string, keepText = 3): { shaders: ShaderSummary[]; texts: { program: string; code: string }[] } {
+  const shaders: ShaderSummary[] = [];
+  const texts: { program: string; code: string }[] = [];
+  const block = /=== WebGPU Shader code \[([^,\]\n]+)(?:, Key="([^"\n]*)")?\] Start ===\n([\s\S]*?)\n=== WebGPU Shader code \[[^\n]*?\] End ===/g;
+  for (const m of log.matchAll(block)) {
+    const program = m[1]!.trim();
+    const code = m[3]!;
+    shaders.push({
+      program,
+      key: (m[2] ?? '').slice(0, 300),
+      enables: [...code.matchAll(/^\s*enable\s+([^;]+);/gm)].map((e) => e[1]!.trim()),
+      workgroupSize: /const workgroup_size_x: u32 = (\d+)[\s\S]*?const workgroup_size_y: u32 = (\d+)[\s\S]*?const workgroup_size_z: u32 = (\d+)/.exec(code)?.slice(1).join('x') ?? '',
+      usesSubgroupMatrix: /subgroupMatrix|subgroup_matrix_/.test(code),
+      usesSubgroupOps: /subgroup(Broadcast|Shuffle|Add|Max|Min)\b/.test(code),
+      constants: [...code.matchAll(/^\s*const (rowPerThread|colPerThread|innerElementSize|tileInner|tile_[a-z_]+|TILE_[A-Z_]+|kSplitK)\b[^;\n]*/gm)].map((c) => c[0].trim()),
+      lines: code.split('\n').length,
+    });
+    if (texts.length < keepText && /matmul|gemm/i.test(program)) texts.push({ program, code: code.slice(0, 20_000) });
+  }
+  return { shaders, texts };
+}
+
+/**
+ * Opens WebGPU sessions at log level verbose in a child process (Gemm transB=1 + bias and 3-D MatMul + Add, fp16, at
+ * Stage C's projection shape [576, 2048]·[2048, 2048]) and keeps: the log lines about WebGPU/Dawn/features, and the
+ * WGSL of every program onnxruntime compiled (which kernel ran, with which `enable`s and tiles).
+ */
+function probeAdapter(script: string, timeoutMs: number): Record<string, unknown> {
+  const child = spawnSync(process.execPath, [...process.execArgv, script, '--probe-child'], { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 256 << 20 });
   const text = `${child.stdout ?? ''}\n${child.stderr ?? ''}`;
-  const lines = text.split('\n').filter((l) => PROBE_PATTERN.test(l)).map((l) => l.slice(0, 400));
+  // Verbose lines carry a "[V:onnxruntime:…] " prefix on their first line only; shader code follows on plain lines.
+  const { shaders, texts } = parseShaderDumps(text);
+  const outside = text.replace(/=== WebGPU Shader code \[[^\n]*?\] Start ===[\s\S]*?=== WebGPU Shader code \[[^\n]*?\] End ===/g, '');
+  const lines = outside.split('\n').filter((l) => PROBE_PATTERN.test(l)).map((l) => l.slice(0, 400));
   return {
     exitCode: child.status,
+    signal: child.signal,
     lines: [...new Set(lines)].slice(0, 300),
-    note: 'onnxruntime-node exposes no WebGPU adapter object (its env.webgpu is the web build\'s); these are onnxruntime\'s own verbose log lines',
+    shaders,
+    shaderTexts: texts,
+    note: "onnxruntime-node exposes no WebGPU adapter object (its env.webgpu is the web build's); these are onnxruntime's own verbose log lines and shader dumps",
   };
 }
 
 async function probeChild(): Promise<void> {
-  ort.env.logLevel = 'verbose'; // the default logger's level (the EP factory and the WebGPU context log through it)
-  const g = linearChain('probe', 'mlp', 'gemm', 'float16', 1, 16, [64, 64], 1);
-  const session = await ort.InferenceSession.create(buildModel(g.spec), { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 10 } as ort.InferenceSession.SessionOptions);
-  await session.run(toOrt(g.feeds));
-  await session.release();
+  ort.env.logLevel = 'verbose'; // the default logger's level: the EP factory, the WebGPU context and the shader dumps log through it
+  const dims = { ...FULL_DIMS, batches: [1] };
+  for (const form of ['gemm', 'matmul-3d'] as const) {
+    const g = linearChain(`probe ${form}`, 'proj', form, 'float16', 1, dims.tokens, [dims.channels, dims.channels], 1);
+    const session = await ort.InferenceSession.create(buildModel(g.spec), { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 10 } as ort.InferenceSession.SessionOptions);
+    await session.run(toOrt(g.feeds));
+    await session.release();
+  }
 }
 
 // ---- main ----
@@ -550,8 +603,14 @@ async function main(): Promise<number> {
     if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 1));
   };
   if (provider === 'webgpu') {
-    result.adapter = probeAdapter(process.argv[1]!, Math.round(Math.min(20_000, budgetMs / 3)));
-    for (const line of (result.adapter as { lines: string[] }).lines.slice(0, 40)) console.log(`adapter: ${line}`);
+    const adapter = probeAdapter(process.argv[1]!, Math.round(Math.min(25_000, budgetMs / 3)));
+    result.adapter = adapter;
+    for (const line of (adapter.lines as string[]).slice(0, 40)) console.log(`adapter: ${line}`);
+    for (const sh of adapter.shaders as ShaderSummary[]) {
+      if (!/matmul|gemm/i.test(sh.program)) continue;
+      const flags = `${sh.usesSubgroupMatrix ? ' subgroup-matrix' : ''}${sh.usesSubgroupOps ? ' subgroup-ops' : ''}`;
+      console.log(`shader: ${sh.program} enables [${sh.enables.join(', ')}] workgroup ${sh.workgroupSize}${flags} ${sh.constants.join(' ')}`);
+    }
     save();
   }
   const ctx: RunContext = { provider, runs, warmup: 3, ioMs: new Map() };

@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { attentionChain, linearChain, randomValues, type CaseGraph, type Form } from '../../bench/webgpu-matmul.js';
+import { attentionChain, linearChain, parseShaderDumps, randomValues, type CaseGraph, type Form } from '../../bench/webgpu-matmul.js';
 import { buildModel } from '../../bench/support/onnx-graph.js';
 import { graphInputShapes } from '../../gpu-runner/cascade/onnx-dims.js';
 import { fromFloat16, toFloat16 } from '../../gpu-runner/cascade/runtime.js';
@@ -104,5 +104,33 @@ describe('bench/support/onnx-graph.ts: ONNX graphs built in memory', () => {
     const { y } = await runCpu(g);
     expect(maxDiff(y, x)).toBeLessThan(1e-5);
     expect(g.flops).toBe(2 * 2 * (2 * bh * t * d * t));
+  });
+
+  it("summarizes onnxruntime's verbose WGSL dumps: program, enables, workgroup, subgroup-matrix use, tile constants", () => {
+    const log = [
+      '2026-12-08 00:00:00.0 [V:onnxruntime:, program_manager.cc:190 Build] ',
+      '=== WebGPU Shader code [MatMul, Key="MatMul[1;4-4-1;1;4;0;1]"] Start ===',
+      '',
+      'enable f16;',
+      'const workgroup_size_x: u32 = 8;',
+      'const workgroup_size_y: u32 = 8;',
+      'const workgroup_size_z: u32 = 1;',
+      'const rowPerThread = 4;',
+      'const tileInner = 32;',
+      '=== WebGPU Shader code [MatMul, Key="MatMul[1;4-4-1;1;4;0;1]"] End ===',
+      'noise',
+      '=== WebGPU Shader code [SubgroupMatrixGemm, Key="k"] Start ===',
+      'enable f16;',
+      'enable chromium_experimental_subgroup_matrix;',
+      'c00 = subgroupMatrixMultiplyAccumulate(a0, b0, c00);',
+      '=== WebGPU Shader code [SubgroupMatrixGemm, Key="k"] End ===',
+    ].join('\n');
+    const { shaders, texts } = parseShaderDumps(log);
+    expect(shaders.map((s) => [s.program, s.enables, s.workgroupSize, s.usesSubgroupMatrix])).toEqual([
+      ['MatMul', ['f16'], '8x8x1', false],
+      ['SubgroupMatrixGemm', ['f16', 'chromium_experimental_subgroup_matrix'], '', true],
+    ]);
+    expect(shaders[0]!.constants).toEqual(['const rowPerThread = 4', 'const tileInner = 32']);
+    expect(texts.map((t) => t.program)).toEqual(['MatMul', 'SubgroupMatrixGemm']);
   });
 });
