@@ -10,7 +10,9 @@
  *    are shared by the two layers (one 2048×8192 and one 8192×2048 tensor);
  *    forms: gemm (Gemm transB=1 + bias, as the exported nn.Linear), gemm-kn (Gemm transB=0, weight [K,N]),
  *    matmul (MatMul, weight [K,N], no bias), matmul-add (MatMul + Add), matmul-3d (x [B,576,2048], MatMul + Add: the
- *    exporter's Linear on a 3-D input), matmul-nk (MatMul of x by Transpose(weight [N,K]), folded or not by onnxruntime);
+ *    exporter's Linear on a 3-D input), matmul-nk (MatMul of x by Transpose(weight [N,K]), folded or not by onnxruntime),
+ *    nbits8 (com.microsoft MatMulNBits, 8-bit blockwise weights, no bias: the only WebGPU matmul in onnxruntime 1.30
+ *    whose subgroup-matrix table has NVIDIA's 16x16x16 config; see docs/decisions/005-gpu-execution-provider.md);
  *    fp32 for gemm and matmul-3d;
  *  - proj-B{2,8}: the attention projections, 2048→2048 Gemm × 4 (gemm, matmul-3d);
  *  - attn-B{2,8}: attention-sized batched matmuls, X [B·32, 576, 64] → (X·Kᵀ [.., 576, 576]) · V × 2, K and V inputs;
@@ -24,7 +26,7 @@
  * at the end by a read-back run on the same device), TFLOP/s (2·M·N·K per matmul, over that time; `tflopsNetOfIo` over
  * the time less the io case's), and `output`: a checksum of the first output values, equal across the forms of a case
  * that add the bias (matmul and matmul-nk have none).
- * Evidence of what runs: a child process opens WebGPU sessions (Gemm and 3-D MatMul, fp16, [576, 2048]·[2048, 2048])
+ * Evidence of what runs: a child process opens WebGPU sessions (Gemm, 3-D MatMul, MatMulNBits; fp16, [576, 2048]·[2048, 2048])
  * at log level verbose; its WebGPU/Dawn log lines (EP options, Dawn warnings) and onnxruntime's dump of every WGSL
  * program it compiled are kept (`adapter.shaders`: program name such as MatMul / SubgroupMatrixMatMul / GemmSubgroup,
  * `enable`s — f16, subgroups, chromium_experimental_subgroup_matrix —, workgroup size, tile constants; the first
@@ -40,7 +42,10 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { toFloat16 } from '../gpu-runner/cascade/runtime.js';
-import { buildModel, type GraphElementType, type GraphInitializer, type GraphNode, type GraphSpec } from './support/onnx-graph.js';
+import { buildModel, type GraphInitializer, type GraphNode, type GraphSpec } from './support/onnx-graph.js';
+
+/** Activation element types (weights may also be uint8: MatMulNBits). */
+export type GraphElementType = 'float16' | 'float32';
 
 export interface Dims {
   /** Latent tokens per image (24×24 at 1024²). */
@@ -54,7 +59,7 @@ export interface Dims {
 export const FULL_DIMS: Dims = { tokens: 24 * 24, channels: 2048, hidden: 8192, heads: 32, headDim: 64, batches: [8, 2] };
 export const QUICK_DIMS: Dims = { tokens: 4 * 4, channels: 32, hidden: 64, heads: 2, headDim: 8, batches: [2] };
 
-export type Form = 'gemm' | 'gemm-kn' | 'matmul' | 'matmul-add' | 'matmul-3d' | 'matmul-nk';
+export type Form = 'gemm' | 'gemm-kn' | 'matmul' | 'matmul-add' | 'matmul-3d' | 'matmul-nk' | 'nbits8';
 export type Family = 'mlp' | 'proj' | 'attn' | 'io';
 
 export interface CaseGraph {
@@ -100,12 +105,14 @@ export function transpose2d(values: Float32Array, rows: number, cols: number): F
  * Weights drawn once per process (drawing, transposing and rounding a 2048×8192 tensor takes about a second): the
  * variants of a case share them. Keyed by seed, shape, role and element type.
  */
-const valueCache = new Map<string, Float32Array | Uint16Array>();
-function cachedValues<T extends Float32Array | Uint16Array>(key: string, make: () => T): T {
+const valueCache = new Map<string, Float32Array | Uint16Array | Uint8Array>();
+function cachedValues<T extends Float32Array | Uint16Array | Uint8Array>(key: string, make: () => T): T {
   let v = valueCache.get(key);
   if (!v) valueCache.set(key, (v = make()));
   return v as T;
 }
+
+const quantized = new Map<string, { data: Uint8Array; scales: Float32Array }>();
 
 /**
  * One linear layer k→n of `form` from `input` (name) into `output`, its weights (drawn with `seed`, scale 1/√k) added to
@@ -142,6 +149,19 @@ function linear(form: Form, type: GraphElementType, k: number, n: number, seed: 
       nodes.push({ op: 'Transpose', inputs: [w], outputs: [`${output}_wt`], ints: {} });
       nodes.push({ op: 'MatMul', inputs: [input, `${output}_wt`], outputs: [output] });
       break;
+    case 'nbits8': {
+      // onnxruntime's MatMulNBits (com.microsoft): 8-bit weights, blocks of 32 along K with one scale each (symmetric,
+      // default zero point 128), fp16 activations. Its WebGPU kernel has the subgroup-matrix path whose config table
+      // includes NVIDIA's 16x16x16 (the core MatMul/Gemm ones need Intel's 8x16x16).
+      const key = `${seed}/${n}x${k}`;
+      const q = quantized.get(key) ?? quantized.set(key, quantize8(weightNK(), n, k)).get(key)!;
+      if (!inits.has(w)) {
+        inits.set(w, { name: w, type: 'uint8', dims: [n, k / 32, 32], data: q.data });
+        inits.set(`${w}_scales`, { name: `${w}_scales`, type, dims: [n * (k / 32)], data: cachedValues(`${seed}/${n}x${k}/q8s/${type}`, () => typed(q.scales, type)) });
+      }
+      nodes.push({ op: 'MatMulNBits', domain: 'com.microsoft', inputs: [input, w, `${w}_scales`], outputs: [output], ints: { K: k, N: n, bits: 8, block_size: 32 } });
+      break;
+    }
     case 'matmul-add':
     case 'matmul-3d':
       add(w, [k, n], kn, 'kn');
@@ -150,6 +170,28 @@ function linear(form: Form, type: GraphElementType, k: number, n: number, seed: 
       nodes.push({ op: 'Add', inputs: [`${output}_mm`, b], outputs: [output] });
       break;
   }
+}
+
+/**
+ * Symmetric 8-bit blockwise quantization of a [n, k] weight as MatMulNBits reads it: blocks of 32 along k, scale =
+ * max|w| / 127 per block, stored q = round(w / scale) + 128 (the default zero point); `scales` is [n · k/32].
+ */
+export function quantize8(weightNK: Float32Array, n: number, k: number): { data: Uint8Array; scales: Float32Array } {
+  if (k % 32 !== 0) throw new Error(`quantize8: K=${k} must be a multiple of 32`);
+  const blocks = k / 32;
+  const data = new Uint8Array(n * k);
+  const scales = new Float32Array(n * blocks);
+  for (let row = 0; row < n; row++) {
+    for (let b = 0; b < blocks; b++) {
+      const at = row * k + b * 32;
+      let max = 0;
+      for (let i = 0; i < 32; i++) max = Math.max(max, Math.abs(weightNK[at + i]!));
+      const scale = max / 127 || 1;
+      scales[row * blocks + b] = scale;
+      for (let i = 0; i < 32; i++) data[at + i] = Math.min(255, Math.max(0, Math.round(weightNK[at + i]! / scale) + 128));
+    }
+  }
+  return { data, scales };
 }
 
 /**
@@ -194,6 +236,7 @@ export function linearChain(name: string, family: Family, form: Form, type: Grap
       outputs: [{ name: 'y', type, dims: [...lead, widthN] }],
       initializers: [...inits.values()],
       nodes,
+      ...(form === 'nbits8' ? { domains: { 'com.microsoft': 1 } } : {}),
     },
     feeds: { x: { type, dims: [...lead, width0], data: x } },
   };
@@ -470,7 +513,7 @@ export function variants(provider: Provider, dims: Dims): Variant[] {
   for (const b of dims.batches) {
     const add = (graph: () => CaseGraph, option: OptionVariant = 'default') => list.push({ graph, option });
     add(() => ioGraph(`io-B${b} fp16`, 'float16', b, dims));
-    for (const form of ['gemm', 'matmul-3d', 'gemm-kn', 'matmul', 'matmul-add', 'matmul-nk'] as const) add(mlpCase(b, form, 'float16'));
+    for (const form of ['gemm', 'matmul-3d', 'nbits8', 'gemm-kn', 'matmul', 'matmul-add', 'matmul-nk'] as const) add(mlpCase(b, form, 'float16'));
     for (const form of ['gemm', 'matmul-3d'] as const) for (const option of options) add(mlpCase(b, form, 'float16'), option);
     add(() => ioGraph(`io-B${b} fp32`, 'float32', b, dims));
     add(mlpCase(b, 'gemm', 'float32'));
@@ -553,7 +596,7 @@ function probeAdapter(script: string, timeoutMs: number): Record<string, unknown
 async function probeChild(): Promise<void> {
   ort.env.logLevel = 'verbose'; // the default logger's level: the EP factory, the WebGPU context and the shader dumps log through it
   const dims = { ...FULL_DIMS, batches: [1] };
-  for (const form of ['gemm', 'matmul-3d'] as const) {
+  for (const form of ['gemm', 'matmul-3d', 'nbits8'] as const) {
     const g = linearChain(`probe ${form}`, 'proj', form, 'float16', 1, dims.tokens, [dims.channels, dims.channels], 1);
     const session = await ort.InferenceSession.create(buildModel(g.spec), { executionProviders: ['webgpu'], logSeverityLevel: 0, logVerbosityLevel: 10 } as ort.InferenceSession.SessionOptions);
     await session.run(toOrt(g.feeds));

@@ -7,7 +7,7 @@ import protobuf from 'protobufjs/minimal.js';
 import { ONNX_FIELD as F } from '../../gpu-runner/cascade/onnx-dims.js';
 
 /** ONNX TensorProto.DataType values for the element types the benchmarks use. */
-export const ONNX_TYPE = { float32: 1, float16: 10 } as const;
+export const ONNX_TYPE = { float32: 1, uint8: 2, float16: 10 } as const;
 export type GraphElementType = keyof typeof ONNX_TYPE;
 
 const ATTRIBUTE_FLOAT = 1;
@@ -20,8 +20,8 @@ export interface GraphValue {
 }
 
 export interface GraphInitializer extends GraphValue {
-  /** Little-endian element data: Float32Array for float32, Uint16Array (IEEE half bits) for float16. */
-  data: Float32Array | Uint16Array;
+  /** Little-endian element data: Float32Array for float32, Uint16Array (IEEE half bits) for float16, Uint8Array for uint8. */
+  data: Float32Array | Uint16Array | Uint8Array;
 }
 
 export interface GraphNode {
@@ -29,6 +29,8 @@ export interface GraphNode {
   inputs: readonly string[];
   outputs: readonly string[];
   name?: string;
+  /** Operator domain ('' = ONNX; 'com.microsoft' for onnxruntime's contrib ops such as MatMulNBits). */
+  domain?: string;
   /** Integer attributes (transB: 1) and float attributes (alpha: 1.0); integers must be safe integers. */
   ints?: Readonly<Record<string, number>>;
   floats?: Readonly<Record<string, number>>;
@@ -42,6 +44,8 @@ export interface GraphSpec {
   nodes: readonly GraphNode[];
   /** Default-domain opset (17: Gemm, MatMul, Add are all older). */
   opset?: number;
+  /** Opsets of other domains the nodes use, e.g. { 'com.microsoft': 1 }. */
+  domains?: Readonly<Record<string, number>>;
 }
 
 type Write = (w: protobuf.Writer) => void;
@@ -81,7 +85,7 @@ function valueInfo(v: GraphValue): Uint8Array {
 
 function initializer(t: GraphInitializer): Uint8Array {
   const count = t.dims.reduce((a, b) => a * b, 1);
-  const wanted = t.type === 'float16' ? Uint16Array : Float32Array;
+  const wanted = t.type === 'float16' ? Uint16Array : t.type === 'uint8' ? Uint8Array : Float32Array;
   if (!(t.data instanceof wanted)) throw new Error(`${t.name}: ${t.type} data must be a ${wanted.name}`);
   if (t.data.length !== count) throw new Error(`${t.name}: ${t.data.length} values for dims [${t.dims.join(', ')}]`);
   return message((w) => {
@@ -98,6 +102,7 @@ function node(n: GraphNode, index: number): Uint8Array {
     for (const o of n.outputs) str(w, F.NODE_OUTPUT, o);
     str(w, F.NODE_NAME, n.name ?? `${n.op}_${index}`);
     str(w, F.NODE_OP_TYPE, n.op);
+    if (n.domain) str(w, F.NODE_DOMAIN, n.domain);
     for (const [name, value] of Object.entries(n.ints ?? {})) {
       if (!Number.isSafeInteger(value)) throw new Error(`${n.op} ${name}: integer attribute, got ${value}`);
       field(w, F.NODE_ATTRIBUTE, message((aw) => {
@@ -129,9 +134,11 @@ export function buildModel(spec: GraphSpec): Uint8Array {
     varint(w, F.MODEL_IR_VERSION, 8);
     str(w, F.MODEL_PRODUCER_NAME, 'cascade-bot bench/support/onnx-graph.ts');
     field(w, F.MODEL_GRAPH, graph);
-    field(w, F.MODEL_OPSET_IMPORT, message((ow) => {
-      str(ow, F.OPSET_DOMAIN, '');
-      varint(ow, F.OPSET_VERSION, spec.opset ?? 17);
-    }));
+    for (const [domain, version] of [['', spec.opset ?? 17] as const, ...Object.entries(spec.domains ?? {})]) {
+      field(w, F.MODEL_OPSET_IMPORT, message((ow) => {
+        str(ow, F.OPSET_DOMAIN, domain);
+        varint(ow, F.OPSET_VERSION, version);
+      }));
+    }
   });
 }

@@ -1,6 +1,6 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { attentionChain, linearChain, parseShaderDumps, randomValues, type CaseGraph, type Form } from '../../bench/webgpu-matmul.js';
+import { attentionChain, linearChain, parseShaderDumps, quantize8, randomValues, type CaseGraph, type Form } from '../../bench/webgpu-matmul.js';
 import { buildModel } from '../../bench/support/onnx-graph.js';
 import { graphInputShapes } from '../../gpu-runner/cascade/onnx-dims.js';
 import { fromFloat16, toFloat16 } from '../../gpu-runner/cascade/runtime.js';
@@ -84,6 +84,26 @@ describe('bench/support/onnx-graph.ts: ONNX graphs built in memory', () => {
       expect(dims).toEqual(form === 'matmul-3d' ? [batch, tokens, 8] : [rows, 8]);
       expect(maxDiff(y, h), form).toBeLessThan(0.02);
     }
+  });
+
+  it('builds MatMulNBits (com.microsoft, 8-bit, blocks of 32) that onnxruntime computes as x · dequantized Wᵀ', async () => {
+    const [batch, tokens, widths] = [1, 4, [64, 96, 64]] as const;
+    const rows = batch * tokens;
+    let h = half(randomValues(rows * widths[0], 7, 1));
+    for (let layer = 0; layer < 2; layer++) {
+      for (let i = 0; i + 1 < widths.length; i++) {
+        const [k, n] = [widths[i]!, widths[i + 1]!];
+        const w = randomValues(n * k, 1000 * (i + 1), 1 / Math.sqrt(k));
+        const q = quantize8(w, n, k);
+        const dequantized = Float32Array.from(q.data, (v, j) => (v - 128) * half(q.scales)[Math.floor(j / 32)]!);
+        expect(maxDiff(dequantized, w)).toBeLessThan(Math.max(...q.scales)); // half a step, plus the fp16 scale's rounding
+        h = half(matmul(h, dequantized, rows, k, n, true));
+      }
+    }
+    const g = linearChain('t nbits8', 'mlp', 'nbits8', 'float16', batch, tokens, widths, 2);
+    expect(g.spec.nodes.map((n) => `${n.domain}:${n.op}`)).toEqual(Array(4).fill('com.microsoft:MatMulNBits'));
+    const { y } = await runCpu(g);
+    expect(maxDiff(y, h)).toBeLessThan(0.02);
   });
 
   it('builds the batched attention chain ((X·Kᵀ)·V per layer) matching a JS reference', async () => {
