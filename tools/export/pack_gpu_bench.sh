@@ -7,8 +7,8 @@
 #                machine's node binary (stripped, xz -9e): call 1 (the Python steps) keeps the part for call 2;
 #   .gpu-bench/  the rest of the node binary, onnxruntime-node linux x64 + onnxruntime-common, the Vulkan/GL loader
 #                packages, and the benchmarks bundled with esbuild (bench/cascade-gpu-step.ts, bench/cascade-gpu.ts,
-#                bin/model-buckets.ts; all else they import is inside, sharp replaced by a stub that throws: image inputs
-#                are not benchmarked, and its libvips would not fit).
+#                bin/model-buckets.ts, bench/webgpu-matmul.ts; all else they import is inside, sharp replaced by a stub
+#                that throws: image inputs are not benchmarked, and its libvips would not fit).
 # Prints each folder's size and the tracked files' size: each call's carry plus the tracked files must stay under 64 MiB.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel); cd "$root"
@@ -29,7 +29,8 @@ tar -cf - node_modules/onnxruntime-common node_modules/onnxruntime-node/package.
 banner="import { createRequire as __cascadeCreateRequire } from 'node:module'; const require = __cascadeCreateRequire(import.meta.url);"
 echo "export default function sharp() { throw new Error('no sharp in this benchmark bundle: image inputs are not benchmarked'); }" > "$tmp/no-sharp.mjs"
 mkdir -p "$tmp/bench"
-for pair in bench/cascade-gpu-step.ts:bench.mjs bench/cascade-gpu.ts:bench-grid.mjs bin/model-buckets.ts:model-buckets.mjs; do
+for pair in bench/cascade-gpu-step.ts:bench.mjs bench/cascade-gpu.ts:bench-grid.mjs bin/model-buckets.ts:model-buckets.mjs \
+    bench/webgpu-matmul.ts:webgpu-matmul.mjs; do
   npx esbuild "${pair%%:*}" --bundle --platform=node --format=esm --target=node24 --log-level=warning \
     --external:onnxruntime-node "--alias:sharp=$tmp/no-sharp.mjs" "--banner:js=$banner" --outfile="$tmp/bench/${pair##*:}"
 done
