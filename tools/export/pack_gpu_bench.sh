@@ -3,7 +3,7 @@
 # or network. The device machine takes at most 64 MiB per call, tracked files included (~39 MB here), and Node alone is
 # ~27 MB compressed, so the payload is split over two calls (../shared/gpu/pack.sh's copy of all of node_modules does
 # not fit at all):
-#   .gpu-node/   the diffusers v0.35.2 source (from tools/export/ref/, never committed) and the first 22 MB of this
+#   .gpu-node/   the diffusers v0.35.2 source (from tools/export/ref/, never committed) and the first 21 MB of this
 #                machine's node binary (stripped, xz -9e): call 1 (the Python steps) keeps the part for call 2;
 #   .gpu-bench/  the rest of the node binary, onnxruntime-node linux x64 + onnxruntime-common, the Vulkan/GL loader
 #                packages, and the benchmarks bundled with esbuild (bench/cascade-gpu-step.ts, bench/cascade-gpu.ts,
@@ -20,8 +20,8 @@ rm -rf .gpu-bench .gpu-node && mkdir -p .gpu-bench/gl .gpu-node
 tmp=$(mktemp -d)
 cp "$(readlink -f "$(command -v node)")" "$tmp/node" && strip "$tmp/node"
 xz -T0 -9e -c "$tmp/node" > "$tmp/node.xz"
-head -c 22000000 "$tmp/node.xz" > .gpu-node/node.xz.1
-tail -c +22000001 "$tmp/node.xz" > .gpu-bench/node.xz.2
+head -c 21000000 "$tmp/node.xz" > .gpu-node/node.xz.1
+tail -c +21000001 "$tmp/node.xz" > .gpu-bench/node.xz.2
 tar -C tools/export/ref -cJf .gpu-node/diffusers-src.tar.xz src
 tar -cf - node_modules/onnxruntime-common node_modules/onnxruntime-node/package.json \
   node_modules/onnxruntime-node/dist node_modules/onnxruntime-node/bin/napi-v6/linux/x64 | xz -T0 -9e > .gpu-bench/node_modules.tar.xz
