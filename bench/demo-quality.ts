@@ -23,7 +23,7 @@ import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
 import type { ImageGenerator, RgbImage } from '../gpu-runner/generator.js';
 import { decodeToRgb } from '../gpu-runner/imaging.js';
 import { ATTRIBUTES, judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../test/support/shape-checker.js';
-import { aspect, ASPECT_CANVASES, counts, img2img, imageVariation, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.js';
+import { aspect, ASPECT_CANVASES, counts, decoderRoundTrip, img2img, imageVariation, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.js';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../models/demo');
 const DEMO_PROMPT = 'a red circle at the top left on a blue background';
@@ -109,7 +109,10 @@ async function families(generator: ImageGenerator, doc: HeldoutDocument, aspectC
     const r = await img2img(generator, doc, doc.prompts.slice(0, aspectCount));
     console.log(`img2img at strength 0.5 with a new colour (n=${r.n}): position kept ${pct(r.positionKept)}, colour changed ${pct(r.colourChanged)}`);
     out.img2img = r;
-  } else console.log('img2img: skipped (the bundle has no EfficientNet-role encoder)');
+    const trip = await decoderRoundTrip(generator, doc, doc.prompts.slice(0, aspectCount));
+    printScore(`decoder round trip (scene drawn exactly, img2img at strength 0.05, n=${trip.count}; shape by class ${JSON.stringify(trip.shapeByClass)})`, trip);
+    out.decoderRoundTrip = trip;
+  } else console.log('img2img and decoder round trip: skipped (the bundle has no EfficientNet-role encoder)');
   const neg = await negatives(generator, doc, negativeCases(doc, negativeCount));
   console.log(`--no <colour> (n=${neg.n}, the colour it drew without the negative): colour changed ${pct(neg.avoided)}, a shape still drawn ${pct(neg.stillShape)}`);
   out.negatives = neg;

@@ -11,18 +11,61 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 
+/**
+ * ONNX field numbers (onnx/onnx.proto), shared with the small graph writer of the benchmarks
+ * (bench/support/onnx-graph.ts) so that the project has one copy of them.
+ */
+export const ONNX_FIELD = {
+  MODEL_IR_VERSION: 1,
+  MODEL_PRODUCER_NAME: 2,
+  MODEL_GRAPH: 7,
+  MODEL_OPSET_IMPORT: 8,
+  OPSET_DOMAIN: 1,
+  OPSET_VERSION: 2,
+  GRAPH_NODE: 1,
+  GRAPH_NAME: 2,
+  GRAPH_INITIALIZER: 5,
+  GRAPH_INPUT: 11,
+  GRAPH_OUTPUT: 12,
+  GRAPH_VALUE_INFO: 13,
+  NODE_INPUT: 1,
+  NODE_OUTPUT: 2,
+  NODE_NAME: 3,
+  NODE_OP_TYPE: 4,
+  NODE_ATTRIBUTE: 5,
+  NODE_DOMAIN: 7,
+  ATTRIBUTE_NAME: 1,
+  ATTRIBUTE_F: 2,
+  ATTRIBUTE_I: 3,
+  ATTRIBUTE_TYPE: 20,
+  TENSOR_DIMS: 1,
+  TENSOR_DATA_TYPE: 2,
+  TENSOR_NAME: 8,
+  TENSOR_RAW_DATA: 9,
+  VALUE_INFO_NAME: 1,
+  VALUE_INFO_TYPE: 2,
+  TYPE_TENSOR: 1,
+  TENSOR_TYPE_ELEM_TYPE: 1,
+  TENSOR_TYPE_SHAPE: 2,
+  SHAPE_DIM: 1,
+  DIM_VALUE: 1,
+  DIM_PARAM: 2,
+} as const;
+
 const WIRE_LEN = 2;
-const MODEL_GRAPH = 7;
-const GRAPH_INPUT = 11;
-const GRAPH_OUTPUT = 12;
-const GRAPH_VALUE_INFO = 13;
-const VALUE_INFO_NAME = 1;
-const VALUE_INFO_TYPE = 2;
-const TYPE_TENSOR = 1;
-const TENSOR_SHAPE = 2;
-const SHAPE_DIM = 1;
-const DIM_VALUE = 1;
-const DIM_PARAM = 2;
+const {
+  MODEL_GRAPH,
+  GRAPH_INPUT,
+  GRAPH_OUTPUT,
+  GRAPH_VALUE_INFO,
+  VALUE_INFO_NAME,
+  VALUE_INFO_TYPE,
+  TYPE_TENSOR,
+  TENSOR_TYPE_SHAPE: TENSOR_SHAPE,
+  SHAPE_DIM,
+  DIM_VALUE,
+  DIM_PARAM,
+} = ONNX_FIELD;
 
 /** Where a symbol was seen: the graph input/output/intermediate value's name and the dimension's position. */
 export interface SymbolUse {

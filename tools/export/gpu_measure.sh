@@ -6,15 +6,20 @@
 #   call 1, carry .gpu-node  (diffusers' source, the first part of Node): the Python steps
 #     1. fp16 text encoder: the old float16 trace vs the exporter's path now (check_fp16_text_encoder.py), and the
 #        fixture's text_encoder.fp16.onnx through the exporter's conversion (make_fixture.py --text-encoder-fp16-only);
+#        then PyTorch's own fp16/fp32 matmul TFLOP/s at Stage C's shapes (torch_matmul.py, ≤ 20 s; torch-matmul.json);
 #     2. a real-size random-weight bundle (make_bench_bundle.py: Stage C 3.6 B, Stage B 1.5 B, Stage A, fp16 with float32
 #        I/O, official sampler) with PyTorch's per-step times (CUDA graphs) at the 2×2 grid's shapes;
 #   call 2, carry .gpu-bench (the rest of Node, onnxruntime-node, GL loaders, the bundled benchmarks): the Node steps
 #     3. text_encoder.fp16.onnx opened and run by onnxruntime-node on cpu and webgpu;
+#     3b. MatMul/Gemm at Stage C's shapes on onnxruntime-node webgpu, per graph form and provider option, with the
+#        adapter's log lines and a profiled run (bench/webgpu-matmul.ts, --budget 60 inside `timeout 75`;
+#        webgpu-matmul.json, to read beside torch-matmul.json);
 #     4. the grid's buckets (bin/model-buckets.ts), then the 2×2 grid at 1024² through the engine on webgpu, buckets vs
 #        dynamic graphs (bench/cascade-gpu.ts; all 20 + 10 steps unless STEPS=C,B), then Stage B under CFG as one
 #        8-row call vs two 4-row calls (mode halves; last, so the budget cuts it first).
-# Each step has its own time limit inside BUDGET (default 320 s), so what is done always comes back. $OUT (≤ 8 files):
-# env.txt, measure.log, fp16-text-encoder.json, text_encoder.fp16.onnx, torch.json, bench-gpu.json.
+# Each step has its own time limit inside BUDGET (default 320 s; step 3b's 75 s come out of the grid's share), so what
+# is done always comes back. $OUT (≤ 8 files): env.txt, measure.log, fp16-text-encoder.json, text_encoder.fp16.onnx,
+# torch-matmul.json, torch.json, webgpu-matmul.json, bench-gpu.json.
 set -uo pipefail
 OUT=${OUT:-/tmp/gpu-measure-out}
 STATE=${STATE:-.cache/gpu-measure}
@@ -59,7 +64,11 @@ if [ ! -f "$STATE/fixture/text_encoder.fp16.onnx" ]; then
   timeout 60 python3 tools/export/make_fixture.py --text-encoder-fp16-only --out "$STATE/fixture" >> "$LOG" 2>&1
   say "fixture text_encoder.fp16.onnx (exporter conversion, checked against float32 by onnxruntime): exit $?"
 fi
-for f in "$STATE/fp16-text-encoder.json" "$STATE/fixture/text_encoder.fp16.onnx"; do [ -f "$f" ] && cp "$f" "$OUT/"; done
+if [ ! -f "$STATE/torch-matmul.json" ]; then
+  timeout 45 python3 tools/export/torch_matmul.py --out "$STATE/torch-matmul.json" --seconds 20 >> "$LOG" 2>&1
+  say "PyTorch matmul TFLOP/s at Stage C's shapes (torch_matmul.py): exit $?"
+fi
+for f in "$STATE/fp16-text-encoder.json" "$STATE/fixture/text_encoder.fp16.onnx" "$STATE/torch-matmul.json"; do [ -f "$f" ] && cp "$f" "$OUT/"; done
 
 # ---- 2. real-size random-weight bundle (+ PyTorch per-step times) ----
 if [ ! -f "$BUNDLE/manifest.json" ]; then
@@ -89,6 +98,10 @@ if command -v node >/dev/null && [ -d node_modules/onnxruntime-node ] && [ -f "$
       "$STATE/fixture/text_encoder.fp16.onnx" "$provider" >> "$LOG" 2>&1
     say "onnxruntime-node $provider, fp16 text encoder: exit $?"
   done
+  if [ -f "$STATE/bench/webgpu-matmul.mjs" ]; then
+    timeout 75 node "$STATE/bench/webgpu-matmul.mjs" --provider webgpu --budget 60 --json "$OUT/webgpu-matmul.json" >> "$LOG" 2>&1
+    say "3b. webgpu matmul/gemm benchmark: exit $? ($OUT/webgpu-matmul.json)"
+  fi
   if [ -f "$BUNDLE/manifest.json" ]; then
     timeout 60 node "$STATE/bench/model-buckets.mjs" "$BUNDLE" --grid 1024x1024:4 --warm >> "$LOG" 2>&1
     say "buckets: exit $?"

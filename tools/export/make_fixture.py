@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from cascade_export import bundle, export, graphs
+from cascade_export.pictures import picture_maker
 
 CLIP_TOKENIZER = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "vectors" / "clip-tokenizer"
 MERGES_KEPT = 2000  # a prefix of the CLIP merges keeps ids 0..511+MERGES_KEPT identical to the real vocabulary
@@ -352,19 +353,9 @@ def check_responds(name: str, encode, first: torch.Tensor, second: torch.Tensor)
 
 def write_inputs(folder: Path) -> dict[str, Any]:
     """Deterministic pictures: odd sizes for the preprocessing references, exact encoder sizes for parity."""
-    from PIL import Image
 
     folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(20)
-
-    def picture(width: int, height: int, mode: str = "RGB") -> Image.Image:
-        y, x = np.mgrid[0:height, 0:width]
-        r = (x * 255 // max(1, width - 1)).astype(np.uint8)
-        g = (y * 255 // max(1, height - 1)).astype(np.uint8)
-        b = (((x // 7 + y // 5) % 2) * 200 + rng.integers(0, 40, size=(height, width))).astype(np.uint8)
-        channels = [r, g, b] + ([((x + y) % 256).astype(np.uint8)] if mode == "RGBA" else [])
-        return Image.fromarray(np.stack(channels, axis=-1))  # RGB or RGBA from the channel count
-
+    picture = picture_maker()
     pictures = {"wide": picture(97, 61), "tall": picture(50, 120), "alpha": picture(64, 64, "RGBA"),
                 "clip-a": picture(CLIP_SIZE, CLIP_SIZE), "clip-b": picture(CLIP_SIZE, CLIP_SIZE).rotate(90),
                 "effnet-square": picture(EFFNET_CELL * 3, EFFNET_CELL * 3)}

@@ -21,21 +21,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-CLIP_MEAN, CLIP_STD = (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+from cascade_export.bundle import CLIP_MEAN, CLIP_STD, IMAGENET_MEAN, IMAGENET_STD
+from cascade_export.pictures import picture_maker
 
 
 def pictures() -> dict[str, Image.Image]:
-    rng = np.random.default_rng(20)
-
-    def picture(width: int, height: int, mode: str = "RGB") -> Image.Image:
-        y, x = np.mgrid[0:height, 0:width]
-        r = (x * 255 // max(1, width - 1)).astype(np.uint8)
-        g = (y * 255 // max(1, height - 1)).astype(np.uint8)
-        b = (((x // 7 + y // 5) % 2) * 200 + rng.integers(0, 40, size=(height, width))).astype(np.uint8)
-        channels = [r, g, b] + ([((x * 3 + y) % 256).astype(np.uint8)] if mode == "RGBA" else [])
-        return Image.fromarray(np.stack(channels, axis=-1))  # RGB or RGBA from the channel count
-
+    picture = picture_maker()
     return {"wide": picture(397, 261), "tall": picture(150, 320), "alpha": picture(64, 64, "RGBA"), "small": picture(20, 28)}
 
 

@@ -3,12 +3,12 @@
 # or network. The device machine takes at most 64 MiB per call, tracked files included (~39 MB here), and Node alone is
 # ~27 MB compressed, so the payload is split over two calls (../shared/gpu/pack.sh's copy of all of node_modules does
 # not fit at all):
-#   .gpu-node/   the diffusers v0.35.2 source (from tools/export/ref/, never committed) and the first 22 MB of this
+#   .gpu-node/   the diffusers v0.35.2 source (from tools/export/ref/, never committed) and the first 21 MB of this
 #                machine's node binary (stripped, xz -9e): call 1 (the Python steps) keeps the part for call 2;
 #   .gpu-bench/  the rest of the node binary, onnxruntime-node linux x64 + onnxruntime-common, the Vulkan/GL loader
 #                packages, and the benchmarks bundled with esbuild (bench/cascade-gpu-step.ts, bench/cascade-gpu.ts,
-#                bin/model-buckets.ts; all else they import is inside, sharp replaced by a stub that throws: image inputs
-#                are not benchmarked, and its libvips would not fit).
+#                bin/model-buckets.ts, bench/webgpu-matmul.ts; all else they import is inside, sharp replaced by a stub
+#                that throws: image inputs are not benchmarked, and its libvips would not fit).
 # Prints each folder's size and the tracked files' size: each call's carry plus the tracked files must stay under 64 MiB.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel); cd "$root"
@@ -20,8 +20,8 @@ rm -rf .gpu-bench .gpu-node && mkdir -p .gpu-bench/gl .gpu-node
 tmp=$(mktemp -d)
 cp "$(readlink -f "$(command -v node)")" "$tmp/node" && strip "$tmp/node"
 xz -T0 -9e -c "$tmp/node" > "$tmp/node.xz"
-head -c 22000000 "$tmp/node.xz" > .gpu-node/node.xz.1
-tail -c +22000001 "$tmp/node.xz" > .gpu-bench/node.xz.2
+head -c 21000000 "$tmp/node.xz" > .gpu-node/node.xz.1
+tail -c +21000001 "$tmp/node.xz" > .gpu-bench/node.xz.2
 tar -C tools/export/ref -cJf .gpu-node/diffusers-src.tar.xz src
 tar -cf - node_modules/onnxruntime-common node_modules/onnxruntime-node/package.json \
   node_modules/onnxruntime-node/dist node_modules/onnxruntime-node/bin/napi-v6/linux/x64 | xz -T0 -9e > .gpu-bench/node_modules.tar.xz
@@ -29,7 +29,8 @@ tar -cf - node_modules/onnxruntime-common node_modules/onnxruntime-node/package.
 banner="import { createRequire as __cascadeCreateRequire } from 'node:module'; const require = __cascadeCreateRequire(import.meta.url);"
 echo "export default function sharp() { throw new Error('no sharp in this benchmark bundle: image inputs are not benchmarked'); }" > "$tmp/no-sharp.mjs"
 mkdir -p "$tmp/bench"
-for pair in bench/cascade-gpu-step.ts:bench.mjs bench/cascade-gpu.ts:bench-grid.mjs bin/model-buckets.ts:model-buckets.mjs; do
+for pair in bench/cascade-gpu-step.ts:bench.mjs bench/cascade-gpu.ts:bench-grid.mjs bin/model-buckets.ts:model-buckets.mjs \
+    bench/webgpu-matmul.ts:webgpu-matmul.mjs; do
   npx esbuild "${pair%%:*}" --bundle --platform=node --format=esm --target=node24 --log-level=warning \
     --external:onnxruntime-node "--alias:sharp=$tmp/no-sharp.mjs" "--banner:js=$banner" --outfile="$tmp/bench/${pair##*:}"
 done
