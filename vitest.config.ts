@@ -5,15 +5,17 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /**
  * Test files that share their worker's module registry (isolate: false): each imports the same heavy modules (zod,
  * sharp, onnxruntime-node, the AWS SDK, discord.js, playwright…), and a worker loads them once instead of once per
- * file; an isolated file also costs a process of its own. On a fresh clone, 2 cores: 99 files here instead of 51 took
+ * file; an isolated file also costs a process of its own. On a fresh clone, 2 cores: 99 files here instead of 51 (117 now) took
  * `npm test` from ≈ 230–240 s to ≈ 181 s (vitest's import time 61 → 29 s). A file belongs here only if it closes
  * every server, emulator, process and browser it opens in its own hooks and restores whatever global it touches (fake
  * timers, process.env); the list passes with its files in any order
- * (`npx vitest run --project shared --sequence.shuffle.files`; tests inside a file keep their order, as many build on
+ * (`npx vitest run --project shared --sequence.shuffle.files`, seeds 1–4 and 7; tests inside a file keep their order, as many build on
  * the previous one). Everything else runs isolated, which is also the default for a new file. Isolated on purpose:
- * the Discord and Slack HTTP files and the Lambda handlers' tests (functions/ keeps a configured handler per module
- * and lambda-env.test.ts configures it through process.env; after other files, @discordjs/rest multipart bodies
- * failed in undici's web streams with "action is not a function").
+ * the files that send Discord REST requests with uploads (rest-poster, interactions-http, discord/end-to-end,
+ * discord-board, attachments, board-add, discord-requests: after some other files in the same process, @discordjs/rest
+ * multipart bodies fail in undici's web streams, "action is not a function"), the Lambda handlers configured through
+ * process.env (discord/lambda-env, infra/function-env: functions/ keeps one configured handler per module), and
+ * infra/fleet-resources (Pulumi's runtime mocks are process-wide).
  */
 const SHARED_MODULE_FILES = [
   'test/job-schema.test.ts',
@@ -117,6 +119,25 @@ const SHARED_MODULE_FILES = [
   'test/web/runner-child.test.ts',
   'test/web/server.test.ts',
   'test/web/start-cli.test.ts',
+  'test/cascade/onnx-graph.test.ts',
+  // Slack over signed HTTP, Lambda handlers built from their factories (not from process.env), Discord without REST uploads.
+  'test/slack/ack-handoff.test.ts',
+  'test/slack/board.e2e.test.ts',
+  'test/slack/end-to-end.test.ts',
+  'test/slack/events-http.test.ts',
+  'test/slack/files.test.ts',
+  'test/slack/poster.test.ts',
+  'test/slack/remix.test.ts',
+  'test/adversarial/slack-requests.test.ts',
+  'test/boards/board-page-lambda.test.ts',
+  'test/boards/deadline-lambda.test.ts',
+  'test/boards/dispatch-lambda-boards.test.ts',
+  'test/boards/slack-board.test.ts',
+  'test/discord/commands.test.ts',
+  'test/discord/gateway.test.ts',
+  'test/infra/function-permissions.test.ts',
+  'test/infra/runner-bundle.test.ts',
+  'test/web/chat-bots.test.ts',
 ];
 
 /**
