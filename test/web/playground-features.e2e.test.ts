@@ -196,7 +196,11 @@ describe.skipIf(skip)(`GIVEN the playground in Chromium with the tiny model${bec
   }, TIMEOUT);
 
   it('WHEN jobs have finished here before THEN queued and running jobs show an estimate of the time left', async () => {
-    const ids = [await send(page, 'a cyan square --seed 30'), await send(page, 'a cyan square --seed 31'), await send(page, 'a cyan square --seed 32')];
+    // The tiny model's default job can start and finish between two of the dispatcher's edits, so on an idle machine
+    // no job was ever seen running (no duration, no estimate). At 100 steps each job is seen running, and the ones
+    // behind it wait queued.
+    const slow = '--steps 100 --size large';
+    const ids = [await send(page, `a cyan square --seed 30 ${slow}`), await send(page, `a cyan square --seed 31 ${slow}`), await send(page, `a cyan square --seed 32 ${slow}`)];
     for (const id of ids) await done(page, id);
     const etas = await page.evaluate((jobIds) => jobIds.flatMap((id) => (window as unknown as { seenEtas: Record<string, string[]> }).seenEtas[id] ?? []), ids);
     expect(etas.length).toBeGreaterThan(0);
