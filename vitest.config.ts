@@ -148,15 +148,27 @@ const SHARED_MODULE_FILES = [
 const SLOW_FIRST = [
   'test/demo-model/quality.test.ts',
   'test/web/playground.e2e.test.ts',
+  // From here on, a file that mostly waits (runner processes, visibility timeouts, intervals) alternates with one that
+  // mostly computes, so that the waiting overlaps work on the other core instead of idling both at the end of the run.
   'test/adversarial/runner-chaos.test.ts',
   'test/infra/sst-typecheck.test.ts',
-  'test/web/start-cli.test.ts',
   'test/boards/header-updater.integration.test.ts',
-  'test/runner/drain.test.ts',
+  'test/web/start-cli.test.ts',
+  'test/runner/crash.test.ts',
   'test/web/playground-features.e2e.test.ts',
+  'test/runner/drain.test.ts',
   'test/boards/board.e2e.test.ts',
+  'test/runner/outage.test.ts',
   'test/web/persistence.test.ts',
+  'test/runner/dead-letters.test.ts',
   'test/web/runner-child.test.ts',
+  'test/runner/scale-in-protection.test.ts',
+  'test/cascade/buckets.test.ts',
+  'test/runner/cancel-progress.test.ts',
+  'test/boards/board-core.integration.test.ts',
+  'test/boards/dispatch-lambda-boards.test.ts',
+  'test/cascade/pipeline.test.ts',
+  'test/bot/dispatcher.integration.test.ts',
 ];
 
 class SlowFirstSequencer extends BaseSequencer {
