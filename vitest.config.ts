@@ -41,6 +41,7 @@ const SHARED_MODULE_FILES = [
   'test/cascade/image-parity.test.ts',
   'test/cascade/image-requests.test.ts',
   'test/cascade/noise.test.ts',
+  'test/cascade/noise-worker.test.ts',
   'test/cascade/onnx-graph.test.ts',
   'test/cascade/parity.test.ts',
   'test/cascade/pipeline.test.ts',

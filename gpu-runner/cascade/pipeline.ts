@@ -25,6 +25,7 @@ import { checkImagePrompts, encodeImagePrompts, encodeInitImage, type ClipImageG
 import { runDecoder } from './stages/decoder.js';
 import { checkImageSize, latentGeometry, type LatentGeometry } from './stages/geometry.js';
 import { runPrior } from './stages/prior.js';
+import { NoiseWorker } from './noise-worker.js';
 import { draw, seededStageNoise, type StageNoise } from './stages/seeds.js';
 import { decodeLatents, previewLatents, toRgbImages } from './stages/vqgan.js';
 
@@ -45,6 +46,8 @@ interface GenerationCall {
   debug: DebugOptions;
   geometry: LatentGeometry;
   noise: StageNoise;
+  /** Ends the generation's prefetched noise streams. */
+  releaseNoise: () => void;
   /** Milliseconds per phase, filled as the stages run. */
   timings: Record<string, number>;
 }
@@ -87,6 +90,8 @@ export class CascadePipeline implements ImageGenerator {
   readonly acceptsImagePrompts: boolean;
   private readonly manifest: Manifest;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Draws the per-step noise of every generation ahead, off the JS thread (stages/seeds.ts); started at first use. */
+  private readonly noiseWorker = new NoiseWorker();
 
   constructor(
     readonly bundle: LoadedBundle,
@@ -122,20 +127,25 @@ export class CascadePipeline implements ImageGenerator {
   async dispose(): Promise<void> {
     await this.queue;
     await this.pool.releaseAll();
+    await this.noiseWorker.dispose();
   }
 
   /** The stages in order, as named calls (the shape of diffusers' `__call__`). */
   private async run(request: GenerateRequest, hooks: GenerateHooks, debug: DebugOptions): Promise<GenerateOutput> {
     const call = this.prepare(request, hooks, debug);
-    const started = performance.now();
-    const conditioning = await this.encodePrompt(call);
-    const clipImage = await this.encodeImagePrompts(call);
-    const stageC = request.kind === 'upscale' ? this.storedStageC(call, request) : await this.denoiseStageC(call, request, conditioning, clipImage);
-    debug.trace?.('prior/out', stageC.latents);
-    hooks.signal?.throwIfAborted();
-    const images = await this.decode(call, stageC, conditioning);
-    call.timings.total = performance.now() - started;
-    return { images, latents: this.outputLatents(request, stageC, call.geometry), timings: call.timings };
+    try {
+      const started = performance.now();
+      const conditioning = await this.encodePrompt(call);
+      const clipImage = await this.encodeImagePrompts(call);
+      const stageC = request.kind === 'upscale' ? this.storedStageC(call, request) : await this.denoiseStageC(call, request, conditioning, clipImage);
+      debug.trace?.('prior/out', stageC.latents);
+      hooks.signal?.throwIfAborted();
+      const images = await this.decode(call, stageC, conditioning);
+      call.timings.total = performance.now() - started;
+      return { images, latents: this.outputLatents(request, stageC, call.geometry), timings: call.timings };
+    } finally {
+      call.releaseNoise();
+    }
   }
 
   /** Checks the request before any work, and fixes what every stage reads: latent geometry and noise. */
@@ -147,8 +157,11 @@ export class CascadePipeline implements ImageGenerator {
     const upscale = request.kind === 'upscale';
     checkImageSize(m, request.width, request.height, upscale ? 'upscale' : 'image', upscale ? 2 * m.resolution.max : m.resolution.max);
     const geometry = latentGeometry(m, request.width, request.height);
-    const noise: StageNoise = { ...seededStageNoise(request.seeds), ...debug.noise };
-    return { request, hooks, debug, geometry, noise, timings: {} };
+    // Replayed per-step noise (tests) needs no worker.
+    const replayed = debug.noise?.priorSteps && debug.noise.decoderSteps;
+    const { release, ...seeded } = seededStageNoise(request.seeds, replayed ? undefined : this.noiseWorker);
+    const noise: StageNoise = { ...seeded, ...debug.noise };
+    return { request, hooks, debug, geometry, noise, releaseNoise: release, timings: {} };
   }
 
   /** CLIP text: conditional and unconditional embeddings, spread by `chaos` for imagine. */

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateOutput, GenerateProgress, GenerateRequest } from '../../gpu-runner/generator.js';
 import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
+import type { NoiseWorker } from '../../gpu-runner/cascade/noise-worker.js';
+import { seededStageNoise } from '../../gpu-runner/cascade/stages/seeds.js';
 import { FIXTURE_DIR, maxAbsDiff } from './fixture.js';
 
 let generator: CascadePipeline;
@@ -37,6 +39,15 @@ describe('GIVEN the fixture engine on the CPU provider', () => {
     const c = await generator.generate(imagine({ seeds: [11, 23] }));
     expect(Buffer.from(c.images[0]!.data).equals(Buffer.from(a.images[0]!.data))).toBe(true);
     expect(Buffer.from(c.images[1]!.data).equals(Buffer.from(a.images[1]!.data))).toBe(false);
+  });
+
+  it('WHEN the per-step noise is drawn on the JS thread instead of the noise worker THEN the bytes are the same', async () => {
+    const viaWorker = await generator.generate(imagine({ seeds: [11, 22, 33] }));
+    const { priorSteps, decoderSteps } = seededStageNoise([11, 22, 33]);
+    const onThread = await generator.generate(imagine({ seeds: [11, 22, 33] }), {}, { noise: { priorSteps, decoderSteps } });
+    expect(sameBytes(viaWorker, onThread)).toBe(true);
+    // One worker per engine, kept between generations (dispose ends it).
+    expect((generator as unknown as { noiseWorker: NoiseWorker }).noiseWorker.running).toBe(true);
   });
 
   it('WHEN a tile is generated alone THEN it matches the same seed inside a batch (per-tile noise, per-image CFG)', async () => {

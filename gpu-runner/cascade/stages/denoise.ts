@@ -74,6 +74,8 @@ export async function denoise(o: DenoiseOptions): Promise<Float32Array> {
   const x = Float32Array.from(o.init);
   const stacked = guided ? new Float32Array(2 * n) : x;
   const guidedEps = guided ? new Float32Array(n) : undefined;
+  // Every step draws n values: a drawing-ahead source prepares the first ones during the first graph call.
+  o.noise.prefetch?.(n);
   for (let i = 0; i < o.sampler.steps; i++) {
     o.signal?.throwIfAborted();
     if (guided) {

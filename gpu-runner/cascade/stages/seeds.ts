@@ -4,6 +4,7 @@
  * step count never shifts another stage's noise.
  */
 import { createBatchNoise, createSeededNoise, type NoiseSource } from '../noise.js';
+import type { NoiseWorker } from '../noise-worker.js';
 
 export const NOISE_STREAM = {
   priorInit: 0,
@@ -30,13 +31,21 @@ export interface StageNoise {
   variation: NoiseSource;
 }
 
-export function seededStageNoise(seeds: readonly number[]): StageNoise {
+/**
+ * The seeded sources of one generation. With a `worker`, the per-step streams (one draw per denoising step, the same
+ * size every step: ≈ 1 M values per Stage B step for a 2×2 grid) are drawn ahead on it while onnxruntime holds the JS
+ * thread (noise-worker.ts), with the same numbers; `release` ends them when the generation ends.
+ */
+export function seededStageNoise(seeds: readonly number[], worker?: NoiseWorker): StageNoise & { release: () => void } {
+  const prefetched = worker ? [worker.open(seeds, NOISE_STREAM.priorSteps), worker.open(seeds, NOISE_STREAM.decoderSteps)] : [];
+  const [priorSteps = tileNoise(seeds, NOISE_STREAM.priorSteps), decoderSteps = tileNoise(seeds, NOISE_STREAM.decoderSteps)] = prefetched;
   return {
     priorInit: tileNoise(seeds, NOISE_STREAM.priorInit),
-    priorSteps: tileNoise(seeds, NOISE_STREAM.priorSteps),
+    priorSteps,
     decoderInit: tileNoise(seeds, NOISE_STREAM.decoderInit),
-    decoderSteps: tileNoise(seeds, NOISE_STREAM.decoderSteps),
+    decoderSteps,
     variation: tileNoise(seeds, NOISE_STREAM.variation),
+    release: () => prefetched.forEach((stream) => stream.close()),
   };
 }
 
