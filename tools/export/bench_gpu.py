@@ -54,13 +54,10 @@ def build(config: dict[str, Any], seed: int) -> torch.nn.Module:
     return unet
 
 
-def cuda_ms(fn: Callable[[], Any], iters: int = 10, warmup: int = 3) -> dict[str, float]:
+def cuda_event_times(fn: Callable[[], Any], iters: int = 10, warmup: int = 3) -> list[float]:
+    """Milliseconds of each of `iters` calls after `warmup` untimed ones, timed by CUDA events (GPU time, not host)."""
     for _ in range(warmup):
         fn()
-    if DEVICE != "cuda":  # smoke test on a machine without a GPU
-        t0 = time.perf_counter()
-        fn()
-        return {"meanMs": (time.perf_counter() - t0) * 1000, "minMs": (time.perf_counter() - t0) * 1000}
     torch.cuda.synchronize()
     times = []
     for _ in range(iters):
@@ -70,6 +67,17 @@ def cuda_ms(fn: Callable[[], Any], iters: int = 10, warmup: int = 3) -> dict[str
         end.record()
         torch.cuda.synchronize()
         times.append(start.elapsed_time(end))
+    return times
+
+
+def cuda_ms(fn: Callable[[], Any], iters: int = 10, warmup: int = 3) -> dict[str, float]:
+    if DEVICE != "cuda":  # smoke test on a machine without a GPU
+        for _ in range(warmup):
+            fn()
+        t0 = time.perf_counter()
+        fn()
+        return {"meanMs": (time.perf_counter() - t0) * 1000, "minMs": (time.perf_counter() - t0) * 1000}
+    times = cuda_event_times(fn, iters, warmup)
     return {"meanMs": float(np.mean(times)), "minMs": float(np.min(times))}
 
 

@@ -20,21 +20,13 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from bench_gpu import cuda_event_times
+
 TOKENS, C, H, HEADS, HEAD_DIM = 24 * 24, 2048, 8192, 32, 64
 
 
 def cuda_median_ms(fn: Callable[[], torch.Tensor], runs: int = 10, warmup: int = 3) -> tuple[float, list[float]]:
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(runs):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end))
+    times = cuda_event_times(fn, runs, warmup)
     return statistics.median(times), [round(t, 3) for t in times]
 
 
