@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJob } from '../../bot/job-records.js';
 import type { System } from '../../local/system.js';
 import { chromiumMissing, launchBrowser, type TestBrowser } from '../web/support/browser.js';
+import { sendPrompt } from '../web/support/playground-page.js';
 import { makeDataDir, startTestSystem } from '../web/support/system.js';
 import { UNICODE_PROMPTS } from './support/unicode-prompts.js';
 
@@ -40,7 +41,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   it('WHEN each prompt of the table is sent THEN each message is done with four tiles, shows the prompt, and the job holds it exactly', async () => {
     const sent: Array<{ name: string; prompt: string; negative: string; jobId: string }> = [];
     for (const [index, { name, prompt, negative }] of UNICODE_PROMPTS.entries()) {
-      sent.push({ name, prompt, negative, jobId: await send(page, `/imagine ${prompt} --no ${negative} --seed ${index + 1}`) });
+      sent.push({ name, prompt, negative, jobId: await sendPrompt(page, `/imagine ${prompt} --no ${negative} --seed ${index + 1}`) });
     }
     for (const { name, prompt, negative, jobId } of sent) {
       const done = page.locator(`article[data-job="${jobId}"][data-status="completed"]`);
@@ -55,12 +56,3 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   }, 120_000);
 });
 
-async function send(page: Page, text: string): Promise<string> {
-  const before = await page.locator('article.msg').count();
-  await page.fill('#prompt', text);
-  await page.press('#prompt', 'Enter');
-  await expect.poll(() => page.locator('article.msg').count(), { timeout: 10_000, message: text }).toBe(before + 1);
-  const jobId = (await page.locator('article.msg').last().getAttribute('data-job')) ?? '';
-  expect(jobId).toMatch(/^j[0-9a-f]{31}$/);
-  return jobId;
-}

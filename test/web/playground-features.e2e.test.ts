@@ -19,6 +19,7 @@ import type { System } from '../../local/system.js';
 import { makeJob } from '../bot/support/fixtures.js';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
 import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.js';
+import { sendPrompt, type SendOptions } from './support/playground-page.js';
 import { makeDataDir, startTestSystem } from './support/system.js';
 
 const ARTIFACTS = 'test-artifacts';
@@ -252,18 +253,9 @@ describe.skipIf(skip)(`GIVEN a channel of 75 jobs, in Chromium${because}`, () =>
   }, TIMEOUT);
 });
 
-/** Types (or fills) a line and presses Enter; returns the id of the message it creates. */
-async function send(page: Page, text: string, options: { typed?: boolean; expectMessage?: boolean } = {}): Promise<string> {
-  const before = await page.locator('article.msg[data-job]').count();
-  await page.fill('#prompt', '');
-  if (options.typed) await page.locator('#prompt').pressSequentially(text);
-  else await page.fill('#prompt', text);
-  await page.press('#prompt', 'Enter');
-  if (options.expectMessage === false) return '';
-  await expect.poll(() => page.locator('article.msg[data-job]').count(), { timeout: 10_000 }).toBe(before + 1);
-  const jobId = (await page.locator('article.msg[data-job]').last().getAttribute('data-job')) ?? '';
-  expect(jobId).toMatch(/^j[0-9a-f]{31}$/);
-  return jobId;
+/** Types (or fills) a line and presses Enter; returns the id of the job message it creates. */
+function send(page: Page, text: string, options: Pick<SendOptions, 'typed' | 'expectMessage'> = {}): Promise<string> {
+  return sendPrompt(page, text, { messages: 'article.msg[data-job]', ...options });
 }
 
 /** Sends a command whose answer is a note for the sender only; returns that note. */

@@ -14,6 +14,7 @@ import { loadJob, loadResult } from '../../bot/job-records.js';
 import { jobKeys } from '../../core/storage-layout.js';
 import type { System } from '../../local/system.js';
 import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.js';
+import { sendPrompt } from './support/playground-page.js';
 import { makeDataDir, startTestSystem } from './support/system.js';
 
 const ARTIFACTS = 'test-artifacts';
@@ -128,14 +129,9 @@ async function drop(page: Page, selector: string, files: Array<{ name: string; t
   await page.dispatchEvent(selector, 'drop', { dataTransfer: transfer });
 }
 
-async function send(page: Page, text: string): Promise<string> {
-  const before = await page.locator('article.msg[data-job]').count();
-  await page.fill('#prompt', text);
-  await page.click('#send');
-  await expect.poll(() => page.locator('article.msg[data-job]').count(), { timeout: 10_000 }).toBe(before + 1);
-  const jobId = (await page.locator('article.msg[data-job]').last().getAttribute('data-job')) ?? '';
-  expect(jobId).toMatch(/^j[0-9a-f]{31}$/);
-  return jobId;
+/** The picture tests send with the button and count job messages only. */
+function send(page: Page, text: string): Promise<string> {
+  return sendPrompt(page, text, { messages: 'article.msg[data-job]', submit: 'click' });
 }
 
 async function done(page: Page, jobId: string): Promise<void> {

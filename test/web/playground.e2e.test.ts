@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJob, loadResult } from '../../bot/job-records.js';
 import { DEMO_BUNDLE, type System } from '../../local/system.js';
 import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.js';
+import { sendPrompt } from './support/playground-page.js';
 import { makeDataDir, startTestSystem } from './support/system.js';
 
 const ARTIFACTS = 'test-artifacts';
@@ -59,7 +60,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
   });
 
   it('WHEN a prompt is sent THEN its message goes queued → running with progress → done with four tiles that decode to non-blank images', async () => {
-    parentId = await send(page, `/imagine ${PROMPT} ${FIRST_OPTIONS}`);
+    parentId = await sendPrompt(page, `/imagine ${PROMPT} ${FIRST_OPTIONS}`);
     const running = await page.waitForSelector(`article[data-job="${parentId}"]:is([data-status="running"], [data-status="completed"])`, { timeout: 30_000 });
     if ((await running.getAttribute('data-status')) === 'running') await page.screenshot({ path: `${ARTIFACTS}/playground-running.png` });
     const done = page.locator(`article[data-job="${parentId}"][data-status="completed"]`);
@@ -170,14 +171,14 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     expect(await saved.getAttribute('data-code')).toBe('done');
     expect(await saved.textContent()).toContain('Saved your defaults: --ar 3:2');
     expect(await (await say('/settings')).textContent()).toContain('Defaults: --ar 3:2');
-    const jobId = await send(page, `${PROMPT} --seed 6`);
+    const jobId = await sendPrompt(page, `${PROMPT} --seed 6`);
     expect((await loadJob(system.ports.blobs, jobId))?.request.aspect).toEqual({ w: 3, h: 2 });
     expect(await (await say('/settings reset')).textContent()).toContain('Saved your defaults: (none)');
     await page.locator(`article[data-job="${jobId}"][data-status="completed"]`).waitFor({ timeout: 30_000 });
   }, TIMEOUT);
 
   it('WHEN the owner presses ❌ while the job runs THEN it ends cancelled with 🔄 Try again, ℹ️ and 🗑️', async () => {
-    const jobId = await send(page, `${PROMPT} --seed 5 --steps 100 --size large`);
+    const jobId = await sendPrompt(page, `${PROMPT} --seed 5 --steps 100 --size large`);
     await page.locator(`article[data-job="${jobId}"][data-status="running"] button[data-custom-id="cancel:${jobId}:0"]`).click({ timeout: 20_000 });
     await page.locator(`article[data-job="${jobId}"][data-status="cancelled"]`).waitFor({ timeout: 20_000 });
     expect(await page.locator(`article[data-job="${jobId}"] .status`).textContent()).toBe('Cancelled');
@@ -233,7 +234,7 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
     expect(manifest.imageEncoder).toBeDefined();
     const picture = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#36c' } }).png().toBuffer();
     await page.setInputFiles('#file-picker', { name: 'blue.png', mimeType: 'image/png', buffer: picture });
-    const jobId = await send(page, 'a circle like this --seed 4');
+    const jobId = await sendPrompt(page, 'a circle like this --seed 4');
     expect((await loadJob(system.ports.blobs, jobId))?.request.imagePrompts).toHaveLength(1);
     const final = page.locator(`article[data-job="${jobId}"]:is([data-status="failed"], [data-status="completed"])`);
     await final.waitFor({ timeout: 30_000 });
@@ -251,16 +252,6 @@ describe.skipIf(chromiumMissing !== undefined)(`GIVEN the playground in Chromium
 });
 
 /** Types a line into the prompt box and returns the id of the message it creates. */
-async function send(page: Page, text: string): Promise<string> {
-  const before = await page.locator('article.msg').count();
-  await page.fill('#prompt', text);
-  await page.press('#prompt', 'Enter');
-  await expect.poll(() => page.locator('article.msg').count(), { timeout: 10_000 }).toBe(before + 1);
-  const jobId = (await page.locator('article.msg').last().getAttribute('data-job')) ?? '';
-  expect(jobId).toMatch(/^j[0-9a-f]{31}$/);
-  return jobId;
-}
-
 /** Records every status (and status line) each job message shows, as the DOM changes. */
 async function recordStatuses(page: Page): Promise<void> {
   await page.evaluate(() => {
