@@ -47,18 +47,18 @@ describe('GIVEN a bundle under an s3:// prefix', () => {
     const dir = await resolveModelSource(source, { cacheDir, s3, log: (m) => logs.push(m) });
     expect(dir).toBe(join(cacheDir, emulator.bucket, 'bundles', 'tiny'));
     expect((await loadBundle(dir)).manifest.name).toBe('cascade-tiny');
-    expect(logs.at(-1)).toMatch(/: 12 of 12 files fetched/);
+    expect(logs.at(-1)).toMatch(/: 13 of 13 files fetched/);
     await resolveModelSource(source, { cacheDir, s3, log: (m) => logs.push(m) });
-    expect(logs.at(-1)).toMatch(/: 0 of 12 files fetched/);
+    expect(logs.at(-1)).toMatch(/: 0 of 13 files fetched/);
     await s3.send(new PutObjectCommand({ Bucket: emulator.bucket, Key: 'bundles/tiny/tokenizer/merges.txt', Body: '#version: 0.2\n' }));
     await resolveModelSource(`${source}/`, { cacheDir, s3, log: (m) => logs.push(m) });
-    expect(logs.at(-1)).toMatch(/: 1 of 12 files fetched/);
+    expect(logs.at(-1)).toMatch(/: 1 of 13 files fetched/);
     expect(await readFile(join(dir, 'tokenizer', 'merges.txt'), 'utf8')).toBe('#version: 0.2\n');
   });
 
   it('WHEN the prefix has no manifest.json THEN the error says so', async () => {
     await upload('bundles/broken', (name) => name === 'manifest.json');
-    await expect(resolveModelSource(`s3://${emulator.bucket}/bundles/broken`, { cacheDir, s3 })).rejects.toThrow(/has no manifest\.json \(found 11 objects/);
+    await expect(resolveModelSource(`s3://${emulator.bucket}/bundles/broken`, { cacheDir, s3 })).rejects.toThrow(/has no manifest\.json \(found 12 objects/);
   });
 
   it('WHEN no S3 client is given, or a local folder is missing THEN the error says what to give', async () => {

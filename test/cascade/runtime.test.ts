@@ -98,11 +98,12 @@ describe('GIVEN the execution providers of this onnxruntime-node install', () =>
 });
 
 describe('GIVEN the fp16 graphs of the fixture (test/fixtures/cascade-tiny/*.fp16.onnx)', () => {
-  // Stage B and Stage A today; text_encoder.fp16.onnx once make_fixture.py has run with the float16 text-encoder export
-  // (issue #25: a float16 text encoder traced by the TorchScript exporter did not load).
+  // Stage B, Stage A and the text encoder: text_encoder.fp16.onnx is the fixture's text_encoder.onnx through the
+  // exporter's float16 conversion (make_fixture.py --text-encoder-fp16-only; issue #25: a float16 text encoder traced by
+  // the TorchScript exporter did not load).
   it('THEN each loads on the CPU provider with float16 I/O and runs to finite outputs close to its float32 graph', async () => {
     const files = (await readdir(FIXTURE_DIR)).filter((f) => f.endsWith('.fp16.onnx')).sort();
-    expect(files.length).toBeGreaterThanOrEqual(2);
+    expect(files).toEqual(['decoder.fp16.onnx', 'text_encoder.fp16.onnx', 'vqgan_decoder.fp16.onnx']);
     for (const file of files) {
       const fp16 = await ModelSession.open(join(FIXTURE_DIR, file), { provider: 'cpu', label: file });
       const fp32 = await ModelSession.open(join(FIXTURE_DIR, file.replace('.fp16.onnx', '.onnx')), { provider: 'cpu', label: file });
