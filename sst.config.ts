@@ -6,23 +6,23 @@
  */
 export default $config({
   async app(input) {
-    const { stageRemovalPolicy } = await import('./infra/stages.js');
+    const { stageRemovalPolicy } = await import('./infra/stages.ts');
     return { name: 'cascade-bot', ...stageRemovalPolicy(input?.stage), home: 'aws' };
   },
   async run() {
-    const { loadInfraConfig } = await import('./infra/config.js');
-    const { createSecrets } = await import('./infra/resources/secrets.js');
-    const { createStorage } = await import('./infra/resources/storage.js');
-    const { createQueues } = await import('./infra/resources/queues.js');
-    const { createNetwork } = await import('./infra/resources/network.js');
-    const { createFleet } = await import('./infra/resources/fleet.js');
-    const { createBotFunctions } = await import('./infra/resources/bot-functions.js');
-    const { createScaler } = await import('./infra/resources/scaler.js');
-    const { createBoardDeadlines } = await import('./infra/resources/board-deadlines.js');
-    const { createBoardPage } = await import('./infra/resources/board-page.js');
-    const { createAlarms } = await import('./infra/resources/alarms.js');
+    const { loadInfraConfig } = await import('./infra/config.ts');
+    const { createSecrets } = await import('./infra/resources/secrets.ts');
+    const { createStorage } = await import('./infra/resources/storage.ts');
+    const { createQueues } = await import('./infra/resources/queues.ts');
+    const { createNetwork } = await import('./infra/resources/network.ts');
+    const { createFleet } = await import('./infra/resources/fleet.ts');
+    const { createBotFunctions } = await import('./infra/resources/bot-functions.ts');
+    const { createScaler } = await import('./infra/resources/scaler.ts');
+    const { createBoardDeadlines } = await import('./infra/resources/board-deadlines.ts');
+    const { createBoardPage } = await import('./infra/resources/board-page.ts');
+    const { createAlarms } = await import('./infra/resources/alarms.ts');
 
-    const { stageSettings } = await import('./infra/stages.js');
+    const { stageSettings } = await import('./infra/stages.ts');
     const config = loadInfraConfig(process.env, stageSettings($app.stage));
     const secrets = createSecrets(config.platforms);
     const { bucket } = createStorage(config);

@@ -7,9 +7,9 @@
  * Measured (2 shared cores, 2026-12-07, seed 4242, 406 s): 300 jobs, 100 kills (91 while a job was in progress),
  * 51 jobs retried; 0 lost, 0 duplicated, 0 dead-lettered.
  *
- *   nice npx tsx bench/adversarial-chaos.ts [kills=100] [jobs=300] [seed]
+ *   nice node bench/adversarial-chaos.ts [kills=100] [jobs=300] [seed]
  */
-import { runChaos } from '../test/adversarial/support/runner-chaos.js';
+import { runChaos } from '../test/adversarial/support/runner-chaos.ts';
 
 const kills = Number(process.argv[2] ?? 100);
 const jobs = Number(process.argv[3] ?? 300);

@@ -10,23 +10,23 @@
  * Measured (2026-12-07, seed 18): Slack 1000 tried, 0 wrongly enqueued, 0 5xx; Discord 1000 tried, 0 wrongly
  * enqueued, 0 5xx (before the Slack gate the issue counted 45 5xx in 626 Slack requests, and future timestamps enqueued).
  *
- *   nice npx tsx bench/adversarial-chat.ts [requestsPerPlatform=1000] [seed]
+ *   nice node bench/adversarial-chat.ts [requestsPerPlatform=1000] [seed]
  */
-import { createModerationPolicy } from '../bot/moderation.js';
-import { createSlackApp } from '../bot/slack/app.js';
-import { createCommandHandlers } from '../bot/discord/command-handlers.js';
-import { createDiscordRest } from '../bot/discord/rest-poster.js';
-import { createInteractionVerifier } from '../bot/discord/verify.js';
-import { createSlackEventsHandler } from '../functions/slack-events.js';
-import { createDiscordInteractionsHandler } from '../functions/discord-interactions.js';
-import { startTestEmulator } from '../test/support/emulator.js';
-import { takeJobs } from '../test/support/drain-jobs.js';
-import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.js';
-import { RecordingDiscordApi } from '../test/discord/support/recording-discord-api.js';
-import { FORM, SIGNING_SECRET, signedEvent, slashCommandBody } from '../test/slack/support/signed-requests.js';
-import { functionUrlEvent, makeSigningKeys, nowSeconds, slashCommand } from '../test/discord/support/signed-interactions.js';
-import { malformedSlackRequests, slashCommandFields } from '../test/adversarial/support/slack-hostile.js';
-import { malformedInteractions } from '../test/adversarial/support/discord-hostile.js';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { createSlackApp } from '../bot/slack/app.ts';
+import { createCommandHandlers } from '../bot/discord/command-handlers.ts';
+import { createDiscordRest } from '../bot/discord/rest-poster.ts';
+import { createInteractionVerifier } from '../bot/discord/verify.ts';
+import { createSlackEventsHandler } from '../functions/slack-events.ts';
+import { createDiscordInteractionsHandler } from '../functions/discord-interactions.ts';
+import { startTestEmulator } from '../test/support/emulator.ts';
+import { takeJobs } from '../test/support/drain-jobs.ts';
+import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.ts';
+import { RecordingDiscordApi } from '../test/discord/support/recording-discord-api.ts';
+import { FORM, SIGNING_SECRET, signedEvent, slashCommandBody } from '../test/slack/support/signed-requests.ts';
+import { functionUrlEvent, makeSigningKeys, nowSeconds, slashCommand } from '../test/discord/support/signed-interactions.ts';
+import { malformedSlackRequests, slashCommandFields } from '../test/adversarial/support/slack-hostile.ts';
+import { malformedInteractions } from '../test/adversarial/support/discord-hostile.ts';
 
 const N = Number(process.argv[2] ?? 1000);
 let state = Number(process.argv[3] ?? Date.now() % 100_000) >>> 0;

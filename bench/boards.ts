@@ -5,22 +5,22 @@
  * `npm run bench -- boards [presses]`
  */
 import { performance } from 'node:perf_hooks';
-import { imagine, pressButton } from '../bot/commands/index.js';
-import type { BotDeps } from '../bot/commands/context.js';
-import { createModerationPolicy } from '../bot/moderation.js';
-import { Dispatcher } from '../bot/dispatcher.js';
-import type { Attachment } from '../bot/poster.js';
-import { startBoard, type BoardStarted } from '../bot/boards/actions.js';
-import { BoardHeaderUpdater } from '../bot/boards/header-updater.js';
-import { loadBoardState } from '../bot/boards/board-store.js';
-import { boardCollage, loadPinImages, writeExports } from '../bot/boards/board-media.js';
-import type { BoardHeader } from '../bot/boards/board-message.js';
-import type { BoardRecord, HeaderRecord } from '../bot/boards/model.js';
-import { takeJobs } from '../test/support/drain-jobs.js';
-import { startTestEmulator } from '../test/support/emulator.js';
-import { finishJob, slackUser } from '../test/boards/support.js';
-import { RecordingPoster } from '../test/bot/support/recording-poster.js';
-import { latencySummary } from './percentiles.js';
+import { imagine, pressButton } from '../bot/commands/index.ts';
+import type { BotDeps } from '../bot/commands/context.ts';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { Dispatcher } from '../bot/dispatcher.ts';
+import type { Attachment } from '../bot/poster.ts';
+import { startBoard, type BoardStarted } from '../bot/boards/actions.ts';
+import { BoardHeaderUpdater } from '../bot/boards/header-updater.ts';
+import { loadBoardState } from '../bot/boards/board-store.ts';
+import { boardCollage, loadPinImages, writeExports } from '../bot/boards/board-media.ts';
+import type { BoardHeader } from '../bot/boards/board-message.ts';
+import type { BoardRecord, HeaderRecord } from '../bot/boards/model.ts';
+import { takeJobs } from '../test/support/drain-jobs.ts';
+import { startTestEmulator } from '../test/support/emulator.ts';
+import { finishJob, slackUser } from '../test/boards/support.ts';
+import { RecordingPoster } from '../test/bot/support/recording-poster.ts';
+import { latencySummary } from './percentiles.ts';
 
 const presses = Number(process.argv[2] ?? 20);
 const emulator = await startTestEmulator();

@@ -5,18 +5,18 @@
  * the time from a `completed` being handed in to its delivery, and buildJobMessage alone.
  * Prints figures; asserts nothing.
  *
- *   npx tsx bench/bot-dispatcher.ts [jobs]
+ *   node bench/bot-dispatcher.ts [jobs]
  */
 import { performance } from 'node:perf_hooks';
-import { type Job, type JobEvent } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
-import type { ReceivedEvent } from '../core/ports.js';
-import { Dispatcher } from '../bot/dispatcher.js';
-import { buildJobMessage } from '../bot/message-model.js';
-import type { JobMessage } from '../bot/message-model.js';
-import type { Poster } from '../bot/poster.js';
-import { MemoryBlobStore, MemoryEventBus } from '../test/bot/support/memory-ports.js';
-import { makeJob, makeResult, storeJob } from '../test/bot/support/fixtures.js';
+import { type Job, type JobEvent } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import type { ReceivedEvent } from '../core/ports.ts';
+import { Dispatcher } from '../bot/dispatcher.ts';
+import { buildJobMessage } from '../bot/message-model.ts';
+import type { JobMessage } from '../bot/message-model.ts';
+import type { Poster } from '../bot/poster.ts';
+import { MemoryBlobStore, MemoryEventBus } from '../test/bot/support/memory-ports.ts';
+import { makeJob, makeResult, storeJob } from '../test/bot/support/fixtures.ts';
 
 const JOBS = Number(process.argv[2] ?? 200);
 const PROGRESS = 20;

@@ -1,7 +1,7 @@
 /**
  * Cascade engine on the CPU provider (fixture bundle) and the TypeScript work per denoising step.
  *
- *   tsx bench/cascade-cpu.ts [rounds=5]
+ *   node bench/cascade-cpu.ts [rounds=5]
  *
  * 1. Fixture, 4 tiles at 128²: images/s, and TS work per step as a fraction of session.run time, where
  *    TS work = (Stage C + Stage B phase time) − (time awaiting onnxruntime in those stages), i.e. CFG, sampler, noise,
@@ -11,11 +11,11 @@
  *    [8, 4, 256, 256]; diffusers, no CFG: [4, 4, 256, 256]), with float32 graph I/O (the exporter's default) and with
  *    float16 I/O (conversion on this thread), to set against the GPU ms per step of bench/cascade-gpu-step.ts.
  */
-import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
-import { createBatchNoise, createSeededNoise } from '../gpu-runner/cascade/noise.js';
-import { GdfSampler } from '../gpu-runner/cascade/scheduler.js';
-import { denoise } from '../gpu-runner/cascade/stages/denoise.js';
-import { FloatFeed, FloatFetch } from '../gpu-runner/cascade/stages/io.js';
+import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
+import { createBatchNoise, createSeededNoise } from '../gpu-runner/cascade/noise.ts';
+import { GdfSampler } from '../gpu-runner/cascade/scheduler.ts';
+import { denoise } from '../gpu-runner/cascade/stages/denoise.ts';
+import { FloatFeed, FloatFetch } from '../gpu-runner/cascade/stages/io.ts';
 import { fileURLToPath } from 'node:url';
 
 const FIXTURE = fileURLToPath(new URL('../test/fixtures/cascade-tiny', import.meta.url));

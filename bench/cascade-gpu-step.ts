@@ -3,7 +3,7 @@
  * (gpu-runner/cascade/runtime.ts), on the provider given (webgpu on the GPU machine; cuda where onnxruntime-node's
  * CUDA provider is installed; cpu works but is slow at real sizes).
  *
- *   tsx bench/cascade-gpu-step.ts <dir with index.json> <results.json> [provider=webgpu] [runs=5]
+ *   node bench/cascade-gpu-step.ts <dir with index.json> <results.json> [provider=webgpu] [runs=5]
  *
  * index.json (written by tools/export/bench_gpu.py): { graphs: [{ name, file, inputs: [{ name, dtype, dims, file }],
  * output, reference }] }, raw little-endian tensors beside it. For each graph:
@@ -16,9 +16,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bindSymbols } from '../gpu-runner/cascade/buckets.js';
-import { fixSymbolicDims, graphInputShapes } from '../gpu-runner/cascade/onnx-dims.js';
-import { ModelSession, tensor, fromFloat16, type Provider, type Tensor } from '../gpu-runner/cascade/runtime.js';
+import { bindSymbols } from '../gpu-runner/cascade/buckets.ts';
+import { fixSymbolicDims, graphInputShapes } from '../gpu-runner/cascade/onnx-dims.ts';
+import { ModelSession, tensor, fromFloat16, type Provider, type Tensor } from '../gpu-runner/cascade/runtime.ts';
 
 interface InputSpec {
   name: string;

@@ -16,10 +16,10 @@
 import { link, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gridBucketSpecs, matchBucket, bucketInputShapes, writeBucketGraphs } from '../gpu-runner/cascade/buckets.js';
-import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
-import { ManifestSchema, type Manifest } from '../gpu-runner/cascade/manifest.js';
-import { ModelSession, PROVIDERS, tensor, type Provider } from '../gpu-runner/cascade/runtime.js';
+import { gridBucketSpecs, matchBucket, bucketInputShapes, writeBucketGraphs } from '../gpu-runner/cascade/buckets.ts';
+import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
+import { ManifestSchema, type Manifest } from '../gpu-runner/cascade/manifest.ts';
+import { ModelSession, PROVIDERS, tensor, type Provider } from '../gpu-runner/cascade/runtime.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

@@ -3,16 +3,16 @@
  * per-step loop arithmetic (noise fill, CFG + rescale, sampler step) in ns per latent element, at Stage C and Stage B
  * sizes for a 4-image grid. Prints figures; asserts nothing.
  *
- *   npx tsx bench/cascade-sampler.ts
+ *   node bench/cascade-sampler.ts
  *
  * Tokenizer figures use test/fixtures/vectors/clip-tokenizer, or the folder named by CLIP_VECTORS.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { applyCfg } from '../gpu-runner/cascade/guidance.js';
-import { createSeededNoise, type NoiseSource } from '../gpu-runner/cascade/noise.js';
-import { GdfSampler } from '../gpu-runner/cascade/scheduler.js';
-import { ClipTokenizer } from '../gpu-runner/cascade/tokenizer.js';
+import { applyCfg } from '../gpu-runner/cascade/guidance.ts';
+import { createSeededNoise, type NoiseSource } from '../gpu-runner/cascade/noise.ts';
+import { GdfSampler } from '../gpu-runner/cascade/scheduler.ts';
+import { ClipTokenizer } from '../gpu-runner/cascade/tokenizer.ts';
 
 const VECTORS = process.env.CLIP_VECTORS ?? path.resolve(import.meta.dirname, '../test/fixtures/vectors/clip-tokenizer');
 const CLIP = { maxLength: 77, bosId: 49406, eosId: 49407, padId: 49407 };

@@ -2,15 +2,15 @@
  * Quality and speed of the bundled demo model (models/demo) through the TypeScript cascade engine on the CPU.
  * Prints figures; asserts nothing (the CI subset with thresholds is test/demo-model/quality.test.ts).
  *
- *   npx tsx bench/demo-quality.ts                       # 200 held-out prompts + 2×2 grid timing + V / U checks
- *   npx tsx bench/demo-quality.ts --count 40            # first 40 held-out prompts only
- *   npx tsx bench/demo-quality.ts --sheets eval-dir     # judge PNG contact sheets written by tools/train-demo/export.py
- *   npx tsx bench/demo-quality.ts --json out.json       # also write the figures as JSON
- *   npx tsx bench/demo-quality.ts --bundle dir          # another bundle folder (e.g. a copy with other sampler settings)
- *   npx tsx bench/demo-quality.ts --seed-offset 1000003 # the same prompts with other seeds
- *   npx tsx bench/demo-quality.ts --prompts train.json  # another prompt document, e.g. training combinations
+ *   node bench/demo-quality.ts                       # 200 held-out prompts + 2×2 grid timing + V / U checks
+ *   node bench/demo-quality.ts --count 40            # first 40 held-out prompts only
+ *   node bench/demo-quality.ts --sheets eval-dir     # judge PNG contact sheets written by tools/train-demo/export.py
+ *   node bench/demo-quality.ts --json out.json       # also write the figures as JSON
+ *   node bench/demo-quality.ts --bundle dir          # another bundle folder (e.g. a copy with other sampler settings)
+ *   node bench/demo-quality.ts --seed-offset 1000003 # the same prompts with other seeds
+ *   node bench/demo-quality.ts --prompts train.json  # another prompt document, e.g. training combinations
  *                                                        # (tools/train-demo/dataset.py --training-prompts train.json)
- *   npx tsx bench/demo-quality.ts --families            # also issue 21's families (test/support/demo-families.ts):
+ *   node bench/demo-quality.ts --families            # also issue 21's families (test/support/demo-families.ts):
  *                                                        # two shapes, counts 1–4, unplaced, --ar canvases, --no colour
  *
  * Quality = test/support/shape-checker.ts (classical pixel statistics, blind to the prompt) against the held-out
@@ -19,11 +19,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
-import type { ImageGenerator, RgbImage } from '../gpu-runner/generator.js';
-import { decodeToRgb } from '../gpu-runner/imaging.js';
-import { ATTRIBUTES, judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../test/support/shape-checker.js';
-import { aspect, ASPECT_CANVASES, counts, decoderRoundTrip, img2img, imageVariation, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.js';
+import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
+import type { ImageGenerator, RgbImage } from '../gpu-runner/generator.ts';
+import { decodeToRgb } from '../gpu-runner/imaging.ts';
+import { ATTRIBUTES, judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../test/support/shape-checker.ts';
+import { aspect, ASPECT_CANVASES, counts, decoderRoundTrip, img2img, imageVariation, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../models/demo');
 const DEMO_PROMPT = 'a red circle at the top left on a blue background';

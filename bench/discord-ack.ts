@@ -5,18 +5,18 @@
  *      (loopback) callback endpoint, and the whole invocation including the enqueue (fauxqs S3 + SQS).
  * Prints p50/p99/max in ms; asserts nothing.
  *
- *   npx tsx bench/discord-ack.ts [count]
+ *   node bench/discord-ack.ts [count]
  */
-import { latencySummary, quantile } from './percentiles.js';
-import { createModerationPolicy } from '../bot/moderation.js';
-import { createCommandHandlers } from '../bot/discord/command-handlers.js';
-import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
-import { createDiscordRest } from '../bot/discord/rest-poster.js';
-import { createInteractionVerifier } from '../bot/discord/verify.js';
-import { createDiscordInteractionsHandler } from '../functions/discord-interactions.js';
-import { startTestEmulator } from '../test/support/emulator.js';
-import { RecordingDiscordApi } from '../test/discord/support/recording-discord-api.js';
-import { functionUrlEvent, makeSigningKeys, slashCommand } from '../test/discord/support/signed-interactions.js';
+import { latencySummary, quantile } from './percentiles.ts';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { createCommandHandlers } from '../bot/discord/command-handlers.ts';
+import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.ts';
+import { createDiscordRest } from '../bot/discord/rest-poster.ts';
+import { createInteractionVerifier } from '../bot/discord/verify.ts';
+import { createDiscordInteractionsHandler } from '../functions/discord-interactions.ts';
+import { startTestEmulator } from '../test/support/emulator.ts';
+import { RecordingDiscordApi } from '../test/discord/support/recording-discord-api.ts';
+import { functionUrlEvent, makeSigningKeys, slashCommand } from '../test/discord/support/signed-interactions.ts';
 
 const COUNT = Number(process.argv[2] ?? 1000);
 

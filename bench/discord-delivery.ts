@@ -4,19 +4,19 @@
  * The grid is a 2048×1365 PNG of a few MiB (a 3:2 grid of four 1024-class tiles). Also times the renderer alone.
  * Prints p50/p99/max; asserts nothing.
  *
- *   npx tsx bench/discord-delivery.ts [count]
+ *   node bench/discord-delivery.ts [count]
  */
 import { randomFillSync } from 'node:crypto';
 import sharp from 'sharp';
-import { latencySummary } from './percentiles.js';
-import { WIRE_VERSION } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
-import { Dispatcher } from '../bot/dispatcher.js';
-import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.js';
-import { renderDiscordMessage } from '../bot/discord/render.js';
-import { startTestEmulator } from '../test/support/emulator.js';
-import { RecordingDiscordApi } from '../test/discord/support/recording-discord-api.js';
-import { APP_ID, completedMessage, discordJob, gridResult } from '../test/discord/support/fixtures.js';
+import { latencySummary } from './percentiles.ts';
+import { WIRE_VERSION } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import { Dispatcher } from '../bot/dispatcher.ts';
+import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.ts';
+import { renderDiscordMessage } from '../bot/discord/render.ts';
+import { startTestEmulator } from '../test/support/emulator.ts';
+import { RecordingDiscordApi } from '../test/discord/support/recording-discord-api.ts';
+import { APP_ID, completedMessage, discordJob, gridResult } from '../test/discord/support/fixtures.ts';
 
 const COUNT = Number(process.argv[2] ?? 30);
 

@@ -10,7 +10,7 @@
  * so it uses node:http with a kept-alive agent, the cheapest client (fetch/undici cost 3× the CPU per request:
  * four tiles 1.4–2.2 ms against 0.5–0.8 ms with node:http, server included).
  *
- *   npx tsx bench/e2e-latency.ts [--jobs 8] [--options='--size large --steps 20'] [--model <bundle folder>]
+ *   node bench/e2e-latency.ts [--jobs 8] [--options='--size large --steps 20'] [--model <bundle folder>]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { loadResult } from '../bot/job-records.js';
-import type { WebEvent, WebTile } from '../bot/web/web-message.js';
-import { silentLogger } from '../core/log.js';
-import { startSystem } from '../local/system.js';
+import { loadResult } from '../bot/job-records.ts';
+import type { WebEvent, WebTile } from '../bot/web/web-message.ts';
+import { silentLogger } from '../core/log.ts';
+import { startSystem } from '../local/system.ts';
 
 const { values } = parseArgs({ options: { jobs: { type: 'string', default: '8' }, options: { type: 'string', default: '' }, model: { type: 'string' } } });
 const JOBS = Number(values.jobs);

@@ -29,9 +29,9 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { checkUpload } from '../bot/uploads.js';
-import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
-import { clipPixels, effnetPixels } from '../gpu-runner/cascade/stages/image-input.js';
+import { checkUpload } from '../bot/uploads.ts';
+import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
+import { clipPixels, effnetPixels } from '../gpu-runner/cascade/stages/image-input.ts';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, repeats: { type: 'string', default: '5' } } });
 const bundleDir = values.model ?? fileURLToPath(new URL('../test/fixtures/cascade-tiny', import.meta.url));

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
+import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
 
 const { values } = parseArgs({ options: { model: { type: 'string' } } });
 const generator = await createCascadeGenerator({ bundleDir: values.model ?? fileURLToPath(new URL('../test/fixtures/cascade-tiny', import.meta.url)), provider: 'cpu' });

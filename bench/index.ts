@@ -24,7 +24,7 @@ if (!benches.includes(name)) {
   console.error(`unknown benchmark "${name}"; one of: ${benches.join(', ')}`);
   process.exit(2);
 }
-const run = spawnSync(process.execPath, ['--import', 'tsx', join(here, `${name}.ts`), ...args], { stdio: 'inherit' });
+const run = spawnSync(process.execPath, [join(here, `${name}.ts`), ...args], { stdio: 'inherit' });
 process.exit(run.status ?? 1);
 
 function firstDocLine(path: string): string {

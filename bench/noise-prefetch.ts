@@ -3,7 +3,7 @@
  * old path) vs drawn ahead on the noise worker (noise-worker.ts, what the engine now uses), at Stage B's latent shapes
  * (4 × H/4 × W/4 per image: 262 144 values at 1024², ≈ 1 M for a 2×2 grid) (issue #25).
  *
- *   npx tsx bench/noise-prefetch.ts [--images 1,4] [--size 1024] [--steps 10] [--graph-ms 340] [--graphs wait,cpu] [--json out.json]
+ *   node bench/noise-prefetch.ts [--images 1,4] [--size 1024] [--steps 10] [--graph-ms 340] [--graphs wait,cpu] [--json out.json]
  *
  * Each step is "the graph" then the sampler's update (GdfSampler.step, which draws the step's noise), as in denoise.ts:
  *  - graph `wait`: the JS thread blocked for --graph-ms without using a core (Atomics.wait), as it is while onnxruntime
@@ -17,12 +17,12 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { NoiseWorker } from '../gpu-runner/cascade/noise-worker.js';
-import type { NoiseSource } from '../gpu-runner/cascade/noise.js';
-import { GdfSampler } from '../gpu-runner/cascade/scheduler.js';
-import { NOISE_STREAM, tileNoise } from '../gpu-runner/cascade/stages/seeds.js';
-import { deriveSeed } from '../gpu-runner/cascade/noise.js';
-import { buildModel, type GraphNode } from './support/onnx-graph.js';
+import { NoiseWorker } from '../gpu-runner/cascade/noise-worker.ts';
+import type { NoiseSource } from '../gpu-runner/cascade/noise.ts';
+import { GdfSampler } from '../gpu-runner/cascade/scheduler.ts';
+import { NOISE_STREAM, tileNoise } from '../gpu-runner/cascade/stages/seeds.ts';
+import { deriveSeed } from '../gpu-runner/cascade/noise.ts';
+import { buildModel, type GraphNode } from './support/onnx-graph.ts';
 
 const { values } = parseArgs({
   options: {

@@ -6,13 +6,13 @@
  *
  *   npm run bench -- playground-hostile [--requests 1200]
  */
-import { createAwsPorts } from '../core/aws/index.js';
-import { loadConfig } from '../core/config.js';
-import { createModerationPolicy } from '../bot/moderation.js';
-import { WebPoster } from '../bot/web/poster.js';
-import { startWebPlayground } from '../bot/web/server.js';
-import { startLocalEmulator } from '../local/emulator.js';
-import { openEvents, openSession, postJson, raw, type OpenStream, type RawResponse } from '../test/adversarial/support/playground-http.js';
+import { createAwsPorts } from '../core/aws/index.ts';
+import { loadConfig } from '../core/config.ts';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { WebPoster } from '../bot/web/poster.ts';
+import { startWebPlayground } from '../bot/web/server.ts';
+import { startLocalEmulator } from '../local/emulator.ts';
+import { openEvents, openSession, postJson, raw, type OpenStream, type RawResponse } from '../test/adversarial/support/playground-http.ts';
 
 const requestsArg = process.argv.indexOf('--requests');
 const REQUESTS = requestsArg > 0 ? Number(process.argv[requestsArg + 1]) : 1200;

@@ -5,18 +5,18 @@
  *
  *   npm run bench -- playground-messages [--jobs 500] [--reads 30]
  */
-import { createAwsPorts } from '../core/aws/index.js';
-import { loadConfig } from '../core/config.js';
-import { jobKeys } from '../core/storage-layout.js';
-import { createModerationPolicy } from '../bot/moderation.js';
-import { listJobs, loadJobSnapshot } from '../bot/job-history.js';
-import { buildJobMessage } from '../bot/message-model.js';
-import { WebPoster } from '../bot/web/poster.js';
-import { startWebPlayground } from '../bot/web/server.js';
-import { webMessageOf } from '../bot/web/web-message.js';
-import { startLocalEmulator } from '../local/emulator.js';
-import { makeJob, makeResult } from '../test/bot/support/fixtures.js';
-import { latencySummary } from './percentiles.js';
+import { createAwsPorts } from '../core/aws/index.ts';
+import { loadConfig } from '../core/config.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { listJobs, loadJobSnapshot } from '../bot/job-history.ts';
+import { buildJobMessage } from '../bot/message-model.ts';
+import { WebPoster } from '../bot/web/poster.ts';
+import { startWebPlayground } from '../bot/web/server.ts';
+import { webMessageOf } from '../bot/web/web-message.ts';
+import { startLocalEmulator } from '../local/emulator.ts';
+import { makeJob, makeResult } from '../test/bot/support/fixtures.ts';
+import { latencySummary } from './percentiles.ts';
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);

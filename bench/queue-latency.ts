@@ -4,16 +4,16 @@
  *   2. per-job overhead of the whole pipeline (submit → runner → S3 → completed event) with a
  *      generator that costs ~0 ms, at 128² and 1024² tiles (PNG encoding and uploads included);
  *   3. an idle runner process: CPU and memory while it long-polls an empty queue.
- * Prints figures; asserts nothing. Run: npx tsx bench/queue-latency.ts [--jobs N]
+ * Prints figures; asserts nothing. Run: node bench/queue-latency.ts [--jobs N]
  */
 import { readFileSync } from 'node:fs';
-import { quantile } from './percentiles.js';
-import { submitJob } from '../bot/submit.js';
-import type { JobEvent } from '../core/job.js';
-import { startTestEmulator, collectEvents, type TestEmulator } from '../test/support/emulator.js';
-import { TestGenerator } from '../test/support/test-generator.js';
-import { imagineJob } from '../test/runner/fixtures.js';
-import { spawnRunner, startTestRunner } from '../test/runner/harness.js';
+import { quantile } from './percentiles.ts';
+import { submitJob } from '../bot/submit.ts';
+import type { JobEvent } from '../core/job.ts';
+import { startTestEmulator, collectEvents, type TestEmulator } from '../test/support/emulator.ts';
+import { TestGenerator } from '../test/support/test-generator.ts';
+import { imagineJob } from '../test/runner/fixtures.ts';
+import { spawnRunner, startTestRunner } from '../test/runner/harness.ts';
 
 const jobsArg = process.argv.indexOf('--jobs');
 const JOBS = jobsArg > 0 ? Number(process.argv[jobsArg + 1]) : 30;
@@ -107,7 +107,7 @@ for (const base of process.argv.includes("--only-1024") ? [1024] : [128, 1024]) 
 }
 
 // The test generator's tiles are regular patterns that compress easily; noise is the worst case for PNG.
-const { encodePng, composeGrid } = await import('../gpu-runner/imaging.js');
+const { encodePng, composeGrid } = await import('../gpu-runner/imaging.ts');
 const noise = () => ({ width: 1024, height: 1024, data: fillRandom(new Uint8Array(1024 * 1024 * 3)) });
 const tiles = [noise(), noise(), noise(), noise()];
 const encodeTimes: number[] = [];

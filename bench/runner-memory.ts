@@ -14,18 +14,18 @@
  * RSS was far higher (735 MB after 50 jobs); MALLOC_ARENA_MAX=2 and glibc.malloc.mmap_threshold=131072 gave the
  * same curve as the default over 100–125 jobs. The tiny bundle plateaus at ≈ 365 MB by job 100 (300 jobs).
  *
- *   nice npx tsx bench/runner-memory.ts [jobs=1000] [every=100] [modelDir=test/fixtures/cascade-tiny] [steps]
+ *   nice node bench/runner-memory.ts [jobs=1000] [every=100] [modelDir=test/fixtures/cascade-tiny] [steps]
  * (steps: fewer sampler steps per job, same tensor shapes: a long run in less time.) The child inherits
  * the environment, so e.g. MALLOC_ARENA_MAX=2 can be compared.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { JobEvent } from '../core/job.js';
-import { submitJob } from '../bot/submit.js';
-import { startTestEmulator } from '../test/support/emulator.js';
-import { imagineJob } from '../test/runner/fixtures.js';
-import { FAST_RUNNER_ENV } from '../test/runner/harness.js';
-import { RUNNER_NODE_FLAGS } from '../gpu-runner/node-flags.js';
+import type { JobEvent } from '../core/job.ts';
+import { submitJob } from '../bot/submit.ts';
+import { startTestEmulator } from '../test/support/emulator.ts';
+import { imagineJob } from '../test/runner/fixtures.ts';
+import { FAST_RUNNER_ENV } from '../test/runner/harness.ts';
+import { RUNNER_NODE_FLAGS } from '../gpu-runner/node-flags.ts';
 
 const JOBS = Number(process.argv[2] ?? 1000);
 const EVERY = Number(process.argv[3] ?? 100);
@@ -37,7 +37,7 @@ interface Sample { label: string; rssBeforeGc: number; heapBeforeGc: number; rss
 
 const emulator = await startTestEmulator({ visibilitySeconds: 60, maxReceives: 5 });
 const child = fork(fileURLToPath(new URL('./support/runner-memory-child.ts', import.meta.url)), [], {
-  execArgv: [...RUNNER_NODE_FLAGS, '--expose-gc', '--import', 'tsx'],
+  execArgv: [...RUNNER_NODE_FLAGS, '--expose-gc'],
   env: { ...process.env, ...emulator.env(), ...FAST_RUNNER_ENV, JOB_VISIBILITY_SECONDS: '60', MODEL_DIR, LOG_LEVEL: 'error', RUNNER_ID: 'memory-bench' },
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });

@@ -8,22 +8,22 @@
  *   3. the Block Kit renderer alone for a finished grid.
  * Prints p50/p99/max in ms; asserts nothing.
  *
- *   npx tsx bench/slack-ack.ts [count]
+ *   node bench/slack-ack.ts [count]
  */
-import { jobKeys } from '../core/storage-layout.js';
-import { jobIdFrom } from '../core/ids.js';
-import { createModerationPolicy } from '../bot/moderation.js';
-import { buildJobMessage } from '../bot/message-model.js';
-import { createSlackApp } from '../bot/slack/app.js';
-import { renderSlackMessage } from '../bot/slack/blocks.js';
-import { startSlackSocketMode } from '../bot/slack/socket-mode.js';
-import { createSlackEventsHandler } from '../functions/slack-events.js';
-import { latencySummary } from './percentiles.js';
-import { startTestEmulator } from '../test/support/emulator.js';
-import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.js';
-import { SocketModeLink } from '../test/slack/support/socket-mode-link.js';
-import { FORM, SIGNING_SECRET, signedEvent, slashCommandBody } from '../test/slack/support/signed-requests.js';
-import { resultOf, slackJob } from '../test/slack/support/fixtures.js';
+import { jobKeys } from '../core/storage-layout.ts';
+import { jobIdFrom } from '../core/ids.ts';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { buildJobMessage } from '../bot/message-model.ts';
+import { createSlackApp } from '../bot/slack/app.ts';
+import { renderSlackMessage } from '../bot/slack/blocks.ts';
+import { startSlackSocketMode } from '../bot/slack/socket-mode.ts';
+import { createSlackEventsHandler } from '../functions/slack-events.ts';
+import { latencySummary } from './percentiles.ts';
+import { startTestEmulator } from '../test/support/emulator.ts';
+import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.ts';
+import { SocketModeLink } from '../test/slack/support/socket-mode-link.ts';
+import { FORM, SIGNING_SECRET, signedEvent, slashCommandBody } from '../test/slack/support/signed-requests.ts';
+import { resultOf, slackJob } from '../test/slack/support/fixtures.ts';
 
 const COUNT = Number(process.argv[2] ?? 300);
 const WARMUP = 30;

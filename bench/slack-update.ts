@@ -5,20 +5,20 @@
  * chat.update, after the three-step upload of a 2048×1365 PNG grid.
  * Prints p50/p99/max; asserts nothing.
  *
- *   npx tsx bench/slack-update.ts [count]
+ *   node bench/slack-update.ts [count]
  */
 import { randomFillSync } from 'node:crypto';
 import sharp from 'sharp';
-import type { EventBus, ReceivedEvent } from '../core/ports.js';
-import { WIRE_VERSION } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
-import { Dispatcher } from '../bot/dispatcher.js';
-import { SlackPoster } from '../bot/slack/poster.js';
-import { createSlackClient } from '../bot/slack/web-client.js';
-import { latencySummary } from './percentiles.js';
-import { startTestEmulator } from '../test/support/emulator.js';
-import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.js';
-import { resultOf, slackJob } from '../test/slack/support/fixtures.js';
+import type { EventBus, ReceivedEvent } from '../core/ports.ts';
+import { WIRE_VERSION } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import { Dispatcher } from '../bot/dispatcher.ts';
+import { SlackPoster } from '../bot/slack/poster.ts';
+import { createSlackClient } from '../bot/slack/web-client.ts';
+import { latencySummary } from './percentiles.ts';
+import { startTestEmulator } from '../test/support/emulator.ts';
+import { RecordingSlackApi } from '../test/slack/support/recording-slack-api.ts';
+import { resultOf, slackJob } from '../test/slack/support/fixtures.ts';
 
 const COUNT = Number(process.argv[2] ?? 30);
 

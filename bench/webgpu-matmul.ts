@@ -1,7 +1,7 @@
 /**
  * fp16/fp32 MatMul and Gemm at Stage C's shapes through onnxruntime-node, per graph form and WebGPU provider option (issue #25).
  *
- *   npx tsx bench/webgpu-matmul.ts [--provider webgpu|cpu] [--quick] [--json out.json] [--budget 60] [--runs 10] [--only REGEX]
+ *   node bench/webgpu-matmul.ts [--provider webgpu|cpu] [--quick] [--json out.json] [--budget 60] [--runs 10] [--only REGEX]
  *   (on the GPU machine: node webgpu-matmul.mjs …, bundled by tools/export/pack_gpu_bench.sh; run by gpu_measure.sh)
  *
  * Each case is a tiny graph built in memory (bench/support/onnx-graph.ts) with random weights as initializers:
@@ -41,8 +41,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
-import { toFloat16 } from '../gpu-runner/cascade/runtime.js';
-import { buildModel, type GraphInitializer, type GraphNode, type GraphSpec } from './support/onnx-graph.js';
+import { toFloat16 } from '../gpu-runner/cascade/runtime.ts';
+import { buildModel, type GraphInitializer, type GraphNode, type GraphSpec } from './support/onnx-graph.ts';
 
 /** Activation element types (weights may also be uint8: MatMulNBits). */
 export type GraphElementType = 'float16' | 'float32';

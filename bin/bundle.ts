@@ -2,7 +2,7 @@
  * Bundles the runner (and, for inspection, each Lambda handler) with esbuild: one ESM file per entry that
  * holds everything it imports except the native addons, which stay packages (they ship .node binaries and,
  * for onnxruntime-node, the CUDA provider libraries). The runner image (gpu-runner/Dockerfile) runs the
- * runner bundle with plain `node`: no tsx, no TypeScript sources, no package it does not import (chat SDKs,
+ * runner bundle with plain `node`: no TypeScript sources, no package it does not import (chat SDKs,
  * the emulator, dotenv). SST bundles the Lambdas with esbuild itself from the same entries; bundling them here
  * lets a test check what each function would carry.
  *

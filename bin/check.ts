@@ -4,7 +4,7 @@
  * tsc ≈ 17 s + eslint ≈ 41 s of CPU became ≈ 28 s here (2-core machine, fresh clone, no caches). Same diagnostics:
  * every pre-emit diagnostic tsc reports, then eslint.config.js as it is, with this program handed to typescript-eslint
  * for the files it type-checks (sst.config.ts and infra/ keep their untyped rules; test/infra/sst-typecheck.test.ts
- * typechecks them). Exit 1 on any diagnostic, lint error or warning. Runs on Node's own type stripping (no tsx).
+ * typechecks them). Exit 1 on any diagnostic, lint error or warning. Runs on Node's own type stripping, like every script here.
  */
 import ts from 'typescript';
 import { ESLint } from 'eslint';

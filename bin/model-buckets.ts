@@ -14,8 +14,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { BUCKET_STAGES, gridBucketSpecs, writeBucketGraphs, type BucketSpec, type BucketStage } from '../gpu-runner/cascade/buckets.js';
-import { ManifestSchema, type Manifest } from '../gpu-runner/cascade/manifest.js';
+import { BUCKET_STAGES, gridBucketSpecs, writeBucketGraphs, type BucketSpec, type BucketStage } from '../gpu-runner/cascade/buckets.ts';
+import { ManifestSchema, type Manifest } from '../gpu-runner/cascade/manifest.ts';
 
 const USAGE = 'usage: npm run model:buckets -- <bundle dir> [--grid WxH:N]… [--bucket stage:rows:hxw]… [--warm]\n';
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseDotenv } from 'dotenv';
-import { loadConfig, redactSecrets } from '../core/config.js';
+import { loadConfig, redactSecrets } from '../core/config.ts';
 
 const HELP = `npm start [-- options]
 
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   // Settings are checked before the system's modules load (a second or so): --help, an unknown flag or a bad
   // setting answers at once.
   loadConfig(env);
-  const { startSystem } = await import('../local/system.js');
+  const { startSystem } = await import('../local/system.ts');
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say('cascade-bot: starting…');
   const starting = startSystem({ env, say });

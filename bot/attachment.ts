@@ -10,15 +10,19 @@
  *   a.contentType // → 'image/png' when it fits, else 'image/jpeg' or 'image/webp'
  */
 import sharp from 'sharp';
-import type { BlobStore } from '../core/ports.js';
-import type { Attachment } from './poster.js';
-import { CodedError } from '../core/errors.js';
+import type { BlobStore } from '../core/ports.ts';
+import type { Attachment } from './poster.ts';
+import { CodedError } from '../core/errors.ts';
 
 const EXTENSIONS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/webp': 'webp' };
 
 export class AttachmentTooLargeError extends CodedError<'attachment_too_large'> {
-  constructor(readonly limitBytes: number, readonly smallestBytes: number) {
+  readonly limitBytes: number;
+  readonly smallestBytes: number;
+  constructor(limitBytes: number, smallestBytes: number) {
     super('attachment_too_large', `the image cannot be made smaller than ${smallestBytes} bytes, over the ${limitBytes}-byte upload limit`, { limitBytes, smallestBytes });
+    this.limitBytes = limitBytes;
+    this.smallestBytes = smallestBytes;
   }
 }
 

@@ -11,8 +11,8 @@
  *   decodeButtonId('reroll:j1a2b:0')  // → { action: 'reroll', jobId: 'j1a2b', index: 0 }
  *   decodeButtonId('upscale:j1a2b:9') // throws ButtonIdError, reason 'bad_index'
  */
-import { JobIdSchema, type JobId } from '../core/job.js';
-import { CodedError } from '../core/errors.js';
+import { JobIdSchema, type JobId } from '../core/job.ts';
+import { CodedError } from '../core/errors.ts';
 
 /** What a button does. Tile actions need index 1–4; job actions use index 0. */
 /** `more`: 🧬 "More like this", an image variation with the tile itself as the image prompt. */
@@ -36,8 +36,10 @@ export type ButtonIdProblem = 'empty' | 'too_long' | 'wrong_shape' | 'unknown_ac
 
 /** A custom id that is not one of ours or was tampered with. `message` is safe to show (it never echoes long input). */
 export class ButtonIdError extends CodedError<'invalid_button_id'> {
-  constructor(readonly problem: ButtonIdProblem, detail: string) {
+  readonly problem: ButtonIdProblem;
+  constructor(problem: ButtonIdProblem, detail: string) {
     super('invalid_button_id', `This button is not valid (${detail}). Run /imagine again to get fresh buttons.`, { problem });
+    this.problem = problem;
   }
 }
 

@@ -3,12 +3,12 @@
  * the final result (fitted to the platform's limit), unless the poster shows it by key; a preview is attached only when it is newer than
  * the one the message already shows (the preview key stays the same, the fraction grows).
  */
-import type { Job } from '../core/job.js';
-import type { BlobStore } from '../core/ports.js';
-import { loadAttachment } from './attachment.js';
-import type { JobState } from './job-state.js';
-import { buildJobMessage, type JobMessage } from './message-model.js';
-import type { Attachment, Poster } from './poster.js';
+import type { Job } from '../core/job.ts';
+import type { BlobStore } from '../core/ports.ts';
+import { loadAttachment } from './attachment.ts';
+import type { JobState } from './job-state.ts';
+import { buildJobMessage, type JobMessage } from './message-model.ts';
+import type { Attachment, Poster } from './poster.ts';
 
 export interface DeliveryContent {
   message: JobMessage;

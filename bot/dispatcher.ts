@@ -18,17 +18,17 @@
  * one); a final event is acked only after its message was delivered, so a crash re-delivers it.
  * Per-job state in memory is only a cache for throttling; everything needed to deliver is in S3.
  */
-import type { Job, JobId } from '../core/job.js';
-import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.js';
-import { Backoff, exponentialDelay, sleep } from '../core/backoff.js';
-import { silentLogger, type Logger } from '../core/log.js';
-import { prepareDelivery, type DeliveryContent } from './delivery-content.js';
-import { ChannelPacer } from './edit-pacing.js';
-import { WorkGate } from './work-gate.js';
-import { alwaysWarm, type FleetStatus } from './fleet.js';
-import { applyEvent, INITIAL_STATE, isFinal, type JobState } from './job-state.js';
-import { isDeleted, loadDelivered, loadJob, loadResult, markDelivered } from './job-records.js';
-import { DeliveryError, type Poster, type PosterRegistry } from './poster.js';
+import type { Job, JobId } from '../core/job.ts';
+import type { BlobStore, EventBus, ReceivedEvent } from '../core/ports.ts';
+import { Backoff, exponentialDelay, sleep } from '../core/backoff.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import { prepareDelivery, type DeliveryContent } from './delivery-content.ts';
+import { ChannelPacer } from './edit-pacing.ts';
+import { WorkGate } from './work-gate.ts';
+import { alwaysWarm, type FleetStatus } from './fleet.ts';
+import { applyEvent, INITIAL_STATE, isFinal, type JobState } from './job-state.ts';
+import { isDeleted, loadDelivered, loadJob, loadResult, markDelivered } from './job-records.ts';
+import { DeliveryError, type Poster, type PosterRegistry } from './poster.ts';
 
 export interface RetryPolicy {
   /** First back-off after a failed delivery. */

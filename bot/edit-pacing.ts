@@ -3,12 +3,15 @@
  * 5 per 5 s, shared by every message in it), so several jobs in one channel take turns; a slot is
  * reserved synchronously when an edit is started, so jobs scheduled in the same tick see it taken.
  */
-import type { Job } from '../core/job.js';
+import type { Job } from '../core/job.ts';
 
 export class ChannelPacer {
   readonly #freeAt = new Map<string, number>();
+  readonly intervalMs: number;
 
-  constructor(readonly intervalMs: number) {}
+  constructor(intervalMs: number) {
+    this.intervalMs = intervalMs;
+  }
 
   /** Earliest time (ms since epoch) the job's channel may take another non-final edit. */
   freeAt(job: Job): number {

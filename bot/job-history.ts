@@ -7,11 +7,11 @@
  *   const snapshot = await loadJobSnapshot(blobs, 'j4f2');   // → { job, state: { phase: 'completed', result, … } }
  *   buildJobMessage(snapshot.job, snapshot.state)            // the same message the dispatcher last delivered
  */
-import type { Job, JobId } from '../core/job.js';
-import type { BlobStore } from '../core/ports.js';
-import { jobIdOfRecordKey, STORAGE_PREFIXES } from '../core/storage-layout.js';
-import { isDeleted, loadDelivered, loadJob, loadResult } from './job-records.js';
-import type { JobState } from './job-state.js';
+import type { Job, JobId } from '../core/job.ts';
+import type { BlobStore } from '../core/ports.ts';
+import { jobIdOfRecordKey, STORAGE_PREFIXES } from '../core/storage-layout.ts';
+import { isDeleted, loadDelivered, loadJob, loadResult } from './job-records.ts';
+import type { JobState } from './job-state.ts';
 
 export interface JobSnapshot {
   job: Job;

@@ -5,10 +5,10 @@
  * CorruptRecordError naming the key, never half-used.
  */
 import { z } from 'zod';
-import { JobSchema, ResultSchema, type Job, type JobId, type Result } from '../core/job.js';
-import type { BlobStore } from '../core/ports.js';
-import { jobKeys } from '../core/storage-layout.js';
-import { readRecord, writeRecord } from '../core/stored-records.js';
+import { JobSchema, ResultSchema, type Job, type JobId, type Result } from '../core/job.ts';
+import type { BlobStore } from '../core/ports.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import { readRecord, writeRecord } from '../core/stored-records.ts';
 
 export const DeliveredMarkerSchema = z.strictObject({
   v: z.literal(1),

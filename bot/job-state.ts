@@ -6,7 +6,7 @@
  * never goes backwards, and a stale `queued` after `started` changes nothing. The message model
  * renders a `JobState`; nothing here touches a platform.
  */
-import type { JobEvent, Result, StageName } from '../core/job.js';
+import type { JobEvent, Result, StageName } from '../core/job.ts';
 
 export type JobPhase = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled' | 'deleted';
 

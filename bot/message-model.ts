@@ -22,11 +22,11 @@
  * @example
  *   buildJobMessage(job, { phase: 'queued', position: 2, updatedAt: 0 }).statusLine // → 'Queued · position 2'
  */
-import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, StageName } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
-import { encodeButtonId, type ButtonAction } from './custom-id.js';
-import type { JobPhase, JobState } from './job-state.js';
-import { truncate } from '../core/truncate.js';
+import type { GenerationRequest, Job, ParentRef, Platform, Requester, Result, StageName } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import { encodeButtonId, type ButtonAction } from './custom-id.ts';
+import type { JobPhase, JobState } from './job-state.ts';
+import { truncate } from '../core/truncate.ts';
 
 export type ButtonStyle = 'primary' | 'secondary' | 'danger';
 

@@ -12,8 +12,8 @@
  *   moderatePrompt(policy, 'G0RE everywhere', { ageRestricted: true })  // → { allowed: false, message: '… "gore" …' }
  *   moderatePrompt(policy, 'a nude statue', { ageRestricted: true })    // → { allowed: true }
  */
-import type { Requester } from '../core/job.js';
-import type { ModerationSettings } from '../core/config.js';
+import type { Requester } from '../core/job.ts';
+import type { ModerationSettings } from '../core/config.ts';
 
 /** Facts about the channel a request comes from, supplied by the platform. */
 export interface ChannelFacts {

@@ -5,9 +5,9 @@
  *
  * @example mayPress('upscale', presser, job, 'requester') // → { allowed: false, message: 'Only … can use these buttons …' }
  */
-import type { Job, Requester } from '../core/job.js';
-import { isBoardAction, type ButtonAction } from './custom-id.js';
-import type { ButtonPolicy } from './settings.js';
+import type { Job, Requester } from '../core/job.ts';
+import { isBoardAction, type ButtonAction } from './custom-id.ts';
+import type { ButtonPolicy } from './settings.ts';
 
 export type PressVerdict = { allowed: true } | { allowed: false; message: string };
 

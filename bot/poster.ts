@@ -11,11 +11,11 @@
  * channel gone, app removed); any other error is retried with back-off by the dispatcher
  * (`retryAfterMs` honours a platform's Retry-After).
  */
-import type { Job, Platform, Result } from '../core/job.js';
-import type { JobMessage } from './message-model.js';
-import type { BoardHeader, BoardSummary } from './boards/board-message.js';
-import type { BoardRecord, HeaderRecord } from './boards/model.js';
-import { CodedError } from '../core/errors.js';
+import type { Job, Platform, Result } from '../core/job.ts';
+import type { JobMessage } from './message-model.ts';
+import type { BoardHeader, BoardSummary } from './boards/board-message.ts';
+import type { BoardRecord, HeaderRecord } from './boards/model.ts';
+import { CodedError } from '../core/errors.ts';
 
 /** The grid (or single image) bytes to attach, already converted to fit the platform's size limit. */
 export interface Attachment {
@@ -56,13 +56,17 @@ export interface KnownRecords {
 }
 
 export class DeliveryError extends CodedError<'delivery_failed'> {
+  readonly retryable: boolean;
+  readonly retryAfterMs?: number;
   constructor(
     message: string,
-    readonly retryable: boolean,
-    readonly retryAfterMs?: number,
+    retryable: boolean,
+    retryAfterMs?: number,
     options?: { cause?: unknown },
   ) {
     super('delivery_failed', message, { retryable }, options);
+    this.retryable = retryable;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 

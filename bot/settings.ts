@@ -6,10 +6,10 @@
  * /imagine in the channel.
  */
 import { z } from 'zod';
-import { GenerationRequestSchema, type Platform } from '../core/job.js';
-import type { BlobStore } from '../core/ports.js';
-import { settingsKeys } from '../core/storage-layout.js';
-import { readRecord, writeRecord } from '../core/stored-records.js';
+import { GenerationRequestSchema, type Platform } from '../core/job.ts';
+import type { BlobStore } from '../core/ports.ts';
+import { settingsKeys } from '../core/storage-layout.ts';
+import { readRecord, writeRecord } from '../core/stored-records.ts';
 
 /** The options a user or channel may preset. */
 export const RequestDefaultsSchema = GenerationRequestSchema.pick({

@@ -17,13 +17,13 @@
  *   if (!outcome.accepted) reply(outcome.message);   // "You already have 3 images in progress (the limit is 3). …"
  *   else reply(`Queued (position ${outcome.position ?? '?'})`);
  */
-import { JobSchema, WIRE_VERSION, type Job, type JobId, type Requester } from '../core/job.js';
-import { jobKeys, pendingKeys } from '../core/storage-layout.js';
-import { writeRecord } from '../core/stored-records.js';
-import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
-import { listPending, markPending } from '../core/pending.js';
-import { TooManyPendingError } from '../core/errors.js';
-import { createLogger, type Logger } from '../core/log.js';
+import { JobSchema, WIRE_VERSION, type Job, type JobId, type Requester } from '../core/job.ts';
+import { jobKeys, pendingKeys } from '../core/storage-layout.ts';
+import { writeRecord } from '../core/stored-records.ts';
+import type { BlobStore, EventBus, JobQueue } from '../core/ports.ts';
+import { listPending, markPending } from '../core/pending.ts';
+import { TooManyPendingError } from '../core/errors.ts';
+import { createLogger, type Logger } from '../core/log.ts';
 
 export const DEFAULT_MAX_PENDING_PER_USER = 3;
 

@@ -15,9 +15,9 @@
  * Every refusal is an UploadError whose message says what was wrong and what is accepted.
  */
 import sharp from 'sharp';
-import type { BlobStore } from '../core/ports.js';
-import type { JobId } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
+import type { BlobStore } from '../core/ports.ts';
+import type { JobId } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
 
 export const UPLOAD_LIMITS = {
   /** Bytes of one file as sent (Discord's free upload limit is 10 MiB; larger pictures are refused unread). */
@@ -39,11 +39,13 @@ export type UploadProblem = 'too_large' | 'not_an_image' | 'unsupported_format' 
 
 export class UploadError extends Error {
   readonly code = 'bad_upload' as const;
+  readonly problem: UploadProblem;
   constructor(
-    readonly problem: UploadProblem,
+    problem: UploadProblem,
     message: string,
   ) {
     super(message);
+    this.problem = problem;
     this.name = 'UploadError';
   }
 }

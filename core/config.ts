@@ -8,7 +8,7 @@
  * fills them in (see local/emulator.ts).
  */
 import { z } from 'zod';
-import { ConfigError } from './errors.js';
+import { ConfigError } from './errors.ts';
 
 /** Variables whose values are credentials. Listed once so redaction cannot forget one. */
 export const SECRET_VARIABLES = [

@@ -6,7 +6,7 @@
  * same; sides stay within bounds around the sizes the model was trained on (1024²–1536², buckets to
  * about 1:4 at that density). Anything outside the bounds is clamped, keeping the ratio as best it can.
  */
-import type { Aspect, SizeClass } from './job.js';
+import type { Aspect, SizeClass } from './job.ts';
 
 export interface DimensionBounds {
   minSide: number;

@@ -67,20 +67,26 @@ export class ConfigError extends CodedError<'invalid_config'> {
 
 /** A user already has the maximum number of jobs waiting or running. */
 export class TooManyPendingError extends CodedError<'too_many_pending'> {
-  constructor(readonly pending: number, readonly limit: number) {
+  readonly pending: number;
+  readonly limit: number;
+  constructor(pending: number, limit: number) {
     super(
       'too_many_pending',
       `You already have ${pending} image${pending === 1 ? '' : 's'} in progress (the limit is ${limit}). ` +
         'Wait for one to finish, then try again.',
       { pending, limit },
     );
+    this.pending = pending;
+    this.limit = limit;
   }
 }
 
 /** A variation or upscale whose parent job has no stored result (expired or never finished). */
 export class ParentMissingError extends CodedError<'parent_missing'> {
-  constructor(readonly parentJobId: string, detail: string) {
+  readonly parentJobId: string;
+  constructor(parentJobId: string, detail: string) {
     super('parent_missing', `The original image (job ${parentJobId}) is no longer available: ${detail}.`, { parentJobId });
+    this.parentJobId = parentJobId;
   }
 }
 

@@ -3,7 +3,7 @@
  * always names the same job, so S3 keys and the message the job owns line up on every retry.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { JobIdSchema, type JobId } from './job.js';
+import { JobIdSchema, type JobId } from './job.ts';
 
 /**
  * @example jobIdFrom('discord:1184343545534341120') // → 'j' + 31 hex chars, the same on every call

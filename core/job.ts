@@ -7,7 +7,7 @@
  * the shape changes, because messages and S3 records outlive deployments.
  */
 import { z } from 'zod';
-import { IMAGE_KEY_PATTERN } from './storage-layout.js';
+import { IMAGE_KEY_PATTERN } from './storage-layout.ts';
 
 export const WIRE_VERSION = 1 as const;
 

@@ -2,7 +2,7 @@
  * One small structured logger: text lines for people, JSON lines for machines (LOG_JSON=1).
  * Every line passes through redactSecrets, so a library error that quotes a token cannot leak it.
  */
-import { redactSecrets } from './config.js';
+import { redactSecrets } from './config.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;

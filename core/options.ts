@@ -15,10 +15,10 @@
  * backtracking patterns (`\d+\.?\d*` took 29.9 s on `--cfg` + 100 000 digits + a letter). A
  * `ParseMeter` counts the characters examined; test/adversarial/options-fuzz.test.ts bounds it.
  */
-import { GenerationRequestSchema, MAX_IMAGE_WEIGHT, type Aspect, type GenerationRequest, type SizeClass } from './job.js';
-import { OptionsError, type OptionProblem } from './errors.js';
-import { findStyle, STYLE_NAMES } from './styles.js';
-import { MAX_ASPECT_RATIO } from './dimensions.js';
+import { GenerationRequestSchema, MAX_IMAGE_WEIGHT, type Aspect, type GenerationRequest, type SizeClass } from './job.ts';
+import { OptionsError, type OptionProblem } from './errors.ts';
+import { findStyle, STYLE_NAMES } from './styles.ts';
+import { MAX_ASPECT_RATIO } from './dimensions.ts';
 
 /** Slash-command fields as the platforms deliver them (numbers may arrive as strings). */
 export interface SlashOptions {

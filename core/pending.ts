@@ -7,9 +7,9 @@
  * completes or fails for good. A marker older than `staleAfterMs` (the runner's maximum job age) is
  * ignored, so a crash between "final state" and "remove marker" can never lock a user out.
  */
-import type { Job, Requester } from './job.js';
-import type { BlobStore } from './ports.js';
-import { parsePendingKey, pendingKeys } from './storage-layout.js';
+import type { Job, Requester } from './job.ts';
+import type { BlobStore } from './ports.ts';
+import { parsePendingKey, pendingKeys } from './storage-layout.ts';
 
 /**
  * Jobs older than this are never run (the runner refuses them: core/config JOB_MAX_AGE_SECONDS, default

@@ -3,7 +3,7 @@
  * which reaches real AWS or the local emulator depending only on the configured endpoints.
  * Unit tests may implement them in memory; integration tests must use the AWS adapters.
  */
-import type { Job, JobEvent } from './job.js';
+import type { Job, JobEvent } from './job.ts';
 
 /** A message taken off the jobs queue. `job` is absent when the body failed to parse (`parseError` says why). */
 export interface ReceivedJob {

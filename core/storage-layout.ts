@@ -18,7 +18,7 @@
  * | boards/       | bot, dispatcher       | one folder per mood board: one object per fact (bot/boards/)       |
  * | board-places/ | bot, dispatcher       | one empty marker per open board, listed by channel                 |
  */
-import type { Job, JobId, Platform, Requester } from './job.js';
+import type { Job, JobId, Platform, Requester } from './job.ts';
 
 export const STORAGE_PREFIXES = {
   jobs: 'jobs/',

@@ -9,13 +9,15 @@
  *   await writeRecord(blobs, jobKeys.cancel(id), CancelRequestSchema, { v: 1, by, at });
  */
 import { z } from 'zod';
-import { CodedError } from './errors.js';
-import type { BlobStore } from './ports.js';
+import { CodedError } from './errors.ts';
+import type { BlobStore } from './ports.ts';
 
 /** A stored record that is not JSON or does not match its schema; the message names the key, never the content. */
 export class CorruptRecordError extends CodedError<'corrupt_record'> {
-  constructor(readonly key: string, detail: string) {
+  readonly key: string;
+  constructor(key: string, detail: string) {
     super('corrupt_record', `${key} is not a valid record: ${detail}`, { key });
+    this.key = key;
   }
 }
 

@@ -11,11 +11,11 @@
  * minute after its deadline (pins and votes are refused from the deadline on, closedReason), and each run
  * lists the open boards' markers, one LIST plus two small GETs per open board.
  */
-import { loadConfig } from '../core/config.js';
-import { createS3Client, createSqsClient, S3BlobStore, SqsEventBus } from '../core/aws/index.js';
-import { createLogger, type Logger } from '../core/log.js';
-import type { BlobStore, EventBus } from '../core/ports.js';
-import { sweepDeadlines } from '../bot/boards/deadline.js';
+import { loadConfig } from '../core/config.ts';
+import { createS3Client, createSqsClient, S3BlobStore, SqsEventBus } from '../core/aws/index.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import type { BlobStore, EventBus } from '../core/ports.ts';
+import { sweepDeadlines } from '../bot/boards/deadline.ts';
 
 export interface BoardDeadlineDeps {
   blobs: BlobStore;

@@ -10,11 +10,11 @@
  * the bucket's origin only. Only GET and HEAD are answered; anything else is a 405.
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { loadConfig } from '../core/config.js';
-import { createS3Client, S3BlobStore } from '../core/aws/index.js';
-import { createLogger, type Logger } from '../core/log.js';
-import type { BlobStore } from '../core/ports.js';
-import { boardPageReply } from '../bot/web/board-routes.js';
+import { loadConfig } from '../core/config.ts';
+import { createS3Client, S3BlobStore } from '../core/aws/index.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import type { BlobStore } from '../core/ports.ts';
+import { boardPageReply } from '../bot/web/board-routes.ts';
 
 /** A presigned link is made per request, so it only has to outlive the page load or the download's start. */
 const OBJECT_LINK_SECONDS = 300;

@@ -10,15 +10,15 @@
  * JOBS_QUEUE_URL, EVENTS_QUEUE_URL, BUCKET, MAX_PENDING_PER_USER, MODERATION_* / ALLOWED_* lists.
  */
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
-import { loadConfig } from '../core/config.js';
-import { createAwsPorts } from '../core/aws/index.js';
-import { ConfigError } from '../core/errors.js';
-import { createModerationPolicy } from '../bot/moderation.js';
-import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.js';
-import { acknowledgeThenRun } from '../bot/discord/acks.js';
-import { createLogger, type Logger } from '../core/log.js';
-import { createInteractionVerifier } from '../bot/discord/verify.js';
-import { wireDiscord } from '../bot/discord/wiring.js';
+import { loadConfig } from '../core/config.ts';
+import { createAwsPorts } from '../core/aws/index.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { answerInteractionRequest, type HttpInteractionDeps } from '../bot/discord/http-endpoint.ts';
+import { acknowledgeThenRun } from '../bot/discord/acks.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { createInteractionVerifier } from '../bot/discord/verify.ts';
+import { wireDiscord } from '../bot/discord/wiring.ts';
 
 /** Always the structured form (status, headers, body), never a bare string. */
 export type FunctionUrlResponse = Exclude<LambdaFunctionURLResult, string>;

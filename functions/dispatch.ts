@@ -22,20 +22,20 @@
  */
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { loadConfig, type Config } from '../core/config.js';
-import { createS3Client, createSqsClient, S3BlobStore, SqsEventBus, SqsJobQueue } from '../core/aws/index.js';
-import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.js';
-import { createLogger, type Logger } from '../core/log.js';
-import type { BlobStore } from '../core/ports.js';
-import { Dispatcher } from '../bot/dispatcher.js';
-import { BoardHeaderUpdater } from '../bot/boards/header-updater.js';
-import type { FleetStatus } from '../bot/fleet.js';
-import type { PosterRegistry } from '../bot/poster.js';
-import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.js';
-import { SlackPoster } from '../bot/slack/poster.js';
-import { createSlackClient } from '../bot/slack/web-client.js';
-import { loadFleetControlSettings, reconcileFleet, type ReconcileDeps } from './fleet-reconcile.js';
-import { batchItemFailures, InvocationAcks, toReceivedEvent } from './sqs-event-batch.js';
+import { loadConfig, type Config } from '../core/config.ts';
+import { createS3Client, createSqsClient, S3BlobStore, SqsEventBus, SqsJobQueue } from '../core/aws/index.ts';
+import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import type { BlobStore } from '../core/ports.ts';
+import { Dispatcher } from '../bot/dispatcher.ts';
+import { BoardHeaderUpdater } from '../bot/boards/header-updater.ts';
+import type { FleetStatus } from '../bot/fleet.ts';
+import type { PosterRegistry } from '../bot/poster.ts';
+import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../bot/discord/rest-poster.ts';
+import { SlackPoster } from '../bot/slack/poster.ts';
+import { createSlackClient } from '../bot/slack/web-client.ts';
+import { loadFleetControlSettings, reconcileFleet, type ReconcileDeps } from './fleet-reconcile.ts';
+import { batchItemFailures, InvocationAcks, toReceivedEvent } from './sqs-event-batch.ts';
 
 /** Stop waiting for deliveries this long before the Lambda timeout; what is undelivered is redelivered. */
 const DEADLINE_MARGIN_MS = 3000;

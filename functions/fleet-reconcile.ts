@@ -4,10 +4,10 @@
  * in `reconcile` mode; the events dispatcher runs it in `nudge` mode when a job is queued, which wakes
  * a fleet at zero within seconds. Both are idempotent, so overlapping runs agree.
  */
-import { ConfigError } from '../core/errors.js';
-import type { QueueDepth } from '../core/ports.js';
-import type { FleetSnapshot } from '../core/aws/auto-scaling-fleet.js';
-import { decideCapacity, type CapacityDecision, type ScalingMode, type ScalingSettings } from '../infra/scaling-policy.js';
+import { ConfigError } from '../core/errors.ts';
+import type { QueueDepth } from '../core/ports.ts';
+import type { FleetSnapshot } from '../core/aws/auto-scaling-fleet.ts';
+import { decideCapacity, type CapacityDecision, type ScalingMode, type ScalingSettings } from '../infra/scaling-policy.ts';
 
 export interface ControllableFleet {
   snapshot(): Promise<FleetSnapshot>;

@@ -3,8 +3,8 @@
  * FLEET_GROUP_NAME is set (as infra/ deploys it), otherwise "always warm" (self-hosted, `npm start`).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.js';
-import { alwaysWarm, type FleetStatus } from '../bot/fleet.js';
+import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.ts';
+import { alwaysWarm, type FleetStatus } from '../bot/fleet.ts';
 
 export function fleetStatusFromEnvironment(env: Record<string, string | undefined>): FleetStatus {
   const groupName = env.FLEET_GROUP_NAME?.trim();

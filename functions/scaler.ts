@@ -3,11 +3,11 @@
  * Reading SQS attributes directly is real-time, unlike CloudWatch's per-minute SQS metrics.
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { loadConfig } from '../core/config.js';
-import { createSqsClient, SqsJobQueue } from '../core/aws/index.js';
-import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.js';
-import { createLogger } from '../core/log.js';
-import { loadFleetControlSettings, reconcileFleet, type ReconcileDeps } from './fleet-reconcile.js';
+import { loadConfig } from '../core/config.ts';
+import { createSqsClient, SqsJobQueue } from '../core/aws/index.ts';
+import { AutoScalingFleet } from '../core/aws/auto-scaling-fleet.ts';
+import { createLogger } from '../core/log.ts';
+import { loadFleetControlSettings, reconcileFleet, type ReconcileDeps } from './fleet-reconcile.ts';
 
 let deps: ReconcileDeps | undefined;
 

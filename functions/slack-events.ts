@@ -23,13 +23,13 @@
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
 import type { AwsLambdaReceiver } from '@slack/bolt';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { loadConfig } from '../core/config.js';
-import { createLogger, type Logger } from '../core/log.js';
-import { createAwsPorts } from '../core/aws/index.js';
-import { ConfigError } from '../core/errors.js';
-import { createModerationPolicy } from '../bot/moderation.js';
-import { createSlackApp } from '../bot/slack/app.js';
-import { screenSlackRequest } from '../bot/slack/request-gate.js';
+import { loadConfig } from '../core/config.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { createAwsPorts } from '../core/aws/index.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createModerationPolicy } from '../bot/moderation.ts';
+import { createSlackApp } from '../bot/slack/app.ts';
+import { screenSlackRequest } from '../bot/slack/request-gate.ts';
 
 type AwsHandler = Awaited<ReturnType<AwsLambdaReceiver['start']>>;
 export type SlackLambdaEvent = Parameters<AwsHandler>[0] | LambdaFunctionURLEvent;

@@ -9,8 +9,8 @@
  * SQS would deliver them ahead of the retried one (AWS Lambda docs, "partial batch responses" for FIFO).
  */
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
-import { parseEvent } from '../core/aws/sqs-event-bus.js';
-import type { EventBus, ReceivedEvent } from '../core/ports.js';
+import { parseEvent } from '../core/aws/sqs-event-bus.ts';
+import type { EventBus, ReceivedEvent } from '../core/ports.ts';
 
 export function toReceivedEvent(record: SQSRecord): ReceivedEvent {
   return { receiptHandle: record.receiptHandle, ...parseEvent(record.body) };

@@ -3,8 +3,8 @@
  * storage and retries; an ImageGenerator owns only compute. The real one is the cascade engine
  * (`cascade/pipeline.ts`); tests may use a small deterministic one kept in `test/`.
  */
-import type { StageName, VariationStrength } from '../core/job.js';
-import type { ModelGuide } from '../core/model-notes.js';
+import type { StageName, VariationStrength } from '../core/job.ts';
+import type { ModelGuide } from '../core/model-notes.ts';
 
 /** Interleaved 8-bit RGB, row-major. */
 export interface RgbImage {

@@ -4,7 +4,7 @@
  * attachment sizes, board collages and exports.)
  */
 import sharp from 'sharp';
-import type { RgbImage } from './generator.js';
+import type { RgbImage } from './generator.ts';
 
 /**
  * zlib level for PNGs up to 1024² pixels (every tile of the demo model and of Stable Cascade at its base size, and

@@ -9,18 +9,18 @@
  */
 import { hostname } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import type { Config } from '../core/config.js';
-import { loadConfig, redactConfig, redactSecrets } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
-import { createAwsPorts, createS3Client, type Ports } from '../core/aws/index.js';
-import { createLogger, type Logger } from '../core/log.js';
-import type { ImageGenerator } from './generator.js';
-import { Worker } from './worker.js';
-import { SpotWatcher } from './worker-spot.js';
-import { InstanceMetadata } from './worker-imds.js';
-import { AutoScalingInstanceProtection, createAutoScalingClient, ScaleInGuard } from './worker-protection.js';
-import { announceReady } from './worker-launch.js';
-import { ColdStartClock, parseHostMarks, PHASES } from './boot-phases.js';
+import type { Config } from '../core/config.ts';
+import { loadConfig, redactConfig, redactSecrets } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createAwsPorts, createS3Client, type Ports } from '../core/aws/index.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import type { ImageGenerator } from './generator.ts';
+import { Worker } from './worker.ts';
+import { SpotWatcher } from './worker-spot.ts';
+import { InstanceMetadata } from './worker-imds.ts';
+import { AutoScalingInstanceProtection, createAutoScalingClient, ScaleInGuard } from './worker-protection.ts';
+import { announceReady } from './worker-launch.ts';
+import { ColdStartClock, parseHostMarks, PHASES } from './boot-phases.ts';
 
 export interface StartRunnerOptions {
   config: Config;
@@ -153,8 +153,8 @@ async function main(): Promise<void> {
   if (!config.model.dir) throw new ConfigError(['MODEL_DIR: required (a model bundle folder or an s3:// prefix)']);
   const gaps = fleetRunnerGaps(config);
   if (gaps.length > 0) log.warn('runner started without some fleet settings', { gaps });
-  const { resolveModelSource } = await import('./model-source.js');
-  const { createCascadeGenerator, providerSupport } = await import('./cascade/index.js');
+  const { resolveModelSource } = await import('./model-source.ts');
+  const { createCascadeGenerator, providerSupport } = await import('./cascade/index.ts');
   // The provider is chosen by ORT_PROVIDER only (no fallback): say which one, and stop with how to get it when missing.
   const provider = providerSupport(config.model.provider);
   if (!provider.available) throw new ConfigError([`ORT_PROVIDER=${provider.provider}: ${provider.detail}`]);

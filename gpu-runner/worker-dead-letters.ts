@@ -6,12 +6,12 @@
  * the marker, so a job is announced once. Messages stay in the DLQ for the operators.
  */
 import { z } from 'zod';
-import { JobIdSchema, WIRE_VERSION } from '../core/job.js';
-import type { BlobStore, EventBus, JobQueue } from '../core/ports.js';
-import type { Logger } from '../core/log.js';
-import { clearPending } from '../core/pending.js';
-import { deadLetterKeys, jobKeys } from '../core/storage-layout.js';
-import { writeRecord } from '../core/stored-records.js';
+import { JobIdSchema, WIRE_VERSION } from '../core/job.ts';
+import type { BlobStore, EventBus, JobQueue } from '../core/ports.ts';
+import type { Logger } from '../core/log.ts';
+import { clearPending } from '../core/pending.ts';
+import { deadLetterKeys, jobKeys } from '../core/storage-layout.ts';
+import { writeRecord } from '../core/stored-records.ts';
 
 /** `dead-letters/{jobId}.json`: only its presence is checked; the content is for operators. */
 export const DeadLetterNoticeSchema = z.strictObject({ jobId: JobIdSchema, at: z.iso.datetime() });

@@ -3,19 +3,19 @@
  * throttled progress and previews, generate, store outputs (result.json last), publish `completed`,
  * then delete the message. Every way out is an explicit JobOutcome the loop can count and log.
  */
-import { WIRE_VERSION, type Job, type JobEvent } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
-import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.js';
-import type { RunnerSettings } from '../core/config.js';
-import type { Logger } from '../core/log.js';
-import { clearPending } from '../core/pending.js';
-import { modelNotes } from '../core/model-notes.js';
-import { CodedError, ParentMissingError, UnsupportedRequestError } from '../core/errors.js';
-import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.js';
-import { buildGenerateRequest, loadParentTile, loadRequestImages } from './worker-request.js';
-import { storeOutputs } from './worker-outputs.js';
-import { composeGrid, encodeJpeg } from './imaging.js';
-import { markDeadLetterNotified } from './worker-dead-letters.js';
+import { WIRE_VERSION, type Job, type JobEvent } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.ts';
+import type { RunnerSettings } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { clearPending } from '../core/pending.ts';
+import { modelNotes } from '../core/model-notes.ts';
+import { CodedError, ParentMissingError, UnsupportedRequestError } from '../core/errors.ts';
+import type { GenerateOutput, GenerateProgress, GenerateRequest, ImageGenerator, RgbImage } from './generator.ts';
+import { buildGenerateRequest, loadParentTile, loadRequestImages } from './worker-request.ts';
+import { storeOutputs } from './worker-outputs.ts';
+import { composeGrid, encodeJpeg } from './imaging.ts';
+import { markDeadLetterNotified } from './worker-dead-letters.ts';
 
 export interface WorkerSettings extends RunnerSettings {
   runnerId: string;

@@ -6,10 +6,10 @@
  * terminated instead of billed forever (infra/resources/fleet.ts).
  */
 import { CompleteLifecycleActionCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import type { Config } from '../core/config.js';
-import type { Logger } from '../core/log.js';
-import { InstanceMetadata } from './worker-imds.js';
-import { createAutoScalingClient } from './worker-protection.js';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { InstanceMetadata } from './worker-imds.ts';
+import { createAutoScalingClient } from './worker-protection.ts';
 
 export interface LaunchReadyOptions {
   client: Pick<AutoScalingClient, 'send'>;

@@ -4,13 +4,13 @@
  * so a crash mid-upload leaves a job that is simply computed again, never a result that points at
  * missing files.
  */
-import { ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
-import { writeRecord } from '../core/stored-records.js';
-import type { BlobStore } from '../core/ports.js';
-import type { GenerateOutput, GenerateRequest } from './generator.js';
-import { composeGrid, encodePng } from './imaging.js';
-import { encodeLatents } from './worker-request.js';
+import { ResultSchema, storesGridImage, WIRE_VERSION, type Job, type Result } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import { writeRecord } from '../core/stored-records.ts';
+import type { BlobStore } from '../core/ports.ts';
+import type { GenerateOutput, GenerateRequest } from './generator.ts';
+import { composeGrid, encodePng } from './imaging.ts';
+import { encodeLatents } from './worker-request.ts';
 
 export interface StoreOutputsInput {
   job: Job;

@@ -11,9 +11,9 @@
  *   message only) and retried later, never thrown at the job.
  */
 import { AutoScalingClient, SetInstanceProtectionCommand } from '@aws-sdk/client-auto-scaling';
-import type { AwsConfig } from '../core/config.js';
-import type { Logger } from '../core/log.js';
-import type { InstanceMetadata } from './worker-imds.js';
+import type { AwsConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import type { InstanceMetadata } from './worker-imds.ts';
 
 export interface InstanceProtection {
   setProtected(protect: boolean): Promise<void>;

@@ -3,16 +3,16 @@
  * for variations and upscales the parent's stored latent, for image prompts and image-to-image the pictures' bytes.
  * Pure apart from reading the parent and the pictures.
  */
-import { ResultSchema, type Job, type Result } from '../core/job.js';
-import { jobKeys } from '../core/storage-layout.js';
-import type { BlobStore } from '../core/ports.js';
-import { resolveDimensions } from '../core/dimensions.js';
-import type { ModelGuide } from '../core/model-notes.js';
-import { applyStyle } from '../core/styles.js';
-import { ParentMissingError } from '../core/errors.js';
-import { CorruptRecordError, readRecord } from '../core/stored-records.js';
-import { deriveSeed } from './cascade/noise.js';
-import type { GenerateRequest, Latent } from './generator.js';
+import { ResultSchema, type Job, type Result } from '../core/job.ts';
+import { jobKeys } from '../core/storage-layout.ts';
+import type { BlobStore } from '../core/ports.ts';
+import { resolveDimensions } from '../core/dimensions.ts';
+import type { ModelGuide } from '../core/model-notes.ts';
+import { applyStyle } from '../core/styles.ts';
+import { ParentMissingError } from '../core/errors.ts';
+import { CorruptRecordError, readRecord } from '../core/stored-records.ts';
+import { deriveSeed } from './cascade/noise.ts';
+import type { GenerateRequest, Latent } from './generator.ts';
 
 /** The parent image a variation or upscale starts from. */
 export interface ParentTile {

@@ -3,9 +3,9 @@
  * IMDSv2: PUT a session token first, then GET `latest/meta-data/spot/instance-action`, which is 404
  * until AWS schedules the interruption. The base URL is configurable so tests serve it on loopback.
  */
-import type { Logger } from '../core/log.js';
-import { sleep } from '../core/backoff.js';
-import { InstanceMetadata } from './worker-imds.js';
+import type { Logger } from '../core/log.ts';
+import { sleep } from '../core/backoff.ts';
+import { InstanceMetadata } from './worker-imds.ts';
 
 export interface SpotNotice {
   action: string;

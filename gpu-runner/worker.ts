@@ -11,18 +11,18 @@
  *   released at once); the job in flight may finish until the drain deadline (drainTimeoutSeconds
  *   minus a margin for releasing), then it is interrupted and released with visibility 0.
  */
-import { JobIdSchema, WIRE_VERSION, type Job } from '../core/job.js';
-import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.js';
-import { isConnectionError } from '../core/errors.js';
-import { silentLogger, type Logger } from '../core/log.js';
-import { clearPending } from '../core/pending.js';
-import { pendingKeys } from '../core/storage-layout.js';
-import type { ImageGenerator } from './generator.js';
-import { Backoff, sleep } from '../core/backoff.js';
-import { JobRun, type JobOutcome, type WorkerSettings } from './worker-job.js';
-import { markDeadLetterNotified, notifyDeadLetters } from './worker-dead-letters.js';
+import { JobIdSchema, WIRE_VERSION, type Job } from '../core/job.ts';
+import type { BlobStore, EventBus, JobQueue, ReceivedJob } from '../core/ports.ts';
+import { isConnectionError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/log.ts';
+import { clearPending } from '../core/pending.ts';
+import { pendingKeys } from '../core/storage-layout.ts';
+import type { ImageGenerator } from './generator.ts';
+import { Backoff, sleep } from '../core/backoff.ts';
+import { JobRun, type JobOutcome, type WorkerSettings } from './worker-job.ts';
+import { markDeadLetterNotified, notifyDeadLetters } from './worker-dead-letters.ts';
 
-export type { WorkerSettings } from './worker-job.js';
+export type { WorkerSettings } from './worker-job.ts';
 
 export interface WorkerOptions {
   queue: JobQueue;

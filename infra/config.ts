@@ -7,9 +7,9 @@
  *   CASCADE_FLEET_MAX_INSTANCES=4 CASCADE_FLEET_INSTANCE_TYPES=g6.xlarge,g5.xlarge npx sst deploy --stage prod
  */
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
-import { DEFAULT_INSTANCE_TYPES, instanceTypeProblems } from './instance-types.js';
-import type { StageSettings } from './stages.js';
+import { ConfigError } from '../core/errors.ts';
+import { DEFAULT_INSTANCE_TYPES, instanceTypeProblems } from './instance-types.ts';
+import type { StageSettings } from './stages.ts';
 
 export type ChatPlatform = 'discord' | 'slack';
 

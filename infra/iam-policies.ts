@@ -19,7 +19,7 @@
  * A few AWS actions cannot be scoped to a resource at all (`Describe*`, the ECR login token); they are
  * listed in WILDCARD_ONLY_ACTIONS and are the only ones ever granted on `*`.
  */
-import { STORAGE_PREFIXES } from '../core/storage-layout.js';
+import { STORAGE_PREFIXES } from '../core/storage-layout.ts';
 
 export interface PolicyStatement {
   Sid: string;

@@ -14,8 +14,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StartInstanceRefreshCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { modelKeys } from '../core/storage-layout.js';
-import { MODEL_NAME_PATTERN } from './config.js';
+import { modelKeys } from '../core/storage-layout.ts';
+import { MODEL_NAME_PATTERN } from './config.ts';
 
 /** A version is one path segment; `current` is the pointer's own name. */
 export const MODEL_VERSION_PATTERN = /^[a-z0-9][a-z0-9._-]{0,62}$/;

@@ -10,7 +10,7 @@
 import { GetAWSDefaultServiceQuotaCommand, GetServiceQuotaCommand, type ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { DescribeAvailabilityZonesCommand, DescribeInstanceTypeOfferingsCommand, DescribeInstanceTypesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
 import { GetAccountSettingsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { InfraConfig } from './config.js';
+import type { InfraConfig } from './config.ts';
 
 /** Service Quotas codes (Service Quotas console → Amazon EC2 / AWS Lambda). */
 export const QUOTAS = {

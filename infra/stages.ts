@@ -6,7 +6,7 @@
  * first of these names, and test/infra/stages.test.ts checks that the stage the README deploys is one of them.
  */
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.ts';
 import stagesFile from './stages.json' with { type: 'json' };
 
 export const PROTECTED_STAGES = ['prod'] as const;

@@ -40,7 +40,7 @@ export interface UserDataParams {
   drainStopSeconds: number;
 }
 
-import { MODEL_VERSION_PATTERN, modelPointerKey } from './model-upload.js';
+import { MODEL_VERSION_PATTERN, modelPointerKey } from './model-upload.ts';
 
 /** The same rule as MODEL_VERSION_PATTERN, for bash's [[ =~ ]] (ERE, unquoted). */
 const MODEL_VERSION_SHELL_PATTERN = MODEL_VERSION_PATTERN.source;

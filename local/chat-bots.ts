@@ -4,10 +4,10 @@
  * (SLACK_BOT_TOKEN + SLACK_APP_TOKEN). Both use the platform folders' own wiring and hand their
  * Poster to the one dispatcher. A rejected token stops `npm start` with a sentence naming the variable.
  */
-import type { Config } from '../core/config.js';
-import type { Logger } from '../core/log.js';
-import type { BotDeps } from '../bot/commands/index.js';
-import type { PosterRegistry } from '../bot/poster.js';
+import type { Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import type { BotDeps } from '../bot/commands/index.ts';
+import type { PosterRegistry } from '../bot/poster.ts';
 
 export interface ChatBots {
   posters: PosterRegistry;
@@ -32,8 +32,8 @@ export async function startChatBots(config: Config, bot: BotDeps, log: Logger, a
   try {
     if (config.discord.token) {
       // Loaded only when configured: discord.js is large and the playground does not need it.
-      const { wireDiscord } = await import('../bot/discord/wiring.js');
-      const { startDiscordGateway } = await import('../bot/discord/gateway.js');
+      const { wireDiscord } = await import('../bot/discord/wiring.ts');
+      const { startDiscordGateway } = await import('../bot/discord/gateway.ts');
       const discordLog = log.child({ component: 'discord' });
       const wiring = wireDiscord(config, bot, { log: discordLog, ...(apis.discord ? { api: apis.discord } : {}) });
       const gateway = await startDiscordGateway({ token: config.discord.token, router: wiring.router, log: discordLog });
@@ -43,7 +43,7 @@ export async function startChatBots(config: Config, bot: BotDeps, log: Logger, a
     } else {
       lines.push('discord    off (set DISCORD_TOKEN to connect)');
     }
-    const { slackTokensFrom, startSlackSocketMode } = await import('../bot/slack/socket-mode.js');
+    const { slackTokensFrom, startSlackSocketMode } = await import('../bot/slack/socket-mode.ts');
     const slack = slackTokensFrom(config);
     if (slack) {
       const running = await startSlackSocketMode({ ...slack, bot, log: log.child({ component: 'slack' }), ...(apis.slack ? { apiUrl: apis.slack } : {}) });

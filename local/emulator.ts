@@ -13,11 +13,11 @@
 import { buildApp } from 'fauxqs';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { createS3Client, createSqsClient } from '../core/aws/clients.js';
-import { PortInUseError } from '../core/errors.js';
-import { S3DiskMirror } from './s3-disk-mirror.js';
-import { makeFifoGroupsTakeTurns } from './fair-fifo.js';
-import { honourConditionalCreates } from './conditional-puts.js';
+import { createS3Client, createSqsClient } from '../core/aws/clients.ts';
+import { PortInUseError } from '../core/errors.ts';
+import { S3DiskMirror } from './s3-disk-mirror.ts';
+import { makeFifoGroupsTakeTurns } from './fair-fifo.ts';
+import { honourConditionalCreates } from './conditional-puts.ts';
 
 export interface LocalEmulatorOptions {
   /** 0 = any free port. */

@@ -8,9 +8,9 @@
  *   // queues.env → { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', JOBS_QUEUE_URL: …, EVENTS_QUEUE_URL: …, BUCKET: … }
  *   await queues.emulator?.stop();
  */
-import { loadConfig, type Config } from '../core/config.js';
-import type { Logger } from '../core/log.js';
-import { startLocalEmulator, type LocalEmulator } from './emulator.js';
+import { loadConfig, type Config } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { startLocalEmulator, type LocalEmulator } from './emulator.ts';
 
 export interface LocalQueuesOptions {
   /** The environment to read config from (default process.env). */

@@ -5,10 +5,10 @@
  * or a delete marker is sent to the jobs queue again; the job id is the dedup id, and a runner
  * that finds result.json already written skips the work, so sending twice is harmless.
  */
-import { type Job } from '../core/job.js';
-import { jobIdOfRecordKey, jobKeys, STORAGE_PREFIXES } from '../core/storage-layout.js';
-import type { BlobStore, JobQueue } from '../core/ports.js';
-import { loadJob } from '../bot/job-records.js';
+import { type Job } from '../core/job.ts';
+import { jobIdOfRecordKey, jobKeys, STORAGE_PREFIXES } from '../core/storage-layout.ts';
+import type { BlobStore, JobQueue } from '../core/ports.ts';
+import { loadJob } from '../bot/job-records.ts';
 
 /** Keys whose presence means the job needs no more work. */
 const FINISHED_MARKERS = (id: string) => [jobKeys.result(id), jobKeys.cancel(id), jobKeys.delivered(id), jobKeys.deleted(id)];

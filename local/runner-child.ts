@@ -7,11 +7,11 @@
  * or `failed` with the reason. SIGTERM drains (gpu-runner/main.ts `startRunner`); so does the parent
  * going away (its IPC channel closes), so the runner never outlives `npm start`.
  */
-import { loadConfig, redactSecrets } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
-import { createCascadeGenerator } from '../gpu-runner/cascade/index.js';
-import { startRunner, type RunnerHandle } from '../gpu-runner/main.js';
+import { loadConfig, redactSecrets } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
+import { createLogger } from '../core/log.ts';
+import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
+import { startRunner, type RunnerHandle } from '../gpu-runner/main.ts';
 
 export type RunnerChildMessage = { type: 'ready'; runnerId: string } | { type: 'failed'; message: string };
 

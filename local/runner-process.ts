@@ -13,14 +13,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { RunnerChildMessage } from './runner-child.js';
-import { RUNNER_NODE_FLAGS } from '../gpu-runner/node-flags.js';
+import { fileURLToPath } from 'node:url';
+import type { RunnerChildMessage } from './runner-child.ts';
+import { RUNNER_NODE_FLAGS } from '../gpu-runner/node-flags.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CHILD_ENTRY = resolve(ROOT, 'local/runner-child.ts');
-// An absolute URL: `npm start` may run from another working directory (tests do).
-const TSX_LOADER = pathToFileURL(resolve(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 /** Waits before restart attempt 1, 2, 3, … (the last repeats); back to the first after a runner has lived STABLE_MS. */
 const RESTART_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
 const STABLE_MS = 60_000;
@@ -58,7 +56,7 @@ export async function startRunnerProcess(options: RunnerProcessOptions): Promise
   process.on('exit', killOnExit);
 
   const launch = async (): Promise<void> => {
-    const spawned = fork(CHILD_ENTRY, [], { execArgv: [...RUNNER_NODE_FLAGS, '--import', TSX_LOADER], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    const spawned = fork(CHILD_ENTRY, [], { execArgv: [...RUNNER_NODE_FLAGS], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     child = spawned;
     runnerId = await waitForReady(spawned);
     const readyAt = Date.now();

@@ -13,7 +13,7 @@
  * written meanwhile (two overlapping writes of a key may land in either order), and else clears it, so the next read
  * asks the store. At most `maxEntries` keys are remembered (the least recently read or written are forgotten).
  */
-import type { BlobStore } from '../core/ports.js';
+import type { BlobStore } from '../core/ports.ts';
 
 export class SingleWriterCache implements BlobStore {
   readonly #inner: BlobStore;

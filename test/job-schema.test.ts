@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobEventSchema, JobSchema } from '../core/job.js';
-import { isBotMarkerKey, jobKeys } from '../core/storage-layout.js';
+import { JobEventSchema, JobSchema } from '../core/job.ts';
+import { isBotMarkerKey, jobKeys } from '../core/storage-layout.ts';
 
 const job = {
   v: 1,

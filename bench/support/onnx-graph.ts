@@ -4,7 +4,7 @@
  * numbers of gpu-runner/cascade/onnx-dims.ts (ONNX_FIELD), the module that reads and edits exported graphs.
  */
 import protobuf from 'protobufjs/minimal.js';
-import { ONNX_FIELD as F } from '../../gpu-runner/cascade/onnx-dims.js';
+import { ONNX_FIELD as F } from '../../gpu-runner/cascade/onnx-dims.ts';
 
 /** ONNX TensorProto.DataType values for the element types the benchmarks use. */
 export const ONNX_TYPE = { float32: 1, uint8: 2, float16: 10 } as const;

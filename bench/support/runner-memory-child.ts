@@ -5,10 +5,10 @@
  */
 import { writeHeapSnapshot } from 'node:v8';
 import { join } from 'node:path';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/log.js';
-import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
-import { startRunner } from '../../gpu-runner/main.js';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import { createCascadeGenerator } from '../../gpu-runner/cascade/index.ts';
+import { startRunner } from '../../gpu-runner/main.ts';
 
 const config = loadConfig();
 const generator = await createCascadeGenerator({ bundleDir: config.model.dir!, provider: 'cpu' });

@@ -8,14 +8,14 @@
  *   await startBoard(deps, ctx, { name: 'Spring campaign', brief: 'pastel, outdoors' })  // → { kind: 'board_started', board, linkToken, … }
  *   await boardButton(deps, ctx, { action: 'pin', jobId: 'j…', index: 2 }, job)         // → { kind: 'done', action: 'pinned', … }
  */
-import { WIRE_VERSION, type Job } from '../../core/job.js';
-import { findStyle, STYLE_NAMES } from '../../core/styles.js';
-import type { BoardAction } from '../custom-id.js';
-import { isDeleted, loadResult } from '../job-records.js';
-import { describeOptions } from '../message-model.js';
-import { moderatePrompt } from '../moderation.js';
-import type { BotDeps, ButtonReply, CommandContext, DoneReply, InfoReply, Rejected } from '../commands/context.js';
-import { rejected, screen } from '../commands/enqueue.js';
+import { WIRE_VERSION, type Job } from '../../core/job.ts';
+import { findStyle, STYLE_NAMES } from '../../core/styles.ts';
+import type { BoardAction } from '../custom-id.ts';
+import { isDeleted, loadResult } from '../job-records.ts';
+import { describeOptions } from '../message-model.ts';
+import { moderatePrompt } from '../moderation.ts';
+import type { BotDeps, ButtonReply, CommandContext, DoneReply, InfoReply, Rejected } from '../commands/context.ts';
+import { rejected, screen } from '../commands/enqueue.ts';
 import {
   addCohost,
   addPin,
@@ -36,12 +36,12 @@ import {
   setHero,
   sharedLinkToken,
   toggleVote,
-} from './board-store.js';
-import { boardKeys, jobKeys, pinKeyOf } from '../../core/storage-layout.js';
-import { jobIdFrom } from '../../core/ids.js';
-import { checkPictures } from '../commands/imagine.js';
-import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef } from './model.js';
-import { mayAddCohost, mayEnd, mayPickHero, mayUnpin, roleOf } from './roles.js';
+} from './board-store.ts';
+import { boardKeys, jobKeys, pinKeyOf } from '../../core/storage-layout.ts';
+import { jobIdFrom } from '../../core/ids.ts';
+import { checkPictures } from '../commands/imagine.ts';
+import { boardCode, type BoardPlace, type BoardRecord, type EndedRecord, type PinRecord, type UserRef } from './model.ts';
+import { mayAddCohost, mayEnd, mayPickHero, mayUnpin, roleOf } from './roles.ts';
 
 /** Board commands take the same ports as every command (BotDeps carries the board limits and page URL). */
 export type BoardDeps = BotDeps;

@@ -8,14 +8,14 @@
  * board's brief) with the current board code, so each job is conditioned on the top pins' pictures, weighted by
  * votes, where the model reads images (bot/boards/board-style.ts); the reply's `styleNote` says which it was.
  */
-import type { BotDeps, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected } from '../commands/context.js';
-import { rejected } from '../commands/enqueue.js';
-import { imagine } from '../commands/imagine.js';
-import { addBoardCohost, boardHere, pinUploadedPicture, boardStatus, endBoard, startBoard, type BoardStartInput, type BoardStartReply, type OpenPlace } from './actions.js';
-import { currentVersion, loadBoardState } from './board-store.js';
-import { boardImagePrompts, boardStyleNote } from './board-style.js';
-import { boardCode, type UserRef } from './model.js';
-import type { Platform } from '../../core/job.js';
+import type { BotDeps, CommandContext, DoneReply, ImagineReply, InfoReply, Rejected } from '../commands/context.ts';
+import { rejected } from '../commands/enqueue.ts';
+import { imagine } from '../commands/imagine.ts';
+import { addBoardCohost, boardHere, pinUploadedPicture, boardStatus, endBoard, startBoard, type BoardStartInput, type BoardStartReply, type OpenPlace } from './actions.ts';
+import { currentVersion, loadBoardState } from './board-store.ts';
+import { boardImagePrompts, boardStyleNote } from './board-style.ts';
+import { boardCode, type UserRef } from './model.ts';
+import type { Platform } from '../../core/job.ts';
 
 export const BOARD_SUBCOMMANDS = ['start', 'end', 'status', 'generate', 'add', 'cohost'] as const;
 export type BoardSubcommand = (typeof BOARD_SUBCOMMANDS)[number];

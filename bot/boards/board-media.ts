@@ -2,12 +2,12 @@
  * The board's images in and out of the store: the pinned tiles' bytes, the collage for the header, and the
  * exports at `boards/{id}/exports/` (collage.png, sheet.pdf, board.zip) that the summary links to.
  */
-import type { BlobStore } from '../../core/ports.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { currentVersion } from './board-store.js';
-import { initialsOf, renderCollage, type CollageShape } from './collage.js';
-import { boardZip, contactSheetPdf, type PinWithImage } from './exports.js';
-import { boardCode, type BoardState } from './model.js';
+import type { BlobStore } from '../../core/ports.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { currentVersion } from './board-store.ts';
+import { initialsOf, renderCollage, type CollageShape } from './collage.ts';
+import { boardZip, contactSheetPdf, type PinWithImage } from './exports.ts';
+import { boardCode, type BoardState } from './model.ts';
 
 export async function loadPinImages(blobs: BlobStore, state: BoardState): Promise<PinWithImage[]> {
   return Promise.all(state.pins.map(async (pin) => ({ ...pin, image: await blobs.get(pin.imageKey) })));

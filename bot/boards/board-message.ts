@@ -4,8 +4,8 @@
  * the top five by votes, the code, the page link, the exports' links). Text carries no platform markup;
  * renderers (Discord, Slack, web) lay it out and keep within their limits.
  */
-import type { BoardState, UserRef } from './model.js';
-import { rankPins } from './exports.js';
+import type { BoardState, UserRef } from './model.ts';
+import { rankPins } from './exports.ts';
 
 export interface BoardHeader {
   boardId: string;

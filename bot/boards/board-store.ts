@@ -13,9 +13,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { BlobStore } from '../../core/ports.js';
-import { readRecord } from '../../core/stored-records.js';
-import { boardKeys, userKey } from '../../core/storage-layout.js';
+import type { BlobStore } from '../../core/ports.ts';
+import { readRecord } from '../../core/stored-records.ts';
+import { boardKeys, userKey } from '../../core/storage-layout.ts';
 import {
   BoardRecordSchema,
   BoardVersionSchema,
@@ -34,7 +34,7 @@ import {
   type HeroRecord,
   type PinRecord,
   type UserRef,
-} from './model.js';
+} from './model.ts';
 
 export interface BoardLimits {
   maxPins: number;

@@ -8,11 +8,11 @@
  * @example
  *   extractBoardOption('a fox --board mb-b123456789ab-0abcdefgh1234 --ar 3:2') // → { text: 'a fox --ar 3:2', code: 'mb-b123…' }
  */
-import { MAX_IMAGE_PROMPTS, type GenerationRequest, type ImagePromptRef } from '../../core/job.js';
-import type { BlobStore } from '../../core/ports.js';
-import { loadResult } from '../job-records.js';
-import { loadVersion } from './board-store.js';
-import { parseBoardCode, type BoardVersion } from './model.js';
+import { MAX_IMAGE_PROMPTS, type GenerationRequest, type ImagePromptRef } from '../../core/job.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { loadResult } from '../job-records.ts';
+import { loadVersion } from './board-store.ts';
+import { parseBoardCode, type BoardVersion } from './model.ts';
 
 /** At most this many pins condition a generation (Midjourney blends 2–5 images, Krea 4 references; moodboards.md says ≤ 8). */
 export const MAX_BOARD_REFERENCES = 8;

@@ -3,11 +3,11 @@
  * candidate is one object). A child job (U/V/🔄/remix) stays in its parent's board while the board is open.
  * Outside a board nothing changes: the lookup is one LIST of the place's index that finds nothing.
  */
-import type { GenerationRequest, Job, Requester } from '../../core/job.js';
-import type { BlobStore } from '../../core/ports.js';
-import type { Rejected } from '../commands/context.js';
-import { closedReason, ensureMember, findActiveBoard, loadBoard, loadEnded, recordCandidate } from './board-store.js';
-import type { BoardRecord } from './model.js';
+import type { GenerationRequest, Job, Requester } from '../../core/job.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import type { Rejected } from '../commands/context.ts';
+import { closedReason, ensureMember, findActiveBoard, loadBoard, loadEnded, recordCandidate } from './board-store.ts';
+import type { BoardRecord } from './model.ts';
 
 /** The open board a new job belongs to, if any. */
 export async function boardForJob(blobs: BlobStore, requester: Requester, parentBoardId: string | undefined, now: number): Promise<BoardRecord | undefined> {

@@ -4,9 +4,9 @@
  * board that still has an "open here" marker past its deadline. Run every minute by `npm start` (and by a
  * schedule in AWS); a board swept twice is harmless (the summary goes out once).
  */
-import { WIRE_VERSION } from '../../core/job.js';
-import type { BlobStore, EventBus } from '../../core/ports.js';
-import { closedReason, listPlacedBoards, loadBoard, loadEnded } from './board-store.js';
+import { WIRE_VERSION } from '../../core/job.ts';
+import type { BlobStore, EventBus } from '../../core/ports.ts';
+import { closedReason, listPlacedBoards, loadBoard, loadEnded } from './board-store.ts';
 
 export async function sweepDeadlines(blobs: BlobStore, events: EventBus, now: number): Promise<string[]> {
   const due: string[] = [];

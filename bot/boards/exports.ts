@@ -9,8 +9,8 @@
 import { zipSync, type Zippable } from 'fflate';
 import { PDFDocument, StandardFonts, rgb, type PDFFont } from 'pdf-lib';
 import sharp from 'sharp';
-import { withPngText } from '../png-text.js';
-import type { BoardState, BoardVersion } from './model.js';
+import { withPngText } from '../png-text.ts';
+import type { BoardState, BoardVersion } from './model.ts';
 
 export type PinWithImage = BoardState['pins'][number] & { image: Uint8Array | null };
 

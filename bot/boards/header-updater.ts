@@ -22,16 +22,16 @@
  * every instance; private boards show none.
  */
 import { randomBytes } from 'node:crypto';
-import type { BlobStore } from '../../core/ports.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { readRecord, writeRecord } from '../../core/stored-records.js';
+import type { BlobStore } from '../../core/ports.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { readRecord, writeRecord } from '../../core/stored-records.ts';
 import { z } from 'zod';
-import { DeliveryError, type Attachment, type PosterRegistry } from '../poster.js';
-import { WorkGate } from '../work-gate.js';
-import { closedReason, currentVersion, loadBoardState, loadHeader, markEnded, saveHeader, sharedLinkToken } from './board-store.js';
-import { boardCollage, loadPinImages, writeExports } from './board-media.js';
-import { buildBoardHeader, buildBoardSummary } from './board-message.js';
-import { boardCode, type BoardRecord } from './model.js';
+import { DeliveryError, type Attachment, type PosterRegistry } from '../poster.ts';
+import { WorkGate } from '../work-gate.ts';
+import { closedReason, currentVersion, loadBoardState, loadHeader, markEnded, saveHeader, sharedLinkToken } from './board-store.ts';
+import { boardCollage, loadPinImages, writeExports } from './board-media.ts';
+import { buildBoardHeader, buildBoardSummary } from './board-message.ts';
+import { boardCode, type BoardRecord } from './model.ts';
 
 /** `readFrom`: when that render began reading the board; every change published before it is in that edit. */
 const EditedSchema = z.strictObject({ v: z.literal(1), at: z.number().int().nonnegative(), readFrom: z.number().int().nonnegative().optional() });

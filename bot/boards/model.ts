@@ -3,7 +3,7 @@
  * back is validated, a record that does not parse is an error naming its key, never half-used.
  */
 import { z } from 'zod';
-import { JobIdSchema, ParentRefSchema, PlatformSchema, TileIndexSchema } from '../../core/job.js';
+import { JobIdSchema, ParentRefSchema, PlatformSchema, TileIndexSchema } from '../../core/job.ts';
 
 /** Board ids: `b` + 11 base-36 chars. They also fit JobIdSchema, so a board's events can share the events queue's grouping. */
 export const BoardIdSchema = z.string().regex(/^b[a-z0-9]{11}$/, 'board id must be b + 11 chars of a-z, 0-9');

@@ -2,9 +2,9 @@
  * Who may do what on a board. Host = who started it; co-hosts are named by the host; members are everyone
  * who made, pinned or voted in it. Sentences say who may, so a refused user knows whom to ask.
  */
-import type { Requester } from '../../core/job.js';
-import { userKey } from '../../core/storage-layout.js';
-import type { BoardState, PinRecord } from './model.js';
+import type { Requester } from '../../core/job.ts';
+import { userKey } from '../../core/storage-layout.ts';
+import type { BoardState, PinRecord } from './model.ts';
 
 export type BoardRole = 'host' | 'cohost' | 'member';
 

@@ -6,12 +6,12 @@
  *   await blend(deps, ctx, [pngA, pngB], 'portrait') // → { kind: 'accepted', jobId: 'j…' }  (--ar 2:3, prompt '')
  *   await blend(deps, ctx, [pngA], 'square')          // → { kind: 'rejected', code: 'invalid_options', message: '/blend needs 2 to 5 pictures…' }
  */
-import { OptionsError } from '../../core/errors.js';
-import { MAX_IMAGE_PROMPTS, type GenerationRequest } from '../../core/job.js';
-import { parseImagine } from '../../core/options.js';
-import type { BotDeps, CommandContext, ImagineReply } from './context.js';
-import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
-import { checkPictures } from './imagine.js';
+import { OptionsError } from '../../core/errors.ts';
+import { MAX_IMAGE_PROMPTS, type GenerationRequest } from '../../core/job.ts';
+import { parseImagine } from '../../core/options.ts';
+import type { BotDeps, CommandContext, ImagineReply } from './context.ts';
+import { enqueue, randomSeed, rejected, screen } from './enqueue.ts';
+import { checkPictures } from './imagine.ts';
 
 export const BLEND_SHAPES = { square: '1:1', portrait: '2:3', landscape: '3:2' } as const;
 export type BlendShape = keyof typeof BLEND_SHAPES;

@@ -3,13 +3,13 @@
  * during work and ends the job with a `failed` event coded `cancelled`, which the dispatcher shows.
  * Without a job id, cancels the actor's newest job still in progress. Owner only.
  */
-import type { JobId } from '../../core/job.js';
-import { listPending } from '../../core/pending.js';
-import { isDeleted, loadJob, loadResult, requestCancel } from '../job-records.js';
-import { isOwner } from '../permissions.js';
-import type { BotDeps, CommandContext, DoneReply, Rejected } from './context.js';
-import { rejected } from './enqueue.js';
-import { notFound } from './job-info.js';
+import type { JobId } from '../../core/job.ts';
+import { listPending } from '../../core/pending.ts';
+import { isDeleted, loadJob, loadResult, requestCancel } from '../job-records.ts';
+import { isOwner } from '../permissions.ts';
+import type { BotDeps, CommandContext, DoneReply, Rejected } from './context.ts';
+import { rejected } from './enqueue.ts';
+import { notFound } from './job-info.ts';
 
 export async function cancel(deps: BotDeps, ctx: CommandContext, jobId?: JobId): Promise<DoneReply | Rejected> {
   const now = (deps.now ?? Date.now)();

@@ -5,12 +5,12 @@
  * reply, Slack respond/chat.postMessage, web JSON). Handlers never throw for user mistakes — those
  * are `rejected` replies with a short, specific message; they throw only when infrastructure fails.
  */
-import type { Delivery, JobId, Requester } from '../../core/job.js';
-import type { BlobStore, EventBus, JobQueue } from '../../core/ports.js';
-import type { FleetStatus } from '../fleet.js';
-import type { ChannelFacts, ModerationPolicy } from '../moderation.js';
-import type { JobMessage } from '../message-model.js';
-import type { Attachment } from '../poster.js';
+import type { Delivery, JobId, Requester } from '../../core/job.ts';
+import type { BlobStore, EventBus, JobQueue } from '../../core/ports.ts';
+import type { FleetStatus } from '../fleet.ts';
+import type { ChannelFacts, ModerationPolicy } from '../moderation.ts';
+import type { JobMessage } from '../message-model.ts';
+import type { Attachment } from '../poster.ts';
 
 export interface BotDeps {
   queue: JobQueue;

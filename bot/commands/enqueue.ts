@@ -4,15 +4,15 @@
  * outcome into a command reply. Moderation and place checks happen here too, so no command can
  * enqueue a prompt that skipped them.
  */
-import { WIRE_VERSION, type GenerationRequest, type ImagePromptRef, type Job, type ParentRef, type VariationStrength } from '../../core/job.js';
-import { jobIdFrom } from '../../core/ids.js';
-import { checkAdmission, submitJob, type SubmitDeps } from '../submit.js';
-import { checkPlace, moderatePrompt } from '../moderation.js';
-import type { BotDeps, CommandContext, ImagineReply, Rejected, RejectionCode } from './context.js';
-import { boardForJob, captureCandidate, inBoardStyle, joinBoard } from '../boards/capture.js';
-import { withBoardImages } from '../boards/board-style.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { discardUploads, storeUploads, type NormalisedUpload } from '../uploads.js';
+import { WIRE_VERSION, type GenerationRequest, type ImagePromptRef, type Job, type ParentRef, type VariationStrength } from '../../core/job.ts';
+import { jobIdFrom } from '../../core/ids.ts';
+import { checkAdmission, submitJob, type SubmitDeps } from '../submit.ts';
+import { checkPlace, moderatePrompt } from '../moderation.ts';
+import type { BotDeps, CommandContext, ImagineReply, Rejected, RejectionCode } from './context.ts';
+import { boardForJob, captureCandidate, inBoardStyle, joinBoard } from '../boards/capture.ts';
+import { withBoardImages } from '../boards/board-style.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { discardUploads, storeUploads, type NormalisedUpload } from '../uploads.ts';
 
 export type JobSpec =
   | { kind: 'imagine'; parent?: ParentRef }

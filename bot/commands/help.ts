@@ -5,7 +5,7 @@
  * @example
  *   help().lines[0] // → '/imagine <prompt> [--options] — four images from a prompt'
  */
-import type { InfoReply } from './context.js';
+import type { InfoReply } from './context.ts';
 
 export interface CommandHelp {
   usage: string;

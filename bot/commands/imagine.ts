@@ -6,16 +6,16 @@
  *   await imagine(deps, ctx, 'a lighthouse in a storm --ar 3:2')  // → { kind: 'accepted', jobId: 'j…', position: 1, duplicate: false }
  *   await imagine(deps, ctx, 'fox --ar 0:5')                     // → { kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21, e.g. 16:9' }
  */
-import type { GenerationRequest } from '../../core/job.js';
-import { OptionsError } from '../../core/errors.js';
-import { givenOptionNames, parseImagine, type SlashOptions } from '../../core/options.js';
-import { readEffectiveSettings, type RequestDefaults } from '../settings.js';
-import type { BotDeps, CommandContext, ImagineReply, Rejected } from './context.js';
-import { checkUploads, UploadError, type NormalisedUpload } from '../uploads.js';
-import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
-import { applyBoardStyle, boardImagePrompts, extractBoardOption, resolveBoardCode } from '../boards/board-style.js';
-import { boardCode } from '../boards/model.js';
-import { aspectNear } from '../../core/dimensions.js';
+import type { GenerationRequest } from '../../core/job.ts';
+import { OptionsError } from '../../core/errors.ts';
+import { givenOptionNames, parseImagine, type SlashOptions } from '../../core/options.ts';
+import { readEffectiveSettings, type RequestDefaults } from '../settings.ts';
+import type { BotDeps, CommandContext, ImagineReply, Rejected } from './context.ts';
+import { checkUploads, UploadError, type NormalisedUpload } from '../uploads.ts';
+import { enqueue, randomSeed, rejected, screen } from './enqueue.ts';
+import { applyBoardStyle, boardImagePrompts, extractBoardOption, resolveBoardCode } from '../boards/board-style.ts';
+import { boardCode } from '../boards/model.ts';
+import { aspectNear } from '../../core/dimensions.ts';
 
 /**
  * `pictures`: files given with the command (attachments, uploads), raw as received: checked and normalised here

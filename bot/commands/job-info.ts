@@ -5,13 +5,13 @@
  * @example
  *   (await jobInfo(deps, 'j1')).copyable[1] // → { label: 'Reproduce', value: 'a fox --ar 1:1 --seed 7' }
  */
-import type { GenerationRequest, Job, JobId, Requester } from '../../core/job.js';
-import type { BlobStore } from '../../core/ports.js';
-import { isCancelRequested, isDeleted, loadDelivered, loadJob, loadResult } from '../job-records.js';
-import { describeOptions, pictureSettings } from '../message-model.js';
-import { isOwner } from '../permissions.js';
-import type { InfoPicture, InfoReply, Rejected } from './context.js';
-import { rejected } from './enqueue.js';
+import type { GenerationRequest, Job, JobId, Requester } from '../../core/job.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { isCancelRequested, isDeleted, loadDelivered, loadJob, loadResult } from '../job-records.ts';
+import { describeOptions, pictureSettings } from '../message-model.ts';
+import { isOwner } from '../permissions.ts';
+import type { InfoPicture, InfoReply, Rejected } from './context.ts';
+import { rejected } from './enqueue.ts';
 
 export function notFound(jobId: string, deleted: boolean): Rejected {
   return deleted

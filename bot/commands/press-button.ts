@@ -12,21 +12,21 @@
  *   await pressButton(deps, ctx, 'upscale:j1:2') // → { kind: 'accepted', jobId: 'j…' }  (an upscale of tile 2 of j1)
  *   await pressButton(deps, ctx, 'upscale:j1:9') // → { kind: 'rejected', code: 'invalid_button_id', … }
  */
-import type { GenerationRequest, Job } from '../../core/job.js';
-import { OptionsError } from '../../core/errors.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { clearPending } from '../../core/pending.js';
-import { givenOptionNames, parseImagine } from '../../core/options.js';
-import { ButtonIdError, decodeButtonId, isBoardAction, type ButtonId } from '../custom-id.js';
-import { boardButton } from '../boards/actions.js';
-import { deleteJobObjects, isDeleted, loadJob, loadResult, requestCancel } from '../job-records.js';
-import { mayPress } from '../permissions.js';
-import { readChannelSettings } from '../settings.js';
-import { cancel } from './cancel.js';
-import type { BotDeps, ButtonReply, CommandContext } from './context.js';
-import { enqueue, randomSeed, rejected, screen } from './enqueue.js';
-import { applyDefaults } from './imagine.js';
-import { jobInfo, notFound } from './job-info.js';
+import type { GenerationRequest, Job } from '../../core/job.ts';
+import { OptionsError } from '../../core/errors.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { clearPending } from '../../core/pending.ts';
+import { givenOptionNames, parseImagine } from '../../core/options.ts';
+import { ButtonIdError, decodeButtonId, isBoardAction, type ButtonId } from '../custom-id.ts';
+import { boardButton } from '../boards/actions.ts';
+import { deleteJobObjects, isDeleted, loadJob, loadResult, requestCancel } from '../job-records.ts';
+import { mayPress } from '../permissions.ts';
+import { readChannelSettings } from '../settings.ts';
+import { cancel } from './cancel.ts';
+import type { BotDeps, ButtonReply, CommandContext } from './context.ts';
+import { enqueue, randomSeed, rejected, screen } from './enqueue.ts';
+import { applyDefaults } from './imagine.ts';
+import { jobInfo, notFound } from './job-info.ts';
 
 export async function pressButton(deps: BotDeps, ctx: CommandContext, customId: string, remixText?: string): Promise<ButtonReply> {
   let button: ButtonId;

@@ -8,8 +8,8 @@
  *   await settings(deps, ctx, { scope: 'user', options: '--ar 16:9 --style cinematic' })
  *   // → { kind: 'done', action: 'settings_saved', message: 'Saved your defaults: --ar 16:9 --style cinematic' }
  */
-import { OptionsError } from '../../core/errors.js';
-import { givenOptionNames, parseImagine } from '../../core/options.js';
+import { OptionsError } from '../../core/errors.ts';
+import { givenOptionNames, parseImagine } from '../../core/options.ts';
 import {
   readChannelSettings,
   readUserSettings,
@@ -17,9 +17,9 @@ import {
   writeUserSettings,
   type ButtonPolicy,
   type RequestDefaults,
-} from '../settings.js';
-import type { BotDeps, CommandContext, DoneReply, InfoReply, Rejected } from './context.js';
-import { rejected } from './enqueue.js';
+} from '../settings.ts';
+import type { BotDeps, CommandContext, DoneReply, InfoReply, Rejected } from './context.ts';
+import { rejected } from './enqueue.ts';
 
 export interface SettingsInput {
   scope: 'user' | 'channel';

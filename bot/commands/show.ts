@@ -4,14 +4,14 @@
  * for the owner; others may show jobs of their own workspace on the same platform. A front end that
  * draws images from their store keys (the web playground) passes `'by-key'`: no grid is needed or read.
  */
-import { JobIdSchema } from '../../core/job.js';
-import { loadAttachment } from '../attachment.js';
-import { isDeleted, loadJob, loadResult } from '../job-records.js';
-import { buildJobMessage } from '../message-model.js';
-import { isOwner } from '../permissions.js';
-import type { BotDeps, CommandContext, Rejected, ShowReply } from './context.js';
-import { rejected } from './enqueue.js';
-import { notFound } from './job-info.js';
+import { JobIdSchema } from '../../core/job.ts';
+import { loadAttachment } from '../attachment.ts';
+import { isDeleted, loadJob, loadResult } from '../job-records.ts';
+import { buildJobMessage } from '../message-model.ts';
+import { isOwner } from '../permissions.ts';
+import type { BotDeps, CommandContext, Rejected, ShowReply } from './context.ts';
+import { rejected } from './enqueue.ts';
+import { notFound } from './job-info.ts';
 
 export async function show(deps: BotDeps, ctx: CommandContext, jobId: string, attachmentLimitBytes: number | 'by-key'): Promise<ShowReply | Rejected> {
   const parsedId = JobIdSchema.safeParse(jobId.trim().toLowerCase());

@@ -2,10 +2,10 @@
  * `/info` without a job: where the actor stands — their jobs in progress against the per-user cap,
  * the queue's length and whether a GPU is up.
  */
-import { listPending } from '../../core/pending.js';
-import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.js';
-import { alwaysWarm } from '../fleet.js';
-import type { BotDeps, CommandContext, InfoReply } from './context.js';
+import { listPending } from '../../core/pending.ts';
+import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.ts';
+import { alwaysWarm } from '../fleet.ts';
+import type { BotDeps, CommandContext, InfoReply } from './context.ts';
 
 export async function usage(deps: BotDeps, ctx: CommandContext): Promise<InfoReply> {
   const limit = deps.maxPendingPerUser ?? DEFAULT_MAX_PENDING_PER_USER;

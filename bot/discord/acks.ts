@@ -4,15 +4,15 @@
  * the interaction webhook, and the callback POST used by the gateway and the Lambda.
  */
 import type { REST } from '@discordjs/rest';
-import type { Logger } from '../../core/log.js';
+import type { Logger } from '../../core/log.ts';
 import { InteractionResponseType, MessageFlags, Routes, type APIInteractionResponse } from 'discord-api-types/v10';
-import type { ButtonReply } from '../commands/context.js';
-import type { FileSource } from '../uploads.js';
-import type { ModerationPolicy } from '../moderation.js';
-import type { DiscordCommandHandlers } from './command-handlers.js';
-import { DISCORD_LIMITS } from './limits.js';
-import { InteractionWebhook, renderActorReply, type ActorReply } from './replies.js';
-import { truncate } from '../../core/truncate.js';
+import type { ButtonReply } from '../commands/context.ts';
+import type { FileSource } from '../uploads.ts';
+import type { ModerationPolicy } from '../moderation.ts';
+import type { DiscordCommandHandlers } from './command-handlers.ts';
+import { DISCORD_LIMITS } from './limits.ts';
+import { InteractionWebhook, renderActorReply, type ActorReply } from './replies.ts';
+import { truncate } from '../../core/truncate.ts';
 
 export interface InteractionRouterDeps {
   handlers: DiscordCommandHandlers;

@@ -5,10 +5,10 @@
  * `assertDiscordMessage`, so a long name or brief is clipped, never refused by Discord.
  */
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
-import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
-import { truncate } from '../../core/truncate.js';
-import { encodeButtonId } from '../custom-id.js';
-import { assertDiscordMessage, DISCORD_LIMITS as L, type DiscordMessage } from './limits.js';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.ts';
+import { truncate } from '../../core/truncate.ts';
+import { encodeButtonId } from '../custom-id.ts';
+import { assertDiscordMessage, DISCORD_LIMITS as L, type DiscordMessage } from './limits.ts';
 
 function pageButton(url: string | undefined) {
   return url ? [{ type: ComponentType.ActionRow as const, components: [{ type: ComponentType.Button as const, style: ButtonStyle.Link as const, label: 'Board page', url: truncate(url, 512) }] }] : [];

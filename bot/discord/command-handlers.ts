@@ -3,9 +3,9 @@
  * (`bind` in its file, so the set follows SLASH_COMMANDS) and the button press. Tests of the transport
  * substitute recording handlers; everything else uses `createCommandHandlers`.
  */
-import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.js';
-import { pressButton } from '../commands/index.js';
-import { SLASH_COMMANDS } from './commands.js';
+import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.ts';
+import { pressButton } from '../commands/index.ts';
+import { SLASH_COMMANDS } from './commands.ts';
 
 type SlashCommandHandlers = { [Name in keyof typeof SLASH_COMMANDS]: ReturnType<(typeof SLASH_COMMANDS)[Name]['bind']> };
 

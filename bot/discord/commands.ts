@@ -7,16 +7,16 @@
  * keep working next to them.
  */
 import type { APIApplicationCommandOptionChoice, RESTPutAPIApplicationCommandsJSONBody } from 'discord-api-types/v10';
-import { NAMED_ASPECTS } from '../../core/dimensions.js';
-import { STYLE_PRESETS } from '../../core/styles.js';
-import { blendCommand } from './slash-commands/blend.js';
-import { boardSlashCommand } from './slash-commands/board.js';
-import { cancelCommand } from './slash-commands/cancel.js';
-import { helpCommand } from './slash-commands/help.js';
-import { imagineCommand } from './slash-commands/imagine.js';
-import { infoCommand } from './slash-commands/info.js';
-import { settingsCommand } from './slash-commands/settings.js';
-import { showCommand } from './slash-commands/show.js';
+import { NAMED_ASPECTS } from '../../core/dimensions.ts';
+import { STYLE_PRESETS } from '../../core/styles.ts';
+import { blendCommand } from './slash-commands/blend.ts';
+import { boardSlashCommand } from './slash-commands/board.ts';
+import { cancelCommand } from './slash-commands/cancel.ts';
+import { helpCommand } from './slash-commands/help.ts';
+import { imagineCommand } from './slash-commands/imagine.ts';
+import { infoCommand } from './slash-commands/info.ts';
+import { settingsCommand } from './slash-commands/settings.ts';
+import { showCommand } from './slash-commands/show.ts';
 
 /** Every slash command, by its name (a test checks each key is its definition's name); registered in this order. */
 export const SLASH_COMMANDS = {

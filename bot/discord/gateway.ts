@@ -5,9 +5,9 @@
  * An application uses either the gateway or an Interactions Endpoint URL, never both.
  */
 import { Client, GatewayDispatchEvents, GatewayIntentBits } from 'discord.js';
-import type { Logger } from '../../core/log.js';
-import { acknowledgeThenRun, type InteractionRouterDeps } from './acks.js';
-import { routeInteraction } from './interactions.js';
+import type { Logger } from '../../core/log.ts';
+import { acknowledgeThenRun, type InteractionRouterDeps } from './acks.ts';
+import { routeInteraction } from './interactions.ts';
 
 export interface GatewayOptions {
   token: string;

@@ -3,9 +3,9 @@
  * Order matters: size, then signature (on the raw bytes, before any parsing), then JSON, then the
  * shared router. Anything that fails before the router gets an error status and enqueues nothing.
  */
-import type { InteractionRouterDeps, RouteResult } from './acks.js';
-import { routeInteraction } from './interactions.js';
-import type { InteractionVerifier } from './verify.js';
+import type { InteractionRouterDeps, RouteResult } from './acks.ts';
+import { routeInteraction } from './interactions.ts';
+import type { InteractionVerifier } from './verify.ts';
 
 /** Interaction payloads are a few KiB; anything this large is not from Discord. */
 export const MAX_INTERACTION_BYTES = 256 * 1024;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InteractionType, PermissionFlagsBits } from 'discord-api-types/v10';
-import type { CommandContext } from '../commands/context.js';
+import type { CommandContext } from '../commands/context.ts';
 
 const snowflake = z.string().regex(/^\d{1,25}$/, 'a snowflake id');
 

@@ -13,14 +13,14 @@
  *   Remix                    → 9, a dialog for the new prompt; its submit → 5 like U/V
  * A refusal found after a public deferral replaces the placeholder with a private message.
  */
-import { renderPinCard } from './board-render.js';
+import { renderPinCard } from './board-render.ts';
 import { ComponentType, InteractionResponseType, InteractionType, TextInputStyle, type APIInteractionResponse } from 'discord-api-types/v10';
-import { checkPlace } from '../moderation.js';
-import { ButtonIdError, decodeButtonId, type ButtonId } from '../custom-id.js';
-import { autocompleteChoices, isCommandName, SLASH_COMMANDS, type CommandName } from './commands.js';
-import type { DiscordCommandHandlers } from './command-handlers.js';
-import type { DiscordSlashCommand, SlashCommandCall } from './slash-command.js';
-import { precheckImagine } from './slash-commands/imagine.js';
+import { checkPlace } from '../moderation.ts';
+import { ButtonIdError, decodeButtonId, type ButtonId } from '../custom-id.ts';
+import { autocompleteChoices, isCommandName, SLASH_COMMANDS, type CommandName } from './commands.ts';
+import type { DiscordCommandHandlers } from './command-handlers.ts';
+import type { DiscordSlashCommand, SlashCommandCall } from './slash-command.ts';
+import { precheckImagine } from './slash-commands/imagine.ts';
 import {
   commandContextOf,
   focusedOption,
@@ -31,8 +31,8 @@ import {
   type CommandInteraction,
   type ComponentInteraction,
   type ModalInteraction,
-} from './interaction-payload.js';
-import { InteractionWebhook, renderActorReply } from './replies.js';
+} from './interaction-payload.ts';
+import { InteractionWebhook, renderActorReply } from './replies.ts';
 import {
   asActorReply,
   deferPrivate,
@@ -44,7 +44,7 @@ import {
   type InteractionRouterDeps,
   type InteractionTarget,
   type RouteResult,
-} from './acks.js';
+} from './acks.ts';
 /** Buttons whose result is a new public message (the child job's). */
 const PUBLIC_BUTTONS = new Set(['upscale', 'vary_subtle', 'vary_strong', 'reroll', 'more']);
 const REMIX_INPUT = 'prompt';

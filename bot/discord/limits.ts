@@ -5,7 +5,7 @@
  * renderer: it fails here with the path and the limit instead of as a 400 from Discord later.
  */
 import { z } from 'zod';
-import { CodedError } from '../../core/errors.js';
+import { CodedError } from '../../core/errors.ts';
 
 export const DISCORD_LIMITS = Object.freeze({
   contentChars: 2000,
@@ -100,8 +100,10 @@ export type DiscordMessage = z.infer<typeof DiscordMessageSchema>;
 
 /** Thrown when the renderer produced something Discord would refuse; says where and which limit. */
 export class DiscordLimitError extends CodedError<'invalid_discord_message'> {
-  constructor(readonly issues: readonly string[]) {
+  readonly issues: readonly string[];
+  constructor(issues: readonly string[]) {
     super('invalid_discord_message', `Discord message breaks a platform limit:\n  ${issues.join('\n  ')}`);
+    this.issues = issues;
   }
 }
 

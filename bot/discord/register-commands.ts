@@ -2,15 +2,15 @@
  * Registers the slash commands, run by the operator (never at bot start-up: Discord rate-limits
  * command registration, and a bulk PUT replaces the whole set).
  *
- *   DISCORD_TOKEN=… DISCORD_APPLICATION_ID=… npx tsx bot/discord/register-commands.ts --guild 123…   # one server, instant
- *   DISCORD_TOKEN=… DISCORD_APPLICATION_ID=… npx tsx bot/discord/register-commands.ts --global       # every server
+ *   DISCORD_TOKEN=… DISCORD_APPLICATION_ID=… node bot/discord/register-commands.ts --guild 123…   # one server, instant
+ *   DISCORD_TOKEN=… DISCORD_APPLICATION_ID=… node bot/discord/register-commands.ts --global       # every server
  *
  * `DISCORD_API_URL` points the client elsewhere (tests use a recording server on 127.0.0.1).
  */
 import { pathToFileURL } from 'node:url';
 import { REST } from '@discordjs/rest';
 import { Routes, type RESTPutAPIApplicationCommandsResult } from 'discord-api-types/v10';
-import { COMMAND_DEFINITIONS } from './commands.js';
+import { COMMAND_DEFINITIONS } from './commands.ts';
 
 export type RegistrationScope = { kind: 'guild'; guildId: string } | { kind: 'global' };
 

@@ -14,9 +14,9 @@
  *   //     attachments: [{ id: 0, filename: 'grid-j1.png' }], allowed_mentions: { parse: [] } }
  */
 import { ButtonStyle as DiscordButtonStyle, ComponentType } from 'discord-api-types/v10';
-import type { ButtonStyle, JobMessage, MessageButton, MessageStatus } from '../message-model.js';
-import { assertDiscordMessage, DISCORD_LIMITS, type DiscordMessage } from './limits.js';
-import { truncate } from '../../core/truncate.js';
+import type { ButtonStyle, JobMessage, MessageButton, MessageStatus } from '../message-model.ts';
+import { assertDiscordMessage, DISCORD_LIMITS, type DiscordMessage } from './limits.ts';
+import { truncate } from '../../core/truncate.ts';
 
 export interface RenderOptions {
   /** File name of the attachment sent with this edit (grid or preview); absent = keep the current one. */

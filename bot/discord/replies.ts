@@ -5,10 +5,10 @@
  */
 import type { REST, RawFile } from '@discordjs/rest';
 import { MessageFlags, Routes } from 'discord-api-types/v10';
-import type { DoneReply, InfoReply, Rejected } from '../commands/context.js';
-import type { Attachment } from '../poster.js';
-import { assertDiscordMessage, DISCORD_LIMITS, type DiscordMessage } from './limits.js';
-import { truncate } from '../../core/truncate.js';
+import type { DoneReply, InfoReply, Rejected } from '../commands/context.ts';
+import type { Attachment } from '../poster.ts';
+import { assertDiscordMessage, DISCORD_LIMITS, type DiscordMessage } from './limits.ts';
+import { truncate } from '../../core/truncate.ts';
 
 export type ActorReply = Rejected | InfoReply | DoneReply;
 
@@ -43,11 +43,18 @@ function codeBlock(value: string, max: number): string {
 
 /** Calls on one interaction's webhook; all without the bot token (`auth: false`). */
 export class InteractionWebhook {
+  private readonly rest: REST;
+  private readonly applicationId: string;
+  private readonly token: string;
   constructor(
-    private readonly rest: REST,
-    private readonly applicationId: string,
-    private readonly token: string,
-  ) {}
+    rest: REST,
+    applicationId: string,
+    token: string,
+  ) {
+    this.rest = rest;
+    this.applicationId = applicationId;
+    this.token = token;
+  }
 
   async editOriginal(body: DiscordMessage, attachment?: Attachment): Promise<void> {
     const files: RawFile[] | undefined = attachment ? [{ name: attachment.fileName, data: Buffer.from(attachment.bytes), contentType: attachment.contentType }] : undefined;

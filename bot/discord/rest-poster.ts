@@ -13,17 +13,17 @@
 import { DiscordAPIError, HTTPError, RateLimitError, REST, type RawFile } from '@discordjs/rest';
 import { Routes, type APIMessage } from 'discord-api-types/v10';
 import { z } from 'zod';
-import type { Job } from '../../core/job.js';
-import type { BlobStore } from '../../core/ports.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { readRecord, writeRecord } from '../../core/stored-records.js';
-import type { JobMessage } from '../message-model.js';
-import { DeliveryError, type Attachment, type Poster } from '../poster.js';
-import { DISCORD_LIMITS, type DiscordMessage } from './limits.js';
-import { renderDiscordMessage } from './render.js';
-import { renderBoardHeader, renderBoardSummary } from './board-render.js';
-import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
-import type { BoardRecord, HeaderRecord } from '../boards/model.js';
+import type { Job } from '../../core/job.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { readRecord, writeRecord } from '../../core/stored-records.ts';
+import type { JobMessage } from '../message-model.ts';
+import { DeliveryError, type Attachment, type Poster } from '../poster.ts';
+import { DISCORD_LIMITS, type DiscordMessage } from './limits.ts';
+import { renderDiscordMessage } from './render.ts';
+import { renderBoardHeader, renderBoardSummary } from './board-render.ts';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.ts';
+import type { BoardRecord, HeaderRecord } from '../boards/model.ts';
 
 /** Interaction tokens live 15 minutes; stop using one a minute early so an edit never races expiry. */
 export const INTERACTION_TOKEN_USABLE_MS = 14 * 60 * 1000;
@@ -107,8 +107,10 @@ export class DiscordRestPoster implements Poster {
   private readonly tokenUsableMs: number;
   /** Message ids known to this process; saves a read per update. */
   private readonly known = new Map<string, string>();
+  private readonly options: DiscordPosterOptions;
 
-  constructor(private readonly options: DiscordPosterOptions) {
+  constructor(options: DiscordPosterOptions) {
+    this.options = options;
     this.now = options.now ?? Date.now;
     this.tokenUsableMs = options.tokenUsableMs ?? INTERACTION_TOKEN_USABLE_MS;
   }

@@ -10,9 +10,9 @@ import {
   InteractionContextType,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord-api-types/v10';
-import type { BotDeps, CommandContext } from '../commands/context.js';
-import type { InteractionTarget, RouteResult } from './acks.js';
-import type { DiscordAttachment } from './interaction-payload.js';
+import type { BotDeps, CommandContext } from '../commands/context.ts';
+import type { InteractionTarget, RouteResult } from './acks.ts';
+import type { DiscordAttachment } from './interaction-payload.ts';
 
 /**
  * Server installs only, usable in servers and in DMs with the bot: both places let the bot token post

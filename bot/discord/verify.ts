@@ -66,7 +66,10 @@ export function publicKeyFromHex(hex: string): KeyObject {
 /** Signatures seen within the acceptance window; entries expire with the window, so memory stays bounded. */
 class ReplayMemory {
   private readonly expiries = new Map<string, number>();
-  constructor(private readonly windowMs: number) {}
+  private readonly windowMs: number;
+  constructor(windowMs: number) {
+    this.windowMs = windowMs;
+  }
 
   /** False when the signature was already accepted inside the window. */
   remember(signature: string, now: number): boolean {

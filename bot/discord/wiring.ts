@@ -3,12 +3,12 @@
  * poster, router deps. Shared by the gateway client, the interactions Lambda and the dispatcher.
  */
 import type { REST } from '@discordjs/rest';
-import type { Config } from '../../core/config.js';
-import type { BotDeps } from '../commands/context.js';
-import { createCommandHandlers } from './command-handlers.js';
-import type { Logger } from '../../core/log.js';
-import type { InteractionRouterDeps } from './acks.js';
-import { blobMessageIds, createDiscordRest, DiscordRestPoster } from './rest-poster.js';
+import type { Config } from '../../core/config.ts';
+import type { BotDeps } from '../commands/context.ts';
+import { createCommandHandlers } from './command-handlers.ts';
+import type { Logger } from '../../core/log.ts';
+import type { InteractionRouterDeps } from './acks.ts';
+import { blobMessageIds, createDiscordRest, DiscordRestPoster } from './rest-poster.ts';
 
 export interface DiscordWiring {
   rest: REST;

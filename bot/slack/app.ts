@@ -13,8 +13,8 @@
  */
 import { App, AwsLambdaReceiver, LogLevel } from '@slack/bolt';
 import type { RetryOptions } from '@slack/web-api';
-import { registerSlackListeners, type SlackListenerDeps } from './listeners.js';
-import { slackClientOptions } from './web-client.js';
+import { registerSlackListeners, type SlackListenerDeps } from './listeners.ts';
+import { slackClientOptions } from './web-client.ts';
 
 export type SlackAppOptions = {
   botToken: string;

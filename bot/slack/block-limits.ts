@@ -7,7 +7,7 @@
  *   assertValidSlackMessage({ text: 'hi', blocks: [{ type: 'actions', elements: [] }] })
  *   // throws SlackBlocksError: 'blocks[0] (actions): an actions block needs 1–25 elements, got 0'
  */
-import { CodedError } from '../../core/errors.js';
+import { CodedError } from '../../core/errors.ts';
 export const SLACK_LIMITS = Object.freeze({
   blocksPerMessage: 50,
   elementsPerActions: 25,
@@ -56,8 +56,10 @@ export interface SlackMessage {
 }
 
 export class SlackBlocksError extends CodedError<'invalid_slack_blocks'> {
-  constructor(readonly problems: readonly string[]) {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
     super('invalid_slack_blocks', `Slack message breaks Block Kit limits:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
   }
 }
 

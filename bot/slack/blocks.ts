@@ -10,10 +10,10 @@
  *   renderSlackMessage(message, { imageFileId: 'F0123ABCD' }).blocks.map((b) => b.type)
  *   // → ['section', 'context', 'context', 'image', 'actions', 'actions', 'actions']
  */
-import type { ButtonRow, JobMessage, MessageButton } from '../message-model.js';
-import { assertValidSlackMessage, SLACK_LIMITS, type ButtonElement, type SlackBlock, type SlackMessage } from './block-limits.js';
-import { truncate } from '../../core/truncate.js';
-import { decodeButtonId, encodeButtonId } from '../custom-id.js';
+import type { ButtonRow, JobMessage, MessageButton } from '../message-model.ts';
+import { assertValidSlackMessage, SLACK_LIMITS, type ButtonElement, type SlackBlock, type SlackMessage } from './block-limits.ts';
+import { truncate } from '../../core/truncate.ts';
+import { decodeButtonId, encodeButtonId } from '../custom-id.ts';
 
 export interface RenderOptions {
   /** The uploaded grid or preview to show. */

@@ -7,11 +7,11 @@
  *   refusal), unpin. One actions block of three buttons, far under Slack's 25.
  * Every message passes `assertValidSlackMessage`, so a long name, brief or URL is clipped here, never refused by Slack.
  */
-import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
-import { encodeButtonId } from '../custom-id.js';
-import { truncate } from '../../core/truncate.js';
-import { assertValidSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './block-limits.js';
-import { escapeMrkdwn } from './blocks.js';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.ts';
+import { encodeButtonId } from '../custom-id.ts';
+import { truncate } from '../../core/truncate.ts';
+import { assertValidSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './block-limits.ts';
+import { escapeMrkdwn } from './blocks.ts';
 
 /** A link in mrkdwn; a URL too long to be a working link is left out rather than cut. */
 function link(url: string, label: string): string | undefined {

@@ -6,9 +6,9 @@
  * mention's results stay in the thread it was made in.
  */
 import type { WebClient } from '@slack/web-api';
-import type { BotDeps, CommandContext, DoneReply } from '../commands/context.js';
-import { findActiveBoard, loadBoard } from '../boards/board-store.js';
-import { renderPinCard } from './board-blocks.js';
+import type { BotDeps, CommandContext, DoneReply } from '../commands/context.ts';
+import { findActiveBoard, loadBoard } from '../boards/board-store.ts';
+import { renderPinCard } from './board-blocks.ts';
 
 /** The context moved into the thread of the channel's open board, if there is one (else unchanged). */
 export async function inBoardThread(bot: BotDeps, ctx: CommandContext): Promise<CommandContext> {

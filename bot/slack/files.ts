@@ -20,10 +20,10 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import type { Rejected } from '../commands/context.js';
-import { rejected } from '../commands/enqueue.js';
-import { fetchPlatformFile, slackFiles, UPLOAD_LIMITS, UploadError, type FileSource } from '../uploads.js';
-import { platformErrorOf } from './poster.js';
+import type { Rejected } from '../commands/context.ts';
+import { rejected } from '../commands/enqueue.ts';
+import { fetchPlatformFile, slackFiles, UPLOAD_LIMITS, UploadError, type FileSource } from '../uploads.ts';
+import { platformErrorOf } from './poster.ts';
 
 const FILE_ID = /^F[A-Z0-9]{6,31}$/;
 /** A file's permalink (`/files/U…/F…/…`) or private URL (`/files-pri/T…-F…/…`) on a Slack host. */

@@ -11,28 +11,28 @@
  * retries carry X-Slack-Retry-Num) names the same job id and posts nothing new. A Remix press opens
  * a dialog (remix.ts); its submission makes the job like any other button press.
  */
-import { postPinCard } from './board-thread.js';
+import { postPinCard } from './board-thread.ts';
 import type { App, RespondFn } from '@slack/bolt';
 import { ErrorCode, type WebClient } from '@slack/web-api';
-import { jobKeys } from '../../core/storage-layout.js';
-import { jobIdFrom } from '../../core/ids.js';
-import { silentLogger, type Logger } from '../../core/log.js';
-import { OptionsError } from '../../core/errors.js';
-import { parseImagine } from '../../core/options.js';
-import { imagine, pressButton } from '../commands/index.js';
-import type { BotDeps, ButtonReply, CommandContext, Rejected } from '../commands/context.js';
-import { screen } from '../commands/enqueue.js';
-import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
-import { renderNotice } from './blocks.js';
-import { renderReply } from './replies.js';
-import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.js';
-import { SLACK_COMMANDS } from './commands.js';
-import type { Submit, Tell } from './slash-command.js';
-import { platformErrorOf } from './poster.js';
-import { fetchSlackPictures, pictureCount, slackFileLinks, threadPictureFiles, wantsThreadPictures, type SlackFileDeps, type SlackPictureRequest } from './files.js';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { jobIdFrom } from '../../core/ids.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
+import { OptionsError } from '../../core/errors.ts';
+import { parseImagine } from '../../core/options.ts';
+import { imagine, pressButton } from '../commands/index.ts';
+import type { BotDeps, ButtonReply, CommandContext, Rejected } from '../commands/context.ts';
+import { screen } from '../commands/enqueue.ts';
+import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.ts';
+import { renderNotice } from './blocks.ts';
+import { renderReply } from './replies.ts';
+import { parseRemixSubmission, REMIX_CALLBACK_ID, remixView } from './remix.ts';
+import { SLACK_COMMANDS } from './commands.ts';
+import type { Submit, Tell } from './slash-command.ts';
+import { platformErrorOf } from './poster.ts';
+import { fetchSlackPictures, pictureCount, slackFileLinks, threadPictureFiles, wantsThreadPictures, type SlackFileDeps, type SlackPictureRequest } from './files.ts';
 import {
   AppMentionSchema, BlockActionSchema, SlashCommandSchema, appMentionContext, blockActionContext, mentionPrompt, parsePayload, slashCommandContext,
-} from './payloads.js';
+} from './payloads.ts';
 
 export interface SlackListenerDeps {
   bot: BotDeps;

@@ -12,11 +12,11 @@
  *   // → { requester: { platform: 'slack', userId: 'U1', channelId: 'C1', workspaceId: 'T1' }, sourceId: 'slack:123.456.abc', … }
  */
 import { z } from 'zod';
-import type { Delivery, Requester } from '../../core/job.js';
-import type { CommandContext } from '../commands/context.js';
-import { decodeButtonId } from '../custom-id.js';
-import { CodedError } from '../../core/errors.js';
-import { EventFileSchema } from './files.js';
+import type { Delivery, Requester } from '../../core/job.ts';
+import type { CommandContext } from '../commands/context.ts';
+import { decodeButtonId } from '../custom-id.ts';
+import { CodedError } from '../../core/errors.ts';
+import { EventFileSchema } from './files.ts';
 
 function isRemixButtonId(id: string): boolean {
   try {

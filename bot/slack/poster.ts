@@ -13,16 +13,16 @@
  *   await poster.deliver(job, buildJobMessage(job, state), { bytes, contentType: 'image/png', fileName: 'grid-j1.png' });
  */
 import { ErrorCode, type WebClient } from '@slack/web-api';
-import type { Job } from '../../core/job.js';
-import { sleep } from '../../core/backoff.js';
-import type { JobMessage } from '../message-model.js';
-import { DeliveryError, type Attachment, type Poster } from '../poster.js';
-import { SlackBlocksError } from './block-limits.js';
-import { renderSlackMessage, type RenderOptions } from './blocks.js';
-import { uploadImage } from './upload.js';
-import { renderBoardHeaderBlocks, renderBoardSummaryBlocks, type BoardImageOptions } from './board-blocks.js';
-import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
-import type { BoardRecord, HeaderRecord } from '../boards/model.js';
+import type { Job } from '../../core/job.ts';
+import { sleep } from '../../core/backoff.ts';
+import type { JobMessage } from '../message-model.ts';
+import { DeliveryError, type Attachment, type Poster } from '../poster.ts';
+import { SlackBlocksError } from './block-limits.ts';
+import { renderSlackMessage, type RenderOptions } from './blocks.ts';
+import { uploadImage } from './upload.ts';
+import { renderBoardHeaderBlocks, renderBoardSummaryBlocks, type BoardImageOptions } from './board-blocks.ts';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.ts';
+import type { BoardRecord, HeaderRecord } from '../boards/model.ts';
 
 /** Slack shows images of any size we produce; keep uploads modest so they render quickly on phones. */
 export const SLACK_ATTACHMENT_LIMIT_BYTES = 10 * 1024 * 1024;

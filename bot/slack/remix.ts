@@ -7,8 +7,8 @@
  * submission, and it is parsed again (zod) like any payload.
  */
 import type { types } from '@slack/bolt';
-import { parsePayload, RemixOriginSchema, RemixSubmissionSchema, remixSubmissionContext, type RemixOrigin } from './payloads.js';
-import type { CommandContext } from '../commands/context.js';
+import { parsePayload, RemixOriginSchema, RemixSubmissionSchema, remixSubmissionContext, type RemixOrigin } from './payloads.ts';
+import type { CommandContext } from '../commands/context.ts';
 
 export const REMIX_CALLBACK_ID = 'remix';
 /** block_id and action_id of the prompt input (the submission is read at values.prompt.prompt). */

@@ -6,10 +6,10 @@
  *   renderReply({ kind: 'rejected', code: 'invalid_options', message: '--ar 0:5: both sides must be 1–21' }).text
  *   // → '--ar 0:5: both sides must be 1–21'
  */
-import type { DoneReply, InfoReply, Rejected } from '../commands/context.js';
-import { assertValidSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './block-limits.js';
-import { escapeMrkdwn, renderNotice } from './blocks.js';
-import { truncate } from '../../core/truncate.js';
+import type { DoneReply, InfoReply, Rejected } from '../commands/context.ts';
+import { assertValidSlackMessage, SLACK_LIMITS, type SlackBlock, type SlackMessage } from './block-limits.ts';
+import { escapeMrkdwn, renderNotice } from './blocks.ts';
+import { truncate } from '../../core/truncate.ts';
 
 /** A value inside a mrkdwn code block: escaped, and unable to close the block early. */
 function codeBlock(value: string): string {

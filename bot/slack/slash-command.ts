@@ -5,10 +5,10 @@
  * manifest.yaml to the same list, so a new command is its file, one line there and its manifest entry.
  */
 import type { WebClient } from '@slack/web-api';
-import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.js';
-import type { SlackMessage } from './block-limits.js';
-import type { SlashCommandPayload } from './payloads.js';
-import type { SlackFileDeps, SlackPictureRequest } from './files.js';
+import type { BotDeps, ButtonReply, CommandContext } from '../commands/context.ts';
+import type { SlackMessage } from './block-limits.ts';
+import type { SlashCommandPayload } from './payloads.ts';
+import type { SlackFileDeps, SlackPictureRequest } from './files.ts';
 
 /** Sends a message to the actor alone (ephemeral). */
 export type Tell = (message: SlackMessage) => Promise<unknown>;

@@ -12,12 +12,12 @@
  *   }
  */
 import type { App } from '@slack/bolt';
-import type { Config } from '../../core/config.js';
-import { ConfigError } from '../../core/errors.js';
-import { createSlackApp } from './app.js';
-import type { SlackListenerDeps } from './listeners.js';
-import { platformErrorOf, SlackPoster } from './poster.js';
-import { createSlackClient } from './web-client.js';
+import type { Config } from '../../core/config.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { createSlackApp } from './app.ts';
+import type { SlackListenerDeps } from './listeners.ts';
+import { platformErrorOf, SlackPoster } from './poster.ts';
+import { createSlackClient } from './web-client.ts';
 
 export interface SlackSocketModeOptions extends SlackListenerDeps {
   botToken: string;

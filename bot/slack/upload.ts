@@ -13,8 +13,8 @@
  *   // → 'F07ABCDEF12'
  */
 import type { WebClient } from '@slack/web-api';
-import type { Attachment } from '../poster.js';
-import { CodedError } from '../../core/errors.js';
+import type { Attachment } from '../poster.ts';
+import { CodedError } from '../../core/errors.ts';
 
 export class SlackUploadError extends CodedError<'slack_upload_failed'> {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -12,15 +12,15 @@
  * unknown board and a malformed id all get the same 404, so a link cannot be used to learn that a board exists.
  */
 import type { ServerResponse } from 'node:http';
-import type { BotDeps } from '../commands/index.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { currentVersion, findActiveBoard, issueLinkToken, loadBoardState, verifyLinkToken } from '../boards/board-store.js';
-import { writeExports } from '../boards/board-media.js';
-import { rankPins } from '../boards/exports.js';
-import { boardCode, BoardIdSchema, type BoardState, type BoardVersion } from '../boards/model.js';
-import { roleOf } from '../boards/roles.js';
-import { PLAYGROUND_CHANNEL } from './commands.js';
-import type { WebRoute } from './server.js';
+import type { BotDeps } from '../commands/index.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { currentVersion, findActiveBoard, issueLinkToken, loadBoardState, verifyLinkToken } from '../boards/board-store.ts';
+import { writeExports } from '../boards/board-media.ts';
+import { rankPins } from '../boards/exports.ts';
+import { boardCode, BoardIdSchema, type BoardState, type BoardVersion } from '../boards/model.ts';
+import { roleOf } from '../boards/roles.ts';
+import { PLAYGROUND_CHANNEL } from './commands.ts';
+import type { WebRoute } from './server.ts';
 
 const EXPORT_TYPES = { 'collage.png': 'image/png', 'sheet.pdf': 'application/pdf', 'board.zip': 'application/zip' } as const;
 type ExportFile = keyof typeof EXPORT_TYPES;
@@ -28,7 +28,10 @@ type ExportFile = keyof typeof EXPORT_TYPES;
 /** One page-link token per board per process (issued on first need; the store keeps only its hash). */
 export class BoardLinks {
   readonly #tokens = new Map<string, string>();
-  constructor(private readonly deps: BotDeps) {}
+  private readonly deps: BotDeps;
+  constructor(deps: BotDeps) {
+    this.deps = deps;
+  }
 
   async pagePath(boardId: string): Promise<string> {
     let token = this.#tokens.get(boardId);

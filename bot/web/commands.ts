@@ -10,12 +10,12 @@
  *   await runCommand(deps, session, '/show j4f2…')                       // → { kind: 'show', jobId, message }  (the page posts it again)
  */
 import { randomUUID } from 'node:crypto';
-import { blend, cancel, help, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected, type ShowReply } from '../commands/index.js';
-import { JobIdSchema } from '../../core/job.js';
-import { boardCommand, parseBoardText, type BoardCommandReply } from '../boards/board-command.js';
-import { pinUploadedPicture } from '../boards/actions.js';
-import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.js';
-import type { PictureForm } from './picture-form.js';
+import { blend, cancel, help, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type ButtonReply, type CommandContext, type DoneReply, type ImagineReply, type InfoReply, type Rejected, type ShowReply } from '../commands/index.ts';
+import { JobIdSchema } from '../../core/job.ts';
+import { boardCommand, parseBoardText, type BoardCommandReply } from '../boards/board-command.ts';
+import { pinUploadedPicture } from '../boards/actions.ts';
+import { ButtonIdError, decodeButtonId, type ButtonAction } from '../custom-id.ts';
+import type { PictureForm } from './picture-form.ts';
 
 /** Every web session shares one channel, like the people in one chat channel. */
 export const PLAYGROUND_CHANNEL = 'playground';

@@ -7,11 +7,11 @@
  * @example
  *   const file = await tileDownload(blobs, 'j4f2…', 2);   // → { bytes, fileName: 'cascade-j4f2…-2.png', parameters: {…} } | { status: 404, error }
  */
-import type { JobId } from '../../core/job.js';
-import type { BlobStore } from '../../core/ports.js';
-import { loadJob, loadResult } from '../job-records.js';
-import { describeOptions } from '../message-model.js';
-import { withPngText } from '../png-text.js';
+import type { JobId } from '../../core/job.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { loadJob, loadResult } from '../job-records.ts';
+import { describeOptions } from '../message-model.ts';
+import { withPngText } from '../png-text.ts';
 
 export interface TileParameters {
   prompt: string;

@@ -15,11 +15,11 @@
  *   await history.page({ limit: 50, before: page.older! });     // the 50 before those
  */
 import { LRUCache } from 'lru-cache';
-import type { BlobStore } from '../../core/ports.js';
-import { listJobs, loadJobSnapshot } from '../job-history.js';
-import { buildJobMessage } from '../message-model.js';
-import type { WebPoster } from './poster.js';
-import { webMessageOf, type WebMessage } from './web-message.js';
+import type { BlobStore } from '../../core/ports.ts';
+import { listJobs, loadJobSnapshot } from '../job-history.ts';
+import { buildJobMessage } from '../message-model.ts';
+import type { WebPoster } from './poster.ts';
+import { webMessageOf, type WebMessage } from './web-message.ts';
 
 export const DEFAULT_PAGE_SIZE = 30;
 export const MAX_PAGE_SIZE = 100;

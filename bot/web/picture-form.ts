@@ -11,9 +11,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Busboy, type BusboyInstance } from '@fastify/busboy';
-import { MAX_IMAGE_WEIGHT } from '../../core/job.js';
-import { UPLOAD_LIMITS } from '../uploads.js';
-import type { WeightedPicture } from '../commands/index.js';
+import { MAX_IMAGE_WEIGHT } from '../../core/job.ts';
+import { UPLOAD_LIMITS } from '../uploads.ts';
+import type { WeightedPicture } from '../commands/index.ts';
 
 /** Five pictures at the byte limit plus the text fields and multipart framing. */
 export const MAX_PICTURE_FORM_BYTES = UPLOAD_LIMITS.maxFiles * UPLOAD_LIMITS.maxBytes + 64 * 1024;

@@ -5,15 +5,15 @@
  * the object store; anything else (and a tile URL that does not load) goes through the server's `/api/image`.
  * The newest message per job is kept so a page opened later (or reloaded) sees live jobs as they are.
  */
-import type { BoardHeader, BoardSummary } from '../boards/board-message.js';
-import type { BoardRecord } from '../boards/model.js';
-import { type Job } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import type { BlobStore } from '../../core/ports.js';
-import { loadResult } from '../job-records.js';
-import type { JobMessage } from '../message-model.js';
-import type { Attachment, KnownRecords, Poster } from '../poster.js';
-import { webMessageOf, type WebEvent, type WebMessage, type WebTile } from './web-message.js';
+import type { BoardHeader, BoardSummary } from '../boards/board-message.ts';
+import type { BoardRecord } from '../boards/model.ts';
+import { type Job } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { loadResult } from '../job-records.ts';
+import type { JobMessage } from '../message-model.ts';
+import type { Attachment, KnownRecords, Poster } from '../poster.ts';
+import { webMessageOf, type WebEvent, type WebMessage, type WebTile } from './web-message.ts';
 
 export type WebListener = (event: WebEvent) => void;
 

@@ -26,23 +26,23 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { PortInUseError } from '../../core/errors.js';
-import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
-import type { BotDeps } from '../commands/index.js';
-import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.js';
-import { JobIdSchema } from '../../core/job.js';
-import { parseImageKey, parseJobKey } from '../../core/storage-layout.js';
-import { isDeleted, loadJob } from '../job-records.js';
-import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.js';
-import { tileDownload } from './download.js';
-import { buttonMakesJob, commandMakesJob, runButton, runCommand, runWithPictures } from './commands.js';
-import { readPictureForm } from './picture-form.js';
-import { ChannelHistory, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './history.js';
-import type { WebPoster } from './poster.js';
-import { Sessions } from './sessions.js';
-import { webMessageOf, type WebEvent } from './web-message.js';
-import { loadJobSnapshot } from '../job-history.js';
-import { silentLogger, type Logger } from '../../core/log.js';
+import { PortInUseError } from '../../core/errors.ts';
+import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.ts';
+import type { BotDeps } from '../commands/index.ts';
+import { DEFAULT_MAX_PENDING_PER_USER } from '../submit.ts';
+import { JobIdSchema } from '../../core/job.ts';
+import { parseImageKey, parseJobKey } from '../../core/storage-layout.ts';
+import { isDeleted, loadJob } from '../job-records.ts';
+import { ClientJobCap, OpenSlots, type JobSlot } from './client-limits.ts';
+import { tileDownload } from './download.ts';
+import { buttonMakesJob, commandMakesJob, runButton, runCommand, runWithPictures } from './commands.ts';
+import { readPictureForm } from './picture-form.ts';
+import { ChannelHistory, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './history.ts';
+import type { WebPoster } from './poster.ts';
+import { Sessions } from './sessions.ts';
+import { webMessageOf, type WebEvent } from './web-message.ts';
+import { loadJobSnapshot } from '../job-history.ts';
+import { silentLogger, type Logger } from '../../core/log.ts';
 
 export interface WebPlaygroundLimits {
   /** Event streams one remote address may hold open (default 8). */

@@ -18,8 +18,8 @@
  *   sessions.userIdOf(token)                      // → userId; undefined for anything not issued here
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { BlobStore } from '../../core/ports.js';
-import { webKeys } from '../../core/storage-layout.js';
+import type { BlobStore } from '../../core/ports.ts';
+import { webKeys } from '../../core/storage-layout.ts';
 
 const SESSION_KEY_OBJECT = webKeys.sessionKey;
 const KEY_BYTES = 32;

@@ -4,8 +4,8 @@
  * seeds, lineage, and a sequence number so the page keeps the newest of two copies of a message
  * (one from the history request, one from the live stream).
  */
-import type { Job, Result } from '../../core/job.js';
-import { describePictures, type JobMessage } from '../message-model.js';
+import type { Job, Result } from '../../core/job.ts';
+import { describePictures, type JobMessage } from '../message-model.ts';
 
 export interface WebTile {
   index: number;

@@ -8,7 +8,7 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { S3Client } from '@aws-sdk/client-s3';
-import type { AwsConfig } from '../config.js';
+import type { AwsConfig } from '../config.ts';
 
 /** The emulator checks signatures' shape, not their keys. */
 const EMULATOR_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

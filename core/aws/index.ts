@@ -1,16 +1,16 @@
 /** The AWS adapters of core/ports.ts, built from config in one call. */
-import type { Config } from '../config.js';
-import type { BlobStore, EventBus, JobQueue } from '../ports.js';
-import { ConfigError } from '../errors.js';
-import { createS3Client, createSqsClient, type ClientTuning } from './clients.js';
-import { SqsJobQueue } from './sqs-job-queue.js';
-import { SqsEventBus } from './sqs-event-bus.js';
-import { S3BlobStore } from './s3-blob-store.js';
+import type { Config } from '../config.ts';
+import type { BlobStore, EventBus, JobQueue } from '../ports.ts';
+import { ConfigError } from '../errors.ts';
+import { createS3Client, createSqsClient, type ClientTuning } from './clients.ts';
+import { SqsJobQueue } from './sqs-job-queue.ts';
+import { SqsEventBus } from './sqs-event-bus.ts';
+import { S3BlobStore } from './s3-blob-store.ts';
 
-export { createS3Client, createSqsClient, type ClientTuning } from './clients.js';
-export { SqsJobQueue, userGroupId } from './sqs-job-queue.js';
-export { SqsEventBus, eventDeduplicationId } from './sqs-event-bus.js';
-export { S3BlobStore } from './s3-blob-store.js';
+export { createS3Client, createSqsClient, type ClientTuning } from './clients.ts';
+export { SqsJobQueue, userGroupId } from './sqs-job-queue.ts';
+export { SqsEventBus, eventDeduplicationId } from './sqs-event-bus.ts';
+export { S3BlobStore } from './s3-blob-store.ts';
 
 export interface Ports {
   queue: JobQueue;

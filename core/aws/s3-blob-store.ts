@@ -8,8 +8,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { BlobStore } from '../ports.js';
-import { withServiceErrors } from './service-errors.js';
+import type { BlobStore } from '../ports.ts';
+import { withServiceErrors } from './service-errors.ts';
 
 export interface S3BlobStoreOptions {
   client: S3Client;

@@ -1,5 +1,5 @@
 /** Turns network-level SDK failures into ServiceUnavailableError that names the service and endpoint. */
-import { isConnectionError, ServiceUnavailableError } from '../errors.js';
+import { isConnectionError, ServiceUnavailableError } from '../errors.ts';
 
 export async function withServiceErrors<T>(service: string, endpoint: string, operation: () => Promise<T>): Promise<T> {
   try {

@@ -7,10 +7,10 @@
  * events as at-least-once beyond that window. On a standard queue the same code simply publishes.
  */
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { JobEventSchema, type JobEvent } from '../job.js';
-import type { EventBus, ReceivedEvent, ReceiveOptions } from '../ports.js';
-import { isAbort, withServiceErrors } from './service-errors.js';
-import { parseBody, queueBody } from './parse-body.js';
+import { JobEventSchema, type JobEvent } from '../job.ts';
+import type { EventBus, ReceivedEvent, ReceiveOptions } from '../ports.ts';
+import { isAbort, withServiceErrors } from './service-errors.ts';
+import { parseBody, queueBody } from './parse-body.ts';
 
 export interface SqsEventBusOptions {
   client: SQSClient;

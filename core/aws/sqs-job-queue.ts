@@ -16,10 +16,10 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { JobSchema, type Job } from '../job.js';
-import type { JobQueue, QueueDepth, ReceivedJob, ReceiveOptions } from '../ports.js';
-import { isAbort, withServiceErrors } from './service-errors.js';
-import { parseBody, queueBody } from './parse-body.js';
+import { JobSchema, type Job } from '../job.ts';
+import type { JobQueue, QueueDepth, ReceivedJob, ReceiveOptions } from '../ports.ts';
+import { isAbort, withServiceErrors } from './service-errors.ts';
+import { parseBody, queueBody } from './parse-body.ts';
 
 export interface SqsJobQueueOptions {
   client: SQSClient;

@@ -11,11 +11,11 @@
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative } from 'node:path';
-import { sha256File } from './bundle.js';
-import { ManifestSchema, type GraphBucket, type Manifest } from './manifest.js';
-import { fixSymbolicDims, graphInputShapes } from './onnx-dims.js';
-import { isGuided } from './stages/denoise.js';
-import { latentGeometry } from './stages/geometry.js';
+import { sha256File } from './bundle.ts';
+import { ManifestSchema, type GraphBucket, type Manifest } from './manifest.ts';
+import { fixSymbolicDims, graphInputShapes } from './onnx-dims.ts';
+import { isGuided } from './stages/denoise.ts';
+import { latentGeometry } from './stages/geometry.ts';
 
 /** The stages whose graphs can have buckets: the per-step and per-image graphs (encoders run once per request). */
 export const BUCKET_STAGES = ['prior', 'decoder', 'vqgan', 'previewer', 'textEncoder'] as const;

@@ -10,17 +10,21 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CodedError, UnsupportedRequestError } from '../../core/errors.js';
-import { ManifestSchema, type Manifest } from './manifest.js';
-import type { ValueInfo } from './runtime.js';
+import { CodedError, UnsupportedRequestError } from '../../core/errors.ts';
+import { ManifestSchema, type Manifest } from './manifest.ts';
+import type { ValueInfo } from './runtime.ts';
 
 /** A model bundle that cannot be served, with every problem found (the runner refuses to start on it). */
 export class BundleError extends CodedError<'invalid_bundle'> {
+  readonly bundleDir: string;
+  readonly problems: readonly string[];
   constructor(
-    readonly bundleDir: string,
-    readonly problems: readonly string[],
+    bundleDir: string,
+    problems: readonly string[],
   ) {
     super('invalid_bundle', `model bundle ${bundleDir} is not usable:\n  - ${problems.join('\n  - ')}`, { bundleDir, problems: problems.length });
+    this.bundleDir = bundleDir;
+    this.problems = problems;
   }
 }
 
@@ -38,12 +42,18 @@ export const OPTIONAL_GRAPH_FILES = {
 
 /** A request needs a graph this bundle does not have (e.g. an image prompt on a model without an image encoder). */
 export class MissingGraphError extends UnsupportedRequestError {
+  readonly stage: keyof typeof OPTIONAL_GRAPH_FILES;
+  readonly modelName: string;
+  readonly purpose: string;
   constructor(
-    readonly stage: keyof typeof OPTIONAL_GRAPH_FILES,
-    readonly modelName: string,
-    readonly purpose: string,
+    stage: keyof typeof OPTIONAL_GRAPH_FILES,
+    modelName: string,
+    purpose: string,
   ) {
     super(`The model ${modelName} cannot take ${purpose}: it has no ${OPTIONAL_GRAPH_FILES[stage]} (manifest section ${stage}).`, { stage, modelName });
+    this.stage = stage;
+    this.modelName = modelName;
+    this.purpose = purpose;
   }
 }
 

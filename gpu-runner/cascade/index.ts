@@ -7,12 +7,12 @@
  *     height: 128, seeds: [1, 2, 3, 4], chaos: 0 });
  *   out.images.length; // 4 RgbImage of 128×128; out.latents[0].dims → [16, 3, 3]
  */
-import type { ImageGenerator } from '../generator.js';
-import { loadBundle, type LoadOptions } from './bundle.js';
-import { CascadePipeline } from './pipeline.js';
-import type { Provider } from './runtime.js';
-import { SessionPool } from './sessions.js';
-import { ClipTokenizer } from './tokenizer.js';
+import type { ImageGenerator } from '../generator.ts';
+import { loadBundle, type LoadOptions } from './bundle.ts';
+import { CascadePipeline } from './pipeline.ts';
+import type { Provider } from './runtime.ts';
+import { SessionPool } from './sessions.ts';
+import { ClipTokenizer } from './tokenizer.ts';
 
 export interface CascadeGeneratorOptions {
   /** Local folder holding manifest.json (see gpu-runner/model-source.ts for s3:// bundles). */
@@ -43,6 +43,6 @@ export async function createCascadeGenerator(options: CascadeGeneratorOptions): 
   return new CascadePipeline(bundle, pool, tokenizer);
 }
 
-export { BundleError, loadBundle } from './bundle.js';
-export { CascadePipeline, type DebugOptions } from './pipeline.js';
-export { providerSupport, type Provider } from './runtime.js';
+export { BundleError, loadBundle } from './bundle.ts';
+export { CascadePipeline, type DebugOptions } from './pipeline.ts';
+export { providerSupport, type Provider } from './runtime.ts';

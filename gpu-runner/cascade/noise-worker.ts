@@ -19,7 +19,7 @@
  *   await worker.dispose(); // end of the engine
  */
 import { Worker } from 'node:worker_threads';
-import { createSeededNoise, seededNormalKit, type NoiseSource } from './noise.js';
+import { createSeededNoise, seededNormalKit, type NoiseSource } from './noise.ts';
 
 /** Control words in each stream's shared Int32Array. */
 const TICKET = 0;
@@ -65,7 +65,7 @@ function noiseWorkerMain(kit: ReturnType<typeof seededNormalKit>, port: { on(eve
 
 /**
  * The worker's whole program: the generator kit and the message loop, from their source text. `__name` is the helper
- * that esbuild's keepNames (tsx) wraps named functions in; the text may carry calls to it. `kit` (tests): an expression
+ * that esbuild's keepNames (vitest's transform) wraps named functions in; the text may carry calls to it. `kit` (tests): an expression
  * for another generator kit.
  */
 export function noiseWorkerSource(kit = `(${seededNormalKit.toString()})()`): string {
@@ -169,13 +169,19 @@ class PrefetchedStream implements PrefetchedNoise {
   private ticket = 0;
   private pending = false;
   private closed = false;
+  private readonly owner: NoiseWorker;
+  private readonly id: number;
+  private readonly images: number;
 
   constructor(
-    private readonly owner: NoiseWorker,
-    private readonly id: number,
-    private readonly images: number,
+    owner: NoiseWorker,
+    id: number,
+    images: number,
     open: OpenMessage,
   ) {
+    this.owner = owner;
+    this.id = id;
+    this.images = images;
     this.control = new Int32Array(open.control);
     this.error = new Uint8Array(open.error);
     owner.post({ ...open, id });

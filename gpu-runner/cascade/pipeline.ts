@@ -11,23 +11,23 @@
  * - upscale: Stage B + A from a stored latent onto the (larger) requested canvas (spec §4.4); the latent is returned as is.
  * Each image's noise comes from its own seed (stages/seeds.ts), so a tile can be regenerated alone.
  */
-import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, Latent, RgbImage } from '../generator.js';
-import type { StageName } from '../../core/job.js';
-import type { LoadedBundle } from './bundle.js';
-import type { Manifest, SamplerSettings } from './manifest.js';
-import type { ModelGuide } from '../../core/model-notes.js';
-import { addNoise, GdfSampler } from './scheduler.js';
-import type { SessionPool } from './sessions.js';
-import type { ClipTokenizer } from './tokenizer.js';
-import { MissingGraphError } from './bundle.js';
-import { encodeConditioning, type Conditioning } from './stages/conditioning.js';
-import { checkImagePrompts, encodeImagePrompts, encodeInitImage, type ClipImageGroups } from './stages/encoders.js';
-import { runDecoder } from './stages/decoder.js';
-import { checkImageSize, latentGeometry, type LatentGeometry } from './stages/geometry.js';
-import { runPrior } from './stages/prior.js';
-import { NoiseWorker } from './noise-worker.js';
-import { draw, seededStageNoise, type StageNoise } from './stages/seeds.js';
-import { decodeLatents, previewLatents, toRgbImages } from './stages/vqgan.js';
+import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, Latent, RgbImage } from '../generator.ts';
+import type { StageName } from '../../core/job.ts';
+import type { LoadedBundle } from './bundle.ts';
+import type { Manifest, SamplerSettings } from './manifest.ts';
+import type { ModelGuide } from '../../core/model-notes.ts';
+import { addNoise, GdfSampler } from './scheduler.ts';
+import type { SessionPool } from './sessions.ts';
+import type { ClipTokenizer } from './tokenizer.ts';
+import { MissingGraphError } from './bundle.ts';
+import { encodeConditioning, type Conditioning } from './stages/conditioning.ts';
+import { checkImagePrompts, encodeImagePrompts, encodeInitImage, type ClipImageGroups } from './stages/encoders.ts';
+import { runDecoder } from './stages/decoder.ts';
+import { checkImageSize, latentGeometry, type LatentGeometry } from './stages/geometry.ts';
+import { runPrior } from './stages/prior.ts';
+import { NoiseWorker } from './noise-worker.ts';
+import { draw, seededStageNoise, type StageNoise } from './stages/seeds.ts';
+import { decodeLatents, previewLatents, toRgbImages } from './stages/vqgan.ts';
 
 /** Test and benchmark hooks: replayed noise, explicit time grids, intermediate tensors. */
 export interface DebugOptions {
@@ -69,10 +69,15 @@ async function timed<T>(timings: Record<string, number>, phase: string, work: ()
 
 class Progress {
   private done = 0;
+  private readonly hooks: GenerateHooks;
+  private readonly total: number;
   constructor(
-    private readonly hooks: GenerateHooks,
-    private readonly total: number,
-  ) {}
+    hooks: GenerateHooks,
+    total: number,
+  ) {
+    this.hooks = hooks;
+    this.total = total;
+  }
   step(stage: StageName, step: number, steps: number): void {
     this.done++;
     this.hooks.onProgress?.({ stage, step, steps, fraction: Math.min(1, this.done / this.total) });
@@ -92,12 +97,18 @@ export class CascadePipeline implements ImageGenerator {
   private queue: Promise<unknown> = Promise.resolve();
   /** Draws the per-step noise of every generation ahead, off the JS thread (stages/seeds.ts); started at first use. */
   private readonly noiseWorker = new NoiseWorker();
+  readonly bundle: LoadedBundle;
+  private readonly pool: SessionPool;
+  private readonly tokenizer: ClipTokenizer;
 
   constructor(
-    readonly bundle: LoadedBundle,
-    private readonly pool: SessionPool,
-    private readonly tokenizer: ClipTokenizer,
+    bundle: LoadedBundle,
+    pool: SessionPool,
+    tokenizer: ClipTokenizer,
   ) {
+    this.bundle = bundle;
+    this.pool = pool;
+    this.tokenizer = tokenizer;
     this.manifest = bundle.manifest;
     this.baseResolution = bundle.manifest.resolution.base;
     this.modelName = bundle.manifest.name;

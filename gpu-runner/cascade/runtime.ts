@@ -167,8 +167,10 @@ const checkedProviders = new Set<Provider>();
 
 export class ProviderUnavailableError extends Error {
   override readonly name = 'ProviderUnavailableError';
-  constructor(readonly support: ProviderSupport) {
+  readonly support: ProviderSupport;
+  constructor(support: ProviderSupport) {
     super(`execution provider ${support.provider} is not available: ${support.detail}`);
+    this.support = support;
   }
 }
 
@@ -196,15 +198,28 @@ function valueInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueIn
 export class ModelSession {
   /** Calls to onnxruntime and the time spent awaiting them (for the TS-overhead benchmark). */
   readonly stats = { runs: 0, runMs: 0 };
+  private session: ort.InferenceSession | undefined;
+  readonly label: string;
+  readonly path: string;
+  readonly provider: Provider;
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
 
   private constructor(
-    private session: ort.InferenceSession | undefined,
-    readonly label: string,
-    readonly path: string,
-    readonly provider: Provider,
-    readonly inputs: readonly ValueInfo[],
-    readonly outputs: readonly ValueInfo[],
-  ) {}
+    session: ort.InferenceSession | undefined,
+    label: string,
+    path: string,
+    provider: Provider,
+    inputs: readonly ValueInfo[],
+    outputs: readonly ValueInfo[],
+  ) {
+    this.session = session;
+    this.label = label;
+    this.path = path;
+    this.provider = provider;
+    this.inputs = inputs;
+    this.outputs = outputs;
+  }
 
   static async open(path: string, options: OpenOptions): Promise<ModelSession> {
     const label = options.label ?? path;

@@ -24,7 +24,7 @@
  *     x = sampler.step(i, x, eps, noise); // last step: x̂0
  *   }
  */
-import type { NoiseSource } from './noise.js';
+import type { NoiseSource } from './noise.ts';
 
 export interface SamplerConfig {
   /** Number of model calls N ≥ 1. */

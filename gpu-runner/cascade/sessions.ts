@@ -10,10 +10,10 @@
  * - low-memory mode keeps at most one session of any kind, released before the next one opens (the real Stage C is
  *   7–14 GB, Stage B 3–6 GB: spec §6.3).
  */
-import { checkGraphIo, clipImageGroupProblems, GRAPH_STAGES, OPTIONAL_STAGES, BundleError, type GraphStage, type LoadedBundle } from './bundle.js';
-import { matchBucket } from './buckets.js';
-import type { GraphBucket } from './manifest.js';
-import { ModelSession, type Provider, type Tensor } from './runtime.js';
+import { checkGraphIo, clipImageGroupProblems, GRAPH_STAGES, OPTIONAL_STAGES, BundleError, type GraphStage, type LoadedBundle } from './bundle.ts';
+import { matchBucket } from './buckets.ts';
+import type { GraphBucket } from './manifest.ts';
+import { ModelSession, type Provider, type Tensor } from './runtime.ts';
 
 /** What the stages need of a graph: a labelled `run`. */
 export interface GraphRunner {
@@ -25,11 +25,16 @@ export interface GraphRunner {
 export class StageGraph implements GraphRunner {
   /** The bundle-relative file of the last run (for tests and logs). */
   lastFile: string | undefined;
+  private readonly pool: SessionPool;
+  readonly stage: GraphStage;
 
   constructor(
-    private readonly pool: SessionPool,
-    readonly stage: GraphStage,
-  ) {}
+    pool: SessionPool,
+    stage: GraphStage,
+  ) {
+    this.pool = pool;
+    this.stage = stage;
+  }
 
   get label(): string {
     return this.stage;
@@ -63,12 +68,16 @@ export class SessionPool {
   private useCounter = 0;
   readonly lowMemory: boolean;
   readonly maxColdBuckets: number;
+  readonly bundle: LoadedBundle;
+  readonly provider: Provider;
 
   constructor(
-    readonly bundle: LoadedBundle,
-    readonly provider: Provider,
+    bundle: LoadedBundle,
+    provider: Provider,
     options: SessionPoolOptions | boolean,
   ) {
+    this.bundle = bundle;
+    this.provider = provider;
     const o = typeof options === 'boolean' ? { lowMemory: options } : options;
     this.lowMemory = o.lowMemory;
     this.maxColdBuckets = o.maxColdBuckets ?? 2;

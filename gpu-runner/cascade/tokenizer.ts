@@ -81,13 +81,19 @@ export class ClipTokenizer {
   private readonly specialTokens: ReadonlyMap<string, number>;
   private readonly specialSplitter: RegExp | undefined;
   private readonly unkId: number;
+  private readonly vocab: ReadonlyMap<string, number>;
+  /** "left right" → rank. */
+  private readonly mergeRanks: ReadonlyMap<string, number>;
+  readonly options: Readonly<ClipTokenizerOptions>;
 
   private constructor(
-    private readonly vocab: ReadonlyMap<string, number>,
-    /** "left right" → rank. */
-    private readonly mergeRanks: ReadonlyMap<string, number>,
-    readonly options: Readonly<ClipTokenizerOptions>,
+    vocab: ReadonlyMap<string, number>,
+    mergeRanks: ReadonlyMap<string, number>,
+    options: Readonly<ClipTokenizerOptions>,
   ) {
+    this.vocab = vocab;
+    this.mergeRanks = mergeRanks;
+    this.options = options;
     if (!Number.isInteger(options.maxLength) || options.maxLength < 2) {
       throw new Error(`ClipTokenizer: maxLength must be an integer ≥ 2 (room for bos and eos), got ${options.maxLength}`);
     }

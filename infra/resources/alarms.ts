@@ -9,8 +9,8 @@
  * and, with a monthly amount in infra/stages.json, an AWS Budget on the stage's tagged costs that mails the
  * same addresses at 80 % of actual and 100 % of forecast spend.
  */
-import type { InfraConfig } from '../config.js';
-import type { Queues } from './queues.js';
+import type { InfraConfig } from '../config.ts';
+import type { Queues } from './queues.ts';
 
 const MINUTE = 60;
 

@@ -1,10 +1,10 @@
 /** Board deadlines: functions/board-deadlines.ts every minute (why a sweep and not a schedule per board: see there). */
-import type { InfraConfig } from '../config.js';
-import { boardDeadlineStatements, type AppArns } from '../iam-policies.js';
-import { functionEnvironment } from '../runtime-env.js';
-import { appEnvironmentFields, LAMBDA_RUNTIME } from './function-defaults.js';
-import { functionPermissions } from './permissions.js';
-import type { Queues } from './queues.js';
+import type { InfraConfig } from '../config.ts';
+import { boardDeadlineStatements, type AppArns } from '../iam-policies.ts';
+import { functionEnvironment } from '../runtime-env.ts';
+import { appEnvironmentFields, LAMBDA_RUNTIME } from './function-defaults.ts';
+import { functionPermissions } from './permissions.ts';
+import type { Queues } from './queues.ts';
 
 export interface BoardDeadlineInputs {
   config: InfraConfig;

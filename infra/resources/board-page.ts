@@ -2,12 +2,12 @@
  * The read-only board page: functions/board-page.ts behind a public function URL. Its URL goes to the dispatcher
  * and the front ends as BOARD_PAGE_URL, the base of every page link they show (…/boards/{id}?t={token}).
  */
-import type { InfraConfig } from '../config.js';
-import { boardPageStatements, type AppArns } from '../iam-policies.js';
-import { functionEnvironment } from '../runtime-env.js';
-import { appEnvironmentFields, LAMBDA_RUNTIME } from './function-defaults.js';
-import { functionPermissions } from './permissions.js';
-import type { Queues } from './queues.js';
+import type { InfraConfig } from '../config.ts';
+import { boardPageStatements, type AppArns } from '../iam-policies.ts';
+import { functionEnvironment } from '../runtime-env.ts';
+import { appEnvironmentFields, LAMBDA_RUNTIME } from './function-defaults.ts';
+import { functionPermissions } from './permissions.ts';
+import type { Queues } from './queues.ts';
 
 export interface BoardPageInputs {
   config: InfraConfig;

@@ -3,13 +3,13 @@
  * to register with each platform), and the events dispatcher subscribed to the events queue.
  * Handlers live in functions/; each role gets only the statements infra/iam-policies.ts gives it.
  */
-import type { InfraConfig } from '../config.js';
-import { dispatcherStatements, frontEndStatements, lambdaFunctionArn, selfInvokeStatement, type AppArns } from '../iam-policies.js';
-import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } from '../runtime-env.js';
-import { functionPermissions } from './permissions.js';
-import { DISPATCHER_TIMEOUT_SECONDS, type Queues } from './queues.js';
-import type { Secrets } from './secrets.js';
-import { appEnvironmentFields, LAMBDA_RUNTIME as RUNTIME } from './function-defaults.js';
+import type { InfraConfig } from '../config.ts';
+import { dispatcherStatements, frontEndStatements, lambdaFunctionArn, selfInvokeStatement, type AppArns } from '../iam-policies.ts';
+import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } from '../runtime-env.ts';
+import { functionPermissions } from './permissions.ts';
+import { DISPATCHER_TIMEOUT_SECONDS, type Queues } from './queues.ts';
+import type { Secrets } from './secrets.ts';
+import { appEnvironmentFields, LAMBDA_RUNTIME as RUNTIME } from './function-defaults.ts';
 
 export interface BotFunctionInputs {
   config: InfraConfig;

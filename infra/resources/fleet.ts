@@ -8,12 +8,12 @@
  *
  * The group's desired capacity belongs to the scaler (functions/scaler.ts), so deploys never reset it.
  */
-import type { InfraConfig } from '../config.js';
-import { autoScalingGroupArnPattern, policyDocument, runnerStatements, type AppArns } from '../iam-policies.js';
-import { DOCKER_STOP_SECONDS, runnerEnvironment } from '../runtime-env.js';
-import { renderUserData } from '../user-data.js';
-import type { Network } from './network.js';
-import type { Queues } from './queues.js';
+import type { InfraConfig } from '../config.ts';
+import { autoScalingGroupArnPattern, policyDocument, runnerStatements, type AppArns } from '../iam-policies.ts';
+import { DOCKER_STOP_SECONDS, runnerEnvironment } from '../runtime-env.ts';
+import { renderUserData } from '../user-data.ts';
+import type { Network } from './network.ts';
+import type { Queues } from './queues.ts';
 
 /** The ECS-optimized Amazon Linux 2023 GPU AMI: NVIDIA driver, Docker and the NVIDIA container runtime. */
 export const GPU_AMI_PARAMETER = '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id';

@@ -1,8 +1,8 @@
 /** What every Lambda of the app shares: the runtime, and the app's own resource names in its environment. */
-import type { InfraConfig } from '../config.js';
-import type { Queues } from './queues.js';
+import type { InfraConfig } from '../config.ts';
+import type { Queues } from './queues.ts';
 
-export { LAMBDA_RUNTIME } from '../runtime-env.js';
+export { LAMBDA_RUNTIME } from '../runtime-env.ts';
 
 export interface AppEnvironmentInputs {
   config: InfraConfig;

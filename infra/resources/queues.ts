@@ -3,7 +3,7 @@
  * with its dead-letter queue, and the events queue (FIFO: one group per job, so a job's events arrive in
  * order) with a dead-letter queue for events that can never be delivered.
  */
-import { JOB_RETENTION_MINUTES, type InfraConfig } from '../config.js';
+import { JOB_RETENTION_MINUTES, type InfraConfig } from '../config.ts';
 
 /**
  * Four days: SQS expiry does not dead-letter a message, it deletes it unseen, so a job must never expire on

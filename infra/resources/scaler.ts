@@ -1,10 +1,10 @@
 /** The GPU fleet controller: functions/scaler.ts every minute (the dispatcher nudges it between runs). */
-import type { InfraConfig } from '../config.js';
-import { scalerStatements, type AppArns } from '../iam-policies.js';
-import { fleetControlEnvironment, functionEnvironment } from '../runtime-env.js';
-import { appEnvironmentFields, LAMBDA_RUNTIME } from './function-defaults.js';
-import { functionPermissions } from './permissions.js';
-import type { Queues } from './queues.js';
+import type { InfraConfig } from '../config.ts';
+import { scalerStatements, type AppArns } from '../iam-policies.ts';
+import { fleetControlEnvironment, functionEnvironment } from '../runtime-env.ts';
+import { appEnvironmentFields, LAMBDA_RUNTIME } from './function-defaults.ts';
+import { functionPermissions } from './permissions.ts';
+import type { Queues } from './queues.ts';
 
 export interface ScalerInputs {
   config: InfraConfig;

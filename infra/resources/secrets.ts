@@ -2,7 +2,7 @@
  * Chat credentials as SST secrets (stored encrypted in the account's SST bootstrap bucket), only for
  * the platforms being deployed. Set each with `npx sst secret set <Name> <value> --stage <stage>`.
  */
-import type { ChatPlatform } from '../config.js';
+import type { ChatPlatform } from '../config.ts';
 
 export function createSecrets(platforms: readonly ChatPlatform[]) {
   const discord = platforms.includes('discord')

@@ -4,9 +4,9 @@
  * under dead-letters/ (kept past the DLQ's retention), settings/ and the model
  * bundles under models/ (kept). SST blocks all public access and enforces HTTPS by default.
  */
-import { STORAGE_PREFIXES } from '../../core/storage-layout.js';
-import type { InfraConfig } from '../config.js';
-import { DLQ_RETENTION_SECONDS } from './queues.js';
+import { STORAGE_PREFIXES } from '../../core/storage-layout.ts';
+import type { InfraConfig } from '../config.ts';
+import { DLQ_RETENTION_SECONDS } from './queues.ts';
 
 /** Twice the DLQ retention: a notice marker always outlives the message it stands for. */
 const DEAD_LETTER_NOTICE_DAYS = 2 * Math.ceil(DLQ_RETENTION_SECONDS / 86_400);

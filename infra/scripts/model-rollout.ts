@@ -11,9 +11,9 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { loadBundle } from '../../gpu-runner/cascade/bundle.js';
-import { DEFAULT_MODEL_NAME } from '../config.js';
-import { deployedOutputs, planModelUpload, rolloutModel, type ModelUploadPlan } from '../model-upload.js';
+import { loadBundle } from '../../gpu-runner/cascade/bundle.ts';
+import { DEFAULT_MODEL_NAME } from '../config.ts';
+import { deployedOutputs, planModelUpload, rolloutModel, type ModelUploadPlan } from '../model-upload.ts';
 
 const USAGE = 'usage: npm run model:rollout -- <bundle-dir> --version <version> [--name <name>] [--bucket <bucket>] [--fleet-group <group>] [--dry-run]\n';
 

@@ -8,9 +8,9 @@ import { parseArgs } from 'node:util';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { loadInfraConfig } from '../config.js';
-import { formatPreflight, runPreflight } from '../preflight.js';
-import { stageSettings } from '../stages.js';
+import { loadInfraConfig } from '../config.ts';
+import { formatPreflight, runPreflight } from '../preflight.ts';
+import { stageSettings } from '../stages.ts';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({ options: { stage: { type: 'string' }, region: { type: 'string' } } });

@@ -5,17 +5,17 @@
  * and enqueue nothing (issue #18, item 5's sweep of the Discord endpoint).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { createCommandHandlers } from '../../bot/discord/command-handlers.js';
-import { createDiscordRest } from '../../bot/discord/rest-poster.js';
-import { createInteractionVerifier } from '../../bot/discord/verify.js';
-import { createDiscordInteractionsHandler, type DiscordInteractionsHandler } from '../../functions/discord-interactions.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { RecordingDiscordApi } from '../discord/support/recording-discord-api.js';
-import { functionUrlEvent, makeSigningKeys, nowSeconds, signBody, slashCommand } from '../discord/support/signed-interactions.js';
-import { malformedInteractions } from './support/discord-hostile.js';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { createCommandHandlers } from '../../bot/discord/command-handlers.ts';
+import { createDiscordRest } from '../../bot/discord/rest-poster.ts';
+import { createInteractionVerifier } from '../../bot/discord/verify.ts';
+import { createDiscordInteractionsHandler, type DiscordInteractionsHandler } from '../../functions/discord-interactions.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { RecordingDiscordApi } from '../discord/support/recording-discord-api.ts';
+import { functionUrlEvent, makeSigningKeys, nowSeconds, signBody, slashCommand } from '../discord/support/signed-interactions.ts';
+import { malformedInteractions } from './support/discord-hostile.ts';
 
 const keys = makeSigningKeys();
 const api = new RecordingDiscordApi();

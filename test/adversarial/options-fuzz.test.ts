@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_IMAGINE_TEXT, parseImagine, type ParseMeter, type SlashOptions } from '../../core/options.js';
-import { OptionsError } from '../../core/errors.js';
+import { MAX_IMAGINE_TEXT, parseImagine, type ParseMeter, type SlashOptions } from '../../core/options.ts';
+import { OptionsError } from '../../core/errors.ts';
 
 /** Characters examined per character of input, at most (each is visited by the lexer, one normaliser and at most one value scanner). */
 const STEPS_PER_CHAR = 5;

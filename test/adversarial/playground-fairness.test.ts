@@ -4,10 +4,10 @@
  * lets users take turns, as FIFO message groups do in SQS, instead of running one user's backlog first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeJob } from '../bot/support/fixtures.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { openSession, postJson } from './support/playground-http.js';
-import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.js';
+import { makeJob } from '../bot/support/fixtures.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { openSession, postJson } from './support/playground-http.ts';
+import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.ts';
 
 describe('GIVEN the playground with 3 jobs per session and 6 per client address', () => {
   let target: PlaygroundTarget;

@@ -4,8 +4,8 @@
  * must be one of them — not merely equal to whatever Host the request claims.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEvents, openSession, postJson, raw } from './support/playground-http.js';
-import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.js';
+import { openEvents, openSession, postJson, raw } from './support/playground-http.ts';
+import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.ts';
 
 let target: PlaygroundTarget;
 let cookie: string;

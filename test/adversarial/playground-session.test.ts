@@ -4,10 +4,10 @@
  * cookie, cannot act on the other's jobs; the secret never appears in what pages receive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobKeys } from '../../core/storage-layout.js';
-import { makeJob as jobRecord, makeResult } from '../bot/support/fixtures.js';
-import { openEvents, openSession, postJson, raw } from './support/playground-http.js';
-import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.js';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { makeJob as jobRecord, makeResult } from '../bot/support/fixtures.ts';
+import { openEvents, openSession, postJson, raw } from './support/playground-http.ts';
+import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.ts';
 
 let target: PlaygroundTarget;
 

@@ -4,8 +4,8 @@
  * Other loopback addresses (127.0.0.2, …) stand for other clients.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEvents, type OpenStream } from './support/playground-http.js';
-import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.js';
+import { openEvents, type OpenStream } from './support/playground-http.ts';
+import { startPlaygroundTarget, type PlaygroundTarget } from './support/playground-target.ts';
 
 let target: PlaygroundTarget;
 const PER_CLIENT = 4;

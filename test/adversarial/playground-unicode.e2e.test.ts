@@ -8,12 +8,12 @@
 import { rm } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadJob } from '../../bot/job-records.js';
-import type { System } from '../../local/system.js';
-import { chromiumMissing, launchBrowser, type TestBrowser } from '../web/support/browser.js';
-import { sendPrompt } from '../web/support/playground-page.js';
-import { makeDataDir, startTestSystem } from '../web/support/system.js';
-import { UNICODE_PROMPTS } from './support/unicode-prompts.js';
+import { loadJob } from '../../bot/job-records.ts';
+import type { System } from '../../local/system.ts';
+import { chromiumMissing, launchBrowser, type TestBrowser } from '../web/support/browser.ts';
+import { sendPrompt } from '../web/support/playground-page.ts';
+import { makeDataDir, startTestSystem } from '../web/support/system.ts';
+import { UNICODE_PROMPTS } from './support/unicode-prompts.ts';
 
 const TIMEOUT = 60_000;
 

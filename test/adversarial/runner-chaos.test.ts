@@ -5,7 +5,7 @@
  * (≥ 100 kills) is bench/adversarial-chaos.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { runChaos } from './support/runner-chaos.js';
+import { runChaos } from './support/runner-chaos.ts';
 
 describe('GIVEN a runner killed with SIGKILL at random moments over 20 jobs', () => {
   it('THEN every job completes exactly once, nothing is dead-lettered', async () => {

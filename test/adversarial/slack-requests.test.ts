@@ -5,16 +5,16 @@
  * forged, replayed, future-dated, oversized, and signed-but-malformed (issue #18, items 5 and 6).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Job } from '../../core/job.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { createSlackApp } from '../../bot/slack/app.js';
-import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { RecordingSlackApi } from '../slack/support/recording-slack-api.js';
-import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from '../slack/support/signed-requests.js';
-import { malformedSlackRequests, slashCommandFields } from './support/slack-hostile.js';
-import { recordingLogger } from '../support/recording-logger.js';
+import type { Job } from '../../core/job.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { createSlackApp } from '../../bot/slack/app.ts';
+import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { RecordingSlackApi } from '../slack/support/recording-slack-api.ts';
+import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from '../slack/support/signed-requests.ts';
+import { malformedSlackRequests, slashCommandFields } from './support/slack-hostile.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 
 let emulator: TestEmulator;
 let api: RecordingSlackApi;

@@ -9,18 +9,18 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { queueBody } from '../../core/aws/parse-body.js';
-import { JobEventSchema, ResultSchema, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { imagine } from '../../bot/commands/index.js';
-import type { CommandContext } from '../../bot/commands/context.js';
-import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { startTestRunner } from '../runner/harness.js';
-import { imagineJob } from '../runner/fixtures.js';
-import { UNICODE_PROMPTS } from './support/unicode-prompts.js';
+import { queueBody } from '../../core/aws/parse-body.ts';
+import { JobEventSchema, ResultSchema, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { imagine } from '../../bot/commands/index.ts';
+import type { CommandContext } from '../../bot/commands/context.ts';
+import { createCascadeGenerator } from '../../gpu-runner/cascade/index.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { startTestRunner } from '../runner/harness.ts';
+import { imagineJob } from '../runner/fixtures.ts';
+import { UNICODE_PROMPTS } from './support/unicode-prompts.ts';
 
 const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
 

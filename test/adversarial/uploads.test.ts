@@ -8,12 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { allowedFileUrl, checkUpload, DISCORD_CDN, fetchPlatformFile, STORED_MAX_SIDE, UPLOAD_LIMITS, UploadError } from '../../bot/uploads.js';
-import { blend, imagine } from '../../bot/commands/index.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.js';
-import { alice, contextFor } from '../bot/support/fixtures.js';
+import { allowedFileUrl, checkUpload, DISCORD_CDN, fetchPlatformFile, STORED_MAX_SIDE, UPLOAD_LIMITS, UploadError } from '../../bot/uploads.ts';
+import { blend, imagine } from '../../bot/commands/index.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.ts';
+import { alice, contextFor } from '../bot/support/fixtures.ts';
 
 async function problemOf(bytes: Uint8Array): Promise<UploadError> {
   const error = await checkUpload(bytes, 'The image').then(() => undefined, (e: unknown) => e);

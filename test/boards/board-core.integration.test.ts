@@ -4,17 +4,17 @@
  * board codes (frozen, old ones keep working) → --board in another channel → refusals after the end.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imagine, pressButton } from '../../bot/commands/index.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { boardStatus, endBoard, startBoard, type BoardStarted } from '../../bot/boards/actions.js';
-import { loadBoardState, loadVersion, verifyLinkToken } from '../../bot/boards/board-store.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { parseBoardCode } from '../../bot/boards/model.js';
-import { loadJob } from '../../bot/job-records.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { finishJob, slackUser } from './support.js';
+import { imagine, pressButton } from '../../bot/commands/index.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { boardStatus, endBoard, startBoard, type BoardStarted } from '../../bot/boards/actions.ts';
+import { loadBoardState, loadVersion, verifyLinkToken } from '../../bot/boards/board-store.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { parseBoardCode } from '../../bot/boards/model.ts';
+import { loadJob } from '../../bot/job-records.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { finishJob, slackUser } from './support.ts';
 
 describe('GIVEN a board in Slack channel C1 on the emulator', () => {
   let emulator: TestEmulator;

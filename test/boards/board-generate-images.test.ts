@@ -8,19 +8,19 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobSchema, type Job, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { imagine, pressButton } from '../../bot/commands/index.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { startBoard, type BoardStarted } from '../../bot/boards/actions.js';
-import { boardCommand, type GenerateReply } from '../../bot/boards/board-command.js';
-import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { startTestRunner } from '../runner/harness.js';
-import { finishJob, slackUser } from './support.js';
+import { JobSchema, type Job, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { imagine, pressButton } from '../../bot/commands/index.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { startBoard, type BoardStarted } from '../../bot/boards/actions.ts';
+import { boardCommand, type GenerateReply } from '../../bot/boards/board-command.ts';
+import { createCascadeGenerator } from '../../gpu-runner/cascade/index.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { startTestRunner } from '../runner/harness.ts';
+import { finishJob, slackUser } from './support.ts';
 
 const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
 const finished = (events: JobEvent[], jobId: string) => events.some((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../bot/boards/actions.js';
-import { parseBoardText } from '../../bot/boards/board-command.js';
-import { applyBoardStyle, boardReferences, extractBoardOption, referencePrompts, withBoardImages } from '../../bot/boards/board-style.js';
-import type { GenerationRequest } from '../../core/job.js';
-import { createBoard, newVersionId, tasteLine, voteWeights } from '../../bot/boards/board-store.js';
-import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { MemoryBlobStore } from '../bot/support/memory-ports.js';
-import { RecordingPoster } from '../bot/support/recording-poster.js';
-import { DeliveryError } from '../../bot/poster.js';
-import { boardCode, parseBoardCode, type BoardRecord, type BoardVersion } from '../../bot/boards/model.js';
-import { roleOf, mayEnd, mayUnpin } from '../../bot/boards/roles.js';
+import { parseDuration } from '../../bot/boards/actions.ts';
+import { parseBoardText } from '../../bot/boards/board-command.ts';
+import { applyBoardStyle, boardReferences, extractBoardOption, referencePrompts, withBoardImages } from '../../bot/boards/board-style.ts';
+import type { GenerationRequest } from '../../core/job.ts';
+import { createBoard, newVersionId, tasteLine, voteWeights } from '../../bot/boards/board-store.ts';
+import { BoardHeaderUpdater } from '../../bot/boards/header-updater.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { MemoryBlobStore } from '../bot/support/memory-ports.ts';
+import { RecordingPoster } from '../bot/support/recording-poster.ts';
+import { DeliveryError } from '../../bot/poster.ts';
+import { boardCode, parseBoardCode, type BoardRecord, type BoardVersion } from '../../bot/boards/model.ts';
+import { roleOf, mayEnd, mayUnpin } from '../../bot/boards/roles.ts';
 
 describe('board units', () => {
   it.each([

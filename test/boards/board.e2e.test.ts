@@ -10,10 +10,10 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadJob } from '../../bot/job-records.js';
-import { DEMO_BUNDLE, type System } from '../../local/system.js';
-import { chromiumMissing, launchBrowser, type TestBrowser } from '../web/support/browser.js';
-import { makeDataDir, startTestSystem } from '../web/support/system.js';
+import { loadJob } from '../../bot/job-records.ts';
+import { DEMO_BUNDLE, type System } from '../../local/system.ts';
+import { chromiumMissing, launchBrowser, type TestBrowser } from '../web/support/browser.ts';
+import { makeDataDir, startTestSystem } from '../web/support/system.ts';
 
 const ARTIFACTS = 'test-artifacts';
 const TIMEOUT = 60_000;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { COLLAGE_SIZES, collageWeights, initialsOf, layoutCollage, renderCollage, type CollageCell, type CollageShape } from '../../bot/boards/collage.js';
-import { tilePng } from './support.js';
+import { COLLAGE_SIZES, collageWeights, initialsOf, layoutCollage, renderCollage, type CollageCell, type CollageShape } from '../../bot/boards/collage.ts';
+import { tilePng } from './support.ts';
 
 const items = (votes: number[]) => votes.map((v, i) => ({ key: `p${i}`, votes: v }));
 const area = (cell: CollageCell) => cell.width * cell.height;

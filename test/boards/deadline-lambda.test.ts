@@ -6,20 +6,20 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
-import { loadConfig } from '../../core/config.js';
-import { createAwsPorts } from '../../core/aws/index.js';
-import type { JobEvent } from '../../core/job.js';
-import { silentLogger } from '../../core/log.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { endBoard, startBoard, type BoardStarted } from '../../bot/boards/actions.js';
-import { loadEnded } from '../../bot/boards/board-store.js';
-import { createBoardDeadlineHandler } from '../../functions/board-deadlines.js';
-import { createDispatchHandler } from '../../functions/dispatch.js';
-import { boardDeadlineStatements } from '../../infra/iam-policies.js';
-import { authorizationsOf, checkStatements, emulatorArns, startRecordingProxy, type RecordingProxy } from '../infra/aws-request-recorder.js';
-import { settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { BoardRecordingPoster, slackUser } from './support.js';
+import { loadConfig } from '../../core/config.ts';
+import { createAwsPorts } from '../../core/aws/index.ts';
+import type { JobEvent } from '../../core/job.ts';
+import { silentLogger } from '../../core/log.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { endBoard, startBoard, type BoardStarted } from '../../bot/boards/actions.ts';
+import { loadEnded } from '../../bot/boards/board-store.ts';
+import { createBoardDeadlineHandler } from '../../functions/board-deadlines.ts';
+import { createDispatchHandler } from '../../functions/dispatch.ts';
+import { boardDeadlineStatements } from '../../infra/iam-policies.ts';
+import { authorizationsOf, checkStatements, emulatorArns, startRecordingProxy, type RecordingProxy } from '../infra/aws-request-recorder.ts';
+import { settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { BoardRecordingPoster, slackUser } from './support.ts';
 
 describe('GIVEN the emulator, three boards (open, lapsed, ended early) and the deadline sweep Lambda over a recording proxy', () => {
   let emulator: TestEmulator;

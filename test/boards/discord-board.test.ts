@@ -6,26 +6,26 @@
  * with its summary in the thread.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createCommandHandlers } from '../../bot/discord/command-handlers.js';
-import type { InteractionRouterDeps } from '../../bot/discord/acks.js';
-import { COMMAND_DEFINITIONS } from '../../bot/discord/commands.js';
-import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../../bot/discord/rest-poster.js';
-import { renderDiscordMessage } from '../../bot/discord/render.js';
-import { createInteractionVerifier } from '../../bot/discord/verify.js';
-import { buildJobMessage } from '../../bot/message-model.js';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
-import { findActiveBoard, loadBoardState } from '../../bot/boards/board-store.js';
-import { loadJob } from '../../bot/job-records.js';
-import { createDiscordInteractionsHandler } from '../../functions/discord-interactions.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { RecordingDiscordApi, type RecordedRequest } from '../discord/support/recording-discord-api.js';
-import { APP_ID, CHANNEL_ID } from '../discord/support/fixtures.js';
-import { buttonPress, functionUrlEvent, makeSigningKeys, slashCommand } from '../discord/support/signed-interactions.js';
-import { finishJob } from './support.js';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createCommandHandlers } from '../../bot/discord/command-handlers.ts';
+import type { InteractionRouterDeps } from '../../bot/discord/acks.ts';
+import { COMMAND_DEFINITIONS } from '../../bot/discord/commands.ts';
+import { blobMessageIds, createDiscordRest, DiscordRestPoster } from '../../bot/discord/rest-poster.ts';
+import { renderDiscordMessage } from '../../bot/discord/render.ts';
+import { createInteractionVerifier } from '../../bot/discord/verify.ts';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import { Dispatcher } from '../../bot/dispatcher.ts';
+import { BoardHeaderUpdater } from '../../bot/boards/header-updater.ts';
+import { findActiveBoard, loadBoardState } from '../../bot/boards/board-store.ts';
+import { loadJob } from '../../bot/job-records.ts';
+import { createDiscordInteractionsHandler } from '../../functions/discord-interactions.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { RecordingDiscordApi, type RecordedRequest } from '../discord/support/recording-discord-api.ts';
+import { APP_ID, CHANNEL_ID } from '../discord/support/fixtures.ts';
+import { buttonPress, functionUrlEvent, makeSigningKeys, slashCommand } from '../discord/support/signed-interactions.ts';
+import { finishJob } from './support.ts';
 
 const THREAD_ID = '1250000000000000077';
 const HOST = '1400000000000000004';

@@ -9,18 +9,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { imagine, pressButton } from '../../bot/commands/index.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { startBoard, type BoardStarted } from '../../bot/boards/actions.js';
-import { SqsEventBus } from '../../core/aws/index.js';
-import { boardKeys, STORAGE_PREFIXES } from '../../core/storage-layout.js';
-import { silentLogger } from '../../core/log.js';
-import { createDispatchHandler } from '../../functions/dispatch.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { RecordingPoster } from '../bot/support/recording-poster.js';
-import { BoardRecordingPoster, finishJob, slackUser } from './support.js';
+import { imagine, pressButton } from '../../bot/commands/index.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { startBoard, type BoardStarted } from '../../bot/boards/actions.ts';
+import { SqsEventBus } from '../../core/aws/index.ts';
+import { boardKeys, STORAGE_PREFIXES } from '../../core/storage-layout.ts';
+import { silentLogger } from '../../core/log.ts';
+import { createDispatchHandler } from '../../functions/dispatch.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { RecordingPoster } from '../bot/support/recording-poster.ts';
+import { BoardRecordingPoster, finishJob, slackUser } from './support.ts';
 
 const INTERVAL_MS = 2000;
 

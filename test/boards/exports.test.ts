@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
-import { boardZip, contactSheetPdf, rankPins, type PinWithImage } from '../../bot/boards/exports.js';
-import type { BoardState, BoardVersion } from '../../bot/boards/model.js';
-import { tilePng } from './support.js';
+import { boardZip, contactSheetPdf, rankPins, type PinWithImage } from '../../bot/boards/exports.ts';
+import type { BoardState, BoardVersion } from '../../bot/boards/model.ts';
+import { tilePng } from './support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'board-exports-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

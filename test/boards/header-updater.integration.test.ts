@@ -6,18 +6,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { imagine, pressButton } from '../../bot/commands/index.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { endBoard, startBoard, type BoardStarted } from '../../bot/boards/actions.js';
-import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
-import { sweepDeadlines } from '../../bot/boards/deadline.js';
-import { loadEnded } from '../../bot/boards/board-store.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { BoardRecordingPoster, finishJob, slackUser } from './support.js';
+import { imagine, pressButton } from '../../bot/commands/index.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { Dispatcher } from '../../bot/dispatcher.ts';
+import { endBoard, startBoard, type BoardStarted } from '../../bot/boards/actions.ts';
+import { BoardHeaderUpdater } from '../../bot/boards/header-updater.ts';
+import { sweepDeadlines } from '../../bot/boards/deadline.ts';
+import { loadEnded } from '../../bot/boards/board-store.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { BoardRecordingPoster, finishJob, slackUser } from './support.ts';
 
 async function until(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

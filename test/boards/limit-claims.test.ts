@@ -6,10 +6,10 @@
  * A link board's one shared page token is made once however many dispatcher copies ask at the same moment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addPin, createBoard, ensureMember, loadBoardState, newBoardId, removePin, sharedLinkToken, verifyLinkToken } from '../../bot/boards/board-store.js';
-import type { BoardRecord, PinRecord } from '../../bot/boards/model.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { addPin, createBoard, ensureMember, loadBoardState, newBoardId, removePin, sharedLinkToken, verifyLinkToken } from '../../bot/boards/board-store.ts';
+import type { BoardRecord, PinRecord } from '../../bot/boards/model.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 
 function boardWith(limits: BoardRecord['limits']): BoardRecord {
   return {

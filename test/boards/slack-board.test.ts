@@ -6,22 +6,22 @@
  * end; the host's end edits the header with chat.update and posts the summary in the thread.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createSlackApp } from '../../bot/slack/app.js';
-import { SLACK_COMMANDS } from '../../bot/slack/commands.js';
-import { SlackPoster } from '../../bot/slack/poster.js';
-import { createSlackClient } from '../../bot/slack/web-client.js';
-import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
-import { findActiveBoard, loadBoardState } from '../../bot/boards/board-store.js';
-import { loadJob } from '../../bot/job-records.js';
-import { createSlackEventsHandler } from '../../functions/slack-events.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { RecordingSlackApi } from '../slack/support/recording-slack-api.js';
-import { FORM, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from '../slack/support/signed-requests.js';
-import { finishJob } from './support.js';
+import { Dispatcher } from '../../bot/dispatcher.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createSlackApp } from '../../bot/slack/app.ts';
+import { SLACK_COMMANDS } from '../../bot/slack/commands.ts';
+import { SlackPoster } from '../../bot/slack/poster.ts';
+import { createSlackClient } from '../../bot/slack/web-client.ts';
+import { BoardHeaderUpdater } from '../../bot/boards/header-updater.ts';
+import { findActiveBoard, loadBoardState } from '../../bot/boards/board-store.ts';
+import { loadJob } from '../../bot/job-records.ts';
+import { createSlackEventsHandler } from '../../functions/slack-events.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { RecordingSlackApi } from '../slack/support/recording-slack-api.ts';
+import { FORM, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from '../slack/support/signed-requests.ts';
+import { finishJob } from './support.ts';
 
 let emulator: TestEmulator;
 let api: RecordingSlackApi;

@@ -1,14 +1,14 @@
 /** Shared helpers of the board tests: contexts per user, and a finished job stored as the runner stores it (real PNGs through sharp). */
 import sharp from 'sharp';
-import type { Job, Result } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import type { BlobStore } from '../../core/ports.js';
-import type { CommandContext } from '../../bot/commands/context.js';
-import { loadJob } from '../../bot/job-records.js';
-import { DeliveryError, type Attachment } from '../../bot/poster.js';
-import type { BoardHeader, BoardSummary } from '../../bot/boards/board-message.js';
-import type { BoardRecord, HeaderRecord } from '../../bot/boards/model.js';
-import { RecordingPoster } from '../bot/support/recording-poster.js';
+import type { Job, Result } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import type { CommandContext } from '../../bot/commands/context.ts';
+import { loadJob } from '../../bot/job-records.ts';
+import { DeliveryError, type Attachment } from '../../bot/poster.ts';
+import type { BoardHeader, BoardSummary } from '../../bot/boards/board-message.ts';
+import type { BoardRecord, HeaderRecord } from '../../bot/boards/model.ts';
+import { RecordingPoster } from '../bot/support/recording-poster.ts';
 
 let counter = 0;
 

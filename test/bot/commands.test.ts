@@ -1,13 +1,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type Job } from '../../core/job.js';
-import { jobKeys, pendingKeys } from '../../core/storage-layout.js';
-import { cancel, imagine, jobInfo, pressButton, settings, show, usage } from '../../bot/commands/index.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { writeChannelSettings } from '../../bot/settings.js';
-import { checkAdmission, submitJob } from '../../bot/submit.js';
-import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from './support/memory-ports.js';
-import { alice, bob, contextFor, makeJob, makeResult, storeJob } from './support/fixtures.js';
+import { type Job } from '../../core/job.ts';
+import { jobKeys, pendingKeys } from '../../core/storage-layout.ts';
+import { cancel, imagine, jobInfo, pressButton, settings, show, usage } from '../../bot/commands/index.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { writeChannelSettings } from '../../bot/settings.ts';
+import { checkAdmission, submitJob } from '../../bot/submit.ts';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from './support/memory-ports.ts';
+import { alice, bob, contextFor, makeJob, makeResult, storeJob } from './support/fixtures.ts';
 
 let blobs: MemoryBlobStore;
 let queue: MemoryJobQueue;

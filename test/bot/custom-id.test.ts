@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { BUTTON_ACTIONS, ButtonIdError, JOB_ACTIONS, MAX_CUSTOM_ID_LENGTH, TILE_ACTIONS, decodeButtonId, encodeButtonId, type ButtonId } from '../../bot/custom-id.js';
+import { BUTTON_ACTIONS, ButtonIdError, JOB_ACTIONS, MAX_CUSTOM_ID_LENGTH, TILE_ACTIONS, decodeButtonId, encodeButtonId, type ButtonId } from '../../bot/custom-id.ts';
 
 const jobIdArb = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,63}$/);
 const buttonIdArb: fc.Arbitrary<ButtonId> = fc.oneof(

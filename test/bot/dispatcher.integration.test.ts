@@ -6,18 +6,18 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
 import { GetQueueAttributesCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { WIRE_VERSION } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { imagine, pressButton } from '../../bot/commands/index.js';
-import type { BotDeps, CommandContext } from '../../bot/commands/context.js';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { recordingLogger } from '../support/recording-logger.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { startTestRunner } from '../runner/harness.js';
-import { RecordingPoster } from './support/recording-poster.js';
+import { WIRE_VERSION } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { imagine, pressButton } from '../../bot/commands/index.ts';
+import type { BotDeps, CommandContext } from '../../bot/commands/context.ts';
+import { Dispatcher } from '../../bot/dispatcher.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { startTestRunner } from '../runner/harness.ts';
+import { RecordingPoster } from './support/recording-poster.ts';
 
 // A chat delivery: its messages attach the grid the runner stores (storesGridImage).
 const member = { platform: 'slack' as const, userId: 'U1', channelId: 'C1', workspaceId: 'T1' };

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
-import { type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import type { ReceivedEvent } from '../../core/ports.js';
-import { Dispatcher, type DispatcherOptions } from '../../bot/dispatcher.js';
-import { DeliveryError } from '../../bot/poster.js';
-import { MemoryBlobStore, MemoryEventBus } from './support/memory-ports.js';
-import { makeJob, makeResult, storeJob } from './support/fixtures.js';
-import { RecordingPoster } from './support/recording-poster.js';
-import { recordingLogger } from '../support/recording-logger.js';
+import { type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import type { ReceivedEvent } from '../../core/ports.ts';
+import { Dispatcher, type DispatcherOptions } from '../../bot/dispatcher.ts';
+import { DeliveryError } from '../../bot/poster.ts';
+import { MemoryBlobStore, MemoryEventBus } from './support/memory-ports.ts';
+import { makeJob, makeResult, storeJob } from './support/fixtures.ts';
+import { RecordingPoster } from './support/recording-poster.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 
 const job = makeJob();
 let receipt = 0;

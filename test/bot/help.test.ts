@@ -1,10 +1,10 @@
 /** `/help` on the shared handlers: every command the platform registers is listed, and every option the parser reads. */
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
 import { describe, expect, it } from 'vitest';
-import { COMMAND_HELP, help } from '../../bot/commands/index.js';
-import { SLASH_COMMANDS } from '../../bot/discord/commands.js';
-import { imagineCommand } from '../../bot/discord/slash-commands/imagine.js';
-import { givenOptionNames } from '../../core/options.js';
+import { COMMAND_HELP, help } from '../../bot/commands/index.ts';
+import { SLASH_COMMANDS } from '../../bot/discord/commands.ts';
+import { imagineCommand } from '../../bot/discord/slash-commands/imagine.ts';
+import { givenOptionNames } from '../../core/options.ts';
 
 describe('GIVEN /help', () => {
   it('WHEN asked on Discord or the web THEN every registered Discord command has a line, and nothing unregistered does', () => {

@@ -1,17 +1,17 @@
 /** /imagine with pictures, /blend and 🧬 "More like this" through the platform-neutral commands (memory ports). */
 import sharp from 'sharp';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { JobSchema } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { blend, imagine, jobInfo, pressButton } from '../../bot/commands/index.js';
-import { renderActorReply } from '../../bot/discord/replies.js';
-import { renderInfo } from '../../bot/slack/replies.js';
-import type { InfoReply } from '../../bot/commands/context.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { buildJobMessage } from '../../bot/message-model.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from './support/memory-ports.js';
-import { alice, contextFor, makeJob, makeResult, storeJob } from './support/fixtures.js';
+import { JobSchema } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { blend, imagine, jobInfo, pressButton } from '../../bot/commands/index.ts';
+import { renderActorReply } from '../../bot/discord/replies.ts';
+import { renderInfo } from '../../bot/slack/replies.ts';
+import type { InfoReply } from '../../bot/commands/context.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from './support/memory-ports.ts';
+import { alice, contextFor, makeJob, makeResult, storeJob } from './support/fixtures.ts';
 
 let blobs: MemoryBlobStore;
 let queue: MemoryJobQueue;

@@ -1,10 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { jobKeys } from '../../core/storage-layout.js';
-import { listChildren, listJobs, loadJobSnapshot, loadLineage } from '../../bot/job-history.js';
-import { markDelivered } from '../../bot/job-records.js';
-import { buildJobMessage } from '../../bot/message-model.js';
-import { MemoryBlobStore } from './support/memory-ports.js';
-import { makeJob, makeResult, storeJob } from './support/fixtures.js';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { listChildren, listJobs, loadJobSnapshot, loadLineage } from '../../bot/job-history.ts';
+import { markDelivered } from '../../bot/job-records.ts';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import { MemoryBlobStore } from './support/memory-ports.ts';
+import { makeJob, makeResult, storeJob } from './support/fixtures.ts';
 
 const root = makeJob({ id: 'jroot', createdAt: '2026-11-26T10:00:00.000Z' });
 const upscale = makeJob({ id: 'jup', kind: 'upscale', parent: { jobId: 'jroot', index: 2 }, createdAt: '2026-11-26T10:02:00.000Z' });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { parseImagine } from '../../core/options.js';
-import type { JobEvent } from '../../core/job.js';
-import { decodeButtonId } from '../../bot/custom-id.js';
-import { applyEvent, INITIAL_STATE, type JobState } from '../../bot/job-state.js';
-import { buildJobMessage, describeOptions } from '../../bot/message-model.js';
-import { makeJob, makeResult } from './support/fixtures.js';
+import { parseImagine } from '../../core/options.ts';
+import type { JobEvent } from '../../core/job.ts';
+import { decodeButtonId } from '../../bot/custom-id.ts';
+import { applyEvent, INITIAL_STATE, type JobState } from '../../bot/job-state.ts';
+import { buildJobMessage, describeOptions } from '../../bot/message-model.ts';
+import { makeJob, makeResult } from './support/fixtures.ts';
 
 const job = makeJob();
 const at = (n: number) => ({ v: 1 as const, jobId: job.id, at: n });

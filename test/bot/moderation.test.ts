@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPlace, createModerationPolicy, moderatePrompt, normaliseText, promptWords } from '../../bot/moderation.js';
+import { checkPlace, createModerationPolicy, moderatePrompt, normaliseText, promptWords } from '../../bot/moderation.ts';
 
 const policy = createModerationPolicy({ blocklist: ['gore', 'blood bath'], restrictedOnly: ['nude'] });
 const sfw = { ageRestricted: false };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BUTTON_ACTIONS, type ButtonAction } from '../../bot/custom-id.js';
-import { mayPress } from '../../bot/permissions.js';
-import type { ButtonPolicy } from '../../bot/settings.js';
-import { alice, bob, makeJob } from './support/fixtures.js';
+import { BUTTON_ACTIONS, type ButtonAction } from '../../bot/custom-id.ts';
+import { mayPress } from '../../bot/permissions.ts';
+import type { ButtonPolicy } from '../../bot/settings.ts';
+import { alice, bob, makeJob } from './support/fixtures.ts';
 
 const job = makeJob();
 const aliceOnSlack = { ...alice, platform: 'slack' as const };

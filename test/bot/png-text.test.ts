@@ -2,7 +2,7 @@
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { withPngText } from '../../bot/png-text.js';
+import { withPngText } from '../../bot/png-text.ts';
 
 /** Every chunk of a PNG in file order: its type and whether its CRC-32 matches. */
 function chunkList(png: Buffer): { type: string; crcOk: boolean }[] {

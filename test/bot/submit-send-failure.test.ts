@@ -4,18 +4,18 @@
  * on a closed loopback port.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAwsPorts } from '../../core/aws/index.js';
-import { loadConfig } from '../../core/config.js';
-import { ServiceUnavailableError } from '../../core/errors.js';
-import { jobIdFrom } from '../../core/ids.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { createLogger, type LogFields } from '../../core/log.js';
-import { listPending } from '../../core/pending.js';
-import type { BlobStore } from '../../core/ports.js';
-import { submitJob } from '../../bot/submit.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { closedPort } from '../support/closed-port.js';
-import { alice, makeJob } from './support/fixtures.js';
+import { createAwsPorts } from '../../core/aws/index.ts';
+import { loadConfig } from '../../core/config.ts';
+import { ServiceUnavailableError } from '../../core/errors.ts';
+import { jobIdFrom } from '../../core/ids.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { createLogger, type LogFields } from '../../core/log.ts';
+import { listPending } from '../../core/pending.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { closedPort } from '../support/closed-port.ts';
+import { alice, makeJob } from './support/fixtures.ts';
 
 describe('GIVEN a user with a cap of 1 and a queue that cannot be reached (or a store that refuses a write)', () => {
   let emulator: TestEmulator;

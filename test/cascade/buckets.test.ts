@@ -8,16 +8,16 @@ import { cp, mkdtemp, readFile, rm, stat, unlink, writeFile } from 'node:fs/prom
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBucketArgs } from '../../bin/model-buckets.js';
-import { BundleError, loadBundle } from '../../gpu-runner/cascade/bundle.js';
-import { bindSymbols, bucketInputShapes, matchBucket, writeBucketGraphs } from '../../gpu-runner/cascade/buckets.js';
-import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
-import { ManifestSchema, type Manifest } from '../../gpu-runner/cascade/manifest.js';
-import { fixSymbolicDims, graphInputShapes } from '../../gpu-runner/cascade/onnx-dims.js';
-import { ModelSession, tensor, type Tensor } from '../../gpu-runner/cascade/runtime.js';
-import { SessionPool } from '../../gpu-runner/cascade/sessions.js';
-import type { GenerateRequest } from '../../gpu-runner/generator.js';
-import { FIXTURE_DIR, maxAbsDiff } from './fixture.js';
+import { parseBucketArgs } from '../../bin/model-buckets.ts';
+import { BundleError, loadBundle } from '../../gpu-runner/cascade/bundle.ts';
+import { bindSymbols, bucketInputShapes, matchBucket, writeBucketGraphs } from '../../gpu-runner/cascade/buckets.ts';
+import { createCascadeGenerator } from '../../gpu-runner/cascade/index.ts';
+import { ManifestSchema, type Manifest } from '../../gpu-runner/cascade/manifest.ts';
+import { fixSymbolicDims, graphInputShapes } from '../../gpu-runner/cascade/onnx-dims.ts';
+import { ModelSession, tensor, type Tensor } from '../../gpu-runner/cascade/runtime.ts';
+import { SessionPool } from '../../gpu-runner/cascade/sessions.ts';
+import type { GenerateRequest } from '../../gpu-runner/generator.ts';
+import { FIXTURE_DIR, maxAbsDiff } from './fixture.ts';
 
 const EXTERNAL_DIR = join(import.meta.dirname, '../fixtures/external-data');
 

@@ -3,9 +3,9 @@ import { cp, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CodedError } from '../../core/errors.js';
-import { BundleError, createCascadeGenerator, loadBundle } from '../../gpu-runner/cascade/index.js';
-import { FIXTURE_DIR } from './fixture.js';
+import { CodedError } from '../../core/errors.ts';
+import { BundleError, createCascadeGenerator, loadBundle } from '../../gpu-runner/cascade/index.ts';
+import { FIXTURE_DIR } from './fixture.ts';
 
 const dirs: string[] = [];
 afterEach(async () => {

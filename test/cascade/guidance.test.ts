@@ -1,7 +1,7 @@
 /** CFG and CFG rescale (spec §3.3): lerp, whole-tensor unbiased std, half-batch vs per-image scope. */
 import { describe, expect, it } from 'vitest';
-import { createSeededNoise } from '../../gpu-runner/cascade/noise.js';
-import { applyCfg, applyCfgBatch } from '../../gpu-runner/cascade/guidance.js';
+import { createSeededNoise } from '../../gpu-runner/cascade/noise.ts';
+import { applyCfg, applyCfgBatch } from '../../gpu-runner/cascade/guidance.ts';
 
 function normals(seed: number, n: number, scale = 1, offset = 0): Float32Array {
   const out = new Float32Array(n);

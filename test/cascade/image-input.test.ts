@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { clipPixels, clipResizeDims, coverResizeDims, effnetPixels } from '../../gpu-runner/cascade/stages/image-input.js';
+import { clipPixels, clipResizeDims, coverResizeDims, effnetPixels } from '../../gpu-runner/cascade/stages/image-input.ts';
 
 const DIR = fileURLToPath(new URL('../fixtures/image-preprocess', import.meta.url));
 const index = JSON.parse(readFileSync(`${DIR}/refs.json`, 'utf8')) as {

@@ -29,10 +29,10 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
-import { createReplayNoise } from '../../gpu-runner/cascade/noise.js';
-import { clipPixels, effnetPixels } from '../../gpu-runner/cascade/stages/image-input.js';
-import { FIXTURE_DIR, Goldens, maxAbs, maxAbsDiff, tracedComparer, type GoldenTensors } from './fixture.js';
+import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
+import { createReplayNoise } from '../../gpu-runner/cascade/noise.ts';
+import { clipPixels, effnetPixels } from '../../gpu-runner/cascade/stages/image-input.ts';
+import { FIXTURE_DIR, Goldens, maxAbs, maxAbsDiff, tracedComparer, type GoldenTensors } from './fixture.ts';
 
 interface ClipCase {
   kind: 'clip';

@@ -4,9 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
-import { MissingGraphError } from '../../gpu-runner/cascade/bundle.js';
-import { FIXTURE_DIR } from './fixture.js';
+import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
+import { MissingGraphError } from '../../gpu-runner/cascade/bundle.ts';
+import { FIXTURE_DIR } from './fixture.ts';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

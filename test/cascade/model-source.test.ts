@@ -4,12 +4,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Client } from '../../core/aws/index.js';
-import { loadConfig } from '../../core/config.js';
-import { loadBundle } from '../../gpu-runner/cascade/index.js';
-import { parseS3Uri, resolveModelSource } from '../../gpu-runner/model-source.js';
-import { startLocalEmulator, type LocalEmulator } from '../../local/emulator.js';
-import { FIXTURE_DIR } from './fixture.js';
+import { createS3Client } from '../../core/aws/index.ts';
+import { loadConfig } from '../../core/config.ts';
+import { loadBundle } from '../../gpu-runner/cascade/index.ts';
+import { parseS3Uri, resolveModelSource } from '../../gpu-runner/model-source.ts';
+import { startLocalEmulator, type LocalEmulator } from '../../local/emulator.ts';
+import { FIXTURE_DIR } from './fixture.ts';
 
 let emulator: LocalEmulator;
 let s3: S3Client;

@@ -4,9 +4,9 @@
  * paths: a draw that throws there, a worker that exits or never answers, dispose (the thread ends; fills then throw).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NoiseWorker, noiseWorkerSource } from '../../gpu-runner/cascade/noise-worker.js';
-import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
-import { NOISE_STREAM, seededStageNoise, tileNoise } from '../../gpu-runner/cascade/stages/seeds.js';
+import { NoiseWorker, noiseWorkerSource } from '../../gpu-runner/cascade/noise-worker.ts';
+import { deriveSeed } from '../../gpu-runner/cascade/noise.ts';
+import { NOISE_STREAM, seededStageNoise, tileNoise } from '../../gpu-runner/cascade/stages/seeds.ts';
 
 /** Bit-for-bit equality (fast on 10⁵ values, where toEqual is not): the first differing index, or none. */
 function expectSameBits(got: Float32Array, want: Float32Array): void {

@@ -9,7 +9,7 @@ import {
   createSeededNoise,
   deriveSeed,
   philox4x32,
-} from '../../gpu-runner/cascade/noise.js';
+} from '../../gpu-runner/cascade/noise.ts';
 
 /** Φ(x) via Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7, far below the KS threshold used). */
 function normalCdf(x: number): number {

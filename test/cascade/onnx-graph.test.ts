@@ -1,9 +1,9 @@
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { attentionChain, linearChain, parseShaderDumps, quantize8, randomValues, type CaseGraph, type Form } from '../../bench/webgpu-matmul.js';
-import { buildModel } from '../../bench/support/onnx-graph.js';
-import { graphInputShapes } from '../../gpu-runner/cascade/onnx-dims.js';
-import { fromFloat16, toFloat16 } from '../../gpu-runner/cascade/runtime.js';
+import { attentionChain, linearChain, parseShaderDumps, quantize8, randomValues, type CaseGraph, type Form } from '../../bench/webgpu-matmul.ts';
+import { buildModel } from '../../bench/support/onnx-graph.ts';
+import { graphInputShapes } from '../../gpu-runner/cascade/onnx-dims.ts';
+import { fromFloat16, toFloat16 } from '../../gpu-runner/cascade/runtime.ts';
 
 /** Runs a built graph on onnxruntime's CPU provider and returns output y as float32. */
 async function runCpu(g: CaseGraph): Promise<{ y: Float32Array; dims: readonly number[] }> {

@@ -13,10 +13,10 @@
  *   (a value within 2e-5 of a rounding midpoint may round the other way).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
-import { createReplayNoise } from '../../gpu-runner/cascade/noise.js';
-import { ClipTokenizer } from '../../gpu-runner/cascade/tokenizer.js';
-import { FIXTURE_DIR, Goldens, maxAbs, tracedComparer } from './fixture.js';
+import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
+import { createReplayNoise } from '../../gpu-runner/cascade/noise.ts';
+import { ClipTokenizer } from '../../gpu-runner/cascade/tokenizer.ts';
+import { FIXTURE_DIR, Goldens, maxAbs, tracedComparer } from './fixture.ts';
 
 const goldens = new Goldens();
 let generator: CascadePipeline;

@@ -6,11 +6,11 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GenerateOutput, GenerateProgress, GenerateRequest } from '../../gpu-runner/generator.js';
-import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
-import type { NoiseWorker } from '../../gpu-runner/cascade/noise-worker.js';
-import { seededStageNoise } from '../../gpu-runner/cascade/stages/seeds.js';
-import { FIXTURE_DIR, maxAbsDiff } from './fixture.js';
+import type { GenerateOutput, GenerateProgress, GenerateRequest } from '../../gpu-runner/generator.ts';
+import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
+import type { NoiseWorker } from '../../gpu-runner/cascade/noise-worker.ts';
+import { seededStageNoise } from '../../gpu-runner/cascade/stages/seeds.ts';
+import { FIXTURE_DIR, maxAbsDiff } from './fixture.ts';
 
 let generator: CascadePipeline;
 beforeAll(async () => {

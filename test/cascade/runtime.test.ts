@@ -4,8 +4,8 @@ import { readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromFloat16, ModelSession, providerSupport, ProviderUnavailableError, tensor, toFloat16, type Tensor } from '../../gpu-runner/cascade/runtime.js';
-import { FIXTURE_DIR } from './fixture.js';
+import { fromFloat16, ModelSession, providerSupport, ProviderUnavailableError, tensor, toFloat16, type Tensor } from '../../gpu-runner/cascade/runtime.ts';
+import { FIXTURE_DIR } from './fixture.ts';
 
 describe('GIVEN float32 values', () => {
   it('THEN toFloat16 gives the IEEE binary16 bits, rounding to nearest even', () => {

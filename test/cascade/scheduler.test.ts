@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createReplayNoise, createSeededNoise } from '../../gpu-runner/cascade/noise.js';
-import { GdfSampler, addNoise, alphaCumprod, noiseLevel, type SamplerConfig } from '../../gpu-runner/cascade/scheduler.js';
+import { createReplayNoise, createSeededNoise } from '../../gpu-runner/cascade/noise.ts';
+import { GdfSampler, addNoise, alphaCumprod, noiseLevel, type SamplerConfig } from '../../gpu-runner/cascade/scheduler.ts';
 
 const VECTORS = path.resolve(import.meta.dirname, '../fixtures/vectors/wuerstchen-scheduler/cases.json');
 

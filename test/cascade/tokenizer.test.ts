@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ClipTokenizer, normalizeClipText, pretokenize } from '../../gpu-runner/cascade/tokenizer.js';
+import { ClipTokenizer, normalizeClipText, pretokenize } from '../../gpu-runner/cascade/tokenizer.ts';
 
 const VECTORS = path.resolve(import.meta.dirname, '../fixtures/vectors/clip-tokenizer');
 const CLIP = { maxLength: 77, bosId: 49406, eosId: 49407, padId: 49407 };

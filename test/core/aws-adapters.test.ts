@@ -1,10 +1,10 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WIRE_VERSION } from '../../core/job.js';
-import { PortInUseError } from '../../core/errors.js';
-import { startLocalEmulator } from '../../local/emulator.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { imagineJob } from '../runner/fixtures.js';
+import { WIRE_VERSION } from '../../core/job.ts';
+import { PortInUseError } from '../../core/errors.ts';
+import { startLocalEmulator } from '../../local/emulator.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { imagineJob } from '../runner/fixtures.ts';
 
 describe('GIVEN the AWS adapters talking HTTP to the local emulator', () => {
   let emulator: TestEmulator;

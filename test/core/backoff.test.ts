@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exponentialDelay, sleep } from '../../core/backoff.js';
+import { exponentialDelay, sleep } from '../../core/backoff.ts';
 
 describe('exponentialDelay', () => {
   it('GIVEN successive attempts THEN the delay doubles from the first and stops at the cap', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VARIABLES, loadConfig, redactConfig, redactSecrets } from '../../core/config.js';
-import { ConfigError } from '../../core/errors.js';
-import { jobIdFrom } from '../../core/ids.js';
-import { JobIdSchema } from '../../core/job.js';
-import { applyStyle } from '../../core/styles.js';
+import { CONFIG_VARIABLES, loadConfig, redactConfig, redactSecrets } from '../../core/config.ts';
+import { ConfigError } from '../../core/errors.ts';
+import { jobIdFrom } from '../../core/ids.ts';
+import { JobIdSchema } from '../../core/job.ts';
+import { applyStyle } from '../../core/styles.ts';
 
 const secrets = {
   DISCORD_TOKEN: 'discord-token-value-123',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { aspectNear, defaultBounds, MAX_ASPECT_RATIO, NAMED_ASPECTS, resolveDimensions } from '../../core/dimensions.js';
-import { parseImagine } from '../../core/options.js';
+import { aspectNear, defaultBounds, MAX_ASPECT_RATIO, NAMED_ASPECTS, resolveDimensions } from '../../core/dimensions.ts';
+import { parseImagine } from '../../core/options.ts';
 
 describe('resolveDimensions', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { drawsStyle, modelNotes, unknownWords, type ModelGuide } from '../../core/model-notes.js';
-import { applyStyle } from '../../core/styles.js';
+import { drawsStyle, modelNotes, unknownWords, type ModelGuide } from '../../core/model-notes.ts';
+import { applyStyle } from '../../core/styles.ts';
 
 const demo: ModelGuide = {
   vocabulary: { summary: 'the demo model draws shapes and colours', words: ['a', 'red', 'circle', 'on', 'blue', 'three', 'dots', 'the', 'left'] },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { givenOptionNames, parseImagine } from '../../core/options.js';
-import { OptionsError } from '../../core/errors.js';
-import { STYLE_NAMES } from '../../core/styles.js';
+import { givenOptionNames, parseImagine } from '../../core/options.ts';
+import { OptionsError } from '../../core/errors.ts';
+import { STYLE_NAMES } from '../../core/styles.ts';
 
 function problemsOf(text: string, slash = {}): string[] {
   try {

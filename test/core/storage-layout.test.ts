@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CodedError } from '../../core/errors.js';
+import { CodedError } from '../../core/errors.ts';
 import {
   boardKeys,
   deadLetterKeys,
@@ -14,9 +14,9 @@ import {
   settingsKeys,
   STORAGE_PREFIXES,
   webKeys,
-} from '../../core/storage-layout.js';
-import { CorruptRecordError, readRecord, writeRecord } from '../../core/stored-records.js';
-import { MemoryBlobStore } from '../bot/support/memory-ports.js';
+} from '../../core/storage-layout.ts';
+import { CorruptRecordError, readRecord, writeRecord } from '../../core/stored-records.ts';
+import { MemoryBlobStore } from '../bot/support/memory-ports.ts';
 
 const requester = { platform: 'slack', userId: 'U1/../x' } as const;
 

@@ -6,12 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { createCascadeGenerator, loadBundle, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
-import { clipImageGroupProblems } from '../../gpu-runner/cascade/bundle.js';
-import { fitClipImageGroups } from '../../gpu-runner/cascade/stages/encoders.js';
-import { encodePng } from '../../gpu-runner/imaging.js';
-import type { EncodedImage } from '../../gpu-runner/generator.js';
-import { judgeImage, loadHeldout, renderScene, type HeldoutDocument, type SceneShape } from '../support/shape-checker.js';
+import { createCascadeGenerator, loadBundle, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
+import { clipImageGroupProblems } from '../../gpu-runner/cascade/bundle.ts';
+import { fitClipImageGroups } from '../../gpu-runner/cascade/stages/encoders.ts';
+import { encodePng } from '../../gpu-runner/imaging.ts';
+import type { EncodedImage } from '../../gpu-runner/generator.ts';
+import { judgeImage, loadHeldout, renderScene, type HeldoutDocument, type SceneShape } from '../support/shape-checker.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../../models/demo');
 const BASE = { kind: 'imagine' as const, negativePrompt: '', width: 256, height: 256, seeds: [7], chaos: 0 };

@@ -8,11 +8,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.js';
-import type { RgbImage } from '../../gpu-runner/generator.js';
-import { judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../support/shape-checker.js';
-import { SUITE_PROMPT_COUNT, suitePrompts } from '../support/heldout-subset.js';
-import { aspect, ASPECT_CANVASES, counts, imageVariation, negativeCases, negatives } from '../support/demo-families.js';
+import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
+import type { RgbImage } from '../../gpu-runner/generator.ts';
+import { judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../support/shape-checker.ts';
+import { SUITE_PROMPT_COUNT, suitePrompts } from '../support/heldout-subset.ts';
+import { aspect, ASPECT_CANVASES, counts, imageVariation, negativeCases, negatives } from '../support/demo-families.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../../models/demo');
 const DEMO_PROMPT = 'a red circle at the top left on a blue background';

@@ -3,8 +3,8 @@
  * and position right, and report no shape on a flat image.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { RgbImage } from '../../gpu-runner/generator.js';
-import { judgeImage, judgeRegions, loadHeldout, renderScene, score, type HeldoutDocument, type HeldoutPrompt } from '../support/shape-checker.js';
+import type { RgbImage } from '../../gpu-runner/generator.ts';
+import { judgeImage, judgeRegions, loadHeldout, renderScene, score, type HeldoutDocument, type HeldoutPrompt } from '../support/shape-checker.ts';
 
 let doc: HeldoutDocument;
 beforeAll(async () => {

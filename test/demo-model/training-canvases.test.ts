@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MAX_ASPECT_RATIO, resolveDimensions, SIZE_FACTORS } from '../../core/dimensions.js';
-import type { SizeClass } from '../../core/job.js';
+import { MAX_ASPECT_RATIO, resolveDimensions, SIZE_FACTORS } from '../../core/dimensions.ts';
+import type { SizeClass } from '../../core/job.ts';
 
 const TRAIN_PY = path.resolve(import.meta.dirname, '../../tools/train-demo/train.py');
 const MANIFEST = path.resolve(import.meta.dirname, '../../models/demo/manifest.json');

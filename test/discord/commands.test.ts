@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplicationCommandOptionType } from 'discord-api-types/v10';
-import { parseImagine } from '../../core/options.js';
-import { autocompleteChoices, COMMAND_DEFINITIONS, isCommandName, SLASH_COMMANDS } from '../../bot/discord/commands.js';
-import { createCommandHandlers } from '../../bot/discord/command-handlers.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.js';
-import { parseScope, registerCommands } from '../../bot/discord/register-commands.js';
-import { createDiscordRest } from '../../bot/discord/rest-poster.js';
-import { RecordingDiscordApi } from './support/recording-discord-api.js';
-import { APP_ID } from './support/fixtures.js';
+import { parseImagine } from '../../core/options.ts';
+import { autocompleteChoices, COMMAND_DEFINITIONS, isCommandName, SLASH_COMMANDS } from '../../bot/discord/commands.ts';
+import { createCommandHandlers } from '../../bot/discord/command-handlers.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.ts';
+import { parseScope, registerCommands } from '../../bot/discord/register-commands.ts';
+import { createDiscordRest } from '../../bot/discord/rest-poster.ts';
+import { RecordingDiscordApi } from './support/recording-discord-api.ts';
+import { APP_ID } from './support/fixtures.ts';
 
 type Option = { name: string; description: string; type: ApplicationCommandOptionType; required?: boolean; choices?: unknown[]; options?: Option[] };
 

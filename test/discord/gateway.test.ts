@@ -1,15 +1,15 @@
 /** The gateway entry point runs the same router; answers without slow work still reach the callback endpoint. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
-import { handleGatewayInteraction, startDiscordGateway } from '../../bot/discord/gateway.js';
-import type { DiscordCommandHandlers } from '../../bot/discord/command-handlers.js';
-import type { InteractionRouterDeps } from '../../bot/discord/acks.js';
-import { createDiscordRest } from '../../bot/discord/rest-poster.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { RecordingDiscordApi } from './support/recording-discord-api.js';
-import { FakeGateway } from './support/fake-gateway.js';
-import { autocomplete, buttonPress, slashCommand } from './support/signed-interactions.js';
-import { recordingLogger } from '../support/recording-logger.js';
+import { handleGatewayInteraction, startDiscordGateway } from '../../bot/discord/gateway.ts';
+import type { DiscordCommandHandlers } from '../../bot/discord/command-handlers.ts';
+import type { InteractionRouterDeps } from '../../bot/discord/acks.ts';
+import { createDiscordRest } from '../../bot/discord/rest-poster.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { RecordingDiscordApi } from './support/recording-discord-api.ts';
+import { FakeGateway } from './support/fake-gateway.ts';
+import { autocomplete, buttonPress, slashCommand } from './support/signed-interactions.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 
 const api = new RecordingDiscordApi();
 const calls: string[] = [];

@@ -4,19 +4,19 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { InteractionResponseType, MessageFlags } from 'discord-api-types/v10';
-import { type Job } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { createCommandHandlers } from '../../bot/discord/command-handlers.js';
-import { createDiscordRest } from '../../bot/discord/rest-poster.js';
-import { createInteractionVerifier } from '../../bot/discord/verify.js';
-import { createDiscordInteractionsHandler, type DiscordInteractionsHandler } from '../../functions/discord-interactions.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { RecordingDiscordApi } from './support/recording-discord-api.js';
-import { APP_ID, CHANNEL_ID, USER_ID, discordJob, gridResult } from './support/fixtures.js';
-import { autocomplete, buttonPress, DM_CHANNEL_ID, functionUrlEvent, makeSigningKeys, modalSubmit, nowSeconds, ping, signBody, slashCommand } from './support/signed-interactions.js';
+import { type Job } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { createCommandHandlers } from '../../bot/discord/command-handlers.ts';
+import { createDiscordRest } from '../../bot/discord/rest-poster.ts';
+import { createInteractionVerifier } from '../../bot/discord/verify.ts';
+import { createDiscordInteractionsHandler, type DiscordInteractionsHandler } from '../../functions/discord-interactions.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { RecordingDiscordApi } from './support/recording-discord-api.ts';
+import { APP_ID, CHANNEL_ID, USER_ID, discordJob, gridResult } from './support/fixtures.ts';
+import { autocomplete, buttonPress, DM_CHANNEL_ID, functionUrlEvent, makeSigningKeys, modalSubmit, nowSeconds, ping, signBody, slashCommand } from './support/signed-interactions.ts';
 
 const keys = makeSigningKeys();
 const api = new RecordingDiscordApi();

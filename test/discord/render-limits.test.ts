@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildJobMessage } from '../../bot/message-model.js';
-import type { JobState } from '../../bot/job-state.js';
-import { assertDiscordMessage, DiscordLimitError } from '../../bot/discord/limits.js';
-import { renderDiscordMessage } from '../../bot/discord/render.js';
-import { discordJob, gridResult } from './support/fixtures.js';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import type { JobState } from '../../bot/job-state.ts';
+import { assertDiscordMessage, DiscordLimitError } from '../../bot/discord/limits.ts';
+import { renderDiscordMessage } from '../../bot/discord/render.ts';
+import { discordJob, gridResult } from './support/fixtures.ts';
 
 const job = discordJob();
 const button = (id: string) => ({ type: 2, style: 2, label: 'x', custom_id: id });

@@ -1,12 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { decodeButtonId } from '../../bot/custom-id.js';
-import { DeliveryError } from '../../bot/poster.js';
-import { buildJobMessage } from '../../bot/message-model.js';
-import { blobMessageIds, createDiscordRest, DiscordRestPoster, INTERACTION_TOKEN_USABLE_MS, type DiscordMessageIds } from '../../bot/discord/rest-poster.js';
-import type { BlobStore } from '../../core/ports.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { RecordingDiscordApi } from './support/recording-discord-api.js';
-import { APP_ID, CHANNEL_ID, GUILD_ID, INTERACTION_TOKEN, completedMessage, discordJob, queuedMessage } from './support/fixtures.js';
+import { decodeButtonId } from '../../bot/custom-id.ts';
+import { DeliveryError } from '../../bot/poster.ts';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import { blobMessageIds, createDiscordRest, DiscordRestPoster, INTERACTION_TOKEN_USABLE_MS, type DiscordMessageIds } from '../../bot/discord/rest-poster.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { RecordingDiscordApi } from './support/recording-discord-api.ts';
+import { APP_ID, CHANNEL_ID, GUILD_ID, INTERACTION_TOKEN, completedMessage, discordJob, queuedMessage } from './support/fixtures.ts';
 
 const BOT_TOKEN = 'bot-token-MTIzNDU2Nzg5.secret-part';
 const api = new RecordingDiscordApi();

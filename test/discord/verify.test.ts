@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createInteractionVerifier, publicKeyFromHex } from '../../bot/discord/verify.js';
-import { makeSigningKeys, signBody } from './support/signed-interactions.js';
+import { createInteractionVerifier, publicKeyFromHex } from '../../bot/discord/verify.ts';
+import { makeSigningKeys, signBody } from './support/signed-interactions.ts';
 
 const keys = makeSigningKeys();
 const body = Buffer.from('{"type":1}');

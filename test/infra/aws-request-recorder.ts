@@ -5,7 +5,7 @@
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppArns, PolicyStatement } from '../../infra/iam-policies.js';
+import type { AppArns, PolicyStatement } from '../../infra/iam-policies.ts';
 
 export interface RecordedRequest {
   method: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/errors.js';
-import { loadInfraConfig } from '../../infra/config.js';
-import { DEFAULT_INSTANCE_TYPES, instanceTypeProblems } from '../../infra/instance-types.js';
+import { ConfigError } from '../../core/errors.ts';
+import { loadInfraConfig } from '../../infra/config.ts';
+import { DEFAULT_INSTANCE_TYPES, instanceTypeProblems } from '../../infra/instance-types.ts';
 
 function issuesOf(env: Record<string, string>): string[] {
   try {

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { silentLogger } from '../../core/log.js';
-import { recordingLogger } from '../support/recording-logger.js';
-import { DeliveryError } from '../../bot/poster.js';
-import { createDispatchHandler } from '../../functions/dispatch.js';
-import { batchItemFailures } from '../../functions/sqs-event-batch.js';
-import { MemoryBlobStore } from '../bot/support/memory-ports.js';
-import { makeJob, makeResult, storeJob } from '../bot/support/fixtures.js';
-import { RecordingPoster } from '../bot/support/recording-poster.js';
+import { type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { silentLogger } from '../../core/log.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
+import { DeliveryError } from '../../bot/poster.ts';
+import { createDispatchHandler } from '../../functions/dispatch.ts';
+import { batchItemFailures } from '../../functions/sqs-event-batch.ts';
+import { MemoryBlobStore } from '../bot/support/memory-ports.ts';
+import { makeJob, makeResult, storeJob } from '../bot/support/fixtures.ts';
+import { RecordingPoster } from '../bot/support/recording-poster.ts';
 
 let sequence = 0;
 function record(body: JobEvent | string, group?: string): SQSRecord {

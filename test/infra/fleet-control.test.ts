@@ -6,12 +6,12 @@ import {
   DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
 } from '@aws-sdk/client-auto-scaling';
-import { ConfigError } from '../../core/errors.js';
-import { AutoScalingFleet, launchFailureSentence, SCALE_IN_TAG, type FleetSnapshot } from '../../core/aws/auto-scaling-fleet.js';
-import { alwaysWarm, type FleetStatus } from '../../bot/fleet.js';
-import { fleetStatusFromEnvironment } from '../../functions/fleet-status.js';
-import { loadFleetControlSettings, reconcileFleet, type ControllableFleet } from '../../functions/fleet-reconcile.js';
-import { fleetControlEnvironment } from '../../infra/runtime-env.js';
+import { ConfigError } from '../../core/errors.ts';
+import { AutoScalingFleet, launchFailureSentence, SCALE_IN_TAG, type FleetSnapshot } from '../../core/aws/auto-scaling-fleet.ts';
+import { alwaysWarm, type FleetStatus } from '../../bot/fleet.ts';
+import { fleetStatusFromEnvironment } from '../../functions/fleet-status.ts';
+import { loadFleetControlSettings, reconcileFleet, type ControllableFleet } from '../../functions/fleet-reconcile.ts';
+import { fleetControlEnvironment } from '../../infra/runtime-env.ts';
 
 /** A client whose `send` answers by command class and records every command (unit test only). */
 function stubClient(describeOutput: unknown, activities: unknown = { Activities: [] }) {
@@ -88,7 +88,10 @@ describe('AutoScalingFleet adapter', () => {
 
 class FakeFleet implements ControllableFleet {
   readonly calls: string[] = [];
-  constructor(public state: FleetSnapshot) {}
+  state: FleetSnapshot;
+  constructor(state: FleetSnapshot) {
+    this.state = state;
+  }
   async snapshot() {
     return { ...this.state };
   }

@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadInfraConfig } from '../../infra/config.js';
-import { runnerStatements, type AppArns } from '../../infra/iam-policies.js';
+import { loadInfraConfig } from '../../infra/config.ts';
+import { runnerStatements, type AppArns } from '../../infra/iam-policies.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const platform = join(root, '.sst/platform/node_modules/@pulumi');
@@ -312,7 +312,7 @@ describe.skipIf(!hasPlatform)('fleet resources under Pulumi mocks', () => {
     expect(dispatcher).toMatchObject({ runtime: 'nodejs24.x', handler: 'functions/dispatch.handler' });
   });
   it('GIVEN the bucket THEN job outputs, pending markers, dead-letter notices and header-edit claims expire; boards and settings never do', async () => {
-    const { STORAGE_PREFIXES } = await import('../../core/storage-layout.js');
+    const { STORAGE_PREFIXES } = await import('../../core/storage-layout.ts');
     const bucket = sstCalls.find((c) => c.kind === 'Bucket');
     const rules = (bucket?.args.lifecycle ?? []) as Array<{ prefix: string; expiresIn: string }>;
     const byPrefix = Object.fromEntries(rules.map((r) => [r.prefix, r.expiresIn]));

@@ -5,10 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import { functionUrlRequest } from '../support/function-url-event.js';
-import { CONFIG_VARIABLES } from '../../core/config.js';
-import { SCALING_VARIABLES } from '../../functions/fleet-reconcile.js';
-import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } from '../../infra/runtime-env.js';
+import { functionUrlRequest } from '../support/function-url-event.ts';
+import { CONFIG_VARIABLES } from '../../core/config.ts';
+import { SCALING_VARIABLES } from '../../functions/fleet-reconcile.ts';
+import { botPolicyEnvironment, fleetControlEnvironment, functionEnvironment } from '../../infra/runtime-env.ts';
 
 const shared = {
   region: 'eu-west-1',
@@ -51,14 +51,14 @@ describe('Lambda environments built by infra', () => {
 
   it('GIVEN the Discord function env THEN the handler builds and answers an unsigned request 401 (not a configuration error)', async () => {
     Object.assign(process.env, lambdaRuntime, environments.discord);
-    const { handler } = await import('../../functions/discord-interactions.js');
+    const { handler } = await import('../../functions/discord-interactions.ts');
     const event = { body: '{"type":1}', headers: { 'x-signature-ed25519': '00'.repeat(64), 'x-signature-timestamp': String(Math.floor(Date.now() / 1000)) }, isBase64Encoded: false } as unknown as LambdaFunctionURLEvent;
     const response = await handler(event);
     expect(response.statusCode).toBe(401);
   });
 
   it('GIVEN the Slack function env THEN the handler builds; without the signing secret it names the variable', async () => {
-    const { slackEventsHandlerFromEnv } = await import('../../functions/slack-events.js');
+    const { slackEventsHandlerFromEnv } = await import('../../functions/slack-events.ts');
     await expect(slackEventsHandlerFromEnv({ ...lambdaRuntime, ...environments.slack })).resolves.toBeTypeOf('function');
     const { SLACK_SIGNING_SECRET: _secret, ...partial } = environments.slack;
     await expect(slackEventsHandlerFromEnv({ ...lambdaRuntime, ...partial })).rejects.toThrow(/SLACK_SIGNING_SECRET/);
@@ -66,25 +66,25 @@ describe('Lambda environments built by infra', () => {
 
   it('GIVEN the dispatcher env THEN the SQS-triggered handler builds and answers an empty batch with no failures', async () => {
     Object.assign(process.env, lambdaRuntime, environments.dispatcher);
-    const { handler } = await import('../../functions/dispatch.js');
+    const { handler } = await import('../../functions/dispatch.ts');
     await expect(handler({ Records: [] }, { getRemainingTimeInMillis: () => 60_000 } as never)).resolves.toEqual({ batchItemFailures: [] });
   });
 
   it('GIVEN the board deadline env THEN the scheduled handler builds (its first S3 call fails only for want of AWS here)', async () => {
     Object.assign(process.env, lambdaRuntime, environments.boardDeadlines, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' });
-    const { handler } = await import('../../functions/board-deadlines.js');
+    const { handler } = await import('../../functions/board-deadlines.ts');
     await expect(handler()).rejects.toThrow(/127\.0\.0\.1:9|ECONNREFUSED|unavailable/i);
   });
 
   it('GIVEN the board page env THEN the function-URL handler builds and answers a path that is no board 404', async () => {
     Object.assign(process.env, lambdaRuntime, environments.boardPage);
-    const { handler } = await import('../../functions/board-page.js');
+    const { handler } = await import('../../functions/board-page.ts');
     const response = await handler(functionUrlRequest('GET', '/'));
     expect(response).toMatchObject({ statusCode: 404 });
   });
 
   it('GIVEN the scaler env THEN the controller builds with the configured settings; without them it names each variable', async () => {
-    const { fleetControlFromEnvironment } = await import('../../functions/scaler.js');
+    const { fleetControlFromEnvironment } = await import('../../functions/scaler.ts');
     const deps = fleetControlFromEnvironment({ ...lambdaRuntime, ...environments.scaler });
     expect(deps.settings).toEqual({ groupName: shared.fleetGroupName, jobsPerInstance: 3, scaleInDelayMs: 600_000 });
     expect(() => fleetControlFromEnvironment({ ...lambdaRuntime, ...functionEnvironment<string>(shared) })).toThrow(/FLEET_JOBS_PER_INSTANCE[\s\S]*FLEET_SCALE_IN_DELAY_SECONDS/);

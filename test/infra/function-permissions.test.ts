@@ -7,21 +7,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SQSRecord } from 'aws-lambda';
-import { loadConfig } from '../../core/config.js';
+import { loadConfig } from '../../core/config.ts';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { createAwsPorts, SqsEventBus } from '../../core/aws/index.js';
-import { type Job, type JobEvent, type Result } from '../../core/job.js';
-import { boardKeys, jobKeys } from '../../core/storage-layout.js';
-import { silentLogger } from '../../core/log.js';
-import { cancel, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type CommandContext } from '../../bot/commands/index.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { endBoard, startBoard } from '../../bot/boards/actions.js';
-import { createDispatchHandler } from '../../functions/dispatch.js';
-import { dispatcherStatements, frontEndStatements, type AppArns } from '../../infra/iam-policies.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { RecordingPoster } from '../bot/support/recording-poster.js';
-import { importClosure } from './import-closure.js';
-import { authorizationsOf, checkStatements, emulatorArns, startRecordingProxy, type RecordingProxy } from './aws-request-recorder.js';
+import { createAwsPorts, SqsEventBus } from '../../core/aws/index.ts';
+import { type Job, type JobEvent, type Result } from '../../core/job.ts';
+import { boardKeys, jobKeys } from '../../core/storage-layout.ts';
+import { silentLogger } from '../../core/log.ts';
+import { cancel, imagine, jobInfo, pressButton, settings, show, usage, type BotDeps, type CommandContext } from '../../bot/commands/index.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { endBoard, startBoard } from '../../bot/boards/actions.ts';
+import { createDispatchHandler } from '../../functions/dispatch.ts';
+import { dispatcherStatements, frontEndStatements, type AppArns } from '../../infra/iam-policies.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { RecordingPoster } from '../bot/support/recording-poster.ts';
+import { importClosure } from './import-closure.ts';
+import { authorizationsOf, checkStatements, emulatorArns, startRecordingProxy, type RecordingProxy } from './aws-request-recorder.ts';
 
 const requester = { platform: 'web' as const, userId: 'perm-user', channelId: 'playground' };
 let source = 0;

@@ -14,7 +14,7 @@ import {
   WILDCARD_ONLY_ACTIONS,
   type AppArns,
   type PolicyStatement,
-} from '../../infra/iam-policies.js';
+} from '../../infra/iam-policies.ts';
 
 const arns: AppArns = {
   jobsQueue: 'arn:aws:sqs:eu-west-1:123456789012:cascade-bot-prod-JobsQueue.fifo',

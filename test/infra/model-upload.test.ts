@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { StartInstanceRefreshCommand } from '@aws-sdk/client-auto-scaling';
-import { bundleFiles, deployedOutputs, modelPointerKey, planModelUpload, rolloutModel, type ModelUploadPlan, type RolloutDeps } from '../../infra/model-upload.js';
-import { createS3Client } from '../../core/aws/index.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
+import { bundleFiles, deployedOutputs, modelPointerKey, planModelUpload, rolloutModel, type ModelUploadPlan, type RolloutDeps } from '../../infra/model-upload.ts';
+import { createS3Client } from '../../core/aws/index.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 let dir: string;
@@ -128,7 +128,7 @@ describe('model rollout', () => {
   });
 
   it('GIVEN a folder that is not a bundle THEN the command fails before uploading anything, saying why', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/scripts/model-rollout.ts', join(dir, 'stage_c'), '--version', 'v1', '--bucket', 'b-ok', '--fleet-group', 'g', '--dry-run'], {
+    const run = spawnSync(process.execPath, ['infra/scripts/model-rollout.ts', join(dir, 'stage_c'), '--version', 'v1', '--bucket', 'b-ok', '--fleet-group', 'g', '--dry-run'], {
       cwd: root,
       encoding: 'utf8',
     });

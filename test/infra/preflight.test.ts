@@ -10,7 +10,7 @@ import { Readable } from 'node:stream';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { formatPreflight, runPreflight, type PreflightInputs } from '../../infra/preflight.js';
+import { formatPreflight, runPreflight, type PreflightInputs } from '../../infra/preflight.ts';
 
 const fixtures = resolve(import.meta.dirname, '../fixtures/aws-preflight');
 

@@ -1,6 +1,6 @@
 /**
  * The runner bundle (bin/bundle.ts, what gpu-runner/Dockerfile runs): built with esbuild here, it holds only
- * what the runner imports (no chat SDKs, no tsx, no emulator, no dotenv, no build tools) and keeps the native
+ * what the runner imports (no chat SDKs, no emulator, no dotenv, no build tools) and keeps the native
  * packages outside; and it runs: the bundle alone, with plain `node`, loads the tiny cascade fixture on
  * onnxruntime's CPU provider, reports ready, turns a queued job into images over the emulator, and drains on
  * SIGTERM; it names its execution provider at start and stops with what is missing when ORT_PROVIDER asks for one this
@@ -10,19 +10,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobEvent } from '../../core/job.js';
-import { submitJob } from '../../bot/submit.js';
-import { bundle, NATIVE_PACKAGES, runnerPackageJson, type BundleResult } from '../../bin/bundle.js';
-import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { imagineJob } from '../runner/fixtures.js';
-import { spawnRunner, type RunnerChild } from '../runner/harness.js';
+import type { JobEvent } from '../../core/job.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { bundle, NATIVE_PACKAGES, runnerPackageJson, type BundleResult } from '../../bin/bundle.ts';
+import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { imagineJob } from '../runner/fixtures.ts';
+import { spawnRunner, type RunnerChild } from '../runner/harness.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 // Inside the repository, so the bundle's native imports resolve from its node_modules as /app/node_modules does in the image.
 const out = join(root, 'node_modules/.cache/cascade-bundle-test');
 const TINY = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
-const LEFT_OUT = ['@slack/bolt', '@slack/web-api', 'discord.js', '@discordjs/rest', 'discord-api-types', 'tsx', 'dotenv', 'fauxqs', 'esbuild', 'typescript', 'vite', 'vitest', 'sst'];
+const LEFT_OUT = ['@slack/bolt', '@slack/web-api', 'discord.js', '@discordjs/rest', 'discord-api-types', 'dotenv', 'fauxqs', 'esbuild', 'typescript', 'vite', 'vitest', 'sst'];
 
 let runner: BundleResult;
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('runner bundle contents', () => {
-  it('GIVEN the runner bundle THEN it holds the AWS SDK and zod, but no chat SDK, tsx, emulator, dotenv or build tool, and no native package', () => {
+  it('GIVEN the runner bundle THEN it holds the AWS SDK and zod, but no chat SDK, emulator, dotenv or build tool, and no native package', () => {
     expect([...runner.packages]).toEqual(expect.arrayContaining(['@aws-sdk/client-sqs', '@aws-sdk/client-s3', '@aws-sdk/client-auto-scaling', 'zod']));
     expect(LEFT_OUT.filter((name) => runner.packages.has(name))).toEqual([]);
     expect(NATIVE_PACKAGES.filter((name) => runner.packages.has(name))).toEqual([]);
@@ -52,14 +52,14 @@ describe('runner bundle contents', () => {
     expect(manifest.dependencies).toEqual(Object.fromEntries(NATIVE_PACKAGES.map((name) => [name, lock.packages[`node_modules/${name}`]!.version])));
   });
 
-  it('GIVEN the Lambda handlers THEN each bundle carries its own platform only, and none the emulator, tsx or dotenv', async () => {
+  it('GIVEN the Lambda handlers THEN each bundle carries its own platform only, and none the emulator or dotenv', async () => {
     const discord = await bundle('discord-interactions', join(out, 'discord.mjs'), { sourcemap: false });
     const slack = await bundle('slack-events', join(out, 'slack.mjs'), { sourcemap: false });
     expect(discord.packages.has('@discordjs/rest')).toBe(true);
     expect([...discord.packages].filter((name) => name.startsWith('@slack/'))).toEqual([]);
     expect(slack.packages.has('@slack/bolt')).toBe(true);
     expect([...slack.packages].filter((name) => name.startsWith('@discordjs/') || name === 'discord.js')).toEqual([]);
-    for (const fn of [discord, slack]) expect(['tsx', 'dotenv', 'fauxqs', 'discord.js'].filter((name) => fn.packages.has(name))).toEqual([]);
+    for (const fn of [discord, slack]) expect(['dotenv', 'fauxqs', 'discord.js'].filter((name) => fn.packages.has(name))).toEqual([]);
   }, 60_000);
 });
 

@@ -9,10 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { importClosure, root } from './import-closure.js';
-import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.js';
-import { NATIVE_PACKAGES } from '../../bin/bundle.js';
-import { LAMBDA_RUNTIME } from '../../infra/runtime-env.js';
+import { importClosure, root } from './import-closure.ts';
+import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.ts';
+import { NATIVE_PACKAGES } from '../../bin/bundle.ts';
+import { LAMBDA_RUNTIME } from '../../infra/runtime-env.ts';
 
 const dockerfile = readFileSync(join(root, 'gpu-runner/Dockerfile'), 'utf8');
 const instructions = dockerfile
@@ -36,7 +36,7 @@ describe('runner image', () => {
   });
 
   it('GIVEN the bundle stage THEN it builds bin/bundle.ts from the runner sources', () => {
-    expect(stage('bundle')).toContain('RUN node --import tsx bin/bundle.ts --out /out');
+    expect(stage('bundle')).toContain('RUN node bin/bundle.ts --out /out');
   });
 
   it('GIVEN the natives stage THEN the CUDA provider install is forced with a value onnxruntime-node reads as "install", then checked', () => {
@@ -75,7 +75,7 @@ describe('runner image', () => {
     // The same Node flags as the runner process npm start forks (gpu-runner/node-flags.ts), then the bundle.
     const cmd = instructions.at(-1)!;
     expect(JSON.parse(cmd.slice(4))).toEqual(['node', ...RUNNER_NODE_FLAGS, 'main.mjs']);
-    expect(dockerfile).not.toMatch(/--import.*tsx.*gpu-runner\/main\.ts"/);
+    expect(dockerfile).not.toMatch(/gpu-runner\/main\.ts"/);
   });
 
   it('GIVEN the runner entry point THEN every file it imports is in the bundle stage, and its native packages are the ones installed beside the bundle', () => {

@@ -8,21 +8,21 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { loadConfig } from '../../core/config.js';
-import { type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { silentLogger } from '../../core/log.js';
-import { submitJob } from '../../bot/submit.js';
-import type { GenerateHooks, GenerateRequest, ImageGenerator } from '../../gpu-runner/generator.js';
-import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
-import { runnerStatements, type AppArns, type PolicyStatement } from '../../infra/iam-policies.js';
-import { renderUserData } from '../../infra/user-data.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from '../runner/fake-aws.js';
-import { childJob, imagineJob } from '../runner/fixtures.js';
-import { FAST_RUNNER_ENV } from '../runner/harness.js';
-import { allowingStatement, authorizationsOf, emulatorArns, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.js';
+import { loadConfig } from '../../core/config.ts';
+import { type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { silentLogger } from '../../core/log.ts';
+import { submitJob } from '../../bot/submit.ts';
+import type { GenerateHooks, GenerateRequest, ImageGenerator } from '../../gpu-runner/generator.ts';
+import { startRunner, type RunnerHandle } from '../../gpu-runner/main.ts';
+import { runnerStatements, type AppArns, type PolicyStatement } from '../../infra/iam-policies.ts';
+import { renderUserData } from '../../infra/user-data.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from '../runner/fake-aws.ts';
+import { childJob, imagineJob } from '../runner/fixtures.ts';
+import { FAST_RUNNER_ENV } from '../runner/harness.ts';
+import { allowingStatement, authorizationsOf, emulatorArns, startRecordingProxy, type Authorization, type RecordingProxy } from './aws-request-recorder.ts';
 
 const GROUP_ARN = 'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:0b1c:autoScalingGroupName/cascade-bot-test-gpu-fleet';
 

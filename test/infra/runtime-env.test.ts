@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
-import { botPolicyEnvironment, functionEnvironment, runnerEnvironment } from '../../infra/runtime-env.js';
+import { loadConfig } from '../../core/config.ts';
+import { botPolicyEnvironment, functionEnvironment, runnerEnvironment } from '../../infra/runtime-env.ts';
 
 const shared = {
   region: 'eu-west-1',

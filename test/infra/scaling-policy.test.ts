@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { decideCapacity, wantedInstances, type ScalingSettings } from '../../infra/scaling-policy.js';
+import { decideCapacity, wantedInstances, type ScalingSettings } from '../../infra/scaling-policy.ts';
 
 const settings: ScalingSettings = { jobsPerInstance: 3, scaleInDelayMs: 10 * 60_000 };
 const T0 = Date.parse('2026-11-26T10:00:00Z');

@@ -5,8 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError } from '../../core/errors.js';
-import { PROTECTED_STAGES, stageSettings } from '../../infra/stages.js';
+import { ConfigError } from '../../core/errors.ts';
+import { PROTECTED_STAGES, stageSettings } from '../../infra/stages.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 

@@ -3,10 +3,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { heredoc, renderDrainAgent, renderEnvFile, renderUserData, shellQuote, type UserDataParams } from '../../infra/user-data.js';
-import { DOCKER_STOP_SECONDS, runnerEnvironment } from '../../infra/runtime-env.js';
-import { CONFIG_VARIABLES, loadConfig } from '../../core/config.js';
-import { fleetRunnerGaps } from '../../gpu-runner/main.js';
+import { heredoc, renderDrainAgent, renderEnvFile, renderUserData, shellQuote, type UserDataParams } from '../../infra/user-data.ts';
+import { DOCKER_STOP_SECONDS, runnerEnvironment } from '../../infra/runtime-env.ts';
+import { CONFIG_VARIABLES, loadConfig } from '../../core/config.ts';
+import { fleetRunnerGaps } from '../../gpu-runner/main.ts';
 
 const params: UserDataParams = {
   region: 'eu-west-1',

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResultSchema, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { decodeToRgb } from '../../gpu-runner/imaging.js';
-import { submitJob } from '../../bot/submit.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { imagineJob } from './fixtures.js';
-import { startTestRunner } from './harness.js';
+import { ResultSchema, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { decodeToRgb } from '../../gpu-runner/imaging.ts';
+import { submitJob } from '../../bot/submit.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { imagineJob } from './fixtures.ts';
+import { startTestRunner } from './harness.ts';
 
 const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));
 

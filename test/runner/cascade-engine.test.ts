@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResultSchema, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import { resolveDimensions } from '../../core/dimensions.js';
-import { createCascadeGenerator } from '../../gpu-runner/cascade/index.js';
-import { decodeToRgb } from '../../gpu-runner/imaging.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { childJob, imagineJob } from './fixtures.js';
-import { startTestRunner } from './harness.js';
+import { ResultSchema, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { resolveDimensions } from '../../core/dimensions.ts';
+import { createCascadeGenerator } from '../../gpu-runner/cascade/index.ts';
+import { decodeToRgb } from '../../gpu-runner/imaging.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { childJob, imagineJob } from './fixtures.ts';
+import { startTestRunner } from './harness.ts';
 
 const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
 const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResultSchema, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import { collectEvents, settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { imagineJob } from './fixtures.js';
-import { spawnRunner, type RunnerChild } from './harness.js';
+import { ResultSchema, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { collectEvents, settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { imagineJob } from './fixtures.ts';
+import { spawnRunner, type RunnerChild } from './harness.ts';
 
 describe('GIVEN a runner process that is killed with SIGKILL in the middle of a job', () => {
   let emulator: TestEmulator;

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobEvent } from '../../core/job.js';
-import { jobKeys, pendingKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import { silentLogger } from '../../core/log.js';
-import { notifyDeadLetters } from '../../gpu-runner/worker-dead-letters.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { collectEvents, drainEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { imagineJob } from './fixtures.js';
-import { startTestRunner } from './harness.js';
+import { type JobEvent } from '../../core/job.ts';
+import { jobKeys, pendingKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { silentLogger } from '../../core/log.ts';
+import { notifyDeadLetters } from '../../gpu-runner/worker-dead-letters.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { collectEvents, drainEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { imagineJob } from './fixtures.ts';
+import { startTestRunner } from './harness.ts';
 
 const MAX_RECEIVES = 2;
 

@@ -1,12 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResultSchema, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { imagineJob } from './fixtures.js';
-import { spawnRunner, type RunnerChild } from './harness.js';
+import { ResultSchema, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { imagineJob } from './fixtures.ts';
+import { spawnRunner, type RunnerChild } from './harness.ts';
 
 const isFinal = (jobId: string) => (e: JobEvent) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry));
 const startedOn = (jobId: string) => (line: Record<string, unknown>) => line.msg === 'job started' && line.jobId === jobId;

@@ -4,17 +4,17 @@
  * generated. A fresh job right behind it runs as usual. Real runner, emulator over HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobSchema, type JobEvent } from '../../core/job.js';
-import { submitJob } from '../../bot/submit.js';
-import { pendingKeys } from '../../core/storage-layout.js';
-import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
-import { loadConfig } from '../../core/config.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { formatWait } from '../../gpu-runner/worker.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { imagineJob } from './fixtures.js';
-import { startTestRunner } from './harness.js';
+import { JobSchema, type JobEvent } from '../../core/job.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { pendingKeys } from '../../core/storage-layout.ts';
+import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.ts';
+import { loadConfig } from '../../core/config.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { formatWait } from '../../gpu-runner/worker.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { imagineJob } from './fixtures.ts';
+import { startTestRunner } from './harness.ts';
 
 const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));
 

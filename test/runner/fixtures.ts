@@ -1,5 +1,5 @@
 /** Jobs for runner tests, valid against the wire schema. */
-import { JobSchema, type Delivery, type Job } from '../../core/job.js';
+import { JobSchema, type Delivery, type Job } from '../../core/job.ts';
 
 let counter = 0;
 

@@ -1,10 +1,10 @@
-/** Runners for tests: in-process (startRunner) or as a child process (node --import tsx), both over HTTP to the emulator. */
+/** Runners for tests: in-process (startRunner) or as a child process (node runs the TypeScript itself), both over HTTP to the emulator. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/log.js';
-import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
-import type { ImageGenerator } from '../../gpu-runner/generator.js';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import { startRunner, type RunnerHandle } from '../../gpu-runner/main.ts';
+import type { ImageGenerator } from '../../gpu-runner/generator.ts';
 
 /** Short timings so the suites run in seconds. */
 export const FAST_RUNNER_ENV: Record<string, string> = {
@@ -33,8 +33,8 @@ export interface RunnerChild {
 
 const CHILD_ENTRY = fileURLToPath(new URL('../support/runner-process.ts', import.meta.url));
 
-/** A runner child process; `args` replaces the default entry (the TypeScript runner through tsx), e.g. a bundle. */
-export function spawnRunner(env: Record<string, string>, args: readonly string[] = ['--import', 'tsx', CHILD_ENTRY]): RunnerChild {
+/** A runner child process; `args` replaces the default entry (the TypeScript runner on Node's type stripping), e.g. a bundle. */
+export function spawnRunner(env: Record<string, string>, args: readonly string[] = [CHILD_ENTRY]): RunnerChild {
   const child = spawn(process.execPath, [...args], {
     env: { ...process.env, ...FAST_RUNNER_ENV, LOG_LEVEL: 'info', LOG_JSON: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,13 +4,13 @@
  * script's marks and its own into the phase metrics (EMF) the runner logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/log.js';
-import { announceReady } from '../../gpu-runner/worker-launch.js';
-import { ColdStartClock, METRICS_NAMESPACE, parseHostMarks } from '../../gpu-runner/boot-phases.js';
-import { onFirstImage } from '../../gpu-runner/main.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from './fake-aws.js';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import { announceReady } from '../../gpu-runner/worker-launch.ts';
+import { ColdStartClock, METRICS_NAMESPACE, parseHostMarks } from '../../gpu-runner/boot-phases.ts';
+import { onFirstImage } from '../../gpu-runner/main.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from './fake-aws.ts';
 
 describe('launch hook', () => {
   let imds: FakeImds;

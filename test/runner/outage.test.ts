@@ -1,15 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
-import { ResultSchema, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/log.js';
-import { startRunner } from '../../gpu-runner/main.js';
-import { collectEvents, settleEvents, startTestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { imagineJob } from './fixtures.js';
-import { FAST_RUNNER_ENV } from './harness.js';
-import { startTcpProxy } from './tcp-proxy.js';
+import { ResultSchema, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import { startRunner } from '../../gpu-runner/main.ts';
+import { collectEvents, settleEvents, startTestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { imagineJob } from './fixtures.ts';
+import { FAST_RUNNER_ENV } from './harness.ts';
+import { startTcpProxy } from './tcp-proxy.ts';
 
 /** An in-process runner whose log lines the test can read. */
 async function runnerWithLog(env: Record<string, string>, generator: TestGenerator) {

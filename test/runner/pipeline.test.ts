@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ResultSchema, type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import { decodeToRgb, composeGrid } from '../../gpu-runner/imaging.js';
-import { encodeLatents, UPSCALE_FACTOR } from '../../gpu-runner/worker-request.js';
-import { resolveDimensions } from '../../core/dimensions.js';
-import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import { collectEvents, settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { expectedImage, expectedLatent, TestGenerator } from '../support/test-generator.js';
-import { childJob, imagineJob } from './fixtures.js';
-import { startTestRunner } from './harness.js';
+import { ResultSchema, type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { decodeToRgb, composeGrid } from '../../gpu-runner/imaging.ts';
+import { encodeLatents, UPSCALE_FACTOR } from '../../gpu-runner/worker-request.ts';
+import { resolveDimensions } from '../../core/dimensions.ts';
+import { deriveSeed } from '../../gpu-runner/cascade/noise.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import { collectEvents, settleEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { expectedImage, expectedLatent, TestGenerator } from '../support/test-generator.ts';
+import { childJob, imagineJob } from './fixtures.ts';
+import { startTestRunner } from './harness.ts';
 
 const eventsOf = (events: JobEvent[], jobId: string) => events.filter((event) => event.jobId === jobId);
 const finalOf = (events: JobEvent[], jobId: string) => eventsOf(events, jobId).filter((e) => e.type === 'completed' || (e.type === 'failed' && !e.willRetry));

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobEvent } from '../../core/job.js';
-import { jobKeys, pendingKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import type { RunnerHandle } from '../../gpu-runner/main.js';
-import type { GenerateHooks, GenerateOutput, GenerateRequest } from '../../gpu-runner/generator.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { imagineJob } from './fixtures.js';
-import { startTestRunner } from './harness.js';
+import { type JobEvent } from '../../core/job.ts';
+import { jobKeys, pendingKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import type { RunnerHandle } from '../../gpu-runner/main.ts';
+import type { GenerateHooks, GenerateOutput, GenerateRequest } from '../../gpu-runner/generator.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { imagineJob } from './fixtures.ts';
+import { startTestRunner } from './harness.ts';
 
 const MAX_RECEIVES = 3;
 

@@ -4,11 +4,11 @@
  * the request shape (action, version, parameters, signing scope) is what AWS would receive.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../core/log.js';
-import { loadConfig } from '../../core/config.js';
-import { InstanceMetadata } from '../../gpu-runner/worker-imds.js';
-import { AutoScalingInstanceProtection, createAutoScalingClient, ScaleInGuard, type InstanceProtection } from '../../gpu-runner/worker-protection.js';
-import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from './fake-aws.js';
+import { createLogger } from '../../core/log.ts';
+import { loadConfig } from '../../core/config.ts';
+import { InstanceMetadata } from '../../gpu-runner/worker-imds.ts';
+import { AutoScalingInstanceProtection, createAutoScalingClient, ScaleInGuard, type InstanceProtection } from '../../gpu-runner/worker-protection.ts';
+import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from './fake-aws.ts';
 
 function capturingLog() {
   const lines: string[] = [];

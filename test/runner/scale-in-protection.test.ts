@@ -4,16 +4,16 @@
  * client against a loopback Query-protocol server that records each request.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
-import type { JobEvent } from '../../core/job.js';
-import { createLogger } from '../../core/log.js';
-import { submitJob } from '../../bot/submit.js';
-import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from './fake-aws.js';
-import { imagineJob } from './fixtures.js';
-import { FAST_RUNNER_ENV } from './harness.js';
+import { loadConfig } from '../../core/config.ts';
+import type { JobEvent } from '../../core/job.ts';
+import { createLogger } from '../../core/log.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { startRunner, type RunnerHandle } from '../../gpu-runner/main.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { startFakeAutoScaling, startFakeImds, type FakeAutoScaling, type FakeImds } from './fake-aws.ts';
+import { imagineJob } from './fixtures.ts';
+import { FAST_RUNNER_ENV } from './harness.ts';
 
 const INSTANCE_ID = 'i-0fedcba9876543210';
 const GROUP = 'cascade-bot-test-gpu-fleet';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobEvent } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { submitJob } from '../../bot/submit.js';
-import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.js';
-import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { imagineJob } from './fixtures.js';
+import { type JobEvent } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { submitJob } from '../../bot/submit.ts';
+import { DEFAULT_PENDING_STALE_MS } from '../../core/pending.ts';
+import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { imagineJob } from './fixtures.ts';
 
 describe('GIVEN submitJob over the emulator (no runner)', () => {
   let emulator: TestEmulator;

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Backoff, sleep } from '../../core/backoff.js';
-import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.js';
-import { expectedImage } from '../support/test-generator.js';
-import { expectSameImage } from '../support/same-bytes.js';
-import { buildGenerateRequest, decodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { ParentMissingError } from '../../core/errors.js';
-import { MemoryBlobStore } from '../bot/support/memory-ports.js';
-import { makeJob, makeResult } from '../bot/support/fixtures.js';
-import { Worker } from '../../gpu-runner/worker.js';
-import { deriveSeed } from '../../gpu-runner/cascade/noise.js';
-import { loadConfig } from '../../core/config.js';
-import type { BlobStore, EventBus, JobQueue } from '../../core/ports.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { childJob, imagineJob } from './fixtures.js';
+import { Backoff, sleep } from '../../core/backoff.ts';
+import { composeGrid, decodeToRgb, encodePng } from '../../gpu-runner/imaging.ts';
+import { expectedImage } from '../support/test-generator.ts';
+import { expectSameImage } from '../support/same-bytes.ts';
+import { buildGenerateRequest, decodeLatent, encodeLatents, loadParentTile } from '../../gpu-runner/worker-request.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { ParentMissingError } from '../../core/errors.ts';
+import { MemoryBlobStore } from '../bot/support/memory-ports.ts';
+import { makeJob, makeResult } from '../bot/support/fixtures.ts';
+import { Worker } from '../../gpu-runner/worker.ts';
+import { deriveSeed } from '../../gpu-runner/cascade/noise.ts';
+import { loadConfig } from '../../core/config.ts';
+import type { BlobStore, EventBus, JobQueue } from '../../core/ports.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { childJob, imagineJob } from './fixtures.ts';
 
 describe('Backoff', () => {
   it('GIVEN repeated failures THEN delays double up to the cap and reset after a success', () => {

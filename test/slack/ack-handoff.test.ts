@@ -6,15 +6,15 @@
  * still answered inline. Real Bolt app, emulator over HTTP, recording Slack API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Job } from '../../core/job.js';
-import type { JobQueue } from '../../core/ports.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { createSlackApp } from '../../bot/slack/app.js';
-import { createSlackEventsHandler, selfInvoke, type SlackEventsHandler, type SlackHandOffEvent } from '../../functions/slack-events.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { RecordingSlackApi } from './support/recording-slack-api.js';
-import { FORM, JSON_TYPE, SIGNING_SECRET, signedEvent, slashCommandBody } from './support/signed-requests.js';
+import type { Job } from '../../core/job.ts';
+import type { JobQueue } from '../../core/ports.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { createSlackApp } from '../../bot/slack/app.ts';
+import { createSlackEventsHandler, selfInvoke, type SlackEventsHandler, type SlackHandOffEvent } from '../../functions/slack-events.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { RecordingSlackApi } from './support/recording-slack-api.ts';
+import { FORM, JSON_TYPE, SIGNING_SECRET, signedEvent, slashCommandBody } from './support/signed-requests.ts';
 
 let emulator: TestEmulator;
 let api: RecordingSlackApi;

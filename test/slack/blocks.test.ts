@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { buildJobMessage } from '../../bot/message-model.js';
-import { decodeButtonId } from '../../bot/custom-id.js';
-import { renderNotice, renderSlackMessage } from '../../bot/slack/blocks.js';
-import { assertValidSlackMessage, SLACK_LIMITS, SlackBlocksError, slackMessageProblems, type SlackBlock } from '../../bot/slack/block-limits.js';
-import type { JobState } from '../../bot/job-state.js';
-import { resultOf, slackJob } from './support/fixtures.js';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import { decodeButtonId } from '../../bot/custom-id.ts';
+import { renderNotice, renderSlackMessage } from '../../bot/slack/blocks.ts';
+import { assertValidSlackMessage, SLACK_LIMITS, SlackBlocksError, slackMessageProblems, type SlackBlock } from '../../bot/slack/block-limits.ts';
+import type { JobState } from '../../bot/job-state.ts';
+import { resultOf, slackJob } from './support/fixtures.ts';
 
 const job = slackJob({ messageTs: '1700000000.000100' });
 const done: JobState = { phase: 'completed', result: resultOf(job), updatedAt: 1 };

@@ -4,12 +4,12 @@
  * links or mentions, and a URL too long to work is left out rather than cut into a broken link.
  */
 import { describe, expect, it } from 'vitest';
-import type { BoardHeader, BoardSummary } from '../../bot/boards/board-message.js';
-import { slackMessageProblems } from '../../bot/slack/block-limits.js';
-import { renderBoardHeaderBlocks, renderBoardSummaryBlocks, renderPinCard } from '../../bot/slack/board-blocks.js';
-import { renderSlackMessage } from '../../bot/slack/blocks.js';
-import { decodeButtonId, encodeButtonId } from '../../bot/custom-id.js';
-import type { JobMessage } from '../../bot/message-model.js';
+import type { BoardHeader, BoardSummary } from '../../bot/boards/board-message.ts';
+import { slackMessageProblems } from '../../bot/slack/block-limits.ts';
+import { renderBoardHeaderBlocks, renderBoardSummaryBlocks, renderPinCard } from '../../bot/slack/board-blocks.ts';
+import { renderSlackMessage } from '../../bot/slack/blocks.ts';
+import { decodeButtonId, encodeButtonId } from '../../bot/custom-id.ts';
+import type { JobMessage } from '../../bot/message-model.ts';
 
 function header(overrides: Partial<BoardHeader> = {}): BoardHeader {
   return {

@@ -10,28 +10,28 @@
  * summary in the thread with the exports and the header shown as ended. Refusals are ephemeral, with the core's sentences.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/log.js';
-import type { Job } from '../../core/job.js';
-import { boardKeys } from '../../core/storage-layout.js';
-import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { decodeButtonId } from '../../bot/custom-id.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { loadJob } from '../../bot/job-records.js';
-import { BoardHeaderUpdater } from '../../bot/boards/header-updater.js';
-import { findActiveBoard, loadBoardState } from '../../bot/boards/board-store.js';
-import type { BoardRecord } from '../../bot/boards/model.js';
-import { createSlackApp } from '../../bot/slack/app.js';
-import { SlackPoster } from '../../bot/slack/poster.js';
-import { createSlackClient } from '../../bot/slack/web-client.js';
-import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { FAST_RUNNER_ENV } from '../runner/harness.js';
-import { RecordingSlackApi, type RecordedMessage } from './support/recording-slack-api.js';
-import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.js';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import type { Job } from '../../core/job.ts';
+import { boardKeys } from '../../core/storage-layout.ts';
+import { startRunner, type RunnerHandle } from '../../gpu-runner/main.ts';
+import { Dispatcher } from '../../bot/dispatcher.ts';
+import { decodeButtonId } from '../../bot/custom-id.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { loadJob } from '../../bot/job-records.ts';
+import { BoardHeaderUpdater } from '../../bot/boards/header-updater.ts';
+import { findActiveBoard, loadBoardState } from '../../bot/boards/board-store.ts';
+import type { BoardRecord } from '../../bot/boards/model.ts';
+import { createSlackApp } from '../../bot/slack/app.ts';
+import { SlackPoster } from '../../bot/slack/poster.ts';
+import { createSlackClient } from '../../bot/slack/web-client.ts';
+import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { FAST_RUNNER_ENV } from '../runner/harness.ts';
+import { RecordingSlackApi, type RecordedMessage } from './support/recording-slack-api.ts';
+import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.ts';
 
 type Block = { type: string; block_id?: string; slack_file?: { id: string }; text?: { text: string }; elements?: Array<{ action_id?: string; text?: string | { text: string } }> };
 

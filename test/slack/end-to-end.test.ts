@@ -5,24 +5,24 @@
  * Socket Mode (a loopback WebSocket speaking Slack's envelope protocol) and goes the same way.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../core/config.js';
-import { createLogger } from '../../core/log.js';
-import { ResultSchema } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { startRunner, type RunnerHandle } from '../../gpu-runner/main.js';
-import { Dispatcher } from '../../bot/dispatcher.js';
-import { decodeButtonId } from '../../bot/custom-id.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import type { BotDeps } from '../../bot/commands/context.js';
-import { createSlackApp } from '../../bot/slack/app.js';
-import { startSlackSocketMode, type SlackSocketMode } from '../../bot/slack/socket-mode.js';
-import { createSlackEventsHandler } from '../../functions/slack-events.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { TestGenerator } from '../support/test-generator.js';
-import { FAST_RUNNER_ENV } from '../runner/harness.js';
-import { RecordingSlackApi, type RecordedMessage } from './support/recording-slack-api.js';
-import { SocketModeLink } from './support/socket-mode-link.js';
-import { FORM, SIGNING_SECRET, signedEvent, slashCommandBody } from './support/signed-requests.js';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/log.ts';
+import { ResultSchema } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { startRunner, type RunnerHandle } from '../../gpu-runner/main.ts';
+import { Dispatcher } from '../../bot/dispatcher.ts';
+import { decodeButtonId } from '../../bot/custom-id.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import type { BotDeps } from '../../bot/commands/context.ts';
+import { createSlackApp } from '../../bot/slack/app.ts';
+import { startSlackSocketMode, type SlackSocketMode } from '../../bot/slack/socket-mode.ts';
+import { createSlackEventsHandler } from '../../functions/slack-events.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { TestGenerator } from '../support/test-generator.ts';
+import { FAST_RUNNER_ENV } from '../runner/harness.ts';
+import { RecordingSlackApi, type RecordedMessage } from './support/recording-slack-api.ts';
+import { SocketModeLink } from './support/socket-mode-link.ts';
+import { FORM, SIGNING_SECRET, signedEvent, slashCommandBody } from './support/signed-requests.ts';
 
 type Block = { type: string; slack_file?: { id: string }; elements?: Array<{ action_id?: string; text?: string | { text: string } }> };
 

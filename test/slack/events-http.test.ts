@@ -4,19 +4,19 @@
  * Slack would have been asked to show.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Job } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { loadConfig } from '../../core/config.js';
-import { createAwsPorts } from '../../core/aws/index.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { createSlackApp } from '../../bot/slack/app.js';
-import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { closedPort } from '../support/closed-port.js';
-import { RecordingSlackApi } from './support/recording-slack-api.js';
-import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.js';
-import { resultOf } from './support/fixtures.js';
+import { type Job } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { loadConfig } from '../../core/config.ts';
+import { createAwsPorts } from '../../core/aws/index.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { createSlackApp } from '../../bot/slack/app.ts';
+import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { closedPort } from '../support/closed-port.ts';
+import { RecordingSlackApi } from './support/recording-slack-api.ts';
+import { FORM, JSON_TYPE, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.ts';
+import { resultOf } from './support/fixtures.ts';
 
 let emulator: TestEmulator;
 let api: RecordingSlackApi;

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   appMentionContext, AppMentionSchema, blockActionContext, BlockActionSchema, mentionPrompt, parsePayload, slashCommandContext, SlackPayloadError, SlashCommandSchema,
-} from '../../bot/slack/payloads.js';
-import { SLACK_COMMANDS } from '../../bot/slack/commands.js';
-import { parseSettingsText } from '../../bot/slack/slash-commands/settings.js';
-import { jobIdFrom } from '../../core/ids.js';
+} from '../../bot/slack/payloads.ts';
+import { SLACK_COMMANDS } from '../../bot/slack/commands.ts';
+import { parseSettingsText } from '../../bot/slack/slash-commands/settings.ts';
+import { jobIdFrom } from '../../core/ids.ts';
 
 const command = { command: '/imagine', text: 'a cat', team_id: 'T0001', channel_id: 'C0001', user_id: 'U0001', trigger_id: '13345224609.738474920.8088930838d88f008e0' };
 

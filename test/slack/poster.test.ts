@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebClientEvent } from '@slack/web-api';
-import { buildJobMessage } from '../../bot/message-model.js';
-import { DeliveryError } from '../../bot/poster.js';
-import { SlackPoster } from '../../bot/slack/poster.js';
-import { createSlackClient } from '../../bot/slack/web-client.js';
-import { RecordingSlackApi } from './support/recording-slack-api.js';
-import { resultOf, slackJob } from './support/fixtures.js';
-import { type Job } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import { DeliveryError } from '../../bot/poster.ts';
+import { SlackPoster } from '../../bot/slack/poster.ts';
+import { createSlackClient } from '../../bot/slack/web-client.ts';
+import { RecordingSlackApi } from './support/recording-slack-api.ts';
+import { resultOf, slackJob } from './support/fixtures.ts';
+import { type Job } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
 
 const fastRetries = { retries: 2, minTimeout: 0, maxTimeout: 1 };
 let api: RecordingSlackApi;

@@ -4,17 +4,17 @@
  * thread. The queue and store are the emulator's.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Job } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { createSlackApp } from '../../bot/slack/app.js';
-import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { takeJobs } from '../support/drain-jobs.js';
-import { RecordingSlackApi } from './support/recording-slack-api.js';
-import { FORM, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.js';
-import { resultOf } from './support/fixtures.js';
-import { recordingLogger } from '../support/recording-logger.js';
+import { type Job } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { createSlackApp } from '../../bot/slack/app.ts';
+import { createSlackEventsHandler, type SlackEventsHandler } from '../../functions/slack-events.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
+import { RecordingSlackApi } from './support/recording-slack-api.ts';
+import { FORM, SIGNING_SECRET, interactionBody, signedEvent, slashCommandBody } from './support/signed-requests.ts';
+import { resultOf } from './support/fixtures.ts';
+import { recordingLogger } from '../support/recording-logger.ts';
 
 const THREAD_TS = '1700000000.000400';
 let emulator: TestEmulator;

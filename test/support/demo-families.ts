@@ -3,10 +3,10 @@
  * bench/demo-quality.ts and test/demo-model/), judged by test/support/shape-checker.ts. Each family takes a list of
  * prompts (the full held-out family in the bench, a fixed slice in the suite) and returns its hit rates.
  */
-import { resolveDimensions } from '../../core/dimensions.js';
-import type { ImageGenerator, RgbImage } from '../../gpu-runner/generator.js';
-import { encodePng } from '../../gpu-runner/imaging.js';
-import { judgeImage, judgeRegions, renderScene, score, type HeldoutDocument, type HeldoutPrompt, type Score } from './shape-checker.js';
+import { resolveDimensions } from '../../core/dimensions.ts';
+import type { ImageGenerator, RgbImage } from '../../gpu-runner/generator.ts';
+import { encodePng } from '../../gpu-runner/imaging.ts';
+import { judgeImage, judgeRegions, renderScene, score, type HeldoutDocument, type HeldoutPrompt, type Score } from './shape-checker.ts';
 
 type Families = NonNullable<HeldoutDocument['families']>;
 export type TwoPrompt = Families['two'][number];

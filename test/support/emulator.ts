@@ -3,10 +3,10 @@
  * via redrive), the events queue and the bucket, plus AWS-SDK ports pointed at it over HTTP.
  */
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalEmulator, type LocalEmulator, type LocalEmulatorOptions } from '../../local/emulator.js';
-import { loadConfig, type Config } from '../../core/config.js';
-import { createAwsPorts, createSqsClient, type Ports } from '../../core/aws/index.js';
-import type { JobEvent } from '../../core/job.js';
+import { startLocalEmulator, type LocalEmulator, type LocalEmulatorOptions } from '../../local/emulator.ts';
+import { loadConfig, type Config } from '../../core/config.ts';
+import { createAwsPorts, createSqsClient, type Ports } from '../../core/aws/index.ts';
+import type { JobEvent } from '../../core/job.ts';
 
 export interface TestEmulator extends LocalEmulator {
   config: Config;

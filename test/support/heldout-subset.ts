@@ -2,7 +2,7 @@
  * The fixed slice of the held-out prompts that the suite judges (test/demo-model/quality.test.ts); the full 200 stay
  * in bench/demo-quality.ts, which may import this to report the same slice beside the whole set.
  */
-import type { HeldoutPrompt } from './shape-checker.js';
+import type { HeldoutPrompt } from './shape-checker.ts';
 
 /** Prompts the suite draws: 48 ≈ a quarter of the held-out set, about 8 s of CPU on 2 cores. */
 export const SUITE_PROMPT_COUNT = 48;

@@ -1,5 +1,5 @@
 /** A Logger (core/log.ts) that keeps its lines, for tests that assert what was logged and at which level. */
-import type { LogFields, Logger, LogLevel } from '../../core/log.js';
+import type { LogFields, Logger, LogLevel } from '../../core/log.ts';
 
 export interface LoggedLine {
   level: LogLevel;

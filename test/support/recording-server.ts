@@ -20,8 +20,11 @@ export type AnswerRequest = (req: IncomingMessage, raw: Buffer, receivedAt: numb
 export class RecordingServer {
   private server: Server | undefined;
   private waiters: Array<() => boolean> = [];
+  private readonly answer: AnswerRequest;
 
-  constructor(private readonly answer: AnswerRequest) {}
+  constructor(answer: AnswerRequest) {
+    this.answer = answer;
+  }
 
   async start(): Promise<number> {
     this.server = createServer((req, res) => {

@@ -3,9 +3,9 @@
  * startRunner with the deterministic test generator, configured only through the environment
  * (TEST_GENERATOR_STEPS, TEST_GENERATOR_STEP_MS on top of core/config.ts).
  */
-import { loadConfig } from '../../core/config.js';
-import { startRunner } from '../../gpu-runner/main.js';
-import { TestGenerator } from './test-generator.js';
+import { loadConfig } from '../../core/config.ts';
+import { startRunner } from '../../gpu-runner/main.ts';
+import { TestGenerator } from './test-generator.ts';
 
 const config = loadConfig();
 const generator = new TestGenerator({

@@ -12,7 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import type { RgbImage } from '../../gpu-runner/generator.js';
+import type { RgbImage } from '../../gpu-runner/generator.ts';
 
 export const HELDOUT_PATH = path.resolve(import.meta.dirname, '../../models/demo/heldout-prompts.json');
 

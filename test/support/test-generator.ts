@@ -2,8 +2,8 @@
  * A small deterministic ImageGenerator for worker tests: pixels and latents are simple functions of
  * (seed, prompt, size), so a test can recompute exactly what must have landed in S3.
  */
-import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, Latent, RgbImage } from '../../gpu-runner/generator.js';
-import type { ModelGuide } from '../../core/model-notes.js';
+import type { GenerateHooks, GenerateOutput, GenerateRequest, ImageGenerator, Latent, RgbImage } from '../../gpu-runner/generator.ts';
+import type { ModelGuide } from '../../core/model-notes.ts';
 
 export interface TestGeneratorOptions {
   baseResolution?: number;

@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rm } from 'node:fs/promises';
-import { silentLogger } from '../../core/log.js';
-import { startSystem, type System } from '../../local/system.js';
-import { RecordingSlackApi } from '../slack/support/recording-slack-api.js';
-import { SocketModeLink } from '../slack/support/socket-mode-link.js';
-import { makeDataDir, testEnv } from './support/system.js';
+import { silentLogger } from '../../core/log.ts';
+import { startSystem, type System } from '../../local/system.ts';
+import { RecordingSlackApi } from '../slack/support/recording-slack-api.ts';
+import { SocketModeLink } from '../slack/support/socket-mode-link.ts';
+import { makeDataDir, testEnv } from './support/system.ts';
 
 let api: RecordingSlackApi;
 let link: SocketModeLink;

@@ -4,12 +4,12 @@
  * retried request (same request id from the page) names the same job instead of making a second one.
  */
 import { describe, expect, it } from 'vitest';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { PLAYGROUND_CHANNEL, runButton, runCommand, webContext } from '../../bot/web/commands.js';
-import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.js';
-import { help, show } from '../../bot/commands/index.js';
-import { buttonMakesJob, commandMakesJob } from '../../bot/web/commands.js';
-import { makeJob, makeResult, storeJob } from '../bot/support/fixtures.js';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { PLAYGROUND_CHANNEL, runButton, runCommand, webContext } from '../../bot/web/commands.ts';
+import { MemoryBlobStore, MemoryEventBus, MemoryJobQueue } from '../bot/support/memory-ports.ts';
+import { help, show } from '../../bot/commands/index.ts';
+import { buttonMakesJob, commandMakesJob } from '../../bot/web/commands.ts';
+import { makeJob, makeResult, storeJob } from '../bot/support/fixtures.ts';
 
 function deps() {
   return { queue: new MemoryJobQueue(), events: new MemoryEventBus(), blobs: new MemoryBlobStore(), moderation: createModerationPolicy({ blocklist: ['gore'] }), randomSeed: () => 7 };

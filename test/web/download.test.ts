@@ -1,9 +1,9 @@
 /** A tile's download: the stored PNG, unchanged pixels, with its parameters in text chunks that sharp reads back. */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { tileDownload } from '../../bot/web/download.js';
-import { makeJob, makeResult, storeJob } from '../bot/support/fixtures.js';
-import { MemoryBlobStore } from '../bot/support/memory-ports.js';
+import { tileDownload } from '../../bot/web/download.ts';
+import { makeJob, makeResult, storeJob } from '../bot/support/fixtures.ts';
+import { MemoryBlobStore } from '../bot/support/memory-ports.ts';
 
 async function storedTile(blobs: MemoryBlobStore, key: string): Promise<Buffer> {
   const png = await sharp({ create: { width: 96, height: 64, channels: 3, background: { r: 10, g: 120, b: 230 } } }).png().toBuffer();

@@ -4,14 +4,14 @@
  * many jobs the store holds. Over HTTP against the emulator; the store is wrapped to count reads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { WebPoster } from '../../bot/web/poster.js';
-import { startWebPlayground, type WebPlayground } from '../../bot/web/server.js';
-import { Sessions } from '../../bot/web/sessions.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import type { BlobStore } from '../../core/ports.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makeJob, makeResult } from '../bot/support/fixtures.js';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { WebPoster } from '../../bot/web/poster.ts';
+import { startWebPlayground, type WebPlayground } from '../../bot/web/server.ts';
+import { Sessions } from '../../bot/web/sessions.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import type { BlobStore } from '../../core/ports.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { makeJob, makeResult } from '../bot/support/fixtures.ts';
 
 const JOBS = 150;
 let emulator: TestEmulator;

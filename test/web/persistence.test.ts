@@ -10,16 +10,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAwsPorts, createS3Client } from '../../core/aws/index.js';
-import { loadConfig } from '../../core/config.js';
-import { JobSchema, type Job } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { requestCancel } from '../../bot/job-records.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { runCommand } from '../../bot/web/commands.js';
-import { startLocalEmulator, type LocalEmulator } from '../../local/emulator.js';
-import type { System } from '../../local/system.js';
-import { makeDataDir, startTestSystem } from './support/system.js';
+import { createAwsPorts, createS3Client } from '../../core/aws/index.ts';
+import { loadConfig } from '../../core/config.ts';
+import { JobSchema, type Job } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { requestCancel } from '../../bot/job-records.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { runCommand } from '../../bot/web/commands.ts';
+import { startLocalEmulator, type LocalEmulator } from '../../local/emulator.ts';
+import type { System } from '../../local/system.ts';
+import { makeDataDir, startTestSystem } from './support/system.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -5,14 +5,14 @@
  */
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { JobSchema } from '../../core/job.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { WebPoster } from '../../bot/web/poster.js';
-import { MAX_PICTURE_FORM_BYTES } from '../../bot/web/picture-form.js';
-import { startWebPlayground, type WebPlayground } from '../../bot/web/server.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { takeJobs } from '../support/drain-jobs.js';
+import { JobSchema } from '../../core/job.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { WebPoster } from '../../bot/web/poster.ts';
+import { MAX_PICTURE_FORM_BYTES } from '../../bot/web/picture-form.ts';
+import { startWebPlayground, type WebPlayground } from '../../bot/web/server.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { takeJobs } from '../support/drain-jobs.ts';
 
 let emulator: TestEmulator;
 let web: WebPlayground;

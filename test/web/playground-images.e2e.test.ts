@@ -10,12 +10,12 @@ import { mkdir, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadJob, loadResult } from '../../bot/job-records.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import type { System } from '../../local/system.js';
-import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.js';
-import { sendPrompt } from './support/playground-page.js';
-import { makeDataDir, startTestSystem } from './support/system.js';
+import { loadJob, loadResult } from '../../bot/job-records.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import type { System } from '../../local/system.ts';
+import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.ts';
+import { sendPrompt } from './support/playground-page.ts';
+import { makeDataDir, startTestSystem } from './support/system.ts';
 
 const ARTIFACTS = 'test-artifacts';
 const TIMEOUT = 60_000;

@@ -11,11 +11,11 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadJob, loadResult } from '../../bot/job-records.js';
-import { DEMO_BUNDLE, type System } from '../../local/system.js';
-import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.js';
-import { sendPrompt } from './support/playground-page.js';
-import { makeDataDir, startTestSystem } from './support/system.js';
+import { loadJob, loadResult } from '../../bot/job-records.ts';
+import { DEMO_BUNDLE, type System } from '../../local/system.ts';
+import { chromiumMissing, launchBrowser, type TestBrowser } from './support/browser.ts';
+import { sendPrompt } from './support/playground-page.ts';
+import { makeDataDir, startTestSystem } from './support/system.ts';
 
 const ARTIFACTS = 'test-artifacts';
 /**

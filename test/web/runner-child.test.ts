@@ -6,16 +6,16 @@
 import { readFile, rm } from 'node:fs/promises';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSqsClient } from '../../core/aws/index.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { loadResult } from '../../bot/job-records.js';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { runCommand } from '../../bot/web/commands.js';
-import type { System } from '../../local/system.js';
-import { silentLogger } from '../../core/log.js';
-import { startSystem } from '../../local/system.js';
-import { makeDataDir, testEnv } from './support/system.js';
-import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.js';
+import { createSqsClient } from '../../core/aws/index.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { loadResult } from '../../bot/job-records.ts';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { runCommand } from '../../bot/web/commands.ts';
+import type { System } from '../../local/system.ts';
+import { silentLogger } from '../../core/log.ts';
+import { startSystem } from '../../local/system.ts';
+import { makeDataDir, testEnv } from './support/system.ts';
+import { RUNNER_NODE_FLAGS } from '../../gpu-runner/node-flags.ts';
 
 /** The runner child's command line (Linux), to see the Node flags it was started with. */
 async function commandLineOf(pid: number): Promise<string[]> {

@@ -4,15 +4,15 @@
  * answers to malformed requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createModerationPolicy } from '../../bot/moderation.js';
-import { applyEvent, INITIAL_STATE } from '../../bot/job-state.js';
-import { buildJobMessage } from '../../bot/message-model.js';
-import { WebPoster } from '../../bot/web/poster.js';
-import { startWebPlayground, type WebPlayground } from '../../bot/web/server.js';
-import type { WebEvent } from '../../bot/web/web-message.js';
-import { jobKeys } from '../../core/storage-layout.js';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.js';
-import { makeJob, makeResult } from '../bot/support/fixtures.js';
+import { createModerationPolicy } from '../../bot/moderation.ts';
+import { applyEvent, INITIAL_STATE } from '../../bot/job-state.ts';
+import { buildJobMessage } from '../../bot/message-model.ts';
+import { WebPoster } from '../../bot/web/poster.ts';
+import { startWebPlayground, type WebPlayground } from '../../bot/web/server.ts';
+import type { WebEvent } from '../../bot/web/web-message.ts';
+import { jobKeys } from '../../core/storage-layout.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { makeJob, makeResult } from '../bot/support/fixtures.ts';
 
 let emulator: TestEmulator;
 let web: WebPlayground;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SingleWriterCache } from '../../local/single-writer-cache.js';
-import { MemoryBlobStore } from '../bot/support/memory-ports.js';
+import { SingleWriterCache } from '../../local/single-writer-cache.ts';
+import { MemoryBlobStore } from '../bot/support/memory-ports.ts';
 
 /** The inner store, counting the calls that reach it; `hold` makes the next call of a kind wait until released. */
 class CountingStore extends MemoryBlobStore {

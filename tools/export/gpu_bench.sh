@@ -25,7 +25,7 @@ if [ -d "$G" ]; then  # a bare GPU machine: bring Node, onnxruntime-node, the GL
   BENCH=(node "$state/bench/bench.mjs")
 else  # an operator's GPU host: node, npm install and diffusers 0.35.2 already there
   export PYTHONPATH=tools/export${PYTHONPATH:+:$PYTHONPATH}
-  BENCH=(npx tsx bench/cascade-gpu-step.ts)
+  BENCH=(node bench/cascade-gpu-step.ts)
 fi
 export PYTHONUNBUFFERED=1
 { node --version; nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader; python3 -c 'import torch, onnx, onnxruntime; print(torch.__version__, onnx.__version__, onnxruntime.__version__)'; } > "$OUT/env.txt" 2>&1

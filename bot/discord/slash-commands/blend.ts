@@ -1,11 +1,11 @@
 /** `/blend image1 image2 [image3 image4 image5] [shape]`: four images from 2–5 pictures alone (bot/commands/blend.ts). */
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { blend, BLEND_SHAPES } from '../../commands/index.js';
-import type { CommandContext, ImagineReply } from '../../commands/context.js';
-import { checkPlace } from '../../moderation.js';
-import { deferPublic, deferred, ephemeral, publicOutcome } from '../acks.js';
-import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
-import { downloadAttachments, precheckAttachments } from './imagine.js';
+import { blend, BLEND_SHAPES } from '../../commands/index.ts';
+import type { CommandContext, ImagineReply } from '../../commands/context.ts';
+import { checkPlace } from '../../moderation.ts';
+import { deferPublic, deferred, ephemeral, publicOutcome } from '../acks.ts';
+import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.ts';
+import { downloadAttachments, precheckAttachments } from './imagine.ts';
 
 const PICTURE_OPTIONS = ['image1', 'image2', 'image3', 'image4', 'image5'] as const;
 

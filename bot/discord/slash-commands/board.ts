@@ -7,13 +7,13 @@
  */
 import { DiscordAPIError } from '@discordjs/rest';
 import { ApplicationCommandOptionType, ApplicationCommandType, ChannelType, Routes, type APIChannel } from 'discord-api-types/v10';
-import { STYLE_PRESETS } from '../../../core/styles.js';
-import { boardCommand, type BoardCommandInput, type BoardCommandOptions, type BoardCommandReply } from '../../boards/board-command.js';
-import type { CommandContext } from '../../commands/context.js';
-import { deferPrivate, deferPublic, deferred, ephemeral } from '../acks.js';
-import { downloadAttachments, precheckAttachments } from './imagine.js';
-import { renderActorReply } from '../replies.js';
-import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
+import { STYLE_PRESETS } from '../../../core/styles.ts';
+import { boardCommand, type BoardCommandInput, type BoardCommandOptions, type BoardCommandReply } from '../../boards/board-command.ts';
+import type { CommandContext } from '../../commands/context.ts';
+import { deferPrivate, deferPublic, deferred, ephemeral } from '../acks.ts';
+import { downloadAttachments, precheckAttachments } from './imagine.ts';
+import { renderActorReply } from '../replies.ts';
+import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.ts';
 
 type Run = (ctx: CommandContext, input: BoardCommandInput, options?: BoardCommandOptions) => Promise<BoardCommandReply>;
 

@@ -1,10 +1,10 @@
 /** `/cancel [job]`: cancels a queued or running job (your newest when no id is given), answered privately. */
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { cancel } from '../../commands/index.js';
-import type { CommandContext, DoneReply, Rejected } from '../../commands/context.js';
-import { deferPrivate, deferred } from '../acks.js';
-import { renderActorReply } from '../replies.js';
-import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
+import { cancel } from '../../commands/index.ts';
+import type { CommandContext, DoneReply, Rejected } from '../../commands/context.ts';
+import { deferPrivate, deferred } from '../acks.ts';
+import { renderActorReply } from '../replies.ts';
+import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.ts';
 
 export const cancelCommand = {
   definition: {

@@ -4,16 +4,16 @@
  * is the start image instead (image-to-image). With a picture the prompt may be empty.
  */
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { OptionsError } from '../../../core/errors.js';
-import { parseImagine, type SlashOptions } from '../../../core/options.js';
-import { imagine } from '../../commands/index.js';
-import type { CommandContext, ImagineReply, Rejected } from '../../commands/context.js';
-import { rejected } from '../../commands/enqueue.js';
-import { checkPlace, moderatePrompt } from '../../moderation.js';
-import { deferPublic, deferred, ephemeral, publicOutcome, type InteractionRouterDeps } from '../acks.js';
-import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
-import type { DiscordAttachment } from '../interaction-payload.js';
-import { DISCORD_CDN, fetchPlatformFile, UPLOAD_LIMITS, UploadError } from '../../uploads.js';
+import { OptionsError } from '../../../core/errors.ts';
+import { parseImagine, type SlashOptions } from '../../../core/options.ts';
+import { imagine } from '../../commands/index.ts';
+import type { CommandContext, ImagineReply, Rejected } from '../../commands/context.ts';
+import { rejected } from '../../commands/enqueue.ts';
+import { checkPlace, moderatePrompt } from '../../moderation.ts';
+import { deferPublic, deferred, ephemeral, publicOutcome, type InteractionRouterDeps } from '../acks.ts';
+import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.ts';
+import type { DiscordAttachment } from '../interaction-payload.ts';
+import { DISCORD_CDN, fetchPlatformFile, UPLOAD_LIMITS, UploadError } from '../../uploads.ts';
 
 /** The attachment options of /imagine, in order. */
 const IMAGE_OPTIONS = ['image', 'image2', 'image3'] as const;

@@ -1,10 +1,10 @@
 /** `/info`: your queue, your usage and the limits, answered privately. */
 import { ApplicationCommandType } from 'discord-api-types/v10';
-import { usage } from '../../commands/index.js';
-import type { CommandContext, InfoReply, Rejected } from '../../commands/context.js';
-import { deferPrivate, deferred } from '../acks.js';
-import { renderActorReply } from '../replies.js';
-import { WHERE, type DiscordSlashCommand } from '../slash-command.js';
+import { usage } from '../../commands/index.ts';
+import type { CommandContext, InfoReply, Rejected } from '../../commands/context.ts';
+import { deferPrivate, deferred } from '../acks.ts';
+import { renderActorReply } from '../replies.ts';
+import { WHERE, type DiscordSlashCommand } from '../slash-command.ts';
 
 export const infoCommand = {
   definition: { ...WHERE, type: ApplicationCommandType.ChatInput, name: 'info', description: 'Your queue, your usage and the limits' },

@@ -1,10 +1,10 @@
 /** `/settings [scope defaults buttons reset]`: show or change your defaults, or the channel's (managers only); answered privately. */
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { settings, type SettingsInput } from '../../commands/index.js';
-import type { CommandContext, DoneReply, InfoReply, Rejected } from '../../commands/context.js';
-import { deferPrivate, deferred } from '../acks.js';
-import { renderActorReply } from '../replies.js';
-import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
+import { settings, type SettingsInput } from '../../commands/index.ts';
+import type { CommandContext, DoneReply, InfoReply, Rejected } from '../../commands/context.ts';
+import { deferPrivate, deferred } from '../acks.ts';
+import { renderActorReply } from '../replies.ts';
+import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.ts';
 
 export const settingsCommand = {
   definition: {

@@ -1,12 +1,12 @@
 /** `/show job`: posts a past job's message again, in public (a refusal replaces the placeholder privately). */
 import { ApplicationCommandOptionType, ApplicationCommandType } from 'discord-api-types/v10';
-import { show } from '../../commands/index.js';
-import type { CommandContext, Rejected, ShowReply } from '../../commands/context.js';
-import { deferPublic, deferred } from '../acks.js';
-import { DISCORD_LIMITS } from '../limits.js';
-import { renderDiscordMessage } from '../render.js';
-import { renderActorReply } from '../replies.js';
-import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.js';
+import { show } from '../../commands/index.ts';
+import type { CommandContext, Rejected, ShowReply } from '../../commands/context.ts';
+import { deferPublic, deferred } from '../acks.ts';
+import { DISCORD_LIMITS } from '../limits.ts';
+import { renderDiscordMessage } from '../render.ts';
+import { renderActorReply } from '../replies.ts';
+import { optionText, WHERE, type DiscordSlashCommand } from '../slash-command.ts';
 
 export const showCommand = {
   definition: {

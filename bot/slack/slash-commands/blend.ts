@@ -3,13 +3,13 @@
  * `blend`), posted in the channel like /imagine's (in the board's thread while a board is open). Slash commands carry
  * no files, so the pictures are file links (bot/slack/files.ts: the requester's own or shared here).
  */
-import { blend, isBlendShape } from '../../commands/index.js';
-import { MIN_BLEND_PICTURES } from '../../commands/blend.js';
-import { MAX_IMAGE_PROMPTS } from '../../../core/job.js';
-import { inBoardThread } from '../board-thread.js';
-import { renderNotice } from '../blocks.js';
-import { slackFileLinks } from '../files.js';
-import type { SlackSlashCommand } from '../slash-command.js';
+import { blend, isBlendShape } from '../../commands/index.ts';
+import { MIN_BLEND_PICTURES } from '../../commands/blend.ts';
+import { MAX_IMAGE_PROMPTS } from '../../../core/job.ts';
+import { inBoardThread } from '../board-thread.ts';
+import { renderNotice } from '../blocks.ts';
+import { slackFileLinks } from '../files.ts';
+import type { SlackSlashCommand } from '../slash-command.ts';
 
 export const blendCommand = {
   definition: { command: '/imagine-blend', description: 'Blend 2–5 pictures into four new images', usage_hint: '<2–5 Slack file links> [square | portrait | landscape]' },

@@ -7,17 +7,17 @@
  * own placeholder message in the board's thread. Everything else answers the actor alone (ephemeral).
  */
 import type { WebClient } from '@slack/web-api';
-import { boardCommand, parseBoardText, type BoardCommandInput } from '../../boards/board-command.js';
-import { boardHere, pinUploadedPicture } from '../../boards/actions.js';
-import type { BoardRecord } from '../../boards/model.js';
-import type { ButtonReply, CommandContext } from '../../commands/context.js';
-import { renderNotice } from '../blocks.js';
-import { SLACK_LIMITS } from '../block-limits.js';
-import { platformErrorOf } from '../poster.js';
-import { renderReply } from '../replies.js';
-import type { SlackSlashCommand, SlackSlashCommandCall } from '../slash-command.js';
-import { truncate } from '../../../core/truncate.js';
-import { fetchSlackPictures, slackFileLinks } from '../files.js';
+import { boardCommand, parseBoardText, type BoardCommandInput } from '../../boards/board-command.ts';
+import { boardHere, pinUploadedPicture } from '../../boards/actions.ts';
+import type { BoardRecord } from '../../boards/model.ts';
+import type { ButtonReply, CommandContext } from '../../commands/context.ts';
+import { renderNotice } from '../blocks.ts';
+import { SLACK_LIMITS } from '../block-limits.ts';
+import { platformErrorOf } from '../poster.ts';
+import { renderReply } from '../replies.ts';
+import type { SlackSlashCommand, SlackSlashCommandCall } from '../slash-command.ts';
+import { truncate } from '../../../core/truncate.ts';
+import { fetchSlackPictures, slackFileLinks } from '../files.ts';
 
 /** The header could not be posted: the board is not written, and the host is told why. */
 class HeaderNotPosted extends Error {}

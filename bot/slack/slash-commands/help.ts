@@ -1,7 +1,7 @@
 /** `/imagine-help`: the commands, options and buttons (the shared answer every platform gives), answered privately. */
-import { help, type CommandHelp } from '../../commands/index.js';
-import { renderReply } from '../replies.js';
-import type { SlackSlashCommand } from '../slash-command.js';
+import { help, type CommandHelp } from '../../commands/index.ts';
+import { renderReply } from '../replies.ts';
+import type { SlackSlashCommand } from '../slash-command.ts';
 
 /** Slack's own command names (a workspace may have another app's /imagine-less commands, so ours are prefixed). */
 const SLACK_COMMAND_HELP: readonly CommandHelp[] = [

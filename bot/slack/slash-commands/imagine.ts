@@ -2,10 +2,10 @@
  * `/imagine a prompt --options [Slack file links]`: four images in the channel (a placeholder message the dispatcher then edits). In a
  * channel with an open mood board the placeholder goes in the board's thread, and the job joins the board (board-thread.ts).
  */
-import { imagine } from '../../commands/index.js';
-import { inBoardThread } from '../board-thread.js';
-import type { SlackSlashCommand } from '../slash-command.js';
-import { slackFileLinks } from '../files.js';
+import { imagine } from '../../commands/index.ts';
+import { inBoardThread } from '../board-thread.ts';
+import type { SlackSlashCommand } from '../slash-command.ts';
+import { slackFileLinks } from '../files.ts';
 
 export const imagineCommand = {
   definition: { command: '/imagine', description: 'Make four images from a prompt', usage_hint: 'a lighthouse at dusk --ar 16:9 --no fog [a Slack file link as image prompt, --strength 0.6 to start from it]' },

@@ -1,9 +1,9 @@
 /** `/imagine-info [job id | cancel [job id]]`: your usage, one job, or a cancel; answered privately. */
-import { JobIdSchema } from '../../../core/job.js';
-import { cancel, jobInfo, usage } from '../../commands/index.js';
-import type { BotDeps, CommandContext, DoneReply, InfoReply, Rejected } from '../../commands/context.js';
-import { renderReply } from '../replies.js';
-import type { SlackSlashCommand } from '../slash-command.js';
+import { JobIdSchema } from '../../../core/job.ts';
+import { cancel, jobInfo, usage } from '../../commands/index.ts';
+import type { BotDeps, CommandContext, DoneReply, InfoReply, Rejected } from '../../commands/context.ts';
+import { renderReply } from '../replies.ts';
+import type { SlackSlashCommand } from '../slash-command.ts';
 
 export const infoCommand = {
   definition: { command: '/imagine-info', description: 'Your jobs in progress, limits and the queue', usage_hint: '[job id]' },

@@ -1,8 +1,8 @@
 /** `/imagine-settings [channel] [show | reset | buttons everyone|requester | --options…]`: defaults, answered privately. */
 import type { WebClient } from '@slack/web-api';
-import { settings, type SettingsInput } from '../../commands/index.js';
-import { renderReply } from '../replies.js';
-import type { SlackSlashCommand } from '../slash-command.js';
+import { settings, type SettingsInput } from '../../commands/index.ts';
+import { renderReply } from '../replies.ts';
+import type { SlackSlashCommand } from '../slash-command.ts';
 
 export const settingsCommand = {
   definition: {

@@ -9,11 +9,11 @@
  * higher chaos moves each image's conditioning a different way, so compositions diverge more. The unconditional
  * (negative prompt) row is never perturbed, so guidance still pushes away from the same negative.
  */
-import type { Manifest } from '../manifest.js';
-import type { SessionPool } from '../sessions.js';
-import type { ClipTokenizer } from '../tokenizer.js';
-import { NOISE_STREAM, tileNoise } from './seeds.js';
-import { embeddingRow, encodeText, type TextEmbeddings } from './text.js';
+import type { Manifest } from '../manifest.ts';
+import type { SessionPool } from '../sessions.ts';
+import type { ClipTokenizer } from '../tokenizer.ts';
+import { NOISE_STREAM, tileNoise } from './seeds.ts';
+import { embeddingRow, encodeText, type TextEmbeddings } from './text.ts';
 
 /** Blend at chaos 100: the conditioning keeps sqrt(1 − 0.45²) ≈ 89 % of its direction. */
 export const CHAOS_MAX_BLEND = 0.45;

@@ -3,13 +3,13 @@
  * `effnet` = the Stage C latent (spec §1.5, §2.4). Unconditional rows: negative prompt's pooled embedding, zero effnet.
  * Stage B decodes any Stage C latent onto any canvas whose latent is a multiple of 16 (upscale, spec §4.4).
  */
-import type { Manifest } from '../manifest.js';
-import type { SessionPool } from '../sessions.js';
-import { denoise, epsPredictor, isGuided, type DenoiseOptions } from './denoise.js';
-import type { LatentGeometry } from './geometry.js';
-import { FloatFeed } from './io.js';
-import { stackRows } from './prior.js';
-import type { TextEmbeddings } from './text.js';
+import type { Manifest } from '../manifest.ts';
+import type { SessionPool } from '../sessions.ts';
+import { denoise, epsPredictor, isGuided, type DenoiseOptions } from './denoise.ts';
+import type { LatentGeometry } from './geometry.ts';
+import { FloatFeed } from './io.ts';
+import { stackRows } from './prior.ts';
+import type { TextEmbeddings } from './text.ts';
 
 export interface DecoderInputs extends Omit<DenoiseOptions, 'predict' | 'batch'> {
   geometry: LatentGeometry;

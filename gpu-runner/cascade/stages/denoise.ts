@@ -3,13 +3,13 @@
  * classifier-free guidance as [cond; uncond] (spec §3.6), guidance (guidance.ts), then the sampler's update
  * (scheduler.ts) in place. Cancellation is checked before every step. After the first step nothing large is allocated.
  */
-import { applyCfgBatch } from '../guidance.js';
-import type { TensorDtype } from '../manifest.js';
-import type { NoiseSource } from '../noise.js';
-import { tensor, type Tensor } from '../runtime.js';
-import type { GraphRunner } from '../sessions.js';
-import type { GdfSampler } from '../scheduler.js';
-import { FloatFeed, FloatFetch } from './io.js';
+import { applyCfgBatch } from '../guidance.ts';
+import type { TensorDtype } from '../manifest.ts';
+import type { NoiseSource } from '../noise.ts';
+import { tensor, type Tensor } from '../runtime.ts';
+import type { GraphRunner } from '../sessions.ts';
+import type { GdfSampler } from '../scheduler.ts';
+import { FloatFeed, FloatFetch } from './io.ts';
 
 export interface DenoiseOptions {
   sampler: GdfSampler;

@@ -16,12 +16,12 @@
  * the engine scales. It is also diffusers' only way to weight pictures: `image_embeds=` with embeddings the caller
  * scaled (test/cascade/image-parity.test.ts, case clip-weighted, matches it).
  */
-import { MissingGraphError } from '../bundle.js';
-import type { Manifest } from '../manifest.js';
-import type { SessionPool } from '../sessions.js';
-import type { EncodedImage, ImagePrompt } from '../../generator.js';
-import { clipPixels, effnetPixels } from './image-input.js';
-import { asFloat32, FloatFeed } from './io.js';
+import { MissingGraphError } from '../bundle.ts';
+import type { Manifest } from '../manifest.ts';
+import type { SessionPool } from '../sessions.ts';
+import type { EncodedImage, ImagePrompt } from '../../generator.ts';
+import { clipPixels, effnetPixels } from './image-input.ts';
+import { asFloat32, FloatFeed } from './io.ts';
 
 export const MAX_IMAGE_PROMPTS = 5;
 /** Image weights above this saturate anyway (see above); the cap keeps forged values finite. */

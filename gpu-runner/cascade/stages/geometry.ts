@@ -2,7 +2,7 @@
  * Image size → latent sizes (spec §1.2, official rule): h_c = ceil(H / priorCompression), h_b = ceil(H / decoderCompression),
  * never diffusers' int(h_c × 10.67), which gives odd Stage B sizes for many aspect ratios.
  */
-import type { Manifest } from '../manifest.js';
+import type { Manifest } from '../manifest.ts';
 
 export interface LatentGeometry {
   width: number;

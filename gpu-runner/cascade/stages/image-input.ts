@@ -10,8 +10,8 @@
  * the PIL/torchvision filters): test/cascade/image-input.test.ts and test/cascade/image-parity.test.ts.
  */
 import sharp from 'sharp';
-import type { EncodedImage } from '../../generator.js';
-import type { EffnetEncoderSettings, ImageEncoderSettings } from '../manifest.js';
+import type { EncodedImage } from '../../generator.ts';
+import type { EffnetEncoderSettings, ImageEncoderSettings } from '../manifest.ts';
 
 /** Pixel limit of a picture given to the engine: front ends normalise uploads far below it; this bounds a forged key. */
 export const MAX_INPUT_PIXELS = 40_000_000;

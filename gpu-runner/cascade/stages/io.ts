@@ -2,13 +2,16 @@
  * Reusable float buffers between the loop (always float32) and a graph whose float I/O is float32 or float16.
  * Buffers are re-allocated only when a size changes, so a denoising loop allocates nothing per step.
  */
-import type { TensorDtype } from '../manifest.js';
-import { elementCount, fromFloat16, tensor, toFloat16, type Tensor } from '../runtime.js';
+import type { TensorDtype } from '../manifest.ts';
+import { elementCount, fromFloat16, tensor, toFloat16, type Tensor } from '../runtime.ts';
 
 /** An input in the graph's dtype: float32 arrays pass through, float16 is converted into a kept buffer. */
 export class FloatFeed {
   private half = new Uint16Array(0);
-  constructor(readonly dtype: TensorDtype) {}
+  readonly dtype: TensorDtype;
+  constructor(dtype: TensorDtype) {
+    this.dtype = dtype;
+  }
 
   tensor(values: Float32Array, dims: readonly number[]): Tensor {
     if (this.dtype === 'float32') return tensor(values, dims);
@@ -22,7 +25,10 @@ export class FloatFetch {
   private buffer: Float32Array | Uint16Array = new Float32Array(0);
   private widened = new Float32Array(0);
   private dims: readonly number[] = [];
-  constructor(readonly dtype: TensorDtype) {}
+  readonly dtype: TensorDtype;
+  constructor(dtype: TensorDtype) {
+    this.dtype = dtype;
+  }
 
   tensor(dims: readonly number[]): Tensor {
     const count = elementCount(dims);

@@ -4,13 +4,13 @@
  * prompts); unconditional rows the negative prompt's embedding and zeros of the same [n, D] (spec §3.6).
  * Static feeds (text, clip_img) are built once per request, not per step.
  */
-import type { Manifest } from '../manifest.js';
-import type { SessionPool } from '../sessions.js';
-import { denoise, epsPredictor, isGuided, type DenoiseOptions } from './denoise.js';
-import type { LatentGeometry } from './geometry.js';
-import { FloatFeed } from './io.js';
-import type { ClipImageGroups } from './encoders.js';
-import type { TextEmbeddings } from './text.js';
+import type { Manifest } from '../manifest.ts';
+import type { SessionPool } from '../sessions.ts';
+import { denoise, epsPredictor, isGuided, type DenoiseOptions } from './denoise.ts';
+import type { LatentGeometry } from './geometry.ts';
+import { FloatFeed } from './io.ts';
+import type { ClipImageGroups } from './encoders.ts';
+import type { TextEmbeddings } from './text.ts';
 
 export interface PriorInputs extends Omit<DenoiseOptions, 'predict' | 'batch'> {
   geometry: LatentGeometry;

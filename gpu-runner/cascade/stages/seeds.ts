@@ -3,8 +3,8 @@
  * so tile i of a grid gets the same numbers whether it is generated with others or alone, and changing one stage's
  * step count never shifts another stage's noise.
  */
-import { createBatchNoise, createSeededNoise, type NoiseSource } from '../noise.js';
-import type { NoiseWorker } from '../noise-worker.js';
+import { createBatchNoise, createSeededNoise, type NoiseSource } from '../noise.ts';
+import type { NoiseWorker } from '../noise-worker.ts';
 
 export const NOISE_STREAM = {
   priorInit: 0,

@@ -2,11 +2,11 @@
  * Prompts → CLIP conditioning (spec §2.2): `hidden_state_last` (hidden_states[-1], pre-final-LN) [n, 77, H] and the
  * pooled, projected EOS embedding [n, P], from one text-encoder call over all prompts, attention mask included.
  */
-import type { Manifest } from '../manifest.js';
-import { tensor } from '../runtime.js';
-import type { SessionPool } from '../sessions.js';
-import type { ClipTokenizer } from '../tokenizer.js';
-import { asFloat32 } from './io.js';
+import type { Manifest } from '../manifest.ts';
+import { tensor } from '../runtime.ts';
+import type { SessionPool } from '../sessions.ts';
+import type { ClipTokenizer } from '../tokenizer.ts';
+import { asFloat32 } from './io.ts';
 
 export interface TextEmbeddings {
   count: number;

@@ -2,10 +2,10 @@
  * Stage A: Stage B latents × scaleFactor → VQGAN decoder (no quantisation, spec §1.6) → [B, 3, H, W] in ~[0, 1] →
  * clamp, ×255, round → interleaved 8-bit RGB. Also the optional previewer (Stage C latent → small RGB).
  */
-import type { RgbImage } from '../../generator.js';
-import type { Manifest } from '../manifest.js';
-import type { SessionPool } from '../sessions.js';
-import { asFloat32, FloatFeed } from './io.js';
+import type { RgbImage } from '../../generator.ts';
+import type { Manifest } from '../manifest.ts';
+import type { SessionPool } from '../sessions.ts';
+import { asFloat32, FloatFeed } from './io.ts';
 
 export interface FloatImages {
   /** [count, 3, height, width], values as the graph produced them (not clamped). */

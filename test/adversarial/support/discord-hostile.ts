@@ -2,7 +2,7 @@
  * Signed-but-malformed Discord interactions: shapes a buggy or hostile sender could put under a valid
  * Ed25519 signature. Shared by test/adversarial/discord-requests.test.ts and bench/adversarial-chat.ts.
  */
-import { buttonPress, modalSubmit, ping, slashCommand } from '../../discord/support/signed-interactions.js';
+import { buttonPress, modalSubmit, ping, slashCommand } from '../../discord/support/signed-interactions.ts';
 
 export interface HostileInteraction {
   name: string;

@@ -1,8 +1,8 @@
 /** A playground server over the real emulator (SQS/S3 over HTTP on 127.0.0.1), no runner: jobs stay queued. */
-import { createModerationPolicy } from '../../../bot/moderation.js';
-import { WebPoster } from '../../../bot/web/poster.js';
-import { startWebPlayground, type WebPlayground, type WebPlaygroundOptions } from '../../../bot/web/server.js';
-import { startTestEmulator, type TestEmulator } from '../../support/emulator.js';
+import { createModerationPolicy } from '../../../bot/moderation.ts';
+import { WebPoster } from '../../../bot/web/poster.ts';
+import { startWebPlayground, type WebPlayground, type WebPlaygroundOptions } from '../../../bot/web/server.ts';
+import { startTestEmulator, type TestEmulator } from '../../support/emulator.ts';
 
 export interface PlaygroundTarget {
   emulator: TestEmulator;

@@ -7,12 +7,12 @@
  * test/adversarial/runner-chaos.test.ts (20 jobs, a handful of kills) and bench/adversarial-chaos.ts
  * (≥ 100 kills), which prints the figures.
  */
-import type { JobEvent } from '../../../core/job.js';
-import { jobKeys } from '../../../core/storage-layout.js';
-import { submitJob } from '../../../bot/submit.js';
-import { settleEvents, startTestEmulator } from '../../support/emulator.js';
-import { imagineJob } from '../../runner/fixtures.js';
-import { spawnRunner, type RunnerChild } from '../../runner/harness.js';
+import type { JobEvent } from '../../../core/job.ts';
+import { jobKeys } from '../../../core/storage-layout.ts';
+import { submitJob } from '../../../bot/submit.ts';
+import { settleEvents, startTestEmulator } from '../../support/emulator.ts';
+import { imagineJob } from '../../runner/fixtures.ts';
+import { spawnRunner, type RunnerChild } from '../../runner/harness.ts';
 
 export interface ChaosPlan {
   jobs: number;

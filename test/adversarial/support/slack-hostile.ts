@@ -3,7 +3,7 @@
  * holder of the signing secret could send. Shared by test/adversarial/slack-requests.test.ts and the
  * long run in bench/adversarial-chat.ts (which also mutates them at random).
  */
-import { FORM, JSON_TYPE, interactionBody, slashCommandBody } from '../../slack/support/signed-requests.js';
+import { FORM, JSON_TYPE, interactionBody, slashCommandBody } from '../../slack/support/signed-requests.ts';
 
 export interface HostileRequest {
   name: string;

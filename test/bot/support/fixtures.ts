@@ -1,8 +1,8 @@
 /** Jobs, results and contexts for bot unit tests. */
-import { type Job, type Result } from '../../../core/job.js';
-import { jobKeys } from '../../../core/storage-layout.js';
-import type { CommandContext } from '../../../bot/commands/context.js';
-import type { MemoryBlobStore } from './memory-ports.js';
+import { type Job, type Result } from '../../../core/job.ts';
+import { jobKeys } from '../../../core/storage-layout.ts';
+import type { CommandContext } from '../../../bot/commands/context.ts';
+import type { MemoryBlobStore } from './memory-ports.ts';
 
 export const alice = { platform: 'discord' as const, userId: 'alice', channelId: 'c1', workspaceId: 'g1' };
 export const bob = { platform: 'discord' as const, userId: 'bob', channelId: 'c1', workspaceId: 'g1' };

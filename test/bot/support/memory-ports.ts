@@ -1,6 +1,6 @@
 /** In-memory ports for bot UNIT tests only (integration tests use the emulator over HTTP). */
-import type { Job, JobEvent } from '../../../core/job.js';
-import type { BlobStore, EventBus, JobQueue, QueueDepth, ReceivedEvent, ReceivedJob } from '../../../core/ports.js';
+import type { Job, JobEvent } from '../../../core/job.ts';
+import type { BlobStore, EventBus, JobQueue, QueueDepth, ReceivedEvent, ReceivedJob } from '../../../core/ports.ts';
 
 export class MemoryBlobStore implements BlobStore {
   readonly objects = new Map<string, Uint8Array>();

@@ -1,7 +1,7 @@
 /** A Poster that records what it was asked to show; optionally fails the first N deliveries. */
-import type { Job, Platform } from '../../../core/job.js';
-import type { JobMessage } from '../../../bot/message-model.js';
-import type { Attachment, Poster } from '../../../bot/poster.js';
+import type { Job, Platform } from '../../../core/job.ts';
+import type { JobMessage } from '../../../bot/message-model.ts';
+import type { Attachment, Poster } from '../../../bot/poster.ts';
 
 export interface RecordedDelivery {
   jobId: string;
@@ -15,8 +15,13 @@ export class RecordingPoster implements Poster {
   /** Errors to throw, one per call, before succeeding. */
   readonly failures: Error[] = [];
   attempts = 0;
+  readonly platform: Platform;
+  readonly limitBytes: number;
 
-  constructor(readonly platform: Platform = 'web', readonly limitBytes = 10 * 1024 * 1024) {}
+  constructor(platform: Platform = 'web', limitBytes = 10 * 1024 * 1024) {
+    this.platform = platform;
+    this.limitBytes = limitBytes;
+  }
 
   attachmentLimitBytes(): number {
     return this.limitBytes;

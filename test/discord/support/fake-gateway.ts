@@ -5,8 +5,8 @@
  */
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
-import { APP_ID } from './fixtures.js';
-import { wsText } from '../../support/ws-text.js';
+import { APP_ID } from './fixtures.ts';
+import { wsText } from '../../support/ws-text.ts';
 
 export class FakeGateway {
   private server: WebSocketServer | undefined;

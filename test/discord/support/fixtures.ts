@@ -1,8 +1,8 @@
 /** Jobs, results and messages for the Discord tests, built through the real schemas and message model. */
-import { JobSchema, ResultSchema, type Job, type Result } from '../../../core/job.js';
-import { makeResult } from '../../bot/support/fixtures.js';
-import { buildJobMessage, type JobMessage } from '../../../bot/message-model.js';
-import type { JobState } from '../../../bot/job-state.js';
+import { JobSchema, ResultSchema, type Job, type Result } from '../../../core/job.ts';
+import { makeResult } from '../../bot/support/fixtures.ts';
+import { buildJobMessage, type JobMessage } from '../../../bot/message-model.ts';
+import type { JobState } from '../../../bot/job-state.ts';
 
 export const APP_ID = '1100000000000000001';
 export const CHANNEL_ID = '1200000000000000002';

@@ -4,9 +4,9 @@
  * Tests script failures (401 token expired, 403, 429 with Retry-After, 5xx) with `scriptNext`.
  */
 import type { IncomingMessage } from 'node:http';
-import { multipartParts, RecordingServer, type RecordedFile, type RecordedReply as ScriptedReply } from '../../support/recording-server.js';
+import { multipartParts, RecordingServer, type RecordedFile, type RecordedReply as ScriptedReply } from '../../support/recording-server.ts';
 
-export type { RecordedFile, RecordedReply as ScriptedReply } from '../../support/recording-server.js';
+export type { RecordedFile, RecordedReply as ScriptedReply } from '../../support/recording-server.ts';
 
 export interface RecordedRequest {
   method: string;

@@ -5,8 +5,8 @@
  */
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import { functionUrlPost } from '../../support/function-url-event.js';
-import { APP_ID, CHANNEL_ID, GUILD_ID, USER_ID } from './fixtures.js';
+import { functionUrlPost } from '../../support/function-url-event.ts';
+import { APP_ID, CHANNEL_ID, GUILD_ID, USER_ID } from './fixtures.ts';
 
 export interface SigningKeys {
   publicKeyHex: string;

@@ -1,5 +1,5 @@
 /** Slack-flavoured jobs and results for the Slack tests. */
-import { WIRE_VERSION, type Job } from '../../../core/job.js';
+import { WIRE_VERSION, type Job } from '../../../core/job.ts';
 
 export function slackJob(overrides: Partial<Pick<Job, 'id' | 'requester'>> & { messageTs?: string; threadTs?: string; prompt?: string; channelId?: string } = {}): Job {
   const id = overrides.id ?? 'jslack0001';
@@ -31,4 +31,4 @@ export function slackJob(overrides: Partial<Pick<Job, 'id' | 'requester'>> & { m
 }
 
 /** Results come from the shared bot fixtures. */
-export { makeResult as resultOf } from '../../bot/support/fixtures.js';
+export { makeResult as resultOf } from '../../bot/support/fixtures.ts';

@@ -8,7 +8,7 @@
  * canned answers (a 429 with Retry-After, a platform error) for the next calls of one method.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import { multipartParts, RecordingServer, type RecordedReply } from '../../support/recording-server.js';
+import { multipartParts, RecordingServer, type RecordedReply } from '../../support/recording-server.ts';
 
 export interface RecordedCall {
   method: string;

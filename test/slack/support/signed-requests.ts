@@ -4,7 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { LambdaFunctionURLEvent } from 'aws-lambda';
-import { functionUrlPost } from '../../support/function-url-event.js';
+import { functionUrlPost } from '../../support/function-url-event.ts';
 
 export const SIGNING_SECRET = 'test-signing-secret-0123456789abcdef';
 

@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { wsText } from '../../support/ws-text.js';
+import { wsText } from '../../support/ws-text.ts';
 
 export interface Envelope {
   envelope_id: string;

@@ -2,8 +2,8 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../../core/log.js';
-import { FIXTURE_BUNDLE, startSystem, type System } from '../../../local/system.js';
+import { silentLogger } from '../../../core/log.ts';
+import { FIXTURE_BUNDLE, startSystem, type System } from '../../../local/system.ts';
 
 export async function makeDataDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'cascade-data-'));
