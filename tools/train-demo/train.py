@@ -684,7 +684,8 @@ def train_prior(nets, emas, pool: LatentPool, seconds: float, batch: int, gen: t
     except Exception as error:  # a compiler failure must not lose the run: go on uncompiled for what is left
         log(f"stageC compiled failed ({type(error).__name__}: {str(error)[:300]}); going on uncompiled")
         prior.__dict__.pop("predict_tokens", None)
-        torch.cuda.synchronize()
+        if next(prior.parameters()).is_cuda:  # torch.cuda.synchronize() raises on a CUDA-less build (--device cpu)
+            torch.cuda.synchronize()
         run()
     finally:
         prior.__dict__.pop("predict_tokens", None)
