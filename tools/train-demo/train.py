@@ -882,6 +882,10 @@ def main() -> None:
 
     def stage_c_alone(seconds: float) -> None:
         """--retrain-prior and --then-prior: Stage C alone (train_prior) with the command line's options."""
+        # the loss options are not in the checkpoint: a resumed call must repeat them (--detail-weight, --train-shift)
+        log(f"stageC alone: detail weight {recipe.detail:g}, train shift {recipe.shift:g}, batch "
+            f"{args.prior_batch or args.batch2}, lr {args.prior_lr:g}, boost {args.boost or 'none'}, "
+            f"{'compiled' if args.compile_prior else 'eager'}, {budget(seconds):.0f} s")
         train_prior(nets, emas, latent_pool(), budget(seconds), args.prior_batch or args.batch2, gen_for(device, 5678),
                     args.prior_lr, recipe, args.compile_prior)
 
