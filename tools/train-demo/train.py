@@ -98,8 +98,8 @@ class Corpus:
 
 def draw_indices(n: int, high: int, weights: torch.Tensor | None, gen: torch.Generator | None,
                  device: torch.device) -> torch.Tensor:
-    """n indices in [0, high): uniform, or in proportion to `weights` (--boost), with replacement. n may be 0 (Stage B's
-    draw when --from-prior fills all but the 512-px share), which torch.multinomial refuses."""
+    """n indices in [0, high): uniform, or in proportion to `weights` (--boost), with replacement. n may be 0 (Stage
+    B's draw when --from-prior fills all but the 512-px share), which torch.multinomial refuses."""
     if weights is not None and n > 0:
         return torch.multinomial(weights, n, replacement=True, generator=gen)
     return torch.randint(0, high, (n,), generator=gen, device=device)
