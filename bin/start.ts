@@ -24,6 +24,7 @@ Other variables (see README.md, "Configuration"):
   DISCORD_TOKEN                         connect the Discord bot through the gateway
   SLACK_BOT_TOKEN + SLACK_APP_TOKEN     connect the Slack app in Socket Mode
   ORT_PROVIDER=cpu|cuda|webgpu          onnxruntime execution provider               default cpu
+  ORT_CPU_THREADS                       CPU provider: threads per model session      default 0 (one per core)
   MAX_PENDING_PER_USER                  jobs one user may have waiting at once       default 3
   MODERATION_BLOCKLIST, MODERATION_RESTRICTED, ALLOWED_CHANNELS, ALLOWED_WORKSPACES   comma-separated lists
   LOG_LEVEL=debug|info|warn|error       default warn (npm start prints its own summary);  LOG_JSON=1 for JSON lines

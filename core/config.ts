@@ -95,6 +95,9 @@ const EnvSchema = z.object({
   ORT_PROVIDER: z.enum(['cpu', 'cuda', 'webgpu']).default('cpu'),
   /** Hold one model stage in memory at a time (small GPUs). */
   LOW_MEMORY: flag.default(false),
+  /** CPU provider: threads each onnxruntime session computes with (0 = onnxruntime's choice, one per core). Fewer leave
+   * cores to what shares the machine (npm start's bot and playground, other runners). */
+  ORT_CPU_THREADS: z.coerce.number().int().min(0).max(256).default(0),
 
   LOCAL_EMULATOR_PORT: port(4566),
   /** `npm start`: port of the web playground on 127.0.0.1 (0 = any free port). */
@@ -172,7 +175,7 @@ export interface Config {
   bucket?: string;
   maxPendingPerUser: number;
   runner: RunnerSettings;
-  model: { dir?: string; cacheDir: string; provider: 'cpu' | 'cuda' | 'webgpu'; lowMemory: boolean };
+  model: { dir?: string; cacheDir: string; provider: 'cpu' | 'cuda' | 'webgpu'; lowMemory: boolean; cpuThreads: number };
   localEmulatorPort: number;
   /** The local playground (`npm start`): web port and the folder that keeps local S3 objects. */
   local: { webPort: number; dataDir: string; publicHost?: string };
@@ -248,7 +251,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ...(e.BOOT_PHASES ? { bootPhases: e.BOOT_PHASES } : {}),
       scaleInProtectionHoldSeconds: e.SCALE_IN_PROTECTION_HOLD_SECONDS,
     },
-    model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY },
+    model: { ...(e.MODEL_DIR ? { dir: e.MODEL_DIR } : {}), cacheDir: e.MODEL_CACHE_DIR, provider: e.ORT_PROVIDER, lowMemory: e.LOW_MEMORY, cpuThreads: e.ORT_CPU_THREADS },
     localEmulatorPort: e.LOCAL_EMULATOR_PORT,
     local: { webPort: e.WEB_PORT, dataDir: e.DATA_DIR, ...(e.WEB_PUBLIC_HOST ? { publicHost: e.WEB_PUBLIC_HOST } : {}) },
     discord: { token: e.DISCORD_TOKEN, publicKey: e.DISCORD_PUBLIC_KEY, applicationId: e.DISCORD_APPLICATION_ID },

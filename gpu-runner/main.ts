@@ -158,13 +158,14 @@ async function main(): Promise<void> {
   // The provider is chosen by ORT_PROVIDER only (no fallback): say which one, and stop with how to get it when missing.
   const provider = providerSupport(config.model.provider);
   if (!provider.available) throw new ConfigError([`ORT_PROVIDER=${provider.provider}: ${provider.detail}`]);
-  log.info(`onnxruntime execution provider: ${provider.provider} (ORT_PROVIDER)`, { provider: provider.provider });
+  const threads = provider.provider === 'cpu' && config.model.cpuThreads > 0 ? `, ${config.model.cpuThreads} thread(s) per session (ORT_CPU_THREADS)` : '';
+  log.info(`onnxruntime execution provider: ${provider.provider} (ORT_PROVIDER)${threads}`, { provider: provider.provider });
   const bundleDir = await resolveModelSource(config.model.dir, {
     cacheDir: config.model.cacheDir,
     s3: createS3Client(config.aws),
     log: (message) => log.info(message),
   });
-  const engine = await createCascadeGenerator({ bundleDir, provider: config.model.provider, lowMemory: config.model.lowMemory });
+  const engine = await createCascadeGenerator({ bundleDir, provider: config.model.provider, lowMemory: config.model.lowMemory, cpuThreads: config.model.cpuThreads });
   clock.mark('sessions_created');
   const generator = onFirstImage(engine, () => {
     clock.mark('first_image');

@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.model.dir) throw new ConfigError(['MODEL_DIR: required (the model bundle folder)']);
   const log = createLogger({ level: config.log.level, json: config.log.json, fields: { component: 'runner' } });
-  const generator = await createCascadeGenerator({ bundleDir: config.model.dir, provider: config.model.provider, lowMemory: config.model.lowMemory }).catch((error: unknown) => {
+  const generator = await createCascadeGenerator({ bundleDir: config.model.dir, provider: config.model.provider, lowMemory: config.model.lowMemory, cpuThreads: config.model.cpuThreads }).catch((error: unknown) => {
     throw new Error(`the model in ${config.model.dir} could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
   });
   runner = await startRunner({ config, generator, log });

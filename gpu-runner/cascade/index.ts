@@ -20,6 +20,8 @@ export interface CascadeGeneratorOptions {
   provider: Provider;
   /** Hold one stage's session at a time (GPUs with little memory); previews are then skipped. */
   lowMemory?: boolean;
+  /** CPU provider: threads per onnxruntime session; 0 or absent = onnxruntime's choice (one per core). */
+  cpuThreads?: number;
   checkHashes?: LoadOptions['checkHashes'];
 }
 
@@ -33,7 +35,7 @@ export async function createCascadeGenerator(options: CascadeGeneratorOptions): 
     eosId: t.eosId,
     padId: t.padId,
   });
-  const pool = new SessionPool(bundle, options.provider, options.lowMemory ?? false);
+  const pool = new SessionPool(bundle, options.provider, { lowMemory: options.lowMemory ?? false, ...(options.cpuThreads ? { cpuThreads: options.cpuThreads } : {}) });
   try {
     await pool.validateAll();
   } catch (err) {

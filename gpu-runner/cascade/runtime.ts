@@ -189,6 +189,8 @@ export interface OpenOptions {
   label?: string;
   /** Write onnxruntime's per-node profile (JSON) with this file prefix; it is flushed when the session is released. */
   profileFilePrefix?: string;
+  /** CPU provider: onnxruntime's intra-op threads for this session (default: one per core). Ignored by GPU providers. */
+  cpuThreads?: number;
 }
 
 function valueInfo(meta: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
@@ -233,6 +235,7 @@ export class ModelSession {
         // CPU: onnxruntime's pool threads otherwise spin after each run and take the cores from the process around it
         // (on npm start's 2 cores, the post-model tail and the other process): off, the demo model's jobs ran 5–10 % faster
         // end to end and the time outside the model fell, with the grid alone unchanged (bench/e2e-latency.ts, bench/demo-quality.ts).
+        ...(options.provider === 'cpu' && options.cpuThreads ? { intraOpNumThreads: options.cpuThreads } : {}),
         ...(options.provider === 'cpu' ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
         ...(options.profileFilePrefix ? { enableProfiling: true, profileFilePrefix: options.profileFilePrefix } : {}),
       });

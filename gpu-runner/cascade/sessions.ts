@@ -59,6 +59,8 @@ export interface SessionPoolOptions {
   lowMemory: boolean;
   /** Buckets without `warm` kept open at once (each holds a copy of its stage's weights). Default 2. */
   maxColdBuckets?: number;
+  /** CPU provider: threads per session (OpenOptions.cpuThreads). */
+  cpuThreads?: number;
 }
 
 export class SessionPool {
@@ -68,6 +70,7 @@ export class SessionPool {
   private useCounter = 0;
   readonly lowMemory: boolean;
   readonly maxColdBuckets: number;
+  readonly cpuThreads: number | undefined;
   readonly bundle: LoadedBundle;
   readonly provider: Provider;
 
@@ -81,6 +84,7 @@ export class SessionPool {
     const o = typeof options === 'boolean' ? { lowMemory: options } : options;
     this.lowMemory = o.lowMemory;
     this.maxColdBuckets = o.maxColdBuckets ?? 2;
+    this.cpuThreads = o.cpuThreads;
   }
 
   /**
@@ -132,7 +136,7 @@ export class SessionPool {
     if (this.lowMemory) await this.releaseAll();
     else if (bucket && !bucket.warm) await this.evictColdBuckets(this.maxColdBuckets - 1);
     const label = bucket ? `${stage} (${file})` : stage;
-    const session = await ModelSession.open(this.bundle.path(file), { provider: this.provider, label });
+    const session = await ModelSession.open(this.bundle.path(file), { provider: this.provider, label, ...(this.cpuThreads ? { cpuThreads: this.cpuThreads } : {}) });
     try {
       checkGraphIo(this.bundle, stage, session);
       if (bucket) checkBucketShapes(this.bundle, stage, bucket, session);

@@ -18,7 +18,7 @@ import type { CommandContext } from '../../bot/commands/context.ts';
 import { createCascadeGenerator } from '../../gpu-runner/cascade/index.ts';
 import type { RunnerHandle } from '../../gpu-runner/main.ts';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
-import { startTestRunner } from '../runner/harness.ts';
+import { startTestRunner, TEST_CPU_THREADS } from '../runner/harness.ts';
 import { imagineJob } from '../runner/fixtures.ts';
 import { UNICODE_PROMPTS } from './support/unicode-prompts.ts';
 
@@ -85,7 +85,7 @@ describe('prompts in every script, through the emulator and the runner', () => {
   });
 
   it('GIVEN emoji, ZWJ sequences, CJK, RTL, combining marks and astral-plane text THEN every job is queued, run and completed with its prompt intact', async () => {
-    runner = await startTestRunner(emulator.env(), await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' }), 'runner-unicode');
+    runner = await startTestRunner(emulator.env(), await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu', cpuThreads: TEST_CPU_THREADS }), 'runner-unicode');
     const bot = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }), maxPendingPerUser: 100 };
     const submitted: Array<{ name: string; prompt: string; negative: string; jobId: string }> = [];
     for (const [index, { name, prompt, negative }] of UNICODE_PROMPTS.entries()) {

@@ -19,7 +19,7 @@ import { createCascadeGenerator } from '../../gpu-runner/cascade/index.ts';
 import type { RunnerHandle } from '../../gpu-runner/main.ts';
 import { takeJobs } from '../support/drain-jobs.ts';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
-import { startTestRunner } from '../runner/harness.ts';
+import { startTestRunner, TEST_CPU_THREADS } from '../runner/harness.ts';
 import { finishJob, slackUser } from './support.ts';
 
 const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
@@ -37,7 +37,7 @@ describe('GIVEN the local stack with the real engine on a bundle that reads imag
   const events: JobEvent[] = [];
 
   beforeAll(async () => {
-    const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
+    const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu', cpuThreads: TEST_CPU_THREADS });
     emulator = await startTestEmulator();
     runner = await startTestRunner(emulator.env(), generator);
     deps = { ...emulator.ports, moderation: createModerationPolicy({ blocklist: [] }), maxPendingPerUser: 10 };

@@ -1,6 +1,6 @@
 /** runtime.ts: float16 conversion, the checks run before onnxruntime sees a feed, execution-provider availability, and the fixture's fp16 graphs loading on the CPU provider. */
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,24 @@ describe('GIVEN the execution providers of this onnxruntime-node install', () =>
     const error = await ModelSession.open(`${FIXTURE_DIR}/vqgan_decoder.onnx`, { provider: 'cuda', label: 'vqgan' }).then(() => undefined, (err: unknown) => err);
     expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(String(error)).toMatch(/execution provider cuda is not available: onnxruntime-node's cuda provider is not installed/);
+  });
+});
+
+describe.runIf(existsSync('/proc/self/status'))('GIVEN cpuThreads for a CPU session (Linux: threads counted in /proc)', () => {
+  const threads = async () => Number(/Threads:\s+(\d+)/.exec(await readFile('/proc/self/status', 'utf8'))![1]);
+  it('THEN onnxruntime starts that many intra-op threads less the calling one, whatever the machine has', async () => {
+    const file = join(FIXTURE_DIR, 'vqgan_decoder.onnx');
+    // A first session starts the threads every session shares (e.g. the addon's), so the counts below are only the pool's.
+    const first = await ModelSession.open(file, { provider: 'cpu' });
+    const added: Record<number, number> = {};
+    for (const cpuThreads of [1, 3]) {
+      const before = await threads();
+      const session = await ModelSession.open(file, { provider: 'cpu', cpuThreads });
+      added[cpuThreads] = (await threads()) - before;
+      await session.release();
+    }
+    await first.release();
+    expect(added).toEqual({ 1: 0, 3: 2 });
   });
 });
 

@@ -52,6 +52,12 @@ describe('loadConfig', () => {
     for (const bad of ['https://play.example.org', 'play.example.org/x', 'a b']) expect(() => loadConfig({ WEB_PUBLIC_HOST: bad })).toThrow(/WEB_PUBLIC_HOST: must be a host name/);
   });
 
+  it('GIVEN ORT_CPU_THREADS THEN the runner gets that many threads per CPU session; 0 (the default) leaves it to onnxruntime; anything else is refused by name', () => {
+    expect(loadConfig({}).model.cpuThreads).toBe(0);
+    expect(loadConfig({ ORT_CPU_THREADS: '1' }).model.cpuThreads).toBe(1);
+    for (const bad of ['-1', '1.5', 'two', '999']) expect(() => loadConfig({ ORT_CPU_THREADS: bad })).toThrow(/ORT_CPU_THREADS/);
+  });
+
   it('GIVEN a heartbeat not shorter than the visibility timeout THEN it is rejected with both numbers', () => {
     expect(() => loadConfig({ HEARTBEAT_SECONDS: '30', JOB_VISIBILITY_SECONDS: '30' })).toThrow(/HEARTBEAT_SECONDS \(30\) must be less than JOB_VISIBILITY_SECONDS \(30\)/);
   });

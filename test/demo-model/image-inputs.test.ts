@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { TEST_CPU_THREADS } from '../runner/harness.ts';
 import { createCascadeGenerator, loadBundle, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
 import { clipImageGroupProblems } from '../../gpu-runner/cascade/bundle.ts';
 import { fitClipImageGroups } from '../../gpu-runner/cascade/stages/encoders.ts';
@@ -22,7 +23,7 @@ const scene = (background: string, shape: SceneShape): Promise<EncodedImage> => 
 
 beforeAll(async () => {
   doc = await loadHeldout();
-  generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
+  generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu', cpuThreads: TEST_CPU_THREADS });
 }, 60_000);
 afterAll(async () => {
   await generator?.dispose();

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { TEST_CPU_THREADS } from '../runner/harness.ts';
 import { createCascadeGenerator, type CascadePipeline } from '../../gpu-runner/cascade/index.ts';
 import type { RgbImage } from '../../gpu-runner/generator.ts';
 import { judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../support/shape-checker.ts';
@@ -35,7 +36,7 @@ let generator: CascadePipeline;
 let doc: HeldoutDocument;
 beforeAll(async () => {
   doc = await loadHeldout();
-  generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
+  generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu', cpuThreads: TEST_CPU_THREADS });
 }, 120_000);
 afterAll(async () => {
   await generator?.dispose();

@@ -10,7 +10,7 @@ import { decodeToRgb } from '../../gpu-runner/imaging.ts';
 import type { RunnerHandle } from '../../gpu-runner/main.ts';
 import { collectEvents, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 import { childJob, imagineJob } from './fixtures.ts';
-import { startTestRunner } from './harness.ts';
+import { startTestRunner, TEST_CPU_THREADS } from './harness.ts';
 
 const BUNDLE = fileURLToPath(new URL('../fixtures/cascade-tiny', import.meta.url));
 const finalOf = (events: JobEvent[], jobId: string) => events.filter((e) => e.jobId === jobId && (e.type === 'completed' || (e.type === 'failed' && !e.willRetry)));
@@ -20,7 +20,7 @@ describe.skipIf(!existsSync(`${BUNDLE}/manifest.json`))('GIVEN the emulator and 
   let runner: RunnerHandle;
   let baseResolution = 0;
   beforeAll(async () => {
-    const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu' });
+    const generator = await createCascadeGenerator({ bundleDir: BUNDLE, provider: 'cpu', cpuThreads: TEST_CPU_THREADS });
     baseResolution = generator.baseResolution;
     emulator = await startTestEmulator();
     runner = await startTestRunner(emulator.env(), generator);

@@ -6,8 +6,16 @@ import { createLogger } from '../../core/log.ts';
 import { startRunner, type RunnerHandle } from '../../gpu-runner/main.ts';
 import type { ImageGenerator } from '../../gpu-runner/generator.ts';
 
+/**
+ * onnxruntime threads per CPU session in tests. The suite runs two files at once on 2 cores, so a session's default pool
+ * (one thread per core) only contends with the other file: the demo-model evaluation took 22.8 s of CPU with one thread
+ * against 28.8 s with two (test/demo-model/quality.test.ts alone, 2 runs each).
+ */
+export const TEST_CPU_THREADS = 1;
+
 /** Short timings so the suites run in seconds. */
 export const FAST_RUNNER_ENV: Record<string, string> = {
+  ORT_CPU_THREADS: String(TEST_CPU_THREADS),
   JOB_VISIBILITY_SECONDS: '4',
   HEARTBEAT_SECONDS: '1',
   POLL_WAIT_SECONDS: '1',

@@ -5,7 +5,7 @@
 # .cache/gpu-measure/ (git-ignored, kept between calls) and is not done again:
 #   call 1, carry .gpu-node  (diffusers' source, the first part of Node): the Python steps
 #     1. fp16 text encoder: the old float16 trace vs the exporter's path now (check_fp16_text_encoder.py), and the
-#        fixture's text_encoder.fp16.onnx through the exporter's conversion (make_fixture.py --text-encoder-fp16-only);
+#        fixture's text_encoder.fp16.onnx (committed; else through make_fixture.py --text-encoder-fp16-only);
 #        then PyTorch's own fp16/fp32 matmul TFLOP/s at Stage C's shapes (torch_matmul.py, ≤ 20 s; torch-matmul.json);
 #     2. a real-size random-weight bundle (make_bench_bundle.py: Stage C 3.6 B, Stage B 1.5 B, Stage A, fp16 with float32
 #        I/O, official sampler) with PyTorch's per-step times (CUDA graphs) at the 2×2 grid's shapes;
@@ -59,7 +59,11 @@ if [ ! -f "$STATE/fp16-text-encoder.json" ]; then
   timeout 100 python3 tools/export/check_fp16_text_encoder.py --out "$STATE/fp16-text-encoder.json" 2>&1 | grep -v -i "warn" >> "$LOG"
   say "fp16 text encoder check: exit ${PIPESTATUS[0]}"
 fi
-if [ ! -f "$STATE/fixture/text_encoder.fp16.onnx" ]; then
+if [ ! -f "$STATE/fixture/text_encoder.fp16.onnx" ] && [ -f test/fixtures/cascade-tiny/text_encoder.fp16.onnx ]; then
+  # Committed since session 12 (made on a CPU by the same conversion): step 3 runs it, nothing to convert here.
+  mkdir -p "$STATE/fixture" && cp test/fixtures/cascade-tiny/text_encoder.fp16.onnx "$STATE/fixture/"
+  say "fixture text_encoder.fp16.onnx: the committed one"
+elif [ ! -f "$STATE/fixture/text_encoder.fp16.onnx" ]; then
   mkdir -p "$STATE/fixture" && cp test/fixtures/cascade-tiny/text_encoder.onnx "$STATE/fixture/"
   timeout 60 python3 tools/export/make_fixture.py --text-encoder-fp16-only --out "$STATE/fixture" >> "$LOG" 2>&1
   say "fixture text_encoder.fp16.onnx (exporter conversion, checked against float32 by onnxruntime): exit $?"
