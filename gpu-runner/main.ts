@@ -158,8 +158,9 @@ async function main(): Promise<void> {
   // The provider is chosen by ORT_PROVIDER only (no fallback): say which one, and stop with how to get it when missing.
   const provider = providerSupport(config.model.provider);
   if (!provider.available) throw new ConfigError([`ORT_PROVIDER=${provider.provider}: ${provider.detail}`]);
-  const threads = provider.provider === 'cpu' && config.model.cpuThreads > 0 ? `, ${config.model.cpuThreads} thread(s) per session (ORT_CPU_THREADS)` : '';
-  log.info(`onnxruntime execution provider: ${provider.provider} (ORT_PROVIDER)${threads}`, { provider: provider.provider });
+  // ORT_CPU_THREADS rides in the fields: the line itself stays the same for whoever greps for it.
+  const threads = provider.provider === 'cpu' && config.model.cpuThreads > 0 ? { cpuThreads: config.model.cpuThreads } : {};
+  log.info(`onnxruntime execution provider: ${provider.provider} (ORT_PROVIDER)`, { provider: provider.provider, ...threads });
   const bundleDir = await resolveModelSource(config.model.dir, {
     cacheDir: config.model.cacheDir,
     s3: createS3Client(config.aws),

@@ -80,7 +80,7 @@ describe('runner bundle at run time', () => {
     const ready = await child.waitForLog((line) => line.msg === 'cold start: ready', 60_000);
     expect(ready).toMatchObject({ FleetGroup: 'local', _aws: { CloudWatchMetrics: [expect.objectContaining({ Namespace: 'cascade-bot/runner' })] } });
     expect(typeof ready.SessionCreateMs).toBe('number');
-    expect(child.lines.find((line) => line.msg === 'onnxruntime execution provider: cpu (ORT_PROVIDER)')).toMatchObject({ provider: 'cpu' });
+    expect(child.lines.find((line) => line.msg === 'onnxruntime execution provider: cpu (ORT_PROVIDER)')).toMatchObject({ provider: 'cpu', cpuThreads: 1 }); // ORT_CPU_THREADS=1 from the test harness
 
     const job = imagineJob({ prompt: 'a lighthouse from a bundle' });
     await submitJob(emulator.ports, job);
