@@ -17,14 +17,10 @@ import type { JobMessage } from '../bot/message-model.ts';
 import type { Poster } from '../bot/poster.ts';
 import { MemoryBlobStore, MemoryEventBus } from '../test/bot/support/memory-ports.ts';
 import { makeJob, makeResult, storeJob } from '../test/bot/support/fixtures.ts';
+import { quantile } from './percentiles.ts';
 
 const JOBS = Number(process.argv[2] ?? 200);
 const PROGRESS = 20;
-
-function percentile(samples: number[], q: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
 
 async function main(): Promise<void> {
   const blobs = new MemoryBlobStore();
@@ -78,8 +74,8 @@ async function main(): Promise<void> {
 
   console.log(`jobs ${JOBS}, events folded ${folded} in ${elapsed.toFixed(0)} ms → ${((folded / elapsed) * 1000).toFixed(0)} events/s`);
   console.log(`edits sent ${edits} for ${folded} events → coalescing ratio ${(folded / edits).toFixed(1)} events per edit`);
-  console.log(`completed → delivered: p50 ${percentile(latency, 0.5).toFixed(3)} ms, p99 ${percentile(latency, 0.99).toFixed(3)} ms (n=${latency.length})`);
-  console.log(`buildJobMessage (completed grid): p50 ${(percentile(renderSamples, 0.5) * 1000).toFixed(1)} µs, p99 ${(percentile(renderSamples, 0.99) * 1000).toFixed(1)} µs`);
+  console.log(`completed → delivered: p50 ${quantile(latency, 0.5).toFixed(3)} ms, p99 ${quantile(latency, 0.99).toFixed(3)} ms (n=${latency.length})`);
+  console.log(`buildJobMessage (completed grid): p50 ${(quantile(renderSamples, 0.5) * 1000).toFixed(1)} µs, p99 ${(quantile(renderSamples, 0.99) * 1000).toFixed(1)} µs`);
   console.log(`acks ${events.acked.length} of ${folded} events`);
 }
 

@@ -23,6 +23,7 @@ import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
 import type { ImageGenerator, RgbImage } from '../gpu-runner/generator.ts';
 import { decodeToRgb } from '../gpu-runner/imaging.ts';
 import { ATTRIBUTES, judgeImage, loadHeldout, score, THRESHOLDS, type HeldoutDocument, type Score } from '../test/support/shape-checker.ts';
+import { quantile } from './percentiles.ts';
 import { aspect, ASPECT_CANVASES, counts, decoderRoundTrip, img2img, imageVariation, meanIou, negativeCases, negatives, twoShapes } from '../test/support/demo-families.ts';
 
 const BUNDLE = path.resolve(import.meta.dirname, '../models/demo');
@@ -119,11 +120,6 @@ async function families(generator: ImageGenerator, doc: HeldoutDocument, aspectC
   return out;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 async function gridSpeed(generator: ImageGenerator, runs: number): Promise<{ medianMs: number; runsMs: number[]; phases: Record<string, number> }> {
   const runsMs: number[] = [];
   let phases: Record<string, number> = {};
@@ -133,7 +129,7 @@ async function gridSpeed(generator: ImageGenerator, runs: number): Promise<{ med
     if (i > 0) runsMs.push(performance.now() - t0); // the first call warms the sessions up
     phases = out.timings;
   }
-  return { medianMs: median(runsMs), runsMs, phases };
+  return { medianMs: quantile(runsMs, 0.5), runsMs, phases };
 }
 
 /** Variation and upscale of the demo prompt's tiles: does the checker still see the same picture? */

@@ -32,6 +32,7 @@ import sharp from 'sharp';
 import { checkUpload } from '../bot/uploads.ts';
 import { createCascadeGenerator } from '../gpu-runner/cascade/index.ts';
 import { clipPixels, effnetPixels } from '../gpu-runner/cascade/stages/image-input.ts';
+import { quantile } from './percentiles.ts';
 
 const { values } = parseArgs({ options: { model: { type: 'string' }, repeats: { type: 'string', default: '5' } } });
 const bundleDir = values.model ?? fileURLToPath(new URL('../test/fixtures/cascade-tiny', import.meta.url));
@@ -42,7 +43,6 @@ if (!m.imageEncoder || !m.effnetEncoder) {
   console.log(`${m.name}: no ${!m.imageEncoder ? 'image_encoder.onnx' : 'effnet_encoder.onnx'}; nothing to measure`);
   process.exit(0);
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function time(work: () => Promise<unknown>): Promise<number> {
   const samples: number[] = [];
   await work(); // warm-up (session creation, kernels)
@@ -51,7 +51,7 @@ async function time(work: () => Promise<unknown>): Promise<number> {
     await work();
     samples.push(performance.now() - t0);
   }
-  return median(samples);
+  return quantile(samples, 0.5);
 }
 
 const photo = new Uint8Array(await sharp({ create: { width: 3000, height: 2000, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } }).jpeg({ quality: 90 }).toBuffer());
@@ -69,7 +69,7 @@ async function job(request: Parameters<typeof generator.generate>[0], phase?: st
     const out = await generator.generate(request);
     if (phase) phases.push(out.timings[phase] ?? NaN);
   });
-  return { ms, phaseMs: phase ? median(phases.slice(1)) : NaN };
+  return { ms, phaseMs: phase ? quantile(phases.slice(1), 0.5) : NaN };
 }
 const textOnly = (await job(base)).ms;
 const one = await job({ ...base, imagePrompts: [{ image: stored, weight: 1 }] }, 'imageEncoder');

@@ -22,6 +22,7 @@ import type { NoiseSource } from '../gpu-runner/cascade/noise.ts';
 import { GdfSampler } from '../gpu-runner/cascade/scheduler.ts';
 import { NOISE_STREAM, tileNoise } from '../gpu-runner/cascade/stages/seeds.ts';
 import { deriveSeed } from '../gpu-runner/cascade/noise.ts';
+import { median } from './percentiles.ts';
 import { buildModel, type GraphNode } from './support/onnx-graph.ts';
 
 const { values } = parseArgs({
@@ -41,10 +42,6 @@ const graphMs = Number(values['graph-ms']);
 const graphs = values.graphs.split(',') as ('wait' | 'cpu')[];
 const perImage = 4 * (size / 4) * (size / 4);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : NaN;
-};
 const round = (x: number) => Math.round(x * 100) / 100;
 
 /** Blocks the JS thread for `ms` without using a core. */

@@ -42,6 +42,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import ort from 'onnxruntime-node';
 import { toFloat16 } from '../gpu-runner/cascade/runtime.ts';
+import { median } from './percentiles.ts';
 import { buildModel, type GraphInitializer, type GraphNode, type GraphSpec } from './support/onnx-graph.ts';
 
 /** Activation element types (weights may also be uint8: MatMulNBits). */
@@ -327,12 +328,6 @@ function sessionOptions(provider: Provider, option: OptionVariant, profilePrefix
 
 function toOrt(feeds: CaseGraph['feeds']): Record<string, ort.Tensor> {
   return Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(v.type, v.data, v.dims)]));
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 async function checksum(t: ort.Tensor): Promise<number> {
