@@ -35,7 +35,7 @@ export async function createCascadeGenerator(options: CascadeGeneratorOptions): 
     eosId: t.eosId,
     padId: t.padId,
   });
-  const pool = new SessionPool(bundle, options.provider, { lowMemory: options.lowMemory ?? false, ...(options.cpuThreads ? { cpuThreads: options.cpuThreads } : {}) });
+  const pool = new SessionPool(bundle, options.provider, { lowMemory: options.lowMemory ?? false, cpuThreads: options.cpuThreads });
   try {
     await pool.validateAll();
   } catch (err) {

@@ -59,7 +59,7 @@ export interface SessionPoolOptions {
   lowMemory: boolean;
   /** Buckets without `warm` kept open at once (each holds a copy of its stage's weights). Default 2. */
   maxColdBuckets?: number;
-  /** CPU provider: threads per session (OpenOptions.cpuThreads). */
+  /** CPU provider: threads per session, passed to every session it opens (OpenOptions.cpuThreads decides). */
   cpuThreads?: number;
 }
 
@@ -136,7 +136,7 @@ export class SessionPool {
     if (this.lowMemory) await this.releaseAll();
     else if (bucket && !bucket.warm) await this.evictColdBuckets(this.maxColdBuckets - 1);
     const label = bucket ? `${stage} (${file})` : stage;
-    const session = await ModelSession.open(this.bundle.path(file), { provider: this.provider, label, ...(this.cpuThreads ? { cpuThreads: this.cpuThreads } : {}) });
+    const session = await ModelSession.open(this.bundle.path(file), { provider: this.provider, label, cpuThreads: this.cpuThreads });
     try {
       checkGraphIo(this.bundle, stage, session);
       if (bucket) checkBucketShapes(this.bundle, stage, bucket, session);
