@@ -223,7 +223,8 @@ export function seededNormalKit(): {
   return { philoxRounds, create: (seed: number, stream: number): NoiseSource => new ZigguratNormalSource(seed, stream) };
 }
 const KIT = seededNormalKit();
-const PHILOX_W0 = 0x9e3779b9;
+/** 2^32 / φ: the stride between derived tile seeds (the same constant as Philox's first key increment). */
+const GOLDEN_STRIDE = 0x9e3779b9;
 
 /** Philox4x32-10 of `counter` (4 uint32) under `key` (2 uint32), written into `out`. */
 export function philox4x32(counter: ArrayLike<number>, key: ArrayLike<number>, out: Uint32Array): void {
@@ -297,5 +298,5 @@ export function createBatchNoise(sources: readonly NoiseSource[]): NoiseSource {
 export function deriveSeed(seed: number, index: number): number {
   checkUint32('seed', seed);
   if (!Number.isInteger(index) || index < 0) throw new Error(`seed index must be a non-negative integer, got ${index}`);
-  return (seed + Math.imul(index, PHILOX_W0)) >>> 0;
+  return (seed + Math.imul(index, GOLDEN_STRIDE)) >>> 0;
 }
