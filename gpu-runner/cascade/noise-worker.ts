@@ -55,6 +55,7 @@ function noiseWorkerMain(kit: ReturnType<typeof seededNormalKit>, port: { on(eve
     } catch (error) {
       const text = new TextEncoder().encode(String(error instanceof Error ? (error.stack ?? error.message) : error)).subarray(0, stream.error.length);
       stream.error.set(text);
+      // Literal indices (ERROR_LENGTH, FAILED, TICKET): a bundler may rename module constants, not this text's numbers.
       Atomics.store(stream.control, 2, text.length);
       Atomics.store(stream.control, 1, 1);
     }
